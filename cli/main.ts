@@ -1,0 +1,65 @@
+import { TrailwatchError } from '../lambdas/core/errors';
+import { CliIO, Command, processIO, UsageError } from './usage';
+
+/** Subcommands, loaded lazily so `trailwatch parse` never loads the AWS SDK. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  parse: {
+    summary: 'Print the Glue, EMR, Athena and Batch events of CloudTrail log files as JSON lines',
+    load: async () => (await import('./commands/parse')).parseCommand,
+  },
+  query: {
+    summary: 'Query the trailwatch table (by service, time, failures, principal, resource)',
+    load: async () => (await import('./commands/query')).queryCommand,
+  },
+  local: {
+    summary: 'Run the whole pipeline locally on an embedded S3 and DynamoDB (what `npm start` runs)',
+    load: async () => (await import('./commands/local')).localCommand,
+  },
+  ingest: {
+    summary: 'Run the pipeline over local log files against a table and topic',
+    load: async () => (await import('./commands/ingest')).ingestCommand,
+  },
+  backfill: {
+    summary: 'Process the log objects already in the bucket for a date range',
+    load: async () => (await import('./commands/backfill')).backfillCommand,
+  },
+  replay: {
+    summary: 'Process the S3 events held in the dead-letter queue',
+    load: async () => (await import('./commands/replay')).replayCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: trailwatch <command> [options]', '', 'Commands:', ...lines, '', 'Run `trailwatch <command> --help` for its options.'].join('\n');
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 a failure, 2 a usage error. */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr.write(`trailwatch: unknown command '${name}'. Run 'trailwatch --help' for the list.\n`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`trailwatch ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof TrailwatchError) {
+      io.stderr.write(`trailwatch ${name}: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`trailwatch ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
