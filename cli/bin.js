@@ -3,8 +3,13 @@
 // `npx trailwatch` works right after `npm ci`, with no build step.
 'use strict';
 require('tsx/cjs');
-require('./main.ts')
-  .main(process.argv.slice(2))
+// main.ts loads each command with import(), which Node hands to its ESM loader: tsx must hook that
+// loader too (tsx 4's CommonJS build of `tsx/esm/api` resolves its hook file wrongly, so load the ESM build).
+import('tsx/esm/api')
+  .then((tsx) => {
+    tsx.register();
+    return require('./main.ts').main(process.argv.slice(2));
+  })
   .then((code) => {
     process.exitCode = code;
   });

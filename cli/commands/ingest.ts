@@ -1,11 +1,249 @@
-import { TrailwatchError } from '../../lambdas/core/errors';
-import type { Command } from '../usage';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
+import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { FileLogSource } from '../../lambdas/adapters/file-log-source';
+import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
+import { parseAlertRules } from '../../lambdas/core/alert-rules';
+import { LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
+import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
+import { createObjectProcessor } from '../../lambdas/ingest/app';
+import type { IngestObserver } from '../../lambdas/ingest/metrics';
+import { createProgress } from '../progress';
+import { type CliIO, type Command, UsageError } from '../usage';
 
-// Placeholder until this command is built (see the open issues).
+const HELP = `Usage: trailwatch ingest [options] PATH...
+
+Runs the ingest pipeline (the Lambda's own code) over local CloudTrail log files, without S3:
+stores their Glue, EMR, Athena and Batch calls in the event table and alerts on failed calls,
+against any table and topic, local (\`trailwatch local --serve\`) or in AWS. PATH is a file (gzip or
+plain JSON) or a folder, read recursively in sorted order (hidden entries and CloudTrail digest
+and insight files are skipped). Running it twice over the same files changes nothing and sends no
+second alert.
+
+Options:
+  --table NAME              event table (default $TRAILWATCH_TABLE; required)
+  --alert-state-table NAME  alert state table (default $TRAILWATCH_ALERT_STATE_TABLE; required for alerts)
+  --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
+  --no-alerts               store the events, send no alerts
+  --alert-rules FILE        alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda
+  --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
+  --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
+  --region R                AWS region (default the SDK's: $AWS_REGION, profile)
+  -h, --help                show this help
+
+Exit status: 0 every file was processed or skipped; 1 some file failed (the others are still
+processed); 2 usage error.
+`;
+
+interface IngestArgs {
+  readonly paths: string[];
+  readonly table: string;
+  readonly alerts?: { readonly stateTable: string; readonly topicArn: string; readonly rulesFile?: string };
+  readonly endpointUrl?: string;
+  readonly snsEndpointUrl?: string;
+  readonly region?: string;
+}
+
+/** `trailwatch ingest PATH...`: the Lambda's pipeline over local files against any table and topic. */
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'not built yet',
-  async run() {
-    throw new TrailwatchError('the ingest command is not built yet');
+  summary: 'Run the pipeline over local log files against a table and topic',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const args = parseIngestArgs(argv, io);
+    const files = await listFiles(args.paths, io);
+    return ingest(args, files, io);
   },
 };
+
+function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        table: { type: 'string' },
+        'alert-state-table': { type: 'string' },
+        'topic-arn': { type: 'string' },
+        'no-alerts': { type: 'boolean', default: false },
+        'alert-rules': { type: 'string' },
+        'endpoint-url': { type: 'string' },
+        'sns-endpoint-url': { type: 'string' },
+        region: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (parsed.positionals.length === 0) throw new UsageError('give at least one PATH (a log file or a folder)');
+  const table = v.table ?? io.env.TRAILWATCH_TABLE;
+  if (!table) throw new UsageError('--table: required (the event table to write to)');
+  for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
+    const url = v[flag];
+    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
+  }
+  let alerts: IngestArgs['alerts'];
+  if (v['no-alerts'] !== true) {
+    const stateTable = v['alert-state-table'] ?? io.env.TRAILWATCH_ALERT_STATE_TABLE;
+    const topicArn = v['topic-arn'] ?? io.env.TRAILWATCH_TOPIC_ARN;
+    if (!stateTable || !topicArn) {
+      throw new UsageError(
+        `${!topicArn ? '--topic-arn' : '--alert-state-table'}: required to send alerts (or pass --no-alerts to store events only)`,
+      );
+    }
+    if (!/^arn:[\w-]+:sns:/.test(topicArn)) throw new UsageError(`--topic-arn: expected an SNS topic ARN (arn:aws:sns:...), got '${topicArn}'`);
+    alerts = { stateTable, topicArn, ...(v['alert-rules'] !== undefined ? { rulesFile: v['alert-rules'] } : {}) };
+  } else if (v['alert-rules'] !== undefined || v['topic-arn'] !== undefined) {
+    throw new UsageError('--no-alerts cannot be combined with --topic-arn or --alert-rules');
+  }
+  return {
+    paths: parsed.positionals,
+    table,
+    ...(alerts ? { alerts } : {}),
+    ...(v['endpoint-url'] !== undefined ? { endpointUrl: v['endpoint-url'] } : {}),
+    ...(v['sns-endpoint-url'] !== undefined ? { snsEndpointUrl: v['sns-endpoint-url'] } : {}),
+    ...(v.region !== undefined ? { region: v.region } : {}),
+  };
+}
+
+interface FileEntry {
+  readonly display: string;
+  readonly file: string;
+  readonly size: number;
+  readonly mtime: Date;
+}
+
+// Sorted depth-first walk; hidden entries are skipped, a path that cannot be read is a usage error
+// (nothing was written yet, so the user can fix the command and run it again).
+async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  const seen = new Set<string>();
+  const visit = async (display: string, absolute: string): Promise<void> => {
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(absolute);
+    } catch {
+      throw new UsageError(`${display}: no such file or folder`);
+    }
+    if (stat.isFile()) {
+      out.push({ display, file: absolute, size: stat.size, mtime: stat.mtime });
+      return;
+    }
+    if (!stat.isDirectory()) throw new UsageError(`${display}: not a regular file or folder`);
+    const real = await fs.promises.realpath(absolute);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const names = (await fs.promises.readdir(absolute)).filter((n) => !n.startsWith('.')).sort();
+    for (const name of names) await visit(path.join(display, name), path.join(absolute, name));
+  };
+  for (const p of paths) await visit(p, path.resolve(io.cwd, p));
+  return out;
+}
+
+async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
+  const local = [args.endpointUrl, args.snsEndpointUrl].some((u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u));
+  const clients = createAwsClients({
+    ...(args.region !== undefined ? { region: args.region } : local ? { region: io.env.AWS_REGION ?? 'us-east-1' } : {}),
+    endpoints: {
+      ...(args.endpointUrl !== undefined ? { dynamodb: args.endpointUrl } : {}),
+      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined ? { sns: args.snsEndpointUrl ?? args.endpointUrl } : {}),
+    },
+    // Local servers accept anything, but the SDK refuses to sign without credentials.
+    ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
+  });
+  const rules = args.alerts?.rulesFile !== undefined ? readRules(args.alerts.rulesFile, io) : undefined;
+
+  const progress = createProgress({ label: 'ingest', stream: io.stderr });
+  progress.addTotal(files.length, files.reduce((n, f) => n + f.size, 0));
+  progress.totalKnown();
+  const tally = { processed: 0, skipped: new Map<string, number>(), failed: 0, failedCalls: 0, alerts: 0, alreadyAlerted: 0, suppressed: 0 };
+  const events = new Map<ServiceName, number>();
+  const observer: IngestObserver = {
+    objectProcessed(summary: PipelineSummary) {
+      tally.processed += 1;
+      tally.failedCalls += summary.failedCalls;
+      tally.alerts += summary.alerts?.messagesPublished ?? 0;
+      tally.alreadyAlerted += summary.alerts?.eventsAlreadyAlerted ?? 0;
+      tally.suppressed += summary.alerts?.eventsSuppressed ?? 0;
+      for (const s of SERVICE_NAMES) events.set(s, (events.get(s) ?? 0) + (summary.eventsStored[s] ?? 0));
+    },
+    objectSkipped(ref, reason, message) {
+      tally.skipped.set(reason, (tally.skipped.get(reason) ?? 0) + 1);
+      progress.log(`${ref.key}: skipped (${message})`);
+    },
+    objectFailed(_ref, error) {
+      tally.failed += 1;
+      progress.log(error.message);
+    },
+    eventIgnored: () => undefined,
+  };
+  const processor = createObjectProcessor({
+    source: new FileLogSource(),
+    sink: new DynamoDbEventStore({ tableName: args.table, client: clients.dynamodb }),
+    ...(args.alerts
+      ? {
+          alerts: new SnsAlerter({
+            topicArn: args.alerts.topicArn,
+            stateTableName: args.alerts.stateTable,
+            sns: clients.sns,
+            dynamodb: clients.dynamodb,
+            ...(rules ? { rules } : {}),
+          }),
+        }
+      : {}),
+    keyLayout: 'any',
+    observer,
+  });
+
+  const started = Date.now();
+  try {
+    for (const file of files) {
+      try {
+        await processor.processObject({ bucket: LOCAL_FILE_BUCKET, key: file.file, size: file.size, deliveredAt: file.mtime });
+      } catch {
+        // Reported by the observer; the next files are still processed.
+      }
+      progress.advance(file.size);
+    }
+  } finally {
+    progress.stop();
+    clients.dynamodb.destroy();
+    clients.sns.destroy();
+    clients.s3.destroy();
+    clients.sqs.destroy();
+  }
+
+  const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');
+  const total = [...events.values()].reduce((a, b) => a + b, 0);
+  const notes = [
+    tally.alreadyAlerted > 0 ? `${tally.alreadyAlerted} failed calls already alerted earlier` : '',
+    tally.suppressed > 0 ? `${tally.suppressed} repeats counted, not sent` : '',
+  ].filter((s) => s !== '');
+  io.stdout.write(
+    [
+      `Files: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `Events stored in ${args.table}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
+      `Failed calls: ${tally.failedCalls}`,
+      args.alerts ? `Alerts sent to ${args.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}` : 'Alerts: off (--no-alerts)',
+      '',
+    ].join('\n'),
+  );
+  return tally.failed > 0 ? 1 : 0;
+}
+
+function readRules(file: string, io: CliIO) {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
+  } catch {
+    throw new UsageError(`--alert-rules: cannot read ${file}`);
+  }
+  return parseAlertRules(text, file);
+}

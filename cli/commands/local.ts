@@ -1,11 +1,319 @@
-import { TrailwatchError } from '../../lambdas/core/errors';
-import type { Command } from '../usage';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
+import { renderAlertEmail } from '../../local/alert-email';
+import { generateSamples, type SampleObject } from '../../local/samples';
+import type { OutboxMessage } from '../../local/sns-server';
+import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
+import { createProgress, silentProgress } from '../progress';
+import { type CliIO, type Command, UsageError } from '../usage';
 
-// Placeholder until this command is built (see the open issues).
+const SERVE_PORTS = { s3: 4568, dynamodb: 4567, sns: 4575 } as const;
+
+const HELP = `Usage: trailwatch local [options]
+
+Runs the whole trailwatch pipeline on this machine, no AWS account needed: an S3-compatible server
+(s3rver), a DynamoDB-compatible server (dynalite) and a local SNS endpoint, the event table, the
+alert state table, the alert topic, and the ingest Lambda's own code wired to the bucket's
+object-created notifications. Uploads the bundled sample logs (the seed examples and a generated
+day of two accounts in two regions), then prints what was stored and the alerts as emails.
+
+Options:
+  --serve              keep running (Ctrl-C stops): upload your own files, query the table
+  --no-samples         start empty (do not upload the samples)
+  --data DIR           where objects, tables and sent alerts are kept across runs (default .trailwatch)
+  --s3-port N          S3 port (default ${SERVE_PORTS.s3} with --serve, else any free port; 0 = any free port)
+  --dynamodb-port N    DynamoDB port (default ${SERVE_PORTS.dynamodb} with --serve, else any free port)
+  --sns-port N         SNS port (default ${SERVE_PORTS.sns} with --serve, else any free port)
+  -h, --help           show this help
+`;
+
+interface LocalArgs {
+  readonly serve: boolean;
+  readonly samples: boolean;
+  readonly dataDir: string;
+  readonly ports: { s3: number; dynamodb: number; sns: number };
+}
+
+/** `trailwatch local` (what `npm start` runs): the pipeline on an embedded stack, with sample logs. */
 export const localCommand: Command = {
   name: 'local',
-  summary: 'not built yet',
-  async run() {
-    throw new TrailwatchError('the local command is not built yet');
+  summary: 'Run the whole pipeline locally on an embedded S3 and DynamoDB (what `npm start` runs)',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const args = parseLocalArgs(argv, io);
+    return args.serve ? serve(args, io) : runOnce(args, io);
   },
 };
+
+function parseLocalArgs(argv: string[], io: CliIO): LocalArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        serve: { type: 'boolean', default: false },
+        'no-samples': { type: 'boolean', default: false },
+        data: { type: 'string' },
+        's3-port': { type: 'string' },
+        'dynamodb-port': { type: 'string' },
+        'sns-port': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const port = (flag: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return v.serve ? fallback : 0;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`--${flag}: expected a port number from 0 to 65535, got '${value}'`);
+    return Number(value);
+  };
+  if (v.data === '') throw new UsageError('--data: expected a folder');
+  return {
+    serve: v.serve === true,
+    samples: v['no-samples'] !== true,
+    dataDir: path.resolve(io.cwd, v.data ?? '.trailwatch'),
+    ports: {
+      s3: port('s3-port', v['s3-port'], SERVE_PORTS.s3),
+      dynamodb: port('dynamodb-port', v['dynamodb-port'], SERVE_PORTS.dynamodb),
+      sns: port('sns-port', v['sns-port'], SERVE_PORTS.sns),
+    },
+  };
+}
+
+/** Counts what the handler did, for the closing summary. */
+class Tally {
+  processed = 0;
+  failed = 0;
+  readonly skipped = new Map<string, number>();
+  readonly events = new Map<ServiceName, number>();
+  failedCalls = 0;
+  alreadyAlerted = 0;
+  suppressed = 0;
+  readonly failures: string[] = [];
+  readonly alerts: OutboxMessage[] = [];
+
+  add(outcome: LocalObjectOutcome): void {
+    if (outcome.status === 'processed') {
+      this.processed += 1;
+      for (const service of SERVICE_NAMES) {
+        const n = outcome.summary.eventsStored[service] ?? 0;
+        if (n > 0) this.events.set(service, (this.events.get(service) ?? 0) + n);
+      }
+      this.failedCalls += outcome.summary.failedCalls;
+      this.alreadyAlerted += outcome.summary.alerts?.eventsAlreadyAlerted ?? 0;
+      this.suppressed += outcome.summary.alerts?.eventsSuppressed ?? 0;
+    } else if (outcome.status === 'skipped') {
+      this.skipped.set(outcome.reason, (this.skipped.get(outcome.reason) ?? 0) + 1);
+    } else {
+      this.failed += 1;
+      this.failures.push(outcome.error.message);
+    }
+  }
+}
+
+async function startStack(args: LocalArgs, io: CliIO, hooks: { onObject: (o: LocalObjectOutcome) => void; onAlert: (m: OutboxMessage) => void }): Promise<LocalStack> {
+  io.stdout.write(`trailwatch local: starting the embedded stack (data in ${displayPath(args.dataDir, io)})\n`);
+  const stack = await startLocalStack({
+    dataDir: args.dataDir,
+    s3Port: args.ports.s3,
+    dynamodbPort: args.ports.dynamodb,
+    snsPort: args.ports.sns,
+    onObject: hooks.onObject,
+    onAlert: hooks.onAlert,
+  });
+  io.stdout.write(
+    [
+      `  S3 endpoint:        ${stack.endpoints.s3}   bucket ${stack.bucket}`,
+      `  DynamoDB endpoint:  ${stack.endpoints.dynamodb}   tables ${stack.tableName}, ${stack.alertStateTableName}`,
+      `  SNS endpoint:       ${stack.endpoints.sns}   topic ${stack.topicArn}`,
+      `  Alerts outbox:      ${displayPath(stack.outbox, io)}`,
+      '',
+    ].join('\n'),
+  );
+  return stack;
+}
+
+async function uploadSamples(stack: LocalStack, samples: readonly SampleObject[], io: CliIO, showProgress: boolean): Promise<void> {
+  const progress = showProgress ? createProgress({ label: 'samples', stream: io.stderr }) : silentProgress();
+  progress.addTotal(samples.length, samples.reduce((n, s) => n + s.body.length, 0));
+  progress.totalKnown();
+  let next = 0;
+  // A few uploads in flight: the handler works through the notifications meanwhile.
+  const worker = async (): Promise<void> => {
+    while (next < samples.length) {
+      const sample = samples[next++] as SampleObject;
+      await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: sample.key, Body: sample.body }));
+    }
+  };
+  const done = stack.waitForObjects(samples.map((s) => s.key));
+  await Promise.all(Array.from({ length: 6 }, worker));
+  // Progress follows the handler, not the uploads: an object counts once it is processed.
+  await done;
+  for (const sample of samples) progress.advance(sample.body.length);
+  progress.stop();
+}
+
+async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
+  const tally = new Tally();
+  const started = Date.now();
+  const stack = await startStack(args, io, { onObject: (o) => tally.add(o), onAlert: (m) => tally.alerts.push(m) });
+  try {
+    const day = sampleDay();
+    if (args.samples) {
+      const samples = generateSamples(day);
+      const seeds = samples.filter((s) => s.kind === 'seed').length;
+      io.stdout.write(
+        `Uploading ${samples.length} sample log objects: ${seeds} seed examples and a generated day (${day}) of ` +
+          `2 accounts x 2 regions, with CloudTrail's digest files ...\n`,
+      );
+      await uploadSamples(stack, samples, io, true);
+      await stack.idle();
+    }
+    printSummary(tally, io, Date.now() - started);
+    printAlerts(tally, io);
+    printNextSteps(stack, io, day, false);
+  } finally {
+    await stack.stop();
+  }
+  return tally.failed > 0 ? 1 : 0;
+}
+
+async function serve(args: LocalArgs, io: CliIO): Promise<number> {
+  const tally = new Tally();
+  let stack: LocalStack | undefined;
+  const stack_ = await startStack(args, io, {
+    onObject: (o) => {
+      tally.add(o);
+      io.stdout.write(describeOutcome(o) + '\n');
+    },
+    onAlert: (m) => {
+      io.stdout.write(`\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`);
+    },
+  });
+  stack = stack_;
+  const day = sampleDay();
+  try {
+    if (args.samples) {
+      const samples = generateSamples(day);
+      io.stdout.write(`Uploading ${samples.length} sample log objects ...\n`);
+      await uploadSamples(stack, samples, io, false);
+      printSummary(tally, io, undefined);
+    }
+    printNextSteps(stack, io, day, true);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  io.stdout.write('Ready: watching the bucket. Press Ctrl-C to stop.\n');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.stdout.write('Stopping ...\n');
+  await stack.stop();
+  stack = undefined;
+  io.stdout.write('Stopped.\n');
+  return 0;
+}
+
+function describeOutcome(o: LocalObjectOutcome): string {
+  const where = `s3://${o.ref.bucket}/${o.ref.key}`;
+  if (o.status === 'skipped') return `skipped    ${where} (${o.reason}: ${o.message})`;
+  if (o.status === 'failed') return `FAILED     ${o.error.message}`;
+  const s = o.summary;
+  const events = SERVICE_NAMES.filter((n) => (s.eventsStored[n] ?? 0) > 0).map((n) => `${n} ${s.eventsStored[n]}`);
+  const total = SERVICE_NAMES.reduce((n, name) => n + (s.eventsStored[name] ?? 0), 0);
+  const alerts = s.alerts ? `, ${s.alerts.messagesPublished} alert(s) sent` : '';
+  return `processed  ${where}: ${total} events${events.length ? ` (${events.join(', ')})` : ''}, ${s.failedCalls} failed calls${alerts}`;
+}
+
+function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): void {
+  const skipped = [...tally.skipped].map(([reason, n]) => `${n} ${reason}`).join(', ');
+  const total = [...tally.events.values()].reduce((a, b) => a + b, 0);
+  const perService = SERVICE_NAMES.map((n) => `${SERVICES[n].displayName} ${tally.events.get(n) ?? 0}`).join(', ');
+  const lines = [
+    '',
+    `Log objects: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed` +
+      (elapsedMs !== undefined ? ` (in ${(elapsedMs / 1000).toFixed(1)} s)` : ''),
+    `Events stored: ${total} (${perService})`,
+    `Failed calls: ${tally.failedCalls}`,
+    ...tally.failures.map((f) => `  FAILED ${f}`),
+  ];
+  io.stdout.write(lines.join('\n') + '\n');
+}
+
+function printAlerts(tally: Tally, io: CliIO): void {
+  const n = tally.alerts.length;
+  const notes: string[] = [];
+  if (tally.alreadyAlerted > 0) notes.push(`${tally.alreadyAlerted} failed calls were already alerted by an earlier run (nothing is sent twice)`);
+  if (tally.suppressed > 0) notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
+  io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n\n`);
+  tally.alerts.forEach((m, i) => {
+    io.stdout.write(boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n');
+  });
+}
+
+function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: boolean): void {
+  const e = stack.endpoints;
+  const intro = serving ? 'While this runs, in another terminal:' : 'Keep the stack running with `npm start -- --serve` (or `npx trailwatch local --serve`), then:';
+  const port = (url: string) => (serving ? url : url.replace(/:\d+$/, ''));
+  const s3 = serving ? e.s3 : `${port(e.s3)}:${SERVE_PORTS.s3}`;
+  const ddb = serving ? e.dynamodb : `${port(e.dynamodb)}:${SERVE_PORTS.dynamodb}`;
+  const sns = serving ? e.sns : `${port(e.sns)}:${SERVE_PORTS.sns}`;
+  io.stdout.write(
+    [
+      intro,
+      '',
+      '  # credentials and checksum settings the local servers accept',
+      `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${stack.region} \\`,
+      '         AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',
+      '',
+      '  # query the table with trailwatch',
+      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --since 2d`,
+      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --failed --since 2d`,
+      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --service athena --from 2017-05-04 --to 2017-05-05`,
+      '',
+      '  # ... or with the AWS CLI: the failed calls of a day (the `failures` index)',
+      `  aws dynamodb query --endpoint-url ${ddb} --table-name ${stack.tableName} --index-name failures \\`,
+      `      --key-condition-expression 'failureDay = :d' --expression-attribute-values '{":d":{"S":"${day}"}}'`,
+      '',
+      '  # upload a CloudTrail log file of your own (the key must follow CloudTrail\'s layout)',
+      `  aws --endpoint-url ${s3} s3 cp my-log.json.gz \\`,
+      `      s3://${stack.bucket}/AWSLogs/123456789012/CloudTrail/us-east-1/${day.replace(/-/g, '/')}/my-log.json.gz`,
+      '',
+      '  # or run the same pipeline over local files, without S3',
+      `  npx trailwatch ingest --endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,
+      `      --alert-state-table ${stack.alertStateTableName} --topic-arn ${stack.topicArn} path/to/logs/`,
+      '',
+      `Alerts are saved as JSON in ${displayPath(stack.outbox, io)}/.`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The generated sample day: yesterday (UTC), a complete day, the same all day long. */
+function sampleDay(): string {
+  return new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+}
+
+function boxed(title: string, body: string): string {
+  const rule = '-'.repeat(Math.max(20, 72 - title.length - 4));
+  return [`---- ${title} ${rule}`, body, '-'.repeat(Math.min(100, title.length + rule.length + 6))].join('\n');
+}
+
+function displayPath(p: string, io: CliIO): string {
+  const rel = path.relative(io.cwd, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}

@@ -1,11 +1,443 @@
-import { TrailwatchError } from '../../lambdas/core/errors';
-import type { Command } from '../usage';
+/**
+ * `trailwatch replay`: processes the S3 events held in the ingest function's dead-letter queue and
+ * deletes each message only once every object it names was processed (or skipped as the Lambda would).
+ */
+import { DlqSource, type DlqMessage } from '../../lambdas/adapters/dlq-source';
+import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
+import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
+import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
+import { describeObject } from '../../lambdas/core/pipeline';
+import type {
+  LogObjectRef,
+  ObjectProcessor,
+  ObjectSkipReason,
+  ObjectSummary,
+} from '../../lambdas/core/ports';
+import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
+import { createObjectProcessor } from '../../lambdas/ingest/app';
+import { createProgress, formatSeconds, silentProgress, type Progress } from '../progress';
+import { UsageError, type CliIO, type Command } from '../usage';
+import { assertTableExists, awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from './backfill';
 
-// Placeholder until this command is built (see the open issues).
-export const replayCommand: Command = {
-  name: 'replay',
-  summary: 'not built yet',
-  async run() {
-    throw new TrailwatchError('the replay command is not built yet');
-  },
-};
+const HELP = `Usage: trailwatch replay --queue URL [options]
+
+Processes the failed S3 events in the ingest function's dead-letter queue (Lambda on-failure records,
+bare S3 or EventBridge events, or S3 events wrapped by SNS). A message is deleted only after every
+object it names was processed; a message that fails or cannot be read stays in the queue, visible again.
+
+Options:
+  --queue URL              the dead-letter queue (DeadLetterQueueUrl in the stack outputs; required)
+  --dry-run                list the messages and their objects; process and delete nothing
+  --max-messages N         stop after N messages (default: until the queue is empty)
+  --concurrency N          messages processed at once (default 4)
+  --alerts | --no-alerts   alert on failed calls in the replayed files (default: --alerts, as the Lambda would have)
+  --table T                the event table (required unless --dry-run)
+  --alert-state-table T    the alert state table (required with --alerts)
+  --topic-arn ARN          the alert topic (required with --alerts)
+  --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
+  --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
+  --endpoint-url URL       endpoint of every AWS service (local servers); or AWS_ENDPOINT_URL_SQS,
+                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL
+  --region R               AWS region (default AWS_REGION)
+
+Exit code: 0 when every message received was replayed and deleted (dry run: every message readable),
+1 otherwise, 2 usage error.`;
+
+const FLAGS = {
+  queue: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'max-messages': { type: 'string' },
+  concurrency: { type: 'string' },
+  alerts: { type: 'boolean' },
+  'no-alerts': { type: 'boolean' },
+  table: { type: 'string' },
+  'alert-state-table': { type: 'string' },
+  'topic-arn': { type: 'string' },
+  'retention-days': { type: 'string' },
+  'visibility-timeout': { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The validated options of one replay. */
+export interface ReplayOptions {
+  readonly queueUrl: string;
+  readonly dryRun: boolean;
+  readonly maxMessages?: number;
+  readonly concurrency: number;
+  readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
+  readonly table?: string;
+  readonly retentionDays: number;
+  readonly visibilityTimeout: number;
+  readonly aws: AwsFlags;
+}
+
+/** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */
+export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): ReplayOptions | undefined {
+  const v = parseFlags(argv, FLAGS);
+  if (v.help) return undefined;
+  if (!v.queue)
+    throw new UsageError(
+      '--queue is required (the dead-letter queue URL, DeadLetterQueueUrl in the stack outputs)',
+    );
+  if (!/^https?:\/\/\S+\/\S+/.test(v.queue))
+    throw new UsageError(
+      `--queue: expected a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>), got '${v.queue}'`,
+    );
+  if (v.alerts && v['no-alerts']) throw new UsageError('--alerts and --no-alerts exclude each other');
+  const dryRun = v['dry-run'] === true;
+  if (!dryRun && !v.table)
+    throw new UsageError('--table is required (the event table, EventTableName in the stack outputs)');
+  let alerts: ReplayOptions['alerts'];
+  if (!dryRun && !v['no-alerts']) {
+    if (!v['topic-arn'] || !v['alert-state-table']) {
+      throw new UsageError(
+        'alerts need --topic-arn and --alert-state-table (AlertTopicArn, AlertStateTableName in the stack outputs), or pass --no-alerts',
+      );
+    }
+    alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
+  }
+  const maxMessages =
+    v['max-messages'] !== undefined ? intFlag('max-messages', v['max-messages'], 0, 1, 1_000_000) : undefined;
+  return {
+    queueUrl: v.queue,
+    dryRun,
+    ...(maxMessages !== undefined ? { maxMessages } : {}),
+    concurrency: intFlag('concurrency', v.concurrency, 4, 1, 64),
+    ...(alerts ? { alerts } : {}),
+    ...(v.table ? { table: v.table } : {}),
+    retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
+    visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
+    aws: awsFlagsFrom(v, env),
+  };
+}
+
+/** What a replay did. */
+export interface ReplayReport {
+  received: number;
+  deleted: number;
+  /** Messages left in the queue because they cannot be read, with why. */
+  invalid: { messageId: string; message: string }[];
+  /** Messages left in the queue because an object failed. */
+  failedMessages: number;
+  processed: number;
+  skipped: Partial<Record<ObjectSkipReason, number>>;
+  /** Announced objects the pipeline does not read (ObjectRemoved events and the like). */
+  ignored: number;
+  failed: number;
+  eventsStored: Partial<Record<ServiceName, number>>;
+  failedCalls: number;
+  alertsSent: number;
+  alertsSuppressed: number;
+  /** Objects that failed, each with the message and the dead-letter message naming it. */
+  errors: { messageId: string; object: string; message: string }[];
+  interrupted: boolean;
+}
+
+/** What runReplay needs. */
+export interface ReplayDeps {
+  readonly queue: Pick<DlqSource, 'receive' | 'delete' | 'release'>;
+  /** Absent for a dry run. */
+  readonly processor?: ObjectProcessor;
+  readonly progress: Progress;
+  /** Lines about each message (the dry-run listing, messages left in the queue). */
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+function emptyReport(): ReplayReport {
+  return {
+    received: 0,
+    deleted: 0,
+    invalid: [],
+    failedMessages: 0,
+    processed: 0,
+    skipped: {},
+    ignored: 0,
+    failed: 0,
+    eventsStored: {},
+    failedCalls: 0,
+    alertsSent: 0,
+    alertsSuppressed: 0,
+    errors: [],
+    interrupted: false,
+  };
+}
+
+function describeMessage(m: DlqMessage): string {
+  const parts = [`message ${m.messageId}`];
+  if (m.sentAt) parts.push(`sent ${m.sentAt.toISOString()}`);
+  if (m.receiveCount !== undefined) parts.push(`received ${m.receiveCount}x`);
+  return parts.join(', ');
+}
+
+/**
+ * Receives every message, processes its created objects one after the other (messages `concurrency`
+ * at a time), deletes it when each object succeeded, and releases the rest (visibility 0) at the end
+ * so they are visible again in the queue. The same object named by several messages is read once.
+ */
+export async function runReplay(
+  options: Pick<ReplayOptions, 'dryRun' | 'maxMessages' | 'concurrency'>,
+  deps: ReplayDeps,
+): Promise<ReplayReport> {
+  const report = emptyReport();
+  const keep: DlqMessage[] = [];
+  const done = new Map<string, Promise<ObjectSummary>>();
+  const aborted = () => deps.signal?.aborted === true;
+
+  const processOnce = (
+    ref: LogObjectRef & { size?: number },
+    processor: ObjectProcessor,
+  ): Promise<ObjectSummary> => {
+    const id = `${ref.bucket}\u0000${ref.key}`;
+    let result = done.get(id);
+    if (!result) {
+      deps.progress.addTotal(1, ref.size ?? 0);
+      result = processor.processObject(ref);
+      done.set(id, result);
+      result.then(
+        (summary) => {
+          deps.progress.advance(ref.size ?? summary.bytesRead);
+          count(report, summary);
+        },
+        () => deps.progress.advance(ref.size ?? 0),
+      );
+    }
+    return result;
+  };
+
+  const handle = async (m: DlqMessage): Promise<void> => {
+    report.received += 1;
+    if (!m.content.ok) {
+      report.invalid.push({ messageId: m.messageId, message: m.content.message });
+      deps.log(`${describeMessage(m)}: cannot be read (${m.content.message}); left in the queue`);
+      keep.push(m);
+      return;
+    }
+    const created = m.content.objects.filter((o) => o.created);
+    report.ignored += m.content.objects.length - created.length;
+    if (options.dryRun || !deps.processor) {
+      const why = m.content.failure ? ` (failed: ${m.content.failure})` : '';
+      const list =
+        created.length > 0 ? created.map((o) => describeObject(o)).join(', ') : 'no object to process';
+      deps.log(`${describeMessage(m)}${why}: would process ${list}`);
+      keep.push(m);
+      return;
+    }
+    let ok = true;
+    for (const object of created) {
+      const ref = {
+        bucket: object.bucket,
+        key: object.key,
+        ...(object.size !== undefined ? { size: object.size } : {}),
+      };
+      try {
+        await processOnce(ref, deps.processor);
+      } catch (err) {
+        ok = false;
+        const message = err instanceof Error ? err.message : String(err);
+        report.errors.push({ messageId: m.messageId, object: describeObject(ref), message });
+      }
+    }
+    if (!ok) {
+      report.failedMessages += 1;
+      deps.log(`${describeMessage(m)}: not every object was processed; left in the queue`);
+      keep.push(m);
+      return;
+    }
+    await deps.queue.delete(m);
+    report.deleted += 1;
+  };
+
+  const running = new Set<Promise<void>>();
+  try {
+    for await (const message of deps.queue.receive({
+      ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    })) {
+      const task = handle(message).finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= options.concurrency) await Promise.race(running);
+      if (aborted()) break;
+    }
+    await Promise.all(running);
+  } finally {
+    // Whatever happens, nothing received and not deleted stays hidden for the visibility timeout.
+    await Promise.allSettled(running);
+    deps.progress.totalKnown();
+    if (keep.length > 0) await deps.queue.release(keep);
+  }
+  report.interrupted = aborted();
+  return report;
+}
+
+function count(report: ReplayReport, summary: ObjectSummary): void {
+  if (summary.status === 'skipped') {
+    const reason = summary.skipReason ?? 'not-a-log-key';
+    report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
+    return;
+  }
+  report.processed += 1;
+  for (const service of SERVICE_NAMES) {
+    const n = summary.eventsStored[service];
+    if (n) report.eventsStored[service] = (report.eventsStored[service] ?? 0) + n;
+  }
+  report.failedCalls += summary.failedCalls;
+  report.alertsSent += summary.alerts?.messagesPublished ?? 0;
+  report.alertsSuppressed += summary.alerts?.eventsSuppressed ?? 0;
+}
+
+/** The end-of-run summary (stdout). */
+export function formatReplaySummary(
+  options: Pick<ReplayOptions, 'queueUrl' | 'dryRun' | 'alerts'>,
+  report: ReplayReport,
+  elapsedMs: number,
+): string {
+  const lines: string[] = [];
+  const left = report.received - report.deleted;
+  lines.push(
+    `replay of ${options.queueUrl}${options.dryRun ? ' (dry run: nothing processed, nothing deleted)' : ''}`,
+  );
+  lines.push(
+    `  messages:      ${report.received} received, ${report.deleted} deleted, ${left} left in the queue` +
+      (report.invalid.length > 0 ? ` (${report.invalid.length} unreadable)` : ''),
+  );
+  if (!options.dryRun) {
+    const skipped = Object.values(report.skipped).reduce((a, b) => a + (b ?? 0), 0);
+    lines.push(
+      `  objects:       ${report.processed} processed, ${skipped} skipped, ${report.errors.length} failed` +
+        (report.ignored > 0 ? `, ${report.ignored} not object-created events (ignored)` : ''),
+    );
+    if (skipped > 0)
+      lines.push(
+        `  skipped:       ${Object.entries(report.skipped)
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ')}`,
+      );
+    const total = SERVICE_NAMES.reduce((sum, s) => sum + (report.eventsStored[s] ?? 0), 0);
+    lines.push(
+      `  events stored: ${SERVICE_NAMES.map((s) => `${s} ${report.eventsStored[s] ?? 0}`).join(', ')} (${total} in all)`,
+    );
+    lines.push(`  failed calls:  ${report.failedCalls}`);
+    lines.push(
+      options.alerts
+        ? `  alerts:        ${report.alertsSent} sent, ${report.alertsSuppressed} failed calls suppressed`
+        : '  alerts:        off (--no-alerts)',
+    );
+  }
+  lines.push(`  time:          ${formatSeconds(elapsedMs / 1000)}`);
+  if (report.errors.length > 0 || report.invalid.length > 0) {
+    lines.push(`errors (${report.errors.length + report.invalid.length}):`);
+    for (const e of report.errors)
+      lines.push(
+        `  ${e.message.startsWith(e.object) ? e.message : `${e.object}: ${e.message}`} (message ${e.messageId})`,
+      );
+    for (const i of report.invalid) lines.push(`  message ${i.messageId}: cannot be read: ${i.message}`);
+  }
+  if (report.interrupted)
+    lines.push(
+      'result: interrupted; the messages not deleted are back in the queue; run the same command again',
+    );
+  else if (!options.dryRun && left > 0)
+    lines.push('result: NOT every message was replayed; the ones left are visible in the queue again');
+  else if (!options.dryRun) lines.push('result: every message received was replayed and deleted');
+  return lines.join('\n') + '\n';
+}
+
+/** Test seams of the replay command. */
+export interface ReplayCommandOverrides {
+  /** Replaces Ctrl-C handling: aborting it interrupts the run as Ctrl-C would. */
+  readonly signal?: AbortSignal;
+  /** Seconds each receive waits for messages (default 1). */
+  readonly waitTimeSeconds?: number;
+}
+
+/** Builds the replay command; `replayCommand` is the real one. */
+export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Command {
+  return {
+    name: 'replay',
+    summary: 'Process the S3 events held in the dead-letter queue',
+    async run(argv: string[], io: CliIO): Promise<number> {
+      const options = parseReplayOptions(argv, io.env);
+      if (!options) {
+        io.stdout.write(HELP + '\n');
+        return 0;
+      }
+      const started = Date.now();
+      const clients = clientsFor(options.aws, io.env);
+      const queue = new DlqSource({
+        queueUrl: options.queueUrl,
+        client: clients.sqs,
+        visibilityTimeoutSeconds: options.visibilityTimeout,
+        ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
+      });
+      try {
+        let processor: ObjectProcessor | undefined;
+        if (!options.dryRun && options.table !== undefined) {
+          await assertTableExists(clients.dynamodb, options.table, '--table');
+          const alerts = options.alerts
+            ? new SnsAlerter({
+                topicArn: options.alerts.topicArn,
+                stateTableName: options.alerts.stateTable,
+                sns: clients.sns,
+                dynamodb: clients.dynamodb,
+              })
+            : undefined;
+          processor = createObjectProcessor({
+            source: new S3LogSource(clients.s3),
+            sink: new DynamoDbEventStore({
+              tableName: options.table,
+              client: clients.dynamodb,
+              retentionDays: options.retentionDays,
+            }),
+            ...(alerts ? { alerts } : {}),
+          });
+        }
+        const before = await queue.approximateCount();
+        io.stderr.write(
+          `replay: ${before.visible} messages visible in the queue, ${before.inFlight} in flight\n`,
+        );
+
+        const progress = options.dryRun
+          ? silentProgress()
+          : createProgress({ label: 'replay', stream: io.stderr });
+        const controller = new AbortController();
+        let interrupts = 0;
+        const onSigint = (): void => {
+          interrupts += 1;
+          if (interrupts > 1) process.exit(130);
+          progress.log(
+            'interrupted: finishing the messages in flight; the others go back to the queue (Ctrl-C again to quit now)',
+          );
+          controller.abort();
+        };
+        if (!overrides.signal) process.on('SIGINT', onSigint);
+        let report: ReplayReport;
+        try {
+          report = await runReplay(options, {
+            queue,
+            ...(processor ? { processor } : {}),
+            progress,
+            log: options.dryRun ? (line) => io.stdout.write(`${line}\n`) : (line) => progress.log(line),
+            signal: overrides.signal ?? controller.signal,
+          });
+        } finally {
+          progress.stop();
+          if (!overrides.signal) process.off('SIGINT', onSigint);
+        }
+        io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
+        if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;
+        return report.interrupted || report.deleted < report.received ? 1 : 0;
+      } finally {
+        clients.s3.destroy();
+        clients.dynamodb.destroy();
+        clients.sns.destroy();
+        clients.sqs.destroy();
+      }
+    },
+  };
+}
+
+/** `trailwatch replay`. */
+export const replayCommand: Command = createReplayCommand();

@@ -1,5 +1,7 @@
-// CONTRACT STUB — the streaming reader is being built; the signature below is fixed.
 import { LogFileError } from './errors';
+import { gunzipChunks, startsWithGzipMagic } from './gzip-stream';
+import { RecordsScanner } from './json-records-scanner';
+import { WATCHED_EVENT_SOURCES } from './services';
 
 /** Counters the reader fills while it reads one file. */
 export interface ReadStats {
@@ -28,14 +30,73 @@ export interface ReadOptions {
   readonly stats?: ReadStats;
 }
 
+const WATCHED = new Set(WATCHED_EVENT_SOURCES);
+
 /**
  * Streams one CloudTrail log object (gzip, detected by magic bytes, or plain JSON) and yields each
  * element of the top-level `Records` array whose eventSource is wanted, parsed, without holding the
  * whole file in memory. Throws LogFileError (message without the file name) for a file-level problem.
  */
 export async function* readWatchedRecords(
-  _source: AsyncIterable<Uint8Array>,
-  _options: ReadOptions = {},
+  source: AsyncIterable<Uint8Array>,
+  options: ReadOptions = {},
 ): AsyncGenerator<unknown, void, undefined> {
-  throw new LogFileError('streaming reader not built yet');
+  const stats = options.stats ?? newReadStats();
+  const input = source[Symbol.asyncIterator]();
+  try {
+    // Enough bytes to see the gzip magic number; they are replayed in front of the rest.
+    const head: Buffer[] = [];
+    let headLength = 0;
+    while (headLength < 2) {
+      const next = await input.next();
+      if (next.done) break;
+      const chunk = asBuffer(next.value);
+      stats.bytesIn += chunk.length;
+      if (chunk.length === 0) continue;
+      head.push(chunk);
+      headLength += chunk.length;
+    }
+    if (headLength === 0) throw new LogFileError('file is empty');
+
+    const gzipped = startsWithGzipMagic(head.length === 1 ? head[0]! : Buffer.concat(head));
+    const raw = replay(head, input, stats);
+    const decoded = gzipped ? gunzipChunks(raw) : raw;
+    const scanner = new RecordsScanner({
+      wanted: options.eventSources ?? WATCHED,
+      counters: stats,
+      notJsonMessage: gzipped ? 'decompressed data is not JSON' : 'neither gzip nor JSON',
+    });
+
+    let decodedAny = false;
+    for await (const chunk of decoded) {
+      stats.bytesDecoded += chunk.length;
+      if (chunk.length > 0) decodedAny = true;
+      for (const record of scanner.push(chunk)) yield record;
+    }
+    if (!decodedAny) throw new LogFileError('decompressed data is empty');
+    scanner.finish();
+  } finally {
+    await input.return?.();
+  }
+}
+
+/** The bytes already taken, then the rest of the source, counting bytesIn. */
+async function* replay(
+  head: readonly Buffer[],
+  rest: AsyncIterator<Uint8Array>,
+  stats: ReadStats,
+): AsyncGenerator<Buffer, void, undefined> {
+  yield* head;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    const chunk = asBuffer(next.value);
+    stats.bytesIn += chunk.length;
+    if (chunk.length > 0) yield chunk;
+  }
+}
+
+/** A Buffer view of the bytes, without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

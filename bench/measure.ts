@@ -1,0 +1,80 @@
+// One measurement in its own process, so that its peak RSS (process.resourceUsage().maxRSS) is its own.
+// Usage: node -r tsx/cjs bench/measure.ts <baseline|gunzip|reader|obvious> <file.json.gz>
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+import { GUNZIP_CHUNK_SIZE } from '../lambdas/core/gzip-stream';
+import { newReadStats, readWatchedRecords } from '../lambdas/core/log-reader';
+import { WATCHED_EVENT_SOURCES } from '../lambdas/core/services';
+
+/** What one measurement prints as a JSON line on stdout. */
+export interface Measurement {
+  readonly mode: string;
+  readonly seconds: number;
+  /** CPU time of all the process's threads (zlib inflates on the libuv thread pool). */
+  readonly cpuSeconds: number;
+  /** Peak resident set size of this process, in bytes. */
+  readonly maxRssBytes: number;
+  readonly decodedBytes: number;
+  readonly matched: number;
+  readonly error?: string;
+}
+
+/** Input chunks of the size an S3 GetObject body stream delivers at most. */
+const READ_CHUNK = 256 * 1024;
+
+/** Plain stream decompression, output discarded: the floor no reader can beat. */
+async function gunzipOnly(file: string): Promise<[number, number]> {
+  const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE, highWaterMark: 2 * GUNZIP_CHUNK_SIZE });
+  fs.createReadStream(file, { highWaterMark: READ_CHUNK }).pipe(gunzip);
+  let bytes = 0;
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) bytes += chunk.length;
+  return [bytes, 0];
+}
+
+/** The streaming reader. */
+async function reader(file: string): Promise<[number, number]> {
+  const stats = newReadStats();
+  let matched = 0;
+  for await (const record of readWatchedRecords(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), { stats })) {
+    if (record !== undefined) matched++;
+  }
+  return [stats.bytesDecoded, matched];
+}
+
+/** The obvious approach: gunzip everything into one string, JSON.parse it, filter Records. */
+async function obvious(file: string): Promise<[number, number]> {
+  const text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+  const wanted = new Set(WATCHED_EVENT_SOURCES);
+  const doc = JSON.parse(text) as { Records: { eventSource?: unknown }[] };
+  const matched = doc.Records.filter((r) => typeof r.eventSource === 'string' && wanted.has(r.eventSource));
+  return [Buffer.byteLength(text), matched.length];
+}
+
+async function main(): Promise<void> {
+  const [mode, file] = process.argv.slice(2);
+  const run = { baseline: async (): Promise<[number, number]> => [0, 0], gunzip: gunzipOnly, reader, obvious }[mode ?? ''];
+  if (!run || !file) throw new Error('usage: measure.ts <baseline|gunzip|reader|obvious> <file.json.gz>');
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  let result: [number, number] = [0, 0];
+  let error: string | undefined;
+  try {
+    result = await run(file);
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  const m: Measurement = {
+    mode,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    decodedBytes: result[0],
+    matched: result[1],
+    ...(error ? { error } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+}
+
+void main();

@@ -1,0 +1,211 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LogFileError } from '../../lambdas/core/errors';
+import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
+import { type CliIO, type Command, UsageError } from '../usage';
+
+const USAGE = `Usage: trailwatch parse [options] PATH...
+
+Prints the AWS Glue, Amazon EMR, Amazon Athena and AWS Batch calls found in CloudTrail log files,
+one normalized event per line as JSON (the shape is described in docs/normalized-event.md).
+PATH is a log file (gzip or plain JSON, as CloudTrail delivers them) or a folder, which is read
+recursively in sorted order, skipping hidden entries (names starting with a dot).
+
+On stderr: one line per file that could not be read (\`<file>: <reason>\`), then a summary of
+files, records read, events kept and records skipped by reason.
+
+Exit status: 0 every file was read; 1 some file could not be read (the others are still printed);
+2 usage error.
+
+Options:
+  -h, --help   Show this help and exit`;
+
+/** A path to read, or a path that could not even be listed. */
+type Target = { readonly display: string; readonly file: string } | { readonly display: string; readonly error: string };
+
+// Plain words for the file-system errors a user can meet, instead of Node's `ENOENT: ..., open '...'`.
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+function reasonOf(err: unknown): string {
+  if (err instanceof LogFileError) return err.message;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && ERRNO_WORDS[code]) return ERRNO_WORDS[code];
+  const message = err instanceof Error ? err.message : String(err);
+  return `unexpected error: ${message.split('\n')[0]}`;
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Depth-first in sorted order, so output is the same on every machine; real paths already seen are
+// not entered again, so a symbolic link back up the tree cannot loop.
+async function* walk(display: string, absolute: string, seen: Set<string>): AsyncGenerator<Target> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(absolute);
+  } catch (err) {
+    yield { display, error: reasonOf(err) };
+    return;
+  }
+  if (stat.isFile()) {
+    yield { display, file: absolute };
+    return;
+  }
+  if (!stat.isDirectory()) {
+    yield { display, error: 'not a regular file or folder' };
+    return;
+  }
+  let names: string[];
+  try {
+    const real = await fs.promises.realpath(absolute);
+    if (seen.has(real)) return;
+    seen.add(real);
+    names = (await fs.promises.readdir(absolute)).filter((n) => !n.startsWith('.')).sort(byName);
+  } catch (err) {
+    yield { display, error: reasonOf(err) };
+    return;
+  }
+  for (const name of names) {
+    yield* walk(path.join(display, name), path.join(absolute, name), seen);
+  }
+}
+
+/** Writes to stdout, waiting when it is full; stops once stdout is closed or broken (e.g. `| head`). */
+class LineWriter {
+  /** Why stdout stopped taking lines, if it did. */
+  failure: NodeJS.ErrnoException | undefined;
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    this.failure ??= err;
+  };
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    out.on('error', this.onError);
+  }
+
+  /** A reader that went away (EPIPE) is not a failure of ours; any other stdout error is. */
+  get brokenByUs(): boolean {
+    return this.failure !== undefined && this.failure.code !== 'EPIPE';
+  }
+
+  /** Writes one line; false when stdout no longer takes lines. */
+  async write(line: string): Promise<boolean> {
+    if (this.failure) return false;
+    if (this.out.write(line)) return true;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        this.out.off('error', done);
+        resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('close', done);
+      this.out.on('error', done);
+    });
+    return this.failure === undefined;
+  }
+
+  release(): void {
+    this.out.off('error', this.onError);
+  }
+}
+
+async function readFileEvents(file: string, stats: LogStats, writer: LineWriter): Promise<void> {
+  // Streamed: a log file is never held whole, whatever its size.
+  const stream = fs.createReadStream(file);
+  try {
+    for await (const event of readLogEvents(stream, stats)) {
+      if (!(await writer.write(JSON.stringify(event) + '\n'))) return;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+function summary(files: number, failed: number, stats: LogStats): string {
+  const skipped = Object.entries(stats.recordsSkipped).sort(([a], [b]) => byName(a, b));
+  const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
+  const detail = skipped.length === 0 ? '' : ` (${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ')})`;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return (
+    `trailwatch parse: ${plural(files, 'file')}: ${files - failed} read, ${failed} failed; ` +
+    `${plural(stats.recordsRead, 'record')} read, ${plural(stats.eventsKept, 'event')} kept, ${skippedTotal} skipped${detail}`
+  );
+}
+
+function parseCommandLine(argv: string[]): { help: boolean; paths: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { help: values.help === true, paths: positionals };
+  } catch (err) {
+    // parseArgs explains at length; its first sentence ("Unknown option '--x'") is what the user needs.
+    const first = (err instanceof Error ? err.message : String(err)).split(/\.\s/)[0] ?? '';
+    const reason = first.charAt(0).toLowerCase() + first.slice(1).replace(/\.$/, '');
+    throw new UsageError(`${reason}. Run 'trailwatch parse --help' for the options.`, { cause: err });
+  }
+}
+
+/** `trailwatch parse PATH...`: prints the normalized events of local CloudTrail log files as JSON lines. */
+export const parseCommand: Command = {
+  name: 'parse',
+  summary: 'Print the Glue, EMR, Athena and Batch events of CloudTrail log files as JSON lines',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { help, paths } = parseCommandLine(argv);
+    if (help) {
+      io.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (paths.length === 0) {
+      throw new UsageError("no PATH given. Usage: trailwatch parse PATH... (see 'trailwatch parse --help')");
+    }
+    const stats = newLogStats();
+    const writer = new LineWriter(io.stdout);
+    const seen = new Set<string>();
+    let files = 0;
+    let failed = 0;
+    try {
+      for (const given of paths) {
+        for await (const target of walk(given, path.resolve(io.cwd, given), seen)) {
+          if (writer.failure) break;
+          files += 1;
+          if ('error' in target) {
+            failed += 1;
+            io.stderr.write(`${target.display}: ${target.error}\n`);
+            continue;
+          }
+          try {
+            await readFileEvents(target.file, stats, writer);
+          } catch (err) {
+            failed += 1;
+            io.stderr.write(`${target.display}: ${reasonOf(err)}\n`);
+          }
+        }
+        if (writer.failure) break;
+      }
+    } finally {
+      writer.release();
+    }
+    if (writer.brokenByUs) {
+      io.stderr.write(`trailwatch parse: cannot write to stdout: ${writer.failure?.message ?? 'unknown error'}\n`);
+      return 1;
+    }
+    io.stderr.write(summary(files, failed, stats) + '\n');
+    return failed === 0 ? 0 : 1;
+  },
+};

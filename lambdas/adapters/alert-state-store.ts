@@ -1,0 +1,385 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
+import { TrailwatchError } from '../core/errors';
+import type { LogObjectRef } from '../core/ports';
+import type { ServiceName } from '../core/services';
+
+/** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
+export class AlertStateError extends TrailwatchError {}
+
+/** What the table says about one failed event: alerted in a message, or counted as suppressed. */
+export type EventMarkerState = 'alerted' | 'suppressed';
+
+/** The record of one (log file, service) alert message. */
+export interface MessageRecord {
+  readonly key: string;
+  /** `publishing`: claimed, publish may or may not have happened; `sent`: SNS accepted it. */
+  readonly state: 'publishing' | 'sent';
+  readonly owner: string;
+  /** Epoch ms after which another invocation may take over a `publishing` claim. */
+  readonly leaseUntil: number;
+  readonly messageId?: string;
+  /** Epoch ms when SNS accepted the message. */
+  readonly sentAt?: number;
+}
+
+/** Result of claimMessage. */
+export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly record: MessageRecord };
+
+/** Options of AlertStateStore. */
+export interface AlertStateStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+  /** How long event markers and message records are kept (TTL); default 365 days, like the events. */
+  readonly markerRetentionDays?: number;
+  /** How long an idle signature window is kept; default 30 days. */
+  readonly windowRetentionDays?: number;
+  /** Pause before re-sending unprocessed batch items; injected by tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const UNPROCESSED_ROUNDS = 8;
+
+/** Key of the per-eventId marker item. */
+export function eventMarkerKey(eventId: string): string {
+  return `evt#${eventId}`;
+}
+
+/** Key of the message record of one log file (by fileId) and service. */
+export function messageRecordKey(fileIdValue: string, service: ServiceName): string {
+  return `msg#${fileIdValue}#${service}`;
+}
+
+/**
+ * The alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
+ * records with a short publishing lease, and per-signature suppression windows. Every write is a
+ * single-item conditional write or an idempotent overwrite: dynalite has no transactions, and
+ * none are needed when each step can be repeated safely.
+ */
+export class AlertStateStore {
+  private readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly markerTtlSeconds: number;
+  private readonly windowTtlSeconds: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: AlertStateStoreOptions) {
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.markerTtlSeconds = (options.markerRetentionDays ?? 365) * 86_400;
+    this.windowTtlSeconds = (options.windowRetentionDays ?? 30) * 86_400;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Markers of the given events that exist (strongly consistent reads), by eventId. */
+  async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
+    const items = await this.batchGet([...new Set(eventIds)].map(eventMarkerKey), ['pk', 'state']);
+    const markers = new Map<string, EventMarkerState>();
+    for (const item of items) {
+      const state = item.state?.S;
+      if (state === 'alerted' || state === 'suppressed') markers.set(item.pk?.S?.slice(4) ?? '', state);
+    }
+    return markers;
+  }
+
+  /** Suppression windows of the given signature keys (absent keys have never alerted). */
+  async windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>> {
+    const items = await this.batchGet([...new Set(signatureKeys)], [
+      'pk',
+      'lastAlertedAt',
+      'suppressedTotal',
+      'reportedTotal',
+    ]);
+    const windows = new Map<string, SignatureWindow>();
+    for (const item of items) {
+      const lastAlertedAt = item.lastAlertedAt?.N;
+      windows.set(item.pk?.S ?? '', {
+        ...(lastAlertedAt !== undefined ? { lastAlertedAt: Number(lastAlertedAt) } : {}),
+        suppressedTotal: Number(item.suppressedTotal?.N ?? '0'),
+        reportedTotal: Number(item.reportedTotal?.N ?? '0'),
+      });
+    }
+    return windows;
+  }
+
+  /** The message record of one (file, service), if any (strongly consistent). */
+  async messageRecord(key: string): Promise<MessageRecord | undefined> {
+    const out = await this.call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: key } }, ConsistentRead: true })),
+    );
+    return out.Item ? toMessageRecord(out.Item) : undefined;
+  }
+
+  /**
+   * Claims the right to publish the message of one (file, service) until `leaseUntil`. Fails (returns
+   * the record) when the message was sent, or another invocation holds an unexpired claim: a
+   * duplicate S3 notification processed concurrently must not publish the same alert twice.
+   */
+  async claimMessage(
+    key: string,
+    claim: { owner: string; nowMs: number; leaseUntil: number; source: LogObjectRef; service: ServiceName },
+  ): Promise<ClaimResult> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: key },
+            kind: { S: 'message' },
+            state: { S: 'publishing' },
+            owner: { S: claim.owner },
+            leaseUntil: { N: String(claim.leaseUntil) },
+            claimedAt: { N: String(claim.nowMs) },
+            bucket: { S: claim.source.bucket },
+            key: { S: claim.source.key },
+            service: { S: claim.service },
+            expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':now': { N: String(claim.nowMs) } },
+        }),
+      );
+      return { claimed: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('PutItem', err);
+    }
+    const record = await this.messageRecord(key);
+    if (!record) {
+      // The record vanished between the two calls (TTL): claiming again is safe.
+      return this.claimMessage(key, claim);
+    }
+    return { claimed: false, record };
+  }
+
+  /**
+   * Gives up a claim after a publish that failed for good, so the Lambda's retry can publish at once
+   * instead of waiting for the lease to run out. Only the owner's own unsent claim is deleted.
+   */
+  async releaseClaim(key: string, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: key } },
+          ConditionExpression: '#state = :publishing AND #owner = :owner',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
+        }),
+      );
+    } catch (err) {
+      // Someone else took over the expired claim: it is theirs now.
+      if (err instanceof ConditionalCheckFailedException) return;
+      throw this.wrap('DeleteItem', err);
+    }
+  }
+
+  /** Records that SNS accepted the message: the single write that closes the duplicate window. */
+  async markMessageSent(key: string, sent: { messageId: string; sentAt: number; eventCount: number }): Promise<void> {
+    await this.call('UpdateItem', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression: 'SET #state = :sent, messageId = :id, sentAt = :at, eventCount = :n',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':sent': { S: 'sent' },
+            ':id': { S: sent.messageId },
+            ':at': { N: String(sent.sentAt) },
+            ':n': { N: String(sent.eventCount) },
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Writes markers for events (overwrites are harmless: the same event gets the same state). */
+  async markEvents(
+    eventIds: readonly string[],
+    state: EventMarkerState,
+    details: { nowMs: number; messageKey?: string },
+  ): Promise<void> {
+    const expiresAt = String(Math.floor(details.nowMs / 1000) + this.markerTtlSeconds);
+    const requests: WriteRequest[] = [...new Set(eventIds)].map((eventId) => ({
+      PutRequest: {
+        Item: {
+          pk: { S: eventMarkerKey(eventId) },
+          kind: { S: 'event' },
+          state: { S: state },
+          at: { N: String(details.nowMs) },
+          ...(details.messageKey !== undefined ? { message: { S: details.messageKey } } : {}),
+          expiresAt: { N: expiresAt },
+        },
+      },
+    }));
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
+      await this.batchWrite(requests.slice(i, i + BATCH_WRITE_LIMIT));
+    }
+  }
+
+  /**
+   * Adds `count` suppressed failures of one log file to a signature's window, once per file: the
+   * file id goes into the window's `countedFiles` set in the same conditional update, so a retry of
+   * the file does not count them again. Returns false when this file was already counted.
+   */
+  async countSuppressed(
+    signatureKeyValue: string,
+    signature: AlertSignature,
+    update: { fileId: string; count: number; nowMs: number },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: signatureKeyValue } },
+          UpdateExpression:
+            'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
+          ConditionExpression: 'attribute_exists(pk) OR NOT contains(countedFiles, :file)',
+          ExpressionAttributeValues: {
+            ':n': { N: String(update.count) },
+            ':files': { SS: [update.fileId] },
+            ':file': { S: update.fileId },
+            ':kind': { S: 'signature' },
+            ':sig': { S: JSON.stringify(signature) },
+            ':now': { N: String(update.nowMs) },
+            ':exp': { N: String(Math.floor(update.nowMs / 1000) + this.windowTtlSeconds) },
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw this.wrap('UpdateItem', err);
+    }
+  }
+
+  /**
+   * Opens a new window for a signature that was just alerted: lastAlertedAt moves forward only (a
+   * slower, older invocation cannot shorten a newer window), reportedTotal records what the alert
+   * reported, and the per-window counted file set starts empty.
+   */
+  async recordAlerted(
+    signatureKeyValue: string,
+    signature: AlertSignature,
+    alerted: { sentAt: number; reportedTotal: number; messageKey: string },
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: signatureKeyValue } },
+          UpdateExpression:
+            'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
+          ConditionExpression: 'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+          ExpressionAttributeValues: {
+            ':kind': { S: 'signature' },
+            ':sig': { S: JSON.stringify(signature) },
+            ':at': { N: String(alerted.sentAt) },
+            ':rep': { N: String(alerted.reportedTotal) },
+            ':msg': { S: alerted.messageKey },
+            ':exp': { N: String(Math.floor(alerted.sentAt / 1000) + this.windowTtlSeconds) },
+          },
+        }),
+      );
+    } catch (err) {
+      // A newer alert already opened a later window (or this one was recorded by an earlier attempt).
+      if (err instanceof ConditionalCheckFailedException) return;
+      throw this.wrap('UpdateItem', err);
+    }
+  }
+
+  private async batchGet(keys: readonly string[], attributes: string[]): Promise<Array<Record<string, AttributeValue>>> {
+    const found: Array<Record<string, AttributeValue>> = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Array<Record<string, AttributeValue>> | undefined = keys
+        .slice(i, i + BATCH_GET_LIMIT)
+        .map((pk) => ({ pk: { S: pk } }));
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round >= UNPROCESSED_ROUNDS) {
+          throw new AlertStateError(`alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`);
+        }
+        if (round > 0) await this.sleep(backoff(round));
+        const keysThisRound: Array<Record<string, AttributeValue>> = pending;
+        const out = await this.call('BatchGetItem', () =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: keysThisRound,
+                  ConsistentRead: true,
+                  ProjectionExpression: attributes.map((_, j) => `#a${j}`).join(', '),
+                  ExpressionAttributeNames: Object.fromEntries(attributes.map((a, j) => [`#a${j}`, a])),
+                },
+              },
+            }),
+          ),
+        );
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    let pending: WriteRequest[] | undefined = requests;
+    for (let round = 0; pending && pending.length > 0; round++) {
+      if (round >= UNPROCESSED_ROUNDS) {
+        throw new AlertStateError(`alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`);
+      }
+      if (round > 0) await this.sleep(backoff(round));
+      const thisRound: WriteRequest[] = pending;
+      const out = await this.call('BatchWriteItem', () =>
+        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: thisRound } })),
+      );
+      pending = out.UnprocessedItems?.[this.tableName];
+    }
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.wrap(operation, err);
+    }
+  }
+
+  private wrap(operation: string, err: unknown): AlertStateError {
+    if (err instanceof AlertStateError) return err;
+    return new AlertStateError(`alert state table ${this.tableName}: ${operation} failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
+  const sentAt = item.sentAt?.N;
+  const messageId = item.messageId?.S;
+  return {
+    key: item.pk?.S ?? '',
+    state: item.state?.S === 'sent' ? 'sent' : 'publishing',
+    owner: item.owner?.S ?? '',
+    leaseUntil: Number(item.leaseUntil?.N ?? '0'),
+    ...(messageId !== undefined ? { messageId } : {}),
+    ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
+  };
+}
+
+// Unprocessed items mean the table is throttling: back off 50, 100, 200 ... ms (capped at 2 s).
+function backoff(round: number): number {
+  return Math.min(2_000, 50 * 2 ** (round - 1));
+}

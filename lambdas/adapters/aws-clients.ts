@@ -1,0 +1,69 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+
+/** Endpoint overrides, one per service (local servers, VPC endpoints). */
+export interface AwsEndpoints {
+  readonly s3?: string;
+  readonly dynamodb?: string;
+  readonly sns?: string;
+  readonly sqs?: string;
+}
+
+/** Options of createAwsClients. */
+export interface AwsClientOptions {
+  /** Region of every client; default the SDK's own resolution (AWS_REGION, profile). */
+  readonly region?: string;
+  /** Endpoint overrides; a service without one talks to AWS. */
+  readonly endpoints?: AwsEndpoints;
+  /** Static credentials (local servers); default the SDK's provider chain. */
+  readonly credentials?: AwsCredentialIdentity;
+  /** Attempts per request, retries included; default the SDK's (3). */
+  readonly maxAttempts?: number;
+}
+
+/** The SDK clients trailwatch uses, created once and shared by every adapter. */
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+}
+
+/**
+ * Creates the SDK clients (no network call). With an S3 endpoint override the S3 client uses path-style
+ * addressing and sends checksums only when required: S3-compatible servers such as s3rver otherwise
+ * store the aws-chunked framing inside the object and fail the response checksum check.
+ */
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const common = {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+  };
+  const endpoints = options.endpoints ?? {};
+  const s3Local =
+    endpoints.s3 !== undefined
+      ? {
+          endpoint: endpoints.s3,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {};
+  return {
+    s3: new S3Client({ ...common, ...s3Local }),
+    dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb) }),
+    sns: new SNSClient({ ...common, ...endpointOf(endpoints.sns) }),
+    sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs) }),
+  };
+}
+
+/** Credentials the local servers accept (they check nothing, but the SDK insists on some). */
+export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+function endpointOf(url: string | undefined): { endpoint?: string } {
+  return url !== undefined ? { endpoint: url } : {};
+}

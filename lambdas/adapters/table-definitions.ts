@@ -1,0 +1,106 @@
+import {
+  CreateTableCommand,
+  CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import { TrailwatchError } from '../core/errors';
+
+/** Names of the event table's global secondary indexes (docs/table.md). */
+export const EVENT_TABLE_INDEXES = {
+  byPrincipal: 'byPrincipal',
+  failures: 'failures',
+  byResource: 'byResource',
+} as const;
+
+/** The event table's TTL attribute (epoch seconds). CreateTable cannot set TTL: the CDK stack does. */
+export const EVENT_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/** CreateTable input of the event table: the public layout of docs/table.md (pk/sk, three GSIs, on-demand). */
+export function eventTableDefinition(tableName: string): CreateTableCommandInput {
+  const gsi = (indexName: string, partitionAttribute: string) => ({
+    IndexName: indexName,
+    KeySchema: [
+      { AttributeName: partitionAttribute, KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'principalArn', AttributeType: 'S' },
+      { AttributeName: 'failureDay', AttributeType: 'S' },
+      { AttributeName: 'resourceKey', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      gsi(EVENT_TABLE_INDEXES.byPrincipal, 'principalArn'),
+      gsi(EVENT_TABLE_INDEXES.failures, 'failureDay'),
+      gsi(EVENT_TABLE_INDEXES.byResource, 'resourceKey'),
+    ],
+  };
+}
+
+/** Options of {@link ensureTable}. */
+export interface EnsureTableOptions {
+  /** How long to wait for the table and its indexes to become ACTIVE (default 60 s). */
+  readonly timeoutMs?: number;
+  /** Pause between DescribeTable polls (default 250 ms). */
+  readonly pollMs?: number;
+}
+
+/** Creates the table when it does not exist (another creator racing us is fine) and waits until it and its indexes are ACTIVE. */
+export async function ensureTable(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+  options: EnsureTableOptions = {},
+): Promise<TableDescription> {
+  const tableName = input.TableName;
+  if (!tableName) throw new TrailwatchError('ensureTable: the CreateTable input has no TableName');
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const pollMs = options.pollMs ?? 250;
+
+  if (!(await describe(client, tableName))) {
+    try {
+      await client.send(new CreateTableCommand(input));
+    } catch (err) {
+      // Someone else created it between our DescribeTable and CreateTable: wait for theirs.
+      if (!(err instanceof ResourceInUseException)) {
+        throw new TrailwatchError(`cannot create table ${tableName}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const table = await describe(client, tableName);
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) return table;
+    if (Date.now() >= deadline) {
+      throw new TrailwatchError(
+        `table ${tableName} is not ACTIVE after ${timeoutMs} ms (status ${table?.TableStatus ?? 'missing'})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return out.Table;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw new TrailwatchError(`cannot describe table ${tableName}: ${(err as Error).message}`, { cause: err });
+  }
+}

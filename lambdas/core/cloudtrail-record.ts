@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+// Lenient by design: real trails carry fields that appeared over a decade of event versions
+// (1.01 to 1.11 today) and services add their own. Only the four fields no event can lack are
+// required; every other known field is optional and unknown fields pass through untouched.
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+
+/**
+ * Normalizes a CloudTrail time to ISO-8601 UTC ending in `Z`, or returns undefined when it is not a
+ * real time. Whole seconds keep CloudTrail's own form (`2017-05-16T22:00:58Z`); fractions keep milliseconds.
+ */
+export function normalizeEventTime(value: string): string | undefined {
+  const m = ISO_TIME.exec(value.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, , sign, oh, om] = m;
+  const fields = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = fields;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Date.UTC rolls 31 February over into March; a round trip catches days the month does not have.
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCDate() !== day || probe.getUTCMonth() !== month - 1) return undefined;
+  const offsetMinutes = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
+  if (sign && (Number(oh) > 23 || Number(om) > 59)) return undefined;
+  const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
+  // No offset means UTC: CloudTrail writes every time in UTC, and a local-time reading would depend on the host.
+  const epoch = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const iso = new Date(epoch).toISOString();
+  if (iso.startsWith('-') || iso.startsWith('+')) return undefined;
+  return millis === 0 ? `${iso.slice(0, 19)}Z` : iso;
+}
+
+// A field logged as null says no more than a field left out; only where null is itself the logged
+// value (requestParameters, responseElements, ...: typed unknown below) is it kept.
+function looseObjectWithoutNulls<S extends z.core.$ZodLooseShape>(shape: S) {
+  const keepNull = new Set(Object.keys(shape).filter((k) => shape[k] instanceof z.ZodUnknown));
+  return z.preprocess((value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (!entries.some(([k, v]) => v === null && !keepNull.has(k))) return value;
+    return Object.fromEntries(entries.filter(([k, v]) => v !== null || keepNull.has(k)));
+  }, z.looseObject(shape));
+}
+
+/** The session issuer of temporary credentials (the role or user the session was made from). */
+export const SessionIssuerSchema = looseObjectWithoutNulls({
+  type: z.string().optional(),
+  principalId: z.string().optional(),
+  arn: z.string().optional(),
+  accountId: z.string().optional(),
+  userName: z.string().optional(),
+});
+
+/** userIdentity.sessionContext: how temporary credentials were obtained. */
+export const SessionContextSchema = looseObjectWithoutNulls({
+  sessionIssuer: SessionIssuerSchema.optional(),
+  webIdFederationData: z
+    .looseObject({ federatedProvider: z.string().optional(), attributes: z.unknown().optional() })
+    .optional(),
+  attributes: z.unknown().optional(),
+  sourceIdentity: z.string().optional(),
+});
+
+/** CloudTrail's userIdentity element; which fields appear depends on `type`. */
+export const UserIdentitySchema = looseObjectWithoutNulls({
+  type: z.string().optional(),
+  principalId: z.string().optional(),
+  arn: z.string().optional(),
+  accountId: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  userName: z.string().optional(),
+  invokedBy: z.string().optional(),
+  identityProvider: z.string().optional(),
+  credentialId: z.string().optional(),
+  sessionContext: SessionContextSchema.optional(),
+  /** IAM Identity Center: the identity store user the call was made for. */
+  onBehalfOf: looseObjectWithoutNulls({ userId: z.string().optional(), identityStoreArn: z.string().optional() }).optional(),
+});
+
+/** One entry of a record's `resources` list. */
+export const RecordResourceSchema = looseObjectWithoutNulls({
+  ARN: z.string().optional(),
+  accountId: z.string().optional(),
+  type: z.string().optional(),
+});
+
+const requiredString = z.string().min(1);
+
+/** One element of a CloudTrail log file's `Records` array, as the watched services write it. */
+export const CloudTrailRecordSchema = looseObjectWithoutNulls({
+  eventVersion: z.string().optional(),
+  userIdentity: UserIdentitySchema.optional(),
+  eventTime: requiredString.refine((v) => normalizeEventTime(v) !== undefined, {
+    message: 'is not an ISO-8601 time',
+  }),
+  eventSource: requiredString,
+  eventName: requiredString,
+  awsRegion: z.string().optional(),
+  sourceIPAddress: z.string().optional(),
+  userAgent: z.string().optional(),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  requestParameters: z.unknown().optional(),
+  responseElements: z.unknown().optional(),
+  additionalEventData: z.unknown().optional(),
+  requestID: z.string().optional(),
+  eventID: requiredString,
+  readOnly: z.boolean().optional(),
+  resources: z.array(RecordResourceSchema).optional(),
+  eventType: z.string().optional(),
+  recipientAccountId: z.string().optional(),
+  // Known but unused here: typed loosely so that a service's variation never costs the event.
+  apiVersion: z.unknown().optional(),
+  managementEvent: z.unknown().optional(),
+  sharedEventID: z.unknown().optional(),
+  vpcEndpointId: z.unknown().optional(),
+  eventCategory: z.unknown().optional(),
+  tlsDetails: z.unknown().optional(),
+  addendum: z.unknown().optional(),
+  sessionCredentialFromConsole: z.unknown().optional(),
+  edgeDeviceDetails: z.unknown().optional(),
+  serviceEventDetails: z.unknown().optional(),
+});
+
+/** A CloudTrail record that passed CloudTrailRecordSchema. */
+export type CloudTrailRecord = z.infer<typeof CloudTrailRecordSchema>;
+
+/** The userIdentity element of a record. */
+export type UserIdentity = z.infer<typeof UserIdentitySchema>;

@@ -1,0 +1,647 @@
+import { LogFileError } from './errors';
+
+/** Counters the scanner fills; ReadStats has these fields. */
+export interface ScanCounters {
+  /** Elements of the top-level `Records` array seen so far. */
+  recordsRead: number;
+  /** Elements handed out (their eventSource is wanted). */
+  recordsMatched: number;
+  /** Elements not handed out, by reason: `other-service`, `not-an-object`, `missing-eventSource`. */
+  recordsSkipped: Record<string, number>;
+}
+
+/** Options of RecordsScanner. */
+export interface RecordsScannerOptions {
+  /** eventSource values whose records are parsed and handed out. */
+  readonly wanted: ReadonlySet<string>;
+  /** Filled while scanning. */
+  readonly counters: ScanCounters;
+  /** Message when the first byte cannot start JSON (the caller knows whether the bytes came out of gzip). */
+  readonly notJsonMessage?: string;
+}
+
+// Bytes that matter outside strings.
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const LOWER_T = 0x74;
+const LOWER_F = 0x66;
+const LOWER_N = 0x6e;
+
+// What the scanner expects next. Plain numbers (not a const enum) keep the module isolatedModules-safe.
+const ST_VALUE = 0; // any value (after ':' or ',' in an array, or the document start)
+const ST_ARR_FIRST = 1; // a value or ']' (just after '[')
+const ST_OBJ_FIRST = 2; // a key or '}' (just after '{')
+const ST_KEY = 3; // a key (after ',' in an object)
+const ST_COLON = 4;
+const ST_AFTER = 5; // ',' or the closing bracket of the current container
+const ST_STRING = 6; // inside a string that goes on from the previous chunk
+const ST_NUMBER = 7;
+const ST_LITERAL = 8; // inside true / false / null
+const ST_DONE = 9; // the top-level object is closed: only whitespace may follow
+
+const NUMBER_GOES_ON = 0;
+const NUMBER_ENDED = 1;
+const NUMBER_INVALID = 2;
+
+const IN_OBJECT = 1;
+const IN_ARRAY = 2;
+
+// Strings whose content matters (all others are only skipped).
+const CAP_NONE = 0;
+const CAP_TOP_KEY = 1; // a key of the top-level object: is it `Records`?
+const CAP_RECORD_KEY = 2; // a key of a record: is it `eventSource`?
+const CAP_EVENT_SOURCE = 3; // the value of a record's eventSource
+
+// What a record's own top-level eventSource says; the last one wins, as in JSON.parse.
+const ES_NONE = 0;
+const ES_NOT_STRING = 1;
+const ES_UNWANTED = 2;
+const ES_WANTED = 3;
+
+/**
+ * Strings are first walked byte by byte (cheaper than a native call for the short keys and values that
+ * make up most of CloudTrail); past this many bytes the scanner jumps from quote to quote with indexOf.
+ */
+const SHORT_STRING = 32;
+
+const RECORDS_KEY = Buffer.from('Records');
+const EVENT_SOURCE_KEY = Buffer.from('eventSource');
+const DIGEST_KEYS = new Set(['logFiles', 'digestStartTime', 'digestEndTime', 'previousDigestSignature']);
+const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+const BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * Scans the bytes of one CloudTrail log file (`{"Records":[...]}`) chunk by chunk, checks the JSON grammar
+ * with an explicit stack (no recursion, so any nesting depth is fine) and hands out each element of the
+ * top-level `Records` array whose own eventSource is wanted, parsed with JSON.parse of that element alone.
+ * Only the current element's bytes are kept; string contents are not decoded except where they decide
+ * something (the top-level keys, a record's own keys, its eventSource). Throws LogFileError for a
+ * file-level problem.
+ */
+export class RecordsScanner {
+  private readonly wanted: ReadonlySet<string>;
+  private readonly counters: ScanCounters;
+  private readonly notJsonMessage: string;
+  private readonly captureLimit: number;
+
+  private base = 0; // absolute offset of the current chunk
+  private state = ST_VALUE;
+  private depth = 0;
+  private stack = new Uint8Array(64);
+  private bomIndex = 0;
+  private sawContent = false;
+
+  // Top level.
+  private topKeyIsRecords = false;
+  private seenRecords = false;
+  private inRecords = false;
+  private sawDigestKey = false;
+
+  // A string, number or literal that goes on into the next chunk.
+  private escapeNext = false;
+  private stringMaybeEscaped = false;
+  private stringIsKey = false;
+  private capture = CAP_NONE;
+  private readonly captureBuffer: Buffer;
+  private captureLength = 0;
+  private captureOverflow = false;
+  private numberState = 0;
+  private literal: Buffer = LITERALS[0]!;
+  private literalIndex = 0;
+
+  // The current record (an object element of Records).
+  private inElement = false;
+  private elementStart = 0; // absolute
+  private elementParts: Buffer[] = [];
+  private keyIsEventSource = false;
+  private eventSource = ES_NONE;
+
+  private out: unknown[] = [];
+
+  constructor(options: RecordsScannerOptions) {
+    this.wanted = options.wanted;
+    this.counters = options.counters;
+    this.notJsonMessage = options.notJsonMessage ?? 'not JSON';
+    let longest = EVENT_SOURCE_KEY.length;
+    for (const w of this.wanted) longest = Math.max(longest, Buffer.byteLength(w));
+    // An escaped string takes up to 6 bytes per character (\uXXXX); anything longer cannot be of interest.
+    this.captureLimit = 6 * longest + 16;
+    this.captureBuffer = Buffer.alloc(this.captureLimit);
+  }
+
+  /** Scans the next chunk; returns the wanted records that ended in it, parsed, in file order. */
+  push(buf: Buffer): unknown[] {
+    const len = buf.length;
+    let i = 0;
+    if (this.bomIndex < BOM.length) i = this.skipBom(buf);
+    let state = this.state;
+    if (state === ST_STRING && i < len) {
+      const q = this.stringEnd(buf, i);
+      if (q < 0) {
+        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
+        i = len;
+      } else {
+        if (this.capture !== CAP_NONE) {
+          this.appendCapture(buf, i, q);
+          this.endSplitCapture(q);
+        }
+        state = this.stringIsKey ? ST_COLON : ST_AFTER;
+        i = q + 1;
+      }
+    }
+
+    // The hot loop: locals only; anything that happens at depth < 4 (top level, Records, a record's own
+    // keys) goes through a method, everything deeper is just checked and skipped.
+    let depth = this.depth;
+    let stack = this.stack;
+    while (i < len) {
+      const c = buf[i]!;
+      switch (state) {
+        case ST_AFTER:
+          if (c === COMMA) {
+            state = stack[depth - 1] === IN_OBJECT ? ST_KEY : ST_VALUE;
+            i++;
+          } else if (c === RBRACE || c === RBRACKET) {
+            if (stack[depth - 1] !== (c === RBRACE ? IN_OBJECT : IN_ARRAY)) this.fail(buf, i);
+            depth--;
+            i++;
+            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+          } else if (c === SPACE || c === LF || c === CR || c === TAB) {
+            i++;
+          } else {
+            this.fail(buf, i);
+          }
+          break;
+
+        case ST_OBJ_FIRST:
+        case ST_KEY:
+          if (c === QUOTE) {
+            const start = i + 1;
+            const q = this.stringEnd(buf, start);
+            const capture = depth === 3 ? (this.inElement ? CAP_RECORD_KEY : CAP_NONE) : depth === 1 ? CAP_TOP_KEY : CAP_NONE;
+            if (q < 0) {
+              this.startSplitString(buf, start, true, capture);
+              state = ST_STRING;
+              i = len;
+            } else {
+              if (capture === CAP_RECORD_KEY) this.keyIsEventSource = this.isEventSourceKey(buf, start, q);
+              else if (capture === CAP_TOP_KEY) this.topKey(buf.subarray(start, q), this.base + q);
+              if (q + 2 < len && buf[q + 1] === COLON && buf[q + 2] === QUOTE && depth >= 3) {
+                // The common `"key":"value"` inside a record, taken in one step.
+                const eventSourceValue = depth === 3 && this.valueStarts(buf, q + 2, QUOTE, depth);
+                const start2 = q + 3;
+                const q2 = this.stringEnd(buf, start2);
+                if (q2 < 0) {
+                  this.startSplitString(buf, start2, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
+                  state = ST_STRING;
+                  i = len;
+                } else {
+                  if (eventSourceValue) this.eventSource = this.classifyEventSource(buf, start2, q2);
+                  i = q2 + 1;
+                  if (i < len && buf[i] === COMMA) {
+                    state = ST_KEY;
+                    i++;
+                  } else {
+                    state = ST_AFTER;
+                  }
+                }
+              } else if (q + 1 < len && buf[q + 1] === COLON) {
+                state = ST_VALUE;
+                i = q + 2;
+              } else {
+                state = ST_COLON;
+                i = q + 1;
+              }
+            }
+          } else if (c === RBRACE && state === ST_OBJ_FIRST) {
+            depth--;
+            i++;
+            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+          } else if (c === SPACE || c === LF || c === CR || c === TAB) {
+            i++;
+          } else {
+            this.fail(buf, i);
+          }
+          break;
+
+        case ST_ARR_FIRST:
+          if (c === RBRACKET) {
+            depth--;
+            i++;
+            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+            break;
+          }
+          state = ST_VALUE; // look at this byte again as a value
+          break;
+
+        case ST_VALUE: {
+          if (c === SPACE || c === LF || c === CR || c === TAB) {
+            i++;
+            break;
+          }
+          const eventSourceValue = depth < 4 && this.valueStarts(buf, i, c, depth);
+          if (c === QUOTE) {
+            const start = i + 1;
+            const q = this.stringEnd(buf, start);
+            if (q < 0) {
+              this.startSplitString(buf, start, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
+              state = ST_STRING;
+              i = len;
+            } else {
+              if (eventSourceValue) this.eventSource = this.classifyEventSource(buf, start, q);
+              state = ST_AFTER;
+              i = q + 1;
+            }
+          } else if (c === LBRACE || c === LBRACKET) {
+            if (depth === stack.length) stack = this.growStack();
+            stack[depth++] = c === LBRACE ? IN_OBJECT : IN_ARRAY;
+            state = c === LBRACE ? ST_OBJ_FIRST : ST_ARR_FIRST;
+            i++;
+          } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
+            this.numberState = c === MINUS ? 0 : c === ZERO ? 1 : 2;
+            state = ST_NUMBER;
+            i++;
+          } else if (c === LOWER_T || c === LOWER_F || c === LOWER_N) {
+            this.literal = LITERALS[c === LOWER_T ? 0 : c === LOWER_F ? 1 : 2]!;
+            this.literalIndex = 1;
+            state = ST_LITERAL;
+            i++;
+          } else {
+            this.fail(buf, i);
+          }
+          break;
+        }
+
+        case ST_COLON:
+          if (c === COLON) state = ST_VALUE;
+          else if (!(c === SPACE || c === LF || c === CR || c === TAB)) this.fail(buf, i);
+          i++;
+          break;
+
+        case ST_LITERAL:
+          if (c !== this.literal[this.literalIndex]) this.fail(buf, i);
+          i++;
+          if (++this.literalIndex === this.literal.length) state = ST_AFTER;
+          break;
+
+        case ST_NUMBER: {
+          const step = this.stepNumber(c);
+          if (step === NUMBER_GOES_ON) i++;
+          else if (step === NUMBER_ENDED) state = ST_AFTER; // look at this byte again as what follows
+          else this.fail(buf, i);
+          break;
+        }
+
+        case ST_DONE:
+          if (!(c === SPACE || c === LF || c === CR || c === TAB)) {
+            throw new LogFileError(`unexpected data after the JSON object at byte ${this.base + i}`);
+          }
+          i++;
+          break;
+
+        default:
+          // ST_STRING never reaches the loop: strings are skipped whole where they start.
+          this.fail(buf, i);
+      }
+    }
+    this.state = state;
+    this.depth = depth;
+
+    if (this.inElement) {
+      // Keep a copy of the record's bytes so far: the source may reuse its buffers.
+      const from = Math.max(0, this.elementStart - this.base);
+      if (from < len) this.elementParts.push(Buffer.from(buf.subarray(from)));
+    }
+    this.base += len;
+    const out = this.out;
+    if (out.length > 0) this.out = [];
+    return out;
+  }
+
+  /** Checks that the document is complete; throws LogFileError when it was cut short. */
+  finish(): void {
+    if (!this.sawContent) throw new LogFileError('no JSON content (empty or only whitespace)');
+    if (this.state !== ST_DONE) {
+      const where = this.inRecords ? 'inside the Records array' : 'inside the top-level object';
+      throw new LogFileError(`JSON is cut short: the data ends ${where} after ${this.base} bytes`);
+    }
+  }
+
+  /** Skips a UTF-8 byte-order mark at the start of the data, even when it is split across chunks. */
+  private skipBom(buf: Buffer): number {
+    let i = 0;
+    while (i < buf.length && this.bomIndex < BOM.length) {
+      if (buf[i] === BOM[this.bomIndex]) {
+        this.bomIndex++;
+        i++;
+      } else if (this.bomIndex === 0) {
+        this.bomIndex = BOM.length; // no BOM
+      } else {
+        throw new LogFileError(this.notJsonMessage);
+      }
+    }
+    return i;
+  }
+
+  /**
+   * Index of the quote that ends the string whose content starts at `from`, or -1 when it goes on into the
+   * next chunk (then `escapeNext` says whether the chunk ended inside an escape). Short strings are walked
+   * byte by byte; longer ones jump from quote to quote with indexOf, looking back over the run of
+   * backslashes before each quote (an odd run escapes it).
+   */
+  private stringEnd(buf: Buffer, from: number): number {
+    const len = buf.length;
+    let p = from;
+    let escaped = false;
+    if (this.escapeNext) {
+      this.escapeNext = false;
+      p++;
+      escaped = true;
+    }
+    const stop = p + SHORT_STRING < len ? p + SHORT_STRING : len;
+    while (p < stop) {
+      const b = buf[p]!;
+      if (b === QUOTE) {
+        this.stringMaybeEscaped = escaped;
+        return p;
+      }
+      if (b === BACKSLASH) {
+        escaped = true;
+        p += 2;
+      } else {
+        p++;
+      }
+    }
+    this.stringMaybeEscaped = true; // the indexOf path does not look at every byte
+    if (p >= len) {
+      this.escapeNext = p > len;
+      return -1;
+    }
+    for (;;) {
+      const q = buf.indexOf(QUOTE, p);
+      if (q < 0) {
+        let run = 0;
+        for (let k = len - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
+        this.escapeNext = (run & 1) === 1;
+        return -1;
+      }
+      let run = 0;
+      for (let k = q - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
+      if ((run & 1) === 0) return q;
+      p = q + 1;
+    }
+  }
+
+  /** A string starts at `start` and goes on into the next chunk: remember what to do with it. */
+  private startSplitString(buf: Buffer, start: number, isKey: boolean, capture: number): void {
+    this.stringIsKey = isKey;
+    this.capture = capture;
+    this.captureLength = 0;
+    this.captureOverflow = false;
+    if (capture !== CAP_NONE) this.appendCapture(buf, Math.min(start, buf.length), buf.length);
+  }
+
+  private appendCapture(buf: Buffer, from: number, to: number): void {
+    if (this.captureOverflow) return;
+    const n = to - from;
+    if (this.captureLength + n > this.captureLimit) {
+      this.captureOverflow = true;
+      return;
+    }
+    buf.copy(this.captureBuffer, this.captureLength, from, to);
+    this.captureLength += n;
+  }
+
+  /** A string that came in pieces ended (at index q of the current chunk): act on its captured bytes. */
+  private endSplitCapture(q: number): void {
+    const raw = this.captureOverflow ? undefined : this.captureBuffer.subarray(0, this.captureLength);
+    const at = this.base + q;
+    if (this.capture === CAP_TOP_KEY) {
+      if (raw) this.topKey(raw, at);
+      else this.topKeyIsRecords = false;
+    } else if (this.capture === CAP_RECORD_KEY) {
+      this.keyIsEventSource = raw !== undefined && rawEquals(raw, EVENT_SOURCE_KEY, at);
+    } else if (this.capture === CAP_EVENT_SOURCE) {
+      this.eventSource = raw !== undefined && this.wanted.has(decodeRaw(raw, at)) ? ES_WANTED : ES_UNWANTED;
+    }
+    this.capture = CAP_NONE;
+  }
+
+  /** A key of the top-level object: `Records`, a digest file's key, or something else. */
+  private topKey(raw: Buffer, at: number): void {
+    this.topKeyIsRecords = rawEquals(raw, RECORDS_KEY, at);
+    if (!this.topKeyIsRecords && raw.length < 64 && DIGEST_KEYS.has(decodeRaw(raw, at))) this.sawDigestKey = true;
+  }
+
+  /** Is the record key in buf[start, end) `eventSource` (in any spelling)? */
+  private isEventSourceKey(buf: Buffer, start: number, end: number): boolean {
+    const n = end - start;
+    if (n === EVENT_SOURCE_KEY.length) {
+      for (let k = 0; k < n; k++) if (buf[start + k] !== EVENT_SOURCE_KEY[k]) return false;
+      return true;
+    }
+    if (!this.stringMaybeEscaped || n < EVENT_SOURCE_KEY.length || n > this.captureLimit) return false;
+    return rawEquals(buf.subarray(start, end), EVENT_SOURCE_KEY, this.base + end);
+  }
+
+  /** What the record's eventSource value in buf[start, end) says. */
+  private classifyEventSource(buf: Buffer, start: number, end: number): number {
+    if (end - start > this.captureLimit) return ES_UNWANTED;
+    const text = this.stringMaybeEscaped ? decodeRaw(buf.subarray(start, end), this.base + end) : buf.toString('utf8', start, end);
+    return this.wanted.has(text) ? ES_WANTED : ES_UNWANTED;
+  }
+
+  /**
+   * A value starts at byte i at depth < 4, where the top level, Records and its elements live. Returns true
+   * when the value is a string that is the current record's own eventSource.
+   */
+  private valueStarts(buf: Buffer, i: number, c: number, depth: number): boolean {
+    switch (depth) {
+      case 0:
+        this.sawContent = true;
+        if (c !== LBRACE) {
+          if (c === LBRACKET || c === QUOTE || c === MINUS || (c >= ZERO && c <= NINE) || c === LOWER_T || c === LOWER_F || c === LOWER_N) {
+            throw new LogFileError(`JSON is ${describeValue(c)}, not an object with a Records array`);
+          }
+          throw new LogFileError(this.notJsonMessage);
+        }
+        return false;
+      case 1:
+        if (this.topKeyIsRecords) {
+          if (c !== LBRACKET) throw new LogFileError(`Records is ${describeValue(c)}, not an array`);
+          if (this.seenRecords) throw new LogFileError('the top-level object has two Records keys');
+          this.seenRecords = true;
+          this.inRecords = true;
+        }
+        return false;
+      case 2:
+        if (this.inRecords) {
+          if (c === LBRACE) {
+            this.inElement = true;
+            this.elementStart = this.base + i;
+            this.elementParts = [];
+            this.eventSource = ES_NONE;
+            this.keyIsEventSource = false;
+          } else {
+            this.counters.recordsRead++;
+            this.skip('not-an-object');
+          }
+        }
+        return false;
+      default:
+        if (this.inElement && this.keyIsEventSource) {
+          this.keyIsEventSource = false;
+          if (c === QUOTE) return true;
+          this.eventSource = ES_NOT_STRING;
+        }
+        return false;
+    }
+  }
+
+  private growStack(): Uint8Array {
+    const bigger = new Uint8Array(this.stack.length * 2);
+    bigger.set(this.stack);
+    this.stack = bigger;
+    return bigger;
+  }
+
+  /** A container closed just before byte i, leaving `depth` <= 2 open; returns the next state. */
+  private closed(buf: Buffer, i: number, depth: number): number {
+    if (depth === 2) {
+      if (this.inElement) this.endElement(buf, i);
+      return ST_AFTER;
+    }
+    if (depth === 1) {
+      this.inRecords = false;
+      return ST_AFTER;
+    }
+    if (!this.seenRecords) {
+      throw new LogFileError(
+        this.sawDigestKey
+          ? 'this is a CloudTrail digest file, not a log file (no Records array)'
+          : 'the JSON object has no Records array',
+      );
+    }
+    return ST_DONE;
+  }
+
+  /** The current record ends just before `end` (an index in buf): classify it, parse it if wanted. */
+  private endElement(buf: Buffer, end: number): void {
+    this.inElement = false;
+    this.counters.recordsRead++;
+    if (this.eventSource === ES_WANTED) {
+      const start = this.elementStart - this.base;
+      const bytes =
+        this.elementParts.length === 0 ? buf.subarray(start, end) : Buffer.concat([...this.elementParts, buf.subarray(0, end)]);
+      let value: unknown;
+      try {
+        value = JSON.parse(bytes.toString('utf8'));
+      } catch (err) {
+        throw new LogFileError(`invalid JSON in record ${this.counters.recordsRead} (${(err as Error).message})`, {
+          cause: err,
+        });
+      }
+      this.counters.recordsMatched++;
+      this.out.push(value);
+    } else {
+      this.skip(this.eventSource === ES_UNWANTED ? 'other-service' : 'missing-eventSource');
+    }
+    this.elementParts = [];
+  }
+
+  /** One byte of a number: does it go on, did it end before this byte, or is the byte invalid? */
+  private stepNumber(c: number): number {
+    const digit = c >= ZERO && c <= NINE;
+    switch (this.numberState) {
+      case 0: // after '-'
+        if (!digit) return NUMBER_INVALID;
+        this.numberState = c === ZERO ? 1 : 2;
+        return NUMBER_GOES_ON;
+      case 1: // a leading 0
+        if (digit) return NUMBER_INVALID;
+        if (c === DOT) this.numberState = 3;
+        else if (c === LOWER_E || c === UPPER_E) this.numberState = 5;
+        else return NUMBER_ENDED;
+        return NUMBER_GOES_ON;
+      case 2: // integer digits
+      case 4: // fraction digits
+        if (digit) return NUMBER_GOES_ON;
+        if (c === DOT && this.numberState === 2) this.numberState = 3;
+        else if (c === LOWER_E || c === UPPER_E) this.numberState = 5;
+        else return NUMBER_ENDED;
+        return NUMBER_GOES_ON;
+      case 3: // after '.'
+        if (!digit) return NUMBER_INVALID;
+        this.numberState = 4;
+        return NUMBER_GOES_ON;
+      case 5: // after 'e'
+        if (c === PLUS || c === MINUS) this.numberState = 6;
+        else if (digit) this.numberState = 7;
+        else return NUMBER_INVALID;
+        return NUMBER_GOES_ON;
+      case 6: // after the exponent's sign
+        if (!digit) return NUMBER_INVALID;
+        this.numberState = 7;
+        return NUMBER_GOES_ON;
+      default: // exponent digits
+        return digit ? NUMBER_GOES_ON : NUMBER_ENDED;
+    }
+  }
+
+  private skip(reason: string): void {
+    const skipped = this.counters.recordsSkipped;
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+  }
+
+  private fail(buf: Buffer, i: number): never {
+    throw new LogFileError(`invalid JSON at byte ${this.base + i}: unexpected ${describeByte(buf[i]!)}`);
+  }
+}
+
+/** True when a JSON string's raw bytes (between its quotes) mean `expected`, escapes included. */
+function rawEquals(raw: Buffer, expected: Buffer, at: number): boolean {
+  if (raw.length === expected.length) return raw.equals(expected);
+  // An escaped spelling (`\u0052ecords`) is longer than the plain one.
+  return raw.length > expected.length && raw.includes(BACKSLASH) && decodeRaw(raw, at) === expected.toString();
+}
+
+/** Decodes a JSON string's raw bytes (between its quotes). */
+function decodeRaw(raw: Buffer, at: number): string {
+  const text = raw.toString('utf8');
+  if (!text.includes('\\')) return text;
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch (err) {
+    throw new LogFileError(`invalid JSON: bad string before byte ${at}`, { cause: err });
+  }
+}
+
+function describeValue(c: number): string {
+  if (c === LBRACKET) return 'an array';
+  if (c === LBRACE) return 'an object';
+  if (c === QUOTE) return 'a string';
+  if (c === LOWER_T || c === LOWER_F) return 'a boolean';
+  if (c === LOWER_N) return 'null';
+  return 'a number';
+}
+
+function describeByte(c: number): string {
+  return c >= 0x21 && c <= 0x7e ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,69 @@
+import type { ObjectSkipReason } from './ports';
+
+/** Where a CloudTrail log object sits, read from its key. */
+export interface CloudTrailKeyLayout {
+  /** Everything before `AWSLogs/` (the trail's S3 key prefix plus `/`), '' when none. */
+  readonly prefix: string;
+  /** The organization id of an organization trail (`o-...`), absent for an account trail. */
+  readonly orgId?: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The delivery day, `YYYY-MM-DD`. */
+  readonly date: string;
+  /** The last key segment, e.g. `111122223333_CloudTrail_us-east-1_20240101T0000Z_abc.json.gz`. */
+  readonly fileName: string;
+}
+
+/** Result of classifyLogKey: a CloudTrail log file's layout, or why the object is not one. */
+export type LogKeyClass =
+  | ({ readonly ok: true } & CloudTrailKeyLayout)
+  | { readonly ok: false; readonly reason: ObjectSkipReason; readonly message: string };
+
+// prefix? AWSLogs/ (o-id/)? account/ CloudTrail/ region/ YYYY/MM/DD/ file
+const LOG_KEY =
+  /^(?<prefix>(?:.*\/)?)AWSLogs\/(?:(?<orgId>o-[a-z0-9]{10,32})\/)?(?<account>\d{12})\/CloudTrail\/(?<region>[a-z]{2}(?:-[a-z]+)+-\d{1,2})\/(?<year>\d{4})\/(?<month>\d{2})\/(?<day>\d{2})\/(?<file>[^/]+\.json\.gz)$/;
+
+/**
+ * Classifies an S3 key (already URL-decoded) as a CloudTrail log file, with or without a prefix before
+ * `AWSLogs/` and for account and organization trails, or gives the skip reason: `folder`, `digest`,
+ * `insight` or `not-a-log-key`.
+ */
+export function classifyLogKey(key: string): LogKeyClass {
+  if (key === '' || key.endsWith('/')) {
+    return { ok: false, reason: 'folder', message: 'the key is a folder marker' };
+  }
+  // Digest and insight files share the AWSLogs/ tree but are not API call logs.
+  if (/(?:^|\/)CloudTrail-Digest\//.test(key)) {
+    return { ok: false, reason: 'digest', message: 'CloudTrail digest file (integrity validation), not a log file' };
+  }
+  if (/(?:^|\/)CloudTrail-Insight\//.test(key)) {
+    return { ok: false, reason: 'insight', message: 'CloudTrail Insights file, not an API call log file' };
+  }
+  const match = LOG_KEY.exec(key);
+  const g = match?.groups;
+  if (!g || !isDate(g.year, g.month, g.day)) {
+    return {
+      ok: false,
+      reason: 'not-a-log-key',
+      message: 'not a CloudTrail log key ([prefix/]AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz)',
+    };
+  }
+  return {
+    ok: true,
+    prefix: g.prefix ?? '',
+    ...(g.orgId !== undefined ? { orgId: g.orgId } : {}),
+    accountId: g.account ?? '',
+    region: g.region ?? '',
+    date: `${g.year}-${g.month}-${g.day}`,
+    fileName: g.file ?? '',
+  };
+}
+
+function isDate(year: string | undefined, month: string | undefined, day: string | undefined): boolean {
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  if (!(m >= 1 && m <= 12 && d >= 1)) return false;
+  // Day 0 of the next month is the last day of this one.
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}

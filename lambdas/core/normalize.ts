@@ -1,0 +1,138 @@
+import type { z } from 'zod';
+import { CloudTrailRecordSchema, normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
+import type { NormalizedEvent } from './normalized-event';
+import { athenaNormalizer } from './normalizers/athena-normalizer';
+import { batchNormalizer } from './normalizers/batch-normalizer';
+import { emrNormalizer } from './normalizers/emr-normalizer';
+import { glueNormalizer } from './normalizers/glue-normalizer';
+import type { ServiceNormalizer } from './normalizers/service-normalizer';
+import { principalFromIdentity } from './principal';
+import { isObject } from './resource-refs';
+import { serviceForEventSource, type ServiceName } from './services';
+
+/** Why a record was skipped; also the key under which LogStats.recordsSkipped counts it. */
+export type NormalizeSkipReason =
+  | 'invalid-record'
+  | 'missing-field'
+  | 'invalid-field'
+  | 'invalid-time'
+  | 'unwatched-service'
+  | 'normalize-error';
+
+/** Outcome of normalizing one record: the event, or why there is none (never an exception). */
+export type NormalizeResult =
+  | { readonly ok: true; readonly event: NormalizedEvent }
+  | { readonly ok: false; readonly reason: NormalizeSkipReason; readonly message: string };
+
+const NORMALIZERS: Readonly<Record<ServiceName, ServiceNormalizer>> = {
+  glue: glueNormalizer,
+  emr: emrNormalizer,
+  athena: athenaNormalizer,
+  batch: batchNormalizer,
+};
+
+// The fields every event has; reported first when several are wrong, in this order.
+const REQUIRED = ['eventSource', 'eventName', 'eventTime', 'eventID'];
+
+function skip(reason: NormalizeSkipReason, message: string): NormalizeResult {
+  return { ok: false, reason, message };
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+// Turns the first schema problem into a reason and a message that names the field.
+function explain(raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): NormalizeResult {
+  const rank = (i: z.core.$ZodIssue) => {
+    const at = REQUIRED.indexOf(String(i.path[0]));
+    return at === -1 ? REQUIRED.length : at;
+  };
+  const issue = [...issues].sort((a, b) => rank(a) - rank(b))[0];
+  const field = issue?.path.map(String).join('.') ?? '';
+  const top = String(issue?.path[0] ?? '');
+  const value = raw[top];
+  if (issue?.path.length === 1 && (value === undefined || value === null || value === '')) {
+    return skip('missing-field', `${field} is missing`);
+  }
+  if (top === 'eventTime') {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : describe(value);
+    return skip('invalid-time', `eventTime ${shown} is not a time`);
+  }
+  return skip('invalid-field', `${field || 'record'} is not valid: ${issue?.message ?? 'unknown problem'}`);
+}
+
+function presentString(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function buildEvent(record: CloudTrailRecord, service: ServiceName, eventTime: string): NormalizedEvent {
+  const normalizer = NORMALIZERS[service];
+  const identity = record.userIdentity;
+  let errorCode = presentString(record.errorCode);
+  let errorMessage = presentString(record.errorMessage);
+  let failed = errorCode !== undefined || errorMessage !== undefined;
+  if (!failed) {
+    const inResponse = normalizer.responseFailure(record);
+    if (inResponse) {
+      failed = true;
+      errorCode = inResponse.errorCode;
+      errorMessage = inResponse.errorMessage;
+    }
+  }
+  // Keys are added in the documented order, and only when there is a value: absent means absent,
+  // never `undefined`, so JSON lines and stored items look alike.
+  const event: Record<string, unknown> = {};
+  const put = (key: keyof NormalizedEvent, value: unknown): void => {
+    if (value !== undefined) event[key] = value;
+  };
+  put('service', service);
+  put('eventSource', record.eventSource);
+  put('eventName', record.eventName);
+  put('eventTime', eventTime);
+  put('eventId', record.eventID);
+  put('requestId', presentString(record.requestID));
+  put('eventType', presentString(record.eventType));
+  put('eventVersion', presentString(record.eventVersion));
+  put('readOnly', record.readOnly);
+  put('accountId', presentString(record.recipientAccountId) ?? presentString(identity?.accountId));
+  put('region', presentString(record.awsRegion));
+  put('principal', principalFromIdentity(identity));
+  put('sourceIp', presentString(record.sourceIPAddress));
+  put('userAgent', presentString(record.userAgent));
+  put('failed', failed);
+  put('errorCode', errorCode);
+  put('errorMessage', errorMessage);
+  put('resources', normalizer.resources(record));
+  // Raw parameters are kept as logged, null included (Glue logs null responses for many Get* calls).
+  put('requestParameters', record.requestParameters);
+  put('responseElements', record.responseElements);
+  return event as NormalizedEvent;
+}
+
+/**
+ * Validates one raw CloudTrail record and turns a Glue, EMR, Athena or Batch call into a
+ * NormalizedEvent. Bad records give `{ok: false}` with a reason and a message naming the field.
+ */
+export function normalizeRecord(raw: unknown): NormalizeResult {
+  if (!isObject(raw)) return skip('invalid-record', `record is ${describe(raw)}, not an object`);
+  try {
+    // The cheap check first: most records in a real file belong to other services.
+    if (typeof raw.eventSource === 'string' && raw.eventSource !== '' && !serviceForEventSource(raw.eventSource)) {
+      return skip('unwatched-service', `eventSource ${raw.eventSource} is not a watched service`);
+    }
+    const parsed = CloudTrailRecordSchema.safeParse(raw);
+    if (!parsed.success) return explain(raw, parsed.error.issues);
+    const record = parsed.data;
+    const service = serviceForEventSource(record.eventSource);
+    if (!service) return skip('unwatched-service', `eventSource ${record.eventSource} is not a watched service`);
+    const eventTime = normalizeEventTime(record.eventTime);
+    if (eventTime === undefined) return skip('invalid-time', `eventTime ${JSON.stringify(record.eventTime)} is not a time`);
+    return { ok: true, event: buildEvent(record, service, eventTime) };
+  } catch (err) {
+    // A defect here must cost one record, not the file: callers count it like any other skip.
+    return skip('normalize-error', `record could not be normalized: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

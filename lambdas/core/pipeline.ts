@@ -1,0 +1,157 @@
+import { TrailwatchError } from './errors';
+import { newLogStats, readLogEvents } from './log-events';
+import type { NormalizedEvent } from './normalized-event';
+import type { AlertOutcome, AlertSink, EventSink, LogObjectRef, ObjectSummary } from './ports';
+import type { ServiceName } from './services';
+
+/** Opens the byte stream of one log object (an S3 GetObject body, a local file). */
+export interface LogObjectSource {
+  /** Throws a TrailwatchError naming the object when it cannot be opened (gone, denied). */
+  open(ref: LogObjectRef): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/**
+ * The object to process. `deliveredAt` (the notification's eventTime, a file's mtime) is handed on
+ * to the sink, so processing the same delivery twice writes identical items.
+ */
+export type PipelineObjectRef = LogObjectRef & { readonly deliveredAt?: Date };
+
+/** What runLogPipeline needs. */
+export interface PipelineDeps {
+  readonly source: LogObjectSource;
+  readonly sink: EventSink;
+  /** Omit to store events without alerting (`--no-alerts`, ALERTS_ENABLED=false). */
+  readonly alerts?: AlertSink;
+  /** Events written per putEvents call: bounds memory whatever the file size. Default 500. */
+  readonly batchSize?: number;
+  /** Milliseconds clock for durationMs; default Date.now. */
+  readonly clock?: () => number;
+}
+
+/** The stage of the pipeline where a file-level error happened. */
+export type PipelineStage = 'read' | 'store' | 'alert';
+
+/** A log object could not be processed (file-level): names the bucket, key and stage; the cause is kept. */
+export class ObjectProcessingError extends TrailwatchError {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly stage: PipelineStage,
+    cause: unknown,
+  ) {
+    super(`${describeObject({ bucket, key })}: ${STAGE_WORDS[stage]}: ${reasonOf(cause)}`, { cause });
+  }
+}
+
+/** The bucket of a LogObjectRef that names a local file (`trailwatch ingest`); not a valid bucket name. */
+export const LOCAL_FILE_BUCKET = 'file:';
+
+/** `s3://bucket/key`, or `file:///path` for a local file. */
+export function describeObject(ref: LogObjectRef): string {
+  if (ref.bucket === LOCAL_FILE_BUCKET) return `file://${ref.key.startsWith('/') ? '' : '/'}${ref.key}`;
+  return `s3://${ref.bucket}/${ref.key}`;
+}
+
+const STAGE_WORDS: Record<PipelineStage, string> = {
+  read: 'cannot read the log file',
+  store: 'cannot store its events',
+  alert: 'cannot send its alerts',
+};
+
+/** An ObjectSummary plus the failed calls per service (for the FailedCalls metric). */
+export interface PipelineSummary extends ObjectSummary {
+  readonly failedCallsByService: Partial<Record<ServiceName, number>>;
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+
+/**
+ * Reads one log object, stores its Glue/EMR/Athena/Batch events in batches as they stream, then
+ * alerts once on the file's failed calls. Record-level problems are counted in the summary; a
+ * file-level problem throws ObjectProcessingError. Alerts are sent only after every event is stored,
+ * so a failure part-way leaves nothing alerted and the retry redoes the whole file idempotently.
+ */
+export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps): Promise<PipelineSummary> {
+  const clock = deps.clock ?? Date.now;
+  const batchSize = Math.max(1, deps.batchSize ?? DEFAULT_BATCH_SIZE);
+  const started = clock();
+  const stats = newLogStats();
+  const eventsStored: Partial<Record<ServiceName, number>> = {};
+  const failedCallsByService: Partial<Record<ServiceName, number>> = {};
+  // Failed calls are few next to the file's events; alerting needs them all at once.
+  const failures: NormalizedEvent[] = [];
+  let batch: NormalizedEvent[] = [];
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const events = batch;
+    batch = [];
+    try {
+      await deps.sink.putEvents(events, ref);
+    } catch (err) {
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'store', err);
+    }
+    for (const event of events) eventsStored[event.service] = (eventsStored[event.service] ?? 0) + 1;
+  };
+
+  let stream: AsyncIterable<Uint8Array>;
+  try {
+    stream = await deps.source.open(ref);
+  } catch (err) {
+    throw new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
+  }
+  const events = readLogEvents(stream, stats);
+  for (;;) {
+    let next: IteratorResult<NormalizedEvent>;
+    try {
+      next = await events.next();
+    } catch (err) {
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
+    }
+    if (next.done) break;
+    const event = next.value;
+    batch.push(event);
+    if (event.failed) {
+      failures.push(event);
+      failedCallsByService[event.service] = (failedCallsByService[event.service] ?? 0) + 1;
+    }
+    if (batch.length >= batchSize) {
+      try {
+        await flush();
+      } catch (err) {
+        // Stop reading: release the source stream before reporting.
+        await events.return(undefined).catch(() => undefined);
+        throw err;
+      }
+    }
+  }
+  await flush();
+
+  let alerts: AlertOutcome | undefined;
+  if (deps.alerts && failures.length > 0) {
+    try {
+      alerts = await deps.alerts.alertFile(failures, ref);
+    } catch (err) {
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err);
+    }
+  }
+
+  return {
+    bucket: ref.bucket,
+    key: ref.key,
+    status: 'processed',
+    bytesRead: stats.bytesIn,
+    recordsRead: stats.recordsRead,
+    recordsSkipped: { ...stats.recordsSkipped },
+    eventsStored,
+    failedCalls: failures.length,
+    failedCallsByService,
+    ...(alerts ? { alerts } : {}),
+    durationMs: clock() - started,
+  };
+}
+
+function reasonOf(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}

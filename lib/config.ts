@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import type { IConstruct } from 'constructs';
+import { ConfigError } from '../lambdas/core/errors';
+
+/**
+ * The watched services, as the ingest function writes them in the `WatchedService` metric dimension
+ * and the SNS `service` message attribute. Kept here (not imported from lambdas/) so the CDK code
+ * refers to Lambda code by entry path only; test/infra/config.test.ts fails if the lists drift.
+ */
+export const WATCHED_SERVICES = ['glue', 'emr', 'athena', 'batch'] as const;
+
+/** CloudWatch Logs retention periods the service accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+// S3's bucket naming rules (general purpose buckets), enough to catch ARNs and s3:// URLs pasted by mistake.
+const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+// A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
+// no `*` (a wildcard in the EventBridge pattern).
+const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
+
+const email = z.email({ error: 'expected an email address' });
+
+// A plain address receives every alert; `{ email, services }` subscribes with a filter policy on `service`.
+const alertSubscription = z.preprocess(
+  (v) => (typeof v === 'string' ? { email: v } : v),
+  z.strictObject(
+    {
+      email,
+      services: z
+        .array(z.enum(WATCHED_SERVICES, { error: `expected one of ${WATCHED_SERVICES.join(', ')}` }))
+        .min(1, { error: 'list at least one service, or give the plain address to receive every alert' })
+        .optional(),
+    },
+    { error: 'expected an email address, or { "email": "...", "services": ["glue", ...] }' },
+  ),
+);
+
+const int = (min: number, max: number) =>
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
+
+const bool = z.boolean({ error: 'expected true or false' });
+
+/** The schema of trailwatch's deployment configuration: one field per cdk.json context key. */
+export const TrailwatchConfigSchema = z.object({
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, { error: 'expected a CloudFormation stack name (letters, digits, -)' })
+    .default('Trailwatch'),
+  sourceBucketName: z
+    .string()
+    .regex(BUCKET_NAME, { error: 'expected an S3 bucket name (not an ARN or s3:// URL)' })
+    .optional(),
+  sourceBucketKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, { error: 'expected a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key-id>' })
+    .optional(),
+  logPrefix: z
+    .string()
+    .regex(LOG_PREFIX, { error: 'expected a key prefix without leading or trailing "/", e.g. "org-trail"' })
+    .refine((p) => !/(^|\/)AWSLogs(\/|$)/.test(p), { error: 'give the part before AWSLogs/ only; trailwatch appends AWSLogs/' })
+    .default(''),
+  multiRegionTrail: bool.default(true),
+  organizationTrail: bool.default(false),
+  organizationId: z
+    .string()
+    .regex(ORGANIZATION_ID, { error: 'expected an AWS Organizations id like o-a1b2c3d4e5' })
+    .optional(),
+  trigger: z
+    .enum(['s3-notification', 'eventbridge'], { error: 'expected "s3-notification" or "eventbridge"' })
+    .default('s3-notification'),
+  alertEmails: z.array(alertSubscription, { error: 'expected a list of email addresses' }).default([]),
+  opsEmails: z.array(email, { error: 'expected a list of email addresses' }).default([]),
+  alertsEnabled: bool.default(true),
+  alertRules: z.record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' }).optional(),
+  alertWindowMinutes: int(1, 1440).default(60),
+  retentionDays: int(1, 3650).default(365),
+  payloadMaxBytes: int(1024, 358400).default(32768),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected DEBUG, INFO, WARN or ERROR' }).default('INFO'),
+  memorySize: int(256, 10240).default(1024),
+  timeoutSeconds: int(30, 900).default(300),
+  reservedConcurrency: int(1, 1000).optional(),
+  logRetentionDays: z
+    .number()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error: `expected one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(90),
+  noObjectsAlarmMinutes: int(5, 1440).default(60),
+  retainData: bool.default(true),
+});
+
+/** Validated trailwatch configuration, every default applied. */
+export type TrailwatchConfig = z.infer<typeof TrailwatchConfigSchema>;
+
+/** Configuration as a user writes it (cdk.json context, `-c key=value`, or stack props): every key optional. */
+export type TrailwatchConfigInput = z.input<typeof TrailwatchConfigSchema>;
+
+/** Every configuration key, in documentation order. */
+export const CONFIG_KEYS = Object.keys(TrailwatchConfigSchema.shape) as (keyof TrailwatchConfig)[];
+
+// `cdk -c key=value` always passes strings; read them the way a user means them.
+function fromContextString(key: keyof TrailwatchConfig, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const inner = TrailwatchConfigSchema.shape[key].unwrap();
+  if (inner instanceof z.ZodString || inner instanceof z.ZodEnum) return value;
+  const trimmed = value.trim();
+  if (inner instanceof z.ZodArray && !trimmed.startsWith('[')) {
+    return trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
+  }
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`),
+    '',
+  );
+}
+
+// Rules between keys; checked on the raw values so they are reported together with per-key problems.
+function crossKeyProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const existingBucket = raw.sourceBucketName !== undefined;
+  if (raw.sourceBucketKmsKeyArn !== undefined && !existingBucket) {
+    problems.push('sourceBucketKmsKeyArn: only applies with sourceBucketName (the bucket trailwatch creates uses S3-managed encryption)');
+  }
+  if (existingBucket) {
+    for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationId'] as const) {
+      if (raw[key] !== undefined) {
+        problems.push(`${key}: only applies when trailwatch creates the trail; remove it or remove sourceBucketName`);
+      }
+    }
+  } else if (raw.organizationTrail === true && raw.organizationId === undefined) {
+    problems.push('organizationId: required when organizationTrail is true (the bucket policy names the organization)');
+  } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
+    problems.push('organizationId: only applies with organizationTrail: true');
+  }
+  if (Array.isArray(raw.alertEmails)) {
+    const seen = new Set<string>();
+    raw.alertEmails.forEach((entry, i) => {
+      const address = typeof entry === 'string' ? entry : (entry as { email?: unknown } | null)?.email;
+      if (typeof address !== 'string') return;
+      const normalized = address.toLowerCase();
+      if (seen.has(normalized)) problems.push(`alertEmails[${i}]: ${address} is listed twice; list each address once`);
+      seen.add(normalized);
+    });
+  }
+  return problems;
+}
+
+/**
+ * Validates trailwatch's configuration and applies defaults; throws one ConfigError listing every
+ * problem, each naming its context key, so a user fixes them all in one go.
+ */
+export function parseTrailwatchConfig(input: Readonly<Record<string, unknown>>): TrailwatchConfig {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      problems.push(`${key}: not a trailwatch setting (known settings: ${CONFIG_KEYS.join(', ')})`);
+      continue;
+    }
+    raw[key] = fromContextString(key as keyof TrailwatchConfig, value);
+  }
+  const parsed = TrailwatchConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const received = issue.path.length > 0 ? valueAt(raw, issue.path) : undefined;
+      const shown = received === undefined ? '' : ` (got ${JSON.stringify(received)})`;
+      problems.push(`${formatPath(issue.path) || '(configuration)'}: ${issue.message}${shown}`);
+    }
+  }
+  problems.push(...crossKeyProblems(raw));
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(
+      `Invalid trailwatch configuration (cdk.json "context" or cdk -c key=value), ${problems.length} problem(s):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+  return parsed.data;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+/**
+ * Collects trailwatch's settings from the CDK context (cdk.json `context` and `-c key=value`).
+ * Context keys that look like ours (plain camelCase) but are unknown are passed on, so a typo is
+ * reported instead of silently ignored; CDK's own keys (with `:`, `@` or `/`) are left alone.
+ */
+export function configFromContext(scope: IConstruct): Record<string, unknown> {
+  const context = scope.node.getAllContext() as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (/^[a-z][A-Za-z0-9]*$/.test(key)) out[key] = value;
+  }
+  return out;
+}
+
+/** The S3 key prefix under which the trail writes: `AWSLogs/` or `<logPrefix>/AWSLogs/`. */
+export function logKeyPrefix(config: Pick<TrailwatchConfig, 'logPrefix'>): string {
+  return config.logPrefix === '' ? 'AWSLogs/' : `${config.logPrefix}/AWSLogs/`;
+}

@@ -1,0 +1,161 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EncryptedTopic } from './alert-topic';
+
+/** The repository root, where package-lock.json and lambdas/ live. */
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** Properties of {@link IngestFunction}. */
+export interface IngestFunctionProps {
+  /** The bucket CloudTrail writes to. */
+  readonly bucket: s3.IBucket;
+  /** Customer KMS key of the log objects (SSE-KMS), if any. */
+  readonly bucketKey?: kms.IKey;
+  /** Key prefix before `AWSLogs/` ('' for none). */
+  readonly logPrefix: string;
+  /** The event table. */
+  readonly eventTable: dynamodb.ITable;
+  /** The alert state table. */
+  readonly alertStateTable: dynamodb.ITable;
+  /** The alert topic (granted through its own grantPublish, which avoids KMS wildcard actions). */
+  readonly alertTopic: EncryptedTopic;
+  /** Environment settings passed through to lambdas/ingest/config.ts. */
+  readonly settings: {
+    readonly retentionDays: number;
+    readonly payloadMaxBytes: number;
+    readonly alertsEnabled: boolean;
+    readonly alertRules?: Record<string, unknown>;
+    readonly alertWindowMinutes: number;
+    readonly logLevel: string;
+  };
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default 300 */
+  readonly timeoutSeconds?: number;
+  /** @default - unreserved */
+  readonly reservedConcurrency?: number;
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * The ingest Lambda (lambdas/ingest/handler.ts, bundled locally by esbuild), with its own role
+ * granted exactly what it uses, an explicit log group, async retries and an encrypted SQS
+ * dead-letter queue as on-failure destination.
+ */
+export class IngestFunction extends Construct {
+  /** The function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** On-failure destination: each message is Lambda's invocation record, the S3 event in `requestPayload`. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IngestFunctionProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      // SSE-SQS: encrypted at rest without a KMS key the function would need kms:GenerateDataKey on.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The maximum: time to fix the cause and replay (`trailwatch replay`) before records expire.
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: (props.logRetentionDays ?? 90) as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // An own role without AWSLambdaBasicExecutionRole, whose log permissions are on `*`.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'trailwatch ingest function',
+    });
+
+    const s = props.settings;
+    const environment: Record<string, string> = {
+      TABLE_NAME: props.eventTable.tableName,
+      ALERT_STATE_TABLE_NAME: props.alertStateTable.tableName,
+      ALERT_TOPIC_ARN: props.alertTopic.topic.topicArn,
+      SOURCE_BUCKETS: props.bucket.bucketName,
+      LOG_PREFIX: props.logPrefix,
+      RETENTION_DAYS: String(s.retentionDays),
+      PAYLOAD_MAX_BYTES: String(s.payloadMaxBytes),
+      ALERTS_ENABLED: String(s.alertsEnabled),
+      ALERT_WINDOW_MINUTES: String(s.alertWindowMinutes),
+      POWERTOOLS_SERVICE_NAME: 'trailwatch',
+      POWERTOOLS_METRICS_NAMESPACE: 'Trailwatch',
+      POWERTOOLS_LOG_LEVEL: s.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      // The reader streams (gunzip → JSON records), so memory does not grow with the file; 1024 MB buys
+      // the CPU share that keeps the largest CloudTrail files (tens of MB gzipped, ~1M records) well
+      // inside 5 minutes, leaving room for DynamoDB retries and throttling back-off.
+      memorySize: props.memorySize ?? 1024,
+      timeout: Duration.seconds(props.timeoutSeconds ?? 300),
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+      // Two retries (Lambda's maximum) absorb transient faults; what still fails is kept in the DLQ.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      recursiveLoop: lambda.RecursiveLoop.TERMINATE,
+      bundling: {
+        // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
+        bundleAwsSDK: true,
+      },
+      description: 'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
+    });
+
+    this.logGroup.grantWrite(role);
+    props.eventTable.grantReadWriteData(role);
+    props.alertStateTable.grantReadWriteData(role);
+    props.alertTopic.grantPublish(role);
+    // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`)],
+      }),
+    );
+    if (props.bucketKey !== undefined) {
+      // Decrypt only, and only when S3 asks on the function's behalf.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.bucketKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+}

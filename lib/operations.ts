@@ -1,0 +1,172 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { EncryptedTopic } from './alert-topic';
+import { WATCHED_SERVICES } from './config';
+
+/** CloudWatch namespace and fixed dimension of the function's metrics (CONTRACTS.md "Metrics"). */
+export const METRICS_NAMESPACE = 'Trailwatch';
+const SERVICE_DIMENSION = { service: 'trailwatch' };
+
+/** Properties of {@link Operations}. */
+export interface OperationsProps {
+  /** The ingest function. */
+  readonly function: lambda.IFunction;
+  /** Its dead-letter queue. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Minutes without a processed object after which the trail is considered stopped. */
+  readonly noObjectsAlarmMinutes: number;
+  /** Addresses subscribed to the operations topic. */
+  readonly opsEmails: readonly string[];
+  /** Dashboard name. */
+  readonly dashboardName: string;
+}
+
+function trailwatchMetric(metricName: string, options: { statistic?: string; period?: Duration; label?: string; dimensions?: Record<string, string> } = {}) {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { ...SERVICE_DIMENSION, ...options.dimensions },
+    statistic: options.statistic ?? 'Sum',
+    period: options.period ?? Duration.minutes(5),
+    label: options.label,
+  });
+}
+
+/**
+ * What an operator needs: alarms (function errors and throttles, dead-letter depth and age, and no
+ * processed object for a while, i.e. the trail stopped delivering) sent to an encrypted operations
+ * topic, and a dashboard of the pipeline's metrics.
+ */
+export class Operations extends Construct {
+  /** Where alarms go. */
+  public readonly topic: EncryptedTopic;
+  /** The alarms, by purpose. */
+  public readonly alarms: Readonly<Record<'errors' | 'throttles' | 'dlqDepth' | 'dlqAge' | 'noObjects', cloudwatch.Alarm>>;
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    this.topic = new EncryptedTopic(this, 'Topic', {
+      displayName: 'trailwatch operations',
+      purpose: 'operations alarm',
+      emails: props.opsEmails.map((email) => ({ email })),
+      servicePublishers: ['cloudwatch.amazonaws.com'],
+    });
+
+    const fiveMinutes = Duration.minutes(5);
+    const alarms = {
+      errors: props.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'FunctionErrors', {
+        alarmDescription: 'trailwatch: the ingest function failed (each failure is retried, then kept in the dead-letter queue).',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      throttles: props.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'FunctionThrottles', {
+        alarmDescription: 'trailwatch: the ingest function was throttled (account concurrency or reservedConcurrency too low).',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      dlqDepth: props.deadLetterQueue
+        .metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })
+        .createAlarm(this, 'DeadLetterDepth', {
+          alarmDescription: 'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      dlqAge: props.deadLetterQueue
+        .metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' })
+        .createAlarm(this, 'DeadLetterAge', {
+          // Retention is 14 days: two days unattended leaves time to replay before records are lost.
+          alarmDescription: 'trailwatch: a dead-letter record is older than 2 days; replay it before it expires (14 days).',
+          threshold: Duration.days(2).toSeconds(),
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      noObjects: trailwatchMetric('ObjectsProcessed', { period: Duration.minutes(props.noObjectsAlarmMinutes) }).createAlarm(
+        this,
+        'NoObjectsProcessed',
+        {
+          alarmDescription: `trailwatch: no log file processed for ${props.noObjectsAlarmMinutes} minutes; the trail may have stopped delivering or the trigger is broken.`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          // No datapoint at all is exactly the failure this alarm is for.
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      ),
+    };
+    const action = new actions.SnsAction(this.topic.topic);
+    for (const alarm of Object.values(alarms)) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    this.alarms = alarms;
+
+    const perService = (metricName: string) =>
+      WATCHED_SERVICES.map((service) => trailwatchMetric(metricName, { dimensions: { WatchedService: service }, label: service }));
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({ title: 'Events stored per service', left: perService('EventsStored'), stacked: true, width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Failed calls per service', left: perService('FailedCalls'), stacked: true, width: 12 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Alerts',
+            left: [trailwatchMetric('AlertsSent', { label: 'SNS messages sent' }), trailwatchMetric('AlertsSuppressed', { label: 'events suppressed' })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Objects processed and skipped',
+            left: [
+              trailwatchMetric('ObjectsProcessed', { label: 'processed' }),
+              // One line per skip reason, whatever reasons the function reports.
+              new cloudwatch.MathExpression({
+                expression: `SEARCH('{${METRICS_NAMESPACE},Reason,service} MetricName="ObjectsSkipped" service="trailwatch"', 'Sum', 300)`,
+                label: 'skipped',
+                period: fiveMinutes,
+              }),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Duration per object / invocation (ms)',
+            left: [
+              trailwatchMetric('ObjectDuration', { statistic: 'Average', label: 'object avg' }),
+              trailwatchMetric('ObjectDuration', { statistic: 'p99', label: 'object p99' }),
+              props.function.metricDuration({ statistic: 'Maximum', period: fiveMinutes, label: 'invocation max' }),
+            ],
+            width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Function errors and throttles',
+            left: [props.function.metricErrors({ period: fiveMinutes }), props.function.metricThrottles({ period: fiveMinutes })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Dead-letter queue',
+            left: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })],
+            right: [props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' })],
+            width: 8,
+          }),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(alarms), width: 8 }),
+        ],
+      ],
+    });
+  }
+}

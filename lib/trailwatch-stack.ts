@@ -1,0 +1,166 @@
+import { type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { AlertStateTable } from './alert-state-table';
+import { EncryptedTopic } from './alert-topic';
+import { configFromContext, logKeyPrefix, parseTrailwatchConfig, type TrailwatchConfig } from './config';
+import { EventTable } from './event-table';
+import { IngestFunction } from './ingest-function';
+import { LogSource } from './log-source';
+import { LogTrigger } from './log-trigger';
+import { Operations } from './operations';
+
+/** Properties of {@link TrailwatchStack}. */
+export interface TrailwatchStackProps extends StackProps {
+  /**
+   * trailwatch's settings (the keys of the README's Configuration table), validated once here.
+   * @default - read from the CDK context (cdk.json `context`, `cdk -c key=value`)
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The trailwatch pipeline: CloudTrail bucket (new or existing) → S3 notification or EventBridge →
+ * ingest Lambda → event table + alert topic, with a dead-letter queue, alarms and a dashboard.
+ */
+export class TrailwatchStack extends Stack {
+  /** The validated configuration the stack was built from. */
+  public readonly config: TrailwatchConfig;
+  /** Log bucket and trail. */
+  public readonly source: LogSource;
+  /** The event table. */
+  public readonly eventTable: EventTable;
+  /** The alert state table. */
+  public readonly alertStateTable: AlertStateTable;
+  /** The alert topic. */
+  public readonly alertTopic: EncryptedTopic;
+  /** The ingest function. */
+  public readonly ingest: IngestFunction;
+  /** The trigger. */
+  public readonly trigger: LogTrigger;
+  /** Alarms, operations topic, dashboard. */
+  public readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props: TrailwatchStackProps = {}) {
+    super(scope, id, {
+      description: 'trailwatch: Glue/EMR/Athena/Batch API calls from CloudTrail into DynamoDB, with SNS alerts on failed calls',
+      ...props,
+    });
+    // Grant S3 log delivery through the bucket policy instead of an ACL (ACLs are disabled on our buckets);
+    // set here so the stack behaves the same with or without the repository's cdk.json.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const config = parseTrailwatchConfig(props.config ?? configFromContext(this));
+    this.config = config;
+
+    this.source = new LogSource(this, 'Source', {
+      existingBucketName: config.sourceBucketName,
+      existingBucketKmsKeyArn: config.sourceBucketKmsKeyArn,
+      logPrefix: config.logPrefix,
+      multiRegionTrail: config.multiRegionTrail,
+      organizationTrail: config.organizationTrail,
+      organizationId: config.organizationId,
+      eventBridgeEnabled: config.trigger === 'eventbridge',
+      retainData: config.retainData,
+    });
+    this.eventTable = new EventTable(this, 'EventTable', { retainData: config.retainData });
+    this.alertStateTable = new AlertStateTable(this, 'AlertStateTable');
+    this.alertTopic = new EncryptedTopic(this, 'AlertTopic', {
+      displayName: 'trailwatch alerts',
+      purpose: 'alert',
+      emails: config.alertEmails,
+    });
+    this.ingest = new IngestFunction(this, 'Ingest', {
+      bucket: this.source.bucket,
+      bucketKey: this.source.encryptionKey,
+      logPrefix: config.logPrefix,
+      eventTable: this.eventTable.table,
+      alertStateTable: this.alertStateTable.table,
+      alertTopic: this.alertTopic,
+      settings: config,
+      memorySize: config.memorySize,
+      timeoutSeconds: config.timeoutSeconds,
+      reservedConcurrency: config.reservedConcurrency,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.trigger = new LogTrigger(this, 'Trigger', {
+      bucket: this.source.bucket,
+      keyPrefix: logKeyPrefix(config),
+      function: this.ingest.function,
+      mode: config.trigger,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+    });
+    this.operations = new Operations(this, 'Operations', {
+      function: this.ingest.function,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+      noObjectsAlarmMinutes: config.noObjectsAlarmMinutes,
+      opsEmails: config.opsEmails,
+      dashboardName: `${this.stackName}-pipeline`,
+    });
+
+    this.acknowledgeNagFindings();
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('EventTableName', this.eventTable.table.tableName, 'DynamoDB table of the watched API calls');
+    out('EventTableArn', this.eventTable.table.tableArn, 'ARN of the event table (grant readers on it)');
+    out('AlertStateTableName', this.alertStateTable.table.tableName, 'DynamoDB table of alert markers');
+    out('AlertTopicArn', this.alertTopic.topic.topicArn, 'SNS topic of failed-call alerts (subscribe machines here)');
+    out('OperationsTopicArn', this.operations.topic.topic.topicArn, 'SNS topic of the operational alarms');
+    out('LogBucketName', this.source.bucket.bucketName, 'S3 bucket the function reads CloudTrail logs from');
+    out('LogKeyPrefix', logKeyPrefix(this.config), 'Key prefix the trigger watches');
+    out('IngestFunctionName', this.ingest.function.functionName, 'The ingest Lambda function');
+    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Failed invocations (S3 event in requestPayload)');
+    out('DeadLetterQueueArn', this.ingest.deadLetterQueue.queueArn, 'ARN of the dead-letter queue');
+    out('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+  }
+
+  // Findings that cannot be fixed in code; each says why it is accepted.
+  private acknowledgeNagFindings(): void {
+    const fn = this.ingest.function;
+    Validations.of(this.ingest.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter destination itself; its records are replayed, not redriven further.',
+    });
+    // CDK's singleton that writes the bucket notification configuration (its policy is scoped to the bucket).
+    const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notificationsHandler !== undefined) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
+      });
+    }
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
+    });
+    const role = this.ingest.function.role;
+    if (role !== undefined) {
+      const prefix = logKeyPrefix(this.config);
+      Validations.of(role).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::<${this.resolveLogicalId(this.eventTable.table)}.Arn>/index/*]`,
+          reason: 'Query on the event table GSIs; scoped to this table\'s indexes.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${this.bucketObjectsPattern(prefix)}]`,
+          reason: 'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
+        },
+      );
+    }
+  }
+
+  private resolveLogicalId(table: Construct): string {
+    const child = table.node.defaultChild;
+    if (child === undefined) throw new Error(`no CloudFormation resource under ${table.node.path}`);
+    return this.getLogicalId(child as CfnElement);
+  }
+
+  private bucketObjectsPattern(prefix: string): string {
+    if (this.source.createdBucket) {
+      const bucket = this.source.bucket.node.defaultChild as CfnElement;
+      return `<${this.getLogicalId(bucket)}.Arn>/${prefix}*`;
+    }
+    return `arn:<AWS::Partition>:s3:::${this.config.sourceBucketName ?? ''}/${prefix}*`;
+  }
+}

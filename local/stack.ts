@@ -1,0 +1,241 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ensureTable, eventTableDefinition } from '../lambdas/adapters/table-definitions';
+import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table';
+import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../lambdas/adapters/aws-clients';
+import { TrailwatchError } from '../lambdas/core/errors';
+import type { PipelineSummary } from '../lambdas/core/pipeline';
+import type { LogObjectRef, ObjectSkipReason } from '../lambdas/core/ports';
+import { composeIngestApp, type IngestApp } from '../lambdas/ingest/app';
+import { loadIngestConfig } from '../lambdas/ingest/config';
+import type { IngestObserver } from '../lambdas/ingest/metrics';
+import { startDynalite, type DynaliteServer } from './dynalite-server';
+import { startS3Server, type S3Server } from './s3-server';
+import { asRealS3Notification } from './s3-notifications';
+import { startSnsServer, type OutboxMessage, type SnsServer } from './sns-server';
+
+/** Names of the local resources (fixed, so printed commands stay valid across runs). */
+export const LOCAL_NAMES = {
+  bucket: 'trailwatch-logs',
+  table: 'trailwatch-events',
+  alertStateTable: 'trailwatch-alert-state',
+  topic: 'trailwatch-alerts',
+  region: 'us-east-1',
+} as const;
+
+/** What happened to one object the local bucket announced. */
+export type LocalObjectOutcome =
+  | { readonly status: 'processed'; readonly ref: LogObjectRef; readonly summary: PipelineSummary }
+  | { readonly status: 'skipped'; readonly ref: LogObjectRef; readonly reason: ObjectSkipReason; readonly message: string }
+  | { readonly status: 'failed'; readonly ref: LogObjectRef; readonly error: Error };
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Folder holding the S3 objects (`s3/`), the tables (`dynamodb/`) and the alerts (`outbox/`). */
+  readonly dataDir: string;
+  /** 0 picks a free port. */
+  readonly s3Port?: number;
+  readonly dynamodbPort?: number;
+  readonly snsPort?: number;
+  /** Keep DynamoDB data on disk in `<dataDir>/dynamodb` (default true); false keeps it in memory. */
+  readonly persistTables?: boolean;
+  /** Called once per object the handler finished with. */
+  readonly onObject?: (outcome: LocalObjectOutcome) => void;
+  /** Called once per alert the SNS endpoint received. */
+  readonly onAlert?: (message: OutboxMessage) => void;
+}
+
+/** The running embedded stack: servers, resources, and the ingest handler wired to the bucket. */
+export interface LocalStack {
+  readonly endpoints: { readonly s3: string; readonly dynamodb: string; readonly sns: string };
+  readonly bucket: string;
+  readonly tableName: string;
+  readonly alertStateTableName: string;
+  readonly topicArn: string;
+  readonly region: string;
+  readonly outbox: string;
+  readonly dataDir: string;
+  /** Clients pointed at the local servers. */
+  readonly clients: AwsClients;
+  /** Resolves once every key given has been handled (processed, skipped or failed) at least `times` times in all. */
+  waitForObjects(keys: readonly string[], timeoutMs?: number): Promise<void>;
+  /** Resolves once no notification is waiting or being handled. */
+  idle(): Promise<void>;
+  /** Stops the servers; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A local server or resource could not be started. */
+export class LocalStackError extends TrailwatchError {}
+
+/**
+ * Starts s3rver, dynalite and the local SNS endpoint, creates the bucket, both tables and the topic,
+ * and wires the bucket's object-created notifications (keys S3-encoded, as real S3 sends them) to
+ * the ingest app the Lambda runs, composed from the same environment variables.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const dataDir = path.resolve(options.dataDir);
+  const outbox = path.join(dataDir, 'outbox');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const stoppers: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    // Last started, first stopped; every server is stopped even if one fails to.
+    const results = await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
+    stoppers.length = 0;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
+  // Notifications are handled one at a time, in arrival order, as they arrive; `handled` counts per key.
+  const handled = new Map<string, number>();
+  const waiters = new Set<() => void>();
+  let queue: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let app: IngestApp | undefined;
+  const early: unknown[] = [];
+
+  const outcome = (o: LocalObjectOutcome): void => {
+    handled.set(o.ref.key, (handled.get(o.ref.key) ?? 0) + 1);
+    options.onObject?.(o);
+    for (const wake of [...waiters]) wake();
+  };
+  const observer: IngestObserver = {
+    objectProcessed: (summary) => outcome({ status: 'processed', ref: summary, summary }),
+    objectSkipped: (ref, reason, message) => outcome({ status: 'skipped', ref, reason, message }),
+    objectFailed: (ref, error) => outcome({ status: 'failed', ref, error }),
+    eventIgnored: () => undefined,
+  };
+  const enqueue = (event: unknown): void => {
+    if (!app) {
+      early.push(event);
+      return;
+    }
+    const current = app;
+    pending += 1;
+    queue = queue
+      .then(() => current.handleS3Event(asRealS3Notification(event)))
+      // A failed object is reported through the observer (objectFailed); the aggregate adds nothing.
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        pending -= 1;
+        for (const wake of [...waiters]) wake();
+      });
+  };
+
+  try {
+    let dynamodb: DynaliteServer;
+    try {
+      dynamodb = await startDynalite({
+        port: options.dynamodbPort ?? 0,
+        ...(options.persistTables === false ? {} : { path: path.join(dataDir, 'dynamodb') }),
+      });
+    } catch (err) {
+      throw new LocalStackError(`cannot start DynamoDB (dynalite): ${portHint(err, options.dynamodbPort, '--dynamodb-port')}`, { cause: err });
+    }
+    stoppers.push(() => dynamodb.stop());
+
+    let sns: SnsServer;
+    try {
+      sns = await startSnsServer({
+        port: options.snsPort ?? 0,
+        outbox,
+        region: LOCAL_NAMES.region,
+        ...(options.onAlert ? { onPublish: options.onAlert } : {}),
+      });
+    } catch (err) {
+      throw new LocalStackError(`cannot start the SNS endpoint: ${portHint(err, options.snsPort, '--sns-port')}`, { cause: err });
+    }
+    stoppers.push(() => sns.stop());
+    const topicArn = sns.createTopic(LOCAL_NAMES.topic);
+
+    let s3: S3Server;
+    try {
+      s3 = await startS3Server({
+        port: options.s3Port ?? 0,
+        directory: path.join(dataDir, 's3'),
+        buckets: [LOCAL_NAMES.bucket],
+        onEvent: enqueue,
+      });
+    } catch (err) {
+      throw new LocalStackError(`cannot start S3 (s3rver): ${portHint(err, options.s3Port, '--s3-port')}`, { cause: err });
+    }
+    stoppers.push(() => s3.stop());
+
+    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint };
+    const clients = createAwsClients({ region: LOCAL_NAMES.region, credentials: LOCAL_CREDENTIALS, endpoints });
+    stoppers.push(async () => {
+      clients.s3.destroy();
+      clients.dynamodb.destroy();
+      clients.sns.destroy();
+      clients.sqs.destroy();
+    });
+    await ensureTable(clients.dynamodb, eventTableDefinition(LOCAL_NAMES.table));
+    await ensureTable(clients.dynamodb, alertStateTableDefinition(LOCAL_NAMES.alertStateTable));
+
+    // The Lambda's own configuration path: the environment the CDK stack would set.
+    const config = loadIngestConfig({
+      TABLE_NAME: LOCAL_NAMES.table,
+      ALERT_STATE_TABLE_NAME: LOCAL_NAMES.alertStateTable,
+      ALERT_TOPIC_ARN: topicArn,
+      SOURCE_BUCKETS: LOCAL_NAMES.bucket,
+      ALERTS_ENABLED: 'true',
+    });
+    app = composeIngestApp(config, clients, observer);
+    for (const event of early.splice(0)) enqueue(event);
+
+    const waitFor = (done: () => boolean, timeoutMs: number, what: () => string): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        if (done()) return resolve();
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new LocalStackError(`timed out after ${timeoutMs} ms waiting for ${what()}`));
+        }, timeoutMs);
+        const check = (): void => {
+          if (!done()) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+
+    return {
+      endpoints,
+      bucket: LOCAL_NAMES.bucket,
+      tableName: LOCAL_NAMES.table,
+      alertStateTableName: LOCAL_NAMES.alertStateTable,
+      topicArn,
+      region: LOCAL_NAMES.region,
+      outbox,
+      dataDir,
+      clients,
+      waitForObjects(keys, timeoutMs = 120_000) {
+        const want = new Map<string, number>();
+        for (const key of keys) want.set(key, (want.get(key) ?? 0) + 1);
+        const done = () => [...want].every(([key, n]) => (handled.get(key) ?? 0) >= n);
+        const missing = () => `${[...want].filter(([key, n]) => (handled.get(key) ?? 0) < n).length} objects to be handled`;
+        return waitFor(done, timeoutMs, missing);
+      },
+      idle() {
+        return waitFor(() => pending === 0, 120_000, () => `${pending} notifications`);
+      },
+      stop: async () => {
+        await queue;
+        await stopAll();
+      },
+    };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+function portHint(err: unknown, port: number | undefined, flag: string): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE') return `port ${port} is in use (another \`trailwatch local --serve\`?); choose another with ${flag} (0 = any free port)`;
+  if (err instanceof Error && /LOCK|lock/.test(err.message)) return `the data folder is in use by another \`trailwatch local\` (${err.message})`;
+  return err instanceof Error ? err.message : String(err);
+}

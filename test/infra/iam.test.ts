@@ -1,0 +1,146 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildStack, EXISTING_BUCKET, newStack } from './synth';
+
+interface FoundStatement {
+  readonly where: string;
+  readonly resourceType: string;
+  readonly statement: Record<string, unknown>;
+}
+
+// Policy documents live in these resource properties; every one is walked.
+const POLICY_DOCUMENTS: Record<string, (props: Record<string, unknown>) => unknown[]> = {
+  'AWS::IAM::Policy': (p) => [p.PolicyDocument],
+  'AWS::IAM::ManagedPolicy': (p) => [p.PolicyDocument],
+  'AWS::IAM::Role': (p) => ((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument),
+  'AWS::KMS::Key': (p) => [p.KeyPolicy],
+  'AWS::SNS::TopicPolicy': (p) => [p.PolicyDocument],
+  'AWS::SQS::QueuePolicy': (p) => [p.PolicyDocument],
+  'AWS::S3::BucketPolicy': (p) => [p.PolicyDocument],
+};
+
+function allStatements(template: Template): FoundStatement[] {
+  const found: FoundStatement[] = [];
+  for (const [logicalId, resource] of Object.entries<{ Type: string; Properties?: Record<string, unknown> }>(
+    template.toJSON().Resources,
+  )) {
+    const documents = POLICY_DOCUMENTS[resource.Type]?.(resource.Properties ?? {}) ?? [];
+    for (const document of documents) {
+      for (const statement of (document as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []) {
+        found.push({ where: logicalId, resourceType: resource.Type, statement });
+      }
+    }
+  }
+  return found;
+}
+
+const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+// The account root principal of a KMS key policy, as CDK renders it.
+function isAccountRoot(principal: unknown): boolean {
+  return JSON.stringify(principal).includes(':root');
+}
+
+/**
+ * Allowances, each explicit:
+ * - Deny statements (TLS-only policies) may use wildcards: denying broadly is the point.
+ * - In a KMS key policy `Resource: "*"` means "this key"; and the key's administration statement for
+ *   the account root (`kms:*`) is what keeps a key manageable (CDK's default key policy).
+ */
+function violations(template: Template): string[] {
+  const problems: string[] = [];
+  for (const { where, resourceType, statement } of allStatements(template)) {
+    if (statement.Effect === 'Deny') continue;
+    const keyPolicy = resourceType === 'AWS::KMS::Key';
+    for (const action of asList(statement.Action)) {
+      if (typeof action !== 'string') {
+        problems.push(`${where}: non-literal action ${JSON.stringify(action)}`);
+      } else if (action.includes('*') && !(keyPolicy && action === 'kms:*' && isAccountRoot(statement.Principal))) {
+        problems.push(`${where}: wildcard action ${action}`);
+      }
+    }
+    for (const resource of asList(statement.Resource)) {
+      if (resource === '*' && !keyPolicy) problems.push(`${where}: Resource "*" for ${JSON.stringify(statement.Action)}`);
+    }
+    if (statement.NotAction !== undefined || statement.NotResource !== undefined) {
+      problems.push(`${where}: NotAction/NotResource in an Allow statement`);
+    }
+  }
+  return problems;
+}
+
+const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
+  'new bucket (defaults)': { alertEmails: ['ops@example.com'] },
+  'existing SSE-KMS bucket, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
+  'existing bucket, S3 notification': { ...EXISTING_BUCKET },
+  'organization trail under a prefix': { organizationTrail: true, organizationId: 'o-a1b2c3d4e5', logPrefix: 'org' },
+};
+
+describe('least privilege', () => {
+  it.each(Object.entries(CONFIGURATIONS))('%s: every Allow statement names its actions and resources', (_name, config) => {
+    // Prepare
+    const { template } = buildStack(config);
+    // Act
+    const problems = violations(template);
+    // Assess: protects "no wildcard action, no `*` resource where an ARN exists" across all policies.
+    expect(allStatements(template).length).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
+  it('finds a wildcard when one is there (the walk is not vacuous)', () => {
+    // Prepare: a statement that must be reported.
+    const { stack } = newStack({});
+    stack.ingest.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    // Act
+    const problems = violations(Template.fromStack(stack));
+    // Assess
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/wildcard action s3:\*/), expect.stringMatching(/Resource "\*"/)]));
+  });
+
+  it('lets the function read only log objects under the prefix, and nothing else in S3', () => {
+    // Prepare
+    const { template } = buildStack({ ...EXISTING_BUCKET });
+    // Act
+    const s3Statements = allStatements(template).filter(
+      (s) => s.where.startsWith('IngestRole') && asList(s.statement.Action).some((a) => String(a).startsWith('s3:')),
+    );
+    // Assess: protects "read only under the configured prefix of that bucket".
+    expect(s3Statements.map((s) => s.statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::corp-cloudtrail-logs/org/AWSLogs/*']] },
+      },
+    ]);
+  });
+
+  it('lets the function decrypt with the bucket key only through S3', () => {
+    // Prepare
+    const { template } = buildStack({ ...EXISTING_BUCKET });
+    // Act
+    const kms = allStatements(template).filter(
+      (s) => s.where.startsWith('IngestRole') && JSON.stringify(s.statement.Resource).includes(EXISTING_BUCKET.sourceBucketKmsKeyArn),
+    );
+    // Assess: protects "decrypt only with that key".
+    expect(kms.map((s) => s.statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: EXISTING_BUCKET.sourceBucketKmsKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('gives the function no AWS managed policy (its logs permission is on its own log group)', () => {
+    // Prepare
+    const { template } = buildStack({});
+    // Act
+    const roles = template.findResources('AWS::IAM::Role');
+    const withManagedPolicies = Object.entries(roles)
+      .filter(([, r]) => (r.Properties?.ManagedPolicyArns ?? []).length > 0)
+      .map(([id]) => id);
+    // Assess: only CDK's bucket-notifications handler (not configurable) uses AWSLambdaBasicExecutionRole.
+    expect(withManagedPolicies).toEqual([expect.stringMatching(/^BucketNotificationsHandler/)]);
+  });
+});

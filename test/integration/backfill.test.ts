@@ -1,0 +1,369 @@
+/**
+ * `trailwatch backfill` against real local servers: s3rver (objects uploaded without triggering the
+ * pipeline) and dynalite. 1,000 tiny log objects over 3 accounts (one in an organization trail),
+ * 2 regions and 5 days; a backfill of 3 of the days, interrupted and resumed, then run again.
+ */
+import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { eventTableDefinition } from '../../lambdas/adapters/table-definitions';
+import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
+import { normalizeRecord } from '../../lambdas/core/normalize';
+import type { ObjectProcessor } from '../../lambdas/core/ports';
+import { createBackfillCommand, type BackfillCommandOverrides } from '../../cli/commands/backfill';
+import type { CliIO } from '../../cli/usage';
+import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
+import { startS3Server, type S3Server } from '../../local/s3-server';
+import { seedRecords } from '../fixtures/seeds';
+
+const BUCKET = 'trail-logs';
+const PREFIX = 'cloudtrail/';
+const ORG = 'o-abcde12345';
+const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03', '2024-05-04', '2024-05-05'];
+const RANGE = { from: '2024-05-02', to: '2024-05-04' };
+const OBJECTS = 1000;
+
+interface Generated {
+  key: string;
+  day: string;
+  body: Buffer;
+  /** `pk|sk` of each watched event in the file. */
+  items: string[];
+}
+
+/** The folder of account `a` (the third account delivers through an organization trail). */
+function accountRoot(a: number): string {
+  const account = ACCOUNTS[a] as string;
+  return a === 2 ? `${PREFIX}AWSLogs/${ORG}/${account}/` : `${PREFIX}AWSLogs/${account}/`;
+}
+
+/** 1,000 tiny gzip log files, each with two watched calls and one call of another service. */
+function generate(): Generated[] {
+  const seeds = seedRecords().map((s) => s.record);
+  const folders = ACCOUNTS.length * REGIONS.length * DAYS.length;
+  const out: Generated[] = [];
+  for (let i = 0; i < OBJECTS; i++) {
+    const folder = i % folders;
+    const a = folder % ACCOUNTS.length;
+    const r = Math.floor(folder / ACCOUNTS.length) % REGIONS.length;
+    const d = Math.floor(folder / (ACCOUNTS.length * REGIONS.length));
+    const account = ACCOUNTS[a] as string;
+    const region = REGIONS[r] as string;
+    const day = DAYS[d] as string;
+    const second = Math.floor(i / folders);
+    const time = `${day}T${String(Math.floor(second / 60) % 24).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}:07Z`;
+    const records: Record<string, unknown>[] = [0, 1].map((j) => ({
+      ...(seeds[(i * 2 + j) % seeds.length] as Record<string, unknown>),
+      eventID: `00000000-0000-4000-8000-${String(i * 10 + j).padStart(12, '0')}`,
+      eventTime: time,
+      awsRegion: region,
+      recipientAccountId: account,
+    }));
+    records.push({
+      eventVersion: '1.08',
+      userIdentity: { type: 'AWSService', invokedBy: 'cloudtrail.amazonaws.com' },
+      eventTime: time,
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetBucketAcl',
+      awsRegion: region,
+      eventID: `00000000-0000-4000-8000-${String(i * 10 + 9).padStart(12, '0')}`,
+      recipientAccountId: account,
+    });
+    const items: string[] = [];
+    for (const record of records) {
+      const n = normalizeRecord(record);
+      if (n.ok) items.push(`${n.event.service}#${n.event.eventTime.slice(0, 10)}|${n.event.eventTime}#${n.event.eventId}`);
+    }
+    const [y, m, dd] = day.split('-');
+    const stamp = `${y}${m}${dd}T${time.slice(11, 13)}${time.slice(14, 16)}Z`;
+    out.push({
+      key: `${accountRoot(a)}CloudTrail/${region}/${y}/${m}/${dd}/${account}_CloudTrail_${region}_${stamp}_${String(i).padStart(4, '0')}.json.gz`,
+      day,
+      body: gzipSync(JSON.stringify({ Records: records })),
+      items,
+    });
+  }
+  return out;
+}
+
+async function uploadAll(s3: S3Client, objects: { key: string; body: Buffer }[], concurrency = 16): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < objects.length) {
+        const o = objects[next++] as { key: string; body: Buffer };
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: o.key, Body: o.body }));
+      }
+    }),
+  );
+}
+
+/** Every item of a table as `pk|sk` → the item's JSON. */
+async function snapshot(dynamodb: DynamoDBClient, table: string): Promise<Map<string, string>> {
+  const items = new Map<string, string>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    for (const item of page.Items ?? []) items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item, Object.keys(item).sort()));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+function captureIO(cwd: string, env: NodeJS.ProcessEnv): CliIO & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { stdout, stderr, env, cwd, out: () => out, err: () => err };
+}
+
+/** Counts the objects given to the processor; optionally aborts after `abortAfter` of them. */
+function counting(abortAfter?: { n: number; controller: AbortController }) {
+  const seen: string[] = [];
+  const overrides: BackfillCommandOverrides = {
+    ...(abortAfter ? { signal: abortAfter.controller.signal } : { signal: new AbortController().signal }),
+    decorateProcessor: (inner: ObjectProcessor): ObjectProcessor => ({
+      async processObject(ref) {
+        seen.push(ref.key);
+        const summary = await inner.processObject(ref);
+        if (abortAfter && seen.length === abortAfter.n) abortAfter.controller.abort();
+        return summary;
+      },
+    }),
+  };
+  return { seen, overrides };
+}
+
+describe('trailwatch backfill (s3rver + dynalite)', () => {
+  let s3server: S3Server;
+  let dynalite: DynaliteServer;
+  let s3: S3Client;
+  let dynamodb: DynamoDBClient;
+  let env: NodeJS.ProcessEnv;
+  let cwd: string;
+  let generated: Generated[];
+  let expected: Set<string>;
+  let tables = 0;
+
+  async function newTable(): Promise<string> {
+    const name = `events-${++tables}`;
+    await dynamodb.send(new CreateTableCommand(eventTableDefinition(name)));
+    return name;
+  }
+
+  const rangeArgs = (table: string) => ['--bucket', BUCKET, '--prefix', PREFIX, '--from', RANGE.from, '--to', RANGE.to, '--table', table, '--concurrency', '8'];
+
+  beforeAll(async () => {
+    const started = Date.now();
+    [s3server, dynalite] = await Promise.all([startS3Server({ buckets: [BUCKET] }), startDynalite()]);
+    const clients = createAwsClients({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoints: { s3: s3server.endpoint, dynamodb: dynalite.endpoint },
+    });
+    s3 = clients.s3;
+    dynamodb = clients.dynamodb;
+    env = { AWS_ENDPOINT_URL_S3: s3server.endpoint, AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, AWS_REGION: 'us-east-1' };
+    cwd = mkdtempSync(join(tmpdir(), 'trailwatch-backfill-'));
+    generated = generate();
+    expected = new Set(generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).flatMap((g) => g.items));
+    await uploadAll(s3, [
+      ...generated,
+      // Not log files of the range: a digest file and a zero-byte object (skipped by the processor).
+      { key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail-Digest/us-east-1/2024/05/03/digest.json.gz`, body: Buffer.from('x') },
+      { key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail/us-east-1/2024/05/03/empty.json.gz`, body: Buffer.alloc(0) },
+    ]);
+    process.stderr.write(`backfill test: generated and uploaded ${generated.length + 2} objects in ${Date.now() - started} ms\n`);
+  }, 120_000);
+
+  afterAll(async () => {
+    s3?.destroy();
+    dynamodb?.destroy();
+    await Promise.all([s3server?.stop(), dynalite?.stop()]);
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  test('the generated data spans what the test claims', () => {
+    expect(generated).toHaveLength(1000);
+    expect(new Set(generated.map((g) => g.key.split('/CloudTrail/')[0]))).toHaveProperty('size', 3);
+    expect(new Set(generated.map((g) => g.day))).toHaveProperty('size', 5);
+    // Each file: two watched calls, both normalizable; the S3 call is not watched.
+    expect(generated.every((g) => g.items.length === 2)).toBe(true);
+    expect(expected.size).toBe(generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).length * 2);
+  });
+
+  test('--dry-run lists the objects of the range and writes nothing', async () => {
+    // Prepare
+    const table = await newTable();
+    const io = captureIO(cwd, env);
+    const { seen, overrides } = counting();
+
+    // Act
+    const code = await createBackfillCommand(overrides).run([...rangeArgs(table), '--dry-run'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const inRange = generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).length;
+    // The zero-byte object is listed too (the processor would skip it).
+    expect(io.out()).toContain(`would process: ${inRange + 1} objects`);
+    expect(io.out()).toContain('day folders:   18 (0 already done per the checkpoint)');
+    expect(io.out()).toContain(`${PREFIX}AWSLogs/${ORG}/${ACCOUNTS[2]}/CloudTrail/eu-west-1/  3 days`);
+    expect(seen).toEqual([]);
+    expect((await snapshot(dynamodb, table)).size).toBe(0);
+    expect(existsSync(join(cwd, '.trailwatch'))).toBe(false);
+  });
+
+  test('interrupted halfway and resumed, it stores exactly the events of the range; a second run adds nothing', async () => {
+    const table = await newTable();
+    const inRange = generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to);
+
+    // Act 1: interrupted after 300 objects (as Ctrl-C would: the objects in flight finish).
+    const first = counting({ n: 300, controller: new AbortController() });
+    const io1 = captureIO(cwd, env);
+    const t1 = Date.now();
+    const code1 = await createBackfillCommand(first.overrides).run(rangeArgs(table), io1);
+    const afterInterrupt = await snapshot(dynamodb, table);
+
+    // Assess 1
+    expect(code1).toBe(1);
+    expect(io1.out()).toContain('result: interrupted; run the same command again to resume from the checkpoint');
+    expect(first.seen.length).toBeGreaterThanOrEqual(300);
+    expect(first.seen.length).toBeLessThan(300 + 8 + 1);
+    expect(afterInterrupt.size).toBeGreaterThan(0);
+    expect(afterInterrupt.size).toBeLessThan(expected.size);
+    const checkpoints = readdirSync(join(cwd, '.trailwatch', 'checkpoints'));
+    expect(checkpoints).toHaveLength(1);
+    const cpPath = join(cwd, '.trailwatch', 'checkpoints', checkpoints[0] as string);
+    expect(io1.out()).toContain(`checkpoint:    .trailwatch/checkpoints/${checkpoints[0]}`);
+
+    // Act 2: resumed.
+    const second = counting();
+    const io2 = captureIO(cwd, env);
+    const t2 = Date.now();
+    const code2 = await createBackfillCommand(second.overrides).run(rangeArgs(table), io2);
+    const afterResume = await snapshot(dynamodb, table);
+
+    // Assess 2: nothing read twice, and the union is exactly the range (plus the zero-byte object, skipped).
+    expect(code2).toBe(0);
+    expect(io2.out()).toContain('result: every object was processed');
+    expect(second.seen.filter((k) => first.seen.includes(k))).toEqual([]);
+    expect(new Set([...first.seen, ...second.seen]).size).toBe(inRange.length + 1);
+    expect(io2.out()).toMatch(/objects: +\d+ processed, 1 skipped, 0 failed/);
+    expect(io2.out()).toContain('skipped:       empty-object 1');
+    expect(new Set(afterResume.keys())).toEqual(expected);
+    const cp = CheckpointDataSchema.parse(JSON.parse(readFileSync(cpPath, 'utf8')));
+    expect(cp.doneDays).toHaveLength(18);
+    expect(cp.doneKeys).toEqual({});
+    expect(cp.failedKeys).toEqual({});
+
+    // Act 3: run again.
+    const third = counting();
+    const io3 = captureIO(cwd, env);
+    const code3 = await createBackfillCommand(third.overrides).run(rangeArgs(table), io3);
+
+    // Assess 3: nothing read, nothing written.
+    expect(code3).toBe(0);
+    expect(third.seen).toEqual([]);
+    expect(io3.out()).toContain('day folders:   18 (18 already done per the checkpoint)');
+    expect(await snapshot(dynamodb, table)).toEqual(afterResume);
+    process.stderr.write(`backfill test: interrupted run ${t2 - t1} ms, resume ${Date.now() - t2} ms\n`);
+  });
+
+  test('--restart reads everything again and the table keeps exactly the same events', async () => {
+    // Prepare: a full run into its own table.
+    const table = await newTable();
+    expect(await createBackfillCommand(counting().overrides).run(rangeArgs(table), captureIO(cwd, env))).toBe(0);
+    const before = await snapshot(dynamodb, table);
+
+    // Act
+    const again = counting();
+    const io = captureIO(cwd, env);
+    const code = await createBackfillCommand(again.overrides).run([...rangeArgs(table), '--restart'], io);
+    const after = await snapshot(dynamodb, table);
+
+    // Assess: every object read again, the same items (only the ingestion time may move).
+    expect(code).toBe(0);
+    expect(again.seen.length).toBe(generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).length + 1);
+    expect(new Set(after.keys())).toEqual(expected);
+    const withoutIngestedAt = (m: Map<string, string>) =>
+      new Map([...m].map(([k, v]) => [k, JSON.stringify({ ...JSON.parse(v), ingestedAt: undefined })]));
+    expect(withoutIngestedAt(after)).toEqual(withoutIngestedAt(before));
+  });
+
+  test('a corrupt object fails with its key in the summary and exit 1; once fixed, only it is read again', async () => {
+    // Prepare: one account, region and day outside the main range, with one corrupt file.
+    const table = await newTable();
+    const day = '2024-05-05';
+    const folder = generated.filter((g) => g.day === day && g.key.includes(`/${ACCOUNTS[0]}/CloudTrail/us-east-1/`));
+    const broken = folder[0] as Generated;
+    await uploadAll(s3, [{ key: broken.key, body: Buffer.from('not gzip, not json') }]);
+    const args = ['--bucket', BUCKET, '--prefix', PREFIX, '--from', day, '--to', day, '--accounts', ACCOUNTS[0] as string, '--regions', 'us-east-1', '--table', table];
+
+    try {
+      // Act 1
+      const io1 = captureIO(cwd, env);
+      const code1 = await createBackfillCommand(counting().overrides).run(args, io1);
+
+      // Assess 1
+      expect(code1).toBe(1);
+      expect(io1.out()).toContain(`${folder.length - 1} processed, 0 skipped, 1 failed`);
+      expect(io1.out()).toContain(`errors (1):\n  s3://${BUCKET}/${broken.key}: cannot read the log file`);
+      expect(io1.out()).toContain('result: NOT every object was processed');
+
+      // Act 2: the object is repaired and the same command runs again.
+      await uploadAll(s3, [broken]);
+      const retry = counting();
+      const io2 = captureIO(cwd, env);
+      const code2 = await createBackfillCommand(retry.overrides).run(args, io2);
+
+      // Assess 2
+      expect(code2).toBe(0);
+      expect(retry.seen).toEqual([broken.key]);
+      const items = await snapshot(dynamodb, table);
+      expect(new Set(items.keys())).toEqual(new Set(folder.flatMap((g) => g.items)));
+    } finally {
+      await uploadAll(s3, [broken]);
+    }
+  });
+
+  test.each([
+    [['--from', '2024-05-02'], '--bucket is required'],
+    [['--bucket', BUCKET, '--from', '2024-02-30', '--table', 't'], "--from: expected a UTC day YYYY-MM-DD, got '2024-02-30'"],
+    [['--bucket', BUCKET, '--from', '2024-05-04', '--to', '2024-05-02', '--table', 't'], '--from 2024-05-04 is after --to 2024-05-02'],
+    [['--bucket', BUCKET, '--accounts', '1234', '--table', 't'], "--accounts: '1234' is not a 12-digit account id"],
+    [['--bucket', BUCKET], '--table is required'],
+    [['--bucket', BUCKET, '--table', 't', '--alerts'], '--alerts needs --topic-arn and --alert-state-table'],
+    [['--bucket', BUCKET, '--table', 't', '--concurrency', '0'], '--concurrency: expected a whole number from 1 to 256'],
+    [['--bucket', BUCKET, '--bogus'], "Unknown option '--bogus'"],
+  ])('usage error %j: exit 2 with one line', async (argv, message) => {
+    // Prepare
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, env);
+
+    // Act
+    const code = await main(['backfill', ...argv], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(io.err()).toContain(message);
+    expect(io.err().trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a table that does not exist is one line and exit 1, before anything is read', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, env);
+    const code = await main(['backfill', ...rangeArgs('no-such-table')], io);
+    expect(code).toBe(1);
+    expect(io.err().trim()).toBe('trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)');
+  });
+});

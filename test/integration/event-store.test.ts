@@ -1,0 +1,491 @@
+import {
+  DynamoDBClient,
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbEventStore, EventStoreError } from '../../lambdas/adapters/event-store';
+import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
+import { normalizeRecord } from '../../lambdas/core/normalize';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import type { ServiceName } from '../../lambdas/core/services';
+import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
+import { seedRecords } from '../fixtures/seeds';
+
+const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2018/04/01/f.json.gz' };
+const DELIVERED_AT = '2018-04-01T00:05:00.000Z';
+
+let server: DynaliteServer;
+let tableCounter = 0;
+
+beforeAll(async () => {
+  server = await startDynalite();
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+function newClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+async function newTable(client: DynamoDBClient): Promise<string> {
+  const name = `events-${++tableCounter}`;
+  await ensureTable(client, eventTableDefinition(name));
+  return name;
+}
+
+async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, Limit: 1000 }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+// Time order (sk first), the order EXPECTED_SEED_ITEMS is written in.
+function byKey(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  const ka = `${String(a.sk)} ${String(a.pk)}`;
+  const kb = `${String(b.sk)} ${String(b.pk)}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+const noSleep = async (): Promise<void> => {};
+
+function seedEvents(): NormalizedEvent[] {
+  return seedRecords().map((seed) => {
+    const result = normalizeRecord(seed.record);
+    if (!result.ok) throw new Error(`seed ${seed.name} did not normalize: ${result.message}`);
+    return result.event;
+  });
+}
+
+// The seven seed examples as items, written out field by field (docs/table.md describes each attribute).
+const EXPECTED_SEED_ITEMS = [
+  {
+    pk: 'athena#2017-05-04',
+    sk: '2017-05-04T00:21:57Z#6e1fc69b-d076-477e-8dec-024ee51488c4',
+    service: 'athena',
+    eventSource: 'athena.amazonaws.com',
+    eventName: 'StartQueryExecution',
+    eventTime: '2017-05-04T00:21:57Z',
+    eventId: '6e1fc69b-d076-477e-8dec-024ee51488c4',
+    requestId: 'aefbc057-305f-11e7-9f39-bbc56d5d161e',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+    sourceIp: '77.88.999.69',
+    userAgent: 'aws-internal/3',
+    failed: true,
+    errorCode: 'InvalidRequestException',
+    errorMessage: 'Invalid result configuration. Should specify either output location or result configuration',
+    resources: [],
+    failureDay: '2017-05-04',
+    requestParameters: '{"clientRequestToken":"ca0e965f-d6d8-4277-8257-814a57f57446","query":"Select 10"}',
+    responseElements: 'null',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1525393317, // eventTime 2017-05-04T00:21:57Z + 365 days
+  },
+  {
+    pk: 'athena#2017-05-04',
+    sk: '2017-05-04T00:23:55Z#c97cf8c8-6112-467a-8777-53bb38f83fd5',
+    service: 'athena',
+    eventSource: 'athena.amazonaws.com',
+    eventName: 'StartQueryExecution',
+    eventTime: '2017-05-04T00:23:55Z',
+    eventId: 'c97cf8c8-6112-467a-8777-53bb38f83fd5',
+    requestId: 'f5039b01-305f-11e7-b146-c3fc56a7dc7a',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+    sourceIp: '77.88.999.69',
+    userAgent: 'aws-internal/3',
+    failed: false,
+    resources: [{ type: 'athena:query-execution', id: 'b621c254-74e0-48e3-9630-78ed857782f9' }],
+    resourceKey: 'athena:query-execution#b621c254-74e0-48e3-9630-78ed857782f9',
+    requestParameters: '{"clientRequestToken":"16bc6e70-f972-4260-b18a-db1b623cb35c","resultConfiguration":{"outputLocation":"s3://athena-johndoe-test/test/"},"query":"Select 10"}',
+    responseElements: '{"queryExecutionId":"b621c254-74e0-48e3-9630-78ed857782f9"}',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1525393435, // eventTime 2017-05-04T00:23:55Z + 365 days
+  },
+  {
+    pk: 'athena#2017-05-16',
+    sk: '2017-05-16T22:00:58Z#15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
+    service: 'athena',
+    eventSource: 'athena.amazonaws.com',
+    eventName: 'CreateNamedQuery',
+    eventTime: '2017-05-16T22:00:58Z',
+    eventId: '15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
+    requestId: '2487dd96-3a83-11e7-8f67-c9de5ac76512',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-west-2',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+    sourceIp: '77.88.999.69',
+    userAgent: 'aws-cli/1.11.85 Python/2.7.10 Darwin/16.6.0 botocore/1.5.48',
+    failed: false,
+    resources: [{ type: 'athena:named-query', id: 'cdd0fe29-4787-4263-9188-a9c8db29f2d6' }],
+    resourceKey: 'athena:named-query#cdd0fe29-4787-4263-9188-a9c8db29f2d6',
+    requestParameters: '{"name":"johndoetest","queryString":"select 10","database":"default","clientRequestToken":"fc1ad880-69ee-4df0-bb0f-1770d9a539b1"}',
+    responseElements: '{"namedQueryId":"cdd0fe29-4787-4263-9188-a9c8db29f2d6"}',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1526508058, // eventTime 2017-05-16T22:00:58Z + 365 days
+  },
+  {
+    pk: 'glue#2017-10-11',
+    sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
+    service: 'glue',
+    eventSource: 'glue.amazonaws.com',
+    eventName: 'DeleteCrawler',
+    eventTime: '2017-10-11T22:29:49Z',
+    eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
+    requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'AKIAIOSFODNN7EXAMPLE', userName: 'johndoe' },
+    principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+    sourceIp: '72.21.198.64',
+    userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
+    failed: false,
+    resources: [{ type: 'glue:crawler', id: 'tes-alpha' }],
+    resourceKey: 'glue:crawler#tes-alpha',
+    requestParameters: '{"name":"tes-alpha"}',
+    responseElements: 'null',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1539296989, // eventTime 2017-10-11T22:29:49Z + 365 days
+  },
+  {
+    pk: 'glue#2017-10-13',
+    sk: '2017-10-13T00:19:19Z#e8b3baeb-c511-4597-880f-c16210c60a4a',
+    service: 'glue',
+    eventSource: 'glue.amazonaws.com',
+    eventName: 'CreateConnection',
+    eventTime: '2017-10-13T00:19:19Z',
+    eventId: 'e8b3baeb-c511-4597-880f-c16210c60a4a',
+    requestId: '27136ebc-afac-11e7-a7d6-ab217e5c3f19',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'AKIAIOSFODNN7EXAMPLE', userName: 'johndoe' },
+    principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+    sourceIp: '72.21.198.66',
+    userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
+    failed: false,
+    resources: [{ type: 'glue:connection', id: 'test-connection-alpha' }],
+    resourceKey: 'glue:connection#test-connection-alpha',
+    requestParameters: '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
+    responseElements: 'null',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1539389959, // eventTime 2017-10-13T00:19:19Z + 365 days
+  },
+  {
+    pk: 'batch#2017-12-20',
+    sk: '2017-12-20T00:48:46Z#874f89fa-70fc-4798-bc00-EXAMPLE',
+    service: 'batch',
+    eventSource: 'batch.amazonaws.com',
+    eventName: 'CreateComputeEnvironment',
+    eventTime: '2017-12-20T00:48:46Z',
+    eventId: '874f89fa-70fc-4798-bc00-EXAMPLE',
+    requestId: '890b8639-e51f-11e7-b038-EXAMPLE',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    readOnly: false,
+    accountId: '012345678910',
+    region: 'us-east-1',
+    principal: { type: 'AssumedRole', arn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin', accountId: '012345678910', principalId: 'AIDACKCEVSQ6C2EXAMPLE:admin', userName: 'Admin', sessionIssuerArn: 'arn:aws:iam::012345678910:role/Admin' },
+    principalArn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin',
+    sourceIp: '203.0.113.1',
+    userAgent: 'aws-cli/1.11.167 Python/2.7.10 Darwin/16.7.0 botocore/1.7.25',
+    failed: false,
+    resources: [{ type: 'batch:compute-environment', id: 'Test' }],
+    resourceKey: 'batch:compute-environment#Test',
+    requestParameters: '{"computeResources":{"subnets":["subnet-5eda8e04"],"tags":{"testBatchTags":"CLI testing CE"},"desiredvCpus":0,"minvCpus":0,"instanceTypes":["optimal"],"securityGroupIds":["sg-aba9e8db"],"instanceRole":"ecsInstanceRole","maxvCpus":128,"type":"EC2"},"state":"ENABLED","type":"MANAGED","serviceRole":"service-role/AWSBatchServiceRole","computeEnvironmentName":"Test"}',
+    responseElements: '{"computeEnvironmentName":"Test","computeEnvironmentArn":"arn:aws:batch:us-east-1:012345678910:compute-environment/Test"}',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1545266926, // eventTime 2017-12-20T00:48:46Z + 365 days
+  },
+  {
+    pk: 'emr#2018-03-31',
+    sk: '2018-03-31T17:59:21Z#b348a38d-f744-4097-8b2a-e68c9b424698',
+    service: 'emr',
+    eventSource: 'elasticmapreduce.amazonaws.com',
+    eventName: 'RunJobFlow',
+    eventTime: '2018-03-31T17:59:21Z',
+    eventId: 'b348a38d-f744-4097-8b2a-e68c9b424698',
+    requestId: '2f482daf-b8fe-11e3-89e7-75a3d0e071c5',
+    eventVersion: '1.01',
+    accountId: '123456789012',
+    region: 'us-west-2',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M', accountId: '123456789012', principalId: 'EX_PRINCIPAL_ID', userName: 'temporary-user-xx-7M' },
+    principalArn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M',
+    sourceIp: '192.0.2.1',
+    userAgent: 'aws-sdk-java/unknown-version Linux/xx Java_HotSpot(TM)_64-Bit_Server_VM/xx',
+    failed: false,
+    resources: [{ type: 'emr:cluster', id: 'j-2WDJCGEG4E6AJ' }],
+    resourceKey: 'emr:cluster#j-2WDJCGEG4E6AJ',
+    requestParameters: '{"tags":[{"value":"prod","key":"domain"},{"value":"us-west-2","key":"realm"},{"value":"VERIFICATION","key":"executionType"}],"instances":{"slaveInstanceType":"m5.xlarge","ec2KeyName":"emr-integtest","instanceCount":1,"masterInstanceType":"m5.xlarge","keepJobFlowAliveWhenNoSteps":true,"terminationProtected":false},"visibleToAllUsers":false,"name":"MyCluster","ReleaseLabel":"emr-5.16.0"}',
+    responseElements: '{"jobFlowId":"j-2WDJCGEG4E6AJ"}',
+    s3Bucket: SOURCE.bucket,
+    s3Key: SOURCE.key,
+    ingestedAt: DELIVERED_AT,
+    expiresAt: 1554055161, // eventTime 2018-03-31T17:59:21Z + 365 days
+  },
+];
+
+describe('DynamoDbEventStore against dynalite', () => {
+  it('writes the seed examples once each, field by field, however often they are written', async () => {
+    // Prepare
+    const client = newClient();
+    const tableName = await newTable(client);
+    const events = seedEvents();
+    const source = { ...SOURCE, deliveredAt: new Date(DELIVERED_AT) };
+    const firstClock = new DynamoDbEventStore({ tableName, client, now: () => new Date('2018-04-01T00:06:00Z') });
+    const laterClock = new DynamoDbEventStore({ tableName, client, now: () => new Date('2019-07-01T12:00:00Z') });
+
+    // Act: a first write, a Lambda retry a year later, and a duplicate notification with the
+    // records reordered and repeated inside the file.
+    await firstClock.putEvents(events, source);
+    const afterFirst = (await scanAll(client, tableName)).sort(byKey);
+    await laterClock.putEvents(events, source);
+    await laterClock.putEvents([...events].reverse().concat(events), source);
+    const afterRewrites = (await scanAll(client, tableName)).sort(byKey);
+
+    // Assess
+    expect(afterFirst).toEqual(EXPECTED_SEED_ITEMS);
+    expect(afterRewrites).toEqual(EXPECTED_SEED_ITEMS);
+    client.destroy();
+  });
+
+  it('stores the write time as ingestedAt when the caller does not pass the delivery time', async () => {
+    // Prepare
+    const client = newClient();
+    const tableName = await newTable(client);
+    const store = new DynamoDbEventStore({ tableName, client, now: () => new Date('2020-02-02T02:02:02Z') });
+    // Act
+    await store.putEvents(seedEvents().slice(0, 2), SOURCE);
+    // Assess
+    const items = await scanAll(client, tableName);
+    expect(items.map((i) => i.ingestedAt)).toEqual(['2020-02-02T02:02:02.000Z', '2020-02-02T02:02:02.000Z']);
+    client.destroy();
+  });
+
+  it('writes 10,000 events exactly once through throttling, 5xx and UnprocessedItems on a third of the requests', async () => {
+    // Prepare
+    const client = newClient();
+    const tableName = await newTable(client);
+    const faults = injectFaults(client, (n) => (n % 3 === 0 ? FAULTS[(n / 3) % FAULTS.length] : undefined));
+    const events = syntheticEvents(10_000, ['glue', 'emr', 'athena'], '2024-03-01', 4);
+    const sleeps: number[] = [];
+    const store = new DynamoDbEventStore({
+      tableName,
+      client,
+      concurrency: 6,
+      maxAttempts: 10,
+      baseDelayMs: 2,
+      maxDelayMs: 4,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+
+    // Act
+    await store.putEvents(events, { ...SOURCE, deliveredAt: new Date(DELIVERED_AT) });
+
+    // Assess: every event once, under its own key, and the faults really happened.
+    const items = await scanAll(client, tableName);
+    const keys = items.map((i) => `${String(i.pk)}|${String(i.sk)}`);
+    const expectedKeys = events.map((e) => `${e.service}#${e.eventTime.slice(0, 10)}|${e.eventTime}#${e.eventId}`);
+    expect(items).toHaveLength(10_000);
+    expect(new Set(keys).size).toBe(10_000);
+    expect([...keys].sort()).toEqual([...expectedKeys].sort());
+    expect(new Set(items.map((i) => i.pk))).toEqual(
+      new Set(['glue', 'emr', 'athena'].flatMap((s) => ['01', '02', '03', '04'].map((d) => `${s}#2024-03-${d}`))),
+    );
+    expect(faults.requests).toBeGreaterThan(400);
+    expect(faults.injected.throttled).toBeGreaterThan(20);
+    expect(faults.injected.serverError).toBeGreaterThan(10);
+    expect(faults.injected.unprocessed).toBeGreaterThan(20);
+    expect(faults.maxInFlight).toBeGreaterThan(1);
+    expect(faults.maxInFlight).toBeLessThanOrEqual(6);
+    expect(sleeps.length).toBeGreaterThan(0);
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(4);
+    client.destroy();
+  }, 120_000);
+
+  it('gives up after the bounded attempts and says how many events were not written', async () => {
+    // Prepare: DynamoDB throttles every request, for good.
+    const client = newClient();
+    const tableName = await newTable(client);
+    const faults = injectFaults(client, () => 'throttled');
+    const sleeps: number[] = [];
+    const store = new DynamoDbEventStore({
+      tableName,
+      client,
+      maxAttempts: 4,
+      baseDelayMs: 8,
+      random: () => 0.999,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    const events = syntheticEvents(60, ['batch'], '2024-03-01', 1);
+
+    // Act
+    const error = await store.putEvents(events, SOURCE).catch((err: unknown) => err);
+
+    // Assess: 3 batches × 4 attempts, exponential ceilings 8, 16, 32 (full jitter near the top).
+    expect(error).toBeInstanceOf(EventStoreError);
+    expect((error as EventStoreError).message).toMatch(
+      /^60 of 60 events from s3:\/\/trail-bucket\/AWSLogs\/.* were not written to table events-\d+ after 4 attempts: ProvisionedThroughputExceededException: injected/,
+    );
+    expect((error as EventStoreError).notWritten).toBe(60);
+    expect(faults.requests).toBe(12);
+    expect([...sleeps].sort((a, b) => a - b)).toEqual([7, 7, 7, 15, 15, 15, 31, 31, 31]);
+    expect(await scanAll(client, tableName)).toHaveLength(0);
+    client.destroy();
+  });
+
+  it('counts only the events still unwritten when some batches get through', async () => {
+    // Prepare: the second request fails for good with a non-retryable error; the others succeed.
+    const client = newClient();
+    const tableName = await newTable(client);
+    const faults = injectFaults(client, (n) => (n === 2 ? 'missing-table' : undefined));
+    const store = new DynamoDbEventStore({ tableName, client, concurrency: 1, sleep: noSleep });
+    const events = syntheticEvents(60, ['emr'], '2024-03-01', 1);
+
+    // Act
+    const error = await store.putEvents(events, SOURCE).catch((err: unknown) => err);
+
+    // Assess: a non-retryable error is not retried; the other two batches are written.
+    expect(error).toBeInstanceOf(EventStoreError);
+    expect((error as EventStoreError).notWritten).toBe(25);
+    expect((error as Error).message).toMatch(/^25 of 60 events .*ResourceNotFoundException/);
+    expect(faults.requests).toBe(3);
+    expect(await scanAll(client, tableName)).toHaveLength(35);
+    client.destroy();
+  });
+});
+
+type Fault = 'throttled' | 'throttling' | 'request-limit' | 'server-error' | 'unprocessed' | 'missing-table';
+const FAULTS: Fault[] = ['throttled', 'unprocessed', 'server-error', 'throttling', 'unprocessed', 'request-limit'];
+
+interface FaultLog {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+  injected: { throttled: number; serverError: number; unprocessed: number };
+}
+
+type PutRequests = { PutRequest?: { Item?: Record<string, unknown> } }[];
+interface BatchWriteArgs {
+  input: { RequestItems?: Record<string, PutRequests> };
+}
+
+// Faults dynalite cannot produce, injected in the SDK's middleware stack before the request is
+// serialized; everything else, including the processed half of a partial batch, goes to dynalite.
+function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault | undefined): FaultLog {
+  const log: FaultLog = { requests: 0, inFlight: 0, maxInFlight: 0, injected: { throttled: 0, serverError: 0, unprocessed: 0 } };
+  const meta = { $metadata: {} };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = (args as unknown as BatchWriteArgs).input;
+      if (!input.RequestItems) return next(args);
+      const request = ++log.requests;
+      log.inFlight++;
+      log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
+      try {
+        await new Promise((resolve) => setImmediate(resolve));
+        const fault = plan(request);
+        switch (fault) {
+          case 'throttled':
+            log.injected.throttled++;
+            throw new ProvisionedThroughputExceededException({ message: 'injected: throughput exceeded', ...meta });
+          case 'throttling':
+            log.injected.throttled++;
+            throw new ThrottlingException({ message: 'injected: rate exceeded', ...meta });
+          case 'request-limit':
+            log.injected.throttled++;
+            throw new RequestLimitExceeded({ message: 'injected: account limit', ...meta });
+          case 'server-error':
+            log.injected.serverError++;
+            throw new InternalServerError({ message: 'injected: internal error', $metadata: { httpStatusCode: 500 } });
+          case 'missing-table':
+            throw new ResourceNotFoundException({ message: 'injected: table not found', ...meta });
+          case 'unprocessed': {
+            log.injected.unprocessed++;
+            const [table, requests] = Object.entries(input.RequestItems)[0] ?? ['', []];
+            const half = Math.ceil(requests.length / 2);
+            const result = await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, half) } } } as typeof args);
+            const output = result.output as { UnprocessedItems?: Record<string, PutRequests> };
+            const leftOver = [...(output.UnprocessedItems?.[table] ?? []), ...requests.slice(half)];
+            return { ...result, output: { ...output, UnprocessedItems: { [table]: leftOver } } };
+          }
+          default:
+            return await next(args);
+        }
+      } finally {
+        log.inFlight--;
+      }
+    },
+    { step: 'initialize', name: 'injectBatchWriteFaults' },
+  );
+  return log;
+}
+
+function syntheticEvents(count: number, services: ServiceName[], firstDay: string, days: number): NormalizedEvent[] {
+  const start = Date.parse(`${firstDay}T00:00:00Z`);
+  const step = Math.floor((days * 86_400_000) / count);
+  return Array.from({ length: count }, (_, i) => {
+    const service = services[i % services.length] as ServiceName;
+    const failed = i % 7 === 0;
+    return {
+      service,
+      eventSource: `${service}.amazonaws.com`,
+      eventName: failed ? 'StartJobRun' : 'GetJob',
+      eventTime: new Date(start + i * step).toISOString().replace('.000Z', 'Z'),
+      eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      accountId: '123456789012',
+      region: 'us-east-1',
+      principal: { type: 'IAMUser', arn: `arn:aws:iam::123456789012:user/u${i % 5}`, userName: `u${i % 5}` },
+      failed,
+      ...(failed ? { errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' } : {}),
+      resources: [{ type: `${service}:job`, id: `job-${i % 13}` }],
+      requestParameters: { jobName: `job-${i % 13}` },
+    };
+  });
+}

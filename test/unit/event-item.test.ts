@@ -1,0 +1,208 @@
+import {
+  EventItemError,
+  fromEventItem,
+  toEventItem,
+  truncateUtf8,
+  utf8Length,
+} from '../../lambdas/core/event-item';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+
+const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/10/11/f.json.gz' };
+const OPTIONS = { retentionDays: 365, payloadMaxBytes: 32_768, ingestedAt: new Date('2017-10-11T22:35:00Z') };
+
+function event(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  return {
+    service: 'glue',
+    eventSource: 'glue.amazonaws.com',
+    eventName: 'StartJobRun',
+    eventTime: '2017-10-11T22:29:49Z',
+    eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
+    requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
+    eventType: 'AwsApiCall',
+    eventVersion: '1.05',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', userName: 'johndoe' },
+    sourceIp: '72.21.198.64',
+    userAgent: 'aws-cli/1.11.148',
+    failed: true,
+    errorCode: 'ConcurrentRunsExceededException',
+    errorMessage: 'Concurrent runs exceeded for nightly-etl',
+    resources: [
+      { type: 'glue:job', id: 'nightly-etl' },
+      { type: 'glue:job', id: 'other' },
+    ],
+    requestParameters: { jobName: 'nightly-etl' },
+    responseElements: null,
+    ...overrides,
+  };
+}
+
+describe('toEventItem', () => {
+  it('writes the keys, the index keys and every field of a failed event', () => {
+    // Act
+    const item = toEventItem(event(), SOURCE, OPTIONS);
+    // Assess: the whole item, so an extra or missing attribute fails too.
+    expect(item).toEqual({
+      pk: 'glue#2017-10-11',
+      sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
+      service: 'glue',
+      eventSource: 'glue.amazonaws.com',
+      eventName: 'StartJobRun',
+      eventTime: '2017-10-11T22:29:49Z',
+      eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
+      requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
+      eventType: 'AwsApiCall',
+      eventVersion: '1.05',
+      accountId: '123456789012',
+      region: 'us-east-1',
+      principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', userName: 'johndoe' },
+      principalArn: 'arn:aws:iam::123456789012:user/johndoe',
+      sourceIp: '72.21.198.64',
+      userAgent: 'aws-cli/1.11.148',
+      failed: true,
+      errorCode: 'ConcurrentRunsExceededException',
+      errorMessage: 'Concurrent runs exceeded for nightly-etl',
+      resources: [
+        { type: 'glue:job', id: 'nightly-etl' },
+        { type: 'glue:job', id: 'other' },
+      ],
+      resourceKey: 'glue:job#nightly-etl',
+      failureDay: '2017-10-11',
+      requestParameters: '{"jobName":"nightly-etl"}',
+      responseElements: 'null',
+      s3Bucket: 'trail-bucket',
+      s3Key: SOURCE.key,
+      ingestedAt: '2017-10-11T22:35:00.000Z',
+      expiresAt: 1507760989 + 365 * 86_400,
+    });
+  });
+
+  it('leaves out the sparse index keys of a successful call with no resource and no ARN', () => {
+    // Prepare
+    const e = event({
+      failed: false,
+      errorCode: undefined,
+      errorMessage: undefined,
+      resources: [],
+      principal: { type: 'AWSService', invokedBy: 'glue.amazonaws.com' },
+      requestParameters: undefined,
+      responseElements: undefined,
+    });
+    // Act
+    const item = toEventItem(e, SOURCE, OPTIONS);
+    // Assess
+    for (const absent of ['failureDay', 'resourceKey', 'principalArn', 'errorCode', 'requestParameters', 'responseElements']) {
+      expect(item).not.toHaveProperty(absent);
+    }
+    expect(Object.values(item)).not.toContain(undefined);
+  });
+
+  it('uses the UTC day of the event time, not of the write, for pk and failureDay', () => {
+    const item = toEventItem(event({ eventTime: '2017-12-31T23:59:59Z' }), SOURCE, {
+      ...OPTIONS,
+      ingestedAt: new Date('2018-01-01T00:10:00Z'),
+    });
+    expect([item.pk, item.failureDay]).toEqual(['glue#2017-12-31', '2017-12-31']);
+  });
+
+  it('is deterministic: expiresAt counts from the event, whatever the write time', () => {
+    // Act
+    const a = toEventItem(event(), SOURCE, OPTIONS);
+    const b = toEventItem(event(), SOURCE, OPTIONS);
+    const later = toEventItem(event(), SOURCE, { ...OPTIONS, ingestedAt: new Date('2019-01-01T00:00:00Z') });
+    // Assess
+    expect(b).toEqual(a);
+    expect(later.expiresAt).toBe(a.expiresAt);
+    expect(toEventItem(event(), SOURCE, { ...OPTIONS, retentionDays: 30 }).expiresAt).toBe(1507760989 + 30 * 86_400);
+  });
+
+  describe('payload cap', () => {
+    const cap = 64;
+    it.each([
+      ['fits exactly', 'x'.repeat(cap - 2), false],
+      ['one byte over', 'x'.repeat(cap - 1), true],
+      ['multi-byte characters straddling the cap', 'é'.repeat(40), true],
+      ['4-byte emoji straddling the cap', '😀'.repeat(20), true],
+    ])('%s', (_name, text, truncated) => {
+      // Prepare: JSON of a string is the text plus two quotes.
+      const e = event({ requestParameters: text, responseElements: { big: text } });
+      // Act
+      const item = toEventItem(e, SOURCE, { ...OPTIONS, payloadMaxBytes: cap });
+      // Assess
+      expect(utf8Length(item.requestParameters ?? '')).toBeLessThanOrEqual(cap);
+      expect(item.requestParametersTruncated).toBe(truncated ? true : undefined);
+      expect(item.responseElementsTruncated).toBe(true);
+      expect(item.requestParameters).not.toContain('\uFFFD');
+      expect(JSON.stringify(text).startsWith(item.requestParameters ?? '?')).toBe(true);
+    });
+  });
+
+  it('keeps an item with thousands of resources under the 400 KB item limit, resourceKey from the first', () => {
+    // Prepare
+    const resources = Array.from({ length: 20_000 }, (_, i) => ({ type: 'glue:job', id: `job-${i}-${'n'.repeat(20)}` }));
+    // Act
+    const item = toEventItem(event({ resources }), SOURCE, OPTIONS);
+    // Assess
+    expect(utf8Length(JSON.stringify(item))).toBeLessThan(400_000);
+    expect(item.resourcesTruncated).toBe(true);
+    expect(item.resources.length).toBeGreaterThan(1000);
+    expect(item.resourceKey).toBe(`glue:job#job-0-${'n'.repeat(20)}`);
+  });
+
+  it('refuses an event whose time is not a time', () => {
+    expect(() => toEventItem(event({ eventTime: 'yesterday' }), SOURCE, OPTIONS)).toThrow(EventItemError);
+  });
+});
+
+describe('fromEventItem', () => {
+  it('gives back the normalized event with its provenance', () => {
+    // Prepare
+    const original = event();
+    // Act
+    const stored = fromEventItem(toEventItem(original, SOURCE, OPTIONS));
+    // Assess
+    expect(stored).toEqual({
+      ...original,
+      source: SOURCE,
+      ingestedAt: '2017-10-11T22:35:00.000Z',
+      expiresAt: 1507760989 + 365 * 86_400,
+    });
+  });
+
+  it('hands back a cut payload as its text, flagged', () => {
+    const stored = fromEventItem(
+      toEventItem(event({ requestParameters: { q: 'y'.repeat(100) } }), SOURCE, { ...OPTIONS, payloadMaxBytes: 20 }),
+    );
+    expect(stored.requestParameters).toBe('{"q":"yyyyyyyyyyyyyy');
+    expect(stored.requestParametersTruncated).toBe(true);
+  });
+
+  it.each([
+    [{ pk: 'x', sk: 'y' }, 'service'],
+    ['failed', 'failed'],
+    ['expiresAt', 'expiresAt'],
+  ])('names the first bad field (%p)', (change, field) => {
+    // Prepare
+    const item: Record<string, unknown> = { ...toEventItem(event(), SOURCE, OPTIONS) };
+    if (typeof change === 'string') item[change] = 'not-the-right-type';
+    else {
+      for (const key of Object.keys(item)) delete item[key];
+      Object.assign(item, change);
+    }
+    // Act + Assess
+    expect(() => fromEventItem(item)).toThrow(new RegExp(`: ${field}: `));
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('never splits a character and never exceeds the cap', () => {
+    const text = 'aé😀中'.repeat(50);
+    for (let cap = 0; cap < 120; cap++) {
+      const cut = truncateUtf8(text, cap);
+      expect(utf8Length(cut)).toBeLessThanOrEqual(cap);
+      expect(text.startsWith(cut)).toBe(true);
+      expect(utf8Length(cut)).toBeGreaterThan(cap - 4);
+    }
+  });
+});
