@@ -32,7 +32,14 @@ class RecordFactory {
   private readonly random: () => number;
   private time = Date.parse('2026-11-01T00:00:00Z');
   private readonly accounts = ['123456789012', '210987654321', '555566667777'];
-  private readonly roles = ['DataPipelineRole', 'OpsAdmin', 'ci-deployer', 'AWSServiceRoleForAutoScaling', 'analyst', 'etl-runner'];
+  private readonly roles = [
+    'DataPipelineRole',
+    'OpsAdmin',
+    'ci-deployer',
+    'AWSServiceRoleForAutoScaling',
+    'analyst',
+    'etl-runner',
+  ];
   private readonly regions = ['us-east-1', 'us-east-1', 'us-west-2', 'eu-west-1'];
   private readonly agents = [
     'aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79 exe/x86_64.amzn.2023 prompt/off command/ec2.describe-instances',
@@ -79,10 +86,13 @@ class RecordFactory {
     this.time += Math.floor(this.random() * 200);
     const account = this.pick(this.accounts);
     const role = this.pick(this.roles);
-    const session = this.random() < 0.5 ? `i-${this.hex(17)}` : `botocore-session-${Math.floor(this.random() * 1e10)}`;
+    const session =
+      this.random() < 0.5 ? `i-${this.hex(17)}` : `botocore-session-${Math.floor(this.random() * 1e10)}`;
     const eventTime = new Date(this.time).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const region = this.pick(this.regions);
-    const [eventSource, eventName, requestParameters, responseElements] = watched ? this.watchedCall(account, region) : this.otherCall(account, region);
+    const [eventSource, eventName, requestParameters, responseElements] = watched
+      ? this.watchedCall(account, region)
+      : this.otherCall(account, region);
     const failed = this.random() < 0.03;
     const record: Record<string, unknown> = {
       eventVersion: '1.09',
@@ -100,7 +110,10 @@ class RecordFactory {
             accountId: account,
             userName: role,
           },
-          attributes: { creationDate: new Date(this.time - 600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), mfaAuthenticated: 'false' },
+          attributes: {
+            creationDate: new Date(this.time - 600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            mfaAuthenticated: 'false',
+          },
         },
       },
       eventTime,
@@ -109,17 +122,27 @@ class RecordFactory {
       awsRegion: region,
       sourceIPAddress: this.ip(),
       userAgent: this.pick(this.agents),
-      ...(failed ? { errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::${account}:assumed-role/${role}/${session} is not authorized to perform: ${eventName}` } : {}),
+      ...(failed
+        ? {
+            errorCode: 'AccessDenied',
+            errorMessage: `User: arn:aws:sts::${account}:assumed-role/${role}/${session} is not authorized to perform: ${eventName}`,
+          }
+        : {}),
       requestParameters,
       responseElements: failed ? null : responseElements,
       requestID: this.uuid(),
       eventID: this.uuid(),
-      readOnly: eventName.startsWith('Describe') || eventName.startsWith('Get') || eventName.startsWith('List'),
+      readOnly:
+        eventName.startsWith('Describe') || eventName.startsWith('Get') || eventName.startsWith('List'),
       eventType: 'AwsApiCall',
       managementEvent: true,
       recipientAccountId: account,
       eventCategory: 'Management',
-      tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${eventSource.split('.')[0]}.${region}.amazonaws.com` },
+      tlsDetails: {
+        tlsVersion: 'TLSv1.3',
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        clientProvidedHostHeader: `${eventSource.split('.')[0]}.${region}.amazonaws.com`,
+      },
     };
     return record;
   }
@@ -127,37 +150,116 @@ class RecordFactory {
   private otherCall(account: string, region: string): [string, string, unknown, unknown] {
     const n = this.random();
     if (n < 0.3) {
-      const ids = Array.from({ length: 1 + Math.floor(this.random() * 3) }, () => ({ instanceId: `i-${this.hex(17)}` }));
-      return ['ec2.amazonaws.com', 'DescribeInstances', { instancesSet: { items: ids }, filterSet: {} }, null];
+      const ids = Array.from({ length: 1 + Math.floor(this.random() * 3) }, () => ({
+        instanceId: `i-${this.hex(17)}`,
+      }));
+      return [
+        'ec2.amazonaws.com',
+        'DescribeInstances',
+        { instancesSet: { items: ids }, filterSet: {} },
+        null,
+      ];
     }
     if (n < 0.5) {
       const bucket = this.pick(['raw-landing', 'curated-data', 'athena-results', 'cdk-assets']);
-      return ['s3.amazonaws.com', 'GetBucketAcl', { bucketName: `${bucket}-${account}`, Host: `${bucket}-${account}.s3.${region}.amazonaws.com`, acl: '' }, null];
+      return [
+        's3.amazonaws.com',
+        'GetBucketAcl',
+        {
+          bucketName: `${bucket}-${account}`,
+          Host: `${bucket}-${account}.s3.${region}.amazonaws.com`,
+          acl: '',
+        },
+        null,
+      ];
     }
     if (n < 0.65) {
-      return ['sts.amazonaws.com', 'AssumeRole', { roleArn: `arn:aws:iam::${account}:role/${this.pick(this.roles)}`, roleSessionName: `session-${this.hex(8)}`, durationSeconds: 3600 }, {
-        credentials: { accessKeyId: `ASIA${this.upper(16)}`, sessionToken: this.upper(96), expiration: 'Nov 1, 2026, 1:00:00 AM' },
-        assumedRoleUser: { assumedRoleId: `AROA${this.upper(17)}:session`, arn: `arn:aws:sts::${account}:assumed-role/x/session` },
-      }];
+      return [
+        'sts.amazonaws.com',
+        'AssumeRole',
+        {
+          roleArn: `arn:aws:iam::${account}:role/${this.pick(this.roles)}`,
+          roleSessionName: `session-${this.hex(8)}`,
+          durationSeconds: 3600,
+        },
+        {
+          credentials: {
+            accessKeyId: `ASIA${this.upper(16)}`,
+            sessionToken: this.upper(96),
+            expiration: 'Nov 1, 2026, 1:00:00 AM',
+          },
+          assumedRoleUser: {
+            assumedRoleId: `AROA${this.upper(17)}:session`,
+            arn: `arn:aws:sts::${account}:assumed-role/x/session`,
+          },
+        },
+      ];
     }
     if (n < 0.78) {
-      return ['kms.amazonaws.com', 'Decrypt', { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { 'aws:lambda:FunctionArn': `arn:aws:lambda:${region}:${account}:function:fn-${this.hex(6)}` } }, null];
+      return [
+        'kms.amazonaws.com',
+        'Decrypt',
+        {
+          encryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+          encryptionContext: {
+            'aws:lambda:FunctionArn': `arn:aws:lambda:${region}:${account}:function:fn-${this.hex(6)}`,
+          },
+        },
+        null,
+      ];
     }
     if (n < 0.88) {
-      return ['lambda.amazonaws.com', 'GetFunction20150331v2', { functionName: `arn:aws:lambda:${region}:${account}:function:fn-${this.hex(6)}` }, null];
+      return [
+        'lambda.amazonaws.com',
+        'GetFunction20150331v2',
+        { functionName: `arn:aws:lambda:${region}:${account}:function:fn-${this.hex(6)}` },
+        null,
+      ];
     }
     if (n < 0.95) {
       return ['iam.amazonaws.com', 'GetRole', { roleName: this.pick(this.roles) }, null];
     }
-    return ['logs.amazonaws.com', 'CreateLogStream', { logGroupName: `/aws/lambda/fn-${this.hex(6)}`, logStreamName: `2026/11/01/[$LATEST]${this.hex(32)}` }, null];
+    return [
+      'logs.amazonaws.com',
+      'CreateLogStream',
+      { logGroupName: `/aws/lambda/fn-${this.hex(6)}`, logStreamName: `2026/11/01/[$LATEST]${this.hex(32)}` },
+      null,
+    ];
   }
 
   private watchedCall(account: string, region: string): [string, string, unknown, unknown] {
     const n = this.random();
-    if (n < 0.25) return ['glue.amazonaws.com', 'StartJobRun', { jobName: `etl-${this.hex(4)}`, arguments: { '--day': '2026-11-01' } }, { jobRunId: `jr_${this.hex(64)}` }];
-    if (n < 0.5) return ['athena.amazonaws.com', 'StartQueryExecution', { queryString: 'SELECT * FROM events WHERE day = \'2026-11-01\' LIMIT 10', workGroup: 'primary' }, { queryExecutionId: this.uuid() }];
-    if (n < 0.75) return ['elasticmapreduce.amazonaws.com', 'AddJobFlowSteps', { jobFlowId: `j-${this.upper(13)}`, steps: [{ name: 'spark-step', actionOnFailure: 'CONTINUE' }] }, { stepIds: [`s-${this.upper(13)}`] }];
-    return ['batch.amazonaws.com', 'SubmitJob', { jobName: `job-${this.hex(6)}`, jobQueue: `arn:aws:batch:${region}:${account}:job-queue/default`, jobDefinition: 'render:3' }, { jobId: this.uuid(), jobName: 'job' }];
+    if (n < 0.25)
+      return [
+        'glue.amazonaws.com',
+        'StartJobRun',
+        { jobName: `etl-${this.hex(4)}`, arguments: { '--day': '2026-11-01' } },
+        { jobRunId: `jr_${this.hex(64)}` },
+      ];
+    if (n < 0.5)
+      return [
+        'athena.amazonaws.com',
+        'StartQueryExecution',
+        { queryString: "SELECT * FROM events WHERE day = '2026-11-01' LIMIT 10", workGroup: 'primary' },
+        { queryExecutionId: this.uuid() },
+      ];
+    if (n < 0.75)
+      return [
+        'elasticmapreduce.amazonaws.com',
+        'AddJobFlowSteps',
+        { jobFlowId: `j-${this.upper(13)}`, steps: [{ name: 'spark-step', actionOnFailure: 'CONTINUE' }] },
+        { stepIds: [`s-${this.upper(13)}`] },
+      ];
+    return [
+      'batch.amazonaws.com',
+      'SubmitJob',
+      {
+        jobName: `job-${this.hex(6)}`,
+        jobQueue: `arn:aws:batch:${region}:${account}:job-queue/default`,
+        jobDefinition: 'render:3',
+      },
+      { jobId: this.uuid(), jobName: 'job' },
+    ];
   }
 }
 
@@ -165,7 +267,12 @@ class RecordFactory {
  * Writes a gzip CloudTrail log file of about `targetBytes` uncompressed, streaming (the generator never
  * holds more than one batch of records), with `watchedShare` of the records from the four services.
  */
-export async function generateLogFile(path: string, targetBytes: number, watchedShare = 0.03, seed = 42): Promise<GeneratedLog> {
+export async function generateLogFile(
+  path: string,
+  targetBytes: number,
+  watchedShare = 0.03,
+  seed = 42,
+): Promise<GeneratedLog> {
   const factory = new RecordFactory(seed);
   const random = prng(seed + 1);
   const out = fs.createWriteStream(path);
@@ -192,5 +299,11 @@ export async function generateLogFile(path: string, targetBytes: number, watched
   await write(']}');
   gzip.end();
   await once(out, 'finish');
-  return { path, uncompressedBytes: uncompressed, compressedBytes: fs.statSync(path).size, records, watchedRecords: watched };
+  return {
+    path,
+    uncompressedBytes: uncompressed,
+    compressedBytes: fs.statSync(path).size,
+    records,
+    watchedRecords: watched,
+  };
 }

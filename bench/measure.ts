@@ -24,7 +24,12 @@ const READ_CHUNK = 256 * 1024;
 
 /** Plain stream decompression, output discarded: the floor no reader can beat. */
 async function gunzipOnly(file: string): Promise<[number, number]> {
-  const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE, highWaterMark: 2 * GUNZIP_CHUNK_SIZE });
+  // The same zlib settings as the reader's.
+  const options: zlib.ZlibOptions & { highWaterMark: number } = {
+    chunkSize: GUNZIP_CHUNK_SIZE,
+    highWaterMark: 2 * GUNZIP_CHUNK_SIZE,
+  };
+  const gunzip = zlib.createGunzip(options);
   fs.createReadStream(file, { highWaterMark: READ_CHUNK }).pipe(gunzip);
   let bytes = 0;
   for await (const chunk of gunzip as AsyncIterable<Buffer>) bytes += chunk.length;
@@ -35,7 +40,9 @@ async function gunzipOnly(file: string): Promise<[number, number]> {
 async function reader(file: string): Promise<[number, number]> {
   const stats = newReadStats();
   let matched = 0;
-  for await (const record of readWatchedRecords(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), { stats })) {
+  for await (const record of readWatchedRecords(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), {
+    stats,
+  })) {
     if (record !== undefined) matched++;
   }
   return [stats.bytesDecoded, matched];
@@ -52,7 +59,12 @@ async function obvious(file: string): Promise<[number, number]> {
 
 async function main(): Promise<void> {
   const [mode, file] = process.argv.slice(2);
-  const run = { baseline: async (): Promise<[number, number]> => [0, 0], gunzip: gunzipOnly, reader, obvious }[mode ?? ''];
+  const run = {
+    baseline: async (): Promise<[number, number]> => [0, 0],
+    gunzip: gunzipOnly,
+    reader,
+    obvious,
+  }[mode ?? ''];
   if (!run || !file) throw new Error('usage: measure.ts <baseline|gunzip|reader|obvious> <file.json.gz>');
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
@@ -66,7 +78,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
   const m: Measurement = {
-    mode,
+    mode: mode ?? '',
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,

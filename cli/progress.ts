@@ -182,7 +182,8 @@ class LineProgress implements Progress {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.write();
+    // A run that found nothing to do has no progress to report.
+    if (this.tracker.snapshot().objectsTotal > 0) this.write();
   }
 
   private write(): void {

@@ -23,7 +23,8 @@ export class AlertStateTable extends Construct {
     });
     Validations.of(this.table).acknowledge({
       id: 'AwsSolutions-DDB3',
-      reason: 'Holds only short-lived alert markers that expire within the alert window; a restore has no value.',
+      reason:
+        'Holds only short-lived alert markers that expire within the alert window; a restore has no value.',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -49,6 +49,8 @@ export class EncryptedTopic extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `trailwatch: encrypts the ${props.purpose} SNS topic`,
       enableKeyRotation: true,
+      // SNS stores no messages, so nothing needs the key once the topic is gone; KMS still waits 30 days.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: props.displayName,
@@ -92,7 +94,15 @@ export class EncryptedTopic extends Construct {
    * kms:GenerateDataKey and kms:Decrypt on its key (Topic.grantPublish would grant `kms:GenerateDataKey*`).
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
-    iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [this.key.keyArn] });
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resourceArns: [this.key.keyArn],
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.topic.topicArn],
+    });
   }
 }

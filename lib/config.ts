@@ -52,7 +52,9 @@ const bool = z.boolean({ error: 'expected true or false' });
 export const TrailwatchConfigSchema = z.object({
   stackName: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, { error: 'expected a CloudFormation stack name (letters, digits, -)' })
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+      error: 'expected a CloudFormation stack name (letters, digits, -)',
+    })
     .default('Trailwatch'),
   sourceBucketName: z
     .string()
@@ -65,7 +67,9 @@ export const TrailwatchConfigSchema = z.object({
   logPrefix: z
     .string()
     .regex(LOG_PREFIX, { error: 'expected a key prefix without leading or trailing "/", e.g. "org-trail"' })
-    .refine((p) => !/(^|\/)AWSLogs(\/|$)/.test(p), { error: 'give the part before AWSLogs/ only; trailwatch appends AWSLogs/' })
+    .refine((p) => !/(^|\/)AWSLogs(\/|$)/.test(p), {
+      error: 'give the part before AWSLogs/ only; trailwatch appends AWSLogs/',
+    })
     .default(''),
   multiRegionTrail: bool.default(true),
   organizationTrail: bool.default(false),
@@ -79,11 +83,15 @@ export const TrailwatchConfigSchema = z.object({
   alertEmails: z.array(alertSubscription, { error: 'expected a list of email addresses' }).default([]),
   opsEmails: z.array(email, { error: 'expected a list of email addresses' }).default([]),
   alertsEnabled: bool.default(true),
-  alertRules: z.record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' }).optional(),
+  alertRules: z
+    .record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' })
+    .optional(),
   alertWindowMinutes: int(1, 1440).default(60),
   retentionDays: int(1, 3650).default(365),
   payloadMaxBytes: int(1024, 358400).default(32768),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected DEBUG, INFO, WARN or ERROR' }).default('INFO'),
+  logLevel: z
+    .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected DEBUG, INFO, WARN or ERROR' })
+    .default('INFO'),
   memorySize: int(256, 10240).default(1024),
   timeoutSeconds: int(30, 900).default(300),
   reservedConcurrency: int(1, 1000).optional(),
@@ -124,7 +132,8 @@ function fromContextString(key: keyof TrailwatchConfig, value: unknown): unknown
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
-    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`),
+    (out, part) =>
+      typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`,
     '',
   );
 }
@@ -134,16 +143,22 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const existingBucket = raw.sourceBucketName !== undefined;
   if (raw.sourceBucketKmsKeyArn !== undefined && !existingBucket) {
-    problems.push('sourceBucketKmsKeyArn: only applies with sourceBucketName (the bucket trailwatch creates uses S3-managed encryption)');
+    problems.push(
+      'sourceBucketKmsKeyArn: only applies with sourceBucketName (the bucket trailwatch creates uses S3-managed encryption)',
+    );
   }
   if (existingBucket) {
     for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationId'] as const) {
       if (raw[key] !== undefined) {
-        problems.push(`${key}: only applies when trailwatch creates the trail; remove it or remove sourceBucketName`);
+        problems.push(
+          `${key}: only applies when trailwatch creates the trail; remove it or remove sourceBucketName`,
+        );
       }
     }
   } else if (raw.organizationTrail === true && raw.organizationId === undefined) {
-    problems.push('organizationId: required when organizationTrail is true (the bucket policy names the organization)');
+    problems.push(
+      'organizationId: required when organizationTrail is true (the bucket policy names the organization)',
+    );
   } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
     problems.push('organizationId: only applies with organizationTrail: true');
   }
@@ -153,7 +168,8 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
       const address = typeof entry === 'string' ? entry : (entry as { email?: unknown } | null)?.email;
       if (typeof address !== 'string') return;
       const normalized = address.toLowerCase();
-      if (seen.has(normalized)) problems.push(`alertEmails[${i}]: ${address} is listed twice; list each address once`);
+      if (seen.has(normalized))
+        problems.push(`alertEmails[${i}]: ${address} is listed twice; list each address once`);
       seen.add(normalized);
     });
   }
@@ -196,6 +212,8 @@ export function parseTrailwatchConfig(input: Readonly<Record<string, unknown>>):
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;
   for (const part of path) {
+    // A plain-string subscription stands for `{ email }`.
+    if (typeof current === 'string' && part === 'email') continue;
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<PropertyKey, unknown>)[part];
   }

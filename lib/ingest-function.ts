@@ -133,7 +133,8 @@ export class IngestFunction extends Construct {
         // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
         bundleAwsSDK: true,
       },
-      description: 'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
+      description:
+        'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
     });
 
     this.logGroup.grantWrite(role);
@@ -144,7 +145,9 @@ export class IngestFunction extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`)],
+        resources: [
+          props.bucket.arnForObjects(`${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`),
+        ],
       }),
     );
     if (props.bucketKey !== undefined) {

@@ -27,8 +27,6 @@ export interface LogSourceProps {
   readonly organizationId?: string;
   /** Whether S3 publishes this bucket's events to EventBridge (only set on a new bucket). */
   readonly eventBridgeEnabled: boolean;
-  /** Whether the new bucket survives `cdk destroy`. */
-  readonly retainData: boolean;
 }
 
 /**
@@ -57,7 +55,8 @@ export class LogSource extends Construct {
     }
 
     this.createdBucket = true;
-    const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Audit logs outlive the pipeline: `cdk destroy` never deletes them (nor could it, the buckets are not empty).
+    const removalPolicy = RemovalPolicy.RETAIN;
     // Server access logs of the log bucket: who read or deleted audit logs is itself audit data.
     // Access-log target buckets support SSE-S3 only.
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -86,7 +85,11 @@ export class LogSource extends Construct {
       eventBridgeEnabled: props.eventBridgeEnabled,
       lifecycleRules: [
         // Old log files move to cheaper storage; trailwatch reads them only within minutes of delivery.
-        { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }] },
+        {
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) },
+          ],
+        },
         { noncurrentVersionExpiration: Duration.days(90) },
       ],
       removalPolicy,

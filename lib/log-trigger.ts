@@ -41,10 +41,14 @@ export class LogTrigger extends Construct {
   constructor(scope: Construct, id: string, props: LogTriggerProps) {
     super(scope, id);
     if (props.mode === 's3-notification') {
-      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(props.function), {
-        prefix: props.keyPrefix,
-        suffix: LOG_FILE_SUFFIX,
-      });
+      props.bucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new s3n.LambdaDestination(props.function),
+        {
+          prefix: props.keyPrefix,
+          suffix: LOG_FILE_SUFFIX,
+        },
+      );
       return;
     }
     this.rule = new events.Rule(this, 'ObjectCreated', {

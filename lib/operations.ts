@@ -25,7 +25,15 @@ export interface OperationsProps {
   readonly dashboardName: string;
 }
 
-function trailwatchMetric(metricName: string, options: { statistic?: string; period?: Duration; label?: string; dimensions?: Record<string, string> } = {}) {
+function trailwatchMetric(
+  metricName: string,
+  options: {
+    statistic?: string;
+    period?: Duration;
+    label?: string;
+    dimensions?: Record<string, string>;
+  } = {},
+) {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
@@ -45,7 +53,9 @@ export class Operations extends Construct {
   /** Where alarms go. */
   public readonly topic: EncryptedTopic;
   /** The alarms, by purpose. */
-  public readonly alarms: Readonly<Record<'errors' | 'throttles' | 'dlqDepth' | 'dlqAge' | 'noObjects', cloudwatch.Alarm>>;
+  public readonly alarms: Readonly<
+    Record<'errors' | 'throttles' | 'dlqDepth' | 'dlqAge' | 'noObjects', cloudwatch.Alarm>
+  >;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
 
@@ -60,24 +70,31 @@ export class Operations extends Construct {
 
     const fiveMinutes = Duration.minutes(5);
     const alarms = {
-      errors: props.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'FunctionErrors', {
-        alarmDescription: 'trailwatch: the ingest function failed (each failure is retried, then kept in the dead-letter queue).',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      throttles: props.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'FunctionThrottles', {
-        alarmDescription: 'trailwatch: the ingest function was throttled (account concurrency or reservedConcurrency too low).',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      errors: props.function
+        .metricErrors({ period: fiveMinutes, statistic: 'Sum' })
+        .createAlarm(this, 'FunctionErrors', {
+          alarmDescription:
+            'trailwatch: the ingest function failed (each failure is retried, then kept in the dead-letter queue).',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      throttles: props.function
+        .metricThrottles({ period: fiveMinutes, statistic: 'Sum' })
+        .createAlarm(this, 'FunctionThrottles', {
+          alarmDescription:
+            'trailwatch: the ingest function was throttled (account concurrency or reservedConcurrency too low).',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       dlqDepth: props.deadLetterQueue
         .metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })
         .createAlarm(this, 'DeadLetterDepth', {
-          alarmDescription: 'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
+          alarmDescription:
+            'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -87,24 +104,23 @@ export class Operations extends Construct {
         .metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' })
         .createAlarm(this, 'DeadLetterAge', {
           // Retention is 14 days: two days unattended leaves time to replay before records are lost.
-          alarmDescription: 'trailwatch: a dead-letter record is older than 2 days; replay it before it expires (14 days).',
+          alarmDescription:
+            'trailwatch: a dead-letter record is older than 2 days; replay it before it expires (14 days).',
           threshold: Duration.days(2).toSeconds(),
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
-      noObjects: trailwatchMetric('ObjectsProcessed', { period: Duration.minutes(props.noObjectsAlarmMinutes) }).createAlarm(
-        this,
-        'NoObjectsProcessed',
-        {
-          alarmDescription: `trailwatch: no log file processed for ${props.noObjectsAlarmMinutes} minutes; the trail may have stopped delivering or the trigger is broken.`,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          // No datapoint at all is exactly the failure this alarm is for.
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        },
-      ),
+      noObjects: trailwatchMetric('ObjectsProcessed', {
+        period: Duration.minutes(props.noObjectsAlarmMinutes),
+      }).createAlarm(this, 'NoObjectsProcessed', {
+        alarmDescription: `trailwatch: no log file processed for ${props.noObjectsAlarmMinutes} minutes; the trail may have stopped delivering or the trigger is broken.`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // No datapoint at all is exactly the failure this alarm is for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
     };
     const action = new actions.SnsAction(this.topic.topic);
     for (const alarm of Object.values(alarms)) {
@@ -114,19 +130,34 @@ export class Operations extends Construct {
     this.alarms = alarms;
 
     const perService = (metricName: string) =>
-      WATCHED_SERVICES.map((service) => trailwatchMetric(metricName, { dimensions: { WatchedService: service }, label: service }));
+      WATCHED_SERVICES.map((service) =>
+        trailwatchMetric(metricName, { dimensions: { WatchedService: service }, label: service }),
+      );
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(1),
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'Events stored per service', left: perService('EventsStored'), stacked: true, width: 12 }),
-          new cloudwatch.GraphWidget({ title: 'Failed calls per service', left: perService('FailedCalls'), stacked: true, width: 12 }),
+          new cloudwatch.GraphWidget({
+            title: 'Events stored per service',
+            left: perService('EventsStored'),
+            stacked: true,
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Failed calls per service',
+            left: perService('FailedCalls'),
+            stacked: true,
+            width: 12,
+          }),
         ],
         [
           new cloudwatch.GraphWidget({
             title: 'Alerts',
-            left: [trailwatchMetric('AlertsSent', { label: 'SNS messages sent' }), trailwatchMetric('AlertsSuppressed', { label: 'events suppressed' })],
+            left: [
+              trailwatchMetric('AlertsSent', { label: 'SNS messages sent' }),
+              trailwatchMetric('AlertsSuppressed', { label: 'events suppressed' }),
+            ],
             width: 8,
           }),
           new cloudwatch.GraphWidget({
@@ -147,7 +178,11 @@ export class Operations extends Construct {
             left: [
               trailwatchMetric('ObjectDuration', { statistic: 'Average', label: 'object avg' }),
               trailwatchMetric('ObjectDuration', { statistic: 'p99', label: 'object p99' }),
-              props.function.metricDuration({ statistic: 'Maximum', period: fiveMinutes, label: 'invocation max' }),
+              props.function.metricDuration({
+                statistic: 'Maximum',
+                period: fiveMinutes,
+                label: 'invocation max',
+              }),
             ],
             width: 8,
           }),
@@ -155,13 +190,26 @@ export class Operations extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Function errors and throttles',
-            left: [props.function.metricErrors({ period: fiveMinutes }), props.function.metricThrottles({ period: fiveMinutes })],
+            left: [
+              props.function.metricErrors({ period: fiveMinutes }),
+              props.function.metricThrottles({ period: fiveMinutes }),
+            ],
             width: 8,
           }),
           new cloudwatch.GraphWidget({
             title: 'Dead-letter queue',
-            left: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })],
-            right: [props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' })],
+            left: [
+              props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                period: fiveMinutes,
+                statistic: 'Maximum',
+              }),
+            ],
+            right: [
+              props.deadLetterQueue.metricApproximateAgeOfOldestMessage({
+                period: fiveMinutes,
+                statistic: 'Maximum',
+              }),
+            ],
             width: 8,
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(alarms), width: 8 }),

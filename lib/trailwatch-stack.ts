@@ -42,7 +42,8 @@ export class TrailwatchStack extends Stack {
 
   constructor(scope: Construct, id: string, props: TrailwatchStackProps = {}) {
     super(scope, id, {
-      description: 'trailwatch: Glue/EMR/Athena/Batch API calls from CloudTrail into DynamoDB, with SNS alerts on failed calls',
+      description:
+        'trailwatch: Glue/EMR/Athena/Batch API calls from CloudTrail into DynamoDB, with SNS alerts on failed calls',
       ...props,
     });
     // Grant S3 log delivery through the bucket policy instead of an ACL (ACLs are disabled on our buckets);
@@ -59,7 +60,6 @@ export class TrailwatchStack extends Stack {
       organizationTrail: config.organizationTrail,
       organizationId: config.organizationId,
       eventBridgeEnabled: config.trigger === 'eventbridge',
-      retainData: config.retainData,
     });
     this.eventTable = new EventTable(this, 'EventTable', { retainData: config.retainData });
     this.alertStateTable = new AlertStateTable(this, 'AlertStateTable');
@@ -101,16 +101,26 @@ export class TrailwatchStack extends Stack {
   }
 
   private addOutputs(): void {
-    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
     out('EventTableName', this.eventTable.table.tableName, 'DynamoDB table of the watched API calls');
     out('EventTableArn', this.eventTable.table.tableArn, 'ARN of the event table (grant readers on it)');
     out('AlertStateTableName', this.alertStateTable.table.tableName, 'DynamoDB table of alert markers');
-    out('AlertTopicArn', this.alertTopic.topic.topicArn, 'SNS topic of failed-call alerts (subscribe machines here)');
+    out(
+      'AlertTopicArn',
+      this.alertTopic.topic.topicArn,
+      'SNS topic of failed-call alerts (subscribe machines here)',
+    );
     out('OperationsTopicArn', this.operations.topic.topic.topicArn, 'SNS topic of the operational alarms');
     out('LogBucketName', this.source.bucket.bucketName, 'S3 bucket the function reads CloudTrail logs from');
     out('LogKeyPrefix', logKeyPrefix(this.config), 'Key prefix the trigger watches');
     out('IngestFunctionName', this.ingest.function.functionName, 'The ingest Lambda function');
-    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Failed invocations (S3 event in requestPayload)');
+    out('IngestLogGroupName', this.ingest.logGroup.logGroupName, 'Log group of the ingest function');
+    out(
+      'DeadLetterQueueUrl',
+      this.ingest.deadLetterQueue.queueUrl,
+      'Failed invocations (S3 event in requestPayload)',
+    );
     out('DeadLetterQueueArn', this.ingest.deadLetterQueue.queueArn, 'ARN of the dead-letter queue');
     out('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
   }
@@ -120,14 +130,18 @@ export class TrailwatchStack extends Stack {
     const fn = this.ingest.function;
     Validations.of(this.ingest.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter destination itself; its records are replayed, not redriven further.',
+      reason:
+        'This queue is the dead-letter destination itself; its records are replayed, not redriven further.',
     });
     // CDK's singleton that writes the bucket notification configuration (its policy is scoped to the bucket).
-    const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    const notificationsHandler = this.node.tryFindChild(
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    );
     if (notificationsHandler !== undefined) {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
+        reason:
+          'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
       });
     }
     Validations.of(fn).acknowledge({
@@ -140,11 +154,12 @@ export class TrailwatchStack extends Stack {
       Validations.of(role).acknowledge(
         {
           id: `AwsSolutions-IAM5[Resource::<${this.resolveLogicalId(this.eventTable.table)}.Arn>/index/*]`,
-          reason: 'Query on the event table GSIs; scoped to this table\'s indexes.',
+          reason: "Query on the event table GSIs; scoped to this table's indexes.",
         },
         {
           id: `AwsSolutions-IAM5[Resource::${this.bucketObjectsPattern(prefix)}]`,
-          reason: 'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
+          reason:
+            'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
         },
       );
     }

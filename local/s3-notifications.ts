@@ -5,7 +5,8 @@ import { encodeS3EventKey } from '../lambdas/core/s3-event';
  * as stored, S3 URL-encodes it (`+` for a space, `%2B` for a plus). Anything else passes unchanged.
  */
 export function asRealS3Notification(event: unknown): unknown {
-  if (typeof event !== 'object' || event === null || !Array.isArray((event as { Records?: unknown }).Records)) return event;
+  if (typeof event !== 'object' || event === null || !Array.isArray((event as { Records?: unknown }).Records))
+    return event;
   const records = (event as { Records: unknown[] }).Records.map((record) => {
     const object = (record as { s3?: { object?: { key?: unknown } } }).s3?.object;
     if (!object || typeof object.key !== 'string') return record;

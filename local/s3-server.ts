@@ -38,17 +38,22 @@ const CHILD = path.join(__dirname, 's3rver-child.ts');
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const directory = options.directory ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-s3-'));
   fs.mkdirSync(directory, { recursive: true });
-  const child = fork(CHILD, [JSON.stringify({ port: options.port ?? 0, directory, buckets: options.buckets ?? [] })], {
-    execArgv: ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs')],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child = fork(
+    CHILD,
+    [JSON.stringify({ port: options.port ?? 0, directory, buckets: options.buckets ?? [] })],
+    {
+      execArgv: ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs')],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new S3ServerError(`s3rver exited before it listened (code ${code}): ${stderr.trim()}`));
+    const onExit = (code: number | null) =>
+      reject(new S3ServerError(`s3rver exited before it listened (code ${code}): ${stderr.trim()}`));
     child.once('exit', onExit);
     child.once('error', reject);
     child.on('message', (message: { type?: string; port?: number; message?: string }) => {

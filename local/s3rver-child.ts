@@ -10,6 +10,7 @@ interface ChildOptions {
 }
 
 interface S3rverInstance {
+  httpServer?: { closeAllConnections?: () => void };
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
   on(event: 'event', listener: (event: unknown) => void): void;
@@ -49,7 +50,9 @@ interface StoreListResult {
 }
 
 interface FilesystemStoreModule {
-  prototype: { listObjects(this: unknown, bucket: string, options: StoreListOptions): Promise<StoreListResult> };
+  prototype: {
+    listObjects(this: unknown, bucket: string, options: StoreListOptions): Promise<StoreListResult>;
+  };
 }
 
 // s3rver's filesystem store prunes the folders below a common prefix before it has found an object
@@ -65,7 +68,11 @@ function fixDelimiterListing(): void {
     if (delimiter === '') return original.call(this, bucket, options);
     const prefix = options.prefix ?? '';
     const maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
-    const all = await original.call(this, bucket, { ...options, delimiter: '', maxKeys: Number.POSITIVE_INFINITY });
+    const all = await original.call(this, bucket, {
+      ...options,
+      delimiter: '',
+      maxKeys: Number.POSITIVE_INFINITY,
+    });
     const commonPrefixes = new Set<string>();
     const objects: { key: string }[] = [];
     let isTruncated = false;
@@ -108,7 +115,10 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await server.close().catch(() => undefined);
+    const closed = server.close().catch(() => undefined);
+    // Clients' keep-alive sockets would otherwise hold close() open until they time out.
+    server.httpServer?.closeAllConnections?.();
+    await closed;
     send({ type: 'stopped' });
     process.disconnect?.();
     process.exit(0);

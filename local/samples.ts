@@ -37,7 +37,8 @@ export function generateSamples(day: string): SampleObject[] {
 export function seedSamples(): SampleObject[] {
   return seedRecords().map((seed, n) => {
     const record = seed.record;
-    const accountId = stringField(record, 'recipientAccountId') ?? accountOfIdentity(record) ?? DEFAULT_SEED_ACCOUNT;
+    const accountId =
+      stringField(record, 'recipientAccountId') ?? accountOfIdentity(record) ?? DEFAULT_SEED_ACCOUNT;
     const region = stringField(record, 'awsRegion') ?? 'us-east-1';
     const time = new Date(stringField(record, 'eventTime') ?? '2017-01-01T00:00:00Z');
     return {
@@ -50,7 +51,14 @@ export function seedSamples(): SampleObject[] {
 }
 
 /** A CloudTrail log key: `[prefix]AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz`. */
-export function logKey(args: { accountId: string; region: string; time: Date; suffix: string; orgId?: string; prefix?: string }): string {
+export function logKey(args: {
+  accountId: string;
+  region: string;
+  time: Date;
+  suffix: string;
+  orgId?: string;
+  prefix?: string;
+}): string {
   const iso = args.time.toISOString();
   const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
   const stamp = `${y}${m}${d}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
@@ -83,7 +91,13 @@ function generatedDay(day: string): SampleObject[] {
         // CloudTrail delivers a file a few minutes after the hour it covers.
         const delivered = new Date(hourStart + 3_600_000 + 5 * 60_000);
         out.push({
-          key: logKey({ accountId: account.accountId, region, time: delivered, suffix: randomSuffix(random), ...(account.orgId ? { orgId: account.orgId } : {}) }),
+          key: logKey({
+            accountId: account.accountId,
+            region,
+            time: delivered,
+            suffix: randomSuffix(random),
+            ...(account.orgId ? { orgId: account.orgId } : {}),
+          }),
           body: gzipSync(JSON.stringify({ Records: records })),
           kind: 'day',
           records: records.length,
@@ -135,7 +149,10 @@ function plannedFailures(_day: string): PlannedFailure[] {
             workGroup: 'analysts',
             queryExecutionContext: { database: 'sales' },
           },
-          error: ['InvalidRequestException', 'Unable to verify/create output bucket athena-results-111122223333'],
+          error: [
+            'InvalidRequestException',
+            'Unable to verify/create output bucket athena-results-111122223333',
+          ],
         }),
     },
     {
@@ -145,8 +162,15 @@ function plannedFailures(_day: string): PlannedFailure[] {
       minute: 3,
       build: (ctx, time) =>
         call(ctx, time, 'emr', 'RunJobFlow', roleIdentity(ctx, 'data-platform-deployer'), {
-          request: { name: 'spark-feature-build', releaseLabel: 'emr-7.2.0', instances: { instanceCount: 5, keepJobFlowAliveWhenNoSteps: false } },
-          error: ['ValidationException', 'Specified instance type m5.12xlarge is not supported in eu-west-1c'],
+          request: {
+            name: 'spark-feature-build',
+            releaseLabel: 'emr-7.2.0',
+            instances: { instanceCount: 5, keepJobFlowAliveWhenNoSteps: false },
+          },
+          error: [
+            'ValidationException',
+            'Specified instance type m5.12xlarge is not supported in eu-west-1c',
+          ],
         }),
     },
     {
@@ -156,7 +180,11 @@ function plannedFailures(_day: string): PlannedFailure[] {
       minute: 27,
       build: (ctx, time) =>
         call(ctx, time, 'batch', 'SubmitJob', roleIdentity(ctx, 'scheduler-lambda'), {
-          request: { jobName: 'reindex-catalog', jobQueue: 'batch-high-priority', jobDefinition: 'reindex:7' },
+          request: {
+            jobName: 'reindex-catalog',
+            jobQueue: 'batch-high-priority',
+            jobDefinition: 'reindex:7',
+          },
           error: ['ClientException', 'JobQueue batch-high-priority not found.'],
         }),
     },
@@ -168,7 +196,10 @@ function plannedFailures(_day: string): PlannedFailure[] {
       build: (ctx, time) =>
         call(ctx, time, 'glue', 'GetTable', userIdentity(ctx, 'sam'), {
           request: { databaseName: 'finance', name: 'ledger_2024' },
-          error: ['AccessDeniedException', 'User: arn:aws:iam::444455556666:user/sam is not authorized to perform: glue:GetTable on resource: arn:aws:glue:us-east-1:444455556666:table/finance/ledger_2024'],
+          error: [
+            'AccessDeniedException',
+            'User: arn:aws:iam::444455556666:user/sam is not authorized to perform: glue:GetTable on resource: arn:aws:glue:us-east-1:444455556666:table/finance/ledger_2024',
+          ],
         }),
     },
   ];
@@ -186,31 +217,54 @@ const ROLES = ['glue-scheduler', 'airflow-worker', 'data-platform-deployer', 'sc
 
 function watchedCall(ctx: RecordContext, time: Date): Record<string, unknown> {
   const { random } = ctx;
-  const who = random() < 0.6 ? roleIdentity(ctx, pick(random, ROLES)) : userIdentity(ctx, pick(random, USERS));
+  const who =
+    random() < 0.6 ? roleIdentity(ctx, pick(random, ROLES)) : userIdentity(ctx, pick(random, USERS));
   const roll = random();
   if (roll < 0.35) {
     const job = pick(random, JOBS);
     const kind = random();
-    if (kind < 0.4) return call(ctx, time, 'glue', 'StartJobRun', who, { request: { jobName: job }, response: { jobRunId: `jr_${hex(random, 64)}` } });
-    if (kind < 0.7) return call(ctx, time, 'glue', 'GetJobRun', who, { request: { jobName: job, runId: `jr_${hex(random, 64)}` }, readOnly: true });
-    if (kind < 0.85) return call(ctx, time, 'glue', 'StartCrawler', who, { request: { name: pick(random, CRAWLERS) } });
-    return call(ctx, time, 'glue', 'GetTable', who, { request: { databaseName: pick(random, DATABASES), name: pick(random, TABLES) }, readOnly: true });
+    if (kind < 0.4)
+      return call(ctx, time, 'glue', 'StartJobRun', who, {
+        request: { jobName: job },
+        response: { jobRunId: `jr_${hex(random, 64)}` },
+      });
+    if (kind < 0.7)
+      return call(ctx, time, 'glue', 'GetJobRun', who, {
+        request: { jobName: job, runId: `jr_${hex(random, 64)}` },
+        readOnly: true,
+      });
+    if (kind < 0.85)
+      return call(ctx, time, 'glue', 'StartCrawler', who, { request: { name: pick(random, CRAWLERS) } });
+    return call(ctx, time, 'glue', 'GetTable', who, {
+      request: { databaseName: pick(random, DATABASES), name: pick(random, TABLES) },
+      readOnly: true,
+    });
   }
   if (roll < 0.7) {
     const kind = random();
     const id = uuid(random);
     if (kind < 0.5) {
       return call(ctx, time, 'athena', 'StartQueryExecution', who, {
-        request: { queryString: `SELECT count(*) FROM ${pick(random, DATABASES)}.${pick(random, TABLES)}`, workGroup: pick(random, WORKGROUPS) },
+        request: {
+          queryString: `SELECT count(*) FROM ${pick(random, DATABASES)}.${pick(random, TABLES)}`,
+          workGroup: pick(random, WORKGROUPS),
+        },
         response: { queryExecutionId: id },
       });
     }
-    return call(ctx, time, 'athena', 'GetQueryExecution', who, { request: { queryExecutionId: id }, readOnly: true });
+    return call(ctx, time, 'athena', 'GetQueryExecution', who, {
+      request: { queryExecutionId: id },
+      readOnly: true,
+    });
   }
   if (roll < 0.85) {
     const cluster = `j-${alnum(random, 13).toUpperCase()}`;
     const kind = random();
-    if (kind < 0.4) return call(ctx, time, 'emr', 'DescribeCluster', who, { request: { clusterId: cluster }, readOnly: true });
+    if (kind < 0.4)
+      return call(ctx, time, 'emr', 'DescribeCluster', who, {
+        request: { clusterId: cluster },
+        readOnly: true,
+      });
     if (kind < 0.8) {
       return call(ctx, time, 'emr', 'AddJobFlowSteps', who, {
         request: { jobFlowId: cluster, steps: [{ name: 'spark-step', actionOnFailure: 'CONTINUE' }] },
@@ -223,8 +277,16 @@ function watchedCall(ctx: RecordContext, time: Date): Record<string, unknown> {
   if (kind < 0.6) {
     const jobId = uuid(random);
     return call(ctx, time, 'batch', 'SubmitJob', who, {
-      request: { jobName: 'nightly-report', jobQueue: pick(random, QUEUES), jobDefinition: pick(random, JOB_DEFINITIONS) },
-      response: { jobName: 'nightly-report', jobId, jobArn: `arn:aws:batch:${ctx.region}:${ctx.accountId}:job/${jobId}` },
+      request: {
+        jobName: 'nightly-report',
+        jobQueue: pick(random, QUEUES),
+        jobDefinition: pick(random, JOB_DEFINITIONS),
+      },
+      response: {
+        jobName: 'nightly-report',
+        jobId,
+        jobArn: `arn:aws:batch:${ctx.region}:${ctx.accountId}:job/${jobId}`,
+      },
     });
   }
   return call(ctx, time, 'batch', 'DescribeJobs', who, { request: { jobs: [uuid(random)] }, readOnly: true });
@@ -246,7 +308,8 @@ const OTHER_CALLS: ReadonlyArray<[string, string, boolean]> = [
 function otherServiceCall(ctx: RecordContext, time: Date): Record<string, unknown> {
   const { random } = ctx;
   const [eventSource, eventName, readOnly] = pick(random, OTHER_CALLS);
-  const who = random() < 0.7 ? roleIdentity(ctx, pick(random, ROLES)) : userIdentity(ctx, pick(random, USERS));
+  const who =
+    random() < 0.7 ? roleIdentity(ctx, pick(random, ROLES)) : userIdentity(ctx, pick(random, USERS));
   return baseRecord(ctx, time, eventSource, eventName, who, {
     readOnly,
     requestParameters: random() < 0.5 ? null : { requestId: hex(random, 16) },
@@ -293,8 +356,16 @@ function baseRecord(
     eventSource,
     eventName,
     awsRegion: ctx.region,
-    sourceIPAddress: who.type === 'AssumedRole' && random() < 0.5 ? 'glue.amazonaws.com' : `10.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}`,
-    userAgent: pick(random, ['aws-cli/2.17.20 Python/3.11.9', 'Boto3/1.34.144 Python/3.12.4', 'aws-sdk-java/2.25.60', 'AWS Internal']),
+    sourceIPAddress:
+      who.type === 'AssumedRole' && random() < 0.5
+        ? 'glue.amazonaws.com'
+        : `10.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}`,
+    userAgent: pick(random, [
+      'aws-cli/2.17.20 Python/3.11.9',
+      'Boto3/1.34.144 Python/3.12.4',
+      'aws-sdk-java/2.25.60',
+      'AWS Internal',
+    ]),
     requestID: uuid(random),
     eventID: uuid(random),
     eventType: 'AwsApiCall',
@@ -314,7 +385,13 @@ function roleIdentity(ctx: RecordContext, role: string): Record<string, unknown>
     accountId: ctx.accountId,
     accessKeyId: `ASIA${alnum(ctx.random, 16).toUpperCase()}`,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId, arn: `arn:aws:iam::${ctx.accountId}:role/${role}`, accountId: ctx.accountId, userName: role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId,
+        arn: `arn:aws:iam::${ctx.accountId}:role/${role}`,
+        accountId: ctx.accountId,
+        userName: role,
+      },
       attributes: { creationDate: '2024-01-01T00:00:00Z', mfaAuthenticated: 'false' },
     },
   };
@@ -331,7 +408,12 @@ function userIdentity(ctx: RecordContext, user: string): Record<string, unknown>
   };
 }
 
-function digestSample(account: (typeof SAMPLE_ACCOUNTS)[number], region: string, day: string, random: () => number): SampleObject {
+function digestSample(
+  account: (typeof SAMPLE_ACCOUNTS)[number],
+  region: string,
+  day: string,
+  random: () => number,
+): SampleObject {
   const time = new Date(`${day}T23:30:00Z`);
   const iso = time.toISOString();
   const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];

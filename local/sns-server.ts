@@ -66,7 +66,8 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
   fs.mkdirSync(options.outbox, { recursive: true });
 
   const createTopic = (name: string): string => {
-    if (!/^[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(name)) throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
+    if (!/^[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(name))
+      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
     const arn = `arn:aws:sns:${region}:${accountId}:${name}`;
     topics.add(arn);
     return arn;
@@ -76,7 +77,8 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     const topicArn = params.get('TopicArn') ?? '';
     if (!topics.has(topicArn)) throw new SnsFault(404, 'NotFound', 'Topic does not exist');
     const message = params.get(`${prefix}Message`);
-    if (message === null || message === '') throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Empty message');
+    if (message === null || message === '')
+      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Empty message');
     const subject = params.get(`${prefix}Subject`) ?? undefined;
     if (subject !== undefined && (subject.length > MAX_SUBJECT_CHARS || /[^\x20-\x7e]/.test(subject))) {
       throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Subject');
@@ -87,16 +89,31 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       try {
         bodies = JSON.parse(message);
       } catch {
-        throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+        throw new SnsFault(
+          400,
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - JSON message body failed to parse',
+        );
       }
-      if (typeof bodies !== 'object' || bodies === null || typeof (bodies as Record<string, unknown>).default !== 'string') {
-        throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Message Structure - No default entry in JSON message body');
+      if (
+        typeof bodies !== 'object' ||
+        bodies === null ||
+        typeof (bodies as Record<string, unknown>).default !== 'string'
+      ) {
+        throw new SnsFault(
+          400,
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - No default entry in JSON message body',
+        );
       }
     }
     const messageAttributes = readAttributes(params, `${prefix}MessageAttributes.entry.`);
     const size =
       Buffer.byteLength(message) +
-      Object.entries(messageAttributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.dataType) + Buffer.byteLength(v.value), 0);
+      Object.entries(messageAttributes).reduce(
+        (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.dataType) + Buffer.byteLength(v.value),
+        0,
+      );
     if (size > MAX_MESSAGE_BYTES) {
       throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Message too long');
     }
@@ -140,15 +157,27 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
             ok.push(`<member><Id>${xml(id)}</Id><MessageId>${saved.messageId}</MessageId></member>`);
           } catch (err) {
             if (!(err instanceof SnsFault) || err.code === 'NotFound') throw err;
-            failed.push(`<member><Id>${xml(id)}</Id><Code>${err.code}</Code><Message>${xml(err.message)}</Message><SenderFault>true</SenderFault></member>`);
+            failed.push(
+              `<member><Id>${xml(id)}</Id><Code>${err.code}</Code><Message>${xml(err.message)}</Message><SenderFault>true</SenderFault></member>`,
+            );
           }
         }
-        return result('PublishBatch', `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`);
+        return result(
+          'PublishBatch',
+          `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`,
+        );
       }
       case 'ListTopics':
-        return result('ListTopics', `<Topics>${[...topics].map((t) => `<member><TopicArn>${xml(t)}</TopicArn></member>`).join('')}</Topics>`);
+        return result(
+          'ListTopics',
+          `<Topics>${[...topics].map((t) => `<member><TopicArn>${xml(t)}</TopicArn></member>`).join('')}</Topics>`,
+        );
       default:
-        throw new SnsFault(400, 'InvalidAction', `The action ${action ?? '(none)'} is not valid for this local endpoint`);
+        throw new SnsFault(
+          400,
+          'InvalidAction',
+          `The action ${action ?? '(none)'} is not valid for this local endpoint`,
+        );
     }
   };
 
@@ -162,7 +191,10 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       try {
         body = handle(params);
       } catch (err) {
-        const fault = err instanceof SnsFault ? err : new SnsFault(500, 'InternalError', err instanceof Error ? err.message : String(err));
+        const fault =
+          err instanceof SnsFault
+            ? err
+            : new SnsFault(500, 'InternalError', err instanceof Error ? err.message : String(err));
         status = fault.status;
         body = `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${fault.code}</Code><Message>${xml(fault.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
       }
@@ -203,12 +235,16 @@ export function readOutbox(outbox: string): OutboxMessage[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(outbox, f), 'utf8')) as OutboxMessage);
 }
 
-function readAttributes(params: URLSearchParams, prefix: string): Record<string, { dataType: string; value: string }> {
+function readAttributes(
+  params: URLSearchParams,
+  prefix: string,
+): Record<string, { dataType: string; value: string }> {
   const out: Record<string, { dataType: string; value: string }> = {};
   for (let n = 1; params.has(`${prefix}${n}.Name`); n++) {
     const name = params.get(`${prefix}${n}.Name`) ?? '';
     const dataType = params.get(`${prefix}${n}.Value.DataType`) ?? 'String';
-    const value = params.get(`${prefix}${n}.Value.StringValue`) ?? params.get(`${prefix}${n}.Value.BinaryValue`) ?? '';
+    const value =
+      params.get(`${prefix}${n}.Value.StringValue`) ?? params.get(`${prefix}${n}.Value.BinaryValue`) ?? '';
     out[name] = { dataType, value };
   }
   return out;
@@ -219,5 +255,10 @@ function result(action: string, inner: string): string {
 }
 
 function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }

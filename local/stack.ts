@@ -26,7 +26,12 @@ export const LOCAL_NAMES = {
 /** What happened to one object the local bucket announced. */
 export type LocalObjectOutcome =
   | { readonly status: 'processed'; readonly ref: LogObjectRef; readonly summary: PipelineSummary }
-  | { readonly status: 'skipped'; readonly ref: LogObjectRef; readonly reason: ObjectSkipReason; readonly message: string }
+  | {
+      readonly status: 'skipped';
+      readonly ref: LogObjectRef;
+      readonly reason: ObjectSkipReason;
+      readonly message: string;
+    }
   | { readonly status: 'failed'; readonly ref: LogObjectRef; readonly error: Error };
 
 /** Options of {@link startLocalStack}. */
@@ -133,7 +138,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(options.persistTables === false ? {} : { path: path.join(dataDir, 'dynamodb') }),
       });
     } catch (err) {
-      throw new LocalStackError(`cannot start DynamoDB (dynalite): ${portHint(err, options.dynamodbPort, '--dynamodb-port')}`, { cause: err });
+      throw new LocalStackError(
+        `cannot start DynamoDB (dynalite): ${portHint(err, options.dynamodbPort, '--dynamodb-port')}`,
+        { cause: err },
+      );
     }
     stoppers.push(() => dynamodb.stop());
 
@@ -146,7 +154,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(options.onAlert ? { onPublish: options.onAlert } : {}),
       });
     } catch (err) {
-      throw new LocalStackError(`cannot start the SNS endpoint: ${portHint(err, options.snsPort, '--sns-port')}`, { cause: err });
+      throw new LocalStackError(
+        `cannot start the SNS endpoint: ${portHint(err, options.snsPort, '--sns-port')}`,
+        { cause: err },
+      );
     }
     stoppers.push(() => sns.stop());
     const topicArn = sns.createTopic(LOCAL_NAMES.topic);
@@ -160,12 +171,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         onEvent: enqueue,
       });
     } catch (err) {
-      throw new LocalStackError(`cannot start S3 (s3rver): ${portHint(err, options.s3Port, '--s3-port')}`, { cause: err });
+      throw new LocalStackError(`cannot start S3 (s3rver): ${portHint(err, options.s3Port, '--s3-port')}`, {
+        cause: err,
+      });
     }
     stoppers.push(() => s3.stop());
 
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint };
-    const clients = createAwsClients({ region: LOCAL_NAMES.region, credentials: LOCAL_CREDENTIALS, endpoints });
+    const clients = createAwsClients({
+      region: LOCAL_NAMES.region,
+      credentials: LOCAL_CREDENTIALS,
+      endpoints,
+    });
     stoppers.push(async () => {
       clients.s3.destroy();
       clients.dynamodb.destroy();
@@ -216,11 +233,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const want = new Map<string, number>();
         for (const key of keys) want.set(key, (want.get(key) ?? 0) + 1);
         const done = () => [...want].every(([key, n]) => (handled.get(key) ?? 0) >= n);
-        const missing = () => `${[...want].filter(([key, n]) => (handled.get(key) ?? 0) < n).length} objects to be handled`;
+        const missing = () =>
+          `${[...want].filter(([key, n]) => (handled.get(key) ?? 0) < n).length} objects to be handled`;
         return waitFor(done, timeoutMs, missing);
       },
       idle() {
-        return waitFor(() => pending === 0, 120_000, () => `${pending} notifications`);
+        return waitFor(
+          () => pending === 0,
+          120_000,
+          () => `${pending} notifications`,
+        );
       },
       stop: async () => {
         await queue;
@@ -235,7 +257,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
 function portHint(err: unknown, port: number | undefined, flag: string): string {
   const code = (err as { code?: string }).code;
-  if (code === 'EADDRINUSE') return `port ${port} is in use (another \`trailwatch local --serve\`?); choose another with ${flag} (0 = any free port)`;
-  if (err instanceof Error && /LOCK|lock/.test(err.message)) return `the data folder is in use by another \`trailwatch local\` (${err.message})`;
+  if (code === 'EADDRINUSE')
+    return `port ${port} is in use (another \`trailwatch local --serve\`?); choose another with ${flag} (0 = any free port)`;
+  if (err instanceof Error && /LOCK|lock/.test(err.message))
+    return `the data folder is in use by another \`trailwatch local\` (${err.message})`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -234,9 +234,10 @@ function listFlag(
         .filter((s) => s !== ''),
     ),
   ];
-  if (items.length === 0) throw new UsageError(`--${name}: expected a comma-separated list of ${what}`);
+  if (items.length === 0) throw new UsageError(`--${name}: expected a comma-separated list of ${what}s`);
   const bad = items.find((v) => !valid(v));
-  if (bad !== undefined) throw new UsageError(`--${name}: '${bad}' is not ${what.replace(/s$/, '')}`);
+  if (bad !== undefined)
+    throw new UsageError(`--${name}: '${bad}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`);
   return items;
 }
 
@@ -269,8 +270,8 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
     }
     alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
   }
-  const accounts = listFlag('accounts', v.accounts, isAccountId, '12-digit account ids');
-  const regions = listFlag('regions', v.regions, isRegionName, 'AWS regions');
+  const accounts = listFlag('accounts', v.accounts, isAccountId, '12-digit account id');
+  const regions = listFlag('regions', v.regions, isRegionName, 'AWS region');
   return {
     bucket: v.bucket,
     scope: {
@@ -566,6 +567,10 @@ function messageOf(err: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Output
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function serviceLine(counts: Partial<Record<ServiceName, number>>): string {
   const total = SERVICE_NAMES.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
   return `${SERVICE_NAMES.map((s) => `${s} ${counts[s] ?? 0}`).join(', ')} (${total} in all)`;
@@ -592,7 +597,7 @@ export function formatBackfillSummary(
   if (options.dryRun) {
     for (const root of report.dryRun ?? []) {
       lines.push(
-        `    ${root.prefix}  ${root.days} days, ${root.objects} objects, ${formatMegabytes(root.bytes)} MB`,
+        `    ${root.prefix}  ${plural(root.days, 'day')}, ${plural(root.objects, 'object')}, ${formatMegabytes(root.bytes)} MB`,
       );
     }
     lines.push(

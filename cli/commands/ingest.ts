@@ -82,12 +82,14 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
     throw new UsageError((err as Error).message);
   }
   const v = parsed.values;
-  if (parsed.positionals.length === 0) throw new UsageError('give at least one PATH (a log file or a folder)');
+  if (parsed.positionals.length === 0)
+    throw new UsageError('give at least one PATH (a log file or a folder)');
   const table = v.table ?? io.env.TRAILWATCH_TABLE;
   if (!table) throw new UsageError('--table: required (the event table to write to)');
   for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
     const url = v[flag];
-    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
+    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
+      throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
   }
   let alerts: IngestArgs['alerts'];
   if (v['no-alerts'] !== true) {
@@ -98,8 +100,13 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
         `${!topicArn ? '--topic-arn' : '--alert-state-table'}: required to send alerts (or pass --no-alerts to store events only)`,
       );
     }
-    if (!/^arn:[\w-]+:sns:/.test(topicArn)) throw new UsageError(`--topic-arn: expected an SNS topic ARN (arn:aws:sns:...), got '${topicArn}'`);
-    alerts = { stateTable, topicArn, ...(v['alert-rules'] !== undefined ? { rulesFile: v['alert-rules'] } : {}) };
+    if (!/^arn:[\w-]+:sns:/.test(topicArn))
+      throw new UsageError(`--topic-arn: expected an SNS topic ARN (arn:aws:sns:...), got '${topicArn}'`);
+    alerts = {
+      stateTable,
+      topicArn,
+      ...(v['alert-rules'] !== undefined ? { rulesFile: v['alert-rules'] } : {}),
+    };
   } else if (v['alert-rules'] !== undefined || v['topic-arn'] !== undefined) {
     throw new UsageError('--no-alerts cannot be combined with --topic-arn or --alert-rules');
   }
@@ -148,12 +155,20 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 }
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
-  const local = [args.endpointUrl, args.snsEndpointUrl].some((u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u));
+  const local = [args.endpointUrl, args.snsEndpointUrl].some(
+    (u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u),
+  );
   const clients = createAwsClients({
-    ...(args.region !== undefined ? { region: args.region } : local ? { region: io.env.AWS_REGION ?? 'us-east-1' } : {}),
+    ...(args.region !== undefined
+      ? { region: args.region }
+      : local
+        ? { region: io.env.AWS_REGION ?? 'us-east-1' }
+        : {}),
     endpoints: {
       ...(args.endpointUrl !== undefined ? { dynamodb: args.endpointUrl } : {}),
-      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined ? { sns: args.snsEndpointUrl ?? args.endpointUrl } : {}),
+      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined
+        ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
+        : {}),
     },
     // Local servers accept anything, but the SDK refuses to sign without credentials.
     ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
@@ -161,9 +176,20 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
   const rules = args.alerts?.rulesFile !== undefined ? readRules(args.alerts.rulesFile, io) : undefined;
 
   const progress = createProgress({ label: 'ingest', stream: io.stderr });
-  progress.addTotal(files.length, files.reduce((n, f) => n + f.size, 0));
+  progress.addTotal(
+    files.length,
+    files.reduce((n, f) => n + f.size, 0),
+  );
   progress.totalKnown();
-  const tally = { processed: 0, skipped: new Map<string, number>(), failed: 0, failedCalls: 0, alerts: 0, alreadyAlerted: 0, suppressed: 0 };
+  const tally = {
+    processed: 0,
+    skipped: new Map<string, number>(),
+    failed: 0,
+    failedCalls: 0,
+    alerts: 0,
+    alreadyAlerted: 0,
+    suppressed: 0,
+  };
   const events = new Map<ServiceName, number>();
   const observer: IngestObserver = {
     objectProcessed(summary: PipelineSummary) {
@@ -176,7 +202,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     },
     objectSkipped(ref, reason, message) {
       tally.skipped.set(reason, (tally.skipped.get(reason) ?? 0) + 1);
-      progress.log(`${ref.key}: skipped (${message})`);
+      progress.log(`${ref.key}: skipped: ${message}`);
     },
     objectFailed(_ref, error) {
       tally.failed += 1;
@@ -206,7 +232,12 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
   try {
     for (const file of files) {
       try {
-        await processor.processObject({ bucket: LOCAL_FILE_BUCKET, key: file.file, size: file.size, deliveredAt: file.mtime });
+        await processor.processObject({
+          bucket: LOCAL_FILE_BUCKET,
+          key: file.file,
+          size: file.size,
+          deliveredAt: file.mtime,
+        });
       } catch {
         // Reported by the observer; the next files are still processed.
       }
@@ -231,7 +262,9 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
       `Files: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `Events stored in ${args.table}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
       `Failed calls: ${tally.failedCalls}`,
-      args.alerts ? `Alerts sent to ${args.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}` : 'Alerts: off (--no-alerts)',
+      args.alerts
+        ? `Alerts sent to ${args.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}`
+        : 'Alerts: off (--no-alerts)',
       '',
     ].join('\n'),
   );

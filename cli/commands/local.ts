@@ -71,7 +71,8 @@ function parseLocalArgs(argv: string[], io: CliIO): LocalArgs {
   const v = parsed.values;
   const port = (flag: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return v.serve ? fallback : 0;
-    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`--${flag}: expected a port number from 0 to 65535, got '${value}'`);
+    if (!/^\d+$/.test(value) || Number(value) > 65535)
+      throw new UsageError(`--${flag}: expected a port number from 0 to 65535, got '${value}'`);
     return Number(value);
   };
   if (v.data === '') throw new UsageError('--data: expected a folder');
@@ -118,8 +119,14 @@ class Tally {
   }
 }
 
-async function startStack(args: LocalArgs, io: CliIO, hooks: { onObject: (o: LocalObjectOutcome) => void; onAlert: (m: OutboxMessage) => void }): Promise<LocalStack> {
-  io.stdout.write(`trailwatch local: starting the embedded stack (data in ${displayPath(args.dataDir, io)})\n`);
+async function startStack(
+  args: LocalArgs,
+  io: CliIO,
+  hooks: { onObject: (o: LocalObjectOutcome) => void; onAlert: (m: OutboxMessage) => void },
+): Promise<LocalStack> {
+  io.stdout.write(
+    `trailwatch local: starting the embedded stack (data in ${displayPath(args.dataDir, io)})\n`,
+  );
   const stack = await startLocalStack({
     dataDir: args.dataDir,
     s3Port: args.ports.s3,
@@ -140,16 +147,26 @@ async function startStack(args: LocalArgs, io: CliIO, hooks: { onObject: (o: Loc
   return stack;
 }
 
-async function uploadSamples(stack: LocalStack, samples: readonly SampleObject[], io: CliIO, showProgress: boolean): Promise<void> {
+async function uploadSamples(
+  stack: LocalStack,
+  samples: readonly SampleObject[],
+  io: CliIO,
+  showProgress: boolean,
+): Promise<void> {
   const progress = showProgress ? createProgress({ label: 'samples', stream: io.stderr }) : silentProgress();
-  progress.addTotal(samples.length, samples.reduce((n, s) => n + s.body.length, 0));
+  progress.addTotal(
+    samples.length,
+    samples.reduce((n, s) => n + s.body.length, 0),
+  );
   progress.totalKnown();
   let next = 0;
   // A few uploads in flight: the handler works through the notifications meanwhile.
   const worker = async (): Promise<void> => {
     while (next < samples.length) {
       const sample = samples[next++] as SampleObject;
-      await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: sample.key, Body: sample.body }));
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket: stack.bucket, Key: sample.key, Body: sample.body }),
+      );
     }
   };
   const done = stack.waitForObjects(samples.map((s) => s.key));
@@ -163,7 +180,10 @@ async function uploadSamples(stack: LocalStack, samples: readonly SampleObject[]
 async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
   const tally = new Tally();
   const started = Date.now();
-  const stack = await startStack(args, io, { onObject: (o) => tally.add(o), onAlert: (m) => tally.alerts.push(m) });
+  const stack = await startStack(args, io, {
+    onObject: (o) => tally.add(o),
+    onAlert: (m) => tally.alerts.push(m),
+  });
   try {
     const day = sampleDay();
     if (args.samples) {
@@ -187,17 +207,17 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
 
 async function serve(args: LocalArgs, io: CliIO): Promise<number> {
   const tally = new Tally();
-  let stack: LocalStack | undefined;
-  const stack_ = await startStack(args, io, {
+  const stack = await startStack(args, io, {
     onObject: (o) => {
       tally.add(o);
       io.stdout.write(describeOutcome(o) + '\n');
     },
     onAlert: (m) => {
-      io.stdout.write(`\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`);
+      io.stdout.write(
+        `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`,
+      );
     },
   });
-  stack = stack_;
   const day = sampleDay();
   try {
     if (args.samples) {
@@ -223,7 +243,6 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
   });
   io.stdout.write('Stopping ...\n');
   await stack.stop();
-  stack = undefined;
   io.stdout.write('Stopped.\n');
   return 0;
 }
@@ -233,7 +252,9 @@ function describeOutcome(o: LocalObjectOutcome): string {
   if (o.status === 'skipped') return `skipped    ${where} (${o.reason}: ${o.message})`;
   if (o.status === 'failed') return `FAILED     ${o.error.message}`;
   const s = o.summary;
-  const events = SERVICE_NAMES.filter((n) => (s.eventsStored[n] ?? 0) > 0).map((n) => `${n} ${s.eventsStored[n]}`);
+  const events = SERVICE_NAMES.filter((n) => (s.eventsStored[n] ?? 0) > 0).map(
+    (n) => `${n} ${s.eventsStored[n]}`,
+  );
   const total = SERVICE_NAMES.reduce((n, name) => n + (s.eventsStored[name] ?? 0), 0);
   const alerts = s.alerts ? `, ${s.alerts.messagesPublished} alert(s) sent` : '';
   return `processed  ${where}: ${total} events${events.length ? ` (${events.join(', ')})` : ''}, ${s.failedCalls} failed calls${alerts}`;
@@ -242,7 +263,9 @@ function describeOutcome(o: LocalObjectOutcome): string {
 function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): void {
   const skipped = [...tally.skipped].map(([reason, n]) => `${n} ${reason}`).join(', ');
   const total = [...tally.events.values()].reduce((a, b) => a + b, 0);
-  const perService = SERVICE_NAMES.map((n) => `${SERVICES[n].displayName} ${tally.events.get(n) ?? 0}`).join(', ');
+  const perService = SERVICE_NAMES.map((n) => `${SERVICES[n].displayName} ${tally.events.get(n) ?? 0}`).join(
+    ', ',
+  );
   const lines = [
     '',
     `Log objects: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed` +
@@ -257,21 +280,30 @@ function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): v
 function printAlerts(tally: Tally, io: CliIO): void {
   const n = tally.alerts.length;
   const notes: string[] = [];
-  if (tally.alreadyAlerted > 0) notes.push(`${tally.alreadyAlerted} failed calls were already alerted by an earlier run (nothing is sent twice)`);
-  if (tally.suppressed > 0) notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
+  if (tally.alreadyAlerted > 0)
+    notes.push(
+      `${tally.alreadyAlerted} failed calls were already alerted by an earlier run (nothing is sent twice)`,
+    );
+  if (tally.suppressed > 0)
+    notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
   io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n\n`);
   tally.alerts.forEach((m, i) => {
-    io.stdout.write(boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n');
+    io.stdout.write(
+      boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n',
+    );
   });
 }
 
 function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: boolean): void {
   const e = stack.endpoints;
-  const intro = serving ? 'While this runs, in another terminal:' : 'Keep the stack running with `npm start -- --serve` (or `npx trailwatch local --serve`), then:';
-  const port = (url: string) => (serving ? url : url.replace(/:\d+$/, ''));
-  const s3 = serving ? e.s3 : `${port(e.s3)}:${SERVE_PORTS.s3}`;
-  const ddb = serving ? e.dynamodb : `${port(e.dynamodb)}:${SERVE_PORTS.dynamodb}`;
-  const sns = serving ? e.sns : `${port(e.sns)}:${SERVE_PORTS.sns}`;
+  const intro = serving
+    ? 'While this runs, in another terminal:'
+    : 'Keep the stack running with `npm start -- --serve` (or `npx trailwatch local --serve`), then:';
+  // After a one-off run the servers are gone: show the ports `--serve` listens on by default.
+  const at = (url: string, servePort: number) => (serving ? url : url.replace(/:\d+$/, `:${servePort}`));
+  const s3 = at(e.s3, SERVE_PORTS.s3);
+  const ddb = at(e.dynamodb, SERVE_PORTS.dynamodb);
+  const sns = at(e.sns, SERVE_PORTS.sns);
   io.stdout.write(
     [
       intro,
@@ -289,7 +321,7 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       `  aws dynamodb query --endpoint-url ${ddb} --table-name ${stack.tableName} --index-name failures \\`,
       `      --key-condition-expression 'failureDay = :d' --expression-attribute-values '{":d":{"S":"${day}"}}'`,
       '',
-      '  # upload a CloudTrail log file of your own (the key must follow CloudTrail\'s layout)',
+      "  # upload a CloudTrail log file of your own (the key must follow CloudTrail's layout)",
       `  aws --endpoint-url ${s3} s3 cp my-log.json.gz \\`,
       `      s3://${stack.bucket}/AWSLogs/123456789012/CloudTrail/us-east-1/${day.replace(/-/g, '/')}/my-log.json.gz`,
       '',
@@ -310,7 +342,9 @@ function sampleDay(): string {
 
 function boxed(title: string, body: string): string {
   const rule = '-'.repeat(Math.max(20, 72 - title.length - 4));
-  return [`---- ${title} ${rule}`, body, '-'.repeat(Math.min(100, title.length + rule.length + 6))].join('\n');
+  return [`---- ${title} ${rule}`, body, '-'.repeat(Math.min(100, title.length + rule.length + 6))].join(
+    '\n',
+  );
 }
 
 function displayPath(p: string, io: CliIO): string {

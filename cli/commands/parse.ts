@@ -22,7 +22,8 @@ Options:
   -h, --help   Show this help and exit`;
 
 /** A path to read, or a path that could not even be listed. */
-type Target = { readonly display: string; readonly file: string } | { readonly display: string; readonly error: string };
+type Target =
+  { readonly display: string; readonly file: string } | { readonly display: string; readonly error: string };
 
 // Plain words for the file-system errors a user can meet, instead of Node's `ENOENT: ..., open '...'`.
 const ERRNO_WORDS: Readonly<Record<string, string>> = {
@@ -40,8 +41,8 @@ function reasonOf(err: unknown): string {
   if (err instanceof LogFileError) return err.message;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && ERRNO_WORDS[code]) return ERRNO_WORDS[code];
-  const message = err instanceof Error ? err.message : String(err);
-  return `unexpected error: ${message.split('\n')[0]}`;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return `unexpected error: ${(typeof message === 'string' ? message : String(err)).split('\n')[0]}`;
 }
 
 function byName(a: string, b: string): number {
@@ -136,7 +137,8 @@ async function readFileEvents(file: string, stats: LogStats, writer: LineWriter)
 function summary(files: number, failed: number, stats: LogStats): string {
   const skipped = Object.entries(stats.recordsSkipped).sort(([a], [b]) => byName(a, b));
   const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
-  const detail = skipped.length === 0 ? '' : ` (${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ')})`;
+  const detail =
+    skipped.length === 0 ? '' : ` (${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ')})`;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return (
     `trailwatch parse: ${plural(files, 'file')}: ${files - failed} read, ${failed} failed; ` +
@@ -155,7 +157,9 @@ function parseCommandLine(argv: string[]): { help: boolean; paths: string[] } {
     return { help: values.help === true, paths: positionals };
   } catch (err) {
     // parseArgs explains at length; its first sentence ("Unknown option '--x'") is what the user needs.
-    const first = (err instanceof Error ? err.message : String(err)).split(/\.\s/)[0] ?? '';
+    // (Read `message` directly: under a test runner the error may come from another realm than Error.)
+    const text = (err as { message?: unknown }).message;
+    const first = (typeof text === 'string' ? text : String(err)).split(/\.\s/)[0] ?? '';
     const reason = first.charAt(0).toLowerCase() + first.slice(1).replace(/\.$/, '');
     throw new UsageError(`${reason}. Run 'trailwatch parse --help' for the options.`, { cause: err });
   }
@@ -202,7 +206,9 @@ export const parseCommand: Command = {
       writer.release();
     }
     if (writer.brokenByUs) {
-      io.stderr.write(`trailwatch parse: cannot write to stdout: ${writer.failure?.message ?? 'unknown error'}\n`);
+      io.stderr.write(
+        `trailwatch parse: cannot write to stdout: ${writer.failure?.message ?? 'unknown error'}\n`,
+      );
       return 1;
     }
     io.stderr.write(summary(files, failed, stats) + '\n');

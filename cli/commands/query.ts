@@ -86,7 +86,9 @@ export const queryCommand: Command = {
       const name = err instanceof Error ? err.name : 'Error';
       const message = err instanceof Error ? err.message : String(err);
       const where = endpoint ?? `region ${await clients.dynamodb.config.region().catch(() => '?')}`;
-      throw new TrailwatchError(`cannot query table ${tableName} at ${where}: ${name}: ${message}`, { cause: err });
+      throw new TrailwatchError(`cannot query table ${tableName} at ${where}: ${name}: ${message}`, {
+        cause: err,
+      });
     } finally {
       clients.dynamodb.destroy();
     }
@@ -139,7 +141,9 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
     }));
   } catch (err) {
     // parseArgs messages are one line and name the option; drop its hint about `--` positionals.
-    throw new UsageError(`${(err as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '')}`);
+    throw new UsageError(
+      `${(err as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '')}`,
+    );
   }
   if (values.since !== undefined && values.from !== undefined) {
     throw new UsageError('--since and --from cannot be combined: give a duration or a start time');
@@ -156,7 +160,9 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
     throw new UsageError(`--endpoint-url: expected an http(s) URL, got '${endpointUrl}'`);
   }
   if (values.table !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(values.table)) {
-    throw new UsageError(`--table: '${values.table}' is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
+    throw new UsageError(
+      `--table: '${values.table}' is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
+    );
   }
   return {
     help: values.help ?? false,
@@ -178,7 +184,14 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
 }
 
 function select(query: EventQueryClient, args: QueryArgs, limit: number): AsyncGenerator<StoredEvent> {
-  const common = { since: args.since, from: args.from, to: args.to, order: args.order, limit, service: args.services };
+  const common = {
+    since: args.since,
+    from: args.from,
+    to: args.to,
+    order: args.order,
+    limit,
+    service: args.services,
+  };
   if (args.resource !== undefined) {
     return query.byResource({ ...common, resource: args.resource, failed: args.failed || undefined });
   }
@@ -193,7 +206,9 @@ function parseServices(text: string): ServiceName[] {
   const names = text.split(',').map((s) => s.trim().toLowerCase());
   const bad = names.find((n) => !isServiceName(n));
   if (bad !== undefined) {
-    throw new UsageError(`--service: '${bad}' is not a watched service (expected ${SERVICE_NAMES.join(', ')})`);
+    throw new UsageError(
+      `--service: '${bad}' is not a watched service (expected ${SERVICE_NAMES.join(', ')})`,
+    );
   }
   return names as ServiceName[];
 }
@@ -218,7 +233,10 @@ const COLUMNS: { title: string; cell: (e: StoredEvent) => string }[] = [
   { title: 'SERVICE', cell: (e) => e.service },
   { title: 'EVENT', cell: (e) => e.eventName },
   { title: 'RESULT', cell: (e) => (e.failed ? (e.errorCode ?? 'failed') : 'ok') },
-  { title: 'PRINCIPAL', cell: (e) => e.principal.userName ?? e.principal.arn ?? e.principal.invokedBy ?? e.principal.type },
+  {
+    title: 'PRINCIPAL',
+    cell: (e) => e.principal.userName ?? e.principal.arn ?? e.principal.invokedBy ?? e.principal.type,
+  },
   { title: 'RESOURCE', cell: (e) => (e.resources[0] ? `${e.resources[0].type}#${e.resources[0].id}` : '-') },
   { title: 'REGION', cell: (e) => e.region ?? '-' },
 ];

@@ -35,7 +35,8 @@ export interface MessageRecord {
 }
 
 /** Result of claimMessage. */
-export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly record: MessageRecord };
+export type ClaimResult =
+  { readonly claimed: true } | { readonly claimed: false; readonly record: MessageRecord };
 
 /** Options of AlertStateStore. */
 export interface AlertStateStoreOptions {
@@ -97,12 +98,10 @@ export class AlertStateStore {
 
   /** Suppression windows of the given signature keys (absent keys have never alerted). */
   async windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>> {
-    const items = await this.batchGet([...new Set(signatureKeys)], [
-      'pk',
-      'lastAlertedAt',
-      'suppressedTotal',
-      'reportedTotal',
-    ]);
+    const items = await this.batchGet(
+      [...new Set(signatureKeys)],
+      ['pk', 'lastAlertedAt', 'suppressedTotal', 'reportedTotal'],
+    );
     const windows = new Map<string, SignatureWindow>();
     for (const item of items) {
       const lastAlertedAt = item.lastAlertedAt?.N;
@@ -118,7 +117,9 @@ export class AlertStateStore {
   /** The message record of one (file, service), if any (strongly consistent). */
   async messageRecord(key: string): Promise<MessageRecord | undefined> {
     const out = await this.call('GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: key } }, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
+      ),
     );
     return out.Item ? toMessageRecord(out.Item) : undefined;
   }
@@ -150,7 +151,10 @@ export class AlertStateStore {
           },
           ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':now': { N: String(claim.nowMs) } },
+          ExpressionAttributeValues: {
+            ':publishing': { S: 'publishing' },
+            ':now': { N: String(claim.nowMs) },
+          },
         }),
       );
       return { claimed: true };
@@ -188,7 +192,10 @@ export class AlertStateStore {
   }
 
   /** Records that SNS accepted the message: the single write that closes the duplicate window. */
-  async markMessageSent(key: string, sent: { messageId: string; sentAt: number; eventCount: number }): Promise<void> {
+  async markMessageSent(
+    key: string,
+    sent: { messageId: string; sentAt: number; eventCount: number },
+  ): Promise<void> {
     await this.call('UpdateItem', () =>
       this.client.send(
         new UpdateItemCommand({
@@ -248,7 +255,7 @@ export class AlertStateStore {
           Key: { pk: { S: signatureKeyValue } },
           UpdateExpression:
             'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
-          ConditionExpression: 'attribute_exists(pk) OR NOT contains(countedFiles, :file)',
+          ConditionExpression: 'NOT contains(countedFiles, :file)',
           ExpressionAttributeValues: {
             ':n': { N: String(update.count) },
             ':files': { SS: [update.fileId] },
@@ -302,7 +309,10 @@ export class AlertStateStore {
     }
   }
 
-  private async batchGet(keys: readonly string[], attributes: string[]): Promise<Array<Record<string, AttributeValue>>> {
+  private async batchGet(
+    keys: readonly string[],
+    attributes: string[],
+  ): Promise<Array<Record<string, AttributeValue>>> {
     const found: Array<Record<string, AttributeValue>> = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
       let pending: Array<Record<string, AttributeValue>> | undefined = keys
@@ -310,7 +320,9 @@ export class AlertStateStore {
         .map((pk) => ({ pk: { S: pk } }));
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round >= UNPROCESSED_ROUNDS) {
-          throw new AlertStateError(`alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`);
+          throw new AlertStateError(
+            `alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`,
+          );
         }
         if (round > 0) await this.sleep(backoff(round));
         const keysThisRound: Array<Record<string, AttributeValue>> = pending;
@@ -339,7 +351,9 @@ export class AlertStateStore {
     let pending: WriteRequest[] | undefined = requests;
     for (let round = 0; pending && pending.length > 0; round++) {
       if (round >= UNPROCESSED_ROUNDS) {
-        throw new AlertStateError(`alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`);
+        throw new AlertStateError(
+          `alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`,
+        );
       }
       if (round > 0) await this.sleep(backoff(round));
       const thisRound: WriteRequest[] = pending;
@@ -360,9 +374,12 @@ export class AlertStateStore {
 
   private wrap(operation: string, err: unknown): AlertStateError {
     if (err instanceof AlertStateError) return err;
-    return new AlertStateError(`alert state table ${this.tableName}: ${operation} failed: ${(err as Error).message}`, {
-      cause: err,
-    });
+    return new AlertStateError(
+      `alert state table ${this.tableName}: ${operation} failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -34,11 +34,12 @@ export class S3LogLister implements PrefixLister {
 
   /** The child prefixes (CommonPrefixes) of `prefix`, each ending in '/'. */
   async listChildPrefixes(prefix: string): Promise<string[]> {
-    const children: string[] = [];
+    // A Set: S3-compatible servers may repeat a common prefix on the next page.
+    const children = new Set<string>();
     for await (const page of this.pages(prefix)) {
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) children.push(p.Prefix);
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) children.add(p.Prefix);
     }
-    return children;
+    return [...children];
   }
 
   /** The objects directly under `prefix` (not in its sub-folders), page by page. */

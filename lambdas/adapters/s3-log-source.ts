@@ -35,10 +35,14 @@ export class S3LogSource implements LogObjectSource {
     } catch (err) {
       if (err instanceof TrailwatchError) throw err;
       if (err instanceof NoSuchKey || (err instanceof S3ServiceException && err.name === 'NoSuchKey')) {
-        throw new LogObjectNotFoundError(bucket, key, 'the object does not exist (NoSuchKey)', { cause: err });
+        throw new LogObjectNotFoundError(bucket, key, 'the object does not exist (NoSuchKey)', {
+          cause: err,
+        });
       }
       if (err instanceof S3ServiceException && err.name === 'NoSuchBucket') {
-        throw new LogObjectNotFoundError(bucket, key, 'the bucket does not exist (NoSuchBucket)', { cause: err });
+        throw new LogObjectNotFoundError(bucket, key, 'the bucket does not exist (NoSuchBucket)', {
+          cause: err,
+        });
       }
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       throw new LogObjectReadError(bucket, key, `GetObject failed: ${reason}`, { cause: err });

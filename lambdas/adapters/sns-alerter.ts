@@ -27,11 +27,7 @@ export class AlertInProgressError extends TrailwatchError {}
 
 /** The points of alertFile where a test can stop the process (see docs/alerts.md#exactly-once). */
 export type AlertStep =
-  | 'after-count-suppressed'
-  | 'before-publish'
-  | 'after-publish'
-  | 'after-sent-record'
-  | 'after-mark';
+  'after-count-suppressed' | 'before-publish' | 'after-publish' | 'after-sent-record' | 'after-mark';
 
 /** Options of SnsAlerter. */
 export interface SnsAlerterOptions {
@@ -61,7 +57,10 @@ export interface SnsAlerterOptions {
   /** Upper bound of one publish in bytes (default SNS's 256 KiB minus 1 KiB). */
   readonly maxPublishBytes?: number;
   /** Test seam: called at each step; a hook that throws stops alertFile there, like a crash. */
-  readonly onStep?: (step: AlertStep, context: { service: ServiceName; source: LogObjectRef }) => void | Promise<void>;
+  readonly onStep?: (
+    step: AlertStep,
+    context: { service: ServiceName; source: LogObjectRef },
+  ) => void | Promise<void>;
 }
 
 interface Tally {
@@ -104,7 +103,9 @@ export class SnsAlerter implements AlertSink {
       tableName: options.stateTableName,
       client: options.dynamodb ?? new DynamoDBClient({}),
       sleep: this.sleep,
-      ...(options.markerRetentionDays !== undefined ? { markerRetentionDays: options.markerRetentionDays } : {}),
+      ...(options.markerRetentionDays !== undefined
+        ? { markerRetentionDays: options.markerRetentionDays }
+        : {}),
     });
     this.rules = options.rules ?? DEFAULT_ALERT_RULES;
     this.windowMinutes = options.windowMinutes ?? 60;
@@ -163,7 +164,9 @@ export class SnsAlerter implements AlertSink {
     }
 
     const nowMs = this.now().getTime();
-    const signatures = new Map<string, AlertSignature>(events.map((e) => [signatureKey(signatureOf(e)), signatureOf(e)]));
+    const signatures = new Map<string, AlertSignature>(
+      events.map((e) => [signatureKey(signatureOf(e)), signatureOf(e)]),
+    );
     const windows = await this.store.windows([...signatures.keys()]);
     const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
 
@@ -193,7 +196,11 @@ export class SnsAlerter implements AlertSink {
     const suppressedIds: string[] = [];
     for (const [key, suppressedEvents] of plan.suppressed) {
       const first = suppressedEvents[0] as NormalizedEvent;
-      await this.store.countSuppressed(key, signatureOf(first), { fileId: fid, count: suppressedEvents.length, nowMs });
+      await this.store.countSuppressed(key, signatureOf(first), {
+        fileId: fid,
+        count: suppressedEvents.length,
+        nowMs,
+      });
       suppressedIds.push(...suppressedEvents.map((e) => e.eventId));
     }
     if (suppressedIds.length > 0) {
@@ -242,13 +249,19 @@ export class SnsAlerter implements AlertSink {
   }
 
   /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */
-  private async finishSent(messageKey: string, sentAt: number, events: readonly NormalizedEvent[]): Promise<void> {
+  private async finishSent(
+    messageKey: string,
+    sentAt: number,
+    events: readonly NormalizedEvent[],
+  ): Promise<void> {
     await this.store.markEvents(
       events.map((e) => e.eventId),
       'alerted',
       { nowMs: sentAt, messageKey },
     );
-    const signatures = new Map<string, AlertSignature>(events.map((e) => [signatureKey(signatureOf(e)), signatureOf(e)]));
+    const signatures = new Map<string, AlertSignature>(
+      events.map((e) => [signatureKey(signatureOf(e)), signatureOf(e)]),
+    );
     const windows = await this.store.windows([...signatures.keys()]);
     await this.openWindows(signatures, windows, sentAt, messageKey);
   }
@@ -266,7 +279,11 @@ export class SnsAlerter implements AlertSink {
     }
   }
 
-  private async publish(rendered: RenderedAlert, service: ServiceName, source: LogObjectRef): Promise<string> {
+  private async publish(
+    rendered: RenderedAlert,
+    service: ServiceName,
+    source: LogObjectRef,
+  ): Promise<string> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.publishAttempts; attempt++) {
       if (attempt > 1) await this.sleep(this.backoffMs(attempt - 1));
@@ -307,7 +324,12 @@ export class SnsAlerter implements AlertSink {
 /** Server faults, throttling and network errors are worth retrying; a rejected request (4xx) is not. */
 function isRetryable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  const e = err as {
+    $fault?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    name?: string;
+  };
   if (e.$retryable) return true;
   if (e.$fault === 'server') return true;
   if (e.name !== undefined && /Throttl|TooManyRequests|RequestLimitExceeded/i.test(e.name)) return true;

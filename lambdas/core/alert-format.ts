@@ -14,10 +14,11 @@ export const SNS_MAX_SUBJECT_CHARS = 100;
 /** Version of the JSON document; bumped only on incompatible changes (fields may be added within one). */
 export const ALERT_DOCUMENT_VERSION = '1';
 
-/** Failed calls shown one by one in the email text; the rest are counted. */
-const EMAIL_EVENTS = 10;
-/** Distinct (call, error, caller) lines in the email summary and the document's `groups`. */
+/** Kinds of failure (signatures) shown as blocks in the email text; the rest are counted. */
+const EMAIL_GROUPS = 10;
+/** Suppression lines in the email text. */
 const SUMMARY_LINES = 10;
+/** Entries in the document's `groups`, `errorCodes` and `suppressed.earlier`. */
 const DOCUMENT_GROUPS = 50;
 /** Distinct error codes in the `errorCode` attribute (filter policies rarely need more). */
 const ATTRIBUTE_ERROR_CODES = 50;
@@ -121,7 +122,10 @@ export interface RenderedAlert {
  * the attributes for filter policies, with as many events in full as fit under the publish limit.
  */
 export function renderAlert(given: AlertMessageInput, options: RenderOptions = {}): RenderedAlert {
-  const input = { ...given, earlierSuppressed: [...given.earlierSuppressed].sort((a, b) => b.count - a.count) };
+  const input = {
+    ...given,
+    earlierSuppressed: [...given.earlierSuppressed].sort((a, b) => b.count - a.count),
+  };
   const maxBytes = options.maxPublishBytes ?? SNS_MAX_PUBLISH_BYTES - 1024;
   const events = sortOldestFirst(input.events);
   if (events.length === 0) throw new RangeError('renderAlert needs at least one event');
@@ -204,7 +208,10 @@ export function alertAttributes(
 ): Record<string, AlertAttribute> {
   return {
     service: { DataType: 'String', StringValue: service },
-    errorCode: { DataType: 'String.Array', StringValue: JSON.stringify(errorCodes(events).slice(0, ATTRIBUTE_ERROR_CODES)) },
+    errorCode: {
+      DataType: 'String.Array',
+      StringValue: JSON.stringify(errorCodes(events).slice(0, ATTRIBUTE_ERROR_CODES)),
+    },
     accountId: { DataType: 'String', StringValue: accountId },
     region: { DataType: 'String', StringValue: region },
     failureCount: { DataType: 'Number', StringValue: String(events.length) },
@@ -231,21 +238,19 @@ export function renderAlertText(
   );
   lines.push('');
 
-  const groups = groupEvents(events);
-  lines.push('What failed');
-  for (const group of groups.slice(0, SUMMARY_LINES)) {
-    lines.push(`  ${group.count} x ${clip(group.eventName)}: ${clip(group.errorCode)}, by ${clip(group.caller)}`);
-  }
-  if (groups.length > SUMMARY_LINES) lines.push(`  ... and ${groups.length - SUMMARY_LINES} more kinds of failure`);
-  lines.push('');
-
-  events.slice(0, EMAIL_EVENTS).forEach((event, i) => {
-    lines.push(...eventLines(event, i + 1, events.length));
+  // One block per kind of failure (signature), largest first: a storm of one failure reads as one
+  // block with a count, not as ten identical ones.
+  const groups = failureGroups(events);
+  groups.slice(0, EMAIL_GROUPS).forEach((group, i) => {
+    lines.push(...groupLines(group, i + 1, groups.length));
     lines.push('');
   });
-  if (events.length > EMAIL_EVENTS) {
+  if (groups.length > EMAIL_GROUPS) {
+    const rest = groups.slice(EMAIL_GROUPS);
+    const count = rest.reduce((sum, g) => sum + g.events.length, 0);
     lines.push(
-      `... and ${events.length - EMAIL_EVENTS} more not shown. The JSON message lists them in full as far as ` +
+      `... and ${count} more ${count === 1 ? 'failure' : 'failures'} of ${rest.length} other ` +
+        `${rest.length === 1 ? 'kind' : 'kinds'} not shown. The JSON message lists failures in full as far as ` +
         'it can; every one is in the trailwatch table (failures index).',
     );
     lines.push('');
@@ -283,41 +288,77 @@ export function renderAlertText(
   return lines.map(cleanLine).join('\n');
 }
 
-function eventLines(event: NormalizedEvent, index: number, total: number): string[] {
+function groupLines(group: FailureGroup, index: number, total: number): string[] {
+  const event = group.events[0] as NormalizedEvent;
+  const last = group.events[group.events.length - 1] as NormalizedEvent;
+  const times = group.events.length === 1 ? '' : ` ${group.events.length} times`;
   const resource = event.resources[0];
   const consoleUrl = resourceConsoleUrl(event.service, event.region, resource);
   const eventUrl = cloudTrailEventUrl(event.region, event.eventId);
   const code = event.errorCode ?? 'no error code';
+  const otherResources = new Set(group.events.map((e) => resourceLabel(e))).size - 1;
   const lines = [
-    `[${index}/${total}] ${clip(event.eventName)} failed: ${clip(code)}`,
+    `[${index}/${total}] ${clip(event.eventName)} failed${times}: ${clip(code)}`,
     `  Message:  ${clip(event.errorMessage ?? '(no error message)', TEXT_MESSAGE_CHARS)}`,
-    `  When:     ${formatTime(event.eventTime)}`,
+    `  When:     ${formatTime(event.eventTime)}${
+      group.events.length > 1 ? `, last at ${formatTime(last.eventTime)}` : ''
+    }`,
     `  Caller:   ${clip(describePrincipal(event.principal))}`,
   ];
-  const from = [event.sourceIp, event.userAgent ? `(${event.userAgent})` : undefined].filter(Boolean).join(' ');
+  const from = [event.sourceIp, event.userAgent ? `(${event.userAgent})` : undefined]
+    .filter(Boolean)
+    .join(' ');
   if (from) lines.push(`  From:     ${clip(from)}`);
-  lines.push(`  Resource: ${resource ? clip(`${resource.type} ${resource.id}`) : 'none named in the call'}`);
+  lines.push(
+    `  Resource: ${resource ? clip(resourceLabel(event)) : 'none named in the call'}` +
+      (otherResources > 0 ? ` (and ${otherResources} other${otherResources === 1 ? '' : 's'})` : ''),
+  );
   if (consoleUrl) lines.push(`  Console:  ${consoleUrl}`);
-  if (eventUrl) lines.push(`  Event:    ${eventUrl}`);
-  else lines.push(`  Event ID: ${clip(event.eventId)}`);
+  const first = group.events.length > 1 ? ' (the first one)' : '';
+  if (eventUrl) lines.push(`  Event:    ${eventUrl}${first}`);
+  else lines.push(`  Event ID: ${clip(event.eventId)}${first}`);
   return lines;
+}
+
+function resourceLabel(event: NormalizedEvent): string {
+  const resource = event.resources[0];
+  return resource ? `${resource.type} ${resource.id}` : '';
+}
+
+interface FailureGroup {
+  readonly events: NormalizedEvent[];
+}
+
+// Events by signature, largest group first (ties: first seen first, as sort is stable); each oldest first.
+function failureGroups(events: readonly NormalizedEvent[]): FailureGroup[] {
+  const groups = new Map<string, NormalizedEvent[]>();
+  for (const event of events) {
+    const key = signatureKey(signatureOf(event));
+    const list = groups.get(key);
+    if (list) list.push(event);
+    else groups.set(key, [event]);
+  }
+  return [...groups.values()]
+    .map((list) => ({ events: list }))
+    .sort((a, b) => b.events.length - a.events.length);
 }
 
 /** "johndoe (IAMUser arn:aws:iam::123456789012:user/johndoe)". */
 function describePrincipal(principal: Principal): string {
-  const name = principal.userName ?? lastSegment(principal.arn) ?? principal.invokedBy ?? principal.principalId;
+  const name =
+    principal.userName ?? lastSegment(principal.arn) ?? principal.invokedBy ?? principal.principalId;
   const identity = [principal.type, principal.arn ?? principal.invokedBy].filter(Boolean).join(' ');
   return name ? `${name} (${identity})` : identity;
 }
 
-function groupEvents(events: readonly NormalizedEvent[]): Array<AlertGroup & { caller: string }> {
-  const groups = new Map<string, AlertGroup & { caller: string }>();
+function groupEvents(events: readonly NormalizedEvent[]): AlertGroup[] {
+  const groups = new Map<string, AlertGroup>();
   for (const event of events) {
     const signature = signatureOf(event);
     const key = signatureKey(signature);
     const group = groups.get(key);
     if (group) groups.set(key, { ...group, count: group.count + 1 });
-    else groups.set(key, { ...groupOf(signature), count: 1, caller: shortCaller(event.principal) });
+    else groups.set(key, { ...groupOf(signature), count: 1 });
   }
   // Largest first; ties in first-seen order (Map order) because sort is stable.
   return [...groups.values()].sort((a, b) => b.count - a.count);
@@ -325,10 +366,6 @@ function groupEvents(events: readonly NormalizedEvent[]): Array<AlertGroup & { c
 
 function groupOf(signature: AlertSignature): Omit<AlertGroup, 'count'> {
   return { eventName: signature.eventName, errorCode: signature.errorCode, principal: signature.principal };
-}
-
-function shortCaller(principal: Principal): string {
-  return principal.userName ?? lastSegment(principal.arn) ?? principal.invokedBy ?? principal.type;
 }
 
 function buildDocument(
@@ -355,12 +392,7 @@ function buildDocument(
     lastEventTime: (events[events.length - 1] as NormalizedEvent).eventTime,
     errorCodes: codes.slice(0, DOCUMENT_GROUPS),
     errorCodesOmitted: Math.max(0, codes.length - DOCUMENT_GROUPS),
-    groups: groups.slice(0, DOCUMENT_GROUPS).map(({ eventName, errorCode, principal, count }) => ({
-      eventName,
-      errorCode,
-      principal,
-      count,
-    })),
+    groups: groups.slice(0, DOCUMENT_GROUPS),
     groupsOmitted: Math.max(0, groups.length - DOCUMENT_GROUPS),
     suppressed: {
       windowMinutes: input.windowMinutes,

@@ -72,7 +72,11 @@ export function selectAlertable(failures: readonly NormalizedEvent[], rules: Ale
 /** The caller as noise control sees it: the ARN, else the session issuer, principal id, invoking service, type. */
 export function principalKey(principal: Principal): string {
   return (
-    principal.arn ?? principal.sessionIssuerArn ?? principal.principalId ?? principal.invokedBy ?? principal.type
+    principal.arn ??
+    principal.sessionIssuerArn ??
+    principal.principalId ??
+    principal.invokedBy ??
+    principal.type
   );
 }
 
@@ -104,7 +108,10 @@ export function signatureKey(signature: AlertSignature): string {
 
 /** Short stable id of a log file, used to make per-file state writes idempotent. */
 export function fileId(source: { readonly bucket: string; readonly key: string }): string {
-  return createHash('sha256').update(JSON.stringify([source.bucket, source.key])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([source.bucket, source.key]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Events grouped by service, in the stable SERVICE_NAMES order, each group sorted oldest first. */
@@ -125,7 +132,11 @@ export function sortOldestFirst(events: readonly NormalizedEvent[]): NormalizedE
 }
 
 /** True while a signature alerted at `lastAlertedAt` must not be alerted again one by one. */
-export function windowActive(window: SignatureWindow | undefined, nowMs: number, windowMinutes: number): boolean {
+export function windowActive(
+  window: SignatureWindow | undefined,
+  nowMs: number,
+  windowMinutes: number,
+): boolean {
   if (window?.lastAlertedAt === undefined) return false;
   return nowMs - window.lastAlertedAt < windowMinutes * 60_000;
 }
@@ -166,7 +177,9 @@ export function planServiceAlert(
       earlierSuppressed.push({
         signature,
         count,
-        ...(window.lastAlertedAt !== undefined ? { since: new Date(window.lastAlertedAt).toISOString() } : {}),
+        ...(window.lastAlertedAt !== undefined
+          ? { since: new Date(window.lastAlertedAt).toISOString() }
+          : {}),
         reportedTotal: window.suppressedTotal,
       });
     }
@@ -224,9 +237,13 @@ function toMatcher(pattern: string): Matcher {
 }
 
 function principalMatches(principal: Principal, matcher: Matcher): boolean {
-  return [principal.arn, principal.sessionIssuerArn, principal.userName, principal.principalId, principal.invokedBy].some(
-    (value) => value !== undefined && matcher(value),
-  );
+  return [
+    principal.arn,
+    principal.sessionIssuerArn,
+    principal.userName,
+    principal.principalId,
+    principal.invokedBy,
+  ].some((value) => value !== undefined && matcher(value));
 }
 
 function escapeRegex(text: string): string {

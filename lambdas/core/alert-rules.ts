@@ -7,7 +7,10 @@ import { SERVICE_NAMES } from './services';
 const PatternSchema = z.string().trim().min(1, 'must not be empty');
 
 // One list entry may be a single pattern or a list, so `"errorCode": "ThrottlingException"` reads naturally.
-const PatternListSchema = z.union([PatternSchema, z.array(PatternSchema).min(1, 'must not be an empty list')]);
+const PatternListSchema = z.union([
+  PatternSchema,
+  z.array(PatternSchema).min(1, 'must not be an empty list'),
+]);
 
 /** One ignore rule: a failure is ignored when it matches every field the rule names. */
 export const IgnoreRuleSchema = z
@@ -27,7 +30,10 @@ export const IgnoreRuleSchema = z
       [rule.service, rule.eventName, rule.errorCode, rule.principal, rule.accountId, rule.region].some(
         (field) => field !== undefined,
       ),
-    { message: 'an ignore rule must name at least one of service, eventName, errorCode, principal, accountId, region' },
+    {
+      message:
+        'an ignore rule must name at least one of service, eventName, errorCode, principal, accountId, region',
+    },
   );
 
 /** Which failed calls alert (docs/alerts.md#rules). Every field is optional; `{}` alerts on every failure. */

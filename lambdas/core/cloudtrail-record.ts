@@ -18,14 +18,19 @@ export function normalizeEventTime(value: string): string | undefined {
   const fields = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   const [year, month, day, hour, minute, second] = fields;
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  // Date.UTC rolls 31 February over into March; a round trip catches days the month does not have.
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  if (probe.getUTCDate() !== day || probe.getUTCMonth() !== month - 1) return undefined;
-  const offsetMinutes = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
   if (sign && (Number(oh) > 23 || Number(om) > 59)) return undefined;
   const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
+  // setUTCFullYear, unlike Date.UTC, takes years below 100 literally; it rolls 31 February over into
+  // March, so reading the date back catches days the month does not have.
+  const local = new Date(0);
+  local.setUTCFullYear(year, month - 1, day);
+  local.setUTCHours(hour, minute, second, millis);
+  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day) {
+    return undefined;
+  }
   // No offset means UTC: CloudTrail writes every time in UTC, and a local-time reading would depend on the host.
-  const epoch = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const offsetMinutes = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
+  const epoch = local.getTime() - offsetMinutes * 60_000;
   const iso = new Date(epoch).toISOString();
   if (iso.startsWith('-') || iso.startsWith('+')) return undefined;
   return millis === 0 ? `${iso.slice(0, 19)}Z` : iso;
@@ -34,7 +39,10 @@ export function normalizeEventTime(value: string): string | undefined {
 // A field logged as null says no more than a field left out; only where null is itself the logged
 // value (requestParameters, responseElements, ...: typed unknown below) is it kept.
 function looseObjectWithoutNulls<S extends z.core.$ZodLooseShape>(shape: S) {
-  const keepNull = new Set(Object.keys(shape).filter((k) => shape[k] instanceof z.ZodUnknown));
+  const isUnknown = (schema: unknown): boolean =>
+    schema instanceof z.ZodUnknown ||
+    (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodUnknown);
+  const keepNull = new Set(Object.keys(shape).filter((k) => isUnknown(shape[k])));
   return z.preprocess((value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
     const entries = Object.entries(value as Record<string, unknown>);
@@ -55,9 +63,10 @@ export const SessionIssuerSchema = looseObjectWithoutNulls({
 /** userIdentity.sessionContext: how temporary credentials were obtained. */
 export const SessionContextSchema = looseObjectWithoutNulls({
   sessionIssuer: SessionIssuerSchema.optional(),
-  webIdFederationData: z
-    .looseObject({ federatedProvider: z.string().optional(), attributes: z.unknown().optional() })
-    .optional(),
+  webIdFederationData: looseObjectWithoutNulls({
+    federatedProvider: z.string().optional(),
+    attributes: z.unknown().optional(),
+  }).optional(),
   attributes: z.unknown().optional(),
   sourceIdentity: z.string().optional(),
 });
@@ -75,7 +84,10 @@ export const UserIdentitySchema = looseObjectWithoutNulls({
   credentialId: z.string().optional(),
   sessionContext: SessionContextSchema.optional(),
   /** IAM Identity Center: the identity store user the call was made for. */
-  onBehalfOf: looseObjectWithoutNulls({ userId: z.string().optional(), identityStoreArn: z.string().optional() }).optional(),
+  onBehalfOf: looseObjectWithoutNulls({
+    userId: z.string().optional(),
+    identityStoreArn: z.string().optional(),
+  }).optional(),
 });
 
 /** One entry of a record's `resources` list. */

@@ -15,7 +15,11 @@ export function startsWithGzipMagic(head: Uint8Array): boolean {
  */
 export async function* gunzipChunks(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
   // Two chunks of buffer let zlib (on the thread pool) inflate the next chunk while the caller scans this one.
-  const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE, highWaterMark: 2 * GUNZIP_CHUNK_SIZE });
+  const options: zlib.ZlibOptions & { highWaterMark: number } = {
+    chunkSize: GUNZIP_CHUNK_SIZE,
+    highWaterMark: 2 * GUNZIP_CHUNK_SIZE, // a stream option zlib passes on (missing from its typings)
+  };
+  const gunzip = zlib.createGunzip(options);
   const feeding = feed(source, gunzip);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;

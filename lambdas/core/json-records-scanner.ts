@@ -104,7 +104,7 @@ export class RecordsScanner {
   private base = 0; // absolute offset of the current chunk
   private state = ST_VALUE;
   private depth = 0;
-  private stack = new Uint8Array(64);
+  private stack: Uint8Array = new Uint8Array(64);
   private bomIndex = 0;
   private sawContent = false;
 
@@ -116,7 +116,7 @@ export class RecordsScanner {
 
   // A string, number or literal that goes on into the next chunk.
   private escapeNext = false;
-  private stringMaybeEscaped = false;
+  private sawBackslash = false; // set by stringEnd (conservatively); reset by the callers that read it
   private stringIsKey = false;
   private capture = CAP_NONE;
   private readonly captureBuffer: Buffer;
@@ -153,7 +153,13 @@ export class RecordsScanner {
     if (this.bomIndex < BOM.length) i = this.skipBom(buf);
     let state = this.state;
     if (state === ST_STRING && i < len) {
-      const q = this.stringEnd(buf, i);
+      let from = i;
+      if (this.escapeNext) {
+        // The previous chunk ended on a backslash: this chunk's first byte is escaped.
+        this.escapeNext = false;
+        from++;
+      }
+      const q = this.stringEnd(buf, from);
       if (q < 0) {
         if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
         i = len;
@@ -194,8 +200,16 @@ export class RecordsScanner {
         case ST_KEY:
           if (c === QUOTE) {
             const start = i + 1;
+            if (depth < 4) this.sawBackslash = false;
             const q = this.stringEnd(buf, start);
-            const capture = depth === 3 ? (this.inElement ? CAP_RECORD_KEY : CAP_NONE) : depth === 1 ? CAP_TOP_KEY : CAP_NONE;
+            const capture =
+              depth === 3
+                ? this.inElement
+                  ? CAP_RECORD_KEY
+                  : CAP_NONE
+                : depth === 1
+                  ? CAP_TOP_KEY
+                  : CAP_NONE;
             if (q < 0) {
               this.startSplitString(buf, start, true, capture);
               state = ST_STRING;
@@ -207,6 +221,7 @@ export class RecordsScanner {
                 // The common `"key":"value"` inside a record, taken in one step.
                 const eventSourceValue = depth === 3 && this.valueStarts(buf, q + 2, QUOTE, depth);
                 const start2 = q + 3;
+                if (eventSourceValue) this.sawBackslash = false;
                 const q2 = this.stringEnd(buf, start2);
                 if (q2 < 0) {
                   this.startSplitString(buf, start2, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
@@ -230,12 +245,12 @@ export class RecordsScanner {
                 i = q + 1;
               }
             }
+          } else if (c === SPACE || c === LF || c === CR || c === TAB) {
+            i++; // (ST_OBJ_FIRST stays: '}' may still come)
           } else if (c === RBRACE && state === ST_OBJ_FIRST) {
             depth--;
             i++;
             state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
-          } else if (c === SPACE || c === LF || c === CR || c === TAB) {
-            i++;
           } else {
             this.fail(buf, i);
           }
@@ -246,9 +261,11 @@ export class RecordsScanner {
             depth--;
             i++;
             state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
-            break;
+          } else if (c === SPACE || c === LF || c === CR || c === TAB) {
+            i++;
+          } else {
+            state = ST_VALUE; // look at this byte again as a value
           }
-          state = ST_VALUE; // look at this byte again as a value
           break;
 
         case ST_VALUE: {
@@ -259,6 +276,7 @@ export class RecordsScanner {
           const eventSourceValue = depth < 4 && this.valueStarts(buf, i, c, depth);
           if (c === QUOTE) {
             const start = i + 1;
+            if (eventSourceValue) this.sawBackslash = false;
             const q = this.stringEnd(buf, start);
             if (q < 0) {
               this.startSplitString(buf, start, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
@@ -304,7 +322,8 @@ export class RecordsScanner {
         case ST_NUMBER: {
           const step = this.stepNumber(c);
           if (step === NUMBER_GOES_ON) i++;
-          else if (step === NUMBER_ENDED) state = ST_AFTER; // look at this byte again as what follows
+          else if (step === NUMBER_ENDED)
+            state = ST_AFTER; // look at this byte again as what follows
           else this.fail(buf, i);
           break;
         }
@@ -362,34 +381,25 @@ export class RecordsScanner {
 
   /**
    * Index of the quote that ends the string whose content starts at `from`, or -1 when it goes on into the
-   * next chunk (then `escapeNext` says whether the chunk ended inside an escape). Short strings are walked
+   * next chunk (then `escapeNext` says whether the chunk ended inside an escape; the caller skips that byte). Short strings are walked
    * byte by byte; longer ones jump from quote to quote with indexOf, looking back over the run of
    * backslashes before each quote (an odd run escapes it).
    */
   private stringEnd(buf: Buffer, from: number): number {
     const len = buf.length;
     let p = from;
-    let escaped = false;
-    if (this.escapeNext) {
-      this.escapeNext = false;
-      p++;
-      escaped = true;
-    }
     const stop = p + SHORT_STRING < len ? p + SHORT_STRING : len;
     while (p < stop) {
       const b = buf[p]!;
-      if (b === QUOTE) {
-        this.stringMaybeEscaped = escaped;
-        return p;
-      }
+      if (b === QUOTE) return p;
       if (b === BACKSLASH) {
-        escaped = true;
+        this.sawBackslash = true;
         p += 2;
       } else {
         p++;
       }
     }
-    this.stringMaybeEscaped = true; // the indexOf path does not look at every byte
+    this.sawBackslash = true; // the indexOf path does not look at every byte
     if (p >= len) {
       this.escapeNext = p > len;
       return -1;
@@ -447,7 +457,8 @@ export class RecordsScanner {
   /** A key of the top-level object: `Records`, a digest file's key, or something else. */
   private topKey(raw: Buffer, at: number): void {
     this.topKeyIsRecords = rawEquals(raw, RECORDS_KEY, at);
-    if (!this.topKeyIsRecords && raw.length < 64 && DIGEST_KEYS.has(decodeRaw(raw, at))) this.sawDigestKey = true;
+    if (!this.topKeyIsRecords && raw.length < 64 && DIGEST_KEYS.has(decodeRaw(raw, at)))
+      this.sawDigestKey = true;
   }
 
   /** Is the record key in buf[start, end) `eventSource` (in any spelling)? */
@@ -457,14 +468,16 @@ export class RecordsScanner {
       for (let k = 0; k < n; k++) if (buf[start + k] !== EVENT_SOURCE_KEY[k]) return false;
       return true;
     }
-    if (!this.stringMaybeEscaped || n < EVENT_SOURCE_KEY.length || n > this.captureLimit) return false;
+    if (!this.sawBackslash || n < EVENT_SOURCE_KEY.length || n > this.captureLimit) return false;
     return rawEquals(buf.subarray(start, end), EVENT_SOURCE_KEY, this.base + end);
   }
 
   /** What the record's eventSource value in buf[start, end) says. */
   private classifyEventSource(buf: Buffer, start: number, end: number): number {
     if (end - start > this.captureLimit) return ES_UNWANTED;
-    const text = this.stringMaybeEscaped ? decodeRaw(buf.subarray(start, end), this.base + end) : buf.toString('utf8', start, end);
+    const text = this.sawBackslash
+      ? decodeRaw(buf.subarray(start, end), this.base + end)
+      : buf.toString('utf8', start, end);
     return this.wanted.has(text) ? ES_WANTED : ES_UNWANTED;
   }
 
@@ -477,7 +490,15 @@ export class RecordsScanner {
       case 0:
         this.sawContent = true;
         if (c !== LBRACE) {
-          if (c === LBRACKET || c === QUOTE || c === MINUS || (c >= ZERO && c <= NINE) || c === LOWER_T || c === LOWER_F || c === LOWER_N) {
+          if (
+            c === LBRACKET ||
+            c === QUOTE ||
+            c === MINUS ||
+            (c >= ZERO && c <= NINE) ||
+            c === LOWER_T ||
+            c === LOWER_F ||
+            c === LOWER_N
+          ) {
             throw new LogFileError(`JSON is ${describeValue(c)}, not an object with a Records array`);
           }
           throw new LogFileError(this.notJsonMessage);
@@ -549,14 +570,19 @@ export class RecordsScanner {
     if (this.eventSource === ES_WANTED) {
       const start = this.elementStart - this.base;
       const bytes =
-        this.elementParts.length === 0 ? buf.subarray(start, end) : Buffer.concat([...this.elementParts, buf.subarray(0, end)]);
+        this.elementParts.length === 0
+          ? buf.subarray(start, end)
+          : Buffer.concat([...this.elementParts, buf.subarray(0, end)]);
       let value: unknown;
       try {
         value = JSON.parse(bytes.toString('utf8'));
       } catch (err) {
-        throw new LogFileError(`invalid JSON in record ${this.counters.recordsRead} (${(err as Error).message})`, {
-          cause: err,
-        });
+        throw new LogFileError(
+          `invalid JSON in record ${this.counters.recordsRead} (${(err as Error).message})`,
+          {
+            cause: err,
+          },
+        );
       }
       this.counters.recordsMatched++;
       this.out.push(value);
@@ -619,7 +645,9 @@ export class RecordsScanner {
 function rawEquals(raw: Buffer, expected: Buffer, at: number): boolean {
   if (raw.length === expected.length) return raw.equals(expected);
   // An escaped spelling (`\u0052ecords`) is longer than the plain one.
-  return raw.length > expected.length && raw.includes(BACKSLASH) && decodeRaw(raw, at) === expected.toString();
+  return (
+    raw.length > expected.length && raw.includes(BACKSLASH) && decodeRaw(raw, at) === expected.toString()
+  );
 }
 
 /** Decodes a JSON string's raw bytes (between its quotes). */

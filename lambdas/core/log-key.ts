@@ -10,8 +10,13 @@ export interface CloudTrailKeyLayout {
   readonly region: string;
   /** The delivery day, `YYYY-MM-DD`. */
   readonly date: string;
-  /** The last key segment, e.g. `111122223333_CloudTrail_us-east-1_20240101T0000Z_abc.json.gz`. */
+  /** The last key segment, e.g. `111122223333_CloudTrail_us-east-1_20240101T0005Z_abc.json.gz`. */
   readonly fileName: string;
+  /**
+   * When CloudTrail wrote the file, from the timestamp in its standard file name (minute precision);
+   * absent for other names. The same for every copy and re-upload of the file.
+   */
+  readonly deliveredAt?: Date;
 }
 
 /** Result of classifyLogKey: a CloudTrail log file's layout, or why the object is not one. */
@@ -34,7 +39,11 @@ export function classifyLogKey(key: string): LogKeyClass {
   }
   // Digest and insight files share the AWSLogs/ tree but are not API call logs.
   if (/(?:^|\/)CloudTrail-Digest\//.test(key)) {
-    return { ok: false, reason: 'digest', message: 'CloudTrail digest file (integrity validation), not a log file' };
+    return {
+      ok: false,
+      reason: 'digest',
+      message: 'CloudTrail digest file (integrity validation), not a log file',
+    };
   }
   if (/(?:^|\/)CloudTrail-Insight\//.test(key)) {
     return { ok: false, reason: 'insight', message: 'CloudTrail Insights file, not an API call log file' };
@@ -45,9 +54,11 @@ export function classifyLogKey(key: string): LogKeyClass {
     return {
       ok: false,
       reason: 'not-a-log-key',
-      message: 'not a CloudTrail log key ([prefix/]AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz)',
+      message:
+        'not a CloudTrail log key ([prefix/]AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz)',
     };
   }
+  const deliveredAt = deliveryTimeOf(g.file ?? '');
   return {
     ok: true,
     prefix: g.prefix ?? '',
@@ -56,7 +67,23 @@ export function classifyLogKey(key: string): LogKeyClass {
     region: g.region ?? '',
     date: `${g.year}-${g.month}-${g.day}`,
     fileName: g.file ?? '',
+    ...(deliveredAt ? { deliveredAt } : {}),
   };
+}
+
+// <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz
+const FILE_NAME_TIME =
+  /^\d{12}_CloudTrail_[a-z0-9-]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[A-Za-z0-9]+\.json\.gz$/;
+
+function deliveryTimeOf(fileName: string): Date | undefined {
+  const m = FILE_NAME_TIME.exec(fileName);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi] = m;
+  const time = new Date(`${y}-${mo}-${d}T${h}:${mi}:00Z`);
+  // Reject impossible stamps (e.g. hour 25) rather than let Date roll them over.
+  return Number.isNaN(time.getTime()) || time.toISOString().slice(0, 16) !== `${y}-${mo}-${d}T${h}:${mi}`
+    ? undefined
+    : time;
 }
 
 function isDate(year: string | undefined, month: string | undefined, day: string | undefined): boolean {

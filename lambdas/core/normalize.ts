@@ -54,7 +54,7 @@ function explain(raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue
   const field = issue?.path.map(String).join('.') ?? '';
   const top = String(issue?.path[0] ?? '');
   const value = raw[top];
-  if (issue?.path.length === 1 && (value === undefined || value === null || value === '')) {
+  if (REQUIRED.includes(top) && (value === undefined || value === null || value === '')) {
     return skip('missing-field', `${field} is missing`);
   }
   if (top === 'eventTime') {
@@ -120,19 +120,28 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
   if (!isObject(raw)) return skip('invalid-record', `record is ${describe(raw)}, not an object`);
   try {
     // The cheap check first: most records in a real file belong to other services.
-    if (typeof raw.eventSource === 'string' && raw.eventSource !== '' && !serviceForEventSource(raw.eventSource)) {
+    if (
+      typeof raw.eventSource === 'string' &&
+      raw.eventSource !== '' &&
+      !serviceForEventSource(raw.eventSource)
+    ) {
       return skip('unwatched-service', `eventSource ${raw.eventSource} is not a watched service`);
     }
     const parsed = CloudTrailRecordSchema.safeParse(raw);
     if (!parsed.success) return explain(raw, parsed.error.issues);
     const record = parsed.data;
     const service = serviceForEventSource(record.eventSource);
-    if (!service) return skip('unwatched-service', `eventSource ${record.eventSource} is not a watched service`);
+    if (!service)
+      return skip('unwatched-service', `eventSource ${record.eventSource} is not a watched service`);
     const eventTime = normalizeEventTime(record.eventTime);
-    if (eventTime === undefined) return skip('invalid-time', `eventTime ${JSON.stringify(record.eventTime)} is not a time`);
+    if (eventTime === undefined)
+      return skip('invalid-time', `eventTime ${JSON.stringify(record.eventTime)} is not a time`);
     return { ok: true, event: buildEvent(record, service, eventTime) };
   } catch (err) {
     // A defect here must cost one record, not the file: callers count it like any other skip.
-    return skip('normalize-error', `record could not be normalized: ${err instanceof Error ? err.message : String(err)}`);
+    return skip(
+      'normalize-error',
+      `record could not be normalized: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

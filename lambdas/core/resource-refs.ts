@@ -77,7 +77,10 @@ export function getString(obj: Readonly<Record<string, unknown>>, name: string):
 }
 
 /** A rule's ref that makes a resource of `type`, passing the value through `id` (default: unchanged). */
-export function resourceOf(type: string, id: (value: string, context: ResourceContext) => string | undefined = (v) => v): ToResourceRef {
+export function resourceOf(
+  type: string,
+  id: (value: string, context: ResourceContext) => string | undefined = (v) => v,
+): ToResourceRef {
   return (value, context) => {
     const resourceId = id(value, context);
     return resourceId === undefined ? undefined : { type, id: resourceId };
@@ -98,7 +101,9 @@ export function resourceOfPrimary(
 }
 
 /** The parts of an ARN (`arn:partition:service:region:account:resource`), or undefined when it is not one. */
-export function parseArn(value: string): { service: string; region: string; accountId: string; resource: string } | undefined {
+export function parseArn(
+  value: string,
+): { service: string; region: string; accountId: string; resource: string } | undefined {
   const parts = value.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return undefined;
   const [, , service = '', region = '', accountId = ''] = parts;
@@ -116,7 +121,9 @@ export function nameFromNameOrArn(value: string, resourceType: string): string |
   const arn = parseArn(value);
   if (!arn) return undefined;
   const prefix = `${resourceType}/`;
-  return arn.resource.startsWith(prefix) && arn.resource.length > prefix.length ? arn.resource.slice(prefix.length) : undefined;
+  return arn.resource.startsWith(prefix) && arn.resource.length > prefix.length
+    ? arn.resource.slice(prefix.length)
+    : undefined;
 }
 
 /**
@@ -199,6 +206,9 @@ export function extractResources(source: ResourceSource, spec: ResourceSpec): Re
       }
     }
   }
-  const ordered = primaryType === undefined ? found : [...found.filter((r) => r.type === primaryType), ...found.filter((r) => r.type !== primaryType)];
+  const ordered =
+    primaryType === undefined
+      ? found
+      : [...found.filter((r) => r.type === primaryType), ...found.filter((r) => r.type !== primaryType)];
   return ordered.slice(0, MAX_RESOURCES);
 }

@@ -45,7 +45,12 @@ export function findResponseFailure(responseElements: unknown): ResponseFailure 
     if (items.length === 0) continue;
     const first = items.map(errorOf).find((e) => e.code !== undefined || e.message !== undefined) ?? {};
     const count = `${items.length} ${items.length === 1 ? 'item' : 'items'} failed (${field})`;
-    const errorMessage = first.message !== undefined ? `${count}: ${first.message}` : first.code !== undefined ? `${count}: ${first.code}` : count;
+    const errorMessage =
+      first.message !== undefined
+        ? `${count}: ${first.message}`
+        : first.code !== undefined
+          ? `${count}: ${first.code}`
+          : count;
     return first.code !== undefined ? { errorCode: first.code, errorMessage } : { errorMessage };
   }
   return undefined;

@@ -68,7 +68,9 @@ export interface AnnouncedObject extends LogObjectRef {
 }
 
 /** Why an event could not be read: the message says which field is wrong. */
-export type ParsedIngestEvent = { readonly ok: true; readonly objects: AnnouncedObject[] } | { readonly ok: false; readonly message: string };
+export type ParsedIngestEvent =
+  | { readonly ok: true; readonly objects: AnnouncedObject[] }
+  | { readonly ok: false; readonly message: string };
 
 /**
  * Validates an S3 notification, an EventBridge "Object Created" event or S3's test event, and lists
@@ -81,7 +83,10 @@ export function parseIngestEvent(event: unknown): ParsedIngestEvent {
     for (const record of notification.data.Records) {
       const key = decodeS3EventKey(record.s3.object.key);
       if (key === undefined) {
-        return { ok: false, message: `Records: object key '${record.s3.object.key}' is not valid URL encoding` };
+        return {
+          ok: false,
+          message: `Records: object key '${record.s3.object.key}' is not valid URL encoding`,
+        };
       }
       objects.push({
         bucket: record.s3.bucket.name,
@@ -143,9 +148,11 @@ function dateOf(time: string | undefined): { deliveredAt?: Date } {
 }
 
 function describeEventError(event: unknown, notificationError: z.ZodError, bridgedError: z.ZodError): string {
-  if (typeof event !== 'object' || event === null) return `expected an event object, got ${event === null ? 'null' : typeof event}`;
+  if (typeof event !== 'object' || event === null)
+    return `expected an event object, got ${event === null ? 'null' : typeof event}`;
   // Report against the shape the event claims to be, not every accepted shape.
-  const issues = 'Records' in event ? notificationError.issues : 'detail' in event ? bridgedError.issues : undefined;
+  const issues =
+    'Records' in event ? notificationError.issues : 'detail' in event ? bridgedError.issues : undefined;
   const first = issues?.[0];
   if (!issues || !first) return 'not an S3 notification, EventBridge Object Created or S3 test event';
   const where = first.path.length > 0 ? first.path.join('.') : 'event';

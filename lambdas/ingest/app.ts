@@ -13,7 +13,14 @@ import {
   type LogObjectSource,
   type PipelineObjectRef,
 } from '../core/pipeline';
-import type { AlertSink, EventSink, LogObjectRef, ObjectProcessor, ObjectSkipReason, ObjectSummary } from '../core/ports';
+import type {
+  AlertSink,
+  EventSink,
+  LogObjectRef,
+  ObjectProcessor,
+  ObjectSkipReason,
+  ObjectSummary,
+} from '../core/ports';
 import { parseIngestEvent } from '../core/s3-event';
 import type { IngestConfig } from './config';
 import { SILENT_OBSERVER, type IngestObserver } from './metrics';
@@ -60,33 +67,50 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
   const buckets = deps.sourceBuckets ? new Set(deps.sourceBuckets) : undefined;
   const logPrefix = deps.logPrefix ?? '';
 
-  const skipOf = (ref: LogObjectRef & { readonly size?: number }): Skip | undefined => {
+  // Either why the object is skipped, or when its file was delivered (if the key says).
+  const inspect = (
+    ref: LogObjectRef & { readonly size?: number },
+  ): { skip: Skip } | { skip?: undefined; deliveredAt?: Date } => {
     if (buckets && !buckets.has(ref.bucket)) {
-      return { reason: 'foreign-bucket', message: `bucket '${ref.bucket}' is not one of the configured source buckets` };
+      return {
+        skip: {
+          reason: 'foreign-bucket',
+          message: `bucket '${ref.bucket}' is not one of the configured source buckets`,
+        },
+      };
     }
     const layout = classifyLogKey(ref.key);
     if (!layout.ok && (deps.keyLayout !== 'any' || layout.reason !== 'not-a-log-key')) {
-      return { reason: layout.reason, message: layout.message };
+      return { skip: { reason: layout.reason, message: layout.message } };
     }
     if (layout.ok && !layout.prefix.startsWith(logPrefix)) {
-      return { reason: 'not-a-log-key', message: `the key does not start with the configured prefix '${logPrefix}'` };
+      return {
+        skip: {
+          reason: 'not-a-log-key',
+          message: `the key does not start with the configured prefix '${logPrefix}'`,
+        },
+      };
     }
-    if (ref.size === 0) return { reason: 'empty-object', message: 'the object is empty (0 bytes)' };
-    return undefined;
+    if (ref.size === 0) return { skip: { reason: 'empty-object', message: 'the object is empty (0 bytes)' } };
+    return layout.ok && layout.deliveredAt ? { deliveredAt: layout.deliveredAt } : {};
   };
 
   return {
     async processObject(ref: PipelineObjectRef & { readonly size?: number }) {
+      const inspected = inspect(ref);
+      if (inspected.skip) {
+        const { reason, message } = inspected.skip;
+        observer.objectSkipped({ bucket: ref.bucket, key: ref.key }, reason, message);
+        return skippedSummary(ref, reason);
+      }
+      // CloudTrail's own delivery time (from the file name) first: it is the same for a Lambda retry,
+      // a duplicate notification, a re-upload, a backfill and a replay, so re-writes are identical.
+      const deliveredAt = inspected.deliveredAt ?? ref.deliveredAt;
       const object: PipelineObjectRef = {
         bucket: ref.bucket,
         key: ref.key,
-        ...(ref.deliveredAt ? { deliveredAt: ref.deliveredAt } : {}),
+        ...(deliveredAt ? { deliveredAt } : {}),
       };
-      const skip = skipOf(ref);
-      if (skip) {
-        observer.objectSkipped(object, skip.reason, skip.message);
-        return skippedSummary(object, skip.reason);
-      }
       try {
         const summary = await runLogPipeline(object, {
           source: deps.source,
@@ -98,7 +122,10 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
         observer.objectProcessed(summary);
         return summary;
       } catch (err) {
-        const error = err instanceof ObjectProcessingError ? err : new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
+        const error =
+          err instanceof ObjectProcessingError
+            ? err
+            : new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
         observer.objectFailed(object, error);
         throw error;
       }
@@ -165,7 +192,8 @@ export async function handleS3Event(
         }),
       );
     } catch (err) {
-      const message = err instanceof ObjectProcessingError ? err.message : `${describeObject(ref)}: ${String(err)}`;
+      const message =
+        err instanceof ObjectProcessingError ? err.message : `${describeObject(ref)}: ${String(err)}`;
       failures.push({ ...ref, message });
       causes.push(err);
     }
@@ -221,6 +249,7 @@ export function composeIngestApp(
 }
 
 function skippedSummary(ref: LogObjectRef, reason: ObjectSkipReason): ObjectSummary {
+  // A fresh object: the caller's ref may carry extra fields (size, deliveredAt).
   return {
     bucket: ref.bucket,
     key: ref.key,

@@ -23,7 +23,10 @@ const bucketList = z
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
   ALERT_STATE_TABLE_NAME: z.string().min(1, 'must not be empty').optional(),
-  ALERT_TOPIC_ARN: z.string().regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)').optional(),
+  ALERT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
+    .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
   LOG_PREFIX: z.string().default(''),
   RETENTION_DAYS: positiveInt('days').default(365),
@@ -60,17 +63,23 @@ export interface IngestConfig {
 export function loadIngestConfig(env: Readonly<Record<string, string | undefined>>): IngestConfig {
   // Empty strings mean "not set" for the optional variables (CloudFormation cannot unset them).
   const cleaned = Object.fromEntries(
-    Object.keys(IngestEnvSchema.shape).map((name) => [name, env[name] === '' && name !== 'LOG_PREFIX' ? undefined : env[name]]),
+    Object.keys(IngestEnvSchema.shape).map((name) => [
+      name,
+      env[name] === '' && name !== 'LOG_PREFIX' ? undefined : env[name],
+    ]),
   );
   const parsed = IngestEnvSchema.safeParse(cleaned);
   const problems: string[] = [];
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      problems.push(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
   }
   const data = parsed.success ? parsed.data : undefined;
   if (data?.ALERTS_ENABLED) {
-    if (data.ALERT_TOPIC_ARN === undefined) problems.push('ALERT_TOPIC_ARN: required when ALERTS_ENABLED is true');
-    if (data.ALERT_STATE_TABLE_NAME === undefined) problems.push('ALERT_STATE_TABLE_NAME: required when ALERTS_ENABLED is true');
+    if (data.ALERT_TOPIC_ARN === undefined)
+      problems.push('ALERT_TOPIC_ARN: required when ALERTS_ENABLED is true');
+    if (data.ALERT_STATE_TABLE_NAME === undefined)
+      problems.push('ALERT_STATE_TABLE_NAME: required when ALERTS_ENABLED is true');
   }
   let rules: AlertRules | undefined;
   if (data?.ALERT_RULES !== undefined) {

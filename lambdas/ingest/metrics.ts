@@ -66,7 +66,12 @@ export function createLambdaTelemetry(): LambdaTelemetry {
       metrics.addMetric(METRIC.objectDuration, MetricUnit.Milliseconds, summary.durationMs);
       for (const service of SERVICE_NAMES) {
         dimensioned(METRIC.eventsStored, 'WatchedService', service, summary.eventsStored[service] ?? 0);
-        dimensioned(METRIC.failedCalls, 'WatchedService', service, summary.failedCallsByService[service] ?? 0);
+        dimensioned(
+          METRIC.failedCalls,
+          'WatchedService',
+          service,
+          summary.failedCallsByService[service] ?? 0,
+        );
       }
       if (summary.alerts) {
         metrics.addMetric(METRIC.alertsSent, MetricUnit.Count, summary.alerts.messagesPublished);
@@ -82,7 +87,11 @@ export function createLambdaTelemetry(): LambdaTelemetry {
       logger.error('log object failed', { bucket: ref.bucket, key: ref.key, error });
     },
     eventIgnored(ref, eventName) {
-      logger.warn('event ignored: it announces no new object', { bucket: ref.bucket, key: ref.key, eventName });
+      logger.warn('event ignored: it announces no new object', {
+        bucket: ref.bucket,
+        key: ref.key,
+        eventName,
+      });
     },
   };
 

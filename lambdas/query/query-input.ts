@@ -71,10 +71,12 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.outp
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    // Most often a typo: name the unknown field itself.
+    throw new ValidationError([...issue.path, issue.keys[0]].join('.'), 'is not a known field');
+  }
   const field = issue?.path.length ? issue.path.join('.') : '(input)';
-  let reason = issue?.message ?? 'invalid';
-  if (issue?.code === 'unrecognized_keys') reason = `unknown field(s) ${issue.keys.join(', ')}`;
-  throw new ValidationError(field, reason);
+  throw new ValidationError(field, issue?.message ?? 'invalid');
 }
 
 /** Resolves from/to/since into a range; `fallbackSince` applies when none is given (undefined: no range). */

@@ -11,7 +11,8 @@ export interface MotoServer {
 }
 
 /** Whether moto can run here, and why not. */
-export type MotoAvailability = { readonly available: true } | { readonly available: false; readonly reason: string };
+export type MotoAvailability =
+  { readonly available: true } | { readonly available: false; readonly reason: string };
 
 /** Set (by .ci/run) to turn "moto is missing" from a visible skip into a failure. */
 export const REQUIRE_MOTO_VARIABLE = 'TRAILWATCH_REQUIRE_MOTO';
@@ -29,7 +30,10 @@ export function motoAvailability(): MotoAvailability {
     cached = { available: false, reason: `python3 cannot be run (${probe.error.message})` };
   } else if (probe.status !== 0) {
     const detail = (probe.stderr || '').trim().split('\n').pop() ?? '';
-    cached = { available: false, reason: `python3 cannot import moto.server (${detail || `exit ${probe.status}`})` };
+    cached = {
+      available: false,
+      reason: `python3 cannot import moto.server (${detail || `exit ${probe.status}`})`,
+    };
   } else {
     cached = { available: true };
   }
@@ -68,7 +72,9 @@ export function describeWithMoto(name: string, body: () => void): void {
       });
     });
   } else {
-    process.stderr.write(`SKIPPED "${name}": ${availability.reason}; install moto (pip install "moto[server]")\n`);
+    process.stderr.write(
+      `SKIPPED "${name}": ${availability.reason}; install moto (pip install "moto[server]")\n`,
+    );
     describe.skip(`${name} [skipped: ${availability.reason}]`, body);
   }
 }
@@ -109,7 +115,9 @@ async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`moto server exited with code ${child.exitCode} before it was ready: ${stderr().trim()}`);
+      throw new Error(
+        `moto server exited with code ${child.exitCode} before it was ready: ${stderr().trim()}`,
+      );
     }
     try {
       // moto's own API answers once the server accepts requests; no AWS call, no state created.

@@ -1,7 +1,15 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../../lambdas/core/errors';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
-import { configFromContext, logKeyPrefix, parseTrailwatchConfig, WATCHED_SERVICES } from '../../lib/config';
+import {
+  CONFIG_KEYS,
+  configFromContext,
+  logKeyPrefix,
+  parseTrailwatchConfig,
+  WATCHED_SERVICES,
+} from '../../lib/config';
 import { TrailwatchStack } from '../../lib/trailwatch-stack';
 
 function problemsOf(input: Record<string, unknown>): string {
@@ -73,8 +81,12 @@ describe('trailwatch configuration', () => {
   it('rejects settings that contradict each other', () => {
     // Act
     const noOrgId = problemsOf({ organizationTrail: true });
-    const keyWithoutBucket = problemsOf({ sourceBucketKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' });
-    const duplicate = problemsOf({ alertEmails: ['a@example.com', { email: 'A@example.com', services: ['glue'] }] });
+    const keyWithoutBucket = problemsOf({
+      sourceBucketKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
+    });
+    const duplicate = problemsOf({
+      alertEmails: ['a@example.com', { email: 'A@example.com', services: ['glue'] }],
+    });
     const prefixWithAwsLogs = problemsOf({ logPrefix: 'org/AWSLogs' });
     // Assess: protects against stacks that would deploy but never work (no bucket policy, wrong prefix).
     expect(noOrgId).toMatch(/organizationId: required when organizationTrail is true/);
@@ -101,10 +113,14 @@ describe('trailwatch configuration', () => {
     expect(config.alertRules).toEqual({ ignore: [] });
   });
 
-  it('takes configuration from the CDK context, ignoring CDK\'s own keys', () => {
+  it("takes configuration from the CDK context, ignoring CDK's own keys", () => {
     // Prepare
     const app = new App({
-      context: { alertEmails: ['ops@example.com'], '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:bundling-stacks': [] },
+      context: {
+        alertEmails: ['ops@example.com'],
+        '@aws-cdk/core:newStyleStackSynthesis': true,
+        'aws:cdk:bundling-stacks': [],
+      },
     });
     // Act
     const stack = new TrailwatchStack(app, 'FromContext');
@@ -117,7 +133,9 @@ describe('trailwatch configuration', () => {
     // Prepare
     const app = new App({ context: { trigger: 'kinesis', 'aws:cdk:bundling-stacks': [] } });
     // Act / Assess: protects the synth-time failure with the key named.
-    expect(() => new TrailwatchStack(app, 'Bad')).toThrow(/trigger: expected "s3-notification" or "eventbridge"/);
+    expect(() => new TrailwatchStack(app, 'Bad')).toThrow(
+      /trigger: expected "s3-notification" or "eventbridge"/,
+    );
   });
 
   it('derives the watched key prefix from logPrefix, for plain and prefixed layouts', () => {
@@ -129,5 +147,15 @@ describe('trailwatch configuration', () => {
   it('lists the same services as the Lambda code', () => {
     // Assess: protects the dashboard and filter policies from drifting from lambdas/core/services.ts.
     expect([...WATCHED_SERVICES]).toEqual(SERVICE_NAMES);
+  });
+
+  it('documents every key in the README Configuration table', () => {
+    // Prepare
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'));
+    // Act
+    const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    // Assess: protects the table from drifting from the schema (every key, nothing stale).
+    expect(documented.sort()).toEqual([...CONFIG_KEYS].sort());
   });
 });

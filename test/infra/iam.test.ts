@@ -12,7 +12,8 @@ interface FoundStatement {
 const POLICY_DOCUMENTS: Record<string, (props: Record<string, unknown>) => unknown[]> = {
   'AWS::IAM::Policy': (p) => [p.PolicyDocument],
   'AWS::IAM::ManagedPolicy': (p) => [p.PolicyDocument],
-  'AWS::IAM::Role': (p) => ((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument),
+  'AWS::IAM::Role': (p) =>
+    ((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument),
   'AWS::KMS::Key': (p) => [p.KeyPolicy],
   'AWS::SNS::TopicPolicy': (p) => [p.PolicyDocument],
   'AWS::SQS::QueuePolicy': (p) => [p.PolicyDocument],
@@ -26,7 +27,8 @@ function allStatements(template: Template): FoundStatement[] {
   )) {
     const documents = POLICY_DOCUMENTS[resource.Type]?.(resource.Properties ?? {}) ?? [];
     for (const document of documents) {
-      for (const statement of (document as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []) {
+      for (const statement of (document as { Statement?: Record<string, unknown>[] } | undefined)
+        ?.Statement ?? []) {
         found.push({ where: logicalId, resourceType: resource.Type, statement });
       }
     }
@@ -34,7 +36,8 @@ function allStatements(template: Template): FoundStatement[] {
   return found;
 }
 
-const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const asList = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 // The account root principal of a KMS key policy, as CDK renders it.
 function isAccountRoot(principal: unknown): boolean {
@@ -55,12 +58,16 @@ function violations(template: Template): string[] {
     for (const action of asList(statement.Action)) {
       if (typeof action !== 'string') {
         problems.push(`${where}: non-literal action ${JSON.stringify(action)}`);
-      } else if (action.includes('*') && !(keyPolicy && action === 'kms:*' && isAccountRoot(statement.Principal))) {
+      } else if (
+        action.includes('*') &&
+        !(keyPolicy && action === 'kms:*' && isAccountRoot(statement.Principal))
+      ) {
         problems.push(`${where}: wildcard action ${action}`);
       }
     }
     for (const resource of asList(statement.Resource)) {
-      if (resource === '*' && !keyPolicy) problems.push(`${where}: Resource "*" for ${JSON.stringify(statement.Action)}`);
+      if (resource === '*' && !keyPolicy)
+        problems.push(`${where}: Resource "*" for ${JSON.stringify(statement.Action)}`);
     }
     if (statement.NotAction !== undefined || statement.NotResource !== undefined) {
       problems.push(`${where}: NotAction/NotResource in an Allow statement`);
@@ -73,19 +80,26 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'new bucket (defaults)': { alertEmails: ['ops@example.com'] },
   'existing SSE-KMS bucket, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
   'existing bucket, S3 notification': { ...EXISTING_BUCKET },
-  'organization trail under a prefix': { organizationTrail: true, organizationId: 'o-a1b2c3d4e5', logPrefix: 'org' },
+  'organization trail under a prefix': {
+    organizationTrail: true,
+    organizationId: 'o-a1b2c3d4e5',
+    logPrefix: 'org',
+  },
 };
 
 describe('least privilege', () => {
-  it.each(Object.entries(CONFIGURATIONS))('%s: every Allow statement names its actions and resources', (_name, config) => {
-    // Prepare
-    const { template } = buildStack(config);
-    // Act
-    const problems = violations(template);
-    // Assess: protects "no wildcard action, no `*` resource where an ARN exists" across all policies.
-    expect(allStatements(template).length).toBeGreaterThan(10);
-    expect(problems).toEqual([]);
-  });
+  it.each(Object.entries(CONFIGURATIONS))(
+    '%s: every Allow statement names its actions and resources',
+    (_name, config) => {
+      // Prepare
+      const { template } = buildStack(config);
+      // Act
+      const problems = violations(template);
+      // Assess: protects "no wildcard action, no `*` resource where an ARN exists" across all policies.
+      expect(allStatements(template).length).toBeGreaterThan(10);
+      expect(problems).toEqual([]);
+    },
+  );
 
   it('finds a wildcard when one is there (the walk is not vacuous)', () => {
     // Prepare: a statement that must be reported.
@@ -94,7 +108,12 @@ describe('least privilege', () => {
     // Act
     const problems = violations(Template.fromStack(stack));
     // Assess
-    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/wildcard action s3:\*/), expect.stringMatching(/Resource "\*"/)]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/wildcard action s3:\*/),
+        expect.stringMatching(/Resource "\*"/),
+      ]),
+    );
   });
 
   it('lets the function read only log objects under the prefix, and nothing else in S3', () => {
@@ -102,14 +121,18 @@ describe('least privilege', () => {
     const { template } = buildStack({ ...EXISTING_BUCKET });
     // Act
     const s3Statements = allStatements(template).filter(
-      (s) => s.where.startsWith('IngestRole') && asList(s.statement.Action).some((a) => String(a).startsWith('s3:')),
+      (s) =>
+        s.where.startsWith('IngestRole') &&
+        asList(s.statement.Action).some((a) => String(a).startsWith('s3:')),
     );
     // Assess: protects "read only under the configured prefix of that bucket".
     expect(s3Statements.map((s) => s.statement)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::corp-cloudtrail-logs/org/AWSLogs/*']] },
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::corp-cloudtrail-logs/org/AWSLogs/*']],
+        },
       },
     ]);
   });
@@ -119,7 +142,9 @@ describe('least privilege', () => {
     const { template } = buildStack({ ...EXISTING_BUCKET });
     // Act
     const kms = allStatements(template).filter(
-      (s) => s.where.startsWith('IngestRole') && JSON.stringify(s.statement.Resource).includes(EXISTING_BUCKET.sourceBucketKmsKeyArn),
+      (s) =>
+        s.where.startsWith('IngestRole') &&
+        JSON.stringify(s.statement.Resource).includes(EXISTING_BUCKET.sourceBucketKmsKeyArn),
     );
     // Assess: protects "decrypt only with that key".
     expect(kms.map((s) => s.statement)).toEqual([

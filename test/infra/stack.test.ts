@@ -63,12 +63,17 @@ describe('trigger', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
-        detail: { bucket: { name: ['corp-cloudtrail-logs'] }, object: { key: [{ wildcard: 'org/AWSLogs/*.json.gz' }] } },
+        detail: {
+          bucket: { name: ['corp-cloudtrail-logs'] },
+          object: { key: [{ wildcard: 'org/AWSLogs/*.json.gz' }] },
+        },
       },
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestFunction'), 'Arn'] },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestDeadLetterQueue'), 'Arn'] } },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestDeadLetterQueue'), 'Arn'] },
+          },
         }),
       ],
     });
@@ -78,7 +83,7 @@ describe('trigger', () => {
     });
   });
 
-  it('in EventBridge mode on a new bucket, turns on the bucket\'s EventBridge delivery', () => {
+  it("in EventBridge mode on a new bucket, turns on the bucket's EventBridge delivery", () => {
     // Assess: protects that a new bucket actually emits the events the rule waits for.
     newBucketEventBridge.template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: { EventBridgeConfiguration: {} },
@@ -91,7 +96,9 @@ describe('source', () => {
   it('creates an encrypted, private, TLS-only, access-logged bucket and a validated multi-region trail', () => {
     // Assess: protects the secure defaults of the new log bucket and trail.
     newBucket.template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -99,7 +106,9 @@ describe('source', () => {
         RestrictPublicBuckets: true,
       },
       VersioningConfiguration: { Status: 'Enabled' },
-      LoggingConfiguration: Match.objectLike({ DestinationBucketName: { Ref: Match.stringLikeRegexp('^SourceAccessLogs') } }),
+      LoggingConfiguration: Match.objectLike({
+        DestinationBucketName: { Ref: Match.stringLikeRegexp('^SourceAccessLogs') },
+      }),
     });
     newBucket.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: Match.stringLikeRegexp('^SourceBucket') },
@@ -121,15 +130,30 @@ describe('source', () => {
 
   it('lets organization member accounts write under <prefix>/AWSLogs/<org-id>/ for an organization trail', () => {
     // Prepare
-    const { template } = buildStack({ organizationTrail: true, organizationId: 'o-a1b2c3d4e5', logPrefix: 'org' });
+    const { template } = buildStack({
+      organizationTrail: true,
+      organizationId: 'o-a1b2c3d4e5',
+      logPrefix: 'org',
+    });
     // Assess: protects delivery of member-account logs (CDK's own statement ignores the prefix).
-    template.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true, S3KeyPrefix: 'org' });
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsOrganizationTrail: true,
+      S3KeyPrefix: 'org',
+    });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 's3:PutObject',
-            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] }, '/org/AWSLogs/o-a1b2c3d4e5/*']] },
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] },
+                  '/org/AWSLogs/o-a1b2c3d4e5/*',
+                ],
+              ],
+            },
           }),
         ]),
       },
@@ -174,10 +198,16 @@ describe('function', () => {
         }),
       },
     });
-    const { template } = buildStack({ alertRules: { ignore: [{ errorCode: 'AccessDenied' }] }, alertsEnabled: false });
+    const { template } = buildStack({
+      alertRules: { ignore: [{ errorCode: 'AccessDenied' }] },
+      alertsEnabled: false,
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ ALERT_RULES: '{"ignore":[{"errorCode":"AccessDenied"}]}', ALERTS_ENABLED: 'false' }),
+        Variables: Match.objectLike({
+          ALERT_RULES: '{"ignore":[{"errorCode":"AccessDenied"}]}',
+          ALERTS_ENABLED: 'false',
+        }),
       },
     });
   });
@@ -188,7 +218,11 @@ describe('function', () => {
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 21600,
       Qualifier: '$LATEST',
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestDeadLetterQueue'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestDeadLetterQueue'), 'Arn'] },
+        },
+      },
     });
     newBucket.template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
@@ -230,7 +264,10 @@ describe('tables', () => {
       }),
     });
     const byName = Object.fromEntries(
-      (indexes.asArray() as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map((i) => [i.IndexName, i]),
+      (indexes.asArray() as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map((i) => [
+        i.IndexName,
+        i,
+      ]),
     );
     expect(Object.keys(byName).sort()).toEqual(['byPrincipal', 'byResource', 'failures']);
     for (const [name, partition] of [
@@ -265,7 +302,15 @@ describe('tables', () => {
     // Assess: protects RETAIN as the default, and an explicit opt-out for disposable stacks.
     disposable.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
-      Properties: Match.objectLike({ DeletionProtectionEnabled: false, GlobalSecondaryIndexes: Match.anyValue() }),
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: false,
+        GlobalSecondaryIndexes: Match.anyValue(),
+      }),
+    });
+    // Audit logs are never deleted by `cdk destroy`.
+    disposable.template.allResources('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
     });
   });
 });
@@ -280,7 +325,9 @@ describe('alert topic', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
     });
     expect(key.asString()).toMatch(/^AlertTopicKey/);
-    newBucket.template.hasResource('AWS::KMS::Key', { Properties: Match.objectLike({ EnableKeyRotation: true }) });
+    newBucket.template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
     newBucket.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: Match.stringLikeRegexp('^AlertTopic') }],
       PolicyDocument: {
@@ -322,10 +369,24 @@ describe('operations', () => {
   const alarmTopic = [{ Ref: Match.stringLikeRegexp('^OperationsTopic') }];
 
   it.each([
-    ['function errors', { MetricName: 'Errors', Namespace: 'AWS/Lambda', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 }],
+    [
+      'function errors',
+      {
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+      },
+    ],
     ['function throttles', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Threshold: 1 }],
-    ['dead-letter depth', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 }],
-    ['dead-letter age', { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS', Threshold: 172800 }],
+    [
+      'dead-letter depth',
+      { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 },
+    ],
+    [
+      'dead-letter age',
+      { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS', Threshold: 172800 },
+    ],
     [
       'no objects processed',
       {
@@ -351,7 +412,10 @@ describe('operations', () => {
     // Prepare
     const { template } = buildStack({ noObjectsAlarmMinutes: 180 });
     // Assess: protects the configurable "trail stopped delivering" period.
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ObjectsProcessed', Period: 10800 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ObjectsProcessed',
+      Period: 10800,
+    });
   });
 
   it('encrypts the operations topic and lets CloudWatch publish through its key', () => {
@@ -363,7 +427,10 @@ describe('operations', () => {
     newBucket.template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
         ]),
       },
     });
@@ -376,7 +443,15 @@ describe('operations', () => {
     // Act: the body is a Fn::Join of strings and tokens; the literal parts carry the metrics.
     const text = JSON.stringify(body.asObject());
     // Assess: protects the CONTRACTS.md metrics on the dashboard.
-    for (const metric of ['EventsStored', 'FailedCalls', 'AlertsSent', 'AlertsSuppressed', 'ObjectsSkipped', 'ObjectDuration', 'ObjectsProcessed']) {
+    for (const metric of [
+      'EventsStored',
+      'FailedCalls',
+      'AlertsSent',
+      'AlertsSuppressed',
+      'ObjectsSkipped',
+      'ObjectDuration',
+      'ObjectsProcessed',
+    ]) {
       expect(text).toContain(metric);
     }
     for (const service of ['glue', 'emr', 'athena', 'batch']) {
@@ -399,6 +474,7 @@ describe('outputs', () => {
         'EventTableArn',
         'EventTableName',
         'IngestFunctionName',
+        'IngestLogGroupName',
         'LogBucketName',
         'LogKeyPrefix',
         'OperationsTopicArn',

@@ -13,7 +13,11 @@ export const EXISTING_BUCKET = {
  * Builds the stack for `config` with asset bundling skipped (the tests assert the template, not the
  * bundle), in a fixed account and region so ARNs and conditions are concrete.
  */
-export function buildStack(config: Record<string, unknown> = {}): { app: App; stack: TrailwatchStack; template: Template } {
+export function buildStack(config: Record<string, unknown> = {}): {
+  app: App;
+  stack: TrailwatchStack;
+  template: Template;
+} {
   const { app, stack } = newStack(config);
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -21,6 +25,9 @@ export function buildStack(config: Record<string, unknown> = {}): { app: App; st
 /** Like {@link buildStack}, not yet synthesized (a test may still add to it). */
 export function newStack(config: Record<string, unknown> = {}): { app: App; stack: TrailwatchStack } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new TrailwatchStack(app, 'Trailwatch', { config, env: { account: '111122223333', region: 'eu-west-1' } });
+  const stack = new TrailwatchStack(app, 'Trailwatch', {
+    config,
+    env: { account: '111122223333', region: 'eu-west-1' },
+  });
   return { app, stack };
 }

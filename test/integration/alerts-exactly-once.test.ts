@@ -1,8 +1,4 @@
-import {
-  AuthorizationErrorException,
-  InternalErrorException,
-  SNSClient,
-} from '@aws-sdk/client-sns';
+import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import {
@@ -18,7 +14,10 @@ import { failure, seedAthenaFailure } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
 import { describeWithMoto } from '../helpers/moto';
 
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/file-1.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/file-1.json.gz',
+};
 const T0 = new Date('2026-11-22T12:00:00Z');
 /** When the Lambda's retry of a crashed invocation arrives: asynchronous retries wait a minute or more. */
 const RETRY_AT = new Date('2026-11-22T12:01:30Z');
@@ -52,7 +51,8 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     /** The queue's alert documents (each message read once, then deleted). */
     const receivedDocuments = async () =>
       (await harness.drain(queue)).map(
-        (m: Message) => JSON.parse((JSON.parse(m.Body as string) as { Message: string }).Message) as AlertDocument,
+        (m: Message) =>
+          JSON.parse((JSON.parse(m.Body as string) as { Message: string }).Message) as AlertDocument,
       );
     /** The queue's alerts as [service, eventIds]. */
     const received = async () =>
@@ -66,12 +66,21 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
   }
 
   /** A file with failures of two services: Glue (processed first) and Athena (the seed failure). */
-  const fileFailures = (): NormalizedEvent[] => [seedAthenaFailure(), failure(1, { service: 'glue', errorCode: 'EntityNotFoundException' })];
+  const fileFailures = (): NormalizedEvent[] => [
+    seedAthenaFailure(),
+    failure(1, { service: 'glue', errorCode: 'EntityNotFoundException' }),
+  ];
   const allAlerted = ['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted', 'evt-000001=alerted'];
 
   test.each([
     // step where the process stops, then what the queue holds after the retry
-    ['before-publish', [['glue', ['evt-000001']], ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]],
+    [
+      'before-publish',
+      [
+        ['glue', ['evt-000001']],
+        ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']],
+      ],
+    ],
     // The one window no design with an SNS standard topic can close: SNS has the message, nothing is
     // recorded yet. The retry publishes the Glue alert again: a duplicate, never a loss.
     [
@@ -82,28 +91,43 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
         ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']],
       ],
     ],
-    ['after-sent-record', [['glue', ['evt-000001']], ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]],
-    ['after-mark', [['glue', ['evt-000001']], ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]],
-  ] as Array<[AlertStep, Array<[string, string[]]>]>)('stopped at %s, the retry delivers %j', async (step, expected) => {
-    // Prepare: the first invocation dies at `step` of the first service it publishes (Glue).
-    const { make, received, markers } = await setup();
-    const crashing = make({
-      onStep: (at) => {
-        if (at === step) throw new Crash(`process stopped at ${at}`);
-      },
-    });
-    await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
+    [
+      'after-sent-record',
+      [
+        ['glue', ['evt-000001']],
+        ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']],
+      ],
+    ],
+    [
+      'after-mark',
+      [
+        ['glue', ['evt-000001']],
+        ['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']],
+      ],
+    ],
+  ] as Array<[AlertStep, Array<[string, string[]]>]>)(
+    'stopped at %s, the retry delivers %j',
+    async (step, expected) => {
+      // Prepare: the first invocation dies at `step` of the first service it publishes (Glue).
+      const { make, received, markers } = await setup();
+      const crashing = make({
+        onStep: (at) => {
+          if (at === step) throw new Crash(`process stopped at ${at}`);
+        },
+      });
+      await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
 
-    // Act: the Lambda retries the file with a new process, then a duplicate notification re-runs it.
-    const retry = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
-    const rerun = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
+      // Act: the Lambda retries the file with a new process, then a duplicate notification re-runs it.
+      const retry = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
+      const rerun = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
 
-    // Assess
-    expect(await received()).toEqual(expected);
-    expect(await markers()).toEqual(allAlerted);
-    expect(rerun).toMatchObject({ messagesPublished: 0, eventsAlerted: 0, eventsAlreadyAlerted: 2 });
-    expect(retry.eventsAlerted + retry.eventsAlreadyAlerted).toBe(2);
-  });
+      // Assess
+      expect(await received()).toEqual(expected);
+      expect(await markers()).toEqual(allAlerted);
+      expect(rerun).toMatchObject({ messagesPublished: 0, eventsAlerted: 0, eventsAlreadyAlerted: 2 });
+      expect(retry.eventsAlerted + retry.eventsAlreadyAlerted).toBe(2);
+    },
+  );
 
   test('a retry that comes while the crashed claim is still leased waits (throws), then publishes', async () => {
     // Prepare
@@ -163,7 +187,10 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       bucket: 'b',
       key: 'second',
     });
-    await make({ now: () => new Date(T0.getTime() + 61 * 60_000) }).alertFile([failure(5)], { bucket: 'b', key: 'third' });
+    await make({ now: () => new Date(T0.getTime() + 61 * 60_000) }).alertFile([failure(5)], {
+      bucket: 'b',
+      key: 'third',
+    });
 
     // Assess: 3 suppressed, reported once, by the next alert of the signature.
     expect(retry).toMatchObject({ messagesPublished: 0, eventsSuppressed: 3 });
@@ -245,8 +272,9 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     test('a rejected request (4xx) is not retried', async () => {
       // Prepare
       const { make, markers } = await setup();
-      const sns = faultySns(Number.MAX_SAFE_INTEGER, () =>
-        new AuthorizationErrorException({ message: 'not allowed', $metadata: { httpStatusCode: 403 } }),
+      const sns = faultySns(
+        Number.MAX_SAFE_INTEGER,
+        () => new AuthorizationErrorException({ message: 'not allowed', $metadata: { httpStatusCode: 403 } }),
       );
 
       // Act

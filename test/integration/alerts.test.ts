@@ -7,7 +7,10 @@ import { failure, seedAthenaFailure } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
 import { describeWithMoto } from '../helpers/moto';
 
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/file-1.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/file-1.json.gz',
+};
 
 /** The SNS envelope SQS receives when raw message delivery is off. */
 interface Envelope {
@@ -31,7 +34,11 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     now = new Date('2026-11-22T12:00:00Z');
   });
 
-  async function alerter(topicArn: string, stateTableName: string, extra: Partial<ConstructorParameters<typeof SnsAlerter>[0]> = {}) {
+  async function alerter(
+    topicArn: string,
+    stateTableName: string,
+    extra: Partial<ConstructorParameters<typeof SnsAlerter>[0]> = {},
+  ) {
     return new SnsAlerter({
       topicArn,
       stateTableName,
@@ -81,10 +88,18 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     );
     expect(envelope.MessageAttributes.service).toEqual({ Type: 'String', Value: 'athena' });
     expect(envelope.MessageAttributes.failureCount).toEqual({ Type: 'Number', Value: '2' });
-    expect(JSON.parse(envelope.MessageAttributes.errorCode?.Value ?? '[]')).toEqual(['InvalidRequestException', 'athenaError']);
+    expect(JSON.parse(envelope.MessageAttributes.errorCode?.Value ?? '[]')).toEqual([
+      'InvalidRequestException',
+      'athenaError',
+    ]);
 
     const all = (await harness.drain(everything)).map(bodyOf);
-    expect(all.map((e) => e.MessageAttributes.service?.Value).sort()).toEqual(['athena', 'batch', 'emr', 'glue']);
+    expect(all.map((e) => e.MessageAttributes.service?.Value).sort()).toEqual([
+      'athena',
+      'batch',
+      'emr',
+      'glue',
+    ]);
   });
 
   test('the same file again, a duplicate notification or a re-run, sends nothing', async () => {
@@ -99,7 +114,9 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     // Act: a fresh alerter (another Lambda instance), hours later, and the events in another file too.
     now = new Date('2026-11-22T18:00:00Z');
     const again = await (await alerter(topicArn, table)).alertFile(failures, SOURCE);
-    const elsewhere = await (await alerter(topicArn, table)).alertFile(failures, { bucket: 'other', key: 'copy.json.gz' });
+    const elsewhere = await (
+      await alerter(topicArn, table)
+    ).alertFile(failures, { bucket: 'other', key: 'copy.json.gz' });
 
     // Assess
     expect(await harness.drain(queue)).toHaveLength(0);
@@ -119,7 +136,10 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
 
     // Act
     await sink.alertFile(
-      [failure(1, { service: 'glue', errorCode: 'ThrottlingException' }), failure(2, { service: 'glue', errorCode: 'X' })],
+      [
+        failure(1, { service: 'glue', errorCode: 'ThrottlingException' }),
+        failure(2, { service: 'glue', errorCode: 'X' }),
+      ],
       SOURCE,
     );
     await sink.alertFile([failure(3, { service: 'emr', errorCode: 'Y' })], SOURCE);
@@ -128,7 +148,12 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     const messages = await harness.drain(throttled);
     expect(messages).toHaveLength(1);
     const document = JSON.parse(messages[0]?.Body as string) as AlertDocument;
-    expect(document).toMatchObject({ version: '1', service: 'glue', failureCount: 2, errorCodes: ['ThrottlingException', 'X'] });
+    expect(document).toMatchObject({
+      version: '1',
+      service: 'glue',
+      failureCount: 2,
+      errorCodes: ['ThrottlingException', 'X'],
+    });
     expect(messages[0]?.MessageAttributes?.service?.StringValue).toBe('glue');
   });
 
@@ -156,13 +181,26 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     expect(secondRetry).toMatchObject({ messagesPublished: 0, eventsSuppressed: 0, eventsAlreadyAlerted: 2 });
     expect(third).toMatchObject({ messagesPublished: 1, eventsAlerted: 1, eventsSuppressed: 1 });
     expect(fourth).toMatchObject({ messagesPublished: 1, eventsAlerted: 1 });
-    const documents = (await harness.drain(queue)).map((m) => JSON.parse(JSON.parse(m.Body as string).Message) as AlertDocument);
-    expect(documents.map((d) => d.events.map((e) => e.eventId))).toEqual([['evt-000001'], ['evt-000005'], ['evt-000006']]);
+    const documents = (await harness.drain(queue)).map(
+      (m) => JSON.parse(JSON.parse(m.Body as string).Message) as AlertDocument,
+    );
+    expect(documents.map((d) => d.events.map((e) => e.eventId))).toEqual([
+      ['evt-000001'],
+      ['evt-000005'],
+      ['evt-000006'],
+    ]);
     expect(documents[1]?.suppressed).toMatchObject({ inThisFile: 1, earlierTotal: 0 });
     expect(documents[2]?.suppressed).toMatchObject({
       inThisFile: 0,
       earlierTotal: 3,
-      earlier: [{ eventName: 'StartQueryExecution', errorCode: 'InvalidRequestException', count: 3, since: '2026-11-22T12:00:00.000Z' }],
+      earlier: [
+        {
+          eventName: 'StartQueryExecution',
+          errorCode: 'InvalidRequestException',
+          count: 3,
+          since: '2026-11-22T12:00:00.000Z',
+        },
+      ],
     });
   });
 
@@ -171,18 +209,32 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     const topicArn = await harness.newTopic();
     const queue = await harness.subscribeQueue(topicArn);
     const table = await harness.newStateTable();
-    const rules = parseAlertRules('{"services":["athena","glue"],"ignoreErrorCodes":["ThrottlingException"]}', 'ALERT_RULES');
+    const rules = parseAlertRules(
+      '{"services":["athena","glue"],"ignoreErrorCodes":["ThrottlingException"]}',
+      'ALERT_RULES',
+    );
     const sink = await alerter(topicArn, table, { rules });
 
     // Act
     const outcome = await sink.alertFile(
-      [failure(1, { errorCode: 'ThrottlingException' }), failure(2, { service: 'batch' }), failure(3, { service: 'glue' })],
+      [
+        failure(1, { errorCode: 'ThrottlingException' }),
+        failure(2, { service: 'batch' }),
+        failure(3, { service: 'glue' }),
+      ],
       SOURCE,
     );
 
     // Assess
-    expect(outcome).toMatchObject({ messagesPublished: 1, eventsAlerted: 1, eventsIgnored: 2, byService: { glue: 1 } });
-    expect((await harness.drain(queue)).map((m) => bodyOf(m).MessageAttributes.service?.Value)).toEqual(['glue']);
+    expect(outcome).toMatchObject({
+      messagesPublished: 1,
+      eventsAlerted: 1,
+      eventsIgnored: 2,
+      byService: { glue: 1 },
+    });
+    expect((await harness.drain(queue)).map((m) => bodyOf(m).MessageAttributes.service?.Value)).toEqual([
+      'glue',
+    ]);
   });
 
   test('5,000 failures of four services in one file: four messages, each accepted under the 256 KB limit', async () => {

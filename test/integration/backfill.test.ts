@@ -3,8 +3,14 @@
  * pipeline) and dynalite. 1,000 tiny log objects over 3 accounts (one in an organization trail),
  * 2 regions and 5 days; a backfill of 3 of the days, interrupted and resumed, then run again.
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +85,10 @@ function generate(): Generated[] {
     const items: string[] = [];
     for (const record of records) {
       const n = normalizeRecord(record);
-      if (n.ok) items.push(`${n.event.service}#${n.event.eventTime.slice(0, 10)}|${n.event.eventTime}#${n.event.eventId}`);
+      if (n.ok)
+        items.push(
+          `${n.event.service}#${n.event.eventTime.slice(0, 10)}|${n.event.eventTime}#${n.event.eventId}`,
+        );
     }
     const [y, m, dd] = day.split('-');
     const stamp = `${y}${m}${dd}T${time.slice(11, 13)}${time.slice(14, 16)}Z`;
@@ -93,7 +102,11 @@ function generate(): Generated[] {
   return out;
 }
 
-async function uploadAll(s3: S3Client, objects: { key: string; body: Buffer }[], concurrency = 16): Promise<void> {
+async function uploadAll(
+  s3: S3Client,
+  objects: { key: string; body: Buffer }[],
+  concurrency = 48,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -110,8 +123,11 @@ async function snapshot(dynamodb: DynamoDBClient, table: string): Promise<Map<st
   const items = new Map<string, string>();
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
-    for (const item of page.Items ?? []) items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item, Object.keys(item).sort()));
+    const page = await dynamodb.send(
+      new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    for (const item of page.Items ?? [])
+      items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item, Object.keys(item).sort()));
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
@@ -161,7 +177,20 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     return name;
   }
 
-  const rangeArgs = (table: string) => ['--bucket', BUCKET, '--prefix', PREFIX, '--from', RANGE.from, '--to', RANGE.to, '--table', table, '--concurrency', '8'];
+  const rangeArgs = (table: string) => [
+    '--bucket',
+    BUCKET,
+    '--prefix',
+    PREFIX,
+    '--from',
+    RANGE.from,
+    '--to',
+    RANGE.to,
+    '--table',
+    table,
+    '--concurrency',
+    '16',
+  ];
 
   beforeAll(async () => {
     const started = Date.now();
@@ -173,17 +202,31 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     });
     s3 = clients.s3;
     dynamodb = clients.dynamodb;
-    env = { AWS_ENDPOINT_URL_S3: s3server.endpoint, AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, AWS_REGION: 'us-east-1' };
+    env = {
+      AWS_ENDPOINT_URL_S3: s3server.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_REGION: 'us-east-1',
+    };
     cwd = mkdtempSync(join(tmpdir(), 'trailwatch-backfill-'));
     generated = generate();
-    expected = new Set(generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).flatMap((g) => g.items));
+    expected = new Set(
+      generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).flatMap((g) => g.items),
+    );
     await uploadAll(s3, [
       ...generated,
       // Not log files of the range: a digest file and a zero-byte object (skipped by the processor).
-      { key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail-Digest/us-east-1/2024/05/03/digest.json.gz`, body: Buffer.from('x') },
-      { key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail/us-east-1/2024/05/03/empty.json.gz`, body: Buffer.alloc(0) },
+      {
+        key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail-Digest/us-east-1/2024/05/03/digest.json.gz`,
+        body: Buffer.from('x'),
+      },
+      {
+        key: `${PREFIX}AWSLogs/${ACCOUNTS[0]}/CloudTrail/us-east-1/2024/05/03/empty.json.gz`,
+        body: Buffer.alloc(0),
+      },
     ]);
-    process.stderr.write(`backfill test: generated and uploaded ${generated.length + 2} objects in ${Date.now() - started} ms\n`);
+    process.stderr.write(
+      `backfill test: generated and uploaded ${generated.length + 2} objects in ${Date.now() - started} ms\n`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -236,9 +279,11 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
 
     // Assess 1
     expect(code1).toBe(1);
-    expect(io1.out()).toContain('result: interrupted; run the same command again to resume from the checkpoint');
+    expect(io1.out()).toContain(
+      'result: interrupted; run the same command again to resume from the checkpoint',
+    );
     expect(first.seen.length).toBeGreaterThanOrEqual(300);
-    expect(first.seen.length).toBeLessThan(300 + 8 + 1);
+    expect(first.seen.length).toBeLessThan(300 + 16 + 1);
     expect(afterInterrupt.size).toBeGreaterThan(0);
     expect(afterInterrupt.size).toBeLessThan(expected.size);
     const checkpoints = readdirSync(join(cwd, '.trailwatch', 'checkpoints'));
@@ -256,10 +301,15 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     // Assess 2: nothing read twice, and the union is exactly the range (plus the zero-byte object, skipped).
     expect(code2).toBe(0);
     expect(io2.out()).toContain('result: every object was processed');
+    // Not a terminal: plain progress lines on stderr, the last one complete.
+    expect(io2.err()).toMatch(
+      /^backfill: (\d+)\/\1 objects, [\d.]+\/[\d.]+ MB, [\d.]+ objects\/s, [\d.]+ MB\/s, ETA 0s$/m,
+    );
     expect(second.seen.filter((k) => first.seen.includes(k))).toEqual([]);
     expect(new Set([...first.seen, ...second.seen]).size).toBe(inRange.length + 1);
-    expect(io2.out()).toMatch(/objects: +\d+ processed, 1 skipped, 0 failed/);
-    expect(io2.out()).toContain('skipped:       empty-object 1');
+    expect(io2.out()).toMatch(
+      /objects: +\d+ processed, \d skipped, 0 failed \(\d+ already done per the checkpoint\)/,
+    );
     expect(new Set(afterResume.keys())).toEqual(expected);
     const cp = CheckpointDataSchema.parse(JSON.parse(readFileSync(cpPath, 'utf8')));
     expect(cp.doneDays).toHaveLength(18);
@@ -279,22 +329,92 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     process.stderr.write(`backfill test: interrupted run ${t2 - t1} ms, resume ${Date.now() - t2} ms\n`);
   });
 
-  test('--restart reads everything again and the table keeps exactly the same events', async () => {
-    // Prepare: a full run into its own table.
+  test('Ctrl-C on the real command stops it cleanly with the checkpoint saved; the next run completes it', async () => {
+    // Prepare: one account over the range (200 objects), processed slowly enough to be interrupted.
     const table = await newTable();
-    expect(await createBackfillCommand(counting().overrides).run(rangeArgs(table), captureIO(cwd, env))).toBe(0);
+    const args = [
+      ...rangeArgs(table).slice(0, -2),
+      '--accounts',
+      ACCOUNTS[0] as string,
+      '--concurrency',
+      '2',
+    ];
+    const subset = generated.filter(
+      (g) => g.day >= RANGE.from && g.day <= RANGE.to && g.key.includes(`/${ACCOUNTS[0]}/`),
+    );
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, '..', '..', 'cli', 'bin.js'), 'backfill', ...args],
+      {
+        cwd,
+        env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    // Act: SIGINT once some events are stored, as a terminal's Ctrl-C would send.
+    const deadline = Date.now() + 30_000;
+    while ((await snapshot(dynamodb, table)).size < 20 && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    const code = await exited;
+    const stored = (await snapshot(dynamodb, table)).size;
+    const resumed = counting();
+    const code2 = await createBackfillCommand(resumed.overrides).run(args, captureIO(cwd, env));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(out).toContain('result: interrupted; run the same command again to resume from the checkpoint');
+    expect(stored).toBeGreaterThanOrEqual(20);
+    expect(stored).toBeLessThan(subset.length * 2);
+    expect(code2).toBe(0);
+    expect(resumed.seen.length).toBeLessThan(subset.length);
+    expect(new Set((await snapshot(dynamodb, table)).keys())).toEqual(
+      new Set(subset.flatMap((g) => g.items)),
+    );
+  }, 60_000);
+
+  test('--restart reads everything again and the table keeps exactly the same events', async () => {
+    // Prepare: a full run of one day of one account and region into its own table.
+    const table = await newTable();
+    const day = RANGE.from;
+    const folder = generated.filter(
+      (g) => g.day === day && g.key.includes(`/${ACCOUNTS[1]}/CloudTrail/eu-west-1/`),
+    );
+    const args = [
+      '--bucket',
+      BUCKET,
+      '--prefix',
+      PREFIX,
+      '--from',
+      day,
+      '--to',
+      day,
+      '--accounts',
+      ACCOUNTS[1] as string,
+      '--regions',
+      'eu-west-1',
+      '--table',
+      table,
+    ];
+    expect(await createBackfillCommand(counting().overrides).run(args, captureIO(cwd, env))).toBe(0);
     const before = await snapshot(dynamodb, table);
 
     // Act
     const again = counting();
     const io = captureIO(cwd, env);
-    const code = await createBackfillCommand(again.overrides).run([...rangeArgs(table), '--restart'], io);
+    const code = await createBackfillCommand(again.overrides).run([...args, '--restart'], io);
     const after = await snapshot(dynamodb, table);
 
     // Assess: every object read again, the same items (only the ingestion time may move).
     expect(code).toBe(0);
-    expect(again.seen.length).toBe(generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to).length + 1);
-    expect(new Set(after.keys())).toEqual(expected);
+    expect(folder.length).toBeGreaterThan(30);
+    expect(again.seen.sort()).toEqual(folder.map((g) => g.key).sort());
+    expect(new Set(after.keys())).toEqual(new Set(folder.flatMap((g) => g.items)));
     const withoutIngestedAt = (m: Map<string, string>) =>
       new Map([...m].map(([k, v]) => [k, JSON.stringify({ ...JSON.parse(v), ingestedAt: undefined })]));
     expect(withoutIngestedAt(after)).toEqual(withoutIngestedAt(before));
@@ -304,10 +424,27 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     // Prepare: one account, region and day outside the main range, with one corrupt file.
     const table = await newTable();
     const day = '2024-05-05';
-    const folder = generated.filter((g) => g.day === day && g.key.includes(`/${ACCOUNTS[0]}/CloudTrail/us-east-1/`));
+    const folder = generated.filter(
+      (g) => g.day === day && g.key.includes(`/${ACCOUNTS[0]}/CloudTrail/us-east-1/`),
+    );
     const broken = folder[0] as Generated;
     await uploadAll(s3, [{ key: broken.key, body: Buffer.from('not gzip, not json') }]);
-    const args = ['--bucket', BUCKET, '--prefix', PREFIX, '--from', day, '--to', day, '--accounts', ACCOUNTS[0] as string, '--regions', 'us-east-1', '--table', table];
+    const args = [
+      '--bucket',
+      BUCKET,
+      '--prefix',
+      PREFIX,
+      '--from',
+      day,
+      '--to',
+      day,
+      '--accounts',
+      ACCOUNTS[0] as string,
+      '--regions',
+      'us-east-1',
+      '--table',
+      table,
+    ];
 
     try {
       // Act 1
@@ -338,12 +475,24 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
 
   test.each([
     [['--from', '2024-05-02'], '--bucket is required'],
-    [['--bucket', BUCKET, '--from', '2024-02-30', '--table', 't'], "--from: expected a UTC day YYYY-MM-DD, got '2024-02-30'"],
-    [['--bucket', BUCKET, '--from', '2024-05-04', '--to', '2024-05-02', '--table', 't'], '--from 2024-05-04 is after --to 2024-05-02'],
-    [['--bucket', BUCKET, '--accounts', '1234', '--table', 't'], "--accounts: '1234' is not a 12-digit account id"],
+    [
+      ['--bucket', BUCKET, '--from', '2024-02-30', '--table', 't'],
+      "--from: expected a UTC day YYYY-MM-DD, got '2024-02-30'",
+    ],
+    [
+      ['--bucket', BUCKET, '--from', '2024-05-04', '--to', '2024-05-02', '--table', 't'],
+      '--from 2024-05-04 is after --to 2024-05-02',
+    ],
+    [
+      ['--bucket', BUCKET, '--accounts', '1234', '--table', 't'],
+      "--accounts: '1234' is not a 12-digit account id",
+    ],
     [['--bucket', BUCKET], '--table is required'],
     [['--bucket', BUCKET, '--table', 't', '--alerts'], '--alerts needs --topic-arn and --alert-state-table'],
-    [['--bucket', BUCKET, '--table', 't', '--concurrency', '0'], '--concurrency: expected a whole number from 1 to 256'],
+    [
+      ['--bucket', BUCKET, '--table', 't', '--concurrency', '0'],
+      '--concurrency: expected a whole number from 1 to 256',
+    ],
     [['--bucket', BUCKET, '--bogus'], "Unknown option '--bogus'"],
   ])('usage error %j: exit 2 with one line', async (argv, message) => {
     // Prepare
@@ -364,6 +513,8 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     const io = captureIO(cwd, env);
     const code = await main(['backfill', ...rangeArgs('no-such-table')], io);
     expect(code).toBe(1);
-    expect(io.err().trim()).toBe('trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)');
+    expect(io.err().trim()).toBe(
+      'trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)',
+    );
   });
 });

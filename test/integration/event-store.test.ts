@@ -453,7 +453,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
             const result = await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, half) } } } as typeof args);
             const output = result.output as { UnprocessedItems?: Record<string, PutRequests> };
             const leftOver = [...(output.UnprocessedItems?.[table] ?? []), ...requests.slice(half)];
-            return { ...result, output: { ...output, UnprocessedItems: { [table]: leftOver } } };
+            return { ...result, output: { ...output, UnprocessedItems: { [table]: leftOver } } } as typeof result;
           }
           default:
             return await next(args);

@@ -15,14 +15,27 @@ const SOURCE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/123456789012_CloudTrail_us-east-1_20170504T0025Z_x.json.gz',
 };
 
-function render(events: NormalizedEvent[], service: ServiceName = 'athena', extra: Partial<Parameters<typeof renderAlert>[0]> = {}) {
-  return renderAlert({ service, source: SOURCE, events, suppressedInFile: 0, earlierSuppressed: [], windowMinutes: 60, ...extra });
+function render(
+  events: NormalizedEvent[],
+  service: ServiceName = 'athena',
+  extra: Partial<Parameters<typeof renderAlert>[0]> = {},
+) {
+  return renderAlert({
+    service,
+    source: SOURCE,
+    events,
+    suppressedInFile: 0,
+    earlierSuppressed: [],
+    windowMinutes: 60,
+    ...extra,
+  });
 }
 
 /** What SNS counts: the message, the subject and each attribute's name, type and value. */
 function snsBytes(r: ReturnType<typeof renderAlert>): number {
   const attributes = Object.entries(r.messageAttributes).reduce(
-    (sum, [name, v]) => sum + Buffer.byteLength(name) + Buffer.byteLength(v.DataType) + Buffer.byteLength(v.StringValue),
+    (sum, [name, v]) =>
+      sum + Buffer.byteLength(name) + Buffer.byteLength(v.DataType) + Buffer.byteLength(v.StringValue),
     0,
   );
   return Buffer.byteLength(r.message) + Buffer.byteLength(r.subject) + attributes;
@@ -41,7 +54,6 @@ describe('the seed Athena failure rendered', () => {
     const lines = rendered.text.split('\n');
     expect(lines[0]).toBe('1 failed Athena call in account 123456789012, region us-east-1');
     expect(lines[1]).toBe('at 2017-05-04 00:21:57 UTC.');
-    expect(rendered.text).toContain('  1 x StartQueryExecution: InvalidRequestException, by johndoe');
     expect(rendered.text).toContain('[1/1] StartQueryExecution failed: InvalidRequestException');
     expect(rendered.text).toContain(
       '  Message:  Invalid result configuration. Should specify either output location or result configuration',
@@ -70,7 +82,14 @@ describe('the seed Athena failure rendered', () => {
     const structure = JSON.parse(rendered.message) as Record<string, string>;
 
     // Assess
-    expect(Object.keys(structure).sort()).toEqual(['default', 'email', 'email-json', 'https', 'lambda', 'sqs']);
+    expect(Object.keys(structure).sort()).toEqual([
+      'default',
+      'email',
+      'email-json',
+      'https',
+      'lambda',
+      'sqs',
+    ]);
     expect(structure.default).toBe(rendered.text);
     expect(structure.email).toBe(rendered.text);
     for (const protocol of ['sqs', 'lambda', 'https', 'email-json']) {
@@ -135,7 +154,10 @@ describe('subjects', () => {
     ['batch', 'trailwatch: 3 failed Batch calls in 123456789012 us-east-1'],
   ] as Array<[ServiceName, string]>)('%s', (service, expected) => {
     // Act
-    const rendered = render([1, 2, 3].map((n) => failure(n, { service })), service);
+    const rendered = render(
+      [1, 2, 3].map((n) => failure(n, { service })),
+      service,
+    );
 
     // Assess
     expect(rendered.subject).toBe(expected);
@@ -193,11 +215,13 @@ describe('subjects', () => {
 });
 
 describe('the text of many failures', () => {
-  test('shows ten, counts the rest, groups by signature and reports suppressions', () => {
+  test('one block per kind of failure, largest first, and the suppressions', () => {
     // Prepare: 12 of one kind and 3 of another.
     const events = [
       ...Array.from({ length: 12 }, (_, i) => failure(i)),
-      ...[20, 21, 22].map((n) => failure(n, { errorCode: 'AccessDeniedException', eventName: 'GetQueryResults' })),
+      ...[20, 21, 22].map((n) =>
+        failure(n, { errorCode: 'AccessDeniedException', eventName: 'GetQueryResults' }),
+      ),
     ];
     const signature = signatureOf(events[0] as NormalizedEvent);
 
@@ -209,17 +233,21 @@ describe('the text of many failures', () => {
 
     // Assess
     expect(rendered.subject).toBe('trailwatch: 15 failed Athena calls in 123456789012 us-east-1');
-    expect(rendered.text).toContain('  12 x StartQueryExecution: InvalidRequestException, by etl-runner');
-    expect(rendered.text).toContain('  3 x GetQueryResults: AccessDeniedException, by etl-runner');
-    expect(rendered.text).toContain('[10/15] StartQueryExecution failed');
-    expect(rendered.text).not.toContain('[11/15]');
-    expect(rendered.text).toContain('... and 5 more not shown.');
+    expect(rendered.text).toContain('[1/2] StartQueryExecution failed 12 times: InvalidRequestException\n');
+    expect(rendered.text).toContain('  When:     2026-11-22 03:00:00 UTC, last at 2026-11-22 03:00:11 UTC\n');
+    expect(rendered.text).toContain('#/events/evt-000000 (the first one)\n');
+    expect(rendered.text).toContain('[2/2] GetQueryResults failed 3 times: AccessDeniedException\n');
+    expect(rendered.text).not.toContain('not shown');
     expect(rendered.text).toContain(
       '  17 identical failures of StartQueryExecution: InvalidRequestException, by ' +
         'arn:aws:sts::123456789012:assumed-role/etl-runner/session-1 since the alert at 2026-11-22 02:10:00 UTC',
     );
-    expect(rendered.text).toContain('  4 more failures in this log file repeat failures alerted in the last 60 minutes');
-    expect(rendered.text).toContain('  Console:  https://us-east-1.console.aws.amazon.com/athena/home?region=us-east-1#/workgroups/details/analytics');
+    expect(rendered.text).toContain(
+      '  4 more failures in this log file repeat failures alerted in the last 60 minutes',
+    );
+    expect(rendered.text).toContain(
+      '  Console:  https://us-east-1.console.aws.amazon.com/athena/home?region=us-east-1#/workgroups/details/analytics',
+    );
     expect(rendered.document.suppressed).toEqual({
       windowMinutes: 60,
       inThisFile: 4,
@@ -240,6 +268,30 @@ describe('the text of many failures', () => {
       'InvalidRequestException',
     ]);
     expect(rendered.messageAttributes.failureCount?.StringValue).toBe('15');
+  });
+
+  test('shows ten kinds of failure and counts the rest as not shown', () => {
+    // Prepare: 12 kinds; the last two have 1 and 2 failures.
+    const events = Array.from({ length: 12 }, (_, kind) =>
+      Array.from({ length: kind === 11 ? 1 : kind === 10 ? 2 : 3 }, (_, i) =>
+        failure(kind * 10 + i, { errorCode: `Code${kind}` }),
+      ),
+    ).flat();
+
+    // Act
+    const rendered = render(events);
+
+    // Assess
+    expect(rendered.text).toContain('[10/12] StartQueryExecution failed 3 times: Code9\n');
+    expect(rendered.text).not.toContain('[11/12]');
+    expect(rendered.text).toContain('... and 3 more failures of 2 other kinds not shown.');
+  });
+
+  test('a kind of failure across several resources says how many others', () => {
+    const events = ['a', 'b', 'c'].map((id, i) =>
+      failure(i, { resources: [{ type: 'athena:workgroup', id }] }),
+    );
+    expect(render(events).text).toContain('  Resource: athena:workgroup a (and 2 others)\n');
   });
 
   test('an error message with line breaks and a huge length stays one clipped line', () => {
@@ -264,12 +316,20 @@ describe('the 256 KB limit', () => {
       failure(i, {
         service: SERVICE_NAMES[i % 4] as ServiceName,
         errorCode: `Code${i % 7}`,
-        requestParameters: { queryString: `SELECT * FROM t WHERE id = ${i} -- ${'pad '.repeat(40)}`, workGroup: 'wg' },
+        requestParameters: {
+          queryString: `SELECT * FROM t WHERE id = ${i} -- ${'pad '.repeat(40)}`,
+          workGroup: 'wg',
+        },
       }),
     );
 
     // Act
-    const messages = SERVICE_NAMES.map((service) => render(events.filter((e) => e.service === service), service));
+    const messages = SERVICE_NAMES.map((service) =>
+      render(
+        events.filter((e) => e.service === service),
+        service,
+      ),
+    );
 
     // Assess
     expect(messages).toHaveLength(4);
@@ -277,7 +337,9 @@ describe('the 256 KB limit', () => {
       expect(snsBytes(message)).toBe(message.publishBytes);
       expect(message.publishBytes).toBeLessThan(SNS_MAX_PUBLISH_BYTES);
       expect(message.publishBytes).toBeGreaterThan(SNS_MAX_PUBLISH_BYTES * 0.9); // the budget is used, not wasted
-      const document = JSON.parse((JSON.parse(message.message) as Record<string, string>).sqs as string) as AlertDocument;
+      const document = JSON.parse(
+        (JSON.parse(message.message) as Record<string, string>).sqs as string,
+      ) as AlertDocument;
       expect(document.failureCount).toBe(1250);
       expect(document.included).toBeGreaterThan(10);
       expect(document.included + document.omitted).toBe(1250);
@@ -285,7 +347,7 @@ describe('the 256 KB limit', () => {
       // The first N, in full and in order.
       const expected = events.filter((e) => e.service === document.service).slice(0, document.included);
       expect(document.events).toEqual(expected);
-      expect(message.text).toContain(`... and ${1250 - 10} more not shown.`);
+      expect(message.text).toMatch(/^\[7\/7\] StartQueryExecution failed 178 times: Code\d$/m);
       expect(message.subject).toBe(
         `trailwatch: 1250 failed ${{ glue: 'Glue', emr: 'EMR', athena: 'Athena', batch: 'Batch' }[document.service]} calls in 123456789012 us-east-1`,
       );
@@ -294,7 +356,9 @@ describe('the 256 KB limit', () => {
 
   test('5,000 distinct signatures with suppressions still fit', () => {
     // Prepare: every failure its own signature and an earlier suppression for each.
-    const events = Array.from({ length: 5000 }, (_, i) => failure(i, { eventName: `Op${i}`, errorCode: `Code${i}` }));
+    const events = Array.from({ length: 5000 }, (_, i) =>
+      failure(i, { eventName: `Op${i}`, errorCode: `Code${i}` }),
+    );
     const earlier = events.map((e, i) => ({ signature: signatureOf(e), count: i + 1, reportedTotal: i + 1 }));
 
     // Act
@@ -314,7 +378,10 @@ describe('the 256 KB limit', () => {
 
   test('one event too large to fit whole is sent without its payloads and listed as trimmed', () => {
     // Prepare: a 300 KB request (e.g. a Glue table with a huge schema).
-    const big = failure(1, { requestParameters: { blob: 'x'.repeat(300_000) }, responseElements: { other: 'y' } });
+    const big = failure(1, {
+      requestParameters: { blob: 'x'.repeat(300_000) },
+      responseElements: { other: 'y' },
+    });
 
     // Act
     const rendered = render([big, failure(2)]);
@@ -325,6 +392,9 @@ describe('the 256 KB limit', () => {
     expect(rendered.document.included).toBe(1);
     expect(rendered.document.omitted).toBe(1);
     expect(rendered.document.events[0]).not.toHaveProperty('requestParameters');
-    expect(rendered.document.events[0]).toMatchObject({ eventId: big.eventId, errorCode: 'InvalidRequestException' });
+    expect(rendered.document.events[0]).toMatchObject({
+      eventId: big.eventId,
+      errorCode: 'InvalidRequestException',
+    });
   });
 });

@@ -31,7 +31,11 @@ describe('signatures', () => {
     const key = signatureKey(signatureOf(base));
 
     // Assess
-    expect(signatureKey(signatureOf(failure(99, { errorMessage: 'other text', eventTime: '2026-01-01T00:00:00Z' })))).toBe(key);
+    expect(
+      signatureKey(
+        signatureOf(failure(99, { errorMessage: 'other text', eventTime: '2026-01-01T00:00:00Z' })),
+      ),
+    ).toBe(key);
     expect(key).toMatch(/^sig#[0-9a-f]{32}$/);
     for (const variant of variants) expect(signatureKey(signatureOf(variant))).not.toBe(key);
   });
@@ -44,7 +48,10 @@ describe('signatures', () => {
 
   test.each([
     [{ type: 'IAMUser', arn: 'arn:aws:iam::1:user/a', principalId: 'P' }, 'arn:aws:iam::1:user/a'],
-    [{ type: 'AssumedRole', sessionIssuerArn: 'arn:aws:iam::1:role/r', principalId: 'P' }, 'arn:aws:iam::1:role/r'],
+    [
+      { type: 'AssumedRole', sessionIssuerArn: 'arn:aws:iam::1:role/r', principalId: 'P' },
+      'arn:aws:iam::1:role/r',
+    ],
     [{ type: 'AWSAccount', principalId: 'P' }, 'P'],
     [{ type: 'AWSService', invokedBy: 'glue.amazonaws.com' }, 'glue.amazonaws.com'],
     [{ type: 'Unknown' }, 'Unknown'],
@@ -83,7 +90,9 @@ describe('planServiceAlert', () => {
     expect(plan.alert.map((e) => e.eventId)).toEqual([repeated.eventId, other.eventId, fresh.eventId]);
     expect(plan.suppressed.size).toBe(0);
     expect(plan.earlierSuppressed).toEqual([]);
-    expect([...plan.alertedSignatures.keys()].sort()).toEqual([keyOf(repeated), keyOf(other), keyOf(fresh)].sort());
+    expect([...plan.alertedSignatures.keys()].sort()).toEqual(
+      [keyOf(repeated), keyOf(other), keyOf(fresh)].sort(),
+    );
   });
 
   test('an open window suppresses its signature; a closed one alerts and reports what was suppressed', () => {
@@ -123,7 +132,12 @@ describe('planServiceAlert', () => {
 
 describe('groupByService', () => {
   test('stable service order, each group oldest first', () => {
-    const groups = groupByService([failure(3, { service: 'batch' }), failure(2), failure(1, { service: 'glue' }), failure(0)]);
+    const groups = groupByService([
+      failure(3, { service: 'batch' }),
+      failure(2),
+      failure(1, { service: 'glue' }),
+      failure(0),
+    ]);
     expect([...groups.keys()]).toEqual(['glue', 'athena', 'batch']);
     expect(groups.get('athena')?.map((e) => e.eventId)).toEqual(['evt-000000', 'evt-000002']);
   });
@@ -131,19 +145,45 @@ describe('groupByService', () => {
 
 describe('console links', () => {
   test.each([
-    ['glue', { type: 'glue:job', id: 'nightly etl' }, 'https://eu-west-1.console.aws.amazon.com/gluestudio/home?region=eu-west-1#/editor/job/nightly%20etl/details'],
-    ['glue', { type: 'glue:crawler', id: 'raw' }, 'https://eu-west-1.console.aws.amazon.com/glue/home?region=eu-west-1#/v2/data-catalog/crawlers/view/raw'],
-    ['emr', { type: 'emr:cluster', id: 'j-ABC' }, 'https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusterDetails/j-ABC'],
-    ['athena', { type: 'athena:query-execution', id: 'q-1' }, 'https://eu-west-1.console.aws.amazon.com/athena/home?region=eu-west-1#/query-editor/history/q-1'],
-    ['batch', { type: 'batch:job-queue', id: 'high' }, 'https://eu-west-1.console.aws.amazon.com/batch/home?region=eu-west-1#queues/detail/high'],
-    ['emr', { type: 'emr:step', id: 's-1' }, 'https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusters'],
+    [
+      'glue',
+      { type: 'glue:job', id: 'nightly etl' },
+      'https://eu-west-1.console.aws.amazon.com/gluestudio/home?region=eu-west-1#/editor/job/nightly%20etl/details',
+    ],
+    [
+      'glue',
+      { type: 'glue:crawler', id: 'raw' },
+      'https://eu-west-1.console.aws.amazon.com/glue/home?region=eu-west-1#/v2/data-catalog/crawlers/view/raw',
+    ],
+    [
+      'emr',
+      { type: 'emr:cluster', id: 'j-ABC' },
+      'https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusterDetails/j-ABC',
+    ],
+    [
+      'athena',
+      { type: 'athena:query-execution', id: 'q-1' },
+      'https://eu-west-1.console.aws.amazon.com/athena/home?region=eu-west-1#/query-editor/history/q-1',
+    ],
+    [
+      'batch',
+      { type: 'batch:job-queue', id: 'high' },
+      'https://eu-west-1.console.aws.amazon.com/batch/home?region=eu-west-1#queues/detail/high',
+    ],
+    [
+      'emr',
+      { type: 'emr:step', id: 's-1' },
+      'https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusters',
+    ],
     ['batch', undefined, 'https://eu-west-1.console.aws.amazon.com/batch/home?region=eu-west-1#dashboard'],
   ] as const)('%s %j', (service, resource, expected) => {
     expect(resourceConsoleUrl(service, 'eu-west-1', resource)).toBe(expected);
   });
 
   test('partitions and bad regions', () => {
-    expect(resourceConsoleUrl('glue', 'cn-north-1')).toBe('https://console.amazonaws.cn/glue/home?region=cn-north-1');
+    expect(resourceConsoleUrl('glue', 'cn-north-1')).toBe(
+      'https://console.amazonaws.cn/glue/home?region=cn-north-1',
+    );
     expect(resourceConsoleUrl('glue', 'us-gov-west-1')).toBe(
       'https://console.amazonaws-us-gov.com/glue/home?region=us-gov-west-1',
     );

@@ -31,7 +31,13 @@ describe('parseAlertRules', () => {
       ignoreErrorCodes: ['ThrottlingException'],
       ignoreEventNames: ['GetQueryExecution'],
       ignorePrincipals: ['arn:aws:iam::123456789012:role/poller'],
-      ignore: [{ reason: 'known poller', errorCode: 'AccessDenied*', principal: 'arn:aws:sts::*:assumed-role/poller/*' }],
+      ignore: [
+        {
+          reason: 'known poller',
+          errorCode: 'AccessDenied*',
+          principal: 'arn:aws:sts::*:assumed-role/poller/*',
+        },
+      ],
     });
 
     // Act
@@ -48,13 +54,33 @@ describe('parseAlertRules', () => {
 
   test.each([
     ['not JSON', '{services:', /^ALERT_RULES: not valid JSON \(/],
-    ['not an object', '[]', /^invalid alert rules: ALERT_RULES: Invalid input: expected object, received array$/],
-    ['an unknown service', '{"services":["s3"]}', /ALERT_RULES\.services\[0\]: Invalid option: expected one of "glue"\|"emr"\|"athena"\|"batch"/],
+    [
+      'not an object',
+      '[]',
+      /^invalid alert rules: ALERT_RULES: Invalid input: expected object, received array$/,
+    ],
+    [
+      'an unknown service',
+      '{"services":["s3"]}',
+      /ALERT_RULES\.services\[0\]: Invalid option: expected one of "glue"\|"emr"\|"athena"\|"batch"/,
+    ],
     ['no service at all', '{"services":[]}', /ALERT_RULES\.services: must name at least one service/],
-    ['an empty error code', '{"ignoreErrorCodes":["Throttling", " "]}', /ALERT_RULES\.ignoreErrorCodes\[1\]: must not be empty/],
+    [
+      'an empty error code',
+      '{"ignoreErrorCodes":["Throttling", " "]}',
+      /ALERT_RULES\.ignoreErrorCodes\[1\]: must not be empty/,
+    ],
     ['a misspelt field', '{"ignoreErrorCode":["X"]}', /ALERT_RULES: Unrecognized key: "ignoreErrorCode"/],
-    ['an ignore rule that names nothing', '{"ignore":[{"reason":"x"}]}', /ALERT_RULES\.ignore\[0\]: an ignore rule must name at least one of/],
-    ['a misspelt ignore rule field', '{"ignore":[{"errorcode":"X"}]}', /ALERT_RULES\.ignore\[0\]: Unrecognized key: "errorcode"/],
+    [
+      'an ignore rule that names nothing',
+      '{"ignore":[{"reason":"x"}]}',
+      /ALERT_RULES\.ignore\[0\]: an ignore rule must name at least one of/,
+    ],
+    [
+      'a misspelt ignore rule field',
+      '{"ignore":[{"errorcode":"X"}]}',
+      /ALERT_RULES\.ignore\[0\]: Unrecognized key: "errorcode"/,
+    ],
     ['a wrong type deep inside', '{"ignore":[{"principal":[1]}]}', /ALERT_RULES\.ignore\[0\]\.principal/],
   ])('%s is a ConfigError naming the field', (_name, json, message) => {
     // Act
@@ -97,15 +123,27 @@ describe('selectAlertable', () => {
     ['services', '{"services":["athena"]}', ['1', '2', '3', '6']],
     ['error codes', '{"ignoreErrorCodes":["Throttling*"]}', ['1', '4', '5', '6']],
     ['event names', '{"ignoreEventNames":["Get*"]}', ['1', '2', '3', '5']],
-    ['principal by session issuer', '{"ignorePrincipals":["arn:aws:iam::123456789012:role/poller"]}', ['1', '3', '4', '5', '6']],
+    [
+      'principal by session issuer',
+      '{"ignorePrincipals":["arn:aws:iam::123456789012:role/poller"]}',
+      ['1', '3', '4', '5', '6'],
+    ],
     ['principal by user name', '{"ignorePrincipals":["etl-runner"]}', ['2']],
     [
       'a combined rule: throttling from the poller only',
       '{"ignore":[{"errorCode":"ThrottlingException","principal":"arn:aws:sts::*:assumed-role/poller/*"}]}',
       ['1', '3', '4', '5', '6'],
     ],
-    ['a combined rule scoped to a service', '{"ignore":[{"service":["glue","batch"],"errorCode":["EntityNotFoundException","ClientException"]}]}', ['1', '2', '3', '6']],
-    ['a rule on region matches nothing else', '{"ignore":[{"region":"eu-*"}]}', ['1', '2', '3', '4', '5', '6']],
+    [
+      'a combined rule scoped to a service',
+      '{"ignore":[{"service":["glue","batch"],"errorCode":["EntityNotFoundException","ClientException"]}]}',
+      ['1', '2', '3', '6'],
+    ],
+    [
+      'a rule on region matches nothing else',
+      '{"ignore":[{"region":"eu-*"}]}',
+      ['1', '2', '3', '4', '5', '6'],
+    ],
   ])('%s', (_name, json, expected) => {
     // Act
     const selection = selectAlertable(events, parseAlertRules(json, 'ALERT_RULES'));

@@ -56,7 +56,11 @@ describe('planBackfill', () => {
     const bucket = new FakeBucket(KEYS);
 
     // Act
-    const plan = await planBackfill({ prefix: '', from: '2024-02-29', to: '2024-03-01' }, bucket, '2024-06-01');
+    const plan = await planBackfill(
+      { prefix: '', from: '2024-02-29', to: '2024-03-01' },
+      bucket,
+      '2024-06-01',
+    );
 
     // Assess
     expect(plan.roots.map((r) => [r.prefix, r.accountId, r.region, r.orgId])).toEqual([
@@ -68,7 +72,10 @@ describe('planBackfill', () => {
     ]);
     expect(plan.days).toHaveLength(5 * 2);
     // Sorted by day first, so history fills in order.
-    expect(plan.days.map((d) => d.day)).toEqual([...Array(5).fill('2024-02-29'), ...Array(5).fill('2024-03-01')]);
+    expect(plan.days.map((d) => d.day)).toEqual([
+      ...Array(5).fill('2024-02-29'),
+      ...Array(5).fill('2024-03-01'),
+    ]);
     expect(plan.days[0]?.prefix).toBe(`AWSLogs/${A1}/CloudTrail/eu-west-1/2024/02/29/`);
     expect(plan.days[9]?.prefix).toBe(`AWSLogs/${ORG}/${A3}/CloudTrail/us-east-1/2024/03/01/`);
     expect(plan.notes).toEqual([]);
@@ -97,7 +104,13 @@ describe('planBackfill', () => {
 
     // Act
     const plan = await planBackfill(
-      { prefix: '', from: '2024-03-01', to: '2024-03-01', accounts: [A3, A1, '999999999999'], regions: ['us-east-1'] },
+      {
+        prefix: '',
+        from: '2024-03-01',
+        to: '2024-03-01',
+        accounts: [A3, A1, '999999999999'],
+        regions: ['us-east-1'],
+      },
       bucket,
       '2024-06-01',
     );
@@ -116,7 +129,11 @@ describe('planBackfill', () => {
     const bucket = new FakeBucket(KEYS);
 
     // Act
-    const plan = await planBackfill({ prefix: '', to: '2024-02-29', accounts: [A1, A2] }, bucket, '2024-06-01');
+    const plan = await planBackfill(
+      { prefix: '', to: '2024-02-29', accounts: [A1, A2] },
+      bucket,
+      '2024-06-01',
+    );
 
     // Assess
     expect(plan.days.map((d) => d.prefix)).toEqual([
@@ -144,7 +161,11 @@ describe('planBackfill', () => {
     const bucket = new FakeBucket(KEYS);
 
     // Act
-    const plan = await planBackfill({ prefix: 'wrong/', from: '2024-03-01', to: '2024-03-01' }, bucket, '2024-06-01');
+    const plan = await planBackfill(
+      { prefix: 'wrong/', from: '2024-03-01', to: '2024-03-01' },
+      bucket,
+      '2024-06-01',
+    );
 
     // Assess
     expect(plan.days).toEqual([]);
@@ -177,7 +198,12 @@ describe('day and name helpers', () => {
   });
 
   test('daysBetween crosses months and leap days, both ends included', () => {
-    expect(daysBetween('2024-02-27', '2024-03-01')).toEqual(['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01']);
+    expect(daysBetween('2024-02-27', '2024-03-01')).toEqual([
+      '2024-02-27',
+      '2024-02-28',
+      '2024-02-29',
+      '2024-03-01',
+    ]);
     expect(daysBetween('2024-03-02', '2024-03-01')).toEqual([]);
   });
 

@@ -87,7 +87,9 @@ describe('BackfillCheckpoint', () => {
     // Assess
     expect(restored.isKeyDone(DAY1, `${DAY1}a.json.gz`)).toBe(true);
     expect(() => BackfillCheckpoint.restore(data, 'f2', 'cp.json')).toThrow(CheckpointMismatchError);
-    expect(() => BackfillCheckpoint.restore(data, 'f2', 'cp.json')).toThrow(/^cp\.json: checkpoint of another backfill \(scope one\)/);
+    expect(() => BackfillCheckpoint.restore(data, 'f2', 'cp.json')).toThrow(
+      /^cp\.json: checkpoint of another backfill \(scope one\)/,
+    );
   });
 
   test('changed tracks unsaved changes', () => {
@@ -123,7 +125,13 @@ describe('backfillScopeText and its fingerprint', () => {
     const b = backfillScopeText({ ...base, accounts: ['1', '2'] });
     expect(a).toBe(b);
     expect(backfillFingerprint(a)).toBe(backfillFingerprint(b));
-    for (const change of [{ bucket: 'c' }, { prefix: '' }, { from: '2024-01-02' }, { to: '2024-02-01' }, { table: 'u' }]) {
+    for (const change of [
+      { bucket: 'c' },
+      { prefix: '' },
+      { from: '2024-01-02' },
+      { to: '2024-02-01' },
+      { table: 'u' },
+    ]) {
       expect(backfillFingerprint(backfillScopeText({ ...base, ...change }))).not.toBe(backfillFingerprint(a));
     }
     expect(backfillFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
@@ -179,7 +187,11 @@ describe('CheckpointFile', () => {
 
   test.each([
     ['not JSON', '{"version": 1,', /cp\.json: not JSON; delete it or pass --restart/],
-    ['another document', '{"version": 2}', /cp\.json: not a trailwatch checkpoint \(version: .*\); delete it or pass --restart/],
+    [
+      'another document',
+      '{"version": 2}',
+      /cp\.json: not a trailwatch checkpoint \(version: .*\); delete it or pass --restart/,
+    ],
   ])('%s is reported in one line naming the file', async (_what, content, message) => {
     // Prepare
     const path = join(dir, 'cp.json');

@@ -24,7 +24,14 @@ const CASES: FailureCase[] = [
     errorCode: 'InvalidRequestException',
     errorMessage: 'Invalid result configuration',
   },
-  { name: 'top-level errorCode alone', service: 'glue', eventName: 'GetJob', top: { errorCode: 'AccessDenied' }, failed: true, errorCode: 'AccessDenied' },
+  {
+    name: 'top-level errorCode alone',
+    service: 'glue',
+    eventName: 'GetJob',
+    top: { errorCode: 'AccessDenied' },
+    failed: true,
+    errorCode: 'AccessDenied',
+  },
   {
     name: 'top-level errorMessage alone',
     service: 'emr',
@@ -33,12 +40,25 @@ const CASES: FailureCase[] = [
     failed: true,
     errorMessage: 'Service role is not valid',
   },
-  { name: 'empty top-level errorCode is no error', service: 'batch', eventName: 'SubmitJob', top: { errorCode: '' }, failed: false },
+  {
+    name: 'empty top-level errorCode is no error',
+    service: 'batch',
+    eventName: 'SubmitJob',
+    top: { errorCode: '' },
+    failed: false,
+  },
   {
     name: 'Glue BatchDeleteTable errors list (code inside errorDetail)',
     service: 'glue',
     eventName: 'BatchDeleteTable',
-    response: { errors: [{ tableName: 'a', errorDetail: { errorCode: 'EntityNotFoundException', errorMessage: 'Table a not found.' } }] },
+    response: {
+      errors: [
+        {
+          tableName: 'a',
+          errorDetail: { errorCode: 'EntityNotFoundException', errorMessage: 'Table a not found.' },
+        },
+      ],
+    },
     failed: true,
     errorCode: 'EntityNotFoundException',
     errorMessage: '1 item failed (errors): Table a not found.',
@@ -77,7 +97,10 @@ const CASES: FailureCase[] = [
     name: 'Glue BatchGetTableOptimizer failures (code inside error)',
     service: 'glue',
     eventName: 'BatchGetTableOptimizer',
-    response: { tableOptimizers: [], failures: [{ tableName: 't', error: { errorCode: 'AccessDeniedException', errorMessage: 'denied' } }] },
+    response: {
+      tableOptimizers: [],
+      failures: [{ tableName: 't', error: { errorCode: 'AccessDeniedException', errorMessage: 'denied' } }],
+    },
     failed: true,
     errorCode: 'AccessDeniedException',
     errorMessage: '1 item failed (failures): denied',
@@ -95,7 +118,13 @@ const CASES: FailureCase[] = [
     eventName: 'BatchGetQueryExecution',
     response: {
       queryExecutions: [],
-      unprocessedQueryExecutionIds: [{ queryExecutionId: 'q-1', errorCode: 'INVALID_INPUT', errorMessage: 'QueryExecution q-1 was not found' }],
+      unprocessedQueryExecutionIds: [
+        {
+          queryExecutionId: 'q-1',
+          errorCode: 'INVALID_INPUT',
+          errorMessage: 'QueryExecution q-1 was not found',
+        },
+      ],
     },
     failed: true,
     errorCode: 'INVALID_INPUT',
@@ -126,8 +155,20 @@ const CASES: FailureCase[] = [
     errorCode: 'ValidationException',
     errorMessage: '1 item failed (errors): ValidationException',
   },
-  { name: 'a `failed` flag that is not a list does not count', service: 'batch', eventName: 'DescribeJobs', response: { failed: false, errors: 3 }, failed: false },
-  { name: 'a nested errors list does not count (only top-level fields)', service: 'glue', eventName: 'GetJobRun', response: { jobRun: { errors: ['x'] } }, failed: false },
+  {
+    name: 'a `failed` flag that is not a list does not count',
+    service: 'batch',
+    eventName: 'DescribeJobs',
+    response: { failed: false, errors: 3 },
+    failed: false,
+  },
+  {
+    name: 'a nested errors list does not count (only top-level fields)',
+    service: 'glue',
+    eventName: 'GetJobRun',
+    response: { jobRun: { errors: ['x'] } },
+    failed: false,
+  },
   {
     name: 'the top-level error wins over the response',
     service: 'glue',
@@ -138,7 +179,13 @@ const CASES: FailureCase[] = [
     errorCode: 'ThrottlingException',
     errorMessage: 'Rate exceeded',
   },
-  { name: 'a null response (Glue Get* calls) succeeded', service: 'glue', eventName: 'GetTable', response: null, failed: false },
+  {
+    name: 'a null response (Glue Get* calls) succeeded',
+    service: 'glue',
+    eventName: 'GetTable',
+    response: null,
+    failed: false,
+  },
 ];
 
 describe('failure detection', () => {

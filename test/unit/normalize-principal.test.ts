@@ -6,16 +6,44 @@ import { principalFromIdentity } from '../../lambdas/core/principal';
 
 const ACCOUNT = '111122223333';
 
-const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | undefined; principal: Principal }> = [
+const CASES: ReadonlyArray<{
+  name: string;
+  identity: Record<string, unknown> | undefined;
+  principal: Principal;
+}> = [
   {
     name: 'Root',
-    identity: { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: 'ASIAEXAMPLE' },
-    principal: { type: 'Root', arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, principalId: ACCOUNT },
+    identity: {
+      type: 'Root',
+      principalId: ACCOUNT,
+      arn: `arn:aws:iam::${ACCOUNT}:root`,
+      accountId: ACCOUNT,
+      accessKeyId: 'ASIAEXAMPLE',
+    },
+    principal: {
+      type: 'Root',
+      arn: `arn:aws:iam::${ACCOUNT}:root`,
+      accountId: ACCOUNT,
+      principalId: ACCOUNT,
+    },
   },
   {
     name: 'IAMUser',
-    identity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE1', arn: `arn:aws:iam::${ACCOUNT}:user/ana`, accountId: ACCOUNT, accessKeyId: '', userName: 'ana' },
-    principal: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/ana`, accountId: ACCOUNT, principalId: 'AIDAEXAMPLE1', userName: 'ana' },
+    identity: {
+      type: 'IAMUser',
+      principalId: 'AIDAEXAMPLE1',
+      arn: `arn:aws:iam::${ACCOUNT}:user/ana`,
+      accountId: ACCOUNT,
+      accessKeyId: '',
+      userName: 'ana',
+    },
+    principal: {
+      type: 'IAMUser',
+      arn: `arn:aws:iam::${ACCOUNT}:user/ana`,
+      accountId: ACCOUNT,
+      principalId: 'AIDAEXAMPLE1',
+      userName: 'ana',
+    },
   },
   {
     name: 'AssumedRole (name from the session issuer)',
@@ -26,7 +54,13 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
       accountId: ACCOUNT,
       accessKeyId: 'ASIAEXAMPLE',
       sessionContext: {
-        sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE2', arn: `arn:aws:iam::${ACCOUNT}:role/EtlRole`, accountId: ACCOUNT, userName: 'EtlRole' },
+        sessionIssuer: {
+          type: 'Role',
+          principalId: 'AROAEXAMPLE2',
+          arn: `arn:aws:iam::${ACCOUNT}:role/EtlRole`,
+          accountId: ACCOUNT,
+          userName: 'EtlRole',
+        },
         webIdFederationData: {},
         attributes: { creationDate: '2024-03-01T10:00:00Z', mfaAuthenticated: 'false' },
       },
@@ -48,7 +82,13 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
       arn: `arn:aws:sts::${ACCOUNT}:assumed-role/GlueJobRole/session`,
       accountId: ACCOUNT,
       invokedBy: 'glue.amazonaws.com',
-      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/GlueJobRole`, userName: 'GlueJobRole' } },
+      sessionContext: {
+        sessionIssuer: {
+          type: 'Role',
+          arn: `arn:aws:iam::${ACCOUNT}:role/GlueJobRole`,
+          userName: 'GlueJobRole',
+        },
+      },
     },
     principal: {
       type: 'AssumedRole',
@@ -62,8 +102,20 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
   },
   {
     name: 'Role',
-    identity: { type: 'Role', principalId: 'AROAEXAMPLE4', arn: `arn:aws:iam::${ACCOUNT}:role/Deployer`, accountId: ACCOUNT, userName: 'Deployer' },
-    principal: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/Deployer`, accountId: ACCOUNT, principalId: 'AROAEXAMPLE4', userName: 'Deployer' },
+    identity: {
+      type: 'Role',
+      principalId: 'AROAEXAMPLE4',
+      arn: `arn:aws:iam::${ACCOUNT}:role/Deployer`,
+      accountId: ACCOUNT,
+      userName: 'Deployer',
+    },
+    principal: {
+      type: 'Role',
+      arn: `arn:aws:iam::${ACCOUNT}:role/Deployer`,
+      accountId: ACCOUNT,
+      principalId: 'AROAEXAMPLE4',
+      userName: 'Deployer',
+    },
   },
   {
     name: 'FederatedUser (name of the IAM user that issued the session)',
@@ -74,7 +126,13 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
       accountId: ACCOUNT,
       accessKeyId: 'ASIAEXAMPLE',
       sessionContext: {
-        sessionIssuer: { type: 'IAMUser', principalId: 'AIDAEXAMPLE5', arn: `arn:aws:iam::${ACCOUNT}:user/broker`, accountId: ACCOUNT, userName: 'broker' },
+        sessionIssuer: {
+          type: 'IAMUser',
+          principalId: 'AIDAEXAMPLE5',
+          arn: `arn:aws:iam::${ACCOUNT}:user/broker`,
+          accountId: ACCOUNT,
+          userName: 'broker',
+        },
         attributes: { creationDate: '2024-03-01T10:00:00Z', mfaAuthenticated: 'false' },
       },
     },
@@ -102,7 +160,10 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
     identity: {
       type: 'IdentityCenterUser',
       accountId: ACCOUNT,
-      onBehalfOf: { userId: '94482488-3041-7026-18f3-be45837cd0e4', identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-9067230000' },
+      onBehalfOf: {
+        userId: '94482488-3041-7026-18f3-be45837cd0e4',
+        identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-9067230000',
+      },
       credentialId: 'EXAMPLEcredential',
     },
     principal: {
@@ -114,8 +175,17 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
   },
   {
     name: 'SAMLUser',
-    identity: { type: 'SAMLUser', principalId: 'Qm9ndXNJc3N1ZXI=:ana@example.com', userName: 'ana@example.com', identityProvider: 'Qm9ndXNJc3N1ZXI=' },
-    principal: { type: 'SAMLUser', principalId: 'Qm9ndXNJc3N1ZXI=:ana@example.com', userName: 'ana@example.com' },
+    identity: {
+      type: 'SAMLUser',
+      principalId: 'Qm9ndXNJc3N1ZXI=:ana@example.com',
+      userName: 'ana@example.com',
+      identityProvider: 'Qm9ndXNJc3N1ZXI=',
+    },
+    principal: {
+      type: 'SAMLUser',
+      principalId: 'Qm9ndXNJc3N1ZXI=:ana@example.com',
+      userName: 'ana@example.com',
+    },
   },
   {
     name: 'WebIdentityUser',
@@ -125,7 +195,11 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
       userName: '10987654321',
       identityProvider: 'accounts.google.com',
     },
-    principal: { type: 'WebIdentityUser', principalId: 'accounts.google.com:app-1.apps.googleusercontent.com:10987654321', userName: '10987654321' },
+    principal: {
+      type: 'WebIdentityUser',
+      principalId: 'accounts.google.com:app-1.apps.googleusercontent.com:10987654321',
+      userName: '10987654321',
+    },
   },
   {
     name: 'Directory',
@@ -134,7 +208,14 @@ const CASES: ReadonlyArray<{ name: string; identity: Record<string, unknown> | u
   },
   {
     name: 'Unknown (empty strings count as absent)',
-    identity: { type: 'Unknown', principalId: 'AIDAEXAMPLE7', arn: '', accountId: ACCOUNT, accessKeyId: '', userName: 'carol' },
+    identity: {
+      type: 'Unknown',
+      principalId: 'AIDAEXAMPLE7',
+      arn: '',
+      accountId: ACCOUNT,
+      accessKeyId: '',
+      userName: 'carol',
+    },
     principal: { type: 'Unknown', accountId: ACCOUNT, principalId: 'AIDAEXAMPLE7', userName: 'carol' },
   },
   {

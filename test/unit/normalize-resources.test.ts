@@ -29,8 +29,16 @@ function resourcesOf(service: ServiceName, c: Case): ResourceRef[] {
 const ACCT = '123456789012';
 
 const GLUE: Case[] = [
-  { eventName: 'DeleteCrawler', request: { name: 'tes-alpha' }, resources: [{ type: 'glue:crawler', id: 'tes-alpha' }] },
-  { eventName: 'StartCrawler', request: { name: 'nightly-crawl' }, resources: [{ type: 'glue:crawler', id: 'nightly-crawl' }] },
+  {
+    eventName: 'DeleteCrawler',
+    request: { name: 'tes-alpha' },
+    resources: [{ type: 'glue:crawler', id: 'tes-alpha' }],
+  },
+  {
+    eventName: 'StartCrawler',
+    request: { name: 'nightly-crawl' },
+    resources: [{ type: 'glue:crawler', id: 'nightly-crawl' }],
+  },
   {
     eventName: 'GetCrawlerMetrics',
     request: { crawlerNameList: ['a', 'b'] },
@@ -41,7 +49,11 @@ const GLUE: Case[] = [
   },
   {
     eventName: 'CreateCrawler',
-    request: { name: 'c1', databaseName: 'raw', targets: { catalogTargets: [{ databaseName: 'staging', tables: ['t'] }] } },
+    request: {
+      name: 'c1',
+      databaseName: 'raw',
+      targets: { catalogTargets: [{ databaseName: 'staging', tables: ['t'] }] },
+    },
     resources: [
       { type: 'glue:crawler', id: 'c1' },
       { type: 'glue:database', id: 'raw' },
@@ -58,8 +70,20 @@ const GLUE: Case[] = [
       { type: 'glue:connection', id: 'warehouse' },
     ],
   },
-  { eventName: 'StartJobRun', request: { jobName: 'etl' }, response: { jobRunId: 'jr_1' }, resources: [{ type: 'glue:job', id: 'etl' }] },
-  { eventName: 'BatchGetJobs', request: { jobNames: ['a', 'b'] }, resources: [{ type: 'glue:job', id: 'a' }, { type: 'glue:job', id: 'b' }] },
+  {
+    eventName: 'StartJobRun',
+    request: { jobName: 'etl' },
+    response: { jobRunId: 'jr_1' },
+    resources: [{ type: 'glue:job', id: 'etl' }],
+  },
+  {
+    eventName: 'BatchGetJobs',
+    request: { jobNames: ['a', 'b'] },
+    resources: [
+      { type: 'glue:job', id: 'a' },
+      { type: 'glue:job', id: 'b' },
+    ],
+  },
   {
     eventName: 'CreateTable',
     request: { databaseName: 'sales', tableInput: { name: 'orders' } },
@@ -94,19 +118,40 @@ const GLUE: Case[] = [
       { type: 'glue:database', id: 'sales' },
     ],
   },
-  { eventName: 'CreateDatabase', request: { databaseInput: { name: 'sales' } }, resources: [{ type: 'glue:database', id: 'sales' }] },
-  { eventName: 'GetDatabase', request: { name: 'sales' }, resources: [{ type: 'glue:database', id: 'sales' }] },
-  { eventName: 'CreateConnection', request: { connectionInput: { name: 'test-connection-alpha' } }, resources: [{ type: 'glue:connection', id: 'test-connection-alpha' }] },
+  {
+    eventName: 'CreateDatabase',
+    request: { databaseInput: { name: 'sales' } },
+    resources: [{ type: 'glue:database', id: 'sales' }],
+  },
+  {
+    eventName: 'GetDatabase',
+    request: { name: 'sales' },
+    resources: [{ type: 'glue:database', id: 'sales' }],
+  },
+  {
+    eventName: 'CreateConnection',
+    request: { connectionInput: { name: 'test-connection-alpha' } },
+    resources: [{ type: 'glue:connection', id: 'test-connection-alpha' }],
+  },
   {
     eventName: 'UpdateConnection',
     request: { name: 'warehouse', connectionInput: { name: 'warehouse' } },
     note: 'the same connection twice is listed once',
     resources: [{ type: 'glue:connection', id: 'warehouse' }],
   },
-  { eventName: 'DeleteConnection', request: { connectionName: 'old' }, resources: [{ type: 'glue:connection', id: 'old' }] },
+  {
+    eventName: 'DeleteConnection',
+    request: { connectionName: 'old' },
+    resources: [{ type: 'glue:connection', id: 'old' }],
+  },
   {
     eventName: 'CreateTrigger',
-    request: { name: 'nightly', workflowName: 'wf', actions: [{ jobName: 'etl' }], predicate: { conditions: [{ crawlerName: 'c1', state: 'SUCCEEDED' }] } },
+    request: {
+      name: 'nightly',
+      workflowName: 'wf',
+      actions: [{ jobName: 'etl' }],
+      predicate: { conditions: [{ crawlerName: 'c1', state: 'SUCCEEDED' }] },
+    },
     response: { name: 'nightly' },
     resources: [
       { type: 'glue:trigger', id: 'nightly' },
@@ -115,22 +160,55 @@ const GLUE: Case[] = [
       { type: 'glue:crawler', id: 'c1' },
     ],
   },
-  { eventName: 'StartWorkflowRun', request: { name: 'wf' }, response: { runId: 'wr_1' }, resources: [{ type: 'glue:workflow', id: 'wf' }] },
-  { eventName: 'CreateSession', request: { id: 'sess-1', role: 'arn:aws:iam::123456789012:role/G' }, response: { session: { id: 'sess-1' } }, resources: [{ type: 'glue:session', id: 'sess-1' }] },
-  { eventName: 'RunStatement', request: { sessionId: 'sess-1', code: 'df.count()' }, resources: [{ type: 'glue:session', id: 'sess-1' }] },
+  {
+    eventName: 'StartWorkflowRun',
+    request: { name: 'wf' },
+    response: { runId: 'wr_1' },
+    resources: [{ type: 'glue:workflow', id: 'wf' }],
+  },
+  {
+    eventName: 'CreateSession',
+    request: { id: 'sess-1', role: 'arn:aws:iam::123456789012:role/G' },
+    response: { session: { id: 'sess-1' } },
+    resources: [{ type: 'glue:session', id: 'sess-1' }],
+  },
+  {
+    eventName: 'RunStatement',
+    request: { sessionId: 'sess-1', code: 'df.count()' },
+    resources: [{ type: 'glue:session', id: 'sess-1' }],
+  },
   {
     eventName: 'TagResource',
     request: { resourceArn: `arn:aws:glue:us-east-1:${ACCT}:table/sales/orders`, tagsToAdd: { team: 'bi' } },
     resources: [{ type: 'glue:table', id: 'sales/orders' }],
   },
   // Event names this code does not list: field names still find the resources.
-  { eventName: 'ArchiveJobVersion', request: { JobName: 'etl' }, note: 'PascalCase field of an unlisted API', resources: [{ type: 'glue:job', id: 'etl' }] },
-  { eventName: 'GetCrawlerHistory', request: { crawlerName: 'c1' }, resources: [{ type: 'glue:crawler', id: 'c1' }] },
-  { eventName: 'GetClassifier', request: { name: 'csv-classifier' }, note: 'a bare name of an unwatched kind is no resource', resources: [] },
+  {
+    eventName: 'ArchiveJobVersion',
+    request: { JobName: 'etl' },
+    note: 'PascalCase field of an unlisted API',
+    resources: [{ type: 'glue:job', id: 'etl' }],
+  },
+  {
+    eventName: 'GetCrawlerHistory',
+    request: { crawlerName: 'c1' },
+    resources: [{ type: 'glue:crawler', id: 'c1' }],
+  },
+  {
+    eventName: 'GetClassifier',
+    request: { name: 'csv-classifier' },
+    note: 'a bare name of an unwatched kind is no resource',
+    resources: [],
+  },
 ];
 
 const EMR: Case[] = [
-  { eventName: 'RunJobFlow', request: { name: 'MyCluster' }, response: { jobFlowId: 'j-2WDJCGEG4E6AJ' }, resources: [{ type: 'emr:cluster', id: 'j-2WDJCGEG4E6AJ' }] },
+  {
+    eventName: 'RunJobFlow',
+    request: { name: 'MyCluster' },
+    response: { jobFlowId: 'j-2WDJCGEG4E6AJ' },
+    resources: [{ type: 'emr:cluster', id: 'j-2WDJCGEG4E6AJ' }],
+  },
   {
     eventName: 'RunJobFlow',
     request: { name: 'MyCluster' },
@@ -148,12 +226,41 @@ const EMR: Case[] = [
       { type: 'emr:cluster', id: 'j-1' },
     ],
   },
-  { eventName: 'ListSteps', request: { clusterId: 'j-1' }, note: 'no step named: the cluster comes first', resources: [{ type: 'emr:cluster', id: 'j-1' }] },
-  { eventName: 'TerminateJobFlows', request: { jobFlowIds: ['j-1', 'j-2'] }, resources: [{ type: 'emr:cluster', id: 'j-1' }, { type: 'emr:cluster', id: 'j-2' }] },
-  { eventName: 'DescribeCluster', request: { clusterId: 'j-3' }, resources: [{ type: 'emr:cluster', id: 'j-3' }] },
-  { eventName: 'AddTags', request: { resourceId: 'es-STUDIO1', tags: [] }, resources: [{ type: 'emr:studio', id: 'es-STUDIO1' }] },
-  { eventName: 'AddTags', request: { resourceId: 'j-4', tags: [] }, resources: [{ type: 'emr:cluster', id: 'j-4' }] },
-  { eventName: 'CreateStudio', request: { name: 'lab' }, response: { studioId: 'es-NEW', url: 'https://x' }, resources: [{ type: 'emr:studio', id: 'es-NEW' }] },
+  {
+    eventName: 'ListSteps',
+    request: { clusterId: 'j-1' },
+    note: 'no step named: the cluster comes first',
+    resources: [{ type: 'emr:cluster', id: 'j-1' }],
+  },
+  {
+    eventName: 'TerminateJobFlows',
+    request: { jobFlowIds: ['j-1', 'j-2'] },
+    resources: [
+      { type: 'emr:cluster', id: 'j-1' },
+      { type: 'emr:cluster', id: 'j-2' },
+    ],
+  },
+  {
+    eventName: 'DescribeCluster',
+    request: { clusterId: 'j-3' },
+    resources: [{ type: 'emr:cluster', id: 'j-3' }],
+  },
+  {
+    eventName: 'AddTags',
+    request: { resourceId: 'es-STUDIO1', tags: [] },
+    resources: [{ type: 'emr:studio', id: 'es-STUDIO1' }],
+  },
+  {
+    eventName: 'AddTags',
+    request: { resourceId: 'j-4', tags: [] },
+    resources: [{ type: 'emr:cluster', id: 'j-4' }],
+  },
+  {
+    eventName: 'CreateStudio',
+    request: { name: 'lab' },
+    response: { studioId: 'es-NEW', url: 'https://x' },
+    resources: [{ type: 'emr:studio', id: 'es-NEW' }],
+  },
   {
     eventName: 'StartNotebookExecution',
     request: { editorId: 'e-1', executionEngine: { id: 'j-5', type: 'EMR' } },
@@ -163,15 +270,33 @@ const EMR: Case[] = [
       { type: 'emr:cluster', id: 'j-5' },
     ],
   },
-  { eventName: 'PutManagedScalingPolicy', request: { clusterId: 'j-6' }, resources: [{ type: 'emr:cluster', id: 'j-6' }] },
-  { eventName: 'RebootClusterNodes', request: { ClusterId: 'j-7' }, note: 'unlisted event name', resources: [{ type: 'emr:cluster', id: 'j-7' }] },
+  {
+    eventName: 'PutManagedScalingPolicy',
+    request: { clusterId: 'j-6' },
+    resources: [{ type: 'emr:cluster', id: 'j-6' }],
+  },
+  {
+    eventName: 'RebootClusterNodes',
+    request: { ClusterId: 'j-7' },
+    note: 'unlisted event name',
+    resources: [{ type: 'emr:cluster', id: 'j-7' }],
+  },
 ];
 
 const ATHENA: Case[] = [
-  { eventName: 'StartQueryExecution', request: { query: 'Select 10' }, response: { queryExecutionId: 'q-1' }, resources: [{ type: 'athena:query-execution', id: 'q-1' }] },
   {
     eventName: 'StartQueryExecution',
-    request: { queryString: 'select 1', workGroup: 'primary', queryExecutionContext: { database: 'db', catalog: 'AwsDataCatalog' } },
+    request: { query: 'Select 10' },
+    response: { queryExecutionId: 'q-1' },
+    resources: [{ type: 'athena:query-execution', id: 'q-1' }],
+  },
+  {
+    eventName: 'StartQueryExecution',
+    request: {
+      queryString: 'select 1',
+      workGroup: 'primary',
+      queryExecutionContext: { database: 'db', catalog: 'AwsDataCatalog' },
+    },
     response: { queryExecutionId: 'q-2' },
     resources: [
       { type: 'athena:query-execution', id: 'q-2' },
@@ -179,7 +304,11 @@ const ATHENA: Case[] = [
       { type: 'athena:data-catalog', id: 'AwsDataCatalog' },
     ],
   },
-  { eventName: 'GetQueryResults', request: { queryExecutionId: 'q-3', maxResults: 10 }, resources: [{ type: 'athena:query-execution', id: 'q-3' }] },
+  {
+    eventName: 'GetQueryResults',
+    request: { queryExecutionId: 'q-3', maxResults: 10 },
+    resources: [{ type: 'athena:query-execution', id: 'q-3' }],
+  },
   {
     eventName: 'BatchGetQueryExecution',
     request: { queryExecutionIds: ['q-4', 'q-5'] },
@@ -188,11 +317,33 @@ const ATHENA: Case[] = [
       { type: 'athena:query-execution', id: 'q-5' },
     ],
   },
-  { eventName: 'CreateNamedQuery', request: { name: 'johndoetest', database: 'default' }, response: { namedQueryId: 'nq-1' }, note: 'the query’s display name is not an id', resources: [{ type: 'athena:named-query', id: 'nq-1' }] },
-  { eventName: 'CreateWorkGroup', request: { name: 'analysts', configuration: {} }, resources: [{ type: 'athena:workgroup', id: 'analysts' }] },
-  { eventName: 'DeleteWorkGroup', request: { workGroup: 'analysts' }, resources: [{ type: 'athena:workgroup', id: 'analysts' }] },
-  { eventName: 'CreateDataCatalog', request: { name: 'hive', type: 'HIVE' }, resources: [{ type: 'athena:data-catalog', id: 'hive' }] },
-  { eventName: 'GetTableMetadata', request: { catalogName: 'AwsDataCatalog', databaseName: 'db', tableName: 't' }, resources: [{ type: 'athena:data-catalog', id: 'AwsDataCatalog' }] },
+  {
+    eventName: 'CreateNamedQuery',
+    request: { name: 'johndoetest', database: 'default' },
+    response: { namedQueryId: 'nq-1' },
+    note: 'the query’s display name is not an id',
+    resources: [{ type: 'athena:named-query', id: 'nq-1' }],
+  },
+  {
+    eventName: 'CreateWorkGroup',
+    request: { name: 'analysts', configuration: {} },
+    resources: [{ type: 'athena:workgroup', id: 'analysts' }],
+  },
+  {
+    eventName: 'DeleteWorkGroup',
+    request: { workGroup: 'analysts' },
+    resources: [{ type: 'athena:workgroup', id: 'analysts' }],
+  },
+  {
+    eventName: 'CreateDataCatalog',
+    request: { name: 'hive', type: 'HIVE' },
+    resources: [{ type: 'athena:data-catalog', id: 'hive' }],
+  },
+  {
+    eventName: 'GetTableMetadata',
+    request: { catalogName: 'AwsDataCatalog', databaseName: 'db', tableName: 't' },
+    resources: [{ type: 'athena:data-catalog', id: 'AwsDataCatalog' }],
+  },
   {
     eventName: 'CreateNotebook',
     request: { workGroup: 'spark', name: 'nb' },
@@ -220,20 +371,36 @@ const ATHENA: Case[] = [
       { type: 'athena:session', id: 'sess-1' },
     ],
   },
-  { eventName: 'TagResource', request: { resourceARN: `arn:aws:athena:us-east-1:${ACCT}:workgroup/analysts` }, resources: [{ type: 'athena:workgroup', id: 'analysts' }] },
-  { eventName: 'ExportQueryExecutionResults', request: { QueryExecutionId: 'q-9' }, note: 'unlisted event name', resources: [{ type: 'athena:query-execution', id: 'q-9' }] },
+  {
+    eventName: 'TagResource',
+    request: { resourceARN: `arn:aws:athena:us-east-1:${ACCT}:workgroup/analysts` },
+    resources: [{ type: 'athena:workgroup', id: 'analysts' }],
+  },
+  {
+    eventName: 'ExportQueryExecutionResults',
+    request: { QueryExecutionId: 'q-9' },
+    note: 'unlisted event name',
+    resources: [{ type: 'athena:query-execution', id: 'q-9' }],
+  },
 ];
 
 const BATCH: Case[] = [
   {
     eventName: 'CreateComputeEnvironment',
     request: { computeEnvironmentName: 'Test', type: 'MANAGED' },
-    response: { computeEnvironmentName: 'Test', computeEnvironmentArn: `arn:aws:batch:us-east-1:${ACCT}:compute-environment/Test` },
+    response: {
+      computeEnvironmentName: 'Test',
+      computeEnvironmentArn: `arn:aws:batch:us-east-1:${ACCT}:compute-environment/Test`,
+    },
     resources: [{ type: 'batch:compute-environment', id: 'Test' }],
   },
   {
     eventName: 'SubmitJob',
-    request: { jobName: 'nightly', jobQueue: `arn:aws:batch:us-east-1:${ACCT}:job-queue/high`, jobDefinition: 'etl:3' },
+    request: {
+      jobName: 'nightly',
+      jobQueue: `arn:aws:batch:us-east-1:${ACCT}:job-queue/high`,
+      jobDefinition: 'etl:3',
+    },
     response: { jobName: 'nightly', jobId: 'abc-123', jobArn: `arn:aws:batch:us-east-1:${ACCT}:job/abc-123` },
     note: 'ARNs reduce to names; a definition’s revision is dropped',
     resources: [
@@ -251,11 +418,27 @@ const BATCH: Case[] = [
       { type: 'batch:job-definition', id: 'etl' },
     ],
   },
-  { eventName: 'TerminateJob', request: { jobId: 'abc-123', reason: 'stop' }, resources: [{ type: 'batch:job', id: 'abc-123' }] },
-  { eventName: 'DescribeJobs', request: { jobs: ['a', 'b'] }, resources: [{ type: 'batch:job', id: 'a' }, { type: 'batch:job', id: 'b' }] },
+  {
+    eventName: 'TerminateJob',
+    request: { jobId: 'abc-123', reason: 'stop' },
+    resources: [{ type: 'batch:job', id: 'abc-123' }],
+  },
+  {
+    eventName: 'DescribeJobs',
+    request: { jobs: ['a', 'b'] },
+    resources: [
+      { type: 'batch:job', id: 'a' },
+      { type: 'batch:job', id: 'b' },
+    ],
+  },
   {
     eventName: 'CreateJobQueue',
-    request: { jobQueueName: 'high', computeEnvironmentOrder: [{ order: 1, computeEnvironment: `arn:aws:batch:us-east-1:${ACCT}:compute-environment/ce1` }] },
+    request: {
+      jobQueueName: 'high',
+      computeEnvironmentOrder: [
+        { order: 1, computeEnvironment: `arn:aws:batch:us-east-1:${ACCT}:compute-environment/ce1` },
+      ],
+    },
     response: { jobQueueName: 'high', jobQueueArn: `arn:aws:batch:us-east-1:${ACCT}:job-queue/high` },
     resources: [
       { type: 'batch:job-queue', id: 'high' },
@@ -265,18 +448,35 @@ const BATCH: Case[] = [
   {
     eventName: 'RegisterJobDefinition',
     request: { jobDefinitionName: 'etl', type: 'container' },
-    response: { jobDefinitionName: 'etl', jobDefinitionArn: `arn:aws:batch:us-east-1:${ACCT}:job-definition/etl:4`, revision: 4 },
+    response: {
+      jobDefinitionName: 'etl',
+      jobDefinitionArn: `arn:aws:batch:us-east-1:${ACCT}:job-definition/etl:4`,
+      revision: 4,
+    },
     resources: [{ type: 'batch:job-definition', id: 'etl' }],
   },
-  { eventName: 'DeregisterJobDefinition', request: { jobDefinition: `arn:aws:batch:us-east-1:${ACCT}:job-definition/etl:4` }, resources: [{ type: 'batch:job-definition', id: 'etl' }] },
-  { eventName: 'TagResource', request: { resourceArn: `arn:aws:batch:us-east-1:${ACCT}:job-queue/high` }, resources: [{ type: 'batch:job-queue', id: 'high' }] },
+  {
+    eventName: 'DeregisterJobDefinition',
+    request: { jobDefinition: `arn:aws:batch:us-east-1:${ACCT}:job-definition/etl:4` },
+    resources: [{ type: 'batch:job-definition', id: 'etl' }],
+  },
+  {
+    eventName: 'TagResource',
+    request: { resourceArn: `arn:aws:batch:us-east-1:${ACCT}:job-queue/high` },
+    resources: [{ type: 'batch:job-queue', id: 'high' }],
+  },
   {
     eventName: 'UpdateJobQueue',
     request: { jobQueue: `arn:aws:batch:us-east-1:${ACCT}:compute-environment/wrong` },
     note: 'an ARN of another kind in a queue field names no queue',
     resources: [],
   },
-  { eventName: 'PauseJobQueue', request: { jobQueue: 'high' }, note: 'unlisted event name', resources: [{ type: 'batch:job-queue', id: 'high' }] },
+  {
+    eventName: 'PauseJobQueue',
+    request: { jobQueue: 'high' },
+    note: 'unlisted event name',
+    resources: [{ type: 'batch:job-queue', id: 'high' }],
+  },
 ];
 
 const TABLES: Array<[ServiceName, Case[]]> = [
@@ -298,7 +498,11 @@ describe.each(TABLES)('%s resources', (service, cases) => {
 describe('resource extraction in general', () => {
   it('skips empty and redacted values', () => {
     // Prepare
-    const c: Case = { eventName: 'StartJobRun', request: { jobName: 'HIDDEN_DUE_TO_SECURITY_REASONS', crawlerName: '  ' }, resources: [] };
+    const c: Case = {
+      eventName: 'StartJobRun',
+      request: { jobName: 'HIDDEN_DUE_TO_SECURITY_REASONS', crawlerName: '  ' },
+      resources: [],
+    };
     // Act
     const resources = resourcesOf('glue', c);
     // Assess
@@ -307,7 +511,12 @@ describe('resource extraction in general', () => {
 
   it('ignores parameters that are not objects and values that are not strings', () => {
     // Prepare
-    const c: Case = { eventName: 'StartJobRun', request: ['jobName'], response: { jobName: 42, jobNames: [1, 'ok', null] }, resources: [] };
+    const c: Case = {
+      eventName: 'StartJobRun',
+      request: ['jobName'],
+      response: { jobName: 42, jobNames: [1, 'ok', null] },
+      resources: [],
+    };
     // Act
     const resources = resourcesOf('glue', c);
     // Assess
@@ -317,7 +526,11 @@ describe('resource extraction in general', () => {
   it(`keeps at most ${MAX_RESOURCES} resources, primary kind first`, () => {
     // Prepare
     const tables = Array.from({ length: 150 }, (_, i) => `t${String(i).padStart(3, '0')}`);
-    const c: Case = { eventName: 'BatchDeleteTable', request: { databaseName: 'db', tablesToDelete: tables }, resources: [] };
+    const c: Case = {
+      eventName: 'BatchDeleteTable',
+      request: { databaseName: 'db', tablesToDelete: tables },
+      resources: [],
+    };
     // Act
     const resources = resourcesOf('glue', c);
     // Assess
@@ -328,7 +541,12 @@ describe('resource extraction in general', () => {
 
   it('records without parameters have no resources', () => {
     // Prepare
-    const raw = { eventTime: '2024-05-01T08:00:00Z', eventSource: 'glue.amazonaws.com', eventName: 'GetJobs', eventID: 'e' };
+    const raw = {
+      eventTime: '2024-05-01T08:00:00Z',
+      eventSource: 'glue.amazonaws.com',
+      eventName: 'GetJobs',
+      eventID: 'e',
+    };
     // Act
     const result = normalizeRecord(raw);
     // Assess

@@ -14,7 +14,14 @@ function minimal(overrides: Record<string, unknown> = {}): Record<string, unknow
   };
 }
 
-const REASONS = ['invalid-record', 'missing-field', 'invalid-field', 'invalid-time', 'unwatched-service', 'normalize-error'];
+const REASONS = [
+  'invalid-record',
+  'missing-field',
+  'invalid-field',
+  'invalid-time',
+  'unwatched-service',
+  'normalize-error',
+];
 
 describe('records that are not objects', () => {
   it.each([
@@ -33,27 +40,33 @@ describe('records that are not objects', () => {
 });
 
 describe('required fields', () => {
-  it.each(['eventSource', 'eventName', 'eventTime', 'eventID'])('a record without %s is skipped as missing-field, naming it', (field) => {
-    // Prepare
-    const raw = minimal();
-    delete raw[field];
-    // Act
-    const result = normalizeRecord(raw);
-    // Assess
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.reason).toBe('missing-field');
-    expect(result.message).toContain(field);
-  });
+  it.each(['eventSource', 'eventName', 'eventTime', 'eventID'])(
+    'a record without %s is skipped as missing-field, naming it',
+    (field) => {
+      // Prepare
+      const raw = minimal();
+      delete raw[field];
+      // Act
+      const result = normalizeRecord(raw);
+      // Assess
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.reason).toBe('missing-field');
+      expect(result.message).toContain(field);
+    },
+  );
 
-  it.each(['eventSource', 'eventName', 'eventTime', 'eventID'])('an empty or null %s counts as missing', (field) => {
-    // Act
-    const empty = normalizeRecord(minimal({ [field]: '' }));
-    const nulled = normalizeRecord(minimal({ [field]: null }));
-    // Assess
-    expect(empty).toMatchObject({ ok: false, reason: 'missing-field' });
-    expect(nulled).toMatchObject({ ok: false, reason: 'missing-field' });
-  });
+  it.each(['eventSource', 'eventName', 'eventTime', 'eventID'])(
+    'an empty or null %s counts as missing',
+    (field) => {
+      // Act
+      const empty = normalizeRecord(minimal({ [field]: '' }));
+      const nulled = normalizeRecord(minimal({ [field]: null }));
+      // Assess
+      expect(empty).toMatchObject({ ok: false, reason: 'missing-field' });
+      expect(nulled).toMatchObject({ ok: false, reason: 'missing-field' });
+    },
+  );
 
   it('names the first required field when several are missing', () => {
     // Act
@@ -82,7 +95,11 @@ describe('required fields', () => {
     // Act
     const result = normalizeRecord(minimal({ eventSource: 's3.amazonaws.com', eventID: undefined }));
     // Assess
-    expect(result).toEqual({ ok: false, reason: 'unwatched-service', message: 'eventSource s3.amazonaws.com is not a watched service' });
+    expect(result).toEqual({
+      ok: false,
+      reason: 'unwatched-service',
+      message: 'eventSource s3.amazonaws.com is not a watched service',
+    });
   });
 
   it('the Batch seed’s eventID, which is not a UUID, is accepted', () => {
@@ -104,6 +121,8 @@ describe('eventTime', () => {
     ['2024-01-01T00:00:00.123456789+01:00', '2023-12-31T23:00:00.123Z'],
     ['2024-01-01T00:00:00', '2024-01-01T00:00:00Z'],
     ['2024-02-29T12:00:00z', '2024-02-29T12:00:00Z'],
+    ['2024-02-29T23:59:59.9999Z', '2024-02-29T23:59:59.999Z'],
+    ['0050-06-01T00:00:00Z', '0050-06-01T00:00:00Z'],
   ])('%s becomes %s', (input, expected) => {
     // Act
     const result = normalizeRecord(minimal({ eventTime: input }));
@@ -115,6 +134,7 @@ describe('eventTime', () => {
     ['words', 'yesterday'],
     ['month 13', '2024-13-01T00:00:00Z'],
     ['29 February of a common year', '2023-02-29T00:00:00Z'],
+    ['31 April', '2024-04-31T00:00:00Z'],
     ['hour 24', '2024-01-01T24:00:00Z'],
     ['minute 60', '2024-01-01T00:60:00Z'],
     ['a date without time', '2024-01-01'],
@@ -132,7 +152,11 @@ describe('eventTime', () => {
   it('normalizeEventTime agrees with Date on random instants and offsets', () => {
     fc.assert(
       fc.property(
-        fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2090-01-01T00:00:00Z'), noInvalidDate: true }),
+        fc.date({
+          min: new Date('1990-01-01T00:00:00Z'),
+          max: new Date('2090-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        }),
         fc.integer({ min: -14 * 60, max: 14 * 60 }),
         (date, offsetMinutes) => {
           // Prepare: write the instant in local time at the offset, whole seconds, as CloudTrail would.
@@ -152,12 +176,15 @@ describe('eventTime', () => {
 });
 
 describe('leniency', () => {
-  it.each(['1.01', '1.02', '1.03', '1.04', '1.05', '1.06', '1.07', '1.08', '1.09', '1.10', '1.11'])('eventVersion %s is accepted and kept', (version) => {
-    // Act
-    const result = normalizeRecord(minimal({ eventVersion: version }));
-    // Assess
-    expect(result.ok && result.event.eventVersion).toBe(version);
-  });
+  it.each(['1.01', '1.02', '1.03', '1.04', '1.05', '1.06', '1.07', '1.08', '1.09', '1.10', '1.11'])(
+    'eventVersion %s is accepted and kept',
+    (version) => {
+      // Act
+      const result = normalizeRecord(minimal({ eventVersion: version }));
+      // Assess
+      expect(result.ok && result.event.eventVersion).toBe(version);
+    },
+  );
 
   it('accepts every optional field CloudTrail documents, null responseElements included', () => {
     // Prepare
@@ -172,7 +199,13 @@ describe('leniency', () => {
       additionalEventData: { x: 1 },
       requestID: 'req-1',
       readOnly: true,
-      resources: [{ ARN: 'arn:aws:batch:eu-west-1:123456789012:job-queue/q', accountId: '123456789012', type: 'AWS::Batch::JobQueue' }],
+      resources: [
+        {
+          ARN: 'arn:aws:batch:eu-west-1:123456789012:job-queue/q',
+          accountId: '123456789012',
+          type: 'AWS::Batch::JobQueue',
+        },
+      ],
       eventType: 'AwsApiCall',
       apiVersion: '2016-08-10',
       managementEvent: true,
@@ -180,7 +213,11 @@ describe('leniency', () => {
       sharedEventID: 'shared-1',
       vpcEndpointId: 'vpce-1',
       eventCategory: 'Management',
-      tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'batch.eu-west-1.amazonaws.com' },
+      tlsDetails: {
+        tlsVersion: 'TLSv1.3',
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        clientProvidedHostHeader: 'batch.eu-west-1.amazonaws.com',
+      },
       addendum: { reason: 'DELIVERY_DELAY' },
       sessionCredentialFromConsole: 'true',
       edgeDeviceDetails: {},
@@ -205,18 +242,33 @@ describe('leniency', () => {
 
   it('passes unknown fields through the schema untouched', () => {
     // Prepare
-    const raw = minimal({ someFutureField: { nested: [1, 2] }, userIdentity: { type: 'IAMUser', someFutureIdentityField: 'x' } });
+    const raw = minimal({
+      someFutureField: { nested: [1, 2] },
+      userIdentity: { type: 'IAMUser', someFutureIdentityField: 'x' },
+    });
     // Act
     const parsed = CloudTrailRecordSchema.parse(raw);
     // Assess
-    expect(parsed).toMatchObject({ someFutureField: { nested: [1, 2] }, userIdentity: { someFutureIdentityField: 'x' } });
+    expect(parsed).toMatchObject({
+      someFutureField: { nested: [1, 2] },
+      userIdentity: { someFutureIdentityField: 'x' },
+    });
   });
 
   it('leaves absent optional fields out of the event instead of setting them undefined', () => {
     // Act
     const result = normalizeRecord(minimal());
     // Assess
-    expect(result.ok && Object.keys(result.event)).toEqual(['service', 'eventSource', 'eventName', 'eventTime', 'eventId', 'principal', 'failed', 'resources']);
+    expect(result.ok && Object.keys(result.event)).toEqual([
+      'service',
+      'eventSource',
+      'eventName',
+      'eventTime',
+      'eventId',
+      'principal',
+      'failed',
+      'resources',
+    ]);
   });
 });
 
@@ -233,9 +285,23 @@ describe('never throws', () => {
   });
 
   it('on records with the required fields and arbitrary other content', () => {
-    const services = fc.constantFrom('glue.amazonaws.com', 'elasticmapreduce.amazonaws.com', 'athena.amazonaws.com', 'batch.amazonaws.com');
+    const services = fc.constantFrom(
+      'glue.amazonaws.com',
+      'elasticmapreduce.amazonaws.com',
+      'athena.amazonaws.com',
+      'batch.amazonaws.com',
+    );
     const fields = fc.dictionary(
-      fc.constantFrom('requestParameters', 'responseElements', 'userIdentity', 'errorCode', 'readOnly', 'resources', 'recipientAccountId', 'extra'),
+      fc.constantFrom(
+        'requestParameters',
+        'responseElements',
+        'userIdentity',
+        'errorCode',
+        'readOnly',
+        'resources',
+        'recipientAccountId',
+        'extra',
+      ),
       fc.jsonValue(),
     );
     fc.assert(

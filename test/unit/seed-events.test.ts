@@ -117,7 +117,8 @@ const EXPECTED: Record<string, Expected> = {
     userAgent: 'aws-internal/3',
     failed: true,
     errorCode: 'InvalidRequestException',
-    errorMessage: 'Invalid result configuration. Should specify either output location or result configuration',
+    errorMessage:
+      'Invalid result configuration. Should specify either output location or result configuration',
     resources: [],
   },
   // 003 (Athena): CreateNamedQuery
@@ -190,7 +191,9 @@ function normalizedSeed(name: string): NormalizedEvent {
 describe('seed examples', () => {
   it('has an expectation for every seed fixture, and a fixture for every expectation', () => {
     // Prepare
-    const fixtures = seedRecords().map((s) => s.name).sort();
+    const fixtures = seedRecords()
+      .map((s) => s.name)
+      .sort();
     // Act
     const expected = Object.keys(EXPECTED).sort();
     // Assess
@@ -220,15 +223,18 @@ describe('seed examples', () => {
     expect(Object.keys(event).sort()).toEqual(allowed);
   });
 
-  it.each(Object.keys(EXPECTED))('%s: raw requestParameters and responseElements are kept as logged', (name) => {
-    // Prepare
-    const record = seedRecord(name).record;
-    // Act
-    const event = normalizedSeed(name);
-    // Assess
-    expect(event.requestParameters).toEqual(record.requestParameters);
-    expect(event.responseElements).toEqual(RAW_RESPONSES[name]);
-  });
+  it.each(Object.keys(EXPECTED))(
+    '%s: raw requestParameters and responseElements are kept as logged',
+    (name) => {
+      // Prepare
+      const record = seedRecord(name).record;
+      // Act
+      const event = normalizedSeed(name);
+      // Assess
+      expect(event.requestParameters).toEqual(record.requestParameters);
+      expect(event.responseElements).toEqual(RAW_RESPONSES[name]);
+    },
+  );
 
   it('EMR RunJobFlow has no eventType and takes its account from the identity (no recipientAccountId)', () => {
     // Prepare

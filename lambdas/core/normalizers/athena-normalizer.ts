@@ -1,5 +1,11 @@
 import type { CloudTrailRecord } from '../cloudtrail-record';
-import { extractResources, resourceFromArn, resourceOf, resourceOfPrimary, type ResourceSpec } from '../resource-refs';
+import {
+  extractResources,
+  resourceFromArn,
+  resourceOf,
+  resourceOfPrimary,
+  type ResourceSpec,
+} from '../resource-refs';
 import { findResponseFailure } from '../response-errors';
 import type { ServiceNormalizer } from './service-normalizer';
 
@@ -20,7 +26,11 @@ export const ATHENA_RESOURCES: ResourceSpec = {
     { field: 'queryExecutionIds', ref: resourceOf('athena:query-execution') },
     { field: 'queryExecutionId', within: ['queryExecution'], ref: resourceOf('athena:query-execution') },
     { field: 'queryExecutionId', within: ['queryExecutions'], ref: resourceOf('athena:query-execution') },
-    { field: 'queryExecutionId', within: ['unprocessedQueryExecutionIds'], ref: resourceOf('athena:query-execution') },
+    {
+      field: 'queryExecutionId',
+      within: ['unprocessedQueryExecutionIds'],
+      ref: resourceOf('athena:query-execution'),
+    },
     { field: 'namedQueryId', ref: resourceOf('athena:named-query') },
     { field: 'namedQueryIds', ref: resourceOf('athena:named-query') },
     { field: 'namedQueryId', within: ['namedQuery'], ref: resourceOf('athena:named-query') },
@@ -33,13 +43,20 @@ export const ATHENA_RESOURCES: ResourceSpec = {
     { field: 'workGroup', within: ['namedQuery'], ref: resourceOf('athena:workgroup') },
     { field: 'catalogName', ref: resourceOf('athena:data-catalog') },
     { field: 'catalog', within: ['queryExecutionContext'], ref: resourceOf('athena:data-catalog') },
-    { field: 'catalog', within: ['queryExecution', 'queryExecutionContext'], ref: resourceOf('athena:data-catalog') },
+    {
+      field: 'catalog',
+      within: ['queryExecution', 'queryExecutionContext'],
+      ref: resourceOf('athena:data-catalog'),
+    },
     { field: 'notebookId', ref: resourceOf('athena:notebook') },
     { field: 'notebookId', within: ['notebookMetadata'], ref: resourceOf('athena:notebook') },
     { field: 'sessionId', ref: resourceOf('athena:session') },
     { field: 'calculationExecutionId', ref: resourceOf('athena:calculation') },
     // Tagging APIs: arn:aws:athena:<region>:<account>:workgroup/<name> or datacatalog/<name>.
-    { field: 'resourceARN', ref: resourceFromArn('athena', { workgroup: 'athena:workgroup', datacatalog: 'athena:data-catalog' }) },
+    {
+      field: 'resourceARN',
+      ref: resourceFromArn('athena', { workgroup: 'athena:workgroup', datacatalog: 'athena:data-catalog' }),
+    },
   ],
 };
 

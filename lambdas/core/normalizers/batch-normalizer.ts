@@ -1,5 +1,11 @@
 import type { CloudTrailRecord } from '../cloudtrail-record';
-import { extractResources, nameFromNameOrArn, resourceFromArn, resourceOf, type ResourceSpec } from '../resource-refs';
+import {
+  extractResources,
+  nameFromNameOrArn,
+  resourceFromArn,
+  resourceOf,
+  type ResourceSpec,
+} from '../resource-refs';
 import { findResponseFailure } from '../response-errors';
 import type { ServiceNormalizer } from './service-normalizer';
 
@@ -12,7 +18,9 @@ function jobDefinitionName(value: string): string | undefined {
 }
 
 const queue = resourceOf('batch:job-queue', (v) => nameFromNameOrArn(v, 'job-queue'));
-const environment = resourceOf('batch:compute-environment', (v) => nameFromNameOrArn(v, 'compute-environment'));
+const environment = resourceOf('batch:compute-environment', (v) =>
+  nameFromNameOrArn(v, 'compute-environment'),
+);
 const definition = resourceOf('batch:job-definition', jobDefinitionName);
 const job = resourceOf('batch:job', (v) => nameFromNameOrArn(v, 'job'));
 

@@ -18,7 +18,15 @@ function qualifiedTable(table: string, context: ResourceContext): string {
   return database === undefined ? table : `${database}/${table}`;
 }
 
-const NAMED_BY_EVENT = ['glue:crawler', 'glue:job', 'glue:trigger', 'glue:workflow', 'glue:database', 'glue:table', 'glue:connection'];
+const NAMED_BY_EVENT = [
+  'glue:crawler',
+  'glue:job',
+  'glue:trigger',
+  'glue:workflow',
+  'glue:database',
+  'glue:table',
+  'glue:connection',
+];
 
 const triggerParts = [[], ['triggerUpdate']] as const;
 
@@ -41,7 +49,9 @@ export const GLUE_RESOURCES: ResourceSpec = {
     // UpdateConnection, ...) names whatever the event name is about.
     {
       field: 'name',
-      ref: resourceOfPrimary(NAMED_BY_EVENT, (value, context, type) => (type === 'glue:table' ? qualifiedTable(value, context) : value)),
+      ref: resourceOfPrimary(NAMED_BY_EVENT, (value, context, type) =>
+        type === 'glue:table' ? qualifiedTable(value, context) : value,
+      ),
     },
     { field: 'names', ref: resourceOfPrimary(['glue:workflow']) },
     { field: 'id', ref: resourceOfPrimary(['glue:session']) },

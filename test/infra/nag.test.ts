@@ -1,0 +1,84 @@
+import { Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { StrictAwsSolutionsChecks } from '../../lib/nag';
+import { EXISTING_BUCKET, newStack } from './synth';
+
+const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
+  'new bucket and trail': { alertEmails: ['ops@example.com'], opsEmails: ['platform@example.com'] },
+  'new bucket, EventBridge': { trigger: 'eventbridge' },
+  'organization trail under a prefix': {
+    organizationTrail: true,
+    organizationId: 'o-a1b2c3d4e5',
+    logPrefix: 'org',
+  },
+  'existing SSE-KMS bucket, S3 notification': { ...EXISTING_BUCKET },
+  'existing bucket, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
+};
+
+function findings(report: ReturnType<StrictAwsSolutionsChecks['validateScope']>): string[] {
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}`),
+  );
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each(Object.entries(CONFIGURATIONS))('%s: no unacknowledged finding', (_name, config) => {
+    // Prepare
+    const { app } = newStack(config);
+    // Act
+    const report = new StrictAwsSolutionsChecks().validateScope(app);
+    // Assess: protects "cdk-nag clean" for every supported layout, warnings included.
+    expect(findings(report)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('fails on a new finding, and reports warnings as errors', () => {
+    // Prepare: a table without point-in-time recovery (AwsSolutions-DDB3 is a warning in cdk-nag).
+    const { app, stack } = newStack({});
+    new dynamodb.Table(stack, 'Unprotected', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    // Act
+    const report = new StrictAwsSolutionsChecks().validateScope(app);
+    // Assess: protects that the checks are live and that a warning cannot slip through a synth.
+    expect(report.success).toBe(false);
+    expect(report.violations).toEqual([
+      expect.objectContaining({ ruleName: 'AwsSolutions-DDB3', severity: 'error' }),
+    ]);
+  });
+
+  it('fails the synth of an app with the checks registered', () => {
+    // Prepare: the same wiring as bin/trailwatch.ts, plus an unacknowledged finding.
+    const { app, stack } = newStack({});
+    Validations.of(app).addPlugins(new StrictAwsSolutionsChecks(app));
+    new dynamodb.Table(stack, 'Unprotected', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
+    });
+    // Act / Assess: protects "an unacknowledged finding fails the synth". CDK's own CloudFormation
+    // schema validation (about 15 s, irrelevant to nag) is switched off for this synth only.
+    const previous = process.env.CDK_VALIDATION;
+    process.env.CDK_VALIDATION = 'false';
+    try {
+      expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
+    } finally {
+      if (previous === undefined) delete process.env.CDK_VALIDATION;
+      else process.env.CDK_VALIDATION = previous;
+    }
+  });
+
+  it('carries a reason on every acknowledgement', () => {
+    // Prepare
+    const { app } = newStack({});
+    // Act: acknowledgements are construct metadata (id → reason).
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    // Assess: protects "each acknowledgement carries a one-line reason".
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) {
+      expect(`${id}: ${reason}`).toMatch(/^\S+: [^\n]{20,}$/);
+    }
+  });
+});

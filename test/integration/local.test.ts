@@ -1,0 +1,283 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
+import { readOutbox } from '../../local/sns-server';
+import { seedRecords } from '../fixtures/seeds';
+
+// `trailwatch local` as a user runs it: the real command in its own process, on free ports.
+const REPO = path.resolve(__dirname, '..', '..');
+const SERVICE_OF: Record<string, string> = {
+  'glue.amazonaws.com': 'glue',
+  'elasticmapreduce.amazonaws.com': 'emr',
+  'athena.amazonaws.com': 'athena',
+  'batch.amazonaws.com': 'batch',
+};
+
+/** A running `trailwatch local` process and what it printed so far. */
+class LocalProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout = '';
+  stderr = '';
+  private readonly listeners = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [path.join(REPO, 'cli', 'bin.js'), 'local', ...args], {
+      cwd: REPO,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    this.child.stdout.on('data', (c: Buffer) => {
+      this.stdout += c.toString('utf8');
+      for (const l of [...this.listeners]) l();
+    });
+    this.child.stderr.on('data', (c: Buffer) => {
+      this.stderr += c.toString('utf8');
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves when stdout satisfies `test`, rejects after `timeoutMs` with what was printed. */
+  waitFor(test: (stdout: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!test(this.stdout)) return;
+        this.listeners.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  endpoint(name: string): string {
+    const m = new RegExp(`${name} endpoint:\\s+(http://\\S+)`).exec(this.stdout);
+    if (!m?.[1]) throw new Error(`no ${name} endpoint in:\n${this.stdout}`);
+    return m[1];
+  }
+
+  count(pattern: RegExp): number {
+    return (this.stdout.match(new RegExp(pattern.source, 'gm')) ?? []).length;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGINT');
+    return this.exited;
+  }
+}
+
+/** The seed examples, each in its own log file under the key CloudTrail gives it; one prefix has a space and a plus. */
+function seedUploads(): Array<{ key: string; body: Buffer; record: Record<string, unknown> }> {
+  return seedRecords().map((seed, i) => {
+    const r = seed.record;
+    const account = (r.recipientAccountId as string | undefined) ?? '123456789012';
+    const region = r.awsRegion as string;
+    const time = r.eventTime as string;
+    const [y, m, d] = time.slice(0, 10).split('-');
+    const stamp = `${time.slice(0, 4)}${time.slice(5, 7)}${time.slice(8, 10)}T${time.slice(11, 13)}${time.slice(14, 16)}Z`;
+    const prefix = seed.name === 'athena-start-query-execution-failed' ? 'team logs+archive/' : '';
+    const key = `${prefix}AWSLogs/${account}/CloudTrail/${region}/${y}/${m}/${d}/${account}_CloudTrail_${region}_${stamp}_TEST${i}.json.gz`;
+    return { key, body: gzipSync(JSON.stringify({ Records: [r] })), record: r };
+  });
+}
+
+async function scan(clients: AwsClients): Promise<Array<Record<string, AttributeValue>>> {
+  const out = await clients.dynamodb.send(new ScanCommand({ TableName: 'trailwatch-events' }));
+  return (out.Items ?? []).sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
+}
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-local-'));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('trailwatch local --serve', () => {
+  let proc: LocalProcess | undefined;
+  let clients: AwsClients | undefined;
+  afterEach(async () => {
+    clients?.s3.destroy();
+    clients?.dynamodb.destroy();
+    await proc?.stop();
+  });
+
+  it('stores exactly the seed events and alerts the Athena failure once; a re-upload changes nothing and sends nothing', async () => {
+    // Prepare: the real command on free ports, empty.
+    const data = path.join(tmp, 'data');
+    proc = new LocalProcess([
+      '--serve',
+      '--no-samples',
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--sns-port',
+      '0',
+      '--data',
+      data,
+    ]);
+    await proc.waitFor((out) => out.includes('Press Ctrl-C to stop'), 'the stack to be ready');
+    clients = createAwsClients({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoints: { s3: proc.endpoint('S3'), dynamodb: proc.endpoint('DynamoDB') },
+    });
+    const uploads = seedUploads();
+
+    // Act: upload the seven log files with the S3 SDK.
+    for (const u of uploads)
+      await clients.s3.send(new PutObjectCommand({ Bucket: 'trailwatch-logs', Key: u.key, Body: u.body }));
+    await proc.waitFor((out) => (out.match(/^processed /gm) ?? []).length >= 7, '7 processed objects');
+
+    // Assess: exactly one item per seed, keyed and attributed as the table contract says.
+    const items = await scan(clients);
+    const expected = uploads
+      .map((u) => {
+        const r = u.record;
+        const failed = r.errorCode !== undefined;
+        return {
+          pk: `${SERVICE_OF[r.eventSource as string]}#${(r.eventTime as string).slice(0, 10)}`,
+          sk: `${r.eventTime as string}#${r.eventID as string}`,
+          eventName: r.eventName,
+          failed,
+          errorCode: failed ? r.errorCode : undefined,
+          failureDay: failed ? (r.eventTime as string).slice(0, 10) : undefined,
+          s3Bucket: 'trailwatch-logs',
+          s3Key: u.key,
+        };
+      })
+      .sort((a, b) => a.sk.localeCompare(b.sk));
+    expect(
+      items.map((i) => ({
+        pk: i.pk?.S,
+        sk: i.sk?.S,
+        eventName: i.eventName?.S,
+        failed: i.failed?.BOOL,
+        errorCode: i.errorCode?.S,
+        failureDay: i.failureDay?.S,
+        s3Bucket: i.s3Bucket?.S,
+        s3Key: i.s3Key?.S,
+      })),
+    ).toEqual(expected);
+    expect(items.find((i) => i.s3Key?.S?.startsWith('team logs+archive/'))?.eventName?.S).toBe(
+      'StartQueryExecution',
+    );
+
+    // ... and exactly one alert: the Athena failure, saved in the outbox and printed as an email.
+    const outbox = readOutbox(path.join(data, 'outbox'));
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]?.subject).toMatch(/Athena/);
+    expect(outbox[0]?.messageAttributes.service?.value).toBe('athena');
+    expect(outbox[0]?.message).toContain('6e1fc69b-d076-477e-8dec-024ee51488c4');
+    expect(proc.stdout).toContain(`Subject: ${outbox[0]?.subject}`);
+
+    // Act again: the same objects uploaded a second time.
+    for (const u of uploads)
+      await clients.s3.send(new PutObjectCommand({ Bucket: 'trailwatch-logs', Key: u.key, Body: u.body }));
+    await proc.waitFor((out) => (out.match(/^processed /gm) ?? []).length >= 14, '14 processed objects');
+
+    // Assess: the table is exactly as before and nothing more was sent.
+    expect(await scan(clients)).toEqual(items);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(1);
+
+    // Ctrl-C stops it cleanly.
+    expect(await proc.stop()).toBe(0);
+    expect(proc.stdout).toContain('Stopped.');
+    proc = undefined;
+  });
+
+  it('keeps objects and tables across runs in --data', async () => {
+    // Prepare: a first run stores one file, then stops.
+    const data = path.join(tmp, 'data');
+    const args = [
+      '--serve',
+      '--no-samples',
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--sns-port',
+      '0',
+      '--data',
+      data,
+    ];
+    proc = new LocalProcess(args);
+    await proc.waitFor((out) => out.includes('Press Ctrl-C to stop'), 'the stack to be ready');
+    clients = createAwsClients({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoints: { s3: proc.endpoint('S3'), dynamodb: proc.endpoint('DynamoDB') },
+    });
+    const [upload] = seedUploads();
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: 'trailwatch-logs', Key: upload?.key, Body: upload?.body }),
+    );
+    await proc.waitFor((out) => /^processed /m.test(out), 'the object to be processed');
+    expect(await proc.stop()).toBe(0);
+    clients.s3.destroy();
+    clients.dynamodb.destroy();
+
+    // Act: a second run on the same folder.
+    proc = new LocalProcess(args);
+    await proc.waitFor((out) => out.includes('Press Ctrl-C to stop'), 'the stack to be ready again');
+    clients = createAwsClients({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoints: { s3: proc.endpoint('S3'), dynamodb: proc.endpoint('DynamoDB') },
+    });
+
+    // Assess
+    expect(await scan(clients)).toHaveLength(1);
+    expect(fs.readdirSync(path.join(data, 's3', 'trailwatch-logs')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('trailwatch local (npm start)', () => {
+  it('uploads the samples, prints what happened and the alerts, and exits by itself; a second run sends nothing again', async () => {
+    // Prepare
+    const data = path.join(tmp, 'data');
+
+    // Act
+    const first = new LocalProcess(['--data', data]);
+    const firstCode = await first.exited;
+    const second = new LocalProcess(['--data', data]);
+    const secondCode = await second.exited;
+
+    // Assess
+    expect({ code: firstCode, stderr: first.stderr.replace(/^samples: .*\n/gm, '') }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(first.stdout).toMatch(/Log objects: 103 processed, 4 skipped \(4 digest\), 0 failed/);
+    expect(first.stdout).toMatch(/Events stored: \d+ \(Glue \d+, EMR \d+, Athena \d+, Batch \d+\)/);
+    expect(first.stdout).toMatch(/Failed calls: 6\n/);
+    expect(first.stdout).toMatch(/Alerts sent: 6\n/);
+    expect(first.count(/^Subject: trailwatch: /)).toBe(6);
+    expect(first.stdout).toContain('npx trailwatch query --endpoint-url');
+    expect(first.stdout).toContain('aws --endpoint-url');
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+
+    expect(secondCode).toBe(0);
+    expect(second.stdout).toMatch(/Alerts sent: 0 \(6 failed calls were already alerted by an earlier run/);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+  });
+
+  it('refuses a bad flag with a one-line usage error', async () => {
+    const proc = new LocalProcess(['--s3-port', 'abc']);
+    expect(await proc.exited).toBe(2);
+    expect(proc.stderr.trim()).toBe(
+      "trailwatch local: --s3-port: expected a port number from 0 to 65535, got 'abc'",
+    );
+  });
+});

@@ -1,0 +1,371 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient, QueryCommand, QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
+import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
+import { normalizeRecord } from '../../lambdas/core/normalize';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import type { ServiceName } from '../../lambdas/core/services';
+import { collect, EventQueryClient, StoredEvent, ValidationError } from '../../lambdas/query';
+import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
+import { seedRecords } from '../fixtures/seeds';
+
+const TABLE = 'query-events';
+const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/15/f.json.gz' };
+const DELIVERED_AT = new Date('2024-02-15T00:00:00Z');
+const SERVICES: ServiceName[] = ['glue', 'emr', 'athena', 'batch'];
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const OPS_ROLE = 'arn:aws:sts::123456789012:assumed-role/Ops/ops-session';
+
+let server: DynaliteServer;
+let client: DynamoDBClient;
+let queries: number;
+const seeds: NormalizedEvent[] = seedRecords().map((s) => {
+  const r = normalizeRecord(s.record);
+  if (!r.ok) throw new Error(`seed ${s.name}: ${r.message}`);
+  return r.event;
+});
+// 45 days × 4 services × 5 events: enough to cross a month and to need several pages per partition.
+const synthetic = buildEvents();
+
+beforeAll(async () => {
+  server = await startDynalite();
+  client = new DynamoDBClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  // Counts the Query requests, to show pagination and early stops.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if ('KeyConditionExpression' in (args.input as object)) queries++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countQueries' },
+  );
+  await ensureTable(client, eventTableDefinition(TABLE));
+  const store = new DynamoDbEventStore({ tableName: TABLE, client });
+  await store.putEvents([...seeds, ...synthetic], { ...SOURCE, deliveredAt: DELIVERED_AT });
+});
+
+afterAll(async () => {
+  client.destroy();
+  await server.stop();
+});
+
+beforeEach(() => {
+  queries = 0;
+});
+
+function library(pageSize?: number): EventQueryClient {
+  return new EventQueryClient({ tableName: TABLE, client, pageSize, now: () => new Date('2024-02-15T00:00:00Z') });
+}
+
+const ids = (events: readonly { eventId: string }[]) => events.map((e) => e.eventId);
+const newestFirst = (a: NormalizedEvent, b: NormalizedEvent) => sk(b).localeCompare(sk(a));
+const oldestFirst = (a: NormalizedEvent, b: NormalizedEvent) => sk(a).localeCompare(sk(b));
+const sk = (e: NormalizedEvent) => `${e.eventTime}#${e.eventId}`;
+const within = (from: string, to: string) => (e: NormalizedEvent) => e.eventTime >= from && e.eventTime <= to;
+
+describe('EventQueryClient against dynalite', () => {
+  it('reads one service over a 45-day range, newest first, following pagination in every partition', async () => {
+    // Prepare
+    const expected = synthetic
+      .filter((e) => e.service === 'glue')
+      .filter(within('2024-01-01T00:00:00Z', '2024-02-14T23:59:59Z'))
+      .sort(newestFirst);
+    // Act
+    const got = await collect(library(2).events({ service: 'glue', from: '2024-01-01', to: '2024-02-14T23:59:59Z' }));
+    // Assess: 225 events; 5 per day in pages of 2 is 3 Queries per day.
+    expect(expected).toHaveLength(225);
+    expect(ids(got)).toEqual(ids(expected));
+    expect(queries).toBe(45 * 3);
+  });
+
+  it('merges every service into one time order, oldest first, cut to the range', async () => {
+    // Prepare
+    const [from, to] = ['2024-01-10T06:30:00Z', '2024-01-12T12:00:00Z'];
+    const expected = synthetic.filter(within(from, to)).sort(oldestFirst);
+    // Act
+    const got = await collect(library(3).events({ from, to, order: 'oldest' }));
+    // Assess
+    expect(expected.length).toBeGreaterThan(30);
+    expect(new Set(expected.map((e) => e.service)).size).toBe(4);
+    expect(ids(got)).toEqual(ids(expected));
+  });
+
+  it('filters a service range to failed or successful calls', async () => {
+    const range = { from: '2024-01-01', to: '2024-01-07T23:59:59Z', service: ['emr', 'batch'] as ServiceName[] };
+    const base = synthetic.filter((e) => e.service === 'emr' || e.service === 'batch').filter(within('2024-01-01', '2024-01-07T23:59:59Z'));
+    expect(ids(await collect(library(4).events({ ...range, failed: true })))).toEqual(
+      ids(base.filter((e) => e.failed).sort(newestFirst)),
+    );
+    expect(ids(await collect(library(4).events({ ...range, failed: false })))).toEqual(
+      ids(base.filter((e) => !e.failed).sort(newestFirst)),
+    );
+  });
+
+  it('reads failures of every service by day from the failures index', async () => {
+    // Prepare
+    const expected = synthetic.filter((e) => e.failed).filter(within('2024-01-20T00:00:00Z', '2024-02-05T23:59:59Z')).sort(newestFirst);
+    // Act
+    const got = await collect(library(5).failures({ from: '2024-01-20', to: '2024-02-05T23:59:59Z' }));
+    const athenaOnly = await collect(library().failures({ from: '2024-01-20', to: '2024-02-05T23:59:59Z', service: 'athena' }));
+    // Assess
+    expect(expected.length).toBeGreaterThan(40);
+    expect(ids(got)).toEqual(ids(expected));
+    expect(got.every((e) => e.failed && e.errorCode === 'AccessDeniedException')).toBe(true);
+    expect(ids(athenaOnly)).toEqual(ids(expected.filter((e) => e.service === 'athena')));
+  });
+
+  it('finds the seed failure of 2017-05-04 and nothing else that day', async () => {
+    const got = await collect(library().failures({ from: '2017-05-04', to: '2017-05-04T23:59:59Z' }));
+    expect(ids(got)).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4']);
+  });
+
+  it('reads what one principal did, over all time or within a range', async () => {
+    const all = synthetic.filter((e) => e.principal.arn === ALICE).sort(newestFirst);
+    expect(ids(await collect(library(50).byPrincipal({ principalArn: ALICE })))).toEqual(ids(all));
+    const ranged = all.filter(within('2024-02-01T00:00:00Z', '2024-02-03T23:59:59Z'));
+    const got = await collect(library().byPrincipal({ principalArn: ALICE, from: '2024-02-01', to: '2024-02-03T23:59:59Z', order: 'oldest' }));
+    expect(ids(got)).toEqual(ids([...ranged].reverse()));
+    const roleFailures = await collect(library().byPrincipal({ principalArn: OPS_ROLE, failed: true, service: 'batch' }));
+    expect(ids(roleFailures)).toEqual(
+      ids(synthetic.filter((e) => e.principal.arn === OPS_ROLE && e.failed && e.service === 'batch').sort(newestFirst)),
+    );
+  });
+
+  it('reads the history of one resource, by {type, id} or by key', async () => {
+    const expected = synthetic.filter((e) => e.resources[0]?.type === 'emr:cluster' && e.resources[0].id === 'j-CLUSTER1').sort(newestFirst);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(ids(await collect(library(10).byResource({ resource: { type: 'emr:cluster', id: 'j-CLUSTER1' } })))).toEqual(ids(expected));
+    expect(ids(await collect(library(10).byResource({ resource: 'emr:cluster#j-CLUSTER1' })))).toEqual(ids(expected));
+    expect(ids(await collect(library().byResource({ resource: 'emr:cluster#j-2WDJCGEG4E6AJ' })))).toEqual([
+      'b348a38d-f744-4097-8b2a-e68c9b424698',
+    ]);
+  });
+
+  it('gives back the stored seed events as they were normalized, with their provenance', async () => {
+    // Act
+    const got = await collect(library().events({ service: 'athena', from: '2017-05-01', to: '2017-05-31', order: 'oldest' }));
+    // Assess
+    const expected = seeds.filter((e) => e.service === 'athena').sort(oldestFirst);
+    expect(got).toEqual(
+      expected.map((e) => ({
+        ...e,
+        source: SOURCE,
+        ingestedAt: '2024-02-15T00:00:00.000Z',
+        expiresAt: Math.floor(Date.parse(e.eventTime) / 1000) + 365 * 86_400,
+      })),
+    );
+  });
+
+  it('stops reading at the limit', async () => {
+    // Act
+    const got = await collect(library(2).events({ service: 'glue', since: '30d', limit: 7 }));
+    // Assess: the newest 7 of 2024-02-14, then no more Queries than needed for them.
+    expect(ids(got)).toEqual(ids(synthetic.filter((e) => e.service === 'glue').sort(newestFirst).slice(0, 7)));
+    expect(queries).toBeLessThanOrEqual(5);
+  });
+
+  it('defaults to the last 24 hours', async () => {
+    const got = await collect(library().events({ service: 'batch' }));
+    expect(ids(got)).toEqual(ids(synthetic.filter((e) => e.service === 'batch').filter(within('2024-02-14T00:00:00Z', '2024-02-15T00:00:00Z')).sort(newestFirst)));
+  });
+
+  it.each<[string, () => AsyncGenerator<StoredEvent>, string, RegExp]>([
+    ['an unknown service', () => library().events({ service: 'glue2' as ServiceName }), 'service', /one of glue, emr, athena, batch/],
+    ['a bad from', () => library().events({ from: 'last tuesday' }), 'from', /not a date/],
+    ['a time without zone', () => library().events({ from: '2024-01-01T10:00' }), 'from', /Z or an offset/],
+    ['a bad duration', () => library().failures({ since: '3 days' }), 'since', /duration/],
+    ['since and from', () => library().failures({ since: '1d', from: '2024-01-01' }), 'since', /not both/],
+    ['from after to', () => library().events({ from: '2024-02-01', to: '2024-01-01' }), 'from', /after/],
+    ['a range of decades', () => library().events({ from: '1990-01-01' }), 'from', /at most 3660/],
+    ['a zero limit', () => library().events({ limit: 0 }), 'limit', /at least 1/],
+    ['a fractional limit', () => library().events({ limit: 2.5 }), 'limit', /whole number/],
+    ['a bad order', () => library().events({ order: 'up' as 'newest' }), 'order', /newest/],
+    ['a typo in a field', () => library().events({ serivce: 'glue' } as never), 'serivce', /not a known field/],
+    ['a principal that is no ARN', () => library().byPrincipal({ principalArn: 'alice' }), 'principalArn', /ARN/],
+    ['a resource without type', () => library().byResource({ resource: 'nightly-etl' }), 'resource', /<type>#<id>/],
+    ['an empty service list', () => library().events({ service: [] }), 'service', /at least one/],
+  ])('rejects %s with a ValidationError naming the field', (_name, run, field, reason) => {
+    // Act
+    let error: unknown;
+    try {
+      run();
+    } catch (err) {
+      error = err;
+    }
+    // Assess: thrown at once, before any request.
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe(field);
+    expect((error as ValidationError).message).toMatch(reason);
+    expect((error as ValidationError).message.startsWith(`${field}: `)).toBe(true);
+    expect(queries).toBe(0);
+  });
+});
+
+describe('the AWS CLI examples of docs/table.md', () => {
+  // What each example returns from the seed events, in order: the eventTimes of the items.
+  const EXPECTED = [
+    ['2017-10-11T22:29:49Z'],
+    ['2017-05-04T00:21:57Z'],
+    ['2018-03-31T17:59:21Z'],
+    ['2017-05-04T00:21:57Z', '2017-05-04T00:23:55Z', '2017-05-16T22:00:58Z'],
+  ];
+  const commands = docCommands();
+
+  it('are the four documented queries', () => {
+    expect(commands).toHaveLength(EXPECTED.length);
+  });
+
+  it.each(commands.map((argv, i) => [i + 1, argv] as const))(
+    'example %i returns the expected items through the SDK, with only the table changed',
+    async (n, argv) => {
+      // Prepare
+      const input = toQueryInput(argv, TABLE);
+      // Act
+      const items = [];
+      let startKey: QueryCommandInput['ExclusiveStartKey'];
+      do {
+        const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      // Assess
+      expect(items.map((i) => i.eventTime?.S)).toEqual(EXPECTED[n - 1]);
+    },
+  );
+
+  it('return the same items from the literal AWS CLI command when the CLI is installed', () => {
+    // The suite must not need the AWS CLI; where it exists, the exact documented command is run.
+    const probe = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+    if (probe.status !== 0) return;
+    commands.forEach((argv, i) => {
+      const args = argv.slice(1).map((a, j, all) => (all[j - 1] === '--table-name' ? TABLE : a));
+      const run = spawnSync('aws', [...args, '--endpoint-url', server.endpoint, '--region', 'us-east-1', '--output', 'json'], {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_PAGER: '' },
+      });
+      expect(run.stderr).toBe('');
+      const out = JSON.parse(run.stdout) as { Items: { eventTime?: { S: string } }[] };
+      expect(out.Items.map((item) => item.eventTime?.S)).toEqual(EXPECTED[i]);
+    });
+  });
+});
+
+// The `aws dynamodb query` commands of docs/table.md, as argv (shell quoting and line continuations undone).
+function docCommands(): string[][] {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/table.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  return blocks.filter((b) => b.trim().startsWith('aws dynamodb query')).map(shellWords);
+}
+
+function shellWords(text: string): string[] {
+  const words: string[] = [];
+  let current: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '\\' && text[i + 1] === '\n') {
+      i++;
+    } else if (c === "'" || c === '"') {
+      const end = text.indexOf(c, i + 1);
+      current = (current ?? '') + text.slice(i + 1, end);
+      i = end;
+    } else if (/\s/.test(c)) {
+      if (current !== undefined) words.push(current);
+      current = undefined;
+    } else {
+      current = (current ?? '') + c;
+    }
+  }
+  if (current !== undefined) words.push(current);
+  return words;
+}
+
+// The documented options mapped onto the Query API; an option this does not know fails the test.
+function toQueryInput(argv: string[], table: string): QueryCommandInput {
+  expect(argv.slice(0, 3)).toEqual(['aws', 'dynamodb', 'query']);
+  const input: QueryCommandInput = { TableName: table };
+  for (let i = 3; i < argv.length; i++) {
+    const option = argv[i];
+    const value = argv[i + 1] ?? '';
+    switch (option) {
+      case '--table-name':
+        i++;
+        break;
+      case '--index-name':
+        input.IndexName = value;
+        i++;
+        break;
+      case '--key-condition-expression':
+        input.KeyConditionExpression = value;
+        i++;
+        break;
+      case '--filter-expression':
+        input.FilterExpression = value;
+        i++;
+        break;
+      case '--projection-expression':
+        input.ProjectionExpression = value;
+        i++;
+        break;
+      case '--expression-attribute-values':
+        input.ExpressionAttributeValues = JSON.parse(value) as QueryCommandInput['ExpressionAttributeValues'];
+        i++;
+        break;
+      case '--expression-attribute-names':
+        input.ExpressionAttributeNames = JSON.parse(value) as Record<string, string>;
+        i++;
+        break;
+      case '--scan-index-forward':
+        input.ScanIndexForward = true;
+        break;
+      case '--no-scan-index-forward':
+        input.ScanIndexForward = false;
+        break;
+      default:
+        throw new Error(`docs/table.md uses ${option}, which this test does not translate`);
+    }
+  }
+  return input;
+}
+
+function buildEvents(): NormalizedEvent[] {
+  const events: NormalizedEvent[] = [];
+  const start = Date.parse('2024-01-01T00:00:00Z');
+  for (let day = 0; day < 45; day++) {
+    SERVICES.forEach((service, s) => {
+      for (let k = 0; k < 5; k++) {
+        const n = events.length;
+        const failed = (day + k + s) % 4 === 0;
+        const time = new Date(start + day * 86_400_000 + k * 4 * 3_600_000 + s * 7 * 60_000 + day * 1000);
+        const resources =
+          service === 'emr'
+            ? [{ type: 'emr:cluster', id: k % 2 === 0 ? 'j-CLUSTER1' : 'j-CLUSTER2' }]
+            : k === 4
+              ? []
+              : [{ type: `${service}:job`, id: `${service}-job-${k}` }];
+        events.push({
+          service,
+          eventSource: `${service}.amazonaws.com`,
+          eventName: failed ? 'StartJobRun' : 'DescribeJob',
+          eventTime: time.toISOString().replace('.000Z', 'Z'),
+          eventId: `10000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+          accountId: '123456789012',
+          region: 'eu-west-1',
+          principal:
+            service === 'glue' || service === 'athena'
+              ? { type: 'IAMUser', arn: ALICE, userName: 'alice' }
+              : { type: 'AssumedRole', arn: OPS_ROLE, userName: 'Ops' },
+          failed,
+          ...(failed ? { errorCode: 'AccessDeniedException', errorMessage: 'not allowed' } : {}),
+          resources,
+          requestParameters: { n },
+        });
+      }
+    });
+  }
+  return events;
+}

@@ -1,0 +1,162 @@
+import type { PipelineSummary } from '../../lambdas/core/pipeline';
+import { createLambdaTelemetry } from '../../lambdas/ingest/metrics';
+
+interface Emf {
+  _aws: {
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: string }>;
+    }>;
+  };
+  [key: string]: unknown;
+}
+
+/** Runs `act` and returns every JSON line written to stdout and stderr meanwhile (Powertools writes logs and EMF there). */
+function captureOutput(act: () => void): Array<Record<string, unknown>> {
+  const lines: string[] = [];
+  const record = (chunk: string | Uint8Array) => {
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(record),
+    jest.spyOn(process.stderr, 'write').mockImplementation(record),
+  ];
+  try {
+    act();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function metricsIn(
+  docs: Array<Record<string, unknown>>,
+): Array<{ name: string; unit: string; value: unknown; dimensions: Record<string, unknown> }> {
+  return docs
+    .filter((d): d is Emf & Record<string, unknown> => typeof d._aws === 'object')
+    .flatMap((d) =>
+      d._aws.CloudWatchMetrics.flatMap((m) =>
+        m.Metrics.map((metric) => ({
+          name: metric.Name,
+          unit: metric.Unit,
+          value: d[metric.Name],
+          dimensions: Object.fromEntries(m.Dimensions.flat().map((k) => [k, d[k]])),
+        })),
+      ),
+    );
+}
+
+const SUMMARY: PipelineSummary = {
+  bucket: 'logs',
+  key: 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/f.json.gz',
+  status: 'processed',
+  bytesRead: 2048,
+  recordsRead: 10,
+  recordsSkipped: { 'other-service': 4 },
+  eventsStored: { glue: 4, athena: 2 },
+  failedCalls: 1,
+  failedCallsByService: { athena: 1 },
+  alerts: {
+    messagesPublished: 1,
+    eventsAlerted: 1,
+    eventsSuppressed: 2,
+    eventsAlreadyAlerted: 0,
+    eventsIgnored: 0,
+    byService: { athena: 1 },
+  },
+  durationMs: 120,
+};
+
+describe('Lambda telemetry (Powertools logger and metrics)', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    // Powertools skips output in its dev mode and when metrics are disabled; make sure neither is on.
+    delete process.env.POWERTOOLS_DEV;
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('emits the documented metrics, namespace Trailwatch, dimension service=trailwatch', () => {
+    // Prepare
+    const telemetry = createLambdaTelemetry();
+
+    // Act
+    const docs = captureOutput(() => {
+      telemetry.observer.objectProcessed(SUMMARY);
+      telemetry.observer.objectSkipped(
+        { bucket: 'logs', key: 'AWSLogs/1/CloudTrail-Digest/x' },
+        'digest',
+        'a digest file',
+      );
+      telemetry.flush();
+    });
+
+    // Assess
+    const metrics = metricsIn(docs);
+    const find = (name: string, extra: Record<string, string> = {}) =>
+      metrics.find((m) => m.name === name && Object.entries(extra).every(([k, v]) => m.dimensions[k] === v));
+    expect(find('ObjectsProcessed')).toMatchObject({
+      unit: 'Count',
+      value: 1,
+      dimensions: { service: 'trailwatch' },
+    });
+    expect(find('BytesRead')).toMatchObject({ unit: 'Bytes', value: 2048 });
+    expect(find('ObjectDuration')).toMatchObject({ unit: 'Milliseconds', value: 120 });
+    expect(find('AlertsSent')).toMatchObject({ value: 1 });
+    expect(find('AlertsSuppressed')).toMatchObject({ value: 2 });
+    expect(find('EventsStored', { WatchedService: 'glue' })).toMatchObject({
+      value: 4,
+      dimensions: { service: 'trailwatch' },
+    });
+    expect(find('EventsStored', { WatchedService: 'athena' })).toMatchObject({ value: 2 });
+    expect(find('EventsStored', { WatchedService: 'emr' })).toBeUndefined();
+    expect(find('FailedCalls', { WatchedService: 'athena' })).toMatchObject({ value: 1 });
+    expect(find('ObjectsSkipped', { Reason: 'digest' })).toMatchObject({
+      unit: 'Count',
+      value: 1,
+      dimensions: { service: 'trailwatch' },
+    });
+    const namespaces = new Set(
+      docs.flatMap((d) => ((d as Partial<Emf>)._aws?.CloudWatchMetrics ?? []).map((m) => m.Namespace)),
+    );
+    expect([...namespaces]).toEqual(['Trailwatch']);
+  });
+
+  it('logs each outcome as structured JSON naming bucket and key', () => {
+    const telemetry = createLambdaTelemetry();
+
+    const docs = captureOutput(() => {
+      telemetry.observer.objectSkipped(
+        { bucket: 'logs', key: 'k1' },
+        'foreign-bucket',
+        'not a source bucket',
+      );
+      telemetry.observer.objectFailed(
+        { bucket: 'logs', key: 'k2' },
+        new Error('s3://logs/k2: cannot read the log file: truncated'),
+      );
+    });
+
+    expect(docs).toContainEqual(
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'log object skipped',
+        bucket: 'logs',
+        key: 'k1',
+        reason: 'foreign-bucket',
+        service: 'trailwatch',
+      }),
+    );
+    expect(docs).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', message: 'log object failed', bucket: 'logs', key: 'k2' }),
+    );
+  });
+});
