@@ -9,7 +9,12 @@ import { TrailwatchStack } from '../lib/trailwatch-stack';
 const app = new App();
 try {
   const config = configFromContext(app);
-  const stackName = typeof config.stackName === 'string' ? config.stackName : 'Trailwatch';
+  // A malformed stackName is reported by the stack's validation with every other problem, not by CDK first.
+  const requested = config.stackName;
+  const stackName =
+    typeof requested === 'string' && /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(requested)
+      ? requested
+      : 'Trailwatch';
   new TrailwatchStack(app, stackName, {
     config,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -237,6 +237,8 @@ class BarProgress implements Progress {
     if (this.stopped) return;
     this.stopped = true;
     this.render();
+    // cli-progress writes logged lines on its next redraw, and stop() does not redraw: flush them first.
+    this.multi.update();
     this.multi.stop();
   }
 

@@ -9,10 +9,11 @@ import type { LogObjectRef, ObjectSkipReason } from '../lambdas/core/ports';
 import { composeIngestApp, type IngestApp } from '../lambdas/ingest/app';
 import { loadIngestConfig } from '../lambdas/ingest/config';
 import type { IngestObserver } from '../lambdas/ingest/metrics';
-import { startDynalite, type DynaliteServer } from './dynalite-server';
-import { startS3Server, type S3Server } from './s3-server';
+import { lockDataFolder } from './data-lock';
+import { startDynalite } from './dynalite-server';
+import { startS3Server } from './s3-server';
 import { asRealS3Notification } from './s3-notifications';
-import { startSnsServer, type OutboxMessage, type SnsServer } from './sns-server';
+import { startSnsServer, type OutboxMessage } from './sns-server';
 
 /** Names of the local resources (fixed, so printed commands stay valid across runs). */
 export const LOCAL_NAMES = {
@@ -82,11 +83,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dataDir = path.resolve(options.dataDir);
   const outbox = path.join(dataDir, 'outbox');
   fs.mkdirSync(dataDir, { recursive: true });
+  const release = lockDataFolder(dataDir);
   const stoppers: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     // Last started, first stopped; every server is stopped even if one fails to.
     const results = await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
     stoppers.length = 0;
+    // The folder is free only once every server has let go of it.
+    release();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   };
@@ -131,51 +135,40 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    let dynamodb: DynaliteServer;
-    try {
-      dynamodb = await startDynalite({
+    // The three servers start side by side (s3rver's child process takes longest); the tables are
+    // created while it starts.
+    const [dynamoStarted, snsStarted, s3Started] = await Promise.allSettled([
+      startDynalite({
         port: options.dynamodbPort ?? 0,
         ...(options.persistTables === false ? {} : { path: path.join(dataDir, 'dynamodb') }),
-      });
-    } catch (err) {
-      throw new LocalStackError(
-        `cannot start DynamoDB (dynalite): ${portHint(err, options.dynamodbPort, '--dynamodb-port')}`,
-        { cause: err },
-      );
-    }
-    stoppers.push(() => dynamodb.stop());
-
-    let sns: SnsServer;
-    try {
-      sns = await startSnsServer({
+      }).then(async (server) => {
+        stoppers.push(() => server.stop());
+        await createTables(server.endpoint);
+        return server;
+      }),
+      startSnsServer({
         port: options.snsPort ?? 0,
         outbox,
         region: LOCAL_NAMES.region,
         ...(options.onAlert ? { onPublish: options.onAlert } : {}),
-      });
-    } catch (err) {
-      throw new LocalStackError(
-        `cannot start the SNS endpoint: ${portHint(err, options.snsPort, '--sns-port')}`,
-        { cause: err },
-      );
-    }
-    stoppers.push(() => sns.stop());
-    const topicArn = sns.createTopic(LOCAL_NAMES.topic);
-
-    let s3: S3Server;
-    try {
-      s3 = await startS3Server({
+      }).then((server) => {
+        stoppers.push(() => server.stop());
+        return server;
+      }),
+      startS3Server({
         port: options.s3Port ?? 0,
         directory: path.join(dataDir, 's3'),
         buckets: [LOCAL_NAMES.bucket],
         onEvent: enqueue,
-      });
-    } catch (err) {
-      throw new LocalStackError(`cannot start S3 (s3rver): ${portHint(err, options.s3Port, '--s3-port')}`, {
-        cause: err,
-      });
-    }
-    stoppers.push(() => s3.stop());
+      }).then((server) => {
+        stoppers.push(() => server.stop());
+        return server;
+      }),
+    ]);
+    const dynamodb = started(dynamoStarted, 'DynamoDB (dynalite)', options.dynamodbPort, '--dynamodb-port');
+    const sns = started(snsStarted, 'the SNS endpoint', options.snsPort, '--sns-port');
+    const s3 = started(s3Started, 'S3 (s3rver)', options.s3Port, '--s3-port');
+    const topicArn = sns.createTopic(LOCAL_NAMES.topic);
 
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint };
     const clients = createAwsClients({
@@ -189,8 +182,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients.sns.destroy();
       clients.sqs.destroy();
     });
-    await ensureTable(clients.dynamodb, eventTableDefinition(LOCAL_NAMES.table));
-    await ensureTable(clients.dynamodb, alertStateTableDefinition(LOCAL_NAMES.alertStateTable));
 
     // The Lambda's own configuration path: the environment the CDK stack would set.
     const config = loadIngestConfig({
@@ -255,9 +246,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/** The server, or the LocalStackError saying why it did not start and what to do. */
+function started<T>(
+  result: PromiseSettledResult<T>,
+  what: string,
+  port: number | undefined,
+  flag: string,
+): T {
+  if (result.status === 'fulfilled') return result.value;
+  const err: unknown = result.reason;
+  throw new LocalStackError(`cannot start ${what}: ${portHint(err, port, flag)}`, { cause: err });
+}
+
+async function createTables(endpoint: string): Promise<void> {
+  const client = createAwsClients({
+    region: LOCAL_NAMES.region,
+    credentials: LOCAL_CREDENTIALS,
+    endpoints: { dynamodb: endpoint },
+  }).dynamodb;
+  try {
+    await Promise.all([
+      ensureTable(client, eventTableDefinition(LOCAL_NAMES.table)),
+      ensureTable(client, alertStateTableDefinition(LOCAL_NAMES.alertStateTable)),
+    ]);
+  } finally {
+    client.destroy();
+  }
+}
+
 function portHint(err: unknown, port: number | undefined, flag: string): string {
   const code = (err as { code?: string }).code;
-  if (code === 'EADDRINUSE')
+  if (code === 'EADDRINUSE' || (err instanceof Error && err.message.includes('EADDRINUSE')))
     return `port ${port} is in use (another \`trailwatch local --serve\`?); choose another with ${flag} (0 = any free port)`;
   if (err instanceof Error && /LOCK|lock/.test(err.message))
     return `the data folder is in use by another \`trailwatch local\` (${err.message})`;

@@ -76,6 +76,11 @@ Exit code: 0 when every object was processed, 1 when some failed or the run was 
 const DEFAULT_CONCURRENCY = 8;
 /** Day folders listed at once: listing runs ahead of processing so the total (and the ETA) is known early. */
 const LIST_CONCURRENCY = 4;
+/**
+ * Objects listed ahead of processing at most. Below it (most backfills) the whole range is listed
+ * early and the ETA is known; above it the listing pauses so memory stays bounded (~300 bytes each).
+ */
+const QUEUE_HIGH_WATER = 50_000;
 /** Milliseconds between checkpoint saves while objects complete. */
 const SAVE_INTERVAL_MS = 2000;
 
@@ -312,6 +317,8 @@ export interface BackfillDeps {
   readonly now: () => Date;
   /** Aborting stops taking new objects; objects in flight finish and the checkpoint is saved. */
   readonly signal?: AbortSignal;
+  /** Objects listed ahead of processing at most (default 50,000). */
+  readonly queueHighWater?: number;
 }
 
 /** Per-root counts of a dry run. */
@@ -347,33 +354,56 @@ export interface BackfillReport {
   dryRun?: DryRunRoot[];
 }
 
-/** A queue of work that workers wait on; closed once the listing is complete. */
+/**
+ * A queue of work that workers wait on; closed once the listing is complete. Pushing waits while
+ * `highWater` items are queued, so the listing of a huge range cannot hold every key in memory.
+ */
 class WorkQueue<T> {
-  private readonly items: T[] = [];
-  private readonly waiters: ((item: T | undefined) => void)[] = [];
+  private items: T[] = [];
+  private head = 0;
+  private readonly takers: ((item: T | undefined) => void)[] = [];
+  private readonly pushers: (() => void)[] = [];
   private closed = false;
 
-  push(item: T): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(item);
+  constructor(private readonly highWater: number) {}
+
+  /** Adds an item; resolves once there is room (or the queue was closed, dropping the item). */
+  async push(item: T): Promise<void> {
+    while (!this.closed && this.size >= this.highWater) {
+      await new Promise<void>((resolve) => this.pushers.push(resolve));
+    }
+    if (this.closed) return;
+    const taker = this.takers.shift();
+    if (taker) taker(item);
     else this.items.push(item);
   }
 
+  /** No more items will come: waiting takers get undefined, waiting pushers return. */
   close(): void {
     this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter(undefined);
+    for (const taker of this.takers.splice(0)) taker(undefined);
+    for (const pusher of this.pushers.splice(0)) pusher();
   }
 
   /** The next item, or undefined once closed and empty. */
   take(): Promise<T | undefined> {
-    if (this.items.length > 0) return Promise.resolve(this.items.shift());
+    if (this.size > 0) {
+      const item = this.items[this.head] as T;
+      this.head += 1;
+      // Compact now and then instead of shift(), which copies the whole array each time.
+      if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      this.pushers.shift()?.();
+      return Promise.resolve(item);
+    }
     if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.takers.push(resolve));
   }
 
-  /** Items never taken. */
-  get left(): number {
-    return this.items.length;
+  private get size(): number {
+    return this.items.length - this.head;
   }
 }
 
@@ -458,7 +488,9 @@ export async function runBackfill(
   report.dayFoldersDone = plan.days.length - todo.length;
 
   const dryRunRoots = new Map<string, DryRunRoot>();
-  const queue = new WorkQueue<{ state: DayState; object: ListedObject }>();
+  const queue = new WorkQueue<{ state: DayState; object: ListedObject }>(deps.queueHighWater ?? QUEUE_HIGH_WATER);
+  // Ctrl-C must also free a listing that waits for room in the queue.
+  signal?.addEventListener('abort', () => queue.close(), { once: true });
 
   const completeIfDone = (state: DayState): void => {
     if (state.listed && state.pending === 0 && !state.failed) {
@@ -492,7 +524,7 @@ export async function runBackfill(
         }
         state.pending += 1;
         progress.addTotal(1, object.size);
-        queue.push({ state, object });
+        await queue.push({ state, object });
       }
     } catch (err) {
       report.errors.push({ where: `s3://${options.bucket}/${day.prefix}`, message: messageOf(err) });

@@ -206,12 +206,13 @@ export function alertAttributes(
   accountId: string,
   region: string,
 ): Record<string, AlertAttribute> {
+  const codes = errorCodes(events).slice(0, ATTRIBUTE_ERROR_CODES);
   return {
     service: { DataType: 'String', StringValue: service },
-    errorCode: {
-      DataType: 'String.Array',
-      StringValue: JSON.stringify(errorCodes(events).slice(0, ATTRIBUTE_ERROR_CODES)),
-    },
+    // Left out rather than sent empty when no failure carries a code: there is nothing to match.
+    ...(codes.length > 0
+      ? { errorCode: { DataType: 'String.Array' as const, StringValue: JSON.stringify(codes) } }
+      : {}),
     accountId: { DataType: 'String', StringValue: accountId },
     region: { DataType: 'String', StringValue: region },
     failureCount: { DataType: 'Number', StringValue: String(events.length) },

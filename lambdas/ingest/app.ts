@@ -33,7 +33,7 @@ export interface ObjectProcessorDeps {
   readonly alerts?: AlertSink;
   /** Buckets whose objects are read; others are skipped as `foreign-bucket`. Omit to accept any. */
   readonly sourceBuckets?: readonly string[];
-  /** Key prefix required before `AWSLogs/`; '' (default) accepts any prefix. */
+  /** The trail's key prefix before `AWSLogs/` (LOG_PREFIX, slashes at the ends optional); '' (default) accepts any prefix. */
   readonly logPrefix?: string;
   /**
    * `cloudtrail` (default): keys must follow CloudTrail's layout. `any`: only folders, digest and
@@ -65,7 +65,9 @@ export interface LogObjectProcessor extends ObjectProcessor {
 export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProcessor {
   const observer = deps.observer ?? SILENT_OBSERVER;
   const buckets = deps.sourceBuckets ? new Set(deps.sourceBuckets) : undefined;
-  const logPrefix = deps.logPrefix ?? '';
+  // The trail's key prefix, given with or without slashes at the ends; '' accepts any prefix.
+  const trimmed = (deps.logPrefix ?? '').replace(/^\/+|\/+$/g, '');
+  const wantedPrefix = trimmed === '' ? undefined : `${trimmed}/`;
 
   // Either why the object is skipped, or when its file was delivered (if the key says).
   const inspect = (
@@ -83,11 +85,11 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
     if (!layout.ok && (deps.keyLayout !== 'any' || layout.reason !== 'not-a-log-key')) {
       return { skip: { reason: layout.reason, message: layout.message } };
     }
-    if (layout.ok && !layout.prefix.startsWith(logPrefix)) {
+    if (layout.ok && wantedPrefix !== undefined && layout.prefix !== wantedPrefix) {
       return {
         skip: {
           reason: 'not-a-log-key',
-          message: `the key does not start with the configured prefix '${logPrefix}'`,
+          message: `the key is not under the configured prefix '${wantedPrefix}AWSLogs/'`,
         },
       };
     }

@@ -152,9 +152,11 @@ describe('trailwatch configuration', () => {
   it('documents every key in the README Configuration table', () => {
     // Prepare
     const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Configuration'));
+    const start = readme.indexOf('\n## Configuration\n');
+    const end = readme.indexOf('\n## ', start + 1);
+    const section = readme.slice(start, end === -1 ? undefined : end);
     // Act
-    const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    const documented = [...section.matchAll(/^\| `(\w+)`\s+\|/gm)].map((m) => m[1]);
     // Assess: protects the table from drifting from the schema (every key, nothing stale).
     expect(documented.sort()).toEqual([...CONFIG_KEYS].sort());
   });

@@ -1,5 +1,6 @@
 import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
+import { createServer, type AddressInfo } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import {
   AlertInProgressError,
@@ -267,6 +268,41 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       expect(retry.messagesPublished).toBe(1);
       expect(await received()).toEqual([['athena', ['evt-000001']]]);
       sns.client.destroy();
+    });
+
+    test('SNS unreachable (connection refused) is retried, then the file fails with nothing marked', async () => {
+      // Prepare: a port nobody listens on (moto's, once stopped, is not ours to stop; take a fresh one).
+      const { make, markers } = await setup();
+      const port = await new Promise<number>((resolve) => {
+        const server = createServer().listen(0, '127.0.0.1', () => {
+          const address = server.address() as AddressInfo;
+          server.close(() => resolve(address.port));
+        });
+      });
+      const sns = new SNSClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: `http://127.0.0.1:${port}`,
+        maxAttempts: 1,
+      });
+      const pauses: number[] = [];
+
+      // Act
+      const failing = make({
+        sns,
+        publishAttempts: 3,
+        sleep: async (ms) => {
+          pauses.push(ms);
+        },
+      }).alertFile([failure(1)], SOURCE);
+
+      // Assess
+      await expect(failing).rejects.toThrow(
+        /^cannot publish the athena alert for s3:\/\/trail-bucket\/.*ECONNREFUSED/,
+      );
+      expect(pauses).toHaveLength(2);
+      expect(await markers()).toEqual([]);
+      sns.destroy();
     });
 
     test('a rejected request (4xx) is not retried', async () => {

@@ -22,6 +22,7 @@ import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { createBackfillCommand, type BackfillCommandOverrides } from '../../cli/commands/backfill';
+import { createProgress, formatSeconds } from '../../cli/progress';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
@@ -159,6 +160,86 @@ function counting(abortAfter?: { n: number; controller: AbortController }) {
   };
   return { seen, overrides };
 }
+
+describe('the progress display of backfill (and ingest)', () => {
+  function stream(tty: boolean) {
+    const s = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+    s.isTTY = tty;
+    s.columns = 160;
+    let text = '';
+    s.on('data', (c: Buffer) => (text += c.toString()));
+    return { s, text: () => text };
+  }
+
+  test('plain lines at the interval when not on a terminal, with rates and an ETA once the total is known', () => {
+    // Prepare
+    const { s, text } = stream(false);
+    let t = 0;
+    const p = createProgress({ label: 'backfill', stream: s, now: () => t, intervalMs: 5000 });
+
+    // Act
+    p.addTotal(10, 10_000_000);
+    t = 1000;
+    p.advance(1_000_000); // before the interval: no line
+    t = 5000;
+    p.advance(1_000_000); // listing still running: no ETA yet
+    p.totalKnown();
+    t = 10_000;
+    p.advance(3_000_000);
+    p.log('a message');
+    p.stop();
+    p.stop();
+
+    // Assess
+    expect(text().split('\n')).toEqual([
+      'backfill: 2/10 objects, 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s, ETA ?',
+      'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
+      'a message',
+      'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
+      '',
+    ]);
+  });
+
+  test('a bar on a terminal, with logged lines above it', () => {
+    // Prepare
+    const { s, text } = stream(true);
+    let t = 0;
+    const p = createProgress({ label: 'backfill', stream: s, now: () => t });
+
+    // Act
+    p.addTotal(4, 4_000_000);
+    p.totalKnown();
+    t = 2000;
+    p.advance(2_000_000);
+    p.log('s3://b/k: skipped');
+    p.stop();
+
+    // Assess
+    const shown = text().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(shown).toContain('s3://b/k: skipped\n');
+    expect(shown).toContain(
+      'backfill [======------------------] 25% | 1/4 objects | 2.0/4.0 MB | 0.5 objects/s, 1.0 MB/s | ETA 2s',
+    );
+  });
+
+  test('a run that found nothing prints no progress line', () => {
+    const { s, text } = stream(false);
+    const p = createProgress({ label: 'backfill', stream: s });
+    p.totalKnown();
+    p.stop();
+    expect(text()).toBe('');
+  });
+
+  test.each([
+    [undefined, '?'],
+    [0.4, '0s'],
+    [42, '42s'],
+    [185, '3m05s'],
+    [7440, '2h04m'],
+  ])('formatSeconds(%s) = %s', (seconds, shown) => {
+    expect(formatSeconds(seconds)).toBe(shown);
+  });
+});
 
 describe('trailwatch backfill (s3rver + dynalite)', () => {
   let s3server: S3Server;
@@ -506,6 +587,17 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     expect(code).toBe(2);
     expect(io.err()).toContain(message);
     expect(io.err().trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a bucket that does not exist is one line and exit 1', async () => {
+    const table = await newTable();
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, env);
+    const code = await main(['backfill', '--bucket', 'no-such-bucket', '--table', table], io);
+    expect(code).toBe(1);
+    expect(io.err().trim()).toBe(
+      'trailwatch backfill: s3://no-such-bucket/AWSLogs/: bucket no-such-bucket does not exist (check --bucket, --region and the endpoint)',
+    );
   });
 
   test('a table that does not exist is one line and exit 1, before anything is read', async () => {

@@ -294,6 +294,13 @@ describe('the text of many failures', () => {
     expect(render(events).text).toContain('  Resource: athena:workgroup a (and 2 others)\n');
   });
 
+  test('no error code at all: the errorCode attribute is left out, the text says so', () => {
+    const rendered = render([failure(1, { errorCode: undefined })]);
+    expect(rendered.messageAttributes).not.toHaveProperty('errorCode');
+    expect(rendered.text).toContain('[1/1] StartQueryExecution failed: no error code\n');
+    expect(rendered.document.errorCodes).toEqual([]);
+  });
+
   test('an error message with line breaks and a huge length stays one clipped line', () => {
     // Prepare
     const event = failure(1, { errorMessage: `first line\nsecond line ${'x'.repeat(5000)}` });

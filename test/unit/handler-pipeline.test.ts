@@ -242,6 +242,25 @@ describe('createObjectProcessor skips', () => {
     expect(source.opened).toBe(0);
   });
 
+  it.each([
+    ['trail', 'trail/', 'processed'],
+    ['/trail/', 'trail/', 'processed'],
+    ['trail', 'trail2/', 'skipped'],
+    ['trail', '', 'skipped'],
+    ['trail', 'x/trail/', 'skipped'],
+    ['', 'any prefix/', 'processed'],
+  ])('LOG_PREFIX %j and key prefix %j: %s', async (logPrefix, prefix, status) => {
+    const processor = createObjectProcessor({
+      source: bytesSource(logFile(seeds)),
+      sink: new MemorySink(),
+      logPrefix,
+    });
+
+    const summary = await processor.processObject({ bucket: 'logs', key: `${prefix}${logKey}` });
+
+    expect(summary.status).toBe(status);
+  });
+
   it("uses CloudTrail's delivery time from the file name over the notification's", async () => {
     const seen: Array<LogObjectRef & { deliveredAt?: Date }> = [];
     const processor = createObjectProcessor({
