@@ -488,7 +488,9 @@ export async function runBackfill(
   report.dayFoldersDone = plan.days.length - todo.length;
 
   const dryRunRoots = new Map<string, DryRunRoot>();
-  const queue = new WorkQueue<{ state: DayState; object: ListedObject }>(deps.queueHighWater ?? QUEUE_HIGH_WATER);
+  const queue = new WorkQueue<{ state: DayState; object: ListedObject }>(
+    deps.queueHighWater ?? QUEUE_HIGH_WATER,
+  );
   // Ctrl-C must also free a listing that waits for room in the queue.
   signal?.addEventListener('abort', () => queue.close(), { once: true });
 
