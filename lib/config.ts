@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { IConstruct } from 'constructs';
 import { ConfigError } from '../lambdas/core/errors';
+// The same pure schema the function validates ALERT_RULES with at cold start: a bad rule fails the
+// synth instead of deploying a function that fails every invocation.
+import { AlertRulesSchema } from '../lambdas/core/alert-rules';
 
 /**
  * The watched services, as the ingest function writes them in the `WatchedService` metric dimension
@@ -85,6 +88,12 @@ export const TrailwatchConfigSchema = z.object({
   alertsEnabled: bool.default(true),
   alertRules: z
     .record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' })
+    .superRefine((rules, ctx) => {
+      // Validated, but passed to the function as written (the function fills in the defaults).
+      const checked = AlertRulesSchema.safeParse(rules);
+      if (checked.success) return;
+      for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    })
     .optional(),
   alertWindowMinutes: int(1, 1440).default(60),
   retentionDays: int(1, 3650).default(365),

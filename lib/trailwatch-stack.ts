@@ -62,7 +62,7 @@ export class TrailwatchStack extends Stack {
       eventBridgeEnabled: config.trigger === 'eventbridge',
     });
     this.eventTable = new EventTable(this, 'EventTable', { retainData: config.retainData });
-    this.alertStateTable = new AlertStateTable(this, 'AlertStateTable');
+    this.alertStateTable = new AlertStateTable(this, 'AlertStateTable', { retainData: config.retainData });
     this.alertTopic = new EncryptedTopic(this, 'AlertTopic', {
       displayName: 'trailwatch alerts',
       purpose: 'alert',

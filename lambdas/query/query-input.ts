@@ -32,7 +32,14 @@ export const CommonQuerySchema = z.strictObject({
 /** Input of `events()`: the events of one or more services in a time range. */
 export const EventsQuerySchema = CommonQuerySchema.extend({
   /** One service, several, or (when absent) all four. */
-  service: z.union([ServiceSchema, z.array(ServiceSchema).min(1, 'must name at least one service')]).optional(),
+  service: z
+    .union([ServiceSchema, z.array(ServiceSchema).min(1, 'must name at least one service')], {
+      error: (issue) =>
+        Array.isArray(issue.input) && issue.input.length === 0
+          ? 'must name at least one service'
+          : `expected one of ${SERVICE_NAMES.join(', ')} (or a list of them)`,
+    })
+    .optional(),
   /** true: only failed calls; false: only successful ones; absent: both. */
   failed: z.boolean({ error: 'expected true or false' }).optional(),
 });

@@ -113,6 +113,15 @@ describe('trailwatch configuration', () => {
     expect(config.alertRules).toEqual({ ignore: [] });
   });
 
+  it('rejects alert rules the function would reject, naming the field', () => {
+    // Act
+    const attempt = () =>
+      parseTrailwatchConfig({ alertRules: { services: ['s3'], ignore: [{ reason: 'names nothing' }] } });
+    // Assess: protects against deploying rules that make every invocation fail at cold start.
+    expect(attempt).toThrow(/alertRules\.services\[0\]: Invalid option/);
+    expect(attempt).toThrow(/alertRules\.ignore\[0\]: an ignore rule must name at least one of/);
+  });
+
   it("takes configuration from the CDK context, ignoring CDK's own keys", () => {
     // Prepare
     const app = new App({

@@ -286,14 +286,17 @@ describe('tables', () => {
     }
   });
 
-  it('creates the alert state table with pk only and TTL, destroyed with the stack', () => {
-    // Assess: protects the issue-4 contract and the documented removal choice.
+  it('creates the alert state table with pk only, TTL and PITR, retained by default', () => {
+    // Assess: protects the issue-4 contract, and that deleting the stack does not forget which events
+    // were alerted (a later backfill with alerts would otherwise page people for history).
     newBucket.template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
       }),
     });
   });

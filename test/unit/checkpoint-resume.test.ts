@@ -173,6 +173,8 @@ describe('runBackfill with its checkpoint', () => {
     // Assess
     expect(next.seen).toEqual([later]);
     // Only 05-01 has been over for 24 hours; 05-02 and 05-03 are remembered key by key.
-    expect(checkpoint.toData(today).doneDays).toEqual([`AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2024/05/01/`]);
+    expect(checkpoint.toData(today).doneDays).toEqual([
+      `AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2024/05/01/`,
+    ]);
   });
 });
