@@ -1,6 +1,7 @@
 import { LogFileError } from './errors';
 import { gunzipChunks, startsWithGzipMagic } from './gzip-stream';
 import { RecordsScanner } from './json-records-scanner';
+import { warmUpScanner } from './json-scanner-warm-up';
 import { WATCHED_EVENT_SOURCES } from './services';
 
 /** Counters the reader fills while it reads one file. */
@@ -42,6 +43,7 @@ export async function* readWatchedRecords(
   options: ReadOptions = {},
 ): AsyncGenerator<unknown, void, undefined> {
   const stats = options.stats ?? newReadStats();
+  warmUpScanner();
   const input = source[Symbol.asyncIterator]();
   try {
     // Enough bytes to see the gzip magic number; they are replayed in front of the rest.
