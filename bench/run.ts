@@ -75,16 +75,32 @@ function table(rows: string[][]): string {
   ].join('\n');
 }
 
+/**
+ * Measurements (children inherit it) run at a raised priority where the OS allows it, so that other work on
+ * the machine disturbs them less; the same for all three contenders. Says what it did.
+ */
+function raisePriority(): string {
+  try {
+    os.setPriority(-10);
+    return 'priority raised (nice -10)';
+  } catch {
+    return 'normal priority (raising it is not permitted)';
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-bench-'));
   const started = Date.now();
   const load = os.loadavg()[0]!.toFixed(1);
+  const priority = raisePriority();
   const cpus = os.cpus();
   console.log(
     `trailwatch reader benchmark: Node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? '?'}), load average ${load} at start`,
   );
-  console.log(`files in ${dir}; every measurement in its own process, best of ${options.runs} runs\n`);
+  console.log(
+    `files in ${dir}; every measurement in its own process, best of ${options.runs} runs; ${priority}\n`,
+  );
 
   const results: SizeResult[] = [];
   try {
@@ -158,9 +174,17 @@ async function main(): Promise<void> {
     console.log(`\n${table(rows)}\n`);
     const failure = results.flatMap((r) => r.obvious).find((m) => m.error)?.error;
     if (failure) console.log(`* the obvious approach fails at this size: ${failure}`);
+    console.log(`idle child process (node + tsx, nothing read): ${fmt(baseline.maxRssBytes / MB)} MB RSS`);
+    for (const r of results) {
+      const cpu = (runs: Measurement[]) =>
+        `${fmt(best(runs)?.seconds, 2)} s / ${fmt(best(runs)?.cpuSeconds, 2)} s`;
+      console.log(
+        `${fmt(r.log.uncompressedBytes / MB)} MB, wall / CPU time (all threads) of the best run: ` +
+          `gunzip ${cpu(r.gunzip)}, reader ${cpu(r.reader)}, obvious ${cpu(r.obvious)}`,
+      );
+    }
     console.log(
-      `idle child process (node + tsx, nothing read): ${fmt(baseline.maxRssBytes / MB)} MB RSS; ` +
-        `reader CPU time (all threads) per run: ${results.map((r) => `${fmt(best(r.reader)?.cpuSeconds, 2)} s`).join(', ')}`,
+      `load average at the end: ${os.loadavg()[0]!.toFixed(1)} (the reader needs a second idle core to overlap zlib and scanning)`,
     );
     console.log(
       `MB = 10^6 bytes of uncompressed JSON; total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -169,7 +193,7 @@ async function main(): Promise<void> {
     console.log(
       ok
         ? `all targets met: reader >= ${TARGET_VS_GUNZIP} x gunzip, >= ${TARGET_VS_OBVIOUS} x the obvious approach, peak RSS < ${TARGET_RSS_MB} MB`
-        : 'TARGETS NOT MET (see the table); a loaded machine slows the reader most, since it needs both cores',
+        : 'TARGETS NOT MET (see the table)',
     );
   } finally {
     if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ export interface DynaliteServer {
   /** `http://127.0.0.1:<port>`: pass as the DynamoDB client's `endpoint`. */
   readonly endpoint: string;
   readonly port: number;
-  /** Closes open connections and the server; the in-memory data is gone afterwards. */
+  /** Closes open connections and the server (and its store); in-memory data is gone afterwards. */
   stop(): Promise<void>;
 }
 
@@ -29,7 +29,7 @@ interface DynaliteFactoryOptions {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: DynaliteFactoryOptions) => Server;
 
-/** Starts dynalite in this process, in memory, with tables ACTIVE at once (no CREATING delay). */
+/** Starts dynalite in this process (in memory unless `path` is given), with tables ACTIVE at once (no CREATING delay). */
 export async function startDynalite(options: DynaliteOptions = {}): Promise<DynaliteServer> {
   // Table state changes are instant so tests and `trailwatch local` never wait for CREATING → ACTIVE.
   const server = dynalite({

@@ -140,10 +140,16 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
       },
     }));
   } catch (err) {
-    // parseArgs messages are one line and name the option; drop its hint about `--` positionals.
-    throw new UsageError(
-      `${(err as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '')}`,
-    );
+    const message = (err as Error).message;
+    // parseArgs refuses `--since -1d` as ambiguous in three lines; say it in one.
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      throw new UsageError(
+        `${ambiguous[1]}: the value starts with '-'; write ${ambiguous[1]}=VALUE if you mean it`,
+      );
+    }
+    // The other messages name the option in their first line; drop the hint about `--` positionals.
+    throw new UsageError(`${message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '')}`);
   }
   if (values.since !== undefined && values.from !== undefined) {
     throw new UsageError('--since and --from cannot be combined: give a duration or a start time');

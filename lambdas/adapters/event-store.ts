@@ -91,7 +91,10 @@ export class DynamoDbEventStore implements EventSink {
   constructor(options: DynamoDbEventStoreOptions) {
     this.tableName = options.tableName;
     this.retentionDays = positiveInteger('retentionDays', options.retentionDays ?? DEFAULT_RETENTION_DAYS);
-    this.payloadMaxBytes = positiveInteger('payloadMaxBytes', options.payloadMaxBytes ?? DEFAULT_PAYLOAD_MAX_BYTES);
+    this.payloadMaxBytes = positiveInteger(
+      'payloadMaxBytes',
+      options.payloadMaxBytes ?? DEFAULT_PAYLOAD_MAX_BYTES,
+    );
     if (this.payloadMaxBytes > MAX_PAYLOAD_MAX_BYTES) {
       throw new ConfigError(
         `payloadMaxBytes must be at most ${MAX_PAYLOAD_MAX_BYTES} (DynamoDB items are limited to 400 KB), got ${this.payloadMaxBytes}`,

@@ -9,19 +9,22 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TrailwatchError } from '../core/errors';
 
-/** Names of the event table's global secondary indexes (docs/table.md). */
+/** The event table's global secondary indexes (docs/table.md): index name → partition key; each is sorted by `sk`. */
 export const EVENT_TABLE_INDEXES = {
-  byPrincipal: 'byPrincipal',
-  failures: 'failures',
-  byResource: 'byResource',
+  byPrincipal: 'principalArn',
+  failures: 'failureDay',
+  byResource: 'resourceKey',
 } as const;
+
+/** Name of one of the event table's indexes. */
+export type EventTableIndex = keyof typeof EVENT_TABLE_INDEXES;
 
 /** The event table's TTL attribute (epoch seconds). CreateTable cannot set TTL: the CDK stack does. */
 export const EVENT_TABLE_TTL_ATTRIBUTE = 'expiresAt';
 
 /** CreateTable input of the event table: the public layout of docs/table.md (pk/sk, three GSIs, on-demand). */
 export function eventTableDefinition(tableName: string): CreateTableCommandInput {
-  const gsi = (indexName: string, partitionAttribute: string) => ({
+  const gsi = ([indexName, partitionAttribute]: [string, string]) => ({
     IndexName: indexName,
     KeySchema: [
       { AttributeName: partitionAttribute, KeyType: 'HASH' as const },
@@ -43,11 +46,7 @@ export function eventTableDefinition(tableName: string): CreateTableCommandInput
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      gsi(EVENT_TABLE_INDEXES.byPrincipal, 'principalArn'),
-      gsi(EVENT_TABLE_INDEXES.failures, 'failureDay'),
-      gsi(EVENT_TABLE_INDEXES.byResource, 'resourceKey'),
-    ],
+    GlobalSecondaryIndexes: Object.entries(EVENT_TABLE_INDEXES).map(gsi),
   };
 }
 
@@ -76,7 +75,9 @@ export async function ensureTable(
     } catch (err) {
       // Someone else created it between our DescribeTable and CreateTable: wait for theirs.
       if (!(err instanceof ResourceInUseException)) {
-        throw new TrailwatchError(`cannot create table ${tableName}: ${(err as Error).message}`, { cause: err });
+        throw new TrailwatchError(`cannot create table ${tableName}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }
@@ -101,6 +102,8 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
     return out.Table;
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return undefined;
-    throw new TrailwatchError(`cannot describe table ${tableName}: ${(err as Error).message}`, { cause: err });
+    throw new TrailwatchError(`cannot describe table ${tableName}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

@@ -107,10 +107,16 @@ export function resourceKeyOf(resource: { type: string; id: string }): string {
  * Builds the item of one event. Pure and deterministic: the same event, source and options give the
  * same item, which is what makes re-writing a log file idempotent.
  */
-export function toEventItem(event: NormalizedEvent, source: LogObjectRef, options: EventItemOptions): EventItem {
+export function toEventItem(
+  event: NormalizedEvent,
+  source: LogObjectRef,
+  options: EventItemOptions,
+): EventItem {
   const eventMs = Date.parse(event.eventTime);
   if (Number.isNaN(eventMs)) {
-    throw new EventItemError(`event ${event.eventId}: eventTime '${event.eventTime}' is not an ISO-8601 time`);
+    throw new EventItemError(
+      `event ${event.eventId}: eventTime '${event.eventTime}' is not an ISO-8601 time`,
+    );
   }
   const day = utcDayOf(event.eventTime);
   const first = event.resources[0];
@@ -129,14 +135,14 @@ export function toEventItem(event: NormalizedEvent, source: LogObjectRef, option
     accountId: event.accountId,
     region: event.region,
     principal: definedOnly(event.principal),
-    principalArn: event.principal.arn,
+    principalArn: indexKey(event.principal.arn),
     sourceIp: event.sourceIp,
     userAgent: event.userAgent,
     failed: event.failed,
     errorCode: event.errorCode,
     errorMessage: event.errorMessage,
     resources: event.resources.map((r) => ({ type: r.type, id: r.id })),
-    resourceKey: first ? resourceKeyOf(first) : undefined,
+    resourceKey: indexKey(first && resourceKeyOf(first)),
     failureDay: event.failed ? day : undefined,
     s3Bucket: source.bucket,
     s3Key: source.key,
@@ -207,6 +213,14 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return decoder.decode(bytes.subarray(0, end));
 }
 
+// An index partition key must be a non-empty string of at most 2048 bytes; DynamoDB rejects the
+// whole batch otherwise. Such a value (an empty ARN, a giant id) just leaves the event out of that index.
+const MAX_INDEX_KEY_BYTES = 2048;
+
+function indexKey(value: string | undefined): string | undefined {
+  return value && utf8Length(value) <= MAX_INDEX_KEY_BYTES ? value : undefined;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -233,9 +247,12 @@ function readPayload(text: string | undefined, truncated: true | undefined): unk
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new EventItemError(`stored payload is not JSON although not marked truncated: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new EventItemError(
+      `stored payload is not JSON although not marked truncated: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

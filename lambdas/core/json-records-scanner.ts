@@ -81,6 +81,11 @@ const ES_WANTED = 3;
  */
 const SHORT_STRING = 32;
 
+const SKIP_OTHER_SERVICE = 0;
+const SKIP_NOT_AN_OBJECT = 1;
+const SKIP_MISSING_EVENT_SOURCE = 2;
+const SKIP_REASONS = ['other-service', 'not-an-object', 'missing-eventSource'];
+
 const RECORDS_KEY = Buffer.from('Records');
 const EVENT_SOURCE_KEY = Buffer.from('eventSource');
 const DIGEST_KEYS = new Set(['logFiles', 'digestStartTime', 'digestEndTime', 'previousDigestSignature']);
@@ -135,6 +140,12 @@ export class RecordsScanner {
 
   private out: unknown[] = [];
 
+  // Counted here and added to `counters` after each chunk: cheaper than a keyed update per record.
+  private read = 0;
+  private matched = 0;
+  private readonly skippedBy = [0, 0, 0]; // indexed by SKIP_*
+  private readonly wantedBytes: Buffer[];
+
   constructor(options: RecordsScannerOptions) {
     this.wanted = options.wanted;
     this.counters = options.counters;
@@ -144,10 +155,34 @@ export class RecordsScanner {
     // An escaped string takes up to 6 bytes per character (\uXXXX); anything longer cannot be of interest.
     this.captureLimit = 6 * longest + 16;
     this.captureBuffer = Buffer.alloc(this.captureLimit);
+    this.wantedBytes = [...this.wanted].map((w) => Buffer.from(w, 'utf8'));
   }
 
   /** Scans the next chunk; returns the wanted records that ended in it, parsed, in file order. */
   push(buf: Buffer): unknown[] {
+    try {
+      return this.scan(buf);
+    } finally {
+      this.flushCounters();
+    }
+  }
+
+  private flushCounters(): void {
+    const counters = this.counters;
+    counters.recordsRead += this.read;
+    counters.recordsMatched += this.matched;
+    this.read = 0;
+    this.matched = 0;
+    for (let k = 0; k < SKIP_REASONS.length; k++) {
+      const n = this.skippedBy[k]!;
+      if (n === 0) continue;
+      const reason = SKIP_REASONS[k]!;
+      counters.recordsSkipped[reason] = (counters.recordsSkipped[reason] ?? 0) + n;
+      this.skippedBy[k] = 0;
+    }
+  }
+
+  private scan(buf: Buffer): unknown[] {
     const len = buf.length;
     let i = 0;
     if (this.bomIndex < BOM.length) i = this.skipBom(buf);
@@ -474,11 +509,18 @@ export class RecordsScanner {
 
   /** What the record's eventSource value in buf[start, end) says. */
   private classifyEventSource(buf: Buffer, start: number, end: number): number {
-    if (end - start > this.captureLimit) return ES_UNWANTED;
-    const text = this.sawBackslash
-      ? decodeRaw(buf.subarray(start, end), this.base + end)
-      : buf.toString('utf8', start, end);
-    return this.wanted.has(text) ? ES_WANTED : ES_UNWANTED;
+    const n = end - start;
+    if (n > this.captureLimit) return ES_UNWANTED;
+    if (this.sawBackslash) {
+      return this.wanted.has(decodeRaw(buf.subarray(start, end), this.base + end)) ? ES_WANTED : ES_UNWANTED;
+    }
+    // Byte comparison: no string is made for the many records of other services.
+    next: for (const w of this.wantedBytes) {
+      if (w.length !== n) continue;
+      for (let k = 0; k < n; k++) if (buf[start + k] !== w[k]) continue next;
+      return ES_WANTED;
+    }
+    return ES_UNWANTED;
   }
 
   /**
@@ -517,12 +559,12 @@ export class RecordsScanner {
           if (c === LBRACE) {
             this.inElement = true;
             this.elementStart = this.base + i;
-            this.elementParts = [];
+            if (this.elementParts.length > 0) this.elementParts = [];
             this.eventSource = ES_NONE;
             this.keyIsEventSource = false;
           } else {
-            this.counters.recordsRead++;
-            this.skip('not-an-object');
+            this.read++;
+            this.skippedBy[SKIP_NOT_AN_OBJECT]!++;
           }
         }
         return false;
@@ -566,7 +608,7 @@ export class RecordsScanner {
   /** The current record ends just before `end` (an index in buf): classify it, parse it if wanted. */
   private endElement(buf: Buffer, end: number): void {
     this.inElement = false;
-    this.counters.recordsRead++;
+    this.read++;
     if (this.eventSource === ES_WANTED) {
       const start = this.elementStart - this.base;
       const bytes =
@@ -578,18 +620,18 @@ export class RecordsScanner {
         value = JSON.parse(bytes.toString('utf8'));
       } catch (err) {
         throw new LogFileError(
-          `invalid JSON in record ${this.counters.recordsRead} (${(err as Error).message})`,
+          `invalid JSON in record ${this.counters.recordsRead + this.read} (${(err as Error).message})`,
           {
             cause: err,
           },
         );
       }
-      this.counters.recordsMatched++;
+      this.matched++;
       this.out.push(value);
     } else {
-      this.skip(this.eventSource === ES_UNWANTED ? 'other-service' : 'missing-eventSource');
+      this.skippedBy[this.eventSource === ES_UNWANTED ? SKIP_OTHER_SERVICE : SKIP_MISSING_EVENT_SOURCE]!++;
     }
-    this.elementParts = [];
+    if (this.elementParts.length > 0) this.elementParts = [];
   }
 
   /** One byte of a number: does it go on, did it end before this byte, or is the byte invalid? */
@@ -629,11 +671,6 @@ export class RecordsScanner {
       default: // exponent digits
         return digit ? NUMBER_GOES_ON : NUMBER_ENDED;
     }
-  }
-
-  private skip(reason: string): void {
-    const skipped = this.counters.recordsSkipped;
-    skipped[reason] = (skipped[reason] ?? 0) + 1;
   }
 
   private fail(buf: Buffer, i: number): never {

@@ -43,7 +43,10 @@ export function parseInstant(text: string): Parsed<Date> {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(trimmed);
   const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(trimmed);
   if (!dateOnly && !dateTime) {
-    return { ok: false, message: `'${text}' is not a date (YYYY-MM-DD) or an ISO-8601 time with Z or an offset` };
+    return {
+      ok: false,
+      message: `'${text}' is not a date (YYYY-MM-DD) or an ISO-8601 time with Z or an offset`,
+    };
   }
   const ms = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
   // Date.parse rolls 2024-02-31 over to March: compare the date part back to catch impossible dates.

@@ -1,10 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  QueryCommandInput,
+  QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { eventPartitionKey, fromEventItem, StoredEvent } from '../core/event-item';
 import type { ServiceName } from '../core/services';
-import { dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from '../core/time-range';
-import { EVENT_TABLE_INDEXES } from '../adapters/table-definitions';
+import { DayPartition, dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from '../core/time-range';
+import { EVENT_TABLE_INDEXES, EventTableIndex } from '../adapters/table-definitions';
 import { mergeSorted } from './merge-sorted';
+import { ValidationError } from './validation-error';
 import {
   checkFanOut,
   DEFAULT_SINCE,
@@ -34,7 +40,7 @@ export interface EventQueryClientOptions {
 }
 
 interface Partition {
-  readonly indexName?: string;
+  readonly indexName?: EventTableIndex;
   readonly keyAttribute: string;
   readonly keyValue: string;
   readonly bounds?: SortKeyBounds;
@@ -59,6 +65,12 @@ export class EventQueryClient {
   constructor(options: EventQueryClientOptions) {
     this.tableName = options.tableName;
     this.doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}));
+    if (options.pageSize !== undefined && (!Number.isInteger(options.pageSize) || options.pageSize < 1)) {
+      throw new ValidationError('pageSize', `expected a positive whole number, got ${options.pageSize}`);
+    }
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
+      throw new ValidationError('tableName', `'${options.tableName}' is not a DynamoDB table name`);
+    }
     this.pageSize = options.pageSize;
     this.now = options.now ?? (() => new Date());
   }
@@ -73,16 +85,20 @@ export class EventQueryClient {
     const days = dayPartitions(range);
     if (descending) days.reverse();
     const filters: Filters = { failed: q.failed };
-    const run = async function* (this: EventQueryClient): AsyncGenerator<StoredEvent> {
-      for (const { day, bounds } of days) {
-        // One partition per service and day: merging the services keeps the day in time order.
-        const streams = services.map((service) =>
-          this.partition({ keyAttribute: 'pk', keyValue: eventPartitionKey(service, day), bounds }, filters, descending),
-        );
-        yield* streams.length === 1 ? (streams[0] as AsyncGenerator<StoredEvent>) : mergeSorted(streams, sortKey, descending);
-      }
+    // One partition per service and day: merging the services keeps each day in time order.
+    const open = ({ day, bounds }: DayPartition): AsyncGenerator<StoredEvent> => {
+      const streams = services.map((service) =>
+        this.partition(
+          { keyAttribute: 'pk', keyValue: eventPartitionKey(service, day), bounds },
+          filters,
+          descending,
+        ),
+      );
+      return streams.length === 1
+        ? (streams[0] as AsyncGenerator<StoredEvent>)
+        : mergeSorted(streams, sortKey, descending);
     };
-    return limited(run.call(this), q.limit);
+    return limited(dayByDay(days, open), q.limit);
   }
 
   /** Failed calls in a time range (default: the last 24 hours), any service unless `service` is given: the `failures` index, one Query per UTC day. */
@@ -94,16 +110,13 @@ export class EventQueryClient {
     const days = dayPartitions(range);
     if (descending) days.reverse();
     const filters: Filters = { services: q.service === undefined ? undefined : servicesOf(q.service) };
-    const run = async function* (this: EventQueryClient): AsyncGenerator<StoredEvent> {
-      for (const { day, bounds } of days) {
-        yield* this.partition(
-          { indexName: EVENT_TABLE_INDEXES.failures, keyAttribute: 'failureDay', keyValue: day, bounds },
-          filters,
-          descending,
-        );
-      }
-    };
-    return limited(run.call(this), q.limit);
+    const open = ({ day, bounds }: DayPartition): AsyncGenerator<StoredEvent> =>
+      this.partition(
+        { indexName: 'failures', keyAttribute: EVENT_TABLE_INDEXES.failures, keyValue: day, bounds },
+        filters,
+        descending,
+      );
+    return limited(dayByDay(days, open), q.limit);
   }
 
   /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
@@ -111,15 +124,17 @@ export class EventQueryClient {
     const q = validate(PrincipalQuerySchema, input);
     const range = resolveRange(q, this.now(), undefined);
     return limited(
-      this.partition(
-        {
-          indexName: EVENT_TABLE_INDEXES.byPrincipal,
-          keyAttribute: 'principalArn',
-          keyValue: q.principalArn,
-          bounds: range && sortKeyBounds(range),
-        },
-        { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-        q.order === 'newest',
+      lazily(() =>
+        this.partition(
+          {
+            indexName: 'byPrincipal',
+            keyAttribute: EVENT_TABLE_INDEXES.byPrincipal,
+            keyValue: q.principalArn,
+            bounds: range && sortKeyBounds(range),
+          },
+          { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
+          q.order === 'newest',
+        ),
       ),
       q.limit,
     );
@@ -130,22 +145,24 @@ export class EventQueryClient {
     const q = validate(ResourceQuerySchema, input);
     const range = resolveRange(q, this.now(), undefined);
     return limited(
-      this.partition(
-        {
-          indexName: EVENT_TABLE_INDEXES.byResource,
-          keyAttribute: 'resourceKey',
-          keyValue: resourceKeyFor(q.resource),
-          bounds: range && sortKeyBounds(range),
-        },
-        { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-        q.order === 'newest',
+      lazily(() =>
+        this.partition(
+          {
+            indexName: 'byResource',
+            keyAttribute: EVENT_TABLE_INDEXES.byResource,
+            keyValue: resourceKeyFor(q.resource),
+            bounds: range && sortKeyBounds(range),
+          },
+          { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
+          q.order === 'newest',
+        ),
       ),
       q.limit,
     );
   }
 
   // One partition (of the table or an index), page after page, in sort-key order.
-  private async *partition(p: Partition, filters: Filters, descending: boolean): AsyncGenerator<StoredEvent> {
+  private partition(p: Partition, filters: Filters, descending: boolean): AsyncGenerator<StoredEvent> {
     const names: Record<string, string> = { '#key': p.keyAttribute };
     const values: Record<string, unknown> = { ':key': p.keyValue };
     let keyCondition = '#key = :key';
@@ -179,13 +196,46 @@ export class EventQueryClient {
       ScanIndexForward: !descending,
       Limit: this.pageSize,
     };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      for (const item of page.Items ?? []) yield fromEventItem(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    // The first page is requested now, so partitions opened ahead of time (see dayByDay) load in parallel.
+    const first = this.doc.send(new QueryCommand(input));
+    // Handled where it is awaited; this only keeps a never-read prefetch from being an unhandled rejection.
+    first.catch(() => undefined);
+    return this.pages(input, first);
   }
+
+  private async *pages(
+    input: QueryCommandInput,
+    first: Promise<QueryCommandOutput>,
+  ): AsyncGenerator<StoredEvent> {
+    let page = await first;
+    for (;;) {
+      for (const item of page.Items ?? []) yield fromEventItem(item);
+      if (!page.LastEvaluatedKey) return;
+      page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: page.LastEvaluatedKey }));
+    }
+  }
+}
+
+/** Days whose first pages are requested ahead of the day being read: latency overlaps, memory stays bounded. */
+const PREFETCH_DAYS = 3;
+
+// Yields the day streams in order, opening the next few days early so their first pages load meanwhile.
+async function* dayByDay(
+  days: readonly DayPartition[],
+  open: (day: DayPartition) => AsyncGenerator<StoredEvent>,
+): AsyncGenerator<StoredEvent> {
+  const opened: AsyncGenerator<StoredEvent>[] = [];
+  for (let i = 0; i < days.length; i++) {
+    while (opened.length < Math.min(days.length, i + PREFETCH_DAYS)) {
+      opened.push(open(days[opened.length] as DayPartition));
+    }
+    yield* opened[i] as AsyncGenerator<StoredEvent>;
+  }
+}
+
+// Defers the first request until the caller starts iterating.
+async function* lazily<T>(start: () => AsyncGenerator<T>): AsyncGenerator<T> {
+  yield* start();
 }
 
 function sortKey(event: StoredEvent): string {

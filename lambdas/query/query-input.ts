@@ -26,7 +26,11 @@ export const CommonQuerySchema = z.strictObject({
   /** `newest` (the default) or `oldest` first. */
   order: z.enum(['newest', 'oldest'], { error: "expected 'newest' or 'oldest'" }).default('newest'),
   /** Stop after this many events. */
-  limit: z.number({ error: 'expected a number' }).int('expected a whole number').positive('must be at least 1').optional(),
+  limit: z
+    .number({ error: 'expected a number' })
+    .int('expected a whole number')
+    .positive('must be at least 1')
+    .optional(),
 });
 
 /** Input of `events()`: the events of one or more services in a time range. */
@@ -55,7 +59,9 @@ export type FailuresQuery = z.input<typeof FailuresQuerySchema>;
 
 /** Input of `byPrincipal()`: what one principal ARN did. Without a range: its whole history. */
 export const PrincipalQuerySchema = EventsQuerySchema.extend({
-  principalArn: z.string({ error: 'expected an ARN string' }).regex(/^arn:/, "must be an ARN (starting with 'arn:')"),
+  principalArn: z
+    .string({ error: 'expected an ARN string' })
+    .regex(/^arn:/, "must be an ARN (starting with 'arn:')"),
 });
 /** Input of `byPrincipal()`. */
 export type PrincipalQuery = z.input<typeof PrincipalQuerySchema>;

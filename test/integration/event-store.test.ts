@@ -15,7 +15,10 @@ import type { ServiceName } from '../../lambdas/core/services';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import { seedRecords } from '../fixtures/seeds';
 
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2018/04/01/f.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2018/04/01/f.json.gz',
+};
 const DELIVERED_AT = '2018-04-01T00:05:00.000Z';
 
 let server: DynaliteServer;
@@ -48,7 +51,9 @@ async function scanAll(client: DynamoDBClient, tableName: string): Promise<Recor
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, Limit: 1000 }));
+    const page = await doc.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, Limit: 1000 }),
+    );
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -87,13 +92,20 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/johndoe',
+      accountId: '123456789012',
+      principalId: 'EXAMPLE_PRINCIPAL_ID',
+      userName: 'johndoe',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/johndoe',
     sourceIp: '77.88.999.69',
     userAgent: 'aws-internal/3',
     failed: true,
     errorCode: 'InvalidRequestException',
-    errorMessage: 'Invalid result configuration. Should specify either output location or result configuration',
+    errorMessage:
+      'Invalid result configuration. Should specify either output location or result configuration',
     resources: [],
     failureDay: '2017-05-04',
     requestParameters: '{"clientRequestToken":"ca0e965f-d6d8-4277-8257-814a57f57446","query":"Select 10"}',
@@ -116,14 +128,21 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/johndoe',
+      accountId: '123456789012',
+      principalId: 'EXAMPLE_PRINCIPAL_ID',
+      userName: 'johndoe',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/johndoe',
     sourceIp: '77.88.999.69',
     userAgent: 'aws-internal/3',
     failed: false,
     resources: [{ type: 'athena:query-execution', id: 'b621c254-74e0-48e3-9630-78ed857782f9' }],
     resourceKey: 'athena:query-execution#b621c254-74e0-48e3-9630-78ed857782f9',
-    requestParameters: '{"clientRequestToken":"16bc6e70-f972-4260-b18a-db1b623cb35c","resultConfiguration":{"outputLocation":"s3://athena-johndoe-test/test/"},"query":"Select 10"}',
+    requestParameters:
+      '{"clientRequestToken":"16bc6e70-f972-4260-b18a-db1b623cb35c","resultConfiguration":{"outputLocation":"s3://athena-johndoe-test/test/"},"query":"Select 10"}',
     responseElements: '{"queryExecutionId":"b621c254-74e0-48e3-9630-78ed857782f9"}',
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
@@ -143,14 +162,21 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-west-2',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'EXAMPLE_PRINCIPAL_ID', userName: 'johndoe' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/johndoe',
+      accountId: '123456789012',
+      principalId: 'EXAMPLE_PRINCIPAL_ID',
+      userName: 'johndoe',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/johndoe',
     sourceIp: '77.88.999.69',
     userAgent: 'aws-cli/1.11.85 Python/2.7.10 Darwin/16.6.0 botocore/1.5.48',
     failed: false,
     resources: [{ type: 'athena:named-query', id: 'cdd0fe29-4787-4263-9188-a9c8db29f2d6' }],
     resourceKey: 'athena:named-query#cdd0fe29-4787-4263-9188-a9c8db29f2d6',
-    requestParameters: '{"name":"johndoetest","queryString":"select 10","database":"default","clientRequestToken":"fc1ad880-69ee-4df0-bb0f-1770d9a539b1"}',
+    requestParameters:
+      '{"name":"johndoetest","queryString":"select 10","database":"default","clientRequestToken":"fc1ad880-69ee-4df0-bb0f-1770d9a539b1"}',
     responseElements: '{"namedQueryId":"cdd0fe29-4787-4263-9188-a9c8db29f2d6"}',
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
@@ -170,7 +196,13 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'AKIAIOSFODNN7EXAMPLE', userName: 'johndoe' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/johndoe',
+      accountId: '123456789012',
+      principalId: 'AKIAIOSFODNN7EXAMPLE',
+      userName: 'johndoe',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/johndoe',
     sourceIp: '72.21.198.64',
     userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
@@ -197,14 +229,21 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', accountId: '123456789012', principalId: 'AKIAIOSFODNN7EXAMPLE', userName: 'johndoe' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/johndoe',
+      accountId: '123456789012',
+      principalId: 'AKIAIOSFODNN7EXAMPLE',
+      userName: 'johndoe',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/johndoe',
     sourceIp: '72.21.198.66',
     userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
     failed: false,
     resources: [{ type: 'glue:connection', id: 'test-connection-alpha' }],
     resourceKey: 'glue:connection#test-connection-alpha',
-    requestParameters: '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
+    requestParameters:
+      '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
     responseElements: 'null',
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
@@ -225,15 +264,24 @@ const EXPECTED_SEED_ITEMS = [
     readOnly: false,
     accountId: '012345678910',
     region: 'us-east-1',
-    principal: { type: 'AssumedRole', arn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin', accountId: '012345678910', principalId: 'AIDACKCEVSQ6C2EXAMPLE:admin', userName: 'Admin', sessionIssuerArn: 'arn:aws:iam::012345678910:role/Admin' },
+    principal: {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin',
+      accountId: '012345678910',
+      principalId: 'AIDACKCEVSQ6C2EXAMPLE:admin',
+      userName: 'Admin',
+      sessionIssuerArn: 'arn:aws:iam::012345678910:role/Admin',
+    },
     principalArn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin',
     sourceIp: '203.0.113.1',
     userAgent: 'aws-cli/1.11.167 Python/2.7.10 Darwin/16.7.0 botocore/1.7.25',
     failed: false,
     resources: [{ type: 'batch:compute-environment', id: 'Test' }],
     resourceKey: 'batch:compute-environment#Test',
-    requestParameters: '{"computeResources":{"subnets":["subnet-5eda8e04"],"tags":{"testBatchTags":"CLI testing CE"},"desiredvCpus":0,"minvCpus":0,"instanceTypes":["optimal"],"securityGroupIds":["sg-aba9e8db"],"instanceRole":"ecsInstanceRole","maxvCpus":128,"type":"EC2"},"state":"ENABLED","type":"MANAGED","serviceRole":"service-role/AWSBatchServiceRole","computeEnvironmentName":"Test"}',
-    responseElements: '{"computeEnvironmentName":"Test","computeEnvironmentArn":"arn:aws:batch:us-east-1:012345678910:compute-environment/Test"}',
+    requestParameters:
+      '{"computeResources":{"subnets":["subnet-5eda8e04"],"tags":{"testBatchTags":"CLI testing CE"},"desiredvCpus":0,"minvCpus":0,"instanceTypes":["optimal"],"securityGroupIds":["sg-aba9e8db"],"instanceRole":"ecsInstanceRole","maxvCpus":128,"type":"EC2"},"state":"ENABLED","type":"MANAGED","serviceRole":"service-role/AWSBatchServiceRole","computeEnvironmentName":"Test"}',
+    responseElements:
+      '{"computeEnvironmentName":"Test","computeEnvironmentArn":"arn:aws:batch:us-east-1:012345678910:compute-environment/Test"}',
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -251,14 +299,21 @@ const EXPECTED_SEED_ITEMS = [
     eventVersion: '1.01',
     accountId: '123456789012',
     region: 'us-west-2',
-    principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M', accountId: '123456789012', principalId: 'EX_PRINCIPAL_ID', userName: 'temporary-user-xx-7M' },
+    principal: {
+      type: 'IAMUser',
+      arn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M',
+      accountId: '123456789012',
+      principalId: 'EX_PRINCIPAL_ID',
+      userName: 'temporary-user-xx-7M',
+    },
     principalArn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M',
     sourceIp: '192.0.2.1',
     userAgent: 'aws-sdk-java/unknown-version Linux/xx Java_HotSpot(TM)_64-Bit_Server_VM/xx',
     failed: false,
     resources: [{ type: 'emr:cluster', id: 'j-2WDJCGEG4E6AJ' }],
     resourceKey: 'emr:cluster#j-2WDJCGEG4E6AJ',
-    requestParameters: '{"tags":[{"value":"prod","key":"domain"},{"value":"us-west-2","key":"realm"},{"value":"VERIFICATION","key":"executionType"}],"instances":{"slaveInstanceType":"m5.xlarge","ec2KeyName":"emr-integtest","instanceCount":1,"masterInstanceType":"m5.xlarge","keepJobFlowAliveWhenNoSteps":true,"terminationProtected":false},"visibleToAllUsers":false,"name":"MyCluster","ReleaseLabel":"emr-5.16.0"}',
+    requestParameters:
+      '{"tags":[{"value":"prod","key":"domain"},{"value":"us-west-2","key":"realm"},{"value":"VERIFICATION","key":"executionType"}],"instances":{"slaveInstanceType":"m5.xlarge","ec2KeyName":"emr-integtest","instanceCount":1,"masterInstanceType":"m5.xlarge","keepJobFlowAliveWhenNoSteps":true,"terminationProtected":false},"visibleToAllUsers":false,"name":"MyCluster","ReleaseLabel":"emr-5.16.0"}',
     responseElements: '{"jobFlowId":"j-2WDJCGEG4E6AJ"}',
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
@@ -268,14 +323,59 @@ const EXPECTED_SEED_ITEMS = [
 ];
 
 describe('DynamoDbEventStore against dynalite', () => {
+  it('creates the documented table: keys, three indexes sorted by sk with every attribute, on demand', async () => {
+    // Prepare
+    const client = newClient();
+    // Act
+    const table = await ensureTable(client, eventTableDefinition('contract-check'));
+    // Assess: the layout docs/table.md promises to other teams.
+    expect(table.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    const indexes = (table.GlobalSecondaryIndexes ?? []).map((i) => ({
+      name: i.IndexName,
+      keys: i.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`),
+      projection: i.Projection?.ProjectionType,
+    }));
+    expect(indexes).toEqual([
+      { name: 'byPrincipal', keys: ['principalArn:HASH', 'sk:RANGE'], projection: 'ALL' },
+      { name: 'failures', keys: ['failureDay:HASH', 'sk:RANGE'], projection: 'ALL' },
+      { name: 'byResource', keys: ['resourceKey:HASH', 'sk:RANGE'], projection: 'ALL' },
+    ]);
+    expect(
+      Object.fromEntries((table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType])),
+    ).toEqual({
+      pk: 'S',
+      sk: 'S',
+      principalArn: 'S',
+      failureDay: 'S',
+      resourceKey: 'S',
+    });
+    // A second call finds the table and leaves it be.
+    await expect(ensureTable(client, eventTableDefinition('contract-check'))).resolves.toMatchObject({
+      TableStatus: 'ACTIVE',
+    });
+    client.destroy();
+  });
+
   it('writes the seed examples once each, field by field, however often they are written', async () => {
     // Prepare
     const client = newClient();
     const tableName = await newTable(client);
     const events = seedEvents();
     const source = { ...SOURCE, deliveredAt: new Date(DELIVERED_AT) };
-    const firstClock = new DynamoDbEventStore({ tableName, client, now: () => new Date('2018-04-01T00:06:00Z') });
-    const laterClock = new DynamoDbEventStore({ tableName, client, now: () => new Date('2019-07-01T12:00:00Z') });
+    const firstClock = new DynamoDbEventStore({
+      tableName,
+      client,
+      now: () => new Date('2018-04-01T00:06:00Z'),
+    });
+    const laterClock = new DynamoDbEventStore({
+      tableName,
+      client,
+      now: () => new Date('2019-07-01T12:00:00Z'),
+    });
 
     // Act: a first write, a Lambda retry a year later, and a duplicate notification with the
     // records reordered and repeated inside the file.
@@ -329,12 +429,16 @@ describe('DynamoDbEventStore against dynalite', () => {
     // Assess: every event once, under its own key, and the faults really happened.
     const items = await scanAll(client, tableName);
     const keys = items.map((i) => `${String(i.pk)}|${String(i.sk)}`);
-    const expectedKeys = events.map((e) => `${e.service}#${e.eventTime.slice(0, 10)}|${e.eventTime}#${e.eventId}`);
+    const expectedKeys = events.map(
+      (e) => `${e.service}#${e.eventTime.slice(0, 10)}|${e.eventTime}#${e.eventId}`,
+    );
     expect(items).toHaveLength(10_000);
     expect(new Set(keys).size).toBe(10_000);
     expect([...keys].sort()).toEqual([...expectedKeys].sort());
     expect(new Set(items.map((i) => i.pk))).toEqual(
-      new Set(['glue', 'emr', 'athena'].flatMap((s) => ['01', '02', '03', '04'].map((d) => `${s}#2024-03-${d}`))),
+      new Set(
+        ['glue', 'emr', 'athena'].flatMap((s) => ['01', '02', '03', '04'].map((d) => `${s}#2024-03-${d}`)),
+      ),
     );
     expect(faults.requests).toBeGreaterThan(400);
     expect(faults.injected.throttled).toBeGreaterThan(20);
@@ -402,7 +506,14 @@ describe('DynamoDbEventStore against dynalite', () => {
 });
 
 type Fault = 'throttled' | 'throttling' | 'request-limit' | 'server-error' | 'unprocessed' | 'missing-table';
-const FAULTS: Fault[] = ['throttled', 'unprocessed', 'server-error', 'throttling', 'unprocessed', 'request-limit'];
+const FAULTS: Fault[] = [
+  'throttled',
+  'unprocessed',
+  'server-error',
+  'throttling',
+  'unprocessed',
+  'request-limit',
+];
 
 interface FaultLog {
   requests: number;
@@ -419,7 +530,12 @@ interface BatchWriteArgs {
 // Faults dynalite cannot produce, injected in the SDK's middleware stack before the request is
 // serialized; everything else, including the processed half of a partial batch, goes to dynalite.
 function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault | undefined): FaultLog {
-  const log: FaultLog = { requests: 0, inFlight: 0, maxInFlight: 0, injected: { throttled: 0, serverError: 0, unprocessed: 0 } };
+  const log: FaultLog = {
+    requests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    injected: { throttled: 0, serverError: 0, unprocessed: 0 },
+  };
   const meta = { $metadata: {} };
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -434,7 +550,10 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
         switch (fault) {
           case 'throttled':
             log.injected.throttled++;
-            throw new ProvisionedThroughputExceededException({ message: 'injected: throughput exceeded', ...meta });
+            throw new ProvisionedThroughputExceededException({
+              message: 'injected: throughput exceeded',
+              ...meta,
+            });
           case 'throttling':
             log.injected.throttled++;
             throw new ThrottlingException({ message: 'injected: rate exceeded', ...meta });
@@ -443,17 +562,26 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
             throw new RequestLimitExceeded({ message: 'injected: account limit', ...meta });
           case 'server-error':
             log.injected.serverError++;
-            throw new InternalServerError({ message: 'injected: internal error', $metadata: { httpStatusCode: 500 } });
+            throw new InternalServerError({
+              message: 'injected: internal error',
+              $metadata: { httpStatusCode: 500 },
+            });
           case 'missing-table':
             throw new ResourceNotFoundException({ message: 'injected: table not found', ...meta });
           case 'unprocessed': {
             log.injected.unprocessed++;
             const [table, requests] = Object.entries(input.RequestItems)[0] ?? ['', []];
             const half = Math.ceil(requests.length / 2);
-            const result = await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, half) } } } as typeof args);
+            const result = await next({
+              ...args,
+              input: { ...input, RequestItems: { [table]: requests.slice(0, half) } },
+            } as typeof args);
             const output = result.output as { UnprocessedItems?: Record<string, PutRequests> };
             const leftOver = [...(output.UnprocessedItems?.[table] ?? []), ...requests.slice(half)];
-            return { ...result, output: { ...output, UnprocessedItems: { [table]: leftOver } } } as typeof result;
+            return {
+              ...result,
+              output: { ...output, UnprocessedItems: { [table]: leftOver } },
+            } as typeof result;
           }
           default:
             return await next(args);
@@ -467,7 +595,12 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
   return log;
 }
 
-function syntheticEvents(count: number, services: ServiceName[], firstDay: string, days: number): NormalizedEvent[] {
+function syntheticEvents(
+  count: number,
+  services: ServiceName[],
+  firstDay: string,
+  days: number,
+): NormalizedEvent[] {
   const start = Date.parse(`${firstDay}T00:00:00Z`);
   const step = Math.floor((days * 86_400_000) / count);
   return Array.from({ length: count }, (_, i) => {

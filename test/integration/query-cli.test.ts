@@ -13,7 +13,10 @@ import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import { seedRecords } from '../fixtures/seeds';
 
 const TABLE = 'cli-events';
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/10/f.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/10/f.json.gz',
+};
 
 let server: DynaliteServer;
 
@@ -89,7 +92,16 @@ async function trailwatch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 describe('trailwatch query', () => {
   it('prints a readable, aligned table', async () => {
     // Act
-    const run = await trailwatch(['--service', 'athena', '--from', '2017-05-01', '--to', '2017-05-31', '--order', 'oldest']);
+    const run = await trailwatch([
+      '--service',
+      'athena',
+      '--from',
+      '2017-05-01',
+      '--to',
+      '2017-05-31',
+      '--order',
+      'oldest',
+    ]);
     // Assess
     expect(run).toEqual({
       code: 0,
@@ -106,7 +118,15 @@ describe('trailwatch query', () => {
 
   it('prints JSON lines, one stored event per line, newest first', async () => {
     // Act
-    const run = await trailwatch(['--service', 'glue', '--from', '2017-10-11', '--to', '2017-10-13T23:59:59Z', '--json']);
+    const run = await trailwatch([
+      '--service',
+      'glue',
+      '--from',
+      '2017-10-11',
+      '--to',
+      '2017-10-13T23:59:59Z',
+      '--json',
+    ]);
     // Assess
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
@@ -129,54 +149,128 @@ describe('trailwatch query', () => {
 
   it('reads a 40-day range across many pages', async () => {
     // Act: two items per page, so each day's three events take two pages.
-    const run = await trailwatch(['--service', 'glue', '--from', '2024-01-01', '--to', '2024-02-09T23:59:59Z', '--page-size', '2', '--limit', '1000', '--json']);
+    const run = await trailwatch([
+      '--service',
+      'glue',
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-02-09T23:59:59Z',
+      '--page-size',
+      '2',
+      '--limit',
+      '1000',
+      '--json',
+    ]);
     // Assess
     expect(run.code).toBe(0);
-    const got = run.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { eventId: string }).eventId);
+    const got = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { eventId: string }).eventId);
     expect(got).toEqual(glueDays.map((e) => e.eventId).reverse());
   });
 
   it('reads the failures of a 40-day range, oldest first, as a table', async () => {
-    const run = await trailwatch(['--failed', '--from', '2024-01-01', '--to', '2024-02-09T23:59:59Z', '--page-size', '1', '--order', 'oldest', '--limit', '1000']);
+    const run = await trailwatch([
+      '--failed',
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-02-09T23:59:59Z',
+      '--page-size',
+      '1',
+      '--order',
+      'oldest',
+      '--limit',
+      '1000',
+    ]);
     expect(run.code).toBe(0);
     const rows = run.stdout.trimEnd().split('\n');
     expect(rows).toHaveLength(41);
-    expect(rows[1]).toBe('2024-01-01T10:00:00Z  glue     StartJobRun  ConcurrentRunsExceededException  etl        glue:job#nightly-etl  eu-west-1');
-    expect(rows[40]).toBe('2024-02-09T10:00:00Z  glue     StartJobRun  ConcurrentRunsExceededException  etl        glue:job#nightly-etl  eu-west-1');
+    expect(rows[1]).toBe(
+      '2024-01-01T10:00:00Z  glue     StartJobRun  ConcurrentRunsExceededException  etl        glue:job#nightly-etl  eu-west-1',
+    );
+    expect(rows[40]).toBe(
+      '2024-02-09T10:00:00Z  glue     StartJobRun  ConcurrentRunsExceededException  etl        glue:job#nightly-etl  eu-west-1',
+    );
     expect(rows.slice(1).every((r) => r.includes('ConcurrentRunsExceededException'))).toBe(true);
   });
 
   it('reads one resource and one principal, and says when the limit cut the output', async () => {
     const byResource = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '5', '--json']);
-    expect(byResource.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { eventId: string }).eventId)).toEqual(
-      glueDays.slice(-5).map((e) => e.eventId).reverse(),
+    expect(
+      byResource.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { eventId: string }).eventId),
+    ).toEqual(
+      glueDays
+        .slice(-5)
+        .map((e) => e.eventId)
+        .reverse(),
     );
     expect(byResource.stderr).toBe('showing the first 5 events; use --limit for more\n');
 
-    const byPrincipal = await trailwatch(['--principal', 'arn:aws:iam::123456789012:user/johndoe', '--order', 'oldest', '--json', '--failed']);
-    expect(byPrincipal.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { eventId: string }).eventId)).toEqual([
-      '6e1fc69b-d076-477e-8dec-024ee51488c4',
+    const byPrincipal = await trailwatch([
+      '--principal',
+      'arn:aws:iam::123456789012:user/johndoe',
+      '--order',
+      'oldest',
+      '--json',
+      '--failed',
     ]);
+    expect(
+      byPrincipal.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { eventId: string }).eventId),
+    ).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4']);
   });
 
   it('says so when nothing matches', async () => {
-    expect(await trailwatch(['--service', 'batch', '--since', '24h'])).toEqual({ code: 0, stdout: '', stderr: 'no events match\n' });
+    expect(await trailwatch(['--service', 'batch', '--since', '24h'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'no events match\n',
+    });
   });
 
   it('takes the table, endpoint and region from flags over the environment', async () => {
     const run = await trailwatch(
-      ['--table', TABLE, '--endpoint-url', server.endpoint, '--region', 'eu-west-1', '--service', 'emr', '--from', '2018-03-31', '--to', '2018-03-31T23:59:59Z', '--json'],
-      { TRAILWATCH_TABLE: 'elsewhere', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      [
+        '--table',
+        TABLE,
+        '--endpoint-url',
+        server.endpoint,
+        '--region',
+        'eu-west-1',
+        '--service',
+        'emr',
+        '--from',
+        '2018-03-31',
+        '--to',
+        '2018-03-31T23:59:59Z',
+        '--json',
+      ],
+      {
+        TRAILWATCH_TABLE: 'elsewhere',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      },
     );
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as { eventName: string }).eventName).toBe('RunJobFlow');
   });
 
   it('falls back from AWS_ENDPOINT_URL_DYNAMODB to AWS_ENDPOINT_URL', async () => {
-    const run = await trailwatch(['--service', 'emr', '--from', '2018-03-31', '--to', '2018-03-31T23:59:59Z', '--json'], {
-      AWS_ENDPOINT_URL_DYNAMODB: undefined,
-      AWS_ENDPOINT_URL: server.endpoint,
-    });
+    const run = await trailwatch(
+      ['--service', 'emr', '--from', '2018-03-31', '--to', '2018-03-31T23:59:59Z', '--json'],
+      {
+        AWS_ENDPOINT_URL_DYNAMODB: undefined,
+        AWS_ENDPOINT_URL: server.endpoint,
+      },
+    );
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
@@ -197,7 +291,10 @@ describe('trailwatch query', () => {
     [['--since', '-1d'], /^--since: the value starts with '-'; write --since=VALUE if you mean it$/],
     [['--principal', 'johndoe'], /^--principal: must be an ARN/],
     [['--resource', 'nightly-etl'], /^--resource: expected '<type>#<id>'/],
-    [['--principal', 'arn:aws:iam::1:user/a', '--resource', 'glue:job#x'], /^--principal and --resource cannot be combined/],
+    [
+      ['--principal', 'arn:aws:iam::1:user/a', '--resource', 'glue:job#x'],
+      /^--principal and --resource cannot be combined/,
+    ],
     [['--order', 'sideways'], /^--order: expected 'newest' or 'oldest', got 'sideways'$/],
     [['--endpoint-url', 'localhost:8000'], /^--endpoint-url: expected an http\(s\) URL/],
     [['--table', 'a b'], /^--table: 'a b' is not a DynamoDB table name/],
@@ -217,13 +314,28 @@ describe('trailwatch query', () => {
   it('reports a missing table in one line, exit code 1', async () => {
     const run = await trailwatch(['--table', 'no-such-table', '--service', 'glue']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^trailwatch query: cannot query table no-such-table at http:\/\/127\.0\.0\.1:\d+: ResourceNotFoundException: [^\n]+\n$/);
+    expect(run.stderr).toMatch(
+      /^trailwatch query: cannot query table no-such-table at http:\/\/127\.0\.0\.1:\d+: ResourceNotFoundException: [^\n]+\n$/,
+    );
   });
 
   it('prints its options with --help', async () => {
     const run = await trailwatch(['--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--service', '--since', '--from', '--to', '--failed', '--principal', '--resource', '--limit', '--json', '--table', '--endpoint-url', '--region']) {
+    for (const flag of [
+      '--service',
+      '--since',
+      '--from',
+      '--to',
+      '--failed',
+      '--principal',
+      '--resource',
+      '--limit',
+      '--json',
+      '--table',
+      '--endpoint-url',
+      '--region',
+    ]) {
       expect(run.stdout).toContain(flag);
     }
   });
@@ -238,10 +350,23 @@ describe('trailwatch query', () => {
     env.TRAILWATCH_TABLE = TABLE;
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [bin, 'query', '--endpoint-url', server.endpoint, '--service', 'glue', '--from', '2017-10-11', '--to', '2017-10-11T23:59:59Z'],
+      [
+        bin,
+        'query',
+        '--endpoint-url',
+        server.endpoint,
+        '--service',
+        'glue',
+        '--from',
+        '2017-10-11',
+        '--to',
+        '2017-10-11T23:59:59Z',
+      ],
       { env },
     );
     // Assess
-    expect(stdout.split('\n')[1]).toBe('2017-10-11T22:29:49Z  glue     DeleteCrawler  ok      johndoe    glue:crawler#tes-alpha  us-east-1');
+    expect(stdout.split('\n')[1]).toBe(
+      '2017-10-11T22:29:49Z  glue     DeleteCrawler  ok      johndoe    glue:crawler#tes-alpha  us-east-1',
+    );
   });
 });

@@ -13,7 +13,10 @@ import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import { seedRecords } from '../fixtures/seeds';
 
 const TABLE = 'query-events';
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/15/f.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/15/f.json.gz',
+};
 const DELIVERED_AT = new Date('2024-02-15T00:00:00Z');
 const SERVICES: ServiceName[] = ['glue', 'emr', 'athena', 'batch'];
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
@@ -60,7 +63,12 @@ beforeEach(() => {
 });
 
 function library(pageSize?: number): EventQueryClient {
-  return new EventQueryClient({ tableName: TABLE, client, pageSize, now: () => new Date('2024-02-15T00:00:00Z') });
+  return new EventQueryClient({
+    tableName: TABLE,
+    client,
+    pageSize,
+    now: () => new Date('2024-02-15T00:00:00Z'),
+  });
 }
 
 const ids = (events: readonly { eventId: string }[]) => events.map((e) => e.eventId);
@@ -77,7 +85,9 @@ describe('EventQueryClient against dynalite', () => {
       .filter(within('2024-01-01T00:00:00Z', '2024-02-14T23:59:59Z'))
       .sort(newestFirst);
     // Act
-    const got = await collect(library(2).events({ service: 'glue', from: '2024-01-01', to: '2024-02-14T23:59:59Z' }));
+    const got = await collect(
+      library(2).events({ service: 'glue', from: '2024-01-01', to: '2024-02-14T23:59:59Z' }),
+    );
     // Assess: 225 events; 5 per day in pages of 2 is 3 Queries per day.
     expect(expected).toHaveLength(225);
     expect(ids(got)).toEqual(ids(expected));
@@ -97,8 +107,14 @@ describe('EventQueryClient against dynalite', () => {
   });
 
   it('filters a service range to failed or successful calls', async () => {
-    const range = { from: '2024-01-01', to: '2024-01-07T23:59:59Z', service: ['emr', 'batch'] as ServiceName[] };
-    const base = synthetic.filter((e) => e.service === 'emr' || e.service === 'batch').filter(within('2024-01-01', '2024-01-07T23:59:59Z'));
+    const range = {
+      from: '2024-01-01',
+      to: '2024-01-07T23:59:59Z',
+      service: ['emr', 'batch'] as ServiceName[],
+    };
+    const base = synthetic
+      .filter((e) => e.service === 'emr' || e.service === 'batch')
+      .filter(within('2024-01-01', '2024-01-07T23:59:59Z'));
     expect(ids(await collect(library(4).events({ ...range, failed: true })))).toEqual(
       ids(base.filter((e) => e.failed).sort(newestFirst)),
     );
@@ -109,10 +125,15 @@ describe('EventQueryClient against dynalite', () => {
 
   it('reads failures of every service by day from the failures index', async () => {
     // Prepare
-    const expected = synthetic.filter((e) => e.failed).filter(within('2024-01-20T00:00:00Z', '2024-02-05T23:59:59Z')).sort(newestFirst);
+    const expected = synthetic
+      .filter((e) => e.failed)
+      .filter(within('2024-01-20T00:00:00Z', '2024-02-05T23:59:59Z'))
+      .sort(newestFirst);
     // Act
     const got = await collect(library(5).failures({ from: '2024-01-20', to: '2024-02-05T23:59:59Z' }));
-    const athenaOnly = await collect(library().failures({ from: '2024-01-20', to: '2024-02-05T23:59:59Z', service: 'athena' }));
+    const athenaOnly = await collect(
+      library().failures({ from: '2024-01-20', to: '2024-02-05T23:59:59Z', service: 'athena' }),
+    );
     // Assess
     expect(expected.length).toBeGreaterThan(40);
     expect(ids(got)).toEqual(ids(expected));
@@ -129,19 +150,38 @@ describe('EventQueryClient against dynalite', () => {
     const all = synthetic.filter((e) => e.principal.arn === ALICE).sort(newestFirst);
     expect(ids(await collect(library(50).byPrincipal({ principalArn: ALICE })))).toEqual(ids(all));
     const ranged = all.filter(within('2024-02-01T00:00:00Z', '2024-02-03T23:59:59Z'));
-    const got = await collect(library().byPrincipal({ principalArn: ALICE, from: '2024-02-01', to: '2024-02-03T23:59:59Z', order: 'oldest' }));
+    const got = await collect(
+      library().byPrincipal({
+        principalArn: ALICE,
+        from: '2024-02-01',
+        to: '2024-02-03T23:59:59Z',
+        order: 'oldest',
+      }),
+    );
     expect(ids(got)).toEqual(ids([...ranged].reverse()));
-    const roleFailures = await collect(library().byPrincipal({ principalArn: OPS_ROLE, failed: true, service: 'batch' }));
+    const roleFailures = await collect(
+      library().byPrincipal({ principalArn: OPS_ROLE, failed: true, service: 'batch' }),
+    );
     expect(ids(roleFailures)).toEqual(
-      ids(synthetic.filter((e) => e.principal.arn === OPS_ROLE && e.failed && e.service === 'batch').sort(newestFirst)),
+      ids(
+        synthetic
+          .filter((e) => e.principal.arn === OPS_ROLE && e.failed && e.service === 'batch')
+          .sort(newestFirst),
+      ),
     );
   });
 
   it('reads the history of one resource, by {type, id} or by key', async () => {
-    const expected = synthetic.filter((e) => e.resources[0]?.type === 'emr:cluster' && e.resources[0].id === 'j-CLUSTER1').sort(newestFirst);
+    const expected = synthetic
+      .filter((e) => e.resources[0]?.type === 'emr:cluster' && e.resources[0].id === 'j-CLUSTER1')
+      .sort(newestFirst);
     expect(expected.length).toBeGreaterThan(50);
-    expect(ids(await collect(library(10).byResource({ resource: { type: 'emr:cluster', id: 'j-CLUSTER1' } })))).toEqual(ids(expected));
-    expect(ids(await collect(library(10).byResource({ resource: 'emr:cluster#j-CLUSTER1' })))).toEqual(ids(expected));
+    expect(
+      ids(await collect(library(10).byResource({ resource: { type: 'emr:cluster', id: 'j-CLUSTER1' } }))),
+    ).toEqual(ids(expected));
+    expect(ids(await collect(library(10).byResource({ resource: 'emr:cluster#j-CLUSTER1' })))).toEqual(
+      ids(expected),
+    );
     expect(ids(await collect(library().byResource({ resource: 'emr:cluster#j-2WDJCGEG4E6AJ' })))).toEqual([
       'b348a38d-f744-4097-8b2a-e68c9b424698',
     ]);
@@ -149,7 +189,9 @@ describe('EventQueryClient against dynalite', () => {
 
   it('gives back the stored seed events as they were normalized, with their provenance', async () => {
     // Act
-    const got = await collect(library().events({ service: 'athena', from: '2017-05-01', to: '2017-05-31', order: 'oldest' }));
+    const got = await collect(
+      library().events({ service: 'athena', from: '2017-05-01', to: '2017-05-31', order: 'oldest' }),
+    );
     // Assess
     const expected = seeds.filter((e) => e.service === 'athena').sort(oldestFirst);
     expect(got).toEqual(
@@ -165,18 +207,38 @@ describe('EventQueryClient against dynalite', () => {
   it('stops reading at the limit', async () => {
     // Act
     const got = await collect(library(2).events({ service: 'glue', since: '30d', limit: 7 }));
-    // Assess: the newest 7 of 2024-02-14, then no more Queries than needed for them.
-    expect(ids(got)).toEqual(ids(synthetic.filter((e) => e.service === 'glue').sort(newestFirst).slice(0, 7)));
-    expect(queries).toBeLessThanOrEqual(5);
+    // Assess: the newest 7 (5 of 2024-02-14, 2 of 02-13). Queries: 02-15 (empty), 3 pages of 02-14,
+    // 1 of 02-13, and the first pages of the two days opened ahead; not the 31 days of the range.
+    expect(ids(got)).toEqual(
+      ids(
+        synthetic
+          .filter((e) => e.service === 'glue')
+          .sort(newestFirst)
+          .slice(0, 7),
+      ),
+    );
+    expect(queries).toBe(7);
   });
 
   it('defaults to the last 24 hours', async () => {
     const got = await collect(library().events({ service: 'batch' }));
-    expect(ids(got)).toEqual(ids(synthetic.filter((e) => e.service === 'batch').filter(within('2024-02-14T00:00:00Z', '2024-02-15T00:00:00Z')).sort(newestFirst)));
+    expect(ids(got)).toEqual(
+      ids(
+        synthetic
+          .filter((e) => e.service === 'batch')
+          .filter(within('2024-02-14T00:00:00Z', '2024-02-15T00:00:00Z'))
+          .sort(newestFirst),
+      ),
+    );
   });
 
   it.each<[string, () => AsyncGenerator<StoredEvent>, string, RegExp]>([
-    ['an unknown service', () => library().events({ service: 'glue2' as ServiceName }), 'service', /one of glue, emr, athena, batch/],
+    [
+      'an unknown service',
+      () => library().events({ service: 'glue2' as ServiceName }),
+      'service',
+      /one of glue, emr, athena, batch/,
+    ],
     ['a bad from', () => library().events({ from: 'last tuesday' }), 'from', /not a date/],
     ['a time without zone', () => library().events({ from: '2024-01-01T10:00' }), 'from', /Z or an offset/],
     ['a bad duration', () => library().failures({ since: '3 days' }), 'since', /duration/],
@@ -186,10 +248,32 @@ describe('EventQueryClient against dynalite', () => {
     ['a zero limit', () => library().events({ limit: 0 }), 'limit', /at least 1/],
     ['a fractional limit', () => library().events({ limit: 2.5 }), 'limit', /whole number/],
     ['a bad order', () => library().events({ order: 'up' as 'newest' }), 'order', /newest/],
-    ['a typo in a field', () => library().events({ serivce: 'glue' } as never), 'serivce', /not a known field/],
-    ['a principal that is no ARN', () => library().byPrincipal({ principalArn: 'alice' }), 'principalArn', /ARN/],
-    ['a resource without type', () => library().byResource({ resource: 'nightly-etl' }), 'resource', /<type>#<id>/],
+    [
+      'a typo in a field',
+      () => library().events({ serivce: 'glue' } as never),
+      'serivce',
+      /not a known field/,
+    ],
+    [
+      'a principal that is no ARN',
+      () => library().byPrincipal({ principalArn: 'alice' }),
+      'principalArn',
+      /ARN/,
+    ],
+    [
+      'a resource without type',
+      () => library().byResource({ resource: 'nightly-etl' }),
+      'resource',
+      /<type>#<id>/,
+    ],
     ['an empty service list', () => library().events({ service: [] }), 'service', /at least one/],
+    ['a zero page size', () => library(0).events(), 'pageSize', /positive whole number/],
+    [
+      'a bad table name',
+      () => new EventQueryClient({ tableName: 'my table', client }).events(),
+      'tableName',
+      /not a DynamoDB table name/,
+    ],
   ])('rejects %s with a ValidationError naming the field', (_name, run, field, reason) => {
     // Act
     let error: unknown;

@@ -7,7 +7,10 @@ import {
 } from '../../lambdas/core/event-item';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 
-const SOURCE = { bucket: 'trail-bucket', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/10/11/f.json.gz' };
+const SOURCE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/10/11/f.json.gz',
+};
 const OPTIONS = { retentionDays: 365, payloadMaxBytes: 32_768, ingestedAt: new Date('2017-10-11T22:35:00Z') };
 
 function event(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
@@ -92,10 +95,35 @@ describe('toEventItem', () => {
     // Act
     const item = toEventItem(e, SOURCE, OPTIONS);
     // Assess
-    for (const absent of ['failureDay', 'resourceKey', 'principalArn', 'errorCode', 'requestParameters', 'responseElements']) {
+    for (const absent of [
+      'failureDay',
+      'resourceKey',
+      'principalArn',
+      'errorCode',
+      'requestParameters',
+      'responseElements',
+    ]) {
       expect(item).not.toHaveProperty(absent);
     }
     expect(Object.values(item)).not.toContain(undefined);
+  });
+
+  it.each([
+    ['an empty ARN', { principal: { type: 'IAMUser', arn: '' } }, 'principalArn'],
+    [
+      'an ARN over 2048 bytes',
+      { principal: { type: 'IAMUser', arn: `arn:aws:iam::1:user/${'u'.repeat(2040)}` } },
+      'principalArn',
+    ],
+    [
+      'a resource key over 2048 bytes',
+      { resources: [{ type: 'glue:job', id: 'j'.repeat(2040) }] },
+      'resourceKey',
+    ],
+  ])('leaves an event with %s out of that index instead of failing its batch', (_name, change, absent) => {
+    const item = toEventItem(event(change as Partial<NormalizedEvent>), SOURCE, OPTIONS);
+    expect(item).not.toHaveProperty(absent);
+    expect(item.pk).toBe('glue#2017-10-11');
   });
 
   it('uses the UTC day of the event time, not of the write, for pk and failureDay', () => {
@@ -114,7 +142,9 @@ describe('toEventItem', () => {
     // Assess
     expect(b).toEqual(a);
     expect(later.expiresAt).toBe(a.expiresAt);
-    expect(toEventItem(event(), SOURCE, { ...OPTIONS, retentionDays: 30 }).expiresAt).toBe(1507760989 + 30 * 86_400);
+    expect(toEventItem(event(), SOURCE, { ...OPTIONS, retentionDays: 30 }).expiresAt).toBe(
+      1507760989 + 30 * 86_400,
+    );
   });
 
   describe('payload cap', () => {
@@ -140,7 +170,10 @@ describe('toEventItem', () => {
 
   it('keeps an item with thousands of resources under the 400 KB item limit, resourceKey from the first', () => {
     // Prepare
-    const resources = Array.from({ length: 20_000 }, (_, i) => ({ type: 'glue:job', id: `job-${i}-${'n'.repeat(20)}` }));
+    const resources = Array.from({ length: 20_000 }, (_, i) => ({
+      type: 'glue:job',
+      id: `job-${i}-${'n'.repeat(20)}`,
+    }));
     // Act
     const item = toEventItem(event({ resources }), SOURCE, OPTIONS);
     // Assess
@@ -172,7 +205,10 @@ describe('fromEventItem', () => {
 
   it('hands back a cut payload as its text, flagged', () => {
     const stored = fromEventItem(
-      toEventItem(event({ requestParameters: { q: 'y'.repeat(100) } }), SOURCE, { ...OPTIONS, payloadMaxBytes: 20 }),
+      toEventItem(event({ requestParameters: { q: 'y'.repeat(100) } }), SOURCE, {
+        ...OPTIONS,
+        payloadMaxBytes: 20,
+      }),
     );
     expect(stored.requestParameters).toBe('{"q":"yyyyyyyyyyyyyy');
     expect(stored.requestParametersTruncated).toBe(true);

@@ -20,11 +20,14 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toEqual({ ok: true, value: ms });
   });
 
-  it.each(['', '24', 'h', '1y', '-1d', '1.5h', '0d', '24 h', '1234567d'])('refuses %p with a message naming it', (text) => {
-    const parsed = parseDuration(text);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.message).toContain(`'${text}'`);
-  });
+  it.each(['', '24', 'h', '1y', '-1d', '1.5h', '0d', '24 h', '1234567d'])(
+    'refuses %p with a message naming it',
+    (text) => {
+      const parsed = parseDuration(text);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.message).toContain(`'${text}'`);
+    },
+  );
 });
 
 describe('parseInstant', () => {
@@ -86,9 +89,11 @@ describe('sort-key bounds', () => {
   // Any event time from 2000 to 2100, at second or millisecond precision, as CloudTrail could write it.
   const instant = fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }).map((ms) => new Date(ms));
   // Offsets of a few days, and of a couple of seconds so the same-second edges are hit often.
-  const nearby = fc.oneof(fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }), fc.integer({ min: -2000, max: 2000 }));
-  const eventTimeText = (d: Date, withMillis: boolean) =>
-    withMillis ? d.toISOString() : `${isoSecond(d)}Z`;
+  const nearby = fc.oneof(
+    fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }),
+    fc.integer({ min: -2000, max: 2000 }),
+  );
+  const eventTimeText = (d: Date, withMillis: boolean) => (withMillis ? d.toISOString() : `${isoSecond(d)}Z`);
 
   it('select exactly the events whose second lies within the range, on the day of the event', () => {
     fc.assert(
@@ -99,7 +104,8 @@ describe('sort-key bounds', () => {
         const [from, to] = a <= b ? [new Date(a), new Date(b)] : [new Date(b), new Date(a)];
         const sk = `${eventTimeText(t, withMillis)}#${id}`;
         const second = Math.floor(t.getTime() / 1000);
-        const inRange = second >= Math.floor(from.getTime() / 1000) && second <= Math.floor(to.getTime() / 1000);
+        const inRange =
+          second >= Math.floor(from.getTime() / 1000) && second <= Math.floor(to.getTime() / 1000);
         // Act
         const whole = sortKeyBounds({ from, to });
         const day = dayPartitions({ from, to }).find((p) => p.day === t.toISOString().slice(0, 10));
