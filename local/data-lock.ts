@@ -19,7 +19,7 @@ export function lockDataFolder(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
         throw new DataFolderBusyError(
           `the data folder ${dataDir} is in use by another trailwatch local (process ${holder}); stop it or pass --data with another folder`,
         );
