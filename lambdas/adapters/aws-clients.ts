@@ -56,7 +56,13 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   return {
     s3: new S3Client({ ...common, ...s3Local }),
     dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb) }),
-    sns: new SNSClient({ ...common, ...endpointOf(endpoints.sns) }),
+    // A bounded request time: a publish that hangs must fail and be retried well within the alerter's
+    // claim lease, or a duplicate invocation could take the claim over and publish again.
+    sns: new SNSClient({
+      ...common,
+      ...endpointOf(endpoints.sns),
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+    }),
     sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs) }),
   };
 }

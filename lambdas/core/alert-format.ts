@@ -2,6 +2,7 @@ import type { AlertSignature, SuppressedReport } from './alert-policy';
 import { signatureKey, signatureOf, sortOldestFirst } from './alert-policy';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
+import { describeObject } from './object-ref';
 import type { LogObjectRef } from './ports';
 import { SERVICES, type ServiceName } from './services';
 
@@ -280,7 +281,7 @@ export function renderAlertText(
     lines.push('');
   }
 
-  lines.push(`Log file: s3://${input.source.bucket}/${input.source.key}`);
+  lines.push(`Log file: ${describeObject(input.source)}`);
   lines.push('');
   lines.push(
     `trailwatch alerts each failed call once. Identical failures (same account, region, service, call, ` +

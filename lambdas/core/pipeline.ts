@@ -1,6 +1,8 @@
 import { TrailwatchError } from './errors';
 import { newLogStats, readLogEvents } from './log-events';
+import { describeObject } from './object-ref';
 import type { NormalizedEvent } from './normalized-event';
+export { describeObject, LOCAL_FILE_BUCKET } from './object-ref';
 import type { AlertOutcome, AlertSink, EventSink, LogObjectRef, ObjectSummary } from './ports';
 import type { ServiceName } from './services';
 
@@ -41,15 +43,6 @@ export class ObjectProcessingError extends TrailwatchError {
   ) {
     super(`${describeObject({ bucket, key })}: ${STAGE_WORDS[stage]}: ${reasonOf(cause)}`, { cause });
   }
-}
-
-/** The bucket of a LogObjectRef that names a local file (`trailwatch ingest`); not a valid bucket name. */
-export const LOCAL_FILE_BUCKET = 'file:';
-
-/** `s3://bucket/key`, or `file:///path` for a local file. */
-export function describeObject(ref: LogObjectRef): string {
-  if (ref.bucket === LOCAL_FILE_BUCKET) return `file://${ref.key.startsWith('/') ? '' : '/'}${ref.key}`;
-  return `s3://${ref.bucket}/${ref.key}`;
 }
 
 const STAGE_WORDS: Record<PipelineStage, string> = {
