@@ -2,15 +2,10 @@
  * `trailwatch backfill`: processes the CloudTrail log objects already in a bucket for a date range,
  * through the same object processor as the Lambda, with a checkpoint so an interrupted run resumes.
  */
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { relative } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  createAwsClients,
-  LOCAL_CREDENTIALS,
-  type AwsClients,
-  type AwsEndpoints,
-} from '../../lambdas/adapters/aws-clients';
+import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
+import { awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from '../aws-options';
 import {
   backfillFingerprint,
   CheckpointFile,
@@ -37,7 +32,6 @@ import {
   CheckpointMismatchError,
   isDaySealed,
 } from '../../lambdas/core/checkpoint';
-import { TrailwatchError } from '../../lambdas/core/errors';
 import type { ObjectProcessor, ObjectSkipReason, ObjectSummary } from '../../lambdas/core/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
@@ -83,106 +77,6 @@ const LIST_CONCURRENCY = 4;
 const QUEUE_HIGH_WATER = 50_000;
 /** Milliseconds between checkpoint saves while objects complete. */
 const SAVE_INTERVAL_MS = 2000;
-
-// ---------------------------------------------------------------------------------------------
-// AWS flags shared with `trailwatch replay`
-
-/** The AWS connection given by --endpoint-url / --region and the standard environment variables. */
-export interface AwsFlags {
-  readonly region?: string;
-  readonly endpoints: AwsEndpoints;
-}
-
-/**
- * Endpoints: --endpoint-url for every service, else AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL.
- * Region: --region, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1 when an endpoint is set.
- */
-export function awsFlagsFrom(
-  values: { 'endpoint-url'?: string; region?: string },
-  env: NodeJS.ProcessEnv,
-): AwsFlags {
-  const pick = (service: string): string | undefined =>
-    values['endpoint-url'] || env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
-  const endpoints: AwsEndpoints = Object.fromEntries(
-    (
-      [
-        ['s3', pick('S3')],
-        ['dynamodb', pick('DYNAMODB')],
-        ['sns', pick('SNS')],
-        ['sqs', pick('SQS')],
-      ] as const
-    ).filter(([, url]) => url !== undefined),
-  );
-  for (const url of Object.values(endpoints)) {
-    if (!/^https?:\/\/[^\s/]+/.test(url as string))
-      throw new UsageError(`endpoint '${url}' is not an http(s) URL`);
-  }
-  const region =
-    values.region ||
-    env.AWS_REGION ||
-    env.AWS_DEFAULT_REGION ||
-    (Object.keys(endpoints).length > 0 ? 'us-east-1' : undefined);
-  if (region !== undefined && !isRegionName(region))
-    throw new UsageError(`--region: '${region}' is not an AWS region`);
-  return { ...(region !== undefined ? { region } : {}), endpoints };
-}
-
-/**
- * Creates the SDK clients. Local servers (an endpoint on localhost) get the dummy credentials they
- * accept when the environment has none, so `trailwatch local --serve` works without an AWS profile.
- */
-export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients {
-  const local = Object.values(flags.endpoints).some((url) =>
-    /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url ?? ''),
-  );
-  const hasCredentials = env.AWS_ACCESS_KEY_ID !== undefined || env.AWS_PROFILE !== undefined;
-  return createAwsClients({
-    ...(flags.region !== undefined ? { region: flags.region } : {}),
-    endpoints: flags.endpoints,
-    ...(local && !hasCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
-  });
-}
-
-/** Fails with one clear line when the event table does not exist (instead of one failure per object). */
-export async function assertTableExists(client: DynamoDBClient, table: string, flag: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
-  } catch (err) {
-    if ((err as { name?: string }).name === 'ResourceNotFoundException') {
-      throw new TrailwatchError(
-        `${flag} ${table}: no such DynamoDB table (check the name, --region and the endpoint)`,
-        {
-          cause: err,
-        },
-      );
-    }
-    // Anything else (no DescribeTable permission, ...) is left to the writes to report.
-  }
-}
-
-/** Reads a whole number flag within [min, max]. */
-export function intFlag(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got '${value}'`);
-  }
-  return Number(value);
-}
-
-/** Parses argv with node:util parseArgs, turning its errors into one-line usage errors. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Options

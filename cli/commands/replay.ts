@@ -17,7 +17,8 @@ import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
 import { createProgress, formatSeconds, silentProgress, type Progress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { assertTableExists, awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from './backfill';
+import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from '../aws-options';
 
 const HELP = `Usage: trailwatch replay --queue URL [options]
 

@@ -107,3 +107,20 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
     });
   }
 }
+
+/** Fails with one clear line when the event table does not exist (instead of one failure per object). */
+export async function assertTableExists(client: DynamoDBClient, table: string, flag: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') {
+      throw new TrailwatchError(
+        `${flag} ${table}: no such DynamoDB table (check the name, --region and the endpoint)`,
+        {
+          cause: err,
+        },
+      );
+    }
+    // Anything else (no DescribeTable permission, ...) is left to the writes to report.
+  }
+}

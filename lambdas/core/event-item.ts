@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TrailwatchError } from './errors';
-import { NormalizedEvent, PrincipalSchema, ResourceRefSchema } from './normalized-event';
+import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
 import type { LogObjectRef } from './ports';
 import { SERVICE_NAMES, ServiceName } from './services';
 
@@ -14,30 +14,19 @@ export const MAX_PAYLOAD_MAX_BYTES = 131_072;
 const ITEM_BUDGET_BYTES = 380_000;
 const SECONDS_PER_DAY = 86_400;
 
-/** One stored event as a DynamoDB item (docs/table.md is the public description of these attributes). */
-export const EventItemSchema = z.object({
+/**
+ * One stored event as a DynamoDB item (docs/table.md is the public description of these attributes):
+ * the normalized event's fields, with the payloads as capped JSON text, plus keys and bookkeeping.
+ */
+export const EventItemSchema = NormalizedEventSchema.omit({
+  requestParameters: true,
+  responseElements: true,
+}).extend({
   pk: z.string(),
   sk: z.string(),
   service: z.enum(SERVICE_NAMES as [ServiceName, ...ServiceName[]]),
-  eventSource: z.string(),
-  eventName: z.string(),
-  eventTime: z.string(),
-  eventId: z.string(),
-  requestId: z.string().optional(),
-  eventType: z.string().optional(),
-  eventVersion: z.string().optional(),
-  readOnly: z.boolean().optional(),
-  accountId: z.string().optional(),
-  region: z.string().optional(),
-  principal: PrincipalSchema,
   /** The identity's ARN: partition key of the `byPrincipal` index (absent when the identity has no ARN). */
   principalArn: z.string().optional(),
-  sourceIp: z.string().optional(),
-  userAgent: z.string().optional(),
-  failed: z.boolean(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  resources: z.array(ResourceRefSchema),
   /** Set when resources were dropped to keep the item under DynamoDB's size limit. */
   resourcesTruncated: z.literal(true).optional(),
   /** `<type>#<id>` of the first resource: partition key of the `byResource` index. */

@@ -55,10 +55,25 @@ const ST_STRING = 6; // inside a string that goes on from the previous chunk
 const ST_NUMBER = 7;
 const ST_LITERAL = 8; // inside true / false / null
 const ST_DONE = 9; // the top-level object is closed: only whitespace may follow
+const ST_RECORD = 10; // inside a record that goes on from the previous chunk (scanRecord)
+
+// Bytes that matter inside a value nested in a record: one table lookup per byte.
+const K_QUOTE = 1;
+const K_OPEN = 2;
+const K_CLOSE = 3;
+const NESTED_CLASS = new Uint8Array(256);
+NESTED_CLASS[QUOTE] = K_QUOTE;
+NESTED_CLASS[LBRACE] = K_OPEN;
+NESTED_CLASS[LBRACKET] = K_OPEN;
+NESTED_CLASS[RBRACE] = K_CLOSE;
+NESTED_CLASS[RBRACKET] = K_CLOSE;
 
 const NUMBER_GOES_ON = 0;
 const NUMBER_ENDED = 1;
 const NUMBER_INVALID = 2;
+
+// Number states (see stepNumber) after which the number may end: a digit was the last byte.
+const NUMBER_CAN_END = [0, 1, 1, 0, 1, 0, 0, 1];
 
 const IN_OBJECT = 1;
 const IN_ARRAY = 2;
@@ -75,12 +90,6 @@ const ES_NOT_STRING = 1;
 const ES_UNWANTED = 2;
 const ES_WANTED = 3;
 
-/**
- * Strings are first walked byte by byte (cheaper than a native call for the short keys and values that
- * make up most of CloudTrail); past this many bytes the scanner jumps from quote to quote with indexOf.
- */
-const SHORT_STRING = 32;
-
 const SKIP_OTHER_SERVICE = 0;
 const SKIP_NOT_AN_OBJECT = 1;
 const SKIP_MISSING_EVENT_SOURCE = 2;
@@ -93,12 +102,14 @@ const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')
 const BOM = [0xef, 0xbb, 0xbf];
 
 /**
- * Scans the bytes of one CloudTrail log file (`{"Records":[...]}`) chunk by chunk, checks the JSON grammar
- * with an explicit stack (no recursion, so any nesting depth is fine) and hands out each element of the
- * top-level `Records` array whose own eventSource is wanted, parsed with JSON.parse of that element alone.
- * Only the current element's bytes are kept; string contents are not decoded except where they decide
- * something (the top-level keys, a record's own keys, its eventSource). Throws LogFileError for a
- * file-level problem.
+ * Scans the bytes of one CloudTrail log file (`{"Records":[...]}`) chunk by chunk and hands out each element
+ * of the top-level `Records` array whose own eventSource is wanted, parsed with JSON.parse of that element
+ * alone. The grammar of the top-level object and of the Records array is checked with an explicit stack (no
+ * recursion, so any nesting depth is fine); inside a record only its boundaries are found (brackets counted
+ * outside strings) and its own keys read, because JSON.parse checks the wanted records and the others are
+ * dropped. A record's bytes are copied only when it straddles two chunks; string contents are not decoded
+ * except where they decide something (the top-level keys, a record's own keys, its eventSource). Throws
+ * LogFileError for a file-level problem.
  */
 export class RecordsScanner {
   private readonly wanted: ReadonlySet<string>;
@@ -121,7 +132,6 @@ export class RecordsScanner {
 
   // A string, number or literal that goes on into the next chunk.
   private escapeNext = false;
-  private sawBackslash = false; // set by stringEnd (conservatively); reset by the callers that read it
   private stringIsKey = false;
   private capture = CAP_NONE;
   private readonly captureBuffer: Buffer;
@@ -130,12 +140,16 @@ export class RecordsScanner {
   private numberState = 0;
   private literal: Buffer = LITERALS[0]!;
   private literalIndex = 0;
+  private topValue = 0; // the first byte of a top-level value that is not an object (to name it)
 
   // The current record (an object element of Records).
   private inElement = false;
   private elementStart = 0; // absolute
   private elementParts: Buffer[] = [];
   private keyIsEventSource = false;
+  private expectKey = false; // the record's next string is one of its own keys
+  private recordNesting = 0; // brackets open inside the record (0: at its own level)
+  private recordInString = false; // a string of the record goes on into the next chunk
   private eventSource = ES_NONE;
 
   private out: unknown[] = [];
@@ -187,15 +201,25 @@ export class RecordsScanner {
     let i = 0;
     if (this.bomIndex < BOM.length) i = this.skipBom(buf);
     let state = this.state;
-    if (state === ST_STRING && i < len) {
+    if (state === ST_RECORD && i < len) {
+      const end = this.scanRecord(buf, i);
+      if (end < 0) {
+        i = len;
+      } else {
+        this.endElement(buf, end);
+        state = ST_AFTER;
+        i = end;
+      }
+    } else if (state === ST_STRING && i < len) {
       let from = i;
       if (this.escapeNext) {
         // The previous chunk ended on a backslash: this chunk's first byte is escaped.
         this.escapeNext = false;
         from++;
       }
-      const q = this.stringEnd(buf, from);
+      const q = stringEnd(buf, from);
       if (q < 0) {
+        this.escapeNext = q === -2;
         if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
         i = len;
       } else {
@@ -208,14 +232,15 @@ export class RecordsScanner {
       }
     }
 
-    // The hot loop: locals only; anything that happens at depth < 4 (top level, Records, a record's own
-    // keys) goes through a method, everything deeper is just checked and skipped.
+    // The grammar loop: the top-level object, the Records array and anything that is not a record (an
+    // element of Records that is an object goes to scanRecord). Little of a log file goes through here.
     let depth = this.depth;
     let stack = this.stack;
     while (i < len) {
       const c = buf[i]!;
       switch (state) {
         case ST_AFTER:
+          if (depth === 0) this.topValueEnded(c);
           if (c === COMMA) {
             state = stack[depth - 1] === IN_OBJECT ? ST_KEY : ST_VALUE;
             i++;
@@ -223,7 +248,7 @@ export class RecordsScanner {
             if (stack[depth - 1] !== (c === RBRACE ? IN_OBJECT : IN_ARRAY)) this.fail(buf, i);
             depth--;
             i++;
-            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+            state = depth > 2 ? ST_AFTER : this.closed(depth);
           } else if (c === SPACE || c === LF || c === CR || c === TAB) {
             i++;
           } else {
@@ -235,57 +260,24 @@ export class RecordsScanner {
         case ST_KEY:
           if (c === QUOTE) {
             const start = i + 1;
-            if (depth < 4) this.sawBackslash = false;
-            const q = this.stringEnd(buf, start);
-            const capture =
-              depth === 3
-                ? this.inElement
-                  ? CAP_RECORD_KEY
-                  : CAP_NONE
-                : depth === 1
-                  ? CAP_TOP_KEY
-                  : CAP_NONE;
+            const q = stringEnd(buf, start);
+            const capture = depth === 1 ? CAP_TOP_KEY : CAP_NONE;
             if (q < 0) {
+              this.escapeNext = q === -2;
               this.startSplitString(buf, start, true, capture);
               state = ST_STRING;
               i = len;
             } else {
-              if (capture === CAP_RECORD_KEY) this.keyIsEventSource = this.isEventSourceKey(buf, start, q);
-              else if (capture === CAP_TOP_KEY) this.topKey(buf.subarray(start, q), this.base + q);
-              if (q + 2 < len && buf[q + 1] === COLON && buf[q + 2] === QUOTE && depth >= 3) {
-                // The common `"key":"value"` inside a record, taken in one step.
-                const eventSourceValue = depth === 3 && this.valueStarts(buf, q + 2, QUOTE, depth);
-                const start2 = q + 3;
-                if (eventSourceValue) this.sawBackslash = false;
-                const q2 = this.stringEnd(buf, start2);
-                if (q2 < 0) {
-                  this.startSplitString(buf, start2, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
-                  state = ST_STRING;
-                  i = len;
-                } else {
-                  if (eventSourceValue) this.eventSource = this.classifyEventSource(buf, start2, q2);
-                  i = q2 + 1;
-                  if (i < len && buf[i] === COMMA) {
-                    state = ST_KEY;
-                    i++;
-                  } else {
-                    state = ST_AFTER;
-                  }
-                }
-              } else if (q + 1 < len && buf[q + 1] === COLON) {
-                state = ST_VALUE;
-                i = q + 2;
-              } else {
-                state = ST_COLON;
-                i = q + 1;
-              }
+              if (capture === CAP_TOP_KEY) this.topKey(buf.subarray(start, q), this.base + q);
+              state = ST_COLON;
+              i = q + 1;
             }
           } else if (c === SPACE || c === LF || c === CR || c === TAB) {
             i++; // (ST_OBJ_FIRST stays: '}' may still come)
           } else if (c === RBRACE && state === ST_OBJ_FIRST) {
             depth--;
             i++;
-            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+            state = depth > 2 ? ST_AFTER : this.closed(depth);
           } else {
             this.fail(buf, i);
           }
@@ -295,7 +287,7 @@ export class RecordsScanner {
           if (c === RBRACKET) {
             depth--;
             i++;
-            state = depth > 2 ? ST_AFTER : this.closed(buf, i, depth);
+            state = depth > 2 ? ST_AFTER : this.closed(depth);
           } else if (c === SPACE || c === LF || c === CR || c === TAB) {
             i++;
           } else {
@@ -308,21 +300,39 @@ export class RecordsScanner {
             i++;
             break;
           }
-          const eventSourceValue = depth < 4 && this.valueStarts(buf, i, c, depth);
+          if (depth < 3) {
+            if (depth === 2 && c === LBRACE && this.inRecords) {
+              // A record: scanned by scanRecord, which only needs to find where it ends.
+              this.startElement(i);
+              const end = this.scanRecord(buf, i + 1);
+              if (end < 0) {
+                state = ST_RECORD;
+                i = len;
+              } else {
+                this.endElement(buf, end);
+                state = ST_AFTER;
+                i = end;
+              }
+              break;
+            }
+            this.valueStarts(c, depth);
+          }
           if (c === QUOTE) {
             const start = i + 1;
-            if (eventSourceValue) this.sawBackslash = false;
-            const q = this.stringEnd(buf, start);
+            const q = stringEnd(buf, start);
             if (q < 0) {
-              this.startSplitString(buf, start, false, eventSourceValue ? CAP_EVENT_SOURCE : CAP_NONE);
+              this.escapeNext = q === -2;
+              this.startSplitString(buf, start, false, CAP_NONE);
               state = ST_STRING;
               i = len;
             } else {
-              if (eventSourceValue) this.eventSource = this.classifyEventSource(buf, start, q);
               state = ST_AFTER;
               i = q + 1;
             }
           } else if (c === LBRACE || c === LBRACKET) {
+            if (depth === 0 && c === LBRACKET) {
+              throw new LogFileError('JSON is an array, not an object with a Records array');
+            }
             if (depth === stack.length) stack = this.growStack();
             stack[depth++] = c === LBRACE ? IN_OBJECT : IN_ARRAY;
             state = c === LBRACE ? ST_OBJ_FIRST : ST_ARR_FIRST;
@@ -371,7 +381,7 @@ export class RecordsScanner {
           break;
 
         default:
-          // ST_STRING never reaches the loop: strings are skipped whole where they start.
+          // ST_STRING and ST_RECORD never reach the loop: both are finished where they start.
           this.fail(buf, i);
       }
     }
@@ -379,7 +389,8 @@ export class RecordsScanner {
     this.depth = depth;
 
     if (this.inElement) {
-      // Keep a copy of the record's bytes so far: the source may reuse its buffers.
+      // Keep a copy of the record's bytes so far (the source may reuse its buffers): a later duplicate
+      // eventSource may still make it wanted, and a record rarely straddles chunks (one per chunk at most).
       const from = Math.max(0, this.elementStart - this.base);
       if (from < len) this.elementParts.push(Buffer.from(buf.subarray(from)));
     }
@@ -389,9 +400,149 @@ export class RecordsScanner {
     return out;
   }
 
+  /**
+   * Scans a record (an object element of Records) from byte i, where a previous chunk may have left off.
+   * Returns the index just past its closing brace, or -1 when it goes on into the next chunk. Only its own
+   * keys are looked at (for eventSource); nested values are skipped by counting brackets outside strings.
+   * The grammar is not checked here: a wanted record is checked by JSON.parse, a malformed unwanted one is
+   * skipped like any other unwanted record.
+   */
+  private scanRecord(buf: Buffer, i: number): number {
+    const len = buf.length;
+    if (this.recordInString) {
+      let p = i;
+      if (this.escapeNext) {
+        this.escapeNext = false;
+        p++;
+      }
+      const q = stringEnd(buf, p);
+      if (q < 0) {
+        this.escapeNext = q === -2;
+        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
+        return -1;
+      }
+      if (this.capture !== CAP_NONE) {
+        this.appendCapture(buf, i, q);
+        this.endSplitCapture(q);
+      }
+      this.recordInString = false;
+      i = q + 1;
+    }
+    if (this.recordNesting > 0) {
+      i = this.skipNested(buf, i);
+      if (i < 0) return -1;
+    }
+    while (i < len) {
+      const c = buf[i]!;
+      if (c === QUOTE) {
+        const start = i + 1;
+        let p = start;
+        let escaped = false;
+        while (p < len) {
+          const b = buf[p]!;
+          if (b === QUOTE) break;
+          if (b === BACKSLASH) {
+            escaped = true;
+            p += 2;
+          } else {
+            p++;
+          }
+        }
+        if (p >= len) {
+          this.escapeNext = p > len;
+          this.recordInString = true;
+          let capture = CAP_NONE;
+          if (this.expectKey) capture = CAP_RECORD_KEY;
+          else if (this.keyIsEventSource) capture = CAP_EVENT_SOURCE;
+          this.expectKey = false;
+          this.keyIsEventSource = false;
+          this.startSplitString(buf, start, false, capture);
+          return -1;
+        }
+        if (this.expectKey) {
+          this.expectKey = false;
+          this.keyIsEventSource = this.isEventSourceKey(buf, start, p, escaped);
+        } else if (this.keyIsEventSource) {
+          this.keyIsEventSource = false;
+          this.eventSource = this.classifyEventSource(buf, start, p, escaped);
+        }
+        i = p + 1;
+      } else if (c === COMMA) {
+        if (this.keyIsEventSource) this.eventSourceNotString();
+        this.expectKey = true;
+        i++;
+      } else if (c === RBRACE) {
+        if (this.keyIsEventSource) this.eventSourceNotString();
+        return i + 1;
+      } else if (c === LBRACE || c === LBRACKET) {
+        if (this.keyIsEventSource) this.eventSourceNotString();
+        this.recordNesting = 1;
+        i = this.skipNested(buf, i + 1);
+        if (i < 0) return -1;
+      } else if (c === RBRACKET) {
+        this.fail(buf, i);
+      } else {
+        i++; // ':', whitespace, numbers and literals
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Skips the rest of a value nested in a record (recordNesting brackets are open): returns the index just
+   * past the bracket that closes it, or -1 when it goes on into the next chunk.
+   */
+  private skipNested(buf: Buffer, i: number): number {
+    const len = buf.length;
+    let nesting = this.recordNesting;
+    while (i < len) {
+      const kind = NESTED_CLASS[buf[i]!]!;
+      if (kind === 0) {
+        i++;
+      } else if (kind === K_QUOTE) {
+        let p = i + 1;
+        while (p < len) {
+          const b = buf[p]!;
+          if (b === QUOTE) break;
+          p += b === BACKSLASH ? 2 : 1;
+        }
+        if (p >= len) {
+          this.escapeNext = p > len;
+          this.recordInString = true;
+          this.capture = CAP_NONE;
+          this.recordNesting = nesting;
+          return -1;
+        }
+        i = p + 1;
+      } else if (kind === K_OPEN) {
+        nesting++;
+        i++;
+      } else {
+        i++;
+        if (--nesting === 0) {
+          this.recordNesting = 0;
+          return i;
+        }
+      }
+    }
+    this.recordNesting = nesting;
+    return -1;
+  }
+
+  private eventSourceNotString(): void {
+    this.keyIsEventSource = false;
+    this.eventSource = ES_NOT_STRING;
+  }
+
   /** Checks that the document is complete; throws LogFileError when it was cut short. */
   finish(): void {
     if (!this.sawContent) throw new LogFileError('no JSON content (empty or only whitespace)');
+    if (this.topValue !== 0) {
+      const complete =
+        this.state === ST_AFTER || (this.state === ST_NUMBER && NUMBER_CAN_END[this.numberState] === 1);
+      if (complete) this.topValueEnded(-1);
+      throw new LogFileError(this.notJsonMessage);
+    }
     if (this.state !== ST_DONE) {
       const where = this.inRecords ? 'inside the Records array' : 'inside the top-level object';
       throw new LogFileError(`JSON is cut short: the data ends ${where} after ${this.base} bytes`);
@@ -412,46 +563,6 @@ export class RecordsScanner {
       }
     }
     return i;
-  }
-
-  /**
-   * Index of the quote that ends the string whose content starts at `from`, or -1 when it goes on into the
-   * next chunk (then `escapeNext` says whether the chunk ended inside an escape; the caller skips that byte). Short strings are walked
-   * byte by byte; longer ones jump from quote to quote with indexOf, looking back over the run of
-   * backslashes before each quote (an odd run escapes it).
-   */
-  private stringEnd(buf: Buffer, from: number): number {
-    const len = buf.length;
-    let p = from;
-    const stop = p + SHORT_STRING < len ? p + SHORT_STRING : len;
-    while (p < stop) {
-      const b = buf[p]!;
-      if (b === QUOTE) return p;
-      if (b === BACKSLASH) {
-        this.sawBackslash = true;
-        p += 2;
-      } else {
-        p++;
-      }
-    }
-    this.sawBackslash = true; // the indexOf path does not look at every byte
-    if (p >= len) {
-      this.escapeNext = p > len;
-      return -1;
-    }
-    for (;;) {
-      const q = buf.indexOf(QUOTE, p);
-      if (q < 0) {
-        let run = 0;
-        for (let k = len - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
-        this.escapeNext = (run & 1) === 1;
-        return -1;
-      }
-      let run = 0;
-      for (let k = q - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
-      if ((run & 1) === 0) return q;
-      p = q + 1;
-    }
   }
 
   /** A string starts at `start` and goes on into the next chunk: remember what to do with it. */
@@ -497,21 +608,21 @@ export class RecordsScanner {
   }
 
   /** Is the record key in buf[start, end) `eventSource` (in any spelling)? */
-  private isEventSourceKey(buf: Buffer, start: number, end: number): boolean {
+  private isEventSourceKey(buf: Buffer, start: number, end: number, escaped: boolean): boolean {
     const n = end - start;
     if (n === EVENT_SOURCE_KEY.length) {
       for (let k = 0; k < n; k++) if (buf[start + k] !== EVENT_SOURCE_KEY[k]) return false;
       return true;
     }
-    if (!this.sawBackslash || n < EVENT_SOURCE_KEY.length || n > this.captureLimit) return false;
+    if (!escaped || n < EVENT_SOURCE_KEY.length || n > this.captureLimit) return false;
     return rawEquals(buf.subarray(start, end), EVENT_SOURCE_KEY, this.base + end);
   }
 
   /** What the record's eventSource value in buf[start, end) says. */
-  private classifyEventSource(buf: Buffer, start: number, end: number): number {
+  private classifyEventSource(buf: Buffer, start: number, end: number, escaped: boolean): number {
     const n = end - start;
     if (n > this.captureLimit) return ES_UNWANTED;
-    if (this.sawBackslash) {
+    if (escaped) {
       return this.wanted.has(decodeRaw(buf.subarray(start, end), this.base + end)) ? ES_WANTED : ES_UNWANTED;
     }
     // Byte comparison: no string is made for the many records of other services.
@@ -523,59 +634,47 @@ export class RecordsScanner {
     return ES_UNWANTED;
   }
 
-  /**
-   * A value starts at byte i at depth < 4, where the top level, Records and its elements live. Returns true
-   * when the value is a string that is the current record's own eventSource.
-   */
-  private valueStarts(buf: Buffer, i: number, c: number, depth: number): boolean {
-    switch (depth) {
-      case 0:
-        this.sawContent = true;
-        if (c !== LBRACE) {
-          if (
-            c === LBRACKET ||
-            c === QUOTE ||
-            c === MINUS ||
-            (c >= ZERO && c <= NINE) ||
-            c === LOWER_T ||
-            c === LOWER_F ||
-            c === LOWER_N
-          ) {
-            throw new LogFileError(`JSON is ${describeValue(c)}, not an object with a Records array`);
-          }
-          throw new LogFileError(this.notJsonMessage);
-        }
-        return false;
-      case 1:
-        if (this.topKeyIsRecords) {
-          if (c !== LBRACKET) throw new LogFileError(`Records is ${describeValue(c)}, not an array`);
-          if (this.seenRecords) throw new LogFileError('the top-level object has two Records keys');
-          this.seenRecords = true;
-          this.inRecords = true;
-        }
-        return false;
-      case 2:
-        if (this.inRecords) {
-          if (c === LBRACE) {
-            this.inElement = true;
-            this.elementStart = this.base + i;
-            if (this.elementParts.length > 0) this.elementParts = [];
-            this.eventSource = ES_NONE;
-            this.keyIsEventSource = false;
-          } else {
-            this.read++;
-            this.skippedBy[SKIP_NOT_AN_OBJECT]!++;
-          }
-        }
-        return false;
-      default:
-        if (this.inElement && this.keyIsEventSource) {
-          this.keyIsEventSource = false;
-          if (c === QUOTE) return true;
-          this.eventSource = ES_NOT_STRING;
-        }
-        return false;
+  /** A value that is not a record starts at depth < 3 (the top level, the top-level object, Records). */
+  private valueStarts(c: number, depth: number): void {
+    if (depth === 0) {
+      this.sawContent = true;
+      if (c === LBRACE || c === LBRACKET) return;
+      const isValue =
+        c === QUOTE || c === MINUS || (c >= ZERO && c <= NINE) || c === LOWER_T || c === LOWER_F || c === LOWER_N;
+      if (!isValue) throw new LogFileError(this.notJsonMessage);
+      // Named only once it has been read whole: text that merely starts like JSON (`not json`) is not JSON.
+      this.topValue = c;
+    } else if (depth === 1) {
+      if (this.topKeyIsRecords) {
+        if (c !== LBRACKET) throw new LogFileError(`Records is ${describeValue(c)}, not an array`);
+        if (this.seenRecords) throw new LogFileError('the top-level object has two Records keys');
+        this.seenRecords = true;
+        this.inRecords = true;
+      }
+    } else if (this.inRecords) {
+      this.read++;
+      this.skippedBy[SKIP_NOT_AN_OBJECT]!++;
     }
+  }
+
+  /** A top-level value that is not an object ended before byte c (-1: at the end of the data). */
+  private topValueEnded(c: number): never {
+    if (c === -1 || c === SPACE || c === LF || c === CR || c === TAB) {
+      throw new LogFileError(`JSON is ${describeValue(this.topValue)}, not an object with a Records array`);
+    }
+    throw new LogFileError(this.notJsonMessage);
+  }
+
+  /** A record starts at byte i of the current chunk. */
+  private startElement(i: number): void {
+    this.inElement = true;
+    this.elementStart = this.base + i;
+    if (this.elementParts.length > 0) this.elementParts = [];
+    this.eventSource = ES_NONE;
+    this.keyIsEventSource = false;
+    this.expectKey = true;
+    this.recordNesting = 0;
+    this.recordInString = false;
   }
 
   private growStack(): Uint8Array {
@@ -585,12 +684,9 @@ export class RecordsScanner {
     return bigger;
   }
 
-  /** A container closed just before byte i, leaving `depth` <= 2 open; returns the next state. */
-  private closed(buf: Buffer, i: number, depth: number): number {
-    if (depth === 2) {
-      if (this.inElement) this.endElement(buf, i);
-      return ST_AFTER;
-    }
+  /** A container closed, leaving `depth` <= 2 open; returns the next state. */
+  private closed(depth: number): number {
+    if (depth === 2) return ST_AFTER;
     if (depth === 1) {
       this.inRecords = false;
       return ST_AFTER;
@@ -674,7 +770,36 @@ export class RecordsScanner {
   }
 
   private fail(buf: Buffer, i: number): never {
+    if (this.topValue !== 0) throw new LogFileError(this.notJsonMessage);
     throw new LogFileError(`invalid JSON at byte ${this.base + i}: unexpected ${describeByte(buf[i]!)}`);
+  }
+}
+
+/**
+ * Index of the quote that ends the string whose content starts at `from`; -1 when the chunk ends inside
+ * it, -2 when it ends right after a backslash (the next chunk's first byte is escaped). Walks short strings
+ * byte by byte (cheaper than a native call for CloudTrail's short strings), long ones quote to quote.
+ */
+function stringEnd(buf: Buffer, from: number): number {
+  const len = buf.length;
+  let p = from;
+  const stop = p + 32 < len ? p + 32 : len;
+  while (p < stop) {
+    const b = buf[p]!;
+    if (b === QUOTE) return p;
+    p += b === BACKSLASH ? 2 : 1;
+  }
+  if (p >= len) return p > len ? -2 : -1;
+  for (;;) {
+    const q = buf.indexOf(QUOTE, p);
+    let run = 0;
+    if (q < 0) {
+      for (let k = len - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
+      return (run & 1) === 1 ? -2 : -1;
+    }
+    for (let k = q - 1; k >= p && buf[k] === BACKSLASH; k--) run++;
+    if ((run & 1) === 0) return q;
+    p = q + 1;
   }
 }
 

@@ -182,25 +182,65 @@ describe('readWatchedRecords: file-level errors', () => {
       message: 'JSON is cut short: the data ends inside the top-level object after 19 bytes',
     },
     { name: 'gzip of JSON cut short', bytes: gzip(valid.slice(0, 30)), message: /^JSON is cut short/ },
+    // The grammar is checked outside records (the top level and the Records array) by the scanner, and inside
+    // wanted records by JSON.parse; unwanted records are only delimited (see "skips a malformed record").
     {
-      name: 'a missing comma',
-      bytes: text('{"Records":[{"a":1 "b":2}]}'),
-      message: "invalid JSON at byte 19: unexpected '\"'",
+      name: 'a missing comma between records',
+      bytes: text('{"Records":[{"a":1} {"b":2}]}'),
+      message: "invalid JSON at byte 20: unexpected '{'",
     },
     {
-      name: 'a trailing comma',
-      bytes: text('{"Records":[{"a":1,}]}'),
-      message: "invalid JSON at byte 19: unexpected '}'",
+      name: 'a trailing comma in Records',
+      bytes: text('{"Records":[{"a":1},]}'),
+      message: "invalid JSON at byte 20: unexpected ']'",
     },
     {
       name: 'a mismatched bracket',
-      bytes: text('{"Records":[{"a":[1}]}'),
-      message: "invalid JSON at byte 19: unexpected '}'",
+      bytes: text('{"Records":[1}]}'),
+      message: "invalid JSON at byte 13: unexpected '}'",
+    },
+    {
+      name: 'a record closed by a bracket',
+      bytes: text('{"Records":[{"a":1]}'),
+      message: "invalid JSON at byte 18: unexpected ']'",
     },
     {
       name: 'a bad literal',
-      bytes: text('{"Records":[{"a":tru}]}'),
-      message: "invalid JSON at byte 20: unexpected '}'",
+      bytes: text('{"x":tru,"Records":[]}'),
+      message: "invalid JSON at byte 8: unexpected ','",
+    },
+    {
+      name: 'a watched record with a missing comma',
+      bytes: text('{"Records":[{"eventSource":"glue.amazonaws.com","a":1 "b":2}]}'),
+      message: /^invalid JSON in record 1 \(.+\)$/,
+    },
+    {
+      name: 'a watched record with a mismatched bracket',
+      bytes: text('{"Records":[{"eventSource":"glue.amazonaws.com","a":[1}}]}'),
+      message: /^invalid JSON in record 1 \(.+\)$/,
+    },
+    {
+      name: 'a watched record with a bad literal',
+      bytes: text('{"Records":[{"a":1},{"eventSource":"glue.amazonaws.com","a":tru}]}'),
+      message: /^invalid JSON in record 2 \(.+\)$/,
+    },
+    // Text that merely starts like a JSON value is not JSON; only a whole top-level value is named.
+    { name: 'text starting with n', bytes: text('not json at all'), message: 'neither gzip nor JSON' },
+    { name: 'text starting with t', bytes: text('true story'), message: 'neither gzip nor JSON' },
+    { name: 'text starting with a digit', bytes: text('2nd draft'), message: 'neither gzip nor JSON' },
+    { name: 'gzip of text starting with n', bytes: gzip('nothing'), message: 'decompressed data is not JSON' },
+    { name: 'a cut null', bytes: text('nul'), message: 'neither gzip nor JSON' },
+    { name: 'an unterminated string', bytes: text('"Records'), message: 'neither gzip nor JSON' },
+    { name: 'a number and garbage', bytes: text('42,'), message: 'neither gzip nor JSON' },
+    {
+      name: 'JSON true',
+      bytes: text(' true\n'),
+      message: 'JSON is a boolean, not an object with a Records array',
+    },
+    {
+      name: 'gzip of JSON null',
+      bytes: gzip('null'),
+      message: 'JSON is null, not an object with a Records array',
     },
     {
       name: 'a number with a leading zero',
@@ -383,6 +423,25 @@ describe('readWatchedRecords: what it yields', () => {
     const { records, stats } = await readAll(text(doc), 1);
     expect(records).toEqual(JSON.parse(doc).Records.filter((_: unknown, k: number) => [0, 1, 3].includes(k)));
     expect(stats.recordsSkipped).toEqual({ 'other-service': 2, 'missing-eventSource': 2 });
+  });
+
+  test('skips a malformed record that is not watched: only its boundaries matter', async () => {
+    // Prepare: an EC2 record with a missing comma, a bad literal and a mismatched bracket (brackets still pair
+    // up by count), between two watched ones.
+    const doc =
+      '{"Records":[' +
+      JSON.stringify(glue({ n: 1 })) +
+      ',{"eventSource":"ec2.amazonaws.com","a":1 "b":tru,"c":[1,"]}"}},' +
+      JSON.stringify(glue({ n: 2 })) +
+      ']}';
+    for (const size of [1, 7, 65536]) {
+      // Act
+      const { records, stats } = await readAll(text(doc), size);
+      // Assess
+      expect(records).toEqual([glue({ n: 1 }), glue({ n: 2 })]);
+      expect(stats.recordsSkipped).toEqual({ 'other-service': 1 });
+      expect(stats.recordsRead).toBe(3);
+    }
   });
 
   test('keeps the eventSources it is asked for', async () => {
