@@ -32,7 +32,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: trailwatch <command> [options]', '', 'Commands:', ...lines, '', 'Run `trailwatch <command> --help` for its options.'].join('\n');
+  return [
+    'Usage: trailwatch <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `trailwatch <command> --help` for its options.',
+  ].join('\n');
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 a failure, 2 a usage error. */
@@ -59,7 +66,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       io.stderr.write(`trailwatch ${name}: ${err.message}\n`);
       return 1;
     }
-    io.stderr.write(`trailwatch ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(
+      `trailwatch ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

@@ -92,7 +92,8 @@ export const TrailwatchConfigSchema = z.object({
       // Validated, but passed to the function as written (the function fills in the defaults).
       const checked = AlertRulesSchema.safeParse(rules);
       if (checked.success) return;
-      for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      for (const issue of checked.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     })
     .optional(),
   alertWindowMinutes: int(1, 1440).default(60),

@@ -240,8 +240,12 @@ export class RecordsScanner {
       const c = buf[i]!;
       switch (state) {
         case ST_AFTER:
-          if (depth === 0) this.topValueEnded(c);
-          if (c === COMMA) {
+          if (depth === 0) {
+            // After a top-level value that is not an object: named at the end if only whitespace follows.
+            if (!(c === SPACE || c === LF || c === CR || c === TAB))
+              throw new LogFileError(this.notJsonMessage);
+            i++;
+          } else if (c === COMMA) {
             state = stack[depth - 1] === IN_OBJECT ? ST_KEY : ST_VALUE;
             i++;
           } else if (c === RBRACE || c === RBRACKET) {
@@ -540,8 +544,11 @@ export class RecordsScanner {
     if (this.topValue !== 0) {
       const complete =
         this.state === ST_AFTER || (this.state === ST_NUMBER && NUMBER_CAN_END[this.numberState] === 1);
-      if (complete) this.topValueEnded(-1);
-      throw new LogFileError(this.notJsonMessage);
+      throw new LogFileError(
+        complete
+          ? `JSON is ${describeValue(this.topValue)}, not an object with a Records array`
+          : this.notJsonMessage,
+      );
     }
     if (this.state !== ST_DONE) {
       const where = this.inRecords ? 'inside the Records array' : 'inside the top-level object';
@@ -640,7 +647,12 @@ export class RecordsScanner {
       this.sawContent = true;
       if (c === LBRACE || c === LBRACKET) return;
       const isValue =
-        c === QUOTE || c === MINUS || (c >= ZERO && c <= NINE) || c === LOWER_T || c === LOWER_F || c === LOWER_N;
+        c === QUOTE ||
+        c === MINUS ||
+        (c >= ZERO && c <= NINE) ||
+        c === LOWER_T ||
+        c === LOWER_F ||
+        c === LOWER_N;
       if (!isValue) throw new LogFileError(this.notJsonMessage);
       // Named only once it has been read whole: text that merely starts like JSON (`not json`) is not JSON.
       this.topValue = c;
@@ -655,14 +667,6 @@ export class RecordsScanner {
       this.read++;
       this.skippedBy[SKIP_NOT_AN_OBJECT]!++;
     }
-  }
-
-  /** A top-level value that is not an object ended before byte c (-1: at the end of the data). */
-  private topValueEnded(c: number): never {
-    if (c === -1 || c === SPACE || c === LF || c === CR || c === TAB) {
-      throw new LogFileError(`JSON is ${describeValue(this.topValue)}, not an object with a Records array`);
-    }
-    throw new LogFileError(this.notJsonMessage);
   }
 
   /** A record starts at byte i of the current chunk. */

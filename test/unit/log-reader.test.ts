@@ -228,7 +228,11 @@ describe('readWatchedRecords: file-level errors', () => {
     { name: 'text starting with n', bytes: text('not json at all'), message: 'neither gzip nor JSON' },
     { name: 'text starting with t', bytes: text('true story'), message: 'neither gzip nor JSON' },
     { name: 'text starting with a digit', bytes: text('2nd draft'), message: 'neither gzip nor JSON' },
-    { name: 'gzip of text starting with n', bytes: gzip('nothing'), message: 'decompressed data is not JSON' },
+    {
+      name: 'gzip of text starting with n',
+      bytes: gzip('nothing'),
+      message: 'decompressed data is not JSON',
+    },
     { name: 'a cut null', bytes: text('nul'), message: 'neither gzip nor JSON' },
     { name: 'an unterminated string', bytes: text('"Records'), message: 'neither gzip nor JSON' },
     { name: 'a number and garbage', bytes: text('42,'), message: 'neither gzip nor JSON' },
