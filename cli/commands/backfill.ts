@@ -1,6 +1,8 @@
 /**
  * `trailwatch backfill`: processes the CloudTrail log objects already in a bucket for a date range,
  * through the same object processor as the Lambda, with a checkpoint so an interrupted run resumes.
+ * The run itself is lambdas/ops/backfill-runner.ts; this file parses flags, wires the adapters,
+ * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
@@ -12,30 +14,25 @@ import {
   defaultCheckpointPath,
 } from '../../lambdas/adapters/checkpoint-file';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
-import { S3LogLister, type ListedObject } from '../../lambdas/adapters/s3-log-lister';
+import { S3LogLister } from '../../lambdas/adapters/s3-log-lister';
 import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
 import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
+import { isAccountId, isRegionName, normalizeLogPrefix, parseDay } from '../../lambdas/core/backfill-plan';
 import {
-  isAccountId,
-  isRegionName,
-  normalizeLogPrefix,
-  parseDay,
-  planBackfill,
-  utcDay,
-  type BackfillScope,
-  type DayPrefix,
-  type PrefixLister,
-} from '../../lambdas/core/backfill-plan';
-import {
-  BackfillCheckpoint,
   backfillScopeText,
+  type BackfillCheckpoint,
   CheckpointMismatchError,
-  isDaySealed,
 } from '../../lambdas/core/checkpoint';
-import type { ObjectProcessor, ObjectSkipReason, ObjectSummary } from '../../lambdas/core/ports';
+import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
-import { createProgress, formatMegabytes, formatSeconds, type Progress } from '../progress';
+import {
+  openBackfillCheckpoint,
+  runBackfill,
+  type BackfillReport,
+  type BackfillRunOptions,
+} from '../../lambdas/ops/backfill-runner';
+import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
 
 const HELP = `Usage: trailwatch backfill --bucket B [options]
@@ -68,15 +65,6 @@ Exit code: 0 when every object was processed, 1 when some failed or the run was 
 
 /** Objects processed at once unless --concurrency says otherwise. */
 const DEFAULT_CONCURRENCY = 8;
-/** Day folders listed at once: listing runs ahead of processing so the total (and the ETA) is known early. */
-const LIST_CONCURRENCY = 4;
-/**
- * Objects listed ahead of processing at most. Below it (most backfills) the whole range is listed
- * early and the ETA is known; above it the listing pauses so memory stays bounded (~300 bytes each).
- */
-const QUEUE_HIGH_WATER = 50_000;
-/** Milliseconds between checkpoint saves while objects complete. */
-const SAVE_INTERVAL_MS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -104,11 +92,7 @@ const FLAGS = {
 } as const;
 
 /** The validated options of one backfill. */
-export interface BackfillOptions {
-  readonly bucket: string;
-  readonly scope: BackfillScope;
-  readonly concurrency: number;
-  readonly dryRun: boolean;
+export interface BackfillOptions extends BackfillRunOptions {
   readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
   readonly checkpointPath?: string;
   readonly restart: boolean;
@@ -189,307 +173,6 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
     retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
     aws: awsFlagsFrom(v, env),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The run
-
-/** Lists what a backfill reads: child prefixes for discovery and the objects of a day folder. */
-export interface BackfillLister extends PrefixLister {
-  listObjects(prefix: string): AsyncIterable<ListedObject>;
-}
-
-/** What runBackfill needs; the command wires the real ones, tests may decorate them. */
-export interface BackfillDeps {
-  readonly lister: BackfillLister;
-  /** Absent for a dry run. */
-  readonly processor?: ObjectProcessor;
-  readonly checkpoint: BackfillCheckpoint;
-  /** Persists the checkpoint (absent: not persisted). */
-  readonly saveCheckpoint?: (checkpoint: BackfillCheckpoint) => Promise<void>;
-  readonly progress: Progress;
-  readonly now: () => Date;
-  /** Aborting stops taking new objects; objects in flight finish and the checkpoint is saved. */
-  readonly signal?: AbortSignal;
-  /** Objects listed ahead of processing at most (default 50,000). */
-  readonly queueHighWater?: number;
-}
-
-/** Per-root counts of a dry run. */
-export interface DryRunRoot {
-  readonly prefix: string;
-  days: number;
-  objects: number;
-  bytes: number;
-}
-
-/** What a backfill did. */
-export interface BackfillReport {
-  /** Day folders in the plan, and those skipped because the checkpoint has them done. */
-  dayFolders: number;
-  dayFoldersDone: number;
-  /** Objects found that were not done yet, and those skipped because the checkpoint has them done. */
-  objectsToDo: number;
-  objectsAlreadyDone: number;
-  bytesToDo: number;
-  processed: number;
-  skipped: Partial<Record<ObjectSkipReason, number>>;
-  failed: number;
-  bytesRead: number;
-  eventsStored: Partial<Record<ServiceName, number>>;
-  failedCalls: number;
-  alertsSent: number;
-  alertsSuppressed: number;
-  /** Objects that failed and day folders that could not be listed. */
-  errors: { where: string; message: string }[];
-  interrupted: boolean;
-  notes: string[];
-  /** Dry run only: what would be processed, per trail root. */
-  dryRun?: DryRunRoot[];
-}
-
-/**
- * A queue of work that workers wait on; closed once the listing is complete. Pushing waits while
- * `highWater` items are queued, so the listing of a huge range cannot hold every key in memory.
- */
-class WorkQueue<T> {
-  private items: T[] = [];
-  private head = 0;
-  private readonly takers: ((item: T | undefined) => void)[] = [];
-  private readonly pushers: (() => void)[] = [];
-  private closed = false;
-
-  constructor(private readonly highWater: number) {}
-
-  /** Adds an item; resolves once there is room (or the queue was closed, dropping the item). */
-  async push(item: T): Promise<void> {
-    while (!this.closed && this.size >= this.highWater) {
-      await new Promise<void>((resolve) => this.pushers.push(resolve));
-    }
-    if (this.closed) return;
-    const taker = this.takers.shift();
-    if (taker) taker(item);
-    else this.items.push(item);
-  }
-
-  /** No more items will come: waiting takers get undefined, waiting pushers return. */
-  close(): void {
-    this.closed = true;
-    for (const taker of this.takers.splice(0)) taker(undefined);
-    for (const pusher of this.pushers.splice(0)) pusher();
-  }
-
-  /** The next item, or undefined once closed and empty. */
-  take(): Promise<T | undefined> {
-    if (this.size > 0) {
-      const item = this.items[this.head] as T;
-      this.head += 1;
-      // Compact now and then instead of shift(), which copies the whole array each time.
-      if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      this.pushers.shift()?.();
-      return Promise.resolve(item);
-    }
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.takers.push(resolve));
-  }
-
-  private get size(): number {
-    return this.items.length - this.head;
-  }
-}
-
-interface DayState {
-  readonly day: DayPrefix;
-  pending: number;
-  listed: boolean;
-  failed: boolean;
-}
-
-function emptyReport(): BackfillReport {
-  return {
-    dayFolders: 0,
-    dayFoldersDone: 0,
-    objectsToDo: 0,
-    objectsAlreadyDone: 0,
-    bytesToDo: 0,
-    processed: 0,
-    skipped: {},
-    failed: 0,
-    bytesRead: 0,
-    eventsStored: {},
-    failedCalls: 0,
-    alertsSent: 0,
-    alertsSuppressed: 0,
-    errors: [],
-    interrupted: false,
-    notes: [],
-  };
-}
-
-function addSummary(report: BackfillReport, summary: ObjectSummary): void {
-  if (summary.status === 'skipped') {
-    const reason = summary.skipReason ?? 'not-a-log-key';
-    report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
-    return;
-  }
-  report.processed += 1;
-  report.bytesRead += summary.bytesRead;
-  for (const service of SERVICE_NAMES) {
-    const n = summary.eventsStored[service];
-    if (n) report.eventsStored[service] = (report.eventsStored[service] ?? 0) + n;
-  }
-  report.failedCalls += summary.failedCalls;
-  report.alertsSent += summary.alerts?.messagesPublished ?? 0;
-  report.alertsSuppressed += summary.alerts?.eventsSuppressed ?? 0;
-}
-
-/** Runs `fn` over items with at most `limit` at once, in order of start. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
-}
-
-/**
- * Plans the day folders, lists them (a few at a time, ahead of processing), and processes every
- * object not already done with at most `concurrency` in flight. A day folder becomes done in the
- * checkpoint once it was listed to the end, all its objects succeeded, and the day is over (sealed).
- */
-export async function runBackfill(
-  options: Pick<BackfillOptions, 'bucket' | 'scope' | 'concurrency' | 'dryRun'>,
-  deps: BackfillDeps,
-): Promise<BackfillReport> {
-  const report = emptyReport();
-  const { checkpoint, progress, signal } = deps;
-  const aborted = () => signal?.aborted === true;
-
-  const plan = await planBackfill(options.scope, deps.lister, utcDay(deps.now()));
-  report.notes.push(...plan.notes);
-  report.dayFolders = plan.days.length;
-  const todo = plan.days.filter((d) => !checkpoint.isDayDone(d.prefix));
-  report.dayFoldersDone = plan.days.length - todo.length;
-
-  const dryRunRoots = new Map<string, DryRunRoot>();
-  const queue = new WorkQueue<{ state: DayState; object: ListedObject }>(
-    deps.queueHighWater ?? QUEUE_HIGH_WATER,
-  );
-  // Ctrl-C must also free a listing that waits for room in the queue.
-  signal?.addEventListener('abort', () => queue.close(), { once: true });
-
-  const completeIfDone = (state: DayState): void => {
-    if (state.listed && state.pending === 0 && !state.failed) {
-      checkpoint.completeDay(state.day.prefix, isDaySealed(state.day.day, deps.now()));
-    }
-  };
-
-  const listDay = async (day: DayPrefix): Promise<void> => {
-    if (aborted()) return;
-    const state: DayState = { day, pending: 0, listed: false, failed: false };
-    let root: DryRunRoot | undefined;
-    if (options.dryRun) {
-      root = dryRunRoots.get(day.root.prefix);
-      if (!root)
-        dryRunRoots.set(day.root.prefix, (root = { prefix: day.root.prefix, days: 0, objects: 0, bytes: 0 }));
-      root.days += 1;
-    }
-    try {
-      for await (const object of deps.lister.listObjects(day.prefix)) {
-        if (aborted()) return;
-        if (checkpoint.isKeyDone(day.prefix, object.key)) {
-          report.objectsAlreadyDone += 1;
-          continue;
-        }
-        report.objectsToDo += 1;
-        report.bytesToDo += object.size;
-        if (root) {
-          root.objects += 1;
-          root.bytes += object.size;
-          continue;
-        }
-        state.pending += 1;
-        progress.addTotal(1, object.size);
-        await queue.push({ state, object });
-      }
-    } catch (err) {
-      report.errors.push({ where: `s3://${options.bucket}/${day.prefix}`, message: messageOf(err) });
-      return;
-    }
-    state.listed = true;
-    if (!options.dryRun) completeIfDone(state);
-  };
-
-  const work = async (processor: ObjectProcessor): Promise<void> => {
-    for (let item = await queue.take(); item !== undefined && !aborted(); item = await queue.take()) {
-      const { state, object } = item;
-      try {
-        const summary = await processor.processObject({
-          bucket: options.bucket,
-          key: object.key,
-          size: object.size,
-        });
-        addSummary(report, summary);
-        checkpoint.markKeyDone(state.day.prefix, object.key);
-      } catch (err) {
-        const message = messageOf(err);
-        report.failed += 1;
-        report.errors.push({ where: `s3://${options.bucket}/${object.key}`, message });
-        checkpoint.markKeyFailed(object.key, message);
-        state.failed = true;
-      } finally {
-        state.pending -= 1;
-        progress.advance(object.size);
-        completeIfDone(state);
-      }
-    }
-  };
-
-  const listing = forEachLimited(todo, LIST_CONCURRENCY, listDay).finally(() => {
-    queue.close();
-    progress.totalKnown();
-  });
-
-  if (options.dryRun || !deps.processor) {
-    await listing;
-    report.dryRun = [...dryRunRoots.values()];
-    report.interrupted = aborted();
-    return report;
-  }
-
-  const processor = deps.processor;
-  let saving: Promise<void> = Promise.resolve();
-  const save = (): Promise<void> => {
-    if (!deps.saveCheckpoint || !checkpoint.changed) return saving;
-    saving = saving
-      .then(() => deps.saveCheckpoint?.(checkpoint))
-      .catch((err: unknown) => progress.log(`warning: ${messageOf(err)}`));
-    return saving;
-  };
-  const timer = setInterval(() => void save(), SAVE_INTERVAL_MS);
-  timer.unref();
-  try {
-    await Promise.all([listing, ...Array.from({ length: options.concurrency }, () => work(processor))]);
-  } finally {
-    clearInterval(timer);
-    await saving;
-  }
-  report.interrupted = aborted();
-  return report;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,11 +319,12 @@ async function execute(
   const shownPath = relative(io.cwd, file.path).startsWith('..') ? file.path : relative(io.cwd, file.path);
 
   let checkpoint: BackfillCheckpoint;
-  const stored = options.restart ? undefined : await file.load();
   try {
-    checkpoint = stored
-      ? BackfillCheckpoint.restore(stored, fingerprint, shownPath)
-      : BackfillCheckpoint.fresh(fingerprint, scopeText, now());
+    checkpoint = await openBackfillCheckpoint(
+      file,
+      { fingerprint, scopeText, origin: shownPath },
+      { restart: options.restart, now: now() },
+    );
   } catch (err) {
     if (err instanceof CheckpointMismatchError) throw new UsageError(err.message);
     throw err;
@@ -692,8 +376,8 @@ async function execute(
       lister,
       ...(processor ? { processor } : {}),
       checkpoint,
-      ...(options.dryRun ? {} : { saveCheckpoint: (c) => file.save(c.toData(now())) }),
-      progress: progress ?? { addTotal() {}, totalKnown() {}, advance() {}, log() {}, stop() {} },
+      ...(options.dryRun ? {} : { checkpointStore: file }),
+      progress: progress ?? silentProgress(),
       now,
       signal,
     });
@@ -701,7 +385,6 @@ async function execute(
     progress?.stop();
     if (!overrides.signal) process.off('SIGINT', onSigint);
   }
-  if (!options.dryRun) await file.save(checkpoint.toData(now()));
 
   io.stdout.write(
     formatBackfillSummary(options, report, {

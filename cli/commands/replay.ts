@@ -1,21 +1,18 @@
 /**
  * `trailwatch replay`: processes the S3 events held in the ingest function's dead-letter queue and
  * deletes each message only once every object it names was processed (or skipped as the Lambda would).
+ * The run itself is lambdas/ops/replay-runner.ts; this file parses flags, wires the adapters,
+ * handles Ctrl-C and prints the summary.
  */
-import { DlqSource, type DlqMessage } from '../../lambdas/adapters/dlq-source';
+import { DlqSource } from '../../lambdas/adapters/dlq-source';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
 import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
-import { describeObject } from '../../lambdas/core/pipeline';
-import type {
-  LogObjectRef,
-  ObjectProcessor,
-  ObjectSkipReason,
-  ObjectSummary,
-} from '../../lambdas/core/ports';
-import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
+import type { ObjectProcessor } from '../../lambdas/core/ports';
+import { SERVICE_NAMES } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
-import { createProgress, formatSeconds, silentProgress, type Progress } from '../progress';
+import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/ops/replay-runner';
+import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import { awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from '../aws-options';
@@ -62,11 +59,8 @@ const FLAGS = {
 } as const;
 
 /** The validated options of one replay. */
-export interface ReplayOptions {
+export interface ReplayOptions extends ReplayRunOptions {
   readonly queueUrl: string;
-  readonly dryRun: boolean;
-  readonly maxMessages?: number;
-  readonly concurrency: number;
   readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
   readonly table?: string;
   readonly retentionDays: number;
@@ -112,181 +106,6 @@ export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): Repl
     visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
     aws: awsFlagsFrom(v, env),
   };
-}
-
-/** What a replay did. */
-export interface ReplayReport {
-  received: number;
-  deleted: number;
-  /** Messages left in the queue because they cannot be read, with why. */
-  invalid: { messageId: string; message: string }[];
-  /** Messages left in the queue because an object failed. */
-  failedMessages: number;
-  processed: number;
-  skipped: Partial<Record<ObjectSkipReason, number>>;
-  /** Announced objects the pipeline does not read (ObjectRemoved events and the like). */
-  ignored: number;
-  failed: number;
-  eventsStored: Partial<Record<ServiceName, number>>;
-  failedCalls: number;
-  alertsSent: number;
-  alertsSuppressed: number;
-  /** Objects that failed, each with the message and the dead-letter message naming it. */
-  errors: { messageId: string; object: string; message: string }[];
-  interrupted: boolean;
-}
-
-/** What runReplay needs. */
-export interface ReplayDeps {
-  readonly queue: Pick<DlqSource, 'receive' | 'delete' | 'release'>;
-  /** Absent for a dry run. */
-  readonly processor?: ObjectProcessor;
-  readonly progress: Progress;
-  /** Lines about each message (the dry-run listing, messages left in the queue). */
-  readonly log: (line: string) => void;
-  readonly signal?: AbortSignal;
-}
-
-function emptyReport(): ReplayReport {
-  return {
-    received: 0,
-    deleted: 0,
-    invalid: [],
-    failedMessages: 0,
-    processed: 0,
-    skipped: {},
-    ignored: 0,
-    failed: 0,
-    eventsStored: {},
-    failedCalls: 0,
-    alertsSent: 0,
-    alertsSuppressed: 0,
-    errors: [],
-    interrupted: false,
-  };
-}
-
-function describeMessage(m: DlqMessage): string {
-  const parts = [`message ${m.messageId}`];
-  if (m.sentAt) parts.push(`sent ${m.sentAt.toISOString()}`);
-  if (m.receiveCount !== undefined) parts.push(`received ${m.receiveCount}x`);
-  return parts.join(', ');
-}
-
-/**
- * Receives every message, processes its created objects one after the other (messages `concurrency`
- * at a time), deletes it when each object succeeded, and releases the rest (visibility 0) at the end
- * so they are visible again in the queue. The same object named by several messages is read once.
- */
-export async function runReplay(
-  options: Pick<ReplayOptions, 'dryRun' | 'maxMessages' | 'concurrency'>,
-  deps: ReplayDeps,
-): Promise<ReplayReport> {
-  const report = emptyReport();
-  const keep: DlqMessage[] = [];
-  const done = new Map<string, Promise<ObjectSummary>>();
-  const aborted = () => deps.signal?.aborted === true;
-
-  const processOnce = (
-    ref: LogObjectRef & { size?: number },
-    processor: ObjectProcessor,
-  ): Promise<ObjectSummary> => {
-    const id = `${ref.bucket}\u0000${ref.key}`;
-    let result = done.get(id);
-    if (!result) {
-      deps.progress.addTotal(1, ref.size ?? 0);
-      result = processor.processObject(ref);
-      done.set(id, result);
-      result.then(
-        (summary) => {
-          deps.progress.advance(ref.size ?? summary.bytesRead);
-          count(report, summary);
-        },
-        () => deps.progress.advance(ref.size ?? 0),
-      );
-    }
-    return result;
-  };
-
-  const handle = async (m: DlqMessage): Promise<void> => {
-    report.received += 1;
-    if (!m.content.ok) {
-      report.invalid.push({ messageId: m.messageId, message: m.content.message });
-      deps.log(`${describeMessage(m)}: cannot be read (${m.content.message}); left in the queue`);
-      keep.push(m);
-      return;
-    }
-    const created = m.content.objects.filter((o) => o.created);
-    report.ignored += m.content.objects.length - created.length;
-    if (options.dryRun || !deps.processor) {
-      const why = m.content.failure ? ` (failed: ${m.content.failure})` : '';
-      const list =
-        created.length > 0 ? created.map((o) => describeObject(o)).join(', ') : 'no object to process';
-      deps.log(`${describeMessage(m)}${why}: would process ${list}`);
-      keep.push(m);
-      return;
-    }
-    let ok = true;
-    for (const object of created) {
-      const ref = {
-        bucket: object.bucket,
-        key: object.key,
-        ...(object.size !== undefined ? { size: object.size } : {}),
-      };
-      try {
-        await processOnce(ref, deps.processor);
-      } catch (err) {
-        ok = false;
-        const message = err instanceof Error ? err.message : String(err);
-        report.errors.push({ messageId: m.messageId, object: describeObject(ref), message });
-      }
-    }
-    if (!ok) {
-      report.failedMessages += 1;
-      deps.log(`${describeMessage(m)}: not every object was processed; left in the queue`);
-      keep.push(m);
-      return;
-    }
-    await deps.queue.delete(m);
-    report.deleted += 1;
-  };
-
-  const running = new Set<Promise<void>>();
-  try {
-    for await (const message of deps.queue.receive({
-      ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    })) {
-      const task = handle(message).finally(() => running.delete(task));
-      running.add(task);
-      if (running.size >= options.concurrency) await Promise.race(running);
-      if (aborted()) break;
-    }
-    await Promise.all(running);
-  } finally {
-    // Whatever happens, nothing received and not deleted stays hidden for the visibility timeout.
-    await Promise.allSettled(running);
-    deps.progress.totalKnown();
-    if (keep.length > 0) await deps.queue.release(keep);
-  }
-  report.interrupted = aborted();
-  return report;
-}
-
-function count(report: ReplayReport, summary: ObjectSummary): void {
-  if (summary.status === 'skipped') {
-    const reason = summary.skipReason ?? 'not-a-log-key';
-    report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
-    return;
-  }
-  report.processed += 1;
-  for (const service of SERVICE_NAMES) {
-    const n = summary.eventsStored[service];
-    if (n) report.eventsStored[service] = (report.eventsStored[service] ?? 0) + n;
-  }
-  report.failedCalls += summary.failedCalls;
-  report.alertsSent += summary.alerts?.messagesPublished ?? 0;
-  report.alertsSuppressed += summary.alerts?.eventsSuppressed ?? 0;
 }
 
 /** The end-of-run summary (stdout). */
