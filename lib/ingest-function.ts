@@ -108,9 +108,10 @@ export class IngestFunction extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      // The reader streams (gunzip → JSON records), so memory does not grow with the file; 1024 MB buys
-      // the CPU share that keeps the largest CloudTrail files (tens of MB gzipped, ~1M records) well
-      // inside 5 minutes, leaving room for DynamoDB retries and throttling back-off.
+      // Sized from `npm run bench` (README, Benchmarks): the reader's peak RSS stays ~110 MB even for a
+      // 600 MB (uncompressed) log file, and it needs ~2.2 s of CPU for that file. 1024 MB gives ~0.6 vCPU,
+      // so even such a file (far larger than CloudTrail's usual few-MB files) is read in seconds; the
+      // 5-minute timeout leaves the rest for DynamoDB writes of its events with throttling back-off.
       memorySize: props.memorySize ?? 1024,
       timeout: Duration.seconds(props.timeoutSeconds ?? 300),
       reservedConcurrentExecutions: props.reservedConcurrency,
