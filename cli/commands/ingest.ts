@@ -254,7 +254,9 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
   const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');
   const total = [...events.values()].reduce((a, b) => a + b, 0);
   const notes = [
-    tally.alreadyAlerted > 0 ? `${tally.alreadyAlerted} failed calls already alerted earlier` : '',
+    tally.alreadyAlerted > 0
+      ? `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call' : 'calls'} already alerted earlier`
+      : '',
     tally.suppressed > 0 ? `${tally.suppressed} repeats counted, not sent` : '',
   ].filter((s) => s !== '');
   io.stdout.write(

@@ -256,8 +256,9 @@ function describeOutcome(o: LocalObjectOutcome): string {
     (n) => `${n} ${s.eventsStored[n]}`,
   );
   const total = SERVICE_NAMES.reduce((n, name) => n + (s.eventsStored[name] ?? 0), 0);
-  const alerts = s.alerts ? `, ${s.alerts.messagesPublished} alert(s) sent` : '';
-  return `processed  ${where}: ${total} events${events.length ? ` (${events.join(', ')})` : ''}, ${s.failedCalls} failed calls${alerts}`;
+  const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const alerts = s.alerts ? `, ${count(s.alerts.messagesPublished, 'alert')} sent` : '';
+  return `processed  ${where}: ${count(total, 'event')}${events.length ? ` (${events.join(', ')})` : ''}, ${count(s.failedCalls, 'failed call')}${alerts}`;
 }
 
 function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): void {

@@ -95,7 +95,7 @@ describe('trailwatch ingest', () => {
     expect(await ingestCommand.run([...flags(), dir], again)).toBe(0);
 
     // Assess: same items, no second alert.
-    expect(again.out()).toMatch(/: 0 \(1 failed calls already alerted earlier\)/);
+    expect(again.out()).toMatch(/: 0 \(1 failed call already alerted earlier\)/);
     const after =
       (await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }))).Items ?? [];
     const bySk = (a: Record<string, { S?: string }>, b: Record<string, { S?: string }>) =>
