@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { EncryptedTopic } from './alert-topic';
 import { WATCHED_SERVICES } from './config';
 
-/** CloudWatch namespace and fixed dimension of the function's metrics (CONTRACTS.md "Metrics"). */
+/** CloudWatch namespace and fixed dimension of the function's metrics (docs/lambda.md, Metrics). */
 export const METRICS_NAMESPACE = 'Trailwatch';
 const SERVICE_DIMENSION = { service: 'trailwatch' };
 

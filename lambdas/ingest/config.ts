@@ -19,7 +19,7 @@ const bucketList = z
   )
   .refine((list) => list.length > 0, 'expected at least one bucket name (comma-separated)');
 
-/** The ingest function's environment (set by the CDK stack; see docs and CONTRACTS). */
+/** The ingest function's environment (set by the CDK stack; documented in docs/lambda.md). */
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
   ALERT_STATE_TABLE_NAME: z.string().min(1, 'must not be empty').optional(),

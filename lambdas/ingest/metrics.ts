@@ -30,7 +30,7 @@ export interface LambdaTelemetry {
   flush(): void;
 }
 
-/** Metric names of docs and CONTRACTS (namespace Trailwatch, dimension service=trailwatch). */
+/** Metric names (docs/lambda.md; namespace Trailwatch, dimension service=trailwatch). The dashboard relies on them. */
 export const METRIC = {
   objectsProcessed: 'ObjectsProcessed',
   objectsSkipped: 'ObjectsSkipped',

@@ -179,7 +179,7 @@ describe('function', () => {
   });
 
   it('sets every environment variable lambdas/ingest/config.ts reads', () => {
-    // Assess: protects the CONTRACTS.md Lambda environment (a missing variable fails every cold start).
+    // Assess: protects the documented Lambda environment (docs/lambda.md) (a missing variable fails every cold start).
     existingS3.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -445,7 +445,7 @@ describe('operations', () => {
     newBucket.template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardBody: body });
     // Act: the body is a Fn::Join of strings and tokens; the literal parts carry the metrics.
     const text = JSON.stringify(body.asObject());
-    // Assess: protects the CONTRACTS.md metrics on the dashboard.
+    // Assess: protects the documented metrics (docs/lambda.md) on the dashboard.
     for (const metric of [
       'EventsStored',
       'FailedCalls',
