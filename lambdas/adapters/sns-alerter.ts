@@ -140,9 +140,11 @@ export class SnsAlerter implements AlertSink {
     const fresh = unique.filter((e) => !markers.has(e.eventId));
     tally.eventsAlreadyAlerted += unique.length - fresh.length;
 
-    const fid = fileId(source);
     for (const [service, events] of groupByService(fresh)) {
-      await this.alertService(service, events, source, fid, tally);
+      // Identified by every alertable failure of the service in the file (already alerted or not), so
+      // a retry of the same content finds its message record and new content gets a new one.
+      const ids = unique.filter((e) => e.service === service).map((e) => e.eventId);
+      await this.alertService(service, events, source, fileId(source, ids), tally);
     }
     return tally;
   }

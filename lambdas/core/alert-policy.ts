@@ -5,7 +5,7 @@ import { SERVICE_NAMES, type ServiceName } from './services';
 
 /**
  * What makes two failures "the same" for noise control: same account, region, service, call,
- * error code and caller. The caller is the principal's ARN as CloudTrail gives it (see principalKey).
+ * error code and caller. The caller is the principal's ARN, or for an assumed role the role (see principalKey).
  */
 export interface AlertSignature {
   readonly accountId: string;
@@ -71,6 +71,9 @@ export function selectAlertable(failures: readonly NormalizedEvent[], rules: Ale
 
 /** The caller as noise control sees it: the ARN, else the session issuer, principal id, invoking service, type. */
 export function principalKey(principal: Principal): string {
+  // An assumed-role ARN ends in the session name, which pollers and schedulers change on every run
+  // (task ids, execution names): the role that issued the session is the stable caller.
+  if (principal.type === 'AssumedRole' && principal.sessionIssuerArn) return principal.sessionIssuerArn;
   return (
     principal.arn ??
     principal.sessionIssuerArn ??
@@ -107,9 +110,14 @@ export function signatureKey(signature: AlertSignature): string {
 }
 
 /** Short stable id of a log file, used to make per-file state writes idempotent. */
-export function fileId(source: { readonly bucket: string; readonly key: string }): string {
+export function fileId(
+  source: { readonly bucket: string; readonly key: string },
+  eventIds: readonly string[] = [],
+): string {
+  // The failures' ids are part of the identity: an object overwritten with other content (a re-upload,
+  // `trailwatch ingest` of an edited file) is another file, and its new failures must alert.
   return createHash('sha256')
-    .update(JSON.stringify([source.bucket, source.key]))
+    .update(JSON.stringify([source.bucket, source.key, [...new Set(eventIds)].sort()]))
     .digest('hex')
     .slice(0, 32);
 }

@@ -124,6 +124,27 @@ describeWithMoto('SnsAlerter against moto (SNS → SQS) and dynalite', () => {
     expect(elsewhere).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 2 });
   });
 
+  test('an object overwritten with new failures under the same key alerts the new ones', async () => {
+    // Prepare: a first version of the file alerts.
+    const topicArn = await harness.newTopic();
+    const queue = await harness.subscribeQueue(topicArn);
+    const table = await harness.newStateTable();
+    await (await alerter(topicArn, table)).alertFile([failure(1)], SOURCE);
+    await harness.drain(queue);
+
+    // Act: hours later the same key holds other content (a re-upload, an edited file given to ingest).
+    now = new Date('2026-11-22T18:00:00Z');
+    const other = failure(2, { eventName: 'GetWorkGroup', errorCode: 'AccessDeniedException' });
+    const outcome = await (await alerter(topicArn, table)).alertFile([failure(1), other], SOURCE);
+
+    // Assess: the new failure is published (once); the old one is not sent again.
+    const messages = await harness.drain(queue);
+    expect(messages).toHaveLength(1);
+    expect(outcome).toMatchObject({ messagesPublished: 1, eventsAlerted: 1, eventsAlreadyAlerted: 1 });
+    const document = JSON.parse(bodyOf(messages[0] as Message).Message) as AlertDocument;
+    expect(document.events.map((e) => e.eventId)).toEqual([other.eventId]);
+  });
+
   test('raw delivery with a filter on errorCode (String.Array) gets the JSON document itself', async () => {
     // Prepare
     const topicArn = await harness.newTopic();

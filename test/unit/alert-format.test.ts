@@ -240,7 +240,7 @@ describe('the text of many failures', () => {
     expect(rendered.text).not.toContain('not shown');
     expect(rendered.text).toContain(
       '  17 identical failures of StartQueryExecution: InvalidRequestException, by ' +
-        'arn:aws:sts::123456789012:assumed-role/etl-runner/session-1 since the alert at 2026-11-22 02:10:00 UTC',
+        'arn:aws:iam::123456789012:role/etl-runner since the alert at 2026-11-22 02:10:00 UTC',
     );
     expect(rendered.text).toContain(
       '  4 more failures in this log file repeat failures alerted in the last 60 minutes',
@@ -256,7 +256,7 @@ describe('the text of many failures', () => {
         {
           eventName: 'StartQueryExecution',
           errorCode: 'InvalidRequestException',
-          principal: 'arn:aws:sts::123456789012:assumed-role/etl-runner/session-1',
+          principal: 'arn:aws:iam::123456789012:role/etl-runner',
           count: 17,
           since: '2026-11-22T02:10:00.000Z',
         },

@@ -52,6 +52,23 @@ describe('signatures', () => {
       { type: 'AssumedRole', sessionIssuerArn: 'arn:aws:iam::1:role/r', principalId: 'P' },
       'arn:aws:iam::1:role/r',
     ],
+    [
+      // A poller's session name changes every run: the role is the stable caller.
+      {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::1:assumed-role/r/task-8f2c',
+        sessionIssuerArn: 'arn:aws:iam::1:role/r',
+      },
+      'arn:aws:iam::1:role/r',
+    ],
+    [
+      {
+        type: 'FederatedUser',
+        arn: 'arn:aws:sts::1:federated-user/f',
+        sessionIssuerArn: 'arn:aws:iam::1:user/u',
+      },
+      'arn:aws:sts::1:federated-user/f',
+    ],
     [{ type: 'AWSAccount', principalId: 'P' }, 'P'],
     [{ type: 'AWSService', invokedBy: 'glue.amazonaws.com' }, 'glue.amazonaws.com'],
     [{ type: 'Unknown' }, 'Unknown'],
@@ -62,6 +79,13 @@ describe('signatures', () => {
   test('fileId is stable and distinguishes bucket from key', () => {
     expect(fileId({ bucket: 'b', key: 'k' })).toBe(fileId({ bucket: 'b', key: 'k' }));
     expect(fileId({ bucket: 'b/k', key: '' })).not.toBe(fileId({ bucket: 'b', key: '/k' }));
+  });
+
+  test('fileId follows the failures in the file: same ids in any order agree, other content differs', () => {
+    const source = { bucket: 'b', key: 'k' };
+    expect(fileId(source, ['e1', 'e2'])).toBe(fileId(source, ['e2', 'e1', 'e1']));
+    expect(fileId(source, ['e1', 'e2'])).not.toBe(fileId(source, ['e1', 'e3']));
+    expect(fileId(source, ['e1'])).not.toBe(fileId(source));
   });
 });
 
