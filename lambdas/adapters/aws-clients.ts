@@ -56,11 +56,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   return {
     s3: new S3Client({ ...common, ...s3Local }),
     dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb) }),
-    // A bounded request time: a publish that hangs must fail and be retried well within the alerter's
-    // claim lease, or a duplicate invocation could take the claim over and publish again.
+    // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
+    // (see SnsAlerterOptions.leaseSeconds), so retries here would only eat into that time.
     sns: new SNSClient({
       ...common,
       ...endpointOf(endpoints.sns),
+      maxAttempts: 1,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
     }),
     sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs) }),

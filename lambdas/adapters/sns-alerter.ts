@@ -30,6 +30,9 @@ export type AlertStep =
   'after-count-suppressed' | 'before-publish' | 'after-publish' | 'after-sent-record' | 'after-mark';
 
 /** Options of SnsAlerter. */
+// Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
+const LEASE_SAFETY_MS = 5_000;
+
 export interface SnsAlerterOptions {
   readonly topicArn: string;
   readonly stateTableName: string;
@@ -50,7 +53,12 @@ export interface SnsAlerterOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1); default Math.random. */
   readonly random?: () => number;
-  /** How long a publishing claim keeps concurrent duplicates of the same file away (default 30 s). */
+  /**
+   * How long a publishing claim keeps concurrent duplicates of the same file away (default 60 s; Lambda's
+   * first asynchronous retry comes a minute or more after a crash). Publish attempts stop, and an attempt
+   * in flight is aborted, 5 s before the claim runs out, so a duplicate that takes over an expired claim
+   * never publishes alongside a slow publish of this one.
+   */
   readonly leaseSeconds?: number;
   /** How long alerted/suppressed markers are kept (default 365 days). */
   readonly markerRetentionDays?: number;
@@ -114,7 +122,7 @@ export class SnsAlerter implements AlertSink {
     this.backoffBaseMs = options.backoffBaseMs ?? 200;
     this.backoffMaxMs = options.backoffMaxMs ?? 5_000;
     this.random = options.random ?? Math.random;
-    this.leaseMs = (options.leaseSeconds ?? 30) * 1000;
+    this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.maxPublishBytes = options.maxPublishBytes;
     this.onStep = options.onStep;
   }
@@ -173,6 +181,7 @@ export class SnsAlerter implements AlertSink {
     const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
 
     const owner = randomUUID();
+    let publishDeadline = Number.POSITIVE_INFINITY;
     if (plan.alert.length > 0) {
       const claim = await this.store.claimMessage(messageKey, {
         owner,
@@ -181,6 +190,8 @@ export class SnsAlerter implements AlertSink {
         source,
         service,
       });
+      // Measured on the monotonic clock from the moment the claim was taken (the injected `now` may be fake).
+      publishDeadline = performance.now() + this.leaseMs - LEASE_SAFETY_MS;
       if (!claim.claimed) {
         if (claim.record.state === 'sent') {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
@@ -226,7 +237,7 @@ export class SnsAlerter implements AlertSink {
     await this.step('before-publish', service, source);
     let messageId: string;
     try {
-      messageId = await this.publish(rendered, service, source);
+      messageId = await this.publish(rendered, service, source, publishDeadline);
     } catch (err) {
       // The publish error is what the operator must see; if the release fails too, the lease expiring
       // frees the claim anyway (the retry then waits at most leaseSeconds).
@@ -285,10 +296,16 @@ export class SnsAlerter implements AlertSink {
     rendered: RenderedAlert,
     service: ServiceName,
     source: LogObjectRef,
+    deadline: number,
   ): Promise<string> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.publishAttempts; attempt++) {
       if (attempt > 1) await this.sleep(this.backoffMs(attempt - 1));
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) {
+        lastError ??= new Error('no time left within the publishing claim');
+        break;
+      }
       try {
         const out = await this.sns.send(
           new PublishCommand({
@@ -298,6 +315,7 @@ export class SnsAlerter implements AlertSink {
             MessageStructure: 'json',
             MessageAttributes: rendered.messageAttributes,
           }),
+          Number.isFinite(remainingMs) ? { abortSignal: AbortSignal.timeout(Math.ceil(remainingMs)) } : {},
         );
         return out.MessageId ?? '';
       } catch (err) {

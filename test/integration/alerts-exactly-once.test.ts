@@ -1,6 +1,6 @@
 import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import {
   AlertInProgressError,
@@ -303,6 +303,35 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       expect(pauses).toHaveLength(2);
       expect(await markers()).toEqual([]);
       sns.destroy();
+    });
+
+    test('a publish that hangs is abandoned before the claim runs out, so no duplicate can overlap it', async () => {
+      // Prepare: an SNS endpoint that accepts connections and never answers; a 6 s claim (publishing
+      // must stop 5 s before it ends, so after about 1 s).
+      const { make, markers } = await setup();
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const sns = new SNSClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        maxAttempts: 1,
+      });
+      const started = performance.now();
+
+      // Act
+      const failing = make({ sns, leaseSeconds: 6 }).alertFile([failure(1)], SOURCE);
+
+      // Assess: it gave up within the claim (well before the 6 s lease), marked nothing, released it.
+      await expect(failing).rejects.toBeInstanceOf(AlertPublishError);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(await markers()).toEqual([]);
+      const retry = await make().alertFile([failure(1)], SOURCE);
+      expect(retry.messagesPublished).toBe(1);
+      sns.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     });
 
     test('a rejected request (4xx) is not retried', async () => {
