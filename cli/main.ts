@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TrailwatchError } from '../lambdas/core/errors';
 import { CliIO, Command, processIO, UsageError } from './usage';
 
@@ -29,6 +31,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
 };
 
+/** The version in package.json (read when asked, so the other commands never touch the file). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -38,13 +46,22 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `trailwatch <command> --help` for its options.',
+    'Run `trailwatch <command> --help` (or `trailwatch help <command>`) for its options,',
+    '`trailwatch --version` for the version.',
   ].join('\n');
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 a failure, 2 a usage error. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...others] = argv;
+  if (first === '--version' || first === '-V' || first === 'version') {
+    io.stdout.write(`trailwatch ${version()}\n`);
+    return 0;
+  }
+  // `trailwatch help <command>` is `trailwatch <command> --help`.
+  const asHelp = first === 'help' && others[0] !== undefined;
+  const name = asHelp ? others[0] : first;
+  const rest = asHelp ? ['--help'] : others;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;

@@ -15,6 +15,22 @@ import type { EncryptedTopic } from './alert-topic';
 /** The repository root, where package-lock.json and lambdas/ live. */
 const PROJECT_ROOT = path.join(__dirname, '..');
 
+/** DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts: puts only). */
+export const EVENT_TABLE_ACTIONS = ['BatchWriteItem'] as const;
+
+/**
+ * DynamoDB calls the function makes on the alert state table (lambdas/adapters/alert-state-store.ts:
+ * marker and window reads, claim, release, sent/suppressed updates, marker writes).
+ */
+export const ALERT_STATE_TABLE_ACTIONS = [
+  'BatchGetItem',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+] as const;
+
 /** Properties of {@link IngestFunction}. */
 export interface IngestFunctionProps {
   /** The bucket CloudTrail writes to. */
@@ -60,6 +76,8 @@ export class IngestFunction extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
+  /** The objects the function may read: the log files under the prefix (an ARN with a trailing `*`). */
+  public readonly logObjectsArn: string;
 
   constructor(scope: Construct, id: string, props: IngestFunctionProps) {
     super(scope, id);
@@ -139,17 +157,27 @@ export class IngestFunction extends Construct {
     });
 
     this.logGroup.grantWrite(role);
-    props.eventTable.grantReadWriteData(role);
-    props.alertStateTable.grantReadWriteData(role);
-    props.alertTopic.grantPublish(role);
-    // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
+    // Exactly the calls the function makes, on the table ARN only (it queries no index). Not Table.grant*:
+    // those add `<table>/index/*` and, for the data grants, Scan, Query, stream reads and more.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [
-          props.bucket.arnForObjects(`${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`),
-        ],
+        actions: EVENT_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
+        resources: [props.eventTable.tableArn],
       }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ALERT_STATE_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
+        resources: [props.alertStateTable.tableArn],
+      }),
+    );
+    props.alertTopic.grantPublish(role);
+    // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
+    this.logObjectsArn = props.bucket.arnForObjects(
+      `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.logObjectsArn] }),
     );
     if (props.bucketKey !== undefined) {
       // Decrypt only, and only when S3 asks on the function's behalf.

@@ -2,9 +2,12 @@ import {
   type IPolicyValidationContext,
   type IPolicyValidationPlugin,
   type PolicyValidationPluginReport,
+  Stack,
   Validations,
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+// Not re-exported by the package index: the very function cdk-nag's IAM rules name resources with.
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -44,4 +47,14 @@ function strict(report: PolicyValidationPluginReport): PolicyValidationPluginRep
 /** Registers the strict AwsSolutions checks on the app: any unacknowledged finding fails the synth. */
 export function addNagChecks(app: IConstruct): void {
   Validations.of(app).addPlugins(new StrictAwsSolutionsChecks(app));
+}
+
+/**
+ * How cdk-nag names `value` (an ARN, usually a token) in a finding id such as
+ * `AwsSolutions-IAM5[Resource::…]`, resolved in `scope`'s stack. Derived, never written by hand:
+ * the rendering depends on the stack's environment and feature flags (with a concrete region and
+ * `@aws-cdk/core:enablePartitionLiterals` the partition is a literal `aws`, else `<AWS::Partition>`).
+ */
+export function nagResourceName(scope: IConstruct, value: string): string {
+  return flattenCfnReference(Stack.of(scope).resolve(value));
 }

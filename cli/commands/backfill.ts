@@ -7,7 +7,14 @@
 import { relative } from 'node:path';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
-import { awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from '../aws-options';
+import {
+  awsFlagsFrom,
+  clientsFor,
+  explainAwsSetupError,
+  intFlag,
+  parseFlags,
+  type AwsFlags,
+} from '../aws-options';
 import {
   backfillFingerprint,
   CheckpointFile,
@@ -43,7 +50,8 @@ Safe to run twice: a checkpoint skips what is done and the table write is idempo
 
 Options:
   --bucket B               the CloudTrail bucket (required)
-  --prefix P               the trail's key prefix before AWSLogs/ (default none)
+  --prefix P               the trail's key prefix before AWSLogs/ (default none); the stack output
+                           LogKeyPrefix (which ends in AWSLogs/) is accepted as it is
   --from YYYY-MM-DD        first UTC day (default: the oldest day found)
   --to YYYY-MM-DD          last UTC day, included (default: today)
   --accounts a,b           only these account ids (default: every account found)
@@ -57,11 +65,15 @@ Options:
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
   --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
-  --endpoint-url URL       endpoint of every AWS service (local servers); or AWS_ENDPOINT_URL_S3,
-                           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL
+  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_S3,
+                           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS (AWS_ENDPOINT_URL for all).
+                           trailwatch local --serve listens on one port per service, so use the
+                           variables there: AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
+                           AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
   --region R               AWS region (default AWS_REGION)
 
-Exit code: 0 when every object was processed, 1 when some failed or the run was interrupted, 2 usage error.`;
+Exit code: 0 when every object was processed, 1 when some failed, none was found (a real run) or the
+run was interrupted, 2 usage error.`;
 
 /** Objects processed at once unless --concurrency says otherwise. */
 const DEFAULT_CONCURRENCY = 8;
@@ -131,6 +143,15 @@ function dayFlag(name: string, value: string | undefined): string | undefined {
   return day;
 }
 
+/**
+ * The trail's key prefix before `AWSLogs/`. The stack output LogKeyPrefix (and the S3 console) shows
+ * the prefix up to and including `AWSLogs/` (`AWSLogs/`, `org-trail/AWSLogs/`), so a value ending in
+ * `AWSLogs/` is read as that: the part before it.
+ */
+export function trailPrefixOf(given: string): string {
+  return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
+}
+
 /** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */
 export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): BackfillOptions | undefined {
   const v = parseFlags(argv, FLAGS);
@@ -158,7 +179,7 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
   return {
     bucket: v.bucket,
     scope: {
-      prefix: normalizeLogPrefix(v.prefix ?? ''),
+      prefix: trailPrefixOf(v.prefix ?? ''),
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
       ...(accounts ? { accounts } : {}),
@@ -187,6 +208,26 @@ function serviceLine(counts: Partial<Record<ServiceName, number>>): string {
   return `${SERVICE_NAMES.map((s) => `${s} ${counts[s] ?? 0}`).join(', ')} (${total} in all)`;
 }
 
+/** The days a backfill covers, in words: "from 2024-01-01 to today", "on every day found". */
+function rangeText(scope: BackfillOptions['scope']): string {
+  if (scope.from !== undefined && scope.from === scope.to) return `on ${scope.from}`;
+  if (scope.from === undefined && scope.to === undefined) return 'on every day found';
+  return `from ${scope.from ?? 'the oldest day found'} to ${scope.to ?? 'today'}`;
+}
+
+/**
+ * No log object under the walked prefixes, and none done by an earlier run: almost always a wrong
+ * --bucket, --prefix or --accounts, which must not look like success.
+ */
+function foundNothing(report: BackfillReport): boolean {
+  return (
+    report.errors.length === 0 &&
+    report.objectsToDo === 0 &&
+    report.objectsAlreadyDone === 0 &&
+    report.dayFoldersDone === 0
+  );
+}
+
 /** The errors printed in the summary; the checkpoint file keeps every failed key. */
 const MAX_ERRORS_SHOWN = 50;
 
@@ -197,11 +238,9 @@ export function formatBackfillSummary(
   extra: { checkpointPath?: string; elapsedMs: number },
 ): string {
   const s = options.scope;
-  const range = `${s.from ?? 'oldest'} .. ${s.to ?? (s.from ? 'today' : 'newest')}`;
+  const walked = `s3://${options.bucket}/${s.prefix}AWSLogs/`;
   const lines: string[] = [];
-  lines.push(
-    `backfill of s3://${options.bucket}/${s.prefix}AWSLogs/ for ${range}${options.dryRun ? ' (dry run)' : ''}`,
-  );
+  lines.push(`backfill of ${walked} ${rangeText(s)}${options.dryRun ? ' (dry run)' : ''}`);
   lines.push(
     `  day folders:   ${report.dayFolders} (${report.dayFoldersDone} already done per the checkpoint)`,
   );
@@ -253,6 +292,11 @@ export function formatBackfillSummary(
   }
   if (report.interrupted) {
     lines.push('result: interrupted; run the same command again to resume from the checkpoint');
+  } else if (foundNothing(report)) {
+    lines.push(
+      `result: no log object found under ${walked} ${rangeText(s)}; nothing ${options.dryRun ? 'would be' : 'was'} ` +
+        'backfilled (check --bucket, --prefix, --accounts, --regions and the dates)',
+    );
   } else if (report.errors.length > 0) {
     lines.push(
       'result: NOT every object was processed; fix the cause and run the same command again to retry the failed ones',
@@ -291,6 +335,8 @@ export function createBackfillCommand(overrides: BackfillCommandOverrides = {}):
       const clients = clientsFor(options.aws, io.env);
       try {
         return await execute(options, clients, io, now, overrides, started);
+      } catch (err) {
+        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
       } finally {
         clients.s3.destroy();
         clients.dynamodb.destroy();
@@ -372,6 +418,7 @@ async function execute(
 
   let report: BackfillReport;
   try {
+    // Listing the bucket is the run's first S3 call (objects are read later, each failure kept).
     report = await runBackfill(options, {
       lister,
       ...(processor ? { processor } : {}),
@@ -381,6 +428,8 @@ async function execute(
       now,
       signal,
     });
+  } catch (err) {
+    throw explainAwsSetupError(err, options.aws.endpoints, 's3') ?? err;
   } finally {
     progress?.stop();
     if (!overrides.signal) process.off('SIGINT', onSigint);
@@ -392,7 +441,8 @@ async function execute(
       elapsedMs: Date.now() - started,
     }),
   );
-  return report.interrupted || report.errors.length > 0 ? 1 : 0;
+  if (report.interrupted || report.errors.length > 0) return 1;
+  return foundNothing(report) && !options.dryRun ? 1 : 0;
 }
 
 /** `trailwatch backfill`. */

@@ -6,11 +6,13 @@ import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
 import { parseAlertRules } from '../../lambdas/core/alert-rules';
-import { LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
+import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
 import type { IngestObserver } from '../../lambdas/ingest/metrics';
 import { createProgress } from '../progress';
+import { TrailwatchError } from '../../lambdas/core/errors';
+import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
 
 const HELP = `Usage: trailwatch ingest [options] PATH...
@@ -18,8 +20,8 @@ const HELP = `Usage: trailwatch ingest [options] PATH...
 Runs the ingest pipeline (the Lambda's own code) over local CloudTrail log files, without S3:
 stores their Glue, EMR, Athena and Batch calls in the event table and alerts on failed calls,
 against any table and topic, local (\`trailwatch local --serve\`) or in AWS. PATH is a file (gzip or
-plain JSON) or a folder, read recursively in sorted order (hidden entries and CloudTrail digest
-and insight files are skipped). Running it twice over the same files changes nothing and sends no
+plain JSON) or a folder, read recursively in sorted order (only files named *.json.gz, *.json or
+*.gz; hidden entries and CloudTrail digest and insight files are skipped). Running it twice over the same files changes nothing and sends no
 second alert.
 
 Options:
@@ -34,7 +36,7 @@ Options:
   -h, --help                show this help
 
 Exit status: 0 every file was processed or skipped; 1 some file failed (the others are still
-processed); 2 usage error.
+processed) or a PATH does not exist; 2 usage error.
 `;
 
 interface IngestArgs {
@@ -127,30 +129,32 @@ interface FileEntry {
   readonly mtime: Date;
 }
 
-// Sorted depth-first walk; hidden entries are skipped, a path that cannot be read is a usage error
-// (nothing was written yet, so the user can fix the command and run it again).
+// Sorted depth-first walk; hidden entries and, inside folders, files not named like log files are
+// skipped. A path that cannot be read fails the run (exit 1, as in `parse`) before anything is
+// written, so the user can fix the command and run it again.
 async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
   const seen = new Set<string>();
-  const visit = async (display: string, absolute: string): Promise<void> => {
+  const visit = async (display: string, absolute: string, given: boolean): Promise<void> => {
     let stat: fs.Stats;
     try {
       stat = await fs.promises.stat(absolute);
-    } catch {
-      throw new UsageError(`${display}: no such file or folder`);
+    } catch (err) {
+      throw new TrailwatchError(`${display}: no such file or folder`, { cause: err });
     }
     if (stat.isFile()) {
-      out.push({ display, file: absolute, size: stat.size, mtime: stat.mtime });
+      if (given || looksLikeLogFile(absolute))
+        out.push({ display, file: absolute, size: stat.size, mtime: stat.mtime });
       return;
     }
-    if (!stat.isDirectory()) throw new UsageError(`${display}: not a regular file or folder`);
+    if (!stat.isDirectory()) throw new TrailwatchError(`${display}: not a regular file or folder`);
     const real = await fs.promises.realpath(absolute);
     if (seen.has(real)) return;
     seen.add(real);
     const names = (await fs.promises.readdir(absolute)).filter((n) => !n.startsWith('.')).sort();
-    for (const name of names) await visit(path.join(display, name), path.join(absolute, name));
+    for (const name of names) await visit(path.join(display, name), path.join(absolute, name), false);
   };
-  for (const p of paths) await visit(p, path.resolve(io.cwd, p));
+  for (const p of paths) await visit(p, path.resolve(io.cwd, p), true);
   return out;
 }
 
@@ -202,7 +206,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     },
     objectSkipped(ref, reason, message) {
       tally.skipped.set(reason, (tally.skipped.get(reason) ?? 0) + 1);
-      progress.log(`${ref.key}: skipped: ${message}`);
+      progress.log(`${describeObject(ref)}: skipped: ${message}`);
     },
     objectFailed(_ref, error) {
       tally.failed += 1;

@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { renderAlertEmail } from '../../local/alert-email';
 import { generateSamples, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
 import { createProgress, silentProgress } from '../progress';
+import { SERVE_PORTS } from '../serve-ports';
 import { type CliIO, type Command, UsageError } from '../usage';
-
-const SERVE_PORTS = { s3: 4568, dynamodb: 4567, sns: 4575 } as const;
 
 const HELP = `Usage: trailwatch local [options]
 
@@ -248,7 +248,7 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
 }
 
 function describeOutcome(o: LocalObjectOutcome): string {
-  const where = `s3://${o.ref.bucket}/${o.ref.key}`;
+  const where = describeObject(o.ref);
   if (o.status === 'skipped') return `skipped    ${where} (${o.reason}: ${o.message})`;
   if (o.status === 'failed') return `FAILED     ${o.error.message}`;
   const s = o.summary;
@@ -283,7 +283,7 @@ function printAlerts(tally: Tally, io: CliIO): void {
   const notes: string[] = [];
   if (tally.alreadyAlerted > 0)
     notes.push(
-      `${tally.alreadyAlerted} failed calls were already alerted by an earlier run (nothing is sent twice)`,
+      `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call was' : 'calls were'} already alerted by an earlier run, and nothing is sent twice`,
     );
   if (tally.suppressed > 0)
     notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
@@ -309,8 +309,8 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
     [
       intro,
       '',
-      '  # credentials and checksum settings the local servers accept',
-      `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${stack.region} \\`,
+      '  # credentials and checksum settings the local servers accept (AWS CLI v1 reads AWS_DEFAULT_REGION)',
+      `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${stack.region} AWS_DEFAULT_REGION=${stack.region} \\`,
       '         AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',
       '',
       '  # query the table with trailwatch',
@@ -325,6 +325,11 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       "  # upload a CloudTrail log file of your own (the key must follow CloudTrail's layout)",
       `  aws --endpoint-url ${s3} s3 cp my-log.json.gz \\`,
       `      s3://${stack.bucket}/AWSLogs/123456789012/CloudTrail/us-east-1/${day.replace(/-/g, '/')}/my-log.json.gz`,
+      '',
+      '  # backfill what is in the bucket: S3 and DynamoDB listen on different ports, so give one',
+      '  # endpoint per service (a single --endpoint-url cannot cover both)',
+      `  AWS_ENDPOINT_URL_S3=${s3} AWS_ENDPOINT_URL_DYNAMODB=${ddb} AWS_ENDPOINT_URL_SNS=${sns} \\`,
+      `      npx trailwatch backfill --bucket ${stack.bucket} --table ${stack.tableName} --dry-run`,
       '',
       '  # or run the same pipeline over local files, without S3',
       `  npx trailwatch ingest --endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
+import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
 
 const USAGE = `Usage: trailwatch parse [options] PATH...
@@ -10,7 +11,8 @@ const USAGE = `Usage: trailwatch parse [options] PATH...
 Prints the AWS Glue, Amazon EMR, Amazon Athena and AWS Batch calls found in CloudTrail log files,
 one normalized event per line as JSON (the shape is described in docs/normalized-event.md).
 PATH is a log file (gzip or plain JSON, as CloudTrail delivers them) or a folder, which is read
-recursively in sorted order, skipping hidden entries (names starting with a dot).
+recursively in sorted order: only its files named *.json.gz, *.json or *.gz are read, and hidden
+entries (names starting with a dot) are skipped. A file named as PATH is always read.
 
 On stderr: one line per file that could not be read (\`<file>: <reason>\`), then a summary of
 files, records read, events kept and records skipped by reason.
@@ -50,8 +52,14 @@ function byName(a: string, b: string): number {
 }
 
 // Depth-first in sorted order, so output is the same on every machine; real paths already seen are
-// not entered again, so a symbolic link back up the tree cannot loop.
-async function* walk(display: string, absolute: string, seen: Set<string>): AsyncGenerator<Target> {
+// not entered again, so a symbolic link back up the tree cannot loop. Inside a folder only files
+// named like log files are read (`given` is false there); a file named on the command line always is.
+async function* walk(
+  display: string,
+  absolute: string,
+  seen: Set<string>,
+  given = true,
+): AsyncGenerator<Target> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(absolute);
@@ -60,7 +68,7 @@ async function* walk(display: string, absolute: string, seen: Set<string>): Asyn
     return;
   }
   if (stat.isFile()) {
-    yield { display, file: absolute };
+    if (given || looksLikeLogFile(absolute)) yield { display, file: absolute };
     return;
   }
   if (!stat.isDirectory()) {
@@ -78,7 +86,7 @@ async function* walk(display: string, absolute: string, seen: Set<string>): Asyn
     return;
   }
   for (const name of names) {
-    yield* walk(path.join(display, name), path.join(absolute, name), seen);
+    yield* walk(path.join(display, name), path.join(absolute, name), seen, false);
   }
 }
 

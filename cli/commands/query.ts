@@ -3,6 +3,7 @@ import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { isServiceName, SERVICE_NAMES, ServiceName } from '../../lambdas/core/services';
 import { EventQueryClient, StoredEvent, ValidationError } from '../../lambdas/query';
+import { explainAwsSetupError, isLocalEndpoint } from '../aws-options';
 import { Command, CliIO, UsageError } from '../usage';
 
 const DEFAULT_TABLE = 'trailwatch-events';
@@ -16,7 +17,8 @@ defaults to the last 24 hours; with them, to the whole history.
 
   --service S         glue, emr, athena or batch (comma-separated for several; default all)
   --since D           a duration back from now: 30m, 24h, 7d, 2w
-  --from T, --to T    a range: YYYY-MM-DD or ISO-8601 time with Z/offset (inclusive; --to defaults to now)
+  --from T, --to T    a range: YYYY-MM-DD or ISO-8601 time with Z/offset, both included (a day given
+                      to --to runs to its end; --to defaults to now)
   --failed            only failed calls (any service: the failures index)
   --principal ARN     what one principal did (the byPrincipal index)
   --resource T#ID     the history of one resource, e.g. glue:job#nightly-etl (the byResource index)
@@ -67,7 +69,9 @@ export const queryCommand: Command = {
       const events: StoredEvent[] = [];
       for await (const event of results) {
         if (events.length === args.limit) {
-          io.stderr.write(`showing the first ${args.limit} events; use --limit for more\n`);
+          io.stderr.write(
+            `showing the first ${args.limit === 1 ? 'event' : `${args.limit} events`}; use --limit for more\n`,
+          );
           break;
         }
         events.push(event);
@@ -80,9 +84,17 @@ export const queryCommand: Command = {
       return 0;
     } catch (err) {
       if (err instanceof ValidationError) {
-        throw new UsageError(`${FLAG_OF_FIELD[err.field] ?? err.field}: ${err.reason}`);
+        // The library's reasons quote its field names mid-sentence ("needs 'from'"); a person typed
+        // flags. A quote at the start is the typed value itself, which stays as it is.
+        const reason = err.reason.replace(
+          /(?<=\s)'(from|to|since)'/g,
+          (quoted, field: string) => FLAG_OF_FIELD[field] ?? quoted,
+        );
+        throw new UsageError(`${FLAG_OF_FIELD[err.field] ?? err.field}: ${reason}`);
       }
       if (err instanceof TrailwatchError) throw err;
+      const setup = explainAwsSetupError(err, endpoint !== undefined ? { dynamodb: endpoint } : {});
+      if (setup) throw setup;
       const name = err instanceof Error ? err.name : 'Error';
       const message = err instanceof Error ? err.message : String(err);
       const where = endpoint ?? `region ${await clients.dynamodb.config.region().catch(() => '?')}`;
@@ -224,14 +236,6 @@ function positiveInt(flag: string, text: string): number {
     throw new UsageError(`${flag}: expected a positive whole number, got '${text}'`);
   }
   return Number(text);
-}
-
-function isLocalEndpoint(url: string): boolean {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
 }
 
 const COLUMNS: { title: string; cell: (e: StoredEvent) => string }[] = [

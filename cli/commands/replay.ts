@@ -15,7 +15,16 @@ import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambd
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
-import { awsFlagsFrom, clientsFor, intFlag, parseFlags, type AwsFlags } from '../aws-options';
+import {
+  awsFlagsFrom,
+  clientsFor,
+  explainAwsSetupError,
+  intFlag,
+  isLocalEndpoint,
+  parseFlags,
+  regionOfQueueUrl,
+  type AwsFlags,
+} from '../aws-options';
 
 const HELP = `Usage: trailwatch replay --queue URL [options]
 
@@ -34,9 +43,10 @@ Options:
   --topic-arn ARN          the alert topic (required with --alerts)
   --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
-  --endpoint-url URL       endpoint of every AWS service (local servers); or AWS_ENDPOINT_URL_SQS,
-                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL
-  --region R               AWS region (default AWS_REGION)
+  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,
+                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS
+                           (AWS_ENDPOINT_URL for all). A queue URL on localhost is its own SQS endpoint.
+  --region R               AWS region (default AWS_REGION, else the queue URL's region)
 
 Exit code: 0 when every message received was replayed and deleted (dry run: every message readable),
 1 otherwise, 2 usage error.`;
@@ -104,8 +114,23 @@ export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): Repl
     ...(v.table ? { table: v.table } : {}),
     retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
     visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
-    aws: awsFlagsFrom(v, env),
+    aws: queueConnection(awsFlagsFrom(v, env), v.queue),
   };
+}
+
+/**
+ * Completes the connection from the queue URL: the region of an AWS queue URL when none is given,
+ * and a local queue URL's own host as the SQS endpoint when none is given (the SDK would otherwise
+ * send to the regional endpoint's host, warning that the QueueUrl differs, or need a region first).
+ */
+export function queueConnection(flags: AwsFlags, queueUrl: string): AwsFlags {
+  const localQueue = isLocalEndpoint(queueUrl);
+  const endpoints =
+    flags.endpoints.sqs === undefined && localQueue
+      ? { ...flags.endpoints, sqs: new URL(queueUrl).origin }
+      : flags.endpoints;
+  const region = flags.region ?? regionOfQueueUrl(queueUrl) ?? (localQueue ? 'us-east-1' : undefined);
+  return { ...(region !== undefined ? { region } : {}), endpoints };
 }
 
 /** The end-of-run summary (stdout). */
@@ -249,6 +274,8 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;
         return report.interrupted || report.deleted < report.received ? 1 : 0;
+      } catch (err) {
+        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
       } finally {
         clients.s3.destroy();
         clients.dynamodb.destroy();

@@ -9,6 +9,7 @@ import {
   toEventItem,
 } from '../core/event-item';
 import type { NormalizedEvent } from '../core/normalized-event';
+import { describeObject } from '../core/object-ref';
 import type { EventSink, LogObjectRef } from '../core/ports';
 
 /** BatchWriteItem's limit of put requests per call. */
@@ -144,7 +145,7 @@ export class DynamoDbEventStore implements EventSink {
       const notWritten = failures.reduce((sum, f) => sum + f.notWritten, 0);
       const after = first.gaveUp ? ` after ${this.maxAttempts} attempts` : '';
       throw new EventStoreError(
-        `${notWritten} of ${items.length} events from s3://${source.bucket}/${source.key} were not written to table ${this.tableName}${after}: ${describe(first.cause)}`,
+        `${notWritten} of ${items.length} events from ${describeObject(source)} were not written to table ${this.tableName}${after}: ${describe(first.cause)}`,
         notWritten,
         items.length,
         { cause: first.cause },

@@ -2,6 +2,7 @@ import type { AlertSignature, SuppressedReport } from './alert-policy';
 import { signatureKey, signatureOf, sortOldestFirst } from './alert-policy';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
+import { TrailwatchError } from './errors';
 import { describeObject } from './object-ref';
 import type { LogObjectRef } from './ports';
 import { SERVICES, type ServiceName } from './services';
@@ -26,6 +27,44 @@ const ATTRIBUTE_ERROR_CODES = 50;
 // Keeps bad input (a multi-kilobyte error message, a giant ARN) from crowding the email.
 const TEXT_FIELD_CHARS = 300;
 const TEXT_MESSAGE_CHARS = 600;
+/** Longest string in the document's summary (groups, errorCodes, suppressed) and the errorCode attribute. */
+export const SUMMARY_FIELD_CHARS = 256;
+// A link is useless once cut: a longer one (a giant resource id or eventId) is left out of the text.
+const TEXT_URL_CHARS = 1024;
+// S3 keys are at most 1024 bytes; a longer source (a local path) is cut in the text and the document.
+const SOURCE_KEY_CHARS = 2048;
+
+/** How much of the summary an alert shows; shrunk step by step when the summary alone would not fit. */
+interface SummaryLimits {
+  readonly emailGroups: number;
+  readonly summaryLines: number;
+  readonly documentGroups: number;
+  readonly attributeErrorCodes: number;
+}
+
+const FULL_SUMMARY: SummaryLimits = {
+  emailGroups: EMAIL_GROUPS,
+  summaryLines: SUMMARY_LINES,
+  documentGroups: DOCUMENT_GROUPS,
+  attributeErrorCodes: ATTRIBUTE_ERROR_CODES,
+};
+
+// Full, then halved until nothing but counts is left. The last step always fits: what remains is the
+// 2048-character key and a few 256-character fields, under 140 KB even if every character needs
+// escaping (7 bytes in each of the 4 document copies, 6 in each of the 2 text copies).
+function summaryLevels(): SummaryLimits[] {
+  const levels: SummaryLimits[] = [];
+  for (let divisor = 1; divisor <= 64; divisor *= 2) {
+    levels.push({
+      emailGroups: Math.floor(EMAIL_GROUPS / divisor),
+      summaryLines: Math.floor(SUMMARY_LINES / divisor),
+      documentGroups: Math.floor(DOCUMENT_GROUPS / divisor),
+      attributeErrorCodes: Math.floor(ATTRIBUTE_ERROR_CODES / divisor),
+    });
+  }
+  levels.push({ emailGroups: 0, summaryLines: 0, documentGroups: 0, attributeErrorCodes: 0 });
+  return levels;
+}
 
 /** Everything one alert message says: one service's new failures from one log file. */
 export interface AlertMessageInput {
@@ -125,44 +164,134 @@ export interface RenderedAlert {
 export function renderAlert(given: AlertMessageInput, options: RenderOptions = {}): RenderedAlert {
   const input = {
     ...given,
+    source: {
+      ...given.source,
+      bucket: cut(given.source.bucket, SUMMARY_FIELD_CHARS),
+      key: cut(given.source.key, SOURCE_KEY_CHARS),
+    },
     earlierSuppressed: [...given.earlierSuppressed].sort((a, b) => b.count - a.count),
   };
   const maxBytes = options.maxPublishBytes ?? SNS_MAX_PUBLISH_BYTES - 1024;
   const events = sortOldestFirst(input.events);
   if (events.length === 0) throw new RangeError('renderAlert needs at least one event');
-  const accountId = single(events.map((e) => e.accountId));
-  const region = single(events.map((e) => e.region));
+  const accountId = cut(single(events.map((e) => e.accountId)), SUMMARY_FIELD_CHARS);
+  const region = cut(single(events.map((e) => e.region)), SUMMARY_FIELD_CHARS);
   const subject = alertSubject(input.service, events.length, accountId, region);
-  const text = renderAlertText(input, events, accountId, region);
-  const messageAttributes = alertAttributes(input.service, events, accountId, region);
-  const fixedBytes = utf8(subject) + attributeBytes(messageAttributes);
-
+  const summary = summarize(input, events);
   // Each included event costs its JSON once per JSON protocol (4×), escaped inside the outer JSON.
   const eventCosts = events.map((e) => escapedBytes(JSON.stringify(e)) + 1);
-  const emptyDocument = buildDocument(input, events, accountId, region, [], []);
-  const baseBytes = fixedBytes + utf8(structure(text, JSON.stringify(emptyDocument)));
+  // The summary alone (no events) must fit: shown in full unless hostile input (hundreds of
+  // kilobytes of ARNs, names and codes) makes it too big, then with fewer entries until it fits.
+  for (const limits of summaryLevels()) {
+    const rendered = renderWithin(
+      input,
+      events,
+      eventCosts,
+      summary,
+      accountId,
+      region,
+      subject,
+      limits,
+      maxBytes,
+    );
+    if (rendered) return rendered;
+  }
+  throw new AlertTooLargeError(
+    `the alert for ${events.length} ${input.service} failures of ${describeObject(input.source)} ` +
+      `does not fit in ${maxBytes} bytes even without events and summary`,
+  );
+}
+
+/** An alert that cannot be made to fit SNS's limit (not expected: every part of the summary is bounded). */
+export class AlertTooLargeError extends TrailwatchError {}
+
+interface Summary {
+  readonly groups: AlertGroup[];
+  readonly errorCodes: string[];
+  readonly earlier: AlertSuppressedEntry[];
+  readonly earlierTotal: number;
+}
+
+// The document's summary with every free-text field clipped; computed once, cut per limits.
+function summarize(input: AlertMessageInput, events: readonly NormalizedEvent[]): Summary {
+  return {
+    groups: groupEvents(events).map((g) => ({ ...clipSignature(g), count: g.count })),
+    errorCodes: errorCodes(events),
+    earlier: input.earlierSuppressed.map((r) => ({
+      ...clipSignature(r.signature),
+      count: r.count,
+      ...(r.since !== undefined ? { since: cut(r.since, SUMMARY_FIELD_CHARS) } : {}),
+    })),
+    earlierTotal: input.earlierSuppressed.reduce((sum, r) => sum + r.count, 0),
+  };
+}
+
+function clipSignature(signature: {
+  eventName: string;
+  errorCode: string;
+  principal: string;
+}): Omit<AlertGroup, 'count'> {
+  return {
+    eventName: cut(signature.eventName, SUMMARY_FIELD_CHARS),
+    errorCode: cut(signature.errorCode, SUMMARY_FIELD_CHARS),
+    principal: cut(signature.principal, SUMMARY_FIELD_CHARS),
+  };
+}
+
+// The alert with the summary cut to limits and as many whole events as fit, or undefined when not
+// even the summary without events fits.
+function renderWithin(
+  input: AlertMessageInput,
+  events: readonly NormalizedEvent[],
+  eventCosts: readonly number[],
+  summary: Summary,
+  accountId: string,
+  region: string,
+  subject: string,
+  limits: SummaryLimits,
+  maxBytes: number,
+): RenderedAlert | undefined {
+  const text = renderAlertText(input, events, accountId, region, limits);
+  const messageAttributes = alertAttributes(
+    input.service,
+    events,
+    accountId,
+    region,
+    limits.attributeErrorCodes,
+  );
+  const fixedBytes = utf8(subject) + attributeBytes(messageAttributes);
+  const build = (included: readonly NormalizedEvent[], trimmed: string[]): AlertDocument =>
+    buildDocument(input, events, summary, limits, accountId, region, included, trimmed);
+
+  const baseBytes = fixedBytes + utf8(structure(text, JSON.stringify(build([], []))));
   let count = 0;
   let total = baseBytes + 64; // the digits of included/omitted change as events are added
   while (count < events.length && total + 4 * (eventCosts[count] ?? 0) <= maxBytes) {
     total += 4 * (eventCosts[count] ?? 0);
     count += 1;
   }
+  if (baseBytes > maxBytes) return undefined; // the summary itself is too big at these limits
   let included: NormalizedEvent[] = events.slice(0, count);
   let trimmed: string[] = [];
   if (count === 0) {
-    // Not even the first event fits whole (huge request parameters): send it without its payloads.
-    included = [withoutPayloads(events[0] as NormalizedEvent)];
-    trimmed = [included[0]?.eventId as string];
+    // Not even the first event fits whole (huge request parameters): send it without its payloads,
+    // if that fits (hostile input can make even the rest of the event too big).
+    const bare = withoutPayloads(events[0] as NormalizedEvent);
+    if (total + 4 * (escapedBytes(JSON.stringify(bare)) + 1) <= maxBytes) {
+      included = [bare];
+      trimmed = [bare.eventId];
+    }
   }
 
   // The estimate above is exact but for the digits of the counts; verify, and back off if needed.
   for (;;) {
-    const document = buildDocument(input, events, accountId, region, included, trimmed);
+    const document = build(included, trimmed);
     const message = structure(text, JSON.stringify(document));
     const publishBytes = fixedBytes + utf8(message);
-    if (publishBytes <= maxBytes || included.length === 0) {
+    if (publishBytes <= maxBytes) {
       return { subject, message, messageAttributes, text, document, publishBytes };
     }
+    if (included.length === 0) return undefined; // the summary itself is too big at these limits
     if (included.length > 1) {
       included = included.slice(0, -1);
     } else if (trimmed.length === 0) {
@@ -206,8 +335,9 @@ export function alertAttributes(
   events: readonly NormalizedEvent[],
   accountId: string,
   region: string,
+  maxErrorCodes = ATTRIBUTE_ERROR_CODES,
 ): Record<string, AlertAttribute> {
-  const codes = errorCodes(events).slice(0, ATTRIBUTE_ERROR_CODES);
+  const codes = errorCodes(events).slice(0, maxErrorCodes);
   return {
     service: { DataType: 'String', StringValue: service },
     // Left out rather than sent empty when no failure carries a code: there is nothing to match.
@@ -226,7 +356,9 @@ export function renderAlertText(
   events: readonly NormalizedEvent[],
   accountId: string,
   region: string,
+  limits: Pick<SummaryLimits, 'emailGroups' | 'summaryLines'> = FULL_SUMMARY,
 ): string {
+  const { emailGroups, summaryLines } = limits;
   const name = SERVICES[input.service].displayName;
   const first = events[0] as NormalizedEvent;
   const last = events[events.length - 1] as NormalizedEvent;
@@ -243,12 +375,12 @@ export function renderAlertText(
   // One block per kind of failure (signature), largest first: a storm of one failure reads as one
   // block with a count, not as ten identical ones.
   const groups = failureGroups(events);
-  groups.slice(0, EMAIL_GROUPS).forEach((group, i) => {
+  groups.slice(0, emailGroups).forEach((group, i) => {
     lines.push(...groupLines(group, i + 1, groups.length));
     lines.push('');
   });
-  if (groups.length > EMAIL_GROUPS) {
-    const rest = groups.slice(EMAIL_GROUPS);
+  if (groups.length > emailGroups) {
+    const rest = groups.slice(emailGroups);
     const count = rest.reduce((sum, g) => sum + g.events.length, 0);
     lines.push(
       `... and ${count} more ${count === 1 ? 'failure' : 'failures'} of ${rest.length} other ` +
@@ -260,17 +392,17 @@ export function renderAlertText(
 
   if (input.earlierSuppressed.length > 0 || input.suppressedInFile > 0) {
     lines.push('Suppressed (counted, not sent one by one)');
-    for (const report of input.earlierSuppressed.slice(0, SUMMARY_LINES)) {
-      const since = report.since ? ` since the alert at ${formatTime(report.since)}` : '';
+    for (const report of input.earlierSuppressed.slice(0, summaryLines)) {
+      const since = report.since ? ` since the alert at ${clip(formatTime(report.since))}` : '';
       lines.push(
         `  ${report.count} identical ${report.count === 1 ? 'failure' : 'failures'} of ` +
           `${clip(report.signature.eventName)}: ${clip(report.signature.errorCode)}, by ` +
           `${clip(report.signature.principal)}${since}`,
       );
     }
-    if (input.earlierSuppressed.length > SUMMARY_LINES) {
-      const rest = input.earlierSuppressed.slice(SUMMARY_LINES).reduce((sum, r) => sum + r.count, 0);
-      lines.push(`  ... and ${rest} more of ${input.earlierSuppressed.length - SUMMARY_LINES} other kinds`);
+    if (input.earlierSuppressed.length > summaryLines) {
+      const rest = input.earlierSuppressed.slice(summaryLines).reduce((sum, r) => sum + r.count, 0);
+      lines.push(`  ... and ${rest} more of ${input.earlierSuppressed.length - summaryLines} other kinds`);
     }
     if (input.suppressedInFile > 0) {
       lines.push(
@@ -295,8 +427,8 @@ function groupLines(group: FailureGroup, index: number, total: number): string[]
   const last = group.events[group.events.length - 1] as NormalizedEvent;
   const times = group.events.length === 1 ? '' : ` ${group.events.length} times`;
   const resource = event.resources[0];
-  const consoleUrl = resourceConsoleUrl(event.service, event.region, resource);
-  const eventUrl = cloudTrailEventUrl(event.region, event.eventId);
+  const consoleUrl = usableUrl(resourceConsoleUrl(event.service, event.region, resource));
+  const eventUrl = usableUrl(cloudTrailEventUrl(event.region, event.eventId));
   const code = event.errorCode ?? 'no error code';
   const otherResources = new Set(group.events.map((e) => resourceLabel(e))).size - 1;
   const lines = [
@@ -327,6 +459,18 @@ function resourceLabel(event: NormalizedEvent): string {
   return resource ? `${resource.type} ${resource.id}` : '';
 }
 
+// The text is rendered once per summary size tried: hash each event's signature only once.
+const signatureKeys = new WeakMap<NormalizedEvent, string>();
+
+function eventSignatureKey(event: NormalizedEvent): string {
+  let key = signatureKeys.get(event);
+  if (key === undefined) {
+    key = signatureKey(signatureOf(event));
+    signatureKeys.set(event, key);
+  }
+  return key;
+}
+
 interface FailureGroup {
   readonly events: NormalizedEvent[];
 }
@@ -335,7 +479,7 @@ interface FailureGroup {
 function failureGroups(events: readonly NormalizedEvent[]): FailureGroup[] {
   const groups = new Map<string, NormalizedEvent[]>();
   for (const event of events) {
-    const key = signatureKey(signatureOf(event));
+    const key = eventSignatureKey(event);
     const list = groups.get(key);
     if (list) list.push(event);
     else groups.set(key, [event]);
@@ -357,7 +501,7 @@ function groupEvents(events: readonly NormalizedEvent[]): AlertGroup[] {
   const groups = new Map<string, AlertGroup>();
   for (const event of events) {
     const signature = signatureOf(event);
-    const key = signatureKey(signature);
+    const key = eventSignatureKey(event);
     const group = groups.get(key);
     if (group) groups.set(key, { ...group, count: group.count + 1 });
     else groups.set(key, { ...groupOf(signature), count: 1 });
@@ -373,13 +517,15 @@ function groupOf(signature: AlertSignature): Omit<AlertGroup, 'count'> {
 function buildDocument(
   input: AlertMessageInput,
   events: readonly NormalizedEvent[],
+  summary: Summary,
+  limits: SummaryLimits,
   accountId: string,
   region: string,
   included: readonly NormalizedEvent[],
   trimmed: string[],
 ): AlertDocument {
-  const groups = groupEvents(events);
-  const codes = errorCodes(events);
+  const { groups, errorCodes: codes, earlier } = summary;
+  const shown = limits.documentGroups;
   return {
     version: ALERT_DOCUMENT_VERSION,
     type: 'trailwatch.failed-calls',
@@ -390,23 +536,17 @@ function buildDocument(
     failureCount: events.length,
     included: included.length,
     omitted: events.length - included.length,
-    firstEventTime: (events[0] as NormalizedEvent).eventTime,
-    lastEventTime: (events[events.length - 1] as NormalizedEvent).eventTime,
-    errorCodes: codes.slice(0, DOCUMENT_GROUPS),
-    errorCodesOmitted: Math.max(0, codes.length - DOCUMENT_GROUPS),
-    groups: groups.slice(0, DOCUMENT_GROUPS),
-    groupsOmitted: Math.max(0, groups.length - DOCUMENT_GROUPS),
+    firstEventTime: cut((events[0] as NormalizedEvent).eventTime, SUMMARY_FIELD_CHARS),
+    lastEventTime: cut((events[events.length - 1] as NormalizedEvent).eventTime, SUMMARY_FIELD_CHARS),
+    errorCodes: codes.slice(0, shown),
+    errorCodesOmitted: Math.max(0, codes.length - shown),
+    groups: groups.slice(0, shown),
+    groupsOmitted: Math.max(0, groups.length - shown),
     suppressed: {
       windowMinutes: input.windowMinutes,
       inThisFile: input.suppressedInFile,
-      earlierTotal: input.earlierSuppressed.reduce((sum, r) => sum + r.count, 0),
-      earlier: input.earlierSuppressed.slice(0, DOCUMENT_GROUPS).map((r) => ({
-        eventName: r.signature.eventName,
-        errorCode: r.signature.errorCode,
-        principal: r.signature.principal,
-        count: r.count,
-        ...(r.since !== undefined ? { since: r.since } : {}),
-      })),
+      earlierTotal: summary.earlierTotal,
+      earlier: earlier.slice(0, shown),
     },
     trimmed,
     events: [...included],
@@ -431,8 +571,14 @@ function withoutPayloads(event: NormalizedEvent): NormalizedEvent {
   return copy;
 }
 
+// Distinct codes, sorted, each clipped (a code is an identifier: no real one comes near the limit).
 function errorCodes(events: readonly NormalizedEvent[]): string[] {
-  return [...new Set(events.map((e) => e.errorCode).filter((c): c is string => c !== undefined))].sort();
+  const codes = events.map((e) => e.errorCode).filter((c): c is string => c !== undefined);
+  return [...new Set(codes.map((c) => cut(c, SUMMARY_FIELD_CHARS)))].sort();
+}
+
+function usableUrl(url: string | undefined): string | undefined {
+  return url !== undefined && url.length <= TEXT_URL_CHARS ? url : undefined;
 }
 
 /** The one value every event has, `multiple` when they differ, `unknown` when none has one. */
@@ -460,7 +606,7 @@ function utf8(text: string): number {
 
 function formatTime(iso: string): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(iso);
-  return match ? `${match[1]} ${match[2]} UTC` : iso;
+  return match ? `${match[1]} ${match[2]} UTC` : clip(iso);
 }
 
 function lastSegment(arn: string | undefined): string | undefined {
@@ -473,6 +619,15 @@ function lastSegment(arn: string | undefined): string | undefined {
 function clip(value: string, max = TEXT_FIELD_CHARS): string {
   const flat = value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return flat.length <= max ? flat : `${flat.slice(0, max - 3)}...`;
+}
+
+// Machine fields keep their characters (no flattening); only the length is bounded, ending in `...`,
+// never splitting a surrogate pair.
+function cut(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let end = max - 3;
+  if (/[\ud800-\udbff]/.test(value.charAt(end - 1))) end -= 1;
+  return `${value.slice(0, end)}...`;
 }
 
 function cleanLine(line: string): string {

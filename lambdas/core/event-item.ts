@@ -82,9 +82,25 @@ export function eventPartitionKey(service: ServiceName, day: string): string {
   return `${service}#${day}`;
 }
 
-/** Sort key `<eventTime>#<eventId>` (also the sort key of every index). */
+/**
+ * Sort key `<eventTime to the second>#<eventId>` (also the sort key of every index), e.g.
+ * `2017-10-11T22:29:49Z#<eventId>`. A fraction of a second is dropped from the key (the eventTime
+ * attribute keeps it): `...:59.500Z` would sort before `...:59Z` (`.` < `Z`), so keys with and
+ * without fractions would not be in time order. Within one second, events order by eventId.
+ */
 export function eventSortKey(eventTime: string, eventId: string): string {
-  return `${eventTime}#${eventId}`;
+  return `${sortKeySecond(eventTime)}#${eventId}`;
+}
+
+// `YYYY-MM-DDTHH:MM:SSZ`, fixed width, so lexical order is time order; CloudTrail's own whole-second
+// form comes out byte-identical. Any other form (an offset, a fraction) is read as the instant it names.
+function sortKeySecond(eventTime: string): string {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(eventTime)) return eventTime;
+  const ms = Date.parse(eventTime);
+  if (Number.isNaN(ms)) {
+    throw new EventItemError(`eventTime '${eventTime}' is not an ISO-8601 time`);
+  }
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 /** `byResource` partition key `<type>#<id>` of a resource. */

@@ -35,10 +35,12 @@ export function parseDuration(text: string): Parsed<number> {
 }
 
 /**
- * Parses an instant: `YYYY-MM-DD` (midnight UTC) or an ISO-8601 date-time with `Z` or an offset.
- * A date-time without zone is refused: it would silently depend on the machine's time zone.
+ * Parses an instant: `YYYY-MM-DD` or an ISO-8601 date-time with `Z` or an offset. A bare day is the
+ * start of that UTC day, or with `edge: 'end'` its last millisecond, so a closed range `--to DAY`
+ * includes the whole day. A date-time without zone is refused: it would silently depend on the
+ * machine's time zone.
  */
-export function parseInstant(text: string): Parsed<Date> {
+export function parseInstant(text: string, edge: 'start' | 'end' = 'start'): Parsed<Date> {
   const trimmed = text.trim();
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(trimmed);
   const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(trimmed);
@@ -48,7 +50,7 @@ export function parseInstant(text: string): Parsed<Date> {
       message: `'${text}' is not a date (YYYY-MM-DD) or an ISO-8601 time with Z or an offset`,
     };
   }
-  const ms = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
+  const ms = Date.parse(dateOnly ? `${trimmed}T${edge === 'end' ? '23:59:59.999' : '00:00:00'}Z` : trimmed);
   // Date.parse rolls 2024-02-31 over to March: compare the date part back to catch impossible dates.
   if (Number.isNaN(ms) || (dateOnly && new Date(ms).toISOString().slice(0, 10) !== trimmed)) {
     return { ok: false, message: `'${text}' is not a valid date` };

@@ -19,7 +19,7 @@ const ServiceSchema = z.enum(SERVICE_NAMES as [ServiceName, ...ServiceName[]], {
 export const CommonQuerySchema = z.strictObject({
   /** Start of the range (inclusive): a Date, `YYYY-MM-DD` or an ISO-8601 time with zone. */
   from: TimeSchema.optional(),
-  /** End of the range (inclusive): defaults to now. */
+  /** End of the range (inclusive; a bare `YYYY-MM-DD` means the end of that day): defaults to now. */
   to: TimeSchema.optional(),
   /** A duration back from now, such as `24h` or `7d`; instead of `from`. */
   since: z.string().optional(),
@@ -101,7 +101,7 @@ export function resolveRange(
   if (input.since !== undefined && input.from !== undefined) {
     throw new ValidationError('since', "give either 'since' or 'from', not both");
   }
-  const to = input.to === undefined ? now : instant('to', input.to);
+  const to = input.to === undefined ? now : instant('to', input.to, 'end');
   let from: Date;
   if (input.from !== undefined) {
     from = instant('from', input.from);
@@ -109,7 +109,7 @@ export function resolveRange(
     const since = input.since ?? (input.to === undefined ? fallbackSince : undefined);
     if (since === undefined) {
       if (input.to === undefined) return undefined;
-      throw new ValidationError('from', "'to' needs 'from' or 'since'");
+      throw new ValidationError('to', "needs 'from' or 'since' as well");
     }
     const duration = parseDuration(since);
     if (!duration.ok) throw new ValidationError('since', duration.message);
@@ -140,12 +140,12 @@ export function resourceKeyFor(resource: string | { type: string; id: string }):
   return typeof resource === 'string' ? resource : resourceKeyOf(resource);
 }
 
-function instant(field: string, value: Date | string): Date {
+function instant(field: string, value: Date | string, edge: 'start' | 'end' = 'start'): Date {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new ValidationError(field, 'is an invalid Date');
     return value;
   }
-  const parsed = parseInstant(value);
+  const parsed = parseInstant(value, edge);
   if (!parsed.ok) throw new ValidationError(field, parsed.message);
   return parsed.value;
 }

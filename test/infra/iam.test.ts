@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ALERT_STATE_TABLE_ACTIONS, EVENT_TABLE_ACTIONS } from '../../lib/ingest-function';
 import { buildStack, EXISTING_BUCKET, newStack } from './synth';
 
 interface FoundStatement {
@@ -135,6 +139,52 @@ describe('least privilege', () => {
         },
       },
     ]);
+  });
+
+  it('lets the function make exactly its DynamoDB calls, each on its own table and no index', () => {
+    // Prepare
+    const { stack, template } = buildStack({});
+    const tableArn = (table: { node: { defaultChild?: unknown } }) => ({
+      'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as CfnElement), 'Arn'],
+    });
+    // Act
+    const dynamodb = allStatements(template).filter(
+      (s) =>
+        s.where.startsWith('IngestRole') &&
+        asList(s.statement.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    // Assess: protects "write only to that table": the event store only puts (BatchWriteItem); the
+    // alert state store reads, claims, releases and updates markers. No Scan, Query, streams or indexes.
+    expect(dynamodb.map((s) => s.statement)).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:BatchWriteItem', Resource: tableArn(stack.eventTable.table) },
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+        ],
+        Resource: tableArn(stack.alertStateTable.table),
+      },
+    ]);
+  });
+
+  it.each([
+    ['event-store.ts', EVENT_TABLE_ACTIONS],
+    ['alert-state-store.ts', ALERT_STATE_TABLE_ACTIONS],
+  ])('grants the DynamoDB calls lambdas/adapters/%s sends, no more', (file, granted) => {
+    // Prepare: lib-dynamodb's document commands drop the `Item` of the API action they call.
+    const apiAction = (command: string) =>
+      /^(Put|Get|Update|Delete|BatchWrite|BatchGet)$/.test(command) ? `${command}Item` : command;
+    const source = readFileSync(path.join(__dirname, '..', '..', 'lambdas', 'adapters', file), 'utf8');
+    // Act
+    const sent = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => apiAction(m[1] ?? ''));
+    // Assess: protects the grant against drift when an adapter starts (or stops) sending a call.
+    expect(sent.length).toBeGreaterThan(0);
+    expect([...new Set(sent)].sort()).toEqual([...granted].sort());
   });
 
   it('lets the function decrypt with the bucket key only through S3', () => {

@@ -1,7 +1,7 @@
-import { Validations } from 'aws-cdk-lib';
+import { type Environment, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { StrictAwsSolutionsChecks } from '../../lib/nag';
-import { EXISTING_BUCKET, newStack } from './synth';
+import { EXISTING_BUCKET, newDeployedStack, newStack } from './synth';
 
 const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'new bucket and trail': { alertEmails: ['ops@example.com'], opsEmails: ['platform@example.com'] },
@@ -80,5 +80,72 @@ describe('cdk-nag AwsSolutions', () => {
     for (const [id, reason] of acknowledged) {
       expect(`${id}: ${reason}`).toMatch(/^\S+: [^\n]{20,}$/);
     }
+  });
+});
+
+// The layouts of a real deploy: `cdk deploy` always knows the account and region, and runs with cdk.json's
+// feature flags (with @aws-cdk/core:enablePartitionLiterals a concrete region makes the partition a literal).
+const DEPLOYED_LAYOUTS: Record<string, Record<string, unknown>> = {
+  'new bucket and trail (defaults)': {},
+  'new bucket, EventBridge': { trigger: 'eventbridge' },
+  'organization trail under a prefix': {
+    organizationTrail: true,
+    organizationId: 'o-a1b2c3d4e5',
+    logPrefix: 'org',
+  },
+  'existing bucket': { sourceBucketName: 'corp-cloudtrail-logs' },
+  'existing bucket under a prefix': { sourceBucketName: 'corp-cloudtrail-logs', logPrefix: 'org-trail' },
+  'existing SSE-KMS bucket': {
+    sourceBucketName: 'corp-cloudtrail-logs',
+    sourceBucketKmsKeyArn: EXISTING_BUCKET.sourceBucketKmsKeyArn,
+  },
+  'existing bucket, EventBridge': { sourceBucketName: 'corp-cloudtrail-logs', trigger: 'eventbridge' },
+  'existing SSE-KMS bucket under a prefix, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
+};
+
+// One region per partition; a region without an account (the CLI's default region, no credentials);
+// no environment at all.
+const ENVIRONMENTS: Record<string, Environment | undefined> = {
+  'eu-west-1': { account: '123456789012', region: 'eu-west-1' },
+  'cn-north-1': { account: '123456789012', region: 'cn-north-1' },
+  'us-gov-west-1': { account: '123456789012', region: 'us-gov-west-1' },
+  'us-east-1 without account': { region: 'us-east-1' },
+  'no account/region': undefined,
+};
+
+const DEPLOY_MATRIX = Object.entries(ENVIRONMENTS).flatMap(([envName, env]) =>
+  Object.entries(DEPLOYED_LAYOUTS).map(([layout, config]) => [envName, layout, env, config] as const),
+);
+
+describe('cdk-nag AwsSolutions as `cdk deploy` runs it (cdk.json flags, account and region)', () => {
+  it.each(DEPLOY_MATRIX)('%s, %s: no unacknowledged finding', (_envName, _layout, env, config) => {
+    // Prepare
+    const { app } = newDeployedStack(config, env);
+    // Act
+    const report = new StrictAwsSolutionsChecks().validateScope(app);
+    // Assess: protects "a deploy onto any supported layout passes the checks" (an acknowledgement
+    // written for `arn:<AWS::Partition>:…` missed `arn:aws:…` and failed every existing-bucket deploy).
+    expect(findings(report)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it.each([
+    ['eu-west-1', 'arn:aws:s3:::corp-cloudtrail-logs/org-trail/AWSLogs/*'],
+    ['cn-north-1', 'arn:aws-cn:s3:::corp-cloudtrail-logs/org-trail/AWSLogs/*'],
+    ['no account/region', 'arn:<AWS::Partition>:s3:::corp-cloudtrail-logs/org-trail/AWSLogs/*'],
+  ])('%s: acknowledges the log-object wildcard as cdk-nag names it', (envName, resource) => {
+    // Prepare
+    const { stack } = newDeployedStack(
+      { sourceBucketName: 'corp-cloudtrail-logs', logPrefix: 'org-trail' },
+      ENVIRONMENTS[envName],
+    );
+    // Act
+    const acknowledged = (stack.ingest.function.role?.node.metadata ?? [])
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    // Assess: protects the exact acknowledgement (only this one wildcard, only under the prefix).
+    expect(acknowledged.map((id) => id.replace(/^annotation::/i, ''))).toEqual([
+      `AwsSolutions-IAM5[Resource::${resource}]`,
+    ]);
   });
 });

@@ -347,6 +347,42 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     expect(existsSync(join(cwd, '.trailwatch'))).toBe(false);
   });
 
+  test('--prefix accepts the stack output LogKeyPrefix (ending in AWSLogs/) as the part before it', async () => {
+    // Prepare
+    const table = await newTable();
+    const withOutput = rangeArgs(table).map((a) => (a === PREFIX ? `${PREFIX}AWSLogs/` : a));
+    const io = captureIO(cwd, env);
+    // Act
+    const code = await createBackfillCommand(counting().overrides).run([...withOutput, '--dry-run'], io);
+    // Assess
+    expect(code).toBe(0);
+    expect(io.out()).toContain(
+      `backfill of s3://${BUCKET}/${PREFIX}AWSLogs/ from ${RANGE.from} to ${RANGE.to} (dry run)`,
+    );
+    expect(io.out()).toContain('day folders:   18 (0 already done per the checkpoint)');
+  });
+
+  test('a real run that finds no log object says so and exits 1; a dry run says so and exits 0', async () => {
+    // Prepare: a prefix with nothing under it, as a wrong --prefix would give.
+    const table = await newTable();
+    const args = rangeArgs(table).map((a) => (a === PREFIX ? 'not-the-trail/' : a));
+    // Its own folder, so its checkpoint does not mix with those the other tests count.
+    const own = mkdtempSync(join(tmpdir(), 'trailwatch-backfill-empty-'));
+    const real = captureIO(own, env);
+    const dry = captureIO(own, env);
+    // Act
+    const realCode = await createBackfillCommand(counting().overrides).run(args, real);
+    const dryCode = await createBackfillCommand(counting().overrides).run([...args, '--dry-run'], dry);
+    // Assess
+    const said = `result: no log object found under s3://${BUCKET}/not-the-trail/AWSLogs/ from ${RANGE.from} to ${RANGE.to}`;
+    expect(realCode).toBe(1);
+    expect(real.out()).toContain(`${said}; nothing was backfilled (check --bucket, --prefix`);
+    expect(real.out()).not.toContain('every object was processed');
+    expect(dryCode).toBe(0);
+    expect(dry.out()).toContain(`${said}; nothing would be backfilled`);
+    rmSync(own, { recursive: true, force: true });
+  });
+
   test('interrupted halfway and resumed, it stores exactly the events of the range; a second run adds nothing', async () => {
     const table = await newTable();
     const inRange = generated.filter((g) => g.day >= RANGE.from && g.day <= RANGE.to);
@@ -597,6 +633,24 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     expect(code).toBe(1);
     expect(io.err().trim()).toBe(
       'trailwatch backfill: s3://no-such-bucket/AWSLogs/: bucket no-such-bucket does not exist (check --bucket, --region and the endpoint)',
+    );
+  });
+
+  test('one --endpoint-url for S3 and DynamoDB (a DynamoDB server answering S3 calls) is one line naming the fix', async () => {
+    // Prepare: the table check passes against dynalite, then S3 listing gets DynamoDB's answer.
+    const table = await newTable();
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    // Act
+    const code = await main(
+      ['backfill', '--bucket', BUCKET, '--table', table, '--endpoint-url', dynalite.endpoint],
+      io,
+    );
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      `trailwatch backfill: the S3 endpoint ${dynalite.endpoint} did not answer like S3; with trailwatch local --serve use ` +
+        'AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568 and AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 (one --endpoint-url cannot serve both)\n',
     );
   });
 

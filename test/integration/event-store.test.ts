@@ -9,6 +9,7 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbEventStore, EventStoreError } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
+import { eventSortKey } from '../../lambdas/core/event-item';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
@@ -430,7 +431,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     const items = await scanAll(client, tableName);
     const keys = items.map((i) => `${String(i.pk)}|${String(i.sk)}`);
     const expectedKeys = events.map(
-      (e) => `${e.service}#${e.eventTime.slice(0, 10)}|${e.eventTime}#${e.eventId}`,
+      (e) => `${e.service}#${e.eventTime.slice(0, 10)}|${eventSortKey(e.eventTime, e.eventId)}`,
     );
     expect(items).toHaveLength(10_000);
     expect(new Set(keys).size).toBe(10_000);

@@ -123,11 +123,57 @@ describe('trailwatch ingest', () => {
     expect(io.out()).toContain('Alerts: off (--no-alerts)');
   });
 
+  it('names a local file as file:///path when the table write fails, never as s3://', async () => {
+    // Prepare
+    const file = path.join(tmp, 'to-missing-table.json.gz');
+    fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: seedRecords().map((s) => s.record) })));
+    const io = captureIO();
+    // Act
+    const code = await ingestCommand.run(
+      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', 'no-such-table', file],
+      io,
+    );
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain(`events from file://${file} were not written to table no-such-table`);
+    expect(io.err()).not.toContain('s3://');
+  });
+
+  it('reads only log-named files inside a folder, but any file named on the command line', async () => {
+    // Prepare
+    const dir = path.join(tmp, 'with-readme');
+    fs.mkdirSync(dir);
+    const logs = gzipSync(JSON.stringify({ Records: seedRecords().map((s) => s.record) }));
+    fs.writeFileSync(path.join(dir, 'README.md'), '# these are my logs\n');
+    fs.writeFileSync(path.join(dir, 'a.json.gz'), logs);
+    const named = path.join(tmp, 'renamed.log');
+    fs.writeFileSync(named, logs);
+    const io = captureIO();
+    // Act
+    const code = await ingestCommand.run(
+      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir, named],
+      io,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/Files: 2 processed, 0 skipped, 0 failed/);
+  });
+
+  it('fails on a PATH that does not exist in one line with exit 1, as parse does', async () => {
+    const io = captureIO();
+
+    const code = await main(['ingest', '--table', 't', '--no-alerts', path.join(tmp, 'missing.json.gz')], io);
+
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      `trailwatch ingest: ${path.join(tmp, 'missing.json.gz')}: no such file or folder\n`,
+    );
+  });
+
   it.each([
     [[], /give at least one PATH/],
     [['x.json.gz'], /--table: required/],
     [['--table', 't', 'x.json.gz'], /--topic-arn: required to send alerts \(or pass --no-alerts/],
-    [['--table', 't', '--no-alerts', 'missing.json.gz'], /missing\.json\.gz: no such file or folder/],
     [
       ['--table', 't', '--no-alerts', '--endpoint-url', 'localhost:4567', 'x'],
       /--endpoint-url: expected an http\(s\) URL/,

@@ -266,10 +266,16 @@ describe('trailwatch local (npm start)', () => {
     expect(first.count(/^Subject: trailwatch: /)).toBe(6);
     expect(first.stdout).toContain('npx trailwatch query --endpoint-url');
     expect(first.stdout).toContain('aws --endpoint-url');
+    expect(first.stdout).toContain('AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
+    expect(first.stdout).toMatch(
+      /AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:4568 AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:4567 /,
+    );
     expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
 
     expect(secondCode).toBe(0);
-    expect(second.stdout).toMatch(/Alerts sent: 0 \(6 failed calls were already alerted by an earlier run/);
+    expect(second.stdout).toMatch(
+      /Alerts sent: 0 \(6 failed calls were already alerted by an earlier run, and nothing is sent twice\)\n/,
+    );
     expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
   });
 

@@ -211,6 +211,8 @@ describe('trailwatch query', () => {
         .reverse(),
     );
     expect(byResource.stderr).toBe('showing the first 5 events; use --limit for more\n');
+    const single = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '1', '--json']);
+    expect(single.stderr).toBe('showing the first event; use --limit for more\n');
 
     const byPrincipal = await trailwatch([
       '--principal',
@@ -263,6 +265,21 @@ describe('trailwatch query', () => {
     expect((JSON.parse(run.stdout) as { eventName: string }).eventName).toBe('RunJobFlow');
   });
 
+  it('includes the whole day given to --to when it is a bare date', async () => {
+    // Act: the seed failure of 2017-05-04 happened that day, after midnight
+    const oneDay = await trailwatch(['--failed', '--from', '2017-05-04', '--to', '2017-05-04', '--json']);
+    const dayBefore = await trailwatch(['--failed', '--from', '2017-05-03', '--to', '2017-05-03', '--json']);
+    // Assess
+    expect(oneDay.code).toBe(0);
+    expect(
+      oneDay.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { eventId: string }).eventId),
+    ).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4']);
+    expect(dayBefore.stdout).toBe('');
+  });
+
   it('falls back from AWS_ENDPOINT_URL_DYNAMODB to AWS_ENDPOINT_URL', async () => {
     const run = await trailwatch(
       ['--service', 'emr', '--from', '2018-03-31', '--to', '2018-03-31T23:59:59Z', '--json'],
@@ -282,8 +299,12 @@ describe('trailwatch query', () => {
     [['--since', '24h', '--from', '2024-01-01'], /^--since and --from cannot be combined/],
     [['--from', 'yesterday'], /^--from: 'yesterday' is not a date \(YYYY-MM-DD\)/],
     [['--from', '2024-01-01T10:00'], /^--from: .*with Z or an offset$/],
-    [['--to', '2024-01-01'], /^--from: 'to' needs 'from' or 'since'$/],
-    [['--from', '2024-02-01', '--to', '2024-01-01'], /^--from: 2024-02-01T00:00:00.000Z is after 'to'/],
+    [['--to', '2024-01-01'], /^--to: needs --from or --since as well$/],
+    [['--since', 'to'], /^--since: 'to' is not a duration/],
+    [
+      ['--from', '2024-02-01', '--to', '2024-01-01'],
+      /^--from: 2024-02-01T00:00:00.000Z is after --to \(2024-01-01T23:59:59.999Z\)/,
+    ],
     [['--from', '1990-01-01'], /^--from: the range spans \d+ days; at most 3660 are allowed$/],
     [['--limit', '0'], /^--limit: expected a positive whole number, got '0'$/],
     [['--limit', 'ten'], /^--limit: expected a positive whole number, got 'ten'$/],

@@ -141,6 +141,11 @@ describe('EventQueryClient against dynalite', () => {
     expect(ids(athenaOnly)).toEqual(ids(expected.filter((e) => e.service === 'athena')));
   });
 
+  it('reads a bare date given as to as the end of that day', async () => {
+    const got = await collect(library().failures({ from: '2017-05-04', to: '2017-05-04' }));
+    expect(ids(got)).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4']);
+  });
+
   it('finds the seed failure of 2017-05-04 and nothing else that day', async () => {
     const got = await collect(library().failures({ from: '2017-05-04', to: '2017-05-04T23:59:59Z' }));
     expect(ids(got)).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4']);
@@ -244,6 +249,7 @@ describe('EventQueryClient against dynalite', () => {
     ['a bad duration', () => library().failures({ since: '3 days' }), 'since', /duration/],
     ['since and from', () => library().failures({ since: '1d', from: '2024-01-01' }), 'since', /not both/],
     ['from after to', () => library().events({ from: '2024-02-01', to: '2024-01-01' }), 'from', /after/],
+    ['to alone', () => library().events({ to: '2024-01-01' }), 'to', /needs 'from' or 'since'/],
     ['a range of decades', () => library().events({ from: '1990-01-01' }), 'from', /at most 3660/],
     ['a zero limit', () => library().events({ limit: 0 }), 'limit', /at least 1/],
     ['a fractional limit', () => library().events({ limit: 2.5 }), 'limit', /whole number/],
@@ -288,6 +294,37 @@ describe('EventQueryClient against dynalite', () => {
     expect((error as ValidationError).message).toMatch(reason);
     expect((error as ValidationError).message.startsWith(`${field}: `)).toBe(true);
     expect(queries).toBe(0);
+  });
+
+  it('orders events of one second with and without fractions consistently, both ways', async () => {
+    // Prepare: a table of its own; the fractional time once sorted before the whole second ('.' < 'Z').
+    const table = 'query-subsecond';
+    await ensureTable(client, eventTableDefinition(table));
+    const at = (eventTime: string, id: string): NormalizedEvent => ({
+      ...(synthetic[0] as NormalizedEvent),
+      eventTime,
+      eventId: `20000000-0000-4000-8000-00000000000${id}`,
+    });
+    const stored = [
+      at('2024-02-14T10:00:58.750Z', '1'),
+      at('2024-02-14T10:00:59.500Z', '3'),
+      at('2024-02-14T10:00:59Z', '2'),
+      at('2024-02-14T10:01:00Z', '4'),
+    ];
+    await new DynamoDbEventStore({ tableName: table, client }).putEvents(stored, {
+      ...SOURCE,
+      deliveredAt: DELIVERED_AT,
+    });
+    const reader = new EventQueryClient({ tableName: table, client, now: () => DELIVERED_AT });
+    const range = { service: 'glue' as const, from: '2024-02-14T10:00:00Z', to: '2024-02-14T10:01:00Z' };
+    // Act
+    const oldest = await collect(reader.events({ ...range, order: 'oldest' }));
+    const newest = await collect(reader.events({ ...range, order: 'newest' }));
+    // Assess: by second, then by eventId within the second; eventTime comes back as written.
+    const expected = ['1', '2', '3', '4'].map((n) => `20000000-0000-4000-8000-00000000000${n}`);
+    expect(ids(oldest)).toEqual(expected);
+    expect(ids(newest)).toEqual([...expected].reverse());
+    expect(oldest[2]?.eventTime).toBe('2024-02-14T10:00:59.500Z');
   });
 });
 

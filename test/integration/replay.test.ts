@@ -18,6 +18,9 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
@@ -400,4 +403,74 @@ describeWithMoto('trailwatch replay (moto SQS/SNS + s3rver + dynalite)', () => {
       `trailwatch replay: ${moto.endpoint}/123456789012/no-such-queue: no such queue (check --queue, --region and the endpoint)`,
     );
   });
+});
+
+describe('replay: setup mistakes against real AWS are one line, exit 1', () => {
+  // The SDK reads its region and credentials from the process environment and ~/.aws: point both
+  // at nothing, and keep it off the instance metadata service, so each case is the same everywhere.
+  const saved = { ...process.env };
+  beforeAll(() => {
+    for (const name of Object.keys(process.env)) {
+      if (/^AWS_/.test(name) && name !== 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED')
+        delete process.env[name];
+    }
+    process.env.AWS_CONFIG_FILE = '/nonexistent/trailwatch-test-config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/trailwatch-test-credentials';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  async function replay(argv: string[], env: NodeJS.ProcessEnv = {}) {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(env);
+    const code = await main(['replay', ...argv], io);
+    return { code, err: io.err() };
+  }
+
+  test('no region anywhere: the region comes from an AWS queue URL; then missing credentials are named', async () => {
+    const run = await replay([
+      '--queue',
+      'https://sqs.eu-west-1.amazonaws.com/111111111111/dlq',
+      '--dry-run',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^trailwatch replay: no AWS credentials: set AWS_PROFILE [^\n]*\n$/);
+  });
+
+  test('no region and a queue URL without one: says to pass --region', async () => {
+    const run = await replay(['--queue', 'https://queue.example.com/111111111111/dlq', '--dry-run']);
+    expect(run.code).toBe(1);
+    expect(run.err).toBe('trailwatch replay: no AWS region: pass --region or set AWS_REGION\n');
+  });
+
+  test('a local queue URL nobody listens on: one line naming it, and no SDK warning about the QueueUrl', async () => {
+    // Prepare: a port that was free a moment ago. Run through the real bin: in Jest the socket error
+    // comes from another realm and the SDK wraps it, which never happens in the command itself.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Act
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          join(__dirname, '../../cli/bin.js'),
+          'replay',
+          '--queue',
+          `http://127.0.0.1:${port}/000000000000/dlq`,
+          '--dry-run',
+        ],
+        { env: { ...process.env, AWS_REGION: 'us-east-1' } },
+        (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+      );
+    });
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `trailwatch replay: cannot reach http://127.0.0.1:${port}: ECONNREFUSED (is the server running, and the endpoint right?)\n`,
+    );
+  }, 30_000);
 });

@@ -405,3 +405,108 @@ describe('the 256 KB limit', () => {
     });
   });
 });
+
+describe('the 256 KB limit with huge summaries', () => {
+  // An IAM role ARN with a path near IAM's 512-character limit: about 700 characters in all.
+  const longRoleArn = (i: number): string =>
+    `arn:aws:iam::123456789012:role/${'team/'.repeat(100)}${'p'.repeat(150)}/etl-${String(i).padStart(5, '0')}`;
+
+  test("the reviewer's case: 5,000 failures from distinct 700-character roles fit, with events", () => {
+    // Prepare: each failure its own signature (role, eventName, errorCode of plausible maximum length)
+    // and an earlier suppression of each, so the summary alone would be hundreds of kilobytes.
+    const events = Array.from({ length: 5000 }, (_, i) =>
+      failure(i, {
+        eventName: `Op${String(i).padStart(5, '0')}${'N'.repeat(120)}`,
+        errorCode: `Code${String(i).padStart(5, '0')}${'E'.repeat(120)}`,
+        principal: {
+          type: 'AssumedRole',
+          arn: `arn:aws:sts::123456789012:assumed-role/etl-${i}/session-${i}`,
+          accountId: '123456789012',
+          sessionIssuerArn: longRoleArn(i),
+        },
+      }),
+    );
+    expect(longRoleArn(0).length).toBeGreaterThan(690);
+    const earlier = events.map((e, i) => ({ signature: signatureOf(e), count: i + 1, reportedTotal: i + 1 }));
+
+    // Act
+    const rendered = render(events, 'athena', { earlierSuppressed: earlier, suppressedInFile: 3 });
+
+    // Assess: measured as the publisher measures it, and still carrying events.
+    expect(snsBytes(rendered)).toBe(rendered.publishBytes);
+    expect(rendered.publishBytes).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
+    const document = JSON.parse(
+      (JSON.parse(rendered.message) as Record<string, string>).sqs as string,
+    ) as AlertDocument;
+    expect(document).toEqual(rendered.document);
+    expect(document.included).toBeGreaterThan(0);
+    expect(document.groups.length + document.groupsOmitted).toBe(5000);
+    expect(document.errorCodes.length + document.errorCodesOmitted).toBe(5000);
+    for (const group of [...document.groups, ...document.suppressed.earlier]) {
+      expect(group.principal).toHaveLength(256);
+      expect(group.principal.endsWith('...')).toBe(true);
+      expect(group.principal.startsWith('arn:aws:iam::123456789012:role/team/')).toBe(true);
+    }
+    expect(document.suppressed.earlierTotal).toBe((5000 * 5001) / 2);
+  });
+
+  test('hostile field values of hundreds of kilobytes never exceed the limit', () => {
+    // Prepare: every free-text field huge, distinct and made of characters JSON escapes twice
+    // (a control character costs 7 bytes in the publish), plus a huge `since`.
+    const huge = (tag: string, i: number): string => `${tag}${i}:${'\u0001x'.repeat(10_000)}`;
+    const events = Array.from({ length: 60 }, (_, i) =>
+      failure(i, {
+        eventName: huge('name', i),
+        errorCode: huge('code', i),
+        errorMessage: huge('message', i),
+        eventId: huge('id', i),
+        accountId: huge('account', 0),
+        region: huge('region', 0),
+        sourceIp: huge('ip', i),
+        userAgent: huge('agent', i),
+        principal: { type: 'IAMUser', arn: huge('arn', i), userName: huge('user', i) },
+        resources: [{ type: 'athena:workgroup', id: huge('resource', i) }],
+        requestParameters: { blob: huge('request', i) },
+      }),
+    );
+    const earlier = events.map((e, i) => ({
+      signature: signatureOf(e),
+      count: i + 1,
+      reportedTotal: i + 1,
+      since: huge('since', i),
+    }));
+
+    // Act
+    const source = { bucket: huge('bucket', 0), key: huge('key', 0) };
+    const rendered = render(events, 'athena', { earlierSuppressed: earlier, suppressedInFile: 1, source });
+
+    // Assess
+    expect(snsBytes(rendered)).toBe(rendered.publishBytes);
+    expect(rendered.publishBytes).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
+    expect(rendered.subject.length).toBeLessThanOrEqual(100);
+    expect(rendered.document.failureCount).toBe(60);
+    expect(rendered.document.accountId.length).toBeLessThanOrEqual(256);
+    for (const code of JSON.parse(rendered.messageAttributes.errorCode?.StringValue ?? '[]') as string[]) {
+      expect(code.length).toBeLessThanOrEqual(256);
+    }
+    // No cut link in the text: a link too long to be usable is left out.
+    expect(rendered.text).not.toContain('https://');
+  });
+
+  test('a limit too small for even the counts is an error, never an oversize message', () => {
+    // Act and Assess
+    expect(() =>
+      renderAlert(
+        {
+          service: 'athena',
+          source: SOURCE,
+          events: [failure(1)],
+          suppressedInFile: 0,
+          earlierSuppressed: [],
+          windowMinutes: 60,
+        },
+        { maxPublishBytes: 500 },
+      ),
+    ).toThrow(/does not fit in 500 bytes/);
+  });
+});

@@ -186,6 +186,44 @@ describe('toEventItem', () => {
   it('refuses an event whose time is not a time', () => {
     expect(() => toEventItem(event({ eventTime: 'yesterday' }), SOURCE, OPTIONS)).toThrow(EventItemError);
   });
+
+  describe('sort key order', () => {
+    it('keys a fractional time by its second and keeps the eventTime attribute as given', () => {
+      // Act
+      const item = toEventItem(
+        event({ eventTime: '2017-10-11T22:29:59.500Z', eventId: 'b' }),
+        SOURCE,
+        OPTIONS,
+      );
+      // Assess
+      expect(item.sk).toBe('2017-10-11T22:29:59Z#b');
+      expect(item.eventTime).toBe('2017-10-11T22:29:59.500Z');
+    });
+
+    it('sorts keys lexically in time order across whole and fractional seconds', () => {
+      // Prepare: in time order; the fraction in the middle once sorted before the whole second ('.' < 'Z').
+      const times = [
+        ['2017-10-11T22:29:58.999Z', 'z'],
+        ['2017-10-11T22:29:59Z', 'a'],
+        ['2017-10-11T22:29:59.500Z', 'b'],
+        ['2017-10-11T22:30:00Z', 'a'],
+        ['2017-10-11T22:30:00.001Z', 'c'],
+      ] as const;
+      // Act
+      const keys = times.map(
+        ([eventTime, eventId]) => toEventItem(event({ eventTime, eventId }), SOURCE, OPTIONS).sk,
+      );
+      // Assess: ties within a second go by eventId, every second after the one before.
+      expect([...keys].sort()).toEqual(keys);
+      expect(keys).toEqual([
+        '2017-10-11T22:29:58Z#z',
+        '2017-10-11T22:29:59Z#a',
+        '2017-10-11T22:29:59Z#b',
+        '2017-10-11T22:30:00Z#a',
+        '2017-10-11T22:30:00Z#c',
+      ]);
+    });
+  });
 });
 
 describe('fromEventItem', () => {

@@ -120,7 +120,7 @@ describe('trailwatch parse', () => {
       ),
     );
     write('in/d-good.json.gz', good);
-    write('in/e-not-json.txt', 'hello, world');
+    write('in/e-not-json.json', 'hello, world');
     write('in/f-truncated.json.gz', good.subarray(0, Math.floor(good.length / 2)));
     // Act
     const { code, stdout, stderr } = await run(['in'], dir);
@@ -131,7 +131,7 @@ describe('trailwatch parse', () => {
     expect(errors[0]).toMatch(/^in\/a-empty\.json\.gz: .*empty/);
     expect(errors[1]).toMatch(/^in\/b-corrupt\.json\.gz: .*(gzip|corrupt)/);
     expect(errors[2]).toMatch(/^in\/c-digest\.json\.gz: .*Records/);
-    expect(errors[3]).toMatch(/^in\/e-not-json\.txt: .*JSON/);
+    expect(errors[3]).toMatch(/^in\/e-not-json\.json: .*JSON/);
     expect(errors[4]).toMatch(/^in\/f-truncated\.json\.gz: .*(truncated|cut short)/);
     expect(errors[5]).toMatch(/^trailwatch parse: 6 files: 1 read, 5 failed; /);
     expect(stderr).not.toMatch(/\n\s+at /);
@@ -140,6 +140,27 @@ describe('trailwatch parse', () => {
     const ids = eventIds(stdout);
     expect(ids.slice(0, SEEDS.length)).toEqual(SEEDS.map((r) => r.eventID));
     expect(ids.length).toBeLessThan(2 * SEEDS.length);
+  });
+
+  it('reads only log-named files inside a folder (a README is left alone), but any file named as PATH', async () => {
+    // Prepare
+    write('corpus/README.md', '# about these logs\n');
+    write('corpus/notes.txt', 'not a log');
+    write('corpus/a/1.json.gz', logFile(GLUE));
+    write('corpus/b/2.json', JSON.stringify({ Records: ATHENA }));
+    write('corpus/c/3.gz', logFile(GLUE.slice(0, 1)));
+    write('renamed.log', JSON.stringify({ Records: ATHENA }));
+    // Act
+    const folder = await run(['corpus'], dir);
+    const named = await run(['renamed.log'], dir);
+    const readme = await run(['corpus/README.md'], dir);
+    // Assess
+    expect(folder.code).toBe(0);
+    expect(folder.stderr).toContain('3 files: 3 read, 0 failed');
+    expect(eventIds(folder.stdout)).toEqual([...GLUE, ...ATHENA, ...GLUE.slice(0, 1)].map((r) => r.eventID));
+    expect(named.code).toBe(0);
+    expect(eventIds(named.stdout)).toEqual(ATHENA.map((r) => r.eventID));
+    expect(readme.code).toBe(1);
   });
 
   it('names a path that does not exist and goes on with the next one; exit 1', async () => {
@@ -191,6 +212,22 @@ describe('trailwatch parse', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: trailwatch parse \[options\] PATH\.\.\./);
     expect(stderr).toBe('');
+  });
+
+  it('`trailwatch help parse` shows the help of parse; `trailwatch --version` the package version', async () => {
+    // Prepare
+    const stdout = new Capture();
+    const version = new Capture();
+    const io = (out: Capture): CliIO => ({ stdout: out, stderr: new Capture(), env: {}, cwd: dir });
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    // Act
+    const helpCode = await main(['help', 'parse'], io(stdout));
+    const versionCode = await main(['--version'], io(version));
+    // Assess
+    expect(helpCode).toBe(0);
+    expect(stdout.text).toMatch(/^Usage: trailwatch parse \[options\] PATH\.\.\./);
+    expect(versionCode).toBe(0);
+    expect(version.text).toBe(`trailwatch ${pkg.version}\n`);
   });
 
   it('works through the installed bin (node cli/bin.js parse ...)', async () => {

@@ -42,6 +42,14 @@ describe('parseInstant', () => {
     expect(parsed.ok && parsed.value.toISOString()).toBe(iso);
   });
 
+  it.each([
+    ['2017-10-11', '2017-10-11T23:59:59.999Z'],
+    ['2017-10-11T22:00Z', '2017-10-11T22:00:00.000Z'],
+  ])('reads %s as the end of a range as %s', (text, iso) => {
+    const parsed = parseInstant(text, 'end');
+    expect(parsed.ok && parsed.value.toISOString()).toBe(iso);
+  });
+
   it.each(['yesterday', '2017-10-11T22:00:00', '2017/10/11', '2024-02-31', '2017-13-01', '11-10-2017', ''])(
     'refuses %p',
     (text) => {
