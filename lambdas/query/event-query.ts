@@ -5,7 +5,7 @@ import {
   QueryCommandInput,
   QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { eventPartitionKey, fromEventItem, StoredEvent } from '../core/event-item';
+import { eventPartitionKey, eventSortKey, fromEventItem, StoredEvent } from '../core/event-item';
 import type { ServiceName } from '../core/services';
 import { DayPartition, dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from '../core/time-range';
 import { EVENT_TABLE_INDEXES, EventTableIndex } from '../adapters/table-definitions';
@@ -239,7 +239,8 @@ async function* lazily<T>(start: () => AsyncGenerator<T>): AsyncGenerator<T> {
 }
 
 function sortKey(event: StoredEvent): string {
-  return `${event.eventTime}#${event.eventId}`;
+  // The table's own sort key, so merging streams keeps the order each one comes back in.
+  return eventSortKey(event.eventTime, event.eventId);
 }
 
 async function* limited<T>(source: AsyncGenerator<T>, limit: number | undefined): AsyncGenerator<T> {
