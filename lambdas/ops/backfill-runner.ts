@@ -13,6 +13,7 @@ import {
   type PrefixLister,
 } from '../core/backfill-plan';
 import { BackfillCheckpoint, isDaySealed, type CheckpointData } from '../core/checkpoint';
+import { describeObject } from '../core/object-ref';
 import type { ObjectProcessor } from '../core/ports';
 import { addObjectSummary, emptyObjectTotals, type ObjectTotals } from './object-totals';
 import type { RunProgress } from './run-progress';
@@ -220,7 +221,7 @@ export async function runBackfill(options: BackfillRunOptions, deps: BackfillDep
       } catch (err) {
         const message = messageOf(err);
         report.failed += 1;
-        report.errors.push({ where: `s3://${options.bucket}/${object.key}`, message });
+        report.errors.push({ where: describeObject({ bucket: options.bucket, key: object.key }), message });
         checkpoint.markKeyFailed(object.key, message);
         state.failed = true;
       } finally {
