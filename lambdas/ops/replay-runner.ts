@@ -31,6 +31,7 @@ export interface ReplayReport extends ObjectTotals {
   failedMessages: number;
   /** Announced objects the pipeline does not read (ObjectRemoved events and the like). */
   ignored: number;
+  /** Objects that failed to process. */
   failed: number;
   /** Objects that failed, each with the message and the dead-letter message naming it. */
   errors: { messageId: string; object: string; message: string }[];
@@ -131,6 +132,7 @@ export async function runReplay(options: ReplayRunOptions, deps: ReplayDeps): Pr
         await processOnce(ref, deps.processor);
       } catch (err) {
         ok = false;
+        report.failed += 1;
         const message = err instanceof Error ? err.message : String(err);
         report.errors.push({ messageId: m.messageId, object: describeObject(ref), message });
       }
