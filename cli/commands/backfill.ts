@@ -39,6 +39,7 @@ import {
   type BackfillReport,
   type BackfillRunOptions,
 } from '../../lambdas/ops/backfill-runner';
+import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
 
@@ -403,18 +404,12 @@ async function execute(
   }
 
   const progress = options.dryRun ? undefined : createProgress({ label: 'backfill', stream: io.stderr });
-  const controller = new AbortController();
-  const signal = overrides.signal ?? controller.signal;
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    progress?.log(
-      'interrupted: finishing the objects in flight and saving the checkpoint (Ctrl-C again to quit now)',
-    );
-    controller.abort();
-  };
-  if (!overrides.signal) process.on('SIGINT', onSigint);
+  const interruption = interruptOnCtrlC(
+    (line) => (progress ? progress.log(line) : io.stderr.write(`${line}\n`)),
+    'interrupted: finishing the objects in flight and saving the checkpoint',
+    overrides.signal,
+  );
+  const signal = interruption.signal;
 
   let report: BackfillReport;
   try {
@@ -432,7 +427,7 @@ async function execute(
     throw explainAwsSetupError(err, options.aws.endpoints, 's3') ?? err;
   } finally {
     progress?.stop();
-    if (!overrides.signal) process.off('SIGINT', onSigint);
+    interruption.dispose();
   }
 
   io.stdout.write(

@@ -13,6 +13,7 @@ import { SERVICE_NAMES } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
 import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/ops/replay-runner';
 import { createProgress, formatSeconds, silentProgress } from '../progress';
+import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import {
@@ -247,17 +248,11 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         const progress = options.dryRun
           ? silentProgress()
           : createProgress({ label: 'replay', stream: io.stderr });
-        const controller = new AbortController();
-        let interrupts = 0;
-        const onSigint = (): void => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(130);
-          progress.log(
-            'interrupted: finishing the messages in flight; the others go back to the queue (Ctrl-C again to quit now)',
-          );
-          controller.abort();
-        };
-        if (!overrides.signal) process.on('SIGINT', onSigint);
+        const interruption = interruptOnCtrlC(
+          (line) => progress.log(line),
+          'interrupted: finishing the messages in flight; the others go back to the queue',
+          overrides.signal,
+        );
         let report: ReplayReport;
         try {
           report = await runReplay(options, {
@@ -265,11 +260,11 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
             ...(processor ? { processor } : {}),
             progress,
             log: options.dryRun ? (line) => io.stdout.write(`${line}\n`) : (line) => progress.log(line),
-            signal: overrides.signal ?? controller.signal,
+            signal: interruption.signal,
           });
         } finally {
           progress.stop();
-          if (!overrides.signal) process.off('SIGINT', onSigint);
+          interruption.dispose();
         }
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;

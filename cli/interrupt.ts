@@ -1,0 +1,30 @@
+/** Ctrl-C handling shared by the long-running commands (backfill, replay). */
+
+/** An abort signal for a run, and how to stop listening when the run is over. */
+export interface Interruption {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * The first Ctrl-C logs `message` and aborts the returned signal (the run finishes what is in flight);
+ * a second one quits at once with exit code 130. With `given` (tests), that signal is used as is and
+ * no process handler is installed.
+ */
+export function interruptOnCtrlC(
+  log: (line: string) => void,
+  message: string,
+  given?: AbortSignal,
+): Interruption {
+  if (given) return { signal: given, dispose: () => undefined };
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    log(`${message} (Ctrl-C again to quit now)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
