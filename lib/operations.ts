@@ -69,37 +69,35 @@ export class Operations extends Construct {
     });
 
     const fiveMinutes = Duration.minutes(5);
+    // "It happened at least once in five minutes"; no data means it did not happen.
+    const onAnyOccurrence = (id: string, metric: cloudwatch.IMetric, description: string) =>
+      new cloudwatch.Alarm(this, id, {
+        metric,
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     const alarms = {
-      errors: props.function
-        .metricErrors({ period: fiveMinutes, statistic: 'Sum' })
-        .createAlarm(this, 'FunctionErrors', {
-          alarmDescription:
-            'trailwatch: the ingest function failed (each failure is retried, then kept in the dead-letter queue).',
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      errors: onAnyOccurrence(
+        'FunctionErrors',
+        props.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        'trailwatch: the ingest function failed (each failure is retried, then kept in the dead-letter queue).',
+      ),
+      throttles: onAnyOccurrence(
+        'FunctionThrottles',
+        props.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+        'trailwatch: the ingest function was throttled (account concurrency or reservedConcurrency too low).',
+      ),
+      dlqDepth: onAnyOccurrence(
+        'DeadLetterDepth',
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: fiveMinutes,
+          statistic: 'Maximum',
         }),
-      throttles: props.function
-        .metricThrottles({ period: fiveMinutes, statistic: 'Sum' })
-        .createAlarm(this, 'FunctionThrottles', {
-          alarmDescription:
-            'trailwatch: the ingest function was throttled (account concurrency or reservedConcurrency too low).',
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      dlqDepth: props.deadLetterQueue
-        .metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })
-        .createAlarm(this, 'DeadLetterDepth', {
-          alarmDescription:
-            'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
+      ),
       dlqAge: props.deadLetterQueue
         .metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' })
         .createAlarm(this, 'DeadLetterAge', {
