@@ -58,6 +58,7 @@ const GLUE: Case[] = [
       { type: 'glue:crawler', id: 'c1' },
       { type: 'glue:database', id: 'raw' },
       { type: 'glue:database', id: 'staging' },
+      { type: 'glue:table', id: 'staging/t' },
     ],
   },
   {
@@ -74,7 +75,11 @@ const GLUE: Case[] = [
     eventName: 'StartJobRun',
     request: { jobName: 'etl' },
     response: { jobRunId: 'jr_1' },
-    resources: [{ type: 'glue:job', id: 'etl' }],
+    note: 'the run is what the call is about, and what on-call searches for',
+    resources: [
+      { type: 'glue:job-run', id: 'jr_1' },
+      { type: 'glue:job', id: 'etl' },
+    ],
   },
   {
     eventName: 'BatchGetJobs',
@@ -156,15 +161,18 @@ const GLUE: Case[] = [
     resources: [
       { type: 'glue:trigger', id: 'nightly' },
       { type: 'glue:workflow', id: 'wf' },
-      { type: 'glue:job', id: 'etl' },
       { type: 'glue:crawler', id: 'c1' },
+      { type: 'glue:job', id: 'etl' },
     ],
   },
   {
     eventName: 'StartWorkflowRun',
     request: { name: 'wf' },
     response: { runId: 'wr_1' },
-    resources: [{ type: 'glue:workflow', id: 'wf' }],
+    resources: [
+      { type: 'glue:workflow-run', id: 'wr_1' },
+      { type: 'glue:workflow', id: 'wf' },
+    ],
   },
   {
     eventName: 'CreateSession',
@@ -197,8 +205,8 @@ const GLUE: Case[] = [
   {
     eventName: 'GetClassifier',
     request: { name: 'csv-classifier' },
-    note: 'a bare name of an unwatched kind is no resource',
-    resources: [],
+    note: 'classifiers are a kind of their own',
+    resources: [{ type: 'glue:classifier', id: 'csv-classifier' }],
   },
 ];
 
@@ -267,6 +275,7 @@ const EMR: Case[] = [
     response: { notebookExecutionId: 'ex-1' },
     resources: [
       { type: 'emr:notebook-execution', id: 'ex-1' },
+      { type: 'emr:notebook', id: 'e-1' },
       { type: 'emr:cluster', id: 'j-5' },
     ],
   },
@@ -300,8 +309,8 @@ const ATHENA: Case[] = [
     response: { queryExecutionId: 'q-2' },
     resources: [
       { type: 'athena:query-execution', id: 'q-2' },
-      { type: 'athena:workgroup', id: 'primary' },
       { type: 'athena:data-catalog', id: 'AwsDataCatalog' },
+      { type: 'athena:workgroup', id: 'primary' },
     ],
   },
   {
@@ -512,9 +521,9 @@ describe('resource extraction in general', () => {
   it('ignores parameters that are not objects and values that are not strings', () => {
     // Prepare
     const c: Case = {
-      eventName: 'StartJobRun',
-      request: ['jobName'],
-      response: { jobName: 42, jobNames: [1, 'ok', null] },
+      eventName: 'BatchGetJobs',
+      request: ['jobNames'],
+      response: { jobs: [{ name: 42 }, { name: 'ok' }, { name: null }] },
       resources: [],
     };
     // Act
