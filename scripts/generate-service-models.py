@@ -36,7 +36,9 @@ CONFIG = {
             (r'Session|Statement', 'glue:session'),
             (r'DevEndpoint', 'glue:dev-endpoint'),
             (r'MLTransform|MLTaskRun|MLLabels|MLEvaluation|LabelingSetGeneration', 'glue:ml-transform'),
+            (r'BlueprintRun', 'glue:blueprint-run'),
             (r'Blueprint', 'glue:blueprint'),
+            (r'UserDefinedFunction', 'glue:user-defined-function'),
             (r'DataQualityRuleset(?!Evaluation)', 'glue:data-quality-ruleset'),
             (r'DataQuality.*Run', 'glue:data-quality-run'),
             (r'SchemaVersion|Schema', 'glue:schema'),
@@ -63,7 +65,7 @@ CONFIG = {
             'SessionId': 'glue:session',
             'EndpointName': 'glue:dev-endpoint', 'DevEndpointNames': 'glue:dev-endpoint',
             'TransformId': 'glue:ml-transform', 'TransformIds': 'glue:ml-transform',
-            'BlueprintName': 'glue:blueprint',
+            'BlueprintName': 'glue:blueprint', 'FunctionName': 'glue:user-defined-function',
             'RulesetName': 'glue:data-quality-ruleset', 'RulesetNames': 'glue:data-quality-ruleset',
             'RulesetEvaluationRunId': 'glue:data-quality-run', 'RecommendationRunId': 'glue:data-quality-run',
             'ResultId': 'glue:data-quality-result', 'ResultIds': 'glue:data-quality-result',
@@ -84,6 +86,7 @@ CONFIG = {
             ('CatalogTarget', 'Tables'): 'glue:table', ('Session', 'Id'): 'glue:session',
             ('Blueprint', 'Name'): 'glue:blueprint', ('MLTransform', 'TransformId'): 'glue:ml-transform',
             ('SecurityConfiguration', 'Name'): 'glue:security-configuration',
+            ('BlueprintRun', 'RunId'): 'glue:blueprint-run',
             ('CrawlerMetrics', 'CrawlerName'): 'glue:crawler',
             ('SchemaId', 'SchemaName'): 'glue:schema', ('RegistryId', 'RegistryName'): 'glue:registry',
             ('SchemaListItem', 'SchemaName'): 'glue:schema', ('RegistryListItem', 'RegistryName'): 'glue:registry',
@@ -92,10 +95,11 @@ CONFIG = {
         # `SchemaName` is a database schema.
         'topMembers': {'SchemaName': 'glue:schema', 'RegistryName': 'glue:registry'},
         # A run's calls name their workflow (or job) with the generic `Name`.
-        'nameOf': {'glue:workflow-run': 'glue:workflow', 'glue:job-run': 'glue:job'},
+        'nameOf': {'glue:workflow-run': 'glue:workflow', 'glue:job-run': 'glue:job',
+                   'glue:blueprint-run': 'glue:blueprint'},
         'notNamed': {'glue:ml-transform', 'glue:data-quality-run'},
         'structRuns': {'JobRun': 'glue:job-run', 'WorkflowRun': 'glue:workflow-run',
-                       'JobBookmarkEntry': 'glue:job-run'},
+                       'JobBookmarkEntry': 'glue:job-run', 'Predecessor': 'glue:job-run'},
     },
     'emr': {
         'eventSource': 'elasticmapreduce.amazonaws.com',
@@ -118,7 +122,7 @@ CONFIG = {
             'StudioId': 'emr:studio', 'NotebookExecutionId': 'emr:notebook-execution',
             'InstanceGroupId': 'emr:instance-group', 'InstanceGroupIds': 'emr:instance-group',
             'InstanceFleetId': 'emr:instance-fleet', 'EditorId': 'emr:notebook',
-            'PersistentAppUIId': 'emr:persistent-app-ui', 'SecurityConfiguration': 'emr:security-configuration',
+            'PersistentAppUIId': 'emr:persistent-app-ui',
             # AddTags / RemoveTags take a cluster or a studio id: the id's prefix tells which.
             'ResourceId': 'emr:cluster-or-studio',
         },
@@ -128,6 +132,9 @@ CONFIG = {
             ('StepSummary', 'Id'): 'emr:step', ('InstanceGroup', 'Id'): 'emr:instance-group',
             ('InstanceFleet', 'Id'): 'emr:instance-fleet',
             ('SecurityConfigurationSummary', 'Name'): 'emr:security-configuration',
+            # Elsewhere (CreateSecurityConfiguration) `SecurityConfiguration` is the JSON document itself.
+            ('RunJobFlowInput', 'SecurityConfiguration'): 'emr:security-configuration',
+            ('Cluster', 'SecurityConfiguration'): 'emr:security-configuration',
         },
         # A cluster's, a studio's or a step's `Name` is a display name; they have ids.
         'notNamed': {'emr:cluster', 'emr:studio', 'emr:step', 'emr:notebook-execution', 'emr:instance-group',
@@ -156,12 +163,14 @@ CONFIG = {
             'WorkGroupNames': 'athena:workgroup',
             'CatalogName': 'athena:data-catalog', 'NotebookId': 'athena:notebook',
             'SessionId': 'athena:session', 'CalculationExecutionId': 'athena:calculation',
+            'DatabaseName': 'athena:database', 'TableName': 'athena:table',
         },
         'structs': {
             ('QueryExecutionContext', 'Catalog'): 'athena:data-catalog',
             ('WorkGroup', 'Name'): 'athena:workgroup', ('WorkGroupSummary', 'Name'): 'athena:workgroup',
             ('DataCatalog', 'Name'): 'athena:data-catalog', ('DataCatalogSummary', 'CatalogName'): 'athena:data-catalog',
             ('CapacityReservation', 'Name'): 'athena:capacity-reservation',
+            ('Database', 'Name'): 'athena:database', ('TableMetadata', 'Name'): 'athena:table',
         },
         # Generic names that are display names, not ids: a named query's or a notebook's `Name`.
         'notNamed': {'athena:named-query', 'athena:notebook', 'athena:query-execution'},
@@ -289,6 +298,8 @@ def kind_of(cfg, op, primary, struct, member, top):
             return 'glue:workflow-run'
         if primary in ('glue:job-run', 'glue:job'):
             return 'glue:job-run'
+        if primary in ('glue:blueprint-run', 'glue:data-quality-run'):
+            return primary
         if primary == 'glue:data-quality-run':
             return 'glue:data-quality-run'
         return None
@@ -406,11 +417,18 @@ def record_request(shapes, input_shape, counter):
     return request
 
 
-def required_identifiers(shapes, input_shape):
-    """Required top-level string members of the input that identify something (model facts, for the test)."""
+def required_identifiers(shapes, input_shape, output_shape, model_name):
+    """Required top-level string members of the input that identify something (model facts, for the test).
+
+    A required `name` of a call whose response carries an id (CreateStudio, RunJobFlow, CreateNamedQuery,
+    EMR on EKS's Create* calls) is a display name: the service assigns the id. EC2 network ids are not
+    resources of these services, and a Batch job's name is not unique (its id is the resource).
+    """
     if input_shape is None:
         return []
     shape = shapes[input_shape]
+    out_members = shapes[output_shape].get('members', {}) if output_shape else {}
+    assigns_id = any(re.search(r'(^id|^Id|Id)$', m) for m in out_members)
     ids = []
     for m in shape.get('required', []):
         r = shape['members'][m]
@@ -422,6 +440,10 @@ def required_identifiers(shapes, input_shape):
         if re.search(r'^(CatalogId|ClientToken|clientToken|Catalog|RoleArn|ExecutionRoleArn|executionRoleArn'
                      r'|ColumnName|ColumnNames|ColumnNameList|PartitionValues|AccountId|Names|ResourceId|Ids'
                      r'|IdentityName|IdentityId|UniqueId|TaskRunId)$', m):
+            continue
+        if m in ('name', 'Name') and assigns_id:
+            continue
+        if re.search(r'(Vpc|Subnet|SecurityGroup)Ids?$', m) or (model_name == 'batch' and m == 'jobName'):
             continue
         key = r.get('locationName', m) if r.get('location') in ('uri', 'querystring') else m
         ids.append(lower_camel(key))
@@ -471,7 +493,7 @@ def main():
                 'requestParameters': request,
                 'response': response or None,
                 'loggedNull': bool(NULL_RESPONSE.match(op_name)),
-                'identifiers': required_identifiers(shapes, input_shape),
+                'identifiers': required_identifiers(shapes, input_shape, output_shape, model_name),
             })
         # For event names the models do not know yet: top-level members whose kind is the same everywhere,
         # and the kinds whose calls name their subject with a generic `name` / `id`.

@@ -128,7 +128,8 @@ function visitStrings(
 
 /**
  * The resources a call names at the plan's paths in its requestParameters and responseElements,
- * deduplicated, the primary kind first, then in the order found (request before response, path order).
+ * deduplicated, the primary kind first (top-level members before nested ones), then in the order found
+ * (request before response, path order).
  */
 export function extractResources(
   source: ResourceSource,
@@ -136,6 +137,9 @@ export function extractResources(
   resolve: ResolveResource,
 ): ResourceRef[] {
   const found: ResourceRef[] = [];
+  // Primary-kind resources named at the top level come first: SubmitJob's own jobId before the jobs of
+  // its dependsOn list, which name the same kind one level down.
+  const topPrimary = new Set<ResourceRef>();
   const seen = new Set<string>();
   const sides = [
     [source.requestParameters, plan.request],
@@ -152,6 +156,7 @@ export function extractResources(
           if (seen.has(key)) continue;
           seen.add(key);
           found.push(ref);
+          if (ref.type === plan.primary && path.segments.length === 1) topPrimary.add(ref);
         }
       });
     }
@@ -160,6 +165,10 @@ export function extractResources(
   const ordered =
     primary === undefined
       ? found
-      : [...found.filter((r) => r.type === primary), ...found.filter((r) => r.type !== primary)];
+      : [
+          ...found.filter((r) => topPrimary.has(r)),
+          ...found.filter((r) => r.type === primary && !topPrimary.has(r)),
+          ...found.filter((r) => r.type !== primary),
+        ];
   return ordered.slice(0, MAX_RESOURCES);
 }

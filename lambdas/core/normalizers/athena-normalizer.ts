@@ -11,9 +11,24 @@ function preparedStatement(value: string, context: ResourceContext): string {
   return workgroup === undefined ? value : `${workgroup}/${value}`;
 }
 
+// Databases and tables live in a data catalog: `<catalog>/<database>` and `<catalog>/<database>/<table>`.
+function inCatalog(value: string, context: ResourceContext): string {
+  const catalog = getString(context.container, 'catalogName') ?? getString(context.root, 'catalogName');
+  return catalog === undefined ? value : `${catalog}/${value}`;
+}
+
+function catalogTable(value: string, context: ResourceContext): string {
+  const database = getString(context.container, 'databaseName') ?? getString(context.root, 'databaseName');
+  return inCatalog(database === undefined ? value : `${database}/${value}`, context);
+}
+
 /** Normalizes Amazon Athena calls (athena.amazonaws.com). */
 export const athenaNormalizer: ServiceNormalizer = modelNormalizer('athena', {
-  ids: { 'athena:prepared-statement': preparedStatement },
+  ids: {
+    'athena:prepared-statement': preparedStatement,
+    'athena:database': inCatalog,
+    'athena:table': catalogTable,
+  },
   // arn:aws:athena:<region>:<account>:workgroup/<name>, datacatalog/<name>, capacity-reservation/<name>.
   arn: slashArn('athena', {
     workgroup: 'athena:workgroup',
