@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Builds trailwatch's resource and failure table from the AWS API models that botocore ships.
 
-Run from the repository root:  python3 scripts/generate-service-models.py
+Run:    python3 scripts/generate-service-models.py [--out DIR]
 Writes  lambdas/core/normalizers/service-models.generated.json   (read by the normalizers at run time)
 and     test/fixtures/model-operations.json                       (one CloudTrail record per operation)
+under the repository root, or under DIR (test/unit/service-models.test.ts checks the checked-in files
+are what this script writes).
 
 The knowledge lives in the CONFIG below: which member names (anywhere, or inside a named structure)
 name which resource kind, and which words of an operation name say what the call is about. The script
@@ -507,6 +509,13 @@ def main():
             'operations': operations,
         }
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+    if len(sys.argv) == 3 and sys.argv[1] == '--out':
+        root = sys.argv[2]
+    elif len(sys.argv) != 1:
+        print('usage: generate-service-models.py [--out DIR]', file=sys.stderr)
+        sys.exit(2)
+    for folder in ('lambdas/core/normalizers', 'test/fixtures'):
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
     with open(os.path.join(root, 'lambdas/core/normalizers/service-models.generated.json'), 'w') as f:
         json.dump(table, f, separators=(',', ':'), sort_keys=False)
         f.write('\n')
