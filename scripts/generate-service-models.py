@@ -23,7 +23,9 @@ import botocore.loaders
 MAX_DEPTH = 7
 
 # Per model: event source, primary kinds by operation name (first match wins), member names that name a
-# kind anywhere, (structure, member) pairs, and the kinds a structure's generic Name/Id/Names/Ids names.
+# kind anywhere, and (structure, member) pairs, which win over member names (None: names no resource).
+# A top-level generic Name/Id/Names/Ids names the kind the operation is about, unless `notNamed` says
+# that kind's name is only a display name.
 CONFIG = {
     'glue': {
         'eventSource': 'glue.amazonaws.com',
@@ -67,7 +69,7 @@ CONFIG = {
             'SessionId': 'glue:session',
             'EndpointName': 'glue:dev-endpoint', 'DevEndpointNames': 'glue:dev-endpoint',
             'TransformId': 'glue:ml-transform', 'TransformIds': 'glue:ml-transform',
-            'BlueprintName': 'glue:blueprint', 'FunctionName': 'glue:user-defined-function',
+            'BlueprintName': 'glue:blueprint',
             'RulesetName': 'glue:data-quality-ruleset', 'RulesetNames': 'glue:data-quality-ruleset',
             'RulesetEvaluationRunId': 'glue:data-quality-run', 'RecommendationRunId': 'glue:data-quality-run',
             'ResultId': 'glue:data-quality-result', 'ResultIds': 'glue:data-quality-result',
@@ -89,18 +91,25 @@ CONFIG = {
             ('Blueprint', 'Name'): 'glue:blueprint', ('MLTransform', 'TransformId'): 'glue:ml-transform',
             ('SecurityConfiguration', 'Name'): 'glue:security-configuration',
             ('BlueprintRun', 'RunId'): 'glue:blueprint-run',
+            ('UserDefinedFunction', 'FunctionName'): 'glue:user-defined-function',
+            ('UserDefinedFunctionInput', 'FunctionName'): 'glue:user-defined-function',
+            # An ML transform's "find matches" task run id, not a job run.
+            ('FindMatchesTaskRunProperties', 'JobRunId'): None,
             ('CrawlerMetrics', 'CrawlerName'): 'glue:crawler',
             ('SchemaId', 'SchemaName'): 'glue:schema', ('RegistryId', 'RegistryName'): 'glue:registry',
             ('SchemaListItem', 'SchemaName'): 'glue:schema', ('RegistryListItem', 'RegistryName'): 'glue:registry',
         },
         # Schema-registry names only where the registry API puts them: elsewhere (a job's Athena source)
         # `SchemaName` is a database schema.
-        'topMembers': {'SchemaName': 'glue:schema', 'RegistryName': 'glue:registry'},
+        # The same for `FunctionName`: in a job's DynamicTransform node it is a Python function.
+        'topMembers': {'SchemaName': 'glue:schema', 'RegistryName': 'glue:registry',
+                       'FunctionName': 'glue:user-defined-function'},
         # A run's calls name their workflow (or job) with the generic `Name`.
         'nameOf': {'glue:workflow-run': 'glue:workflow', 'glue:job-run': 'glue:job',
                    'glue:blueprint-run': 'glue:blueprint'},
         'notNamed': {'glue:ml-transform', 'glue:data-quality-run'},
         'structRuns': {'JobRun': 'glue:job-run', 'WorkflowRun': 'glue:workflow-run',
+                       'BlueprintDetails': 'glue:blueprint-run',
                        'JobBookmarkEntry': 'glue:job-run', 'Predecessor': 'glue:job-run'},
     },
     'emr': {
@@ -173,6 +182,8 @@ CONFIG = {
             ('DataCatalog', 'Name'): 'athena:data-catalog', ('DataCatalogSummary', 'CatalogName'): 'athena:data-catalog',
             ('CapacityReservation', 'Name'): 'athena:capacity-reservation',
             ('Database', 'Name'): 'athena:database', ('TableMetadata', 'Name'): 'athena:table',
+            # Result-set column metadata names where a column came from, not a resource of the call.
+            ('ColumnInfo', 'CatalogName'): None, ('ColumnInfo', 'TableName'): None,
         },
         # Generic names that are display names, not ids: a named query's or a notebook's `Name`.
         'notNamed': {'athena:named-query', 'athena:notebook', 'athena:query-execution'},
@@ -260,6 +271,8 @@ CONFIG = {
             ('JobRun', 'id'): 'emr-containers:job-run', ('Endpoint', 'id'): 'emr-containers:managed-endpoint',
             ('JobTemplate', 'id'): 'emr-containers:job-template',
             ('SecurityConfiguration', 'id'): 'emr-containers:security-configuration',
+            # The id of the credentials handed out, not of the endpoint.
+            ('GetManagedEndpointSessionCredentialsResponse', 'id'): None,
         },
         'notNamed': {k for k in ['emr-containers:job-run', 'emr-containers:managed-endpoint',
                                  'emr-containers:job-template', 'emr-containers:security-configuration',
