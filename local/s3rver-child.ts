@@ -2,6 +2,7 @@
 // (s3rver's ListObjectsV2 continuation tokens need it) so neither jest nor the CLI needs the flag.
 // Talks to the parent over IPC: `ready` with the port, `event` per S3 notification, `stopped`.
 
+import { NotificationJournal } from './notification-journal';
 import { refuseS3Request, type GuardedRequest } from './s3-request-guard';
 
 /** Options the parent passes as the first argument (JSON). */
@@ -9,6 +10,8 @@ interface ChildOptions {
   port: number;
   directory: string;
   buckets: string[];
+  /** Where each notification is recorded before the upload is answered (absent: not recorded). */
+  journalDir?: string;
 }
 
 /** The part of a Koa context the guard uses. */
@@ -137,7 +140,12 @@ async function main(): Promise<void> {
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
   guardRequests(server);
-  server.on('event', (event) => send({ type: 'event', event }));
+  const journal = options.journalDir ? new NotificationJournal(options.journalDir) : undefined;
+  // s3rver emits the event synchronously inside the upload's request, before it answers: an upload
+  // that succeeded has its notification on disk, whatever happens to either process next.
+  server.on('event', (event) =>
+    send({ type: 'event', event, ...(journal ? { id: journal.append(event) } : {}) }),
+  );
   const address = await server.run();
   send({ type: 'ready', port: address.port });
 
