@@ -60,6 +60,11 @@ const DEFAULT_BATCH_SIZE = 500;
 
 /** The recordsSkipped reason of a record repeated in its file (same service, eventTime and eventId). */
 export const DUPLICATE_SKIP = 'duplicate-event';
+/**
+ * Distinct events per file remembered to recognise repeats (about 10 MB at most). Past it, a repeat
+ * of an event not remembered is written again (the same item) and counted again: memory stays bounded.
+ */
+export const MAX_TRACKED_EVENTS = 100_000;
 
 /**
  * Reads one log object, stores its Glue/EMR/Athena/Batch events in batches as they stream, then
@@ -113,7 +118,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
       stats.recordsSkipped[DUPLICATE_SKIP] = (stats.recordsSkipped[DUPLICATE_SKIP] ?? 0) + 1;
       continue;
     }
-    seen.add(identity);
+    if (seen.size < MAX_TRACKED_EVENTS) seen.add(identity);
     batch.push(event);
     if (event.failed) {
       failures.push(event);
