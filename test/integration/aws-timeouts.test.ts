@@ -49,8 +49,13 @@ afterEach(async () => {
   await silent.stop();
 });
 
+const made: Array<ReturnType<typeof createAwsClients>> = [];
+afterEach(() => {
+  for (const c of made.splice(0)) for (const client of [c.s3, c.dynamodb, c.sns, c.sqs]) client.destroy();
+});
+
 function clientsFor(url: string, extra: Parameters<typeof createAwsClients>[0] = {}) {
-  return createAwsClients({
+  const clients = createAwsClients({
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     endpoints: { s3: url, dynamodb: url, sns: url, sqs: url },
@@ -58,6 +63,8 @@ function clientsFor(url: string, extra: Parameters<typeof createAwsClients>[0] =
     timeouts: FAST,
     ...extra,
   });
+  made.push(clients);
+  return clients;
 }
 
 /** How long the promise took to settle, and with what error (undefined when it resolved). */
