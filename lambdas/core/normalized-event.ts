@@ -50,6 +50,8 @@ export const NormalizedEventSchema = z.object({
   resources: z.array(ResourceRefSchema),
   requestParameters: z.unknown().optional(),
   responseElements: z.unknown().optional(),
+  /** Set when requestParameters or responseElements nested too deep to keep whole (docs/normalized-event.md). */
+  payloadsClipped: z.literal(true).optional(),
 });
 export type NormalizedEvent = Omit<z.infer<typeof NormalizedEventSchema>, 'service'> & {
   service: import('./services').ServiceName;
