@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   createAwsClients,
+  isLocalEndpoint,
   LOCAL_CREDENTIALS,
   type AwsClients,
   type AwsEndpoints,
@@ -89,10 +90,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
-/** True for an endpoint on this machine (a local server such as `trailwatch local --serve` runs). */
-export function isLocalEndpoint(url: string): boolean {
-  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
-}
+// The one local-endpoint check lives with the clients; re-exported for the commands that import it here.
+export { isLocalEndpoint } from '../lambdas/adapters/aws-clients';
 
 /** The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...` or the legacy `<region>.queue...`). */
 export function regionOfQueueUrl(queueUrl: string): string | undefined {

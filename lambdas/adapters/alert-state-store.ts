@@ -11,32 +11,18 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
+import type {
+  AlertLedger,
+  ClaimResult,
+  EventMarkerState,
+  MessageClaim,
+  MessageRecord,
+} from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
-import type { LogObjectRef } from '../core/ports';
-import type { ServiceName } from '../core/services';
+import { backoffMs, sleepMs } from './retry';
 
 /** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
 export class AlertStateError extends TrailwatchError {}
-
-/** What the table says about one failed event: alerted in a message, or counted as suppressed. */
-export type EventMarkerState = 'alerted' | 'suppressed';
-
-/** The record of one (log file, service) alert message. */
-export interface MessageRecord {
-  readonly key: string;
-  /** `publishing`: claimed, publish may or may not have happened; `sent`: SNS accepted it. */
-  readonly state: 'publishing' | 'sent';
-  readonly owner: string;
-  /** Epoch ms after which another invocation may take over a `publishing` claim. */
-  readonly leaseUntil: number;
-  readonly messageId?: string;
-  /** Epoch ms when SNS accepted the message. */
-  readonly sentAt?: number;
-}
-
-/** Result of claimMessage. */
-export type ClaimResult =
-  { readonly claimed: true } | { readonly claimed: false; readonly record: MessageRecord };
 
 /** Options of AlertStateStore. */
 export interface AlertStateStoreOptions {
@@ -48,6 +34,8 @@ export interface AlertStateStoreOptions {
   readonly windowRetentionDays?: number;
   /** Pause before re-sending unprocessed batch items; injected by tests. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source of that pause in [0, 1); default Math.random. */
+  readonly random?: () => number;
 }
 
 const BATCH_GET_LIMIT = 100;
@@ -59,30 +47,30 @@ export function eventMarkerKey(eventId: string): string {
   return `evt#${eventId}`;
 }
 
-/** Key of the message record of one log file (by fileId) and service. */
-export function messageRecordKey(fileIdValue: string, service: ServiceName): string {
-  return `msg#${fileIdValue}#${service}`;
-}
+// Unprocessed items mean the table is throttling: back off from 50 ms, at most 2 s.
+const UNPROCESSED_BACKOFF = { baseMs: 50, maxMs: 2_000 } as const;
 
 /**
- * The alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
+ * The alert ledger on DynamoDB: the alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
  * records with a short publishing lease, and per-signature suppression windows. Every write is a
  * single-item conditional write or an idempotent overwrite: dynalite has no transactions, and
  * none are needed when each step can be repeated safely.
  */
-export class AlertStateStore {
+export class AlertStateStore implements AlertLedger {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly markerTtlSeconds: number;
   private readonly windowTtlSeconds: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(options: AlertStateStoreOptions) {
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.markerTtlSeconds = (options.markerRetentionDays ?? 365) * 86_400;
     this.windowTtlSeconds = (options.windowRetentionDays ?? 30) * 86_400;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleepMs;
+    this.random = options.random ?? Math.random;
   }
 
   /** Markers of the given events that exist (strongly consistent reads), by eventId. */
@@ -129,10 +117,7 @@ export class AlertStateStore {
    * the record) when the message was sent, or another invocation holds an unexpired claim: a
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
-  async claimMessage(
-    key: string,
-    claim: { owner: string; nowMs: number; leaseUntil: number; source: LogObjectRef; service: ServiceName },
-  ): Promise<ClaimResult> {
+  async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -324,7 +309,7 @@ export class AlertStateStore {
             `alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`,
           );
         }
-        if (round > 0) await this.sleep(backoff(round));
+        if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
         const keysThisRound: Array<Record<string, AttributeValue>> = pending;
         const out = await this.call('BatchGetItem', () =>
           this.client.send(
@@ -355,7 +340,7 @@ export class AlertStateStore {
           `alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`,
         );
       }
-      if (round > 0) await this.sleep(backoff(round));
+      if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
       const thisRound: WriteRequest[] = pending;
       const out = await this.call('BatchWriteItem', () =>
         this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: thisRound } })),
@@ -394,9 +379,4 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
     ...(messageId !== undefined ? { messageId } : {}),
     ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
   };
-}
-
-// Unprocessed items mean the table is throttling: back off 50, 100, 200 ... ms (capped at 2 s).
-function backoff(round: number): number {
-  return Math.min(2_000, 50 * 2 ** (round - 1));
 }

@@ -68,6 +68,16 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   };
 }
 
+/** Closes the clients' sockets (a CLI command or a test is done with them); safe on clients already closed. */
+export function destroyAwsClients(clients: Partial<AwsClients>): void {
+  for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs]) client?.destroy();
+}
+
+/** True for an endpoint on this machine (a local server such as `trailwatch local --serve`). */
+export function isLocalEndpoint(url: string): boolean {
+  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
+}
+
 /** Credentials the local servers accept (they check nothing, but the SDK insists on some). */
 export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -1,7 +1,8 @@
 // Composition root of the ingest Lambda: configuration, clients and telemetry are built once per
 // cold start (no network call); each invocation only runs the app.
 import { createAwsClients } from '../adapters/aws-clients';
-import { composeIngestApp, type IngestResult } from './app';
+import { composeIngestApp } from '../app/compose';
+import type { IngestResult } from '../app/s3-event-handler';
 import { loadIngestConfig } from './config';
 import { createLambdaTelemetry } from './metrics';
 

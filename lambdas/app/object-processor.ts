@@ -1,13 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDbEventStore } from '../adapters/event-store';
-import { S3LogSource } from '../adapters/s3-log-source';
-import { SnsAlerter } from '../adapters/sns-alerter';
-import { TrailwatchError } from '../core/errors';
 import { classifyLogKey } from '../core/log-key';
 import {
-  describeObject,
   ObjectProcessingError,
   runLogPipeline,
   type LogObjectSource,
@@ -21,9 +13,7 @@ import type {
   ObjectSkipReason,
   ObjectSummary,
 } from '../core/ports';
-import { parseIngestEvent } from '../core/s3-event';
-import type { IngestConfig } from './config';
-import { SILENT_OBSERVER, type IngestObserver } from './metrics';
+import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 
 /** What createObjectProcessor needs: where objects come from, where events and alerts go, and the filters. */
 export interface ObjectProcessorDeps {
@@ -133,121 +123,6 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
       }
     },
   };
-}
-
-/** One object that could not be processed, as the aggregate error lists it. */
-export interface FailedObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly message: string;
-}
-
-/** Some objects of an event failed at file level; every object was attempted first. Names each failed one. */
-export class IngestFailedError extends TrailwatchError {
-  constructor(
-    readonly failures: readonly FailedObject[],
-    readonly attempted: number,
-    causes: readonly unknown[],
-  ) {
-    super(
-      `${failures.length} of ${attempted} log objects failed: ${failures.map((f) => f.message).join(' | ')}`,
-      { cause: causes.length === 1 ? causes[0] : new AggregateError(causes, 'failed log objects') },
-    );
-  }
-}
-
-/** The event is not an S3 notification or EventBridge Object Created event the function understands. */
-export class InvalidEventError extends TrailwatchError {}
-
-/** What handleS3Event returns: one summary per object the event announced (processed or skipped). */
-export interface IngestResult {
-  readonly objects: ObjectSummary[];
-}
-
-/**
- * Handles one S3 notification (every record) or EventBridge Object Created event: decodes keys,
- * processes each announced object, and only after all were attempted throws IngestFailedError
- * naming every object that failed, so one bad object never hides the others.
- */
-export async function handleS3Event(
-  event: unknown,
-  processor: LogObjectProcessor,
-  observer: IngestObserver = SILENT_OBSERVER,
-): Promise<IngestResult> {
-  const parsed = parseIngestEvent(event);
-  if (!parsed.ok) throw new InvalidEventError(`invalid event: ${parsed.message}`);
-  const objects: ObjectSummary[] = [];
-  const failures: FailedObject[] = [];
-  const causes: unknown[] = [];
-  for (const announced of parsed.objects) {
-    const ref = { bucket: announced.bucket, key: announced.key };
-    if (!announced.created) {
-      observer.eventIgnored(ref, announced.eventName);
-      continue;
-    }
-    try {
-      objects.push(
-        await processor.processObject({
-          ...ref,
-          ...(announced.size !== undefined ? { size: announced.size } : {}),
-          ...(announced.deliveredAt ? { deliveredAt: announced.deliveredAt } : {}),
-        }),
-      );
-    } catch (err) {
-      const message =
-        err instanceof ObjectProcessingError ? err.message : `${describeObject(ref)}: ${String(err)}`;
-      failures.push({ ...ref, message });
-      causes.push(err);
-    }
-  }
-  if (failures.length > 0) throw new IngestFailedError(failures, failures.length + objects.length, causes);
-  return { objects };
-}
-
-/** The SDK clients the ingest app talks to. */
-export interface IngestClients {
-  readonly s3: S3Client;
-  readonly dynamodb: DynamoDBClient;
-  readonly sns: SNSClient;
-}
-
-/** The ingest app as the Lambda and `trailwatch local` run it. */
-export interface IngestApp {
-  readonly processor: LogObjectProcessor;
-  handleS3Event(event: unknown): Promise<IngestResult>;
-}
-
-/** Wires config, clients and adapters into the ingest app (the Lambda's and `trailwatch local`'s composition). */
-export function composeIngestApp(
-  config: IngestConfig,
-  clients: IngestClients,
-  observer: IngestObserver = SILENT_OBSERVER,
-): IngestApp {
-  const sink = new DynamoDbEventStore({
-    tableName: config.tableName,
-    client: clients.dynamodb,
-    retentionDays: config.retentionDays,
-    payloadMaxBytes: config.payloadMaxBytes,
-  });
-  const alerts = config.alerts
-    ? new SnsAlerter({
-        topicArn: config.alerts.topicArn,
-        stateTableName: config.alerts.stateTableName,
-        sns: clients.sns,
-        dynamodb: clients.dynamodb,
-        windowMinutes: config.alerts.windowMinutes,
-        ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
-      })
-    : undefined;
-  const processor = createObjectProcessor({
-    source: new S3LogSource(clients.s3),
-    sink,
-    ...(alerts ? { alerts } : {}),
-    sourceBuckets: config.sourceBuckets,
-    logPrefix: config.logPrefix,
-    observer,
-  });
-  return { processor, handleS3Event: (event) => handleS3Event(event, processor, observer) };
 }
 
 function skippedSummary(ref: LogObjectRef, reason: ObjectSkipReason): ObjectSummary {

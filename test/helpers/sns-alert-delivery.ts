@@ -1,0 +1,34 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { SnsPublisher, type SnsPublisherOptions } from '../../lambdas/adapters/sns-publisher';
+import { AlertDelivery, type AlertDeliveryOptions } from '../../lambdas/core/alert-delivery';
+import { crashAt, type CrashPoint } from './crash-ports';
+
+/** The alert protocol over the real adapters (DynamoDB ledger, SNS publisher), as the composition builds it. */
+export interface SnsAlertDeliveryOptions
+  extends Omit<AlertDeliveryOptions, 'ledger' | 'publisher'>, Omit<SnsPublisherOptions, 'sns'> {
+  readonly stateTableName: string;
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+  /** Stops the "process" there (see crash-ports.ts). */
+  readonly crash?: CrashPoint;
+}
+
+/** Builds an AlertDelivery on the DynamoDB alert state store and the SNS publisher. */
+export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDelivery {
+  const { stateTableName, dynamodb, crash, topicArn, sns, publishAttempts, sleep, random, ...delivery } =
+    options;
+  const ports = crashAt(
+    new AlertStateStore({ tableName: stateTableName, client: dynamodb, ...(sleep ? { sleep } : {}) }),
+    new SnsPublisher({
+      topicArn,
+      sns,
+      ...(publishAttempts !== undefined ? { publishAttempts } : {}),
+      ...(sleep ? { sleep } : {}),
+      ...(random ? { random } : {}),
+    }),
+    crash,
+  );
+  return new AlertDelivery({ ...delivery, ledger: ports.ledger, publisher: ports.publisher });
+}
