@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { normalizeLogPrefix } from '../lambdas/core/backfill-plan';
 import { ConfigError } from '../lambdas/core/errors';
 import { loadIngestConfig, type IngestConfig } from '../lambdas/ingest/config';
 import { UsageError } from './usage';
@@ -67,7 +68,8 @@ export function processorEnvironment(
     ALERT_TOPIC_ARN: targets.alerts?.topicArn,
     ALERT_STATE_TABLE_NAME: targets.alerts?.stateTable,
     SOURCE_BUCKETS: targets.sourceBuckets?.join(','),
-    LOG_PREFIX: targets.logPrefix ?? '',
+    // As the stack sets it: no slash at either end.
+    LOG_PREFIX: trailPrefixOf(targets.logPrefix ?? '').replace(/\/$/, ''),
     RETENTION_DAYS: values['retention-days'],
     PAYLOAD_MAX_BYTES: values['payload-max-bytes'],
     ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,
@@ -106,4 +108,13 @@ function readRules(file: string, cwd: string): string {
   } catch {
     throw new UsageError(`--alert-rules: cannot read ${file}`);
   }
+}
+
+/**
+ * The trail's key prefix before `AWSLogs/`. The stack output LogKeyPrefix (and the S3 console) shows
+ * the prefix up to and including `AWSLogs/` (`AWSLogs/`, `org-trail/AWSLogs/`), so a value ending in
+ * `AWSLogs/` is read as that: the part before it.
+ */
+export function trailPrefixOf(given: string): string {
+  return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
 }

@@ -1,7 +1,7 @@
 /**
  * `trailwatch backfill`: processes the CloudTrail log objects already in a bucket for a date range,
  * through the same object processor as the Lambda, with a checkpoint so an interrupted run resumes.
- * The run itself is lambdas/ops/backfill-runner.ts; this file parses flags, wires the adapters,
+ * The run itself is lambdas/app/backfill-runner.ts and the processor is lambdas/app/compose.ts; this file parses flags,
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
@@ -22,7 +22,7 @@ import {
 } from '../../lambdas/adapters/checkpoint-file';
 import { S3LogLister } from '../../lambdas/adapters/s3-log-lister';
 import { composeProcessor } from '../../lambdas/app/compose';
-import { isAccountId, isRegionName, normalizeLogPrefix, parseDay } from '../../lambdas/core/backfill-plan';
+import { isAccountId, isRegionName, parseDay } from '../../lambdas/core/backfill-plan';
 import {
   backfillScopeText,
   type BackfillCheckpoint,
@@ -37,7 +37,12 @@ import {
   type BackfillReport,
   type BackfillRunOptions,
 } from '../../lambdas/app/backfill-runner';
-import { PROCESSOR_FLAGS, PROCESSOR_FLAGS_HELP, processorConfigFrom } from '../processor-flags';
+import {
+  PROCESSOR_FLAGS,
+  PROCESSOR_FLAGS_HELP,
+  processorConfigFrom,
+  trailPrefixOf,
+} from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -142,15 +147,6 @@ function dayFlag(name: string, value: string | undefined): string | undefined {
   const day = parseDay(value);
   if (day === undefined) throw new UsageError(`--${name}: expected a UTC day YYYY-MM-DD, got '${value}'`);
   return day;
-}
-
-/**
- * The trail's key prefix before `AWSLogs/`. The stack output LogKeyPrefix (and the S3 console) shows
- * the prefix up to and including `AWSLogs/` (`AWSLogs/`, `org-trail/AWSLogs/`), so a value ending in
- * `AWSLogs/` is read as that: the part before it.
- */
-export function trailPrefixOf(given: string): string {
-  return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
 }
 
 /** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */

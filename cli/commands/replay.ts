@@ -1,7 +1,7 @@
 /**
  * `trailwatch replay`: processes the S3 events held in the ingest function's dead-letter queue and
  * deletes each message only once every object it names was processed (or skipped as the Lambda would).
- * The run itself is lambdas/ops/replay-runner.ts; this file parses flags, wires the adapters,
+ * The run itself is lambdas/app/replay-runner.ts and the processor is lambdas/app/compose.ts; this file parses flags,
  * handles Ctrl-C and prints the summary.
  */
 import { destroyAwsClients, isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
@@ -42,7 +42,7 @@ Options:
   --alert-state-table T    the alert state table (required with --alerts)
   --topic-arn ARN          the alert topic (required with --alerts)
   --source-buckets B1,B2   only objects of these buckets, as SOURCE_BUCKETS in the Lambda (default: any)
-  --prefix P               only keys under P before AWSLogs/, as LOG_PREFIX in the Lambda (default: any)
+  --prefix P               only keys under the trail prefix P (before AWSLogs/), as LOG_PREFIX in the Lambda (default: any)
 ${PROCESSOR_FLAGS_HELP}
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
   --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,

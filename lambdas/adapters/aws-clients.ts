@@ -57,7 +57,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     s3: new S3Client({ ...common, ...s3Local }),
     dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb) }),
     // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
-    // (see SnsAlerterOptions.leaseSeconds), so retries here would only eat into that time.
+    // (see AlertDeliveryOptions.leaseSeconds), so retries here would only eat into that time.
     sns: new SNSClient({
       ...common,
       ...endpointOf(endpoints.sns),
