@@ -118,8 +118,8 @@ export class AlertStateStore implements AlertLedger {
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
-    try {
-      await this.client.send(
+    const claimed = await this.conditional('PutItem', () =>
+      this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
@@ -141,11 +141,9 @@ export class AlertStateStore implements AlertLedger {
             ':now': { N: String(claim.nowMs) },
           },
         }),
-      );
-      return { claimed: true };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('PutItem', err);
-    }
+      ),
+    );
+    if (claimed) return { claimed: true };
     const record = await this.messageRecord(key);
     if (!record) {
       // The record vanished between the two calls (TTL): claiming again is safe.
@@ -159,8 +157,9 @@ export class AlertStateStore implements AlertLedger {
    * instead of waiting for the lease to run out. Only the owner's own unsent claim is deleted.
    */
   async releaseClaim(key: string, owner: string): Promise<void> {
-    try {
-      await this.client.send(
+    // A failed condition: someone else took over the expired claim, and it is theirs now.
+    await this.conditional('DeleteItem', () =>
+      this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: key } },
@@ -168,12 +167,8 @@ export class AlertStateStore implements AlertLedger {
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
         }),
-      );
-    } catch (err) {
-      // Someone else took over the expired claim: it is theirs now.
-      if (err instanceof ConditionalCheckFailedException) return;
-      throw this.wrap('DeleteItem', err);
-    }
+      ),
+    );
   }
 
   /** Records that SNS accepted the message: the single write that closes the duplicate window. */
@@ -233,30 +228,19 @@ export class AlertStateStore implements AlertLedger {
     signature: AlertSignature,
     update: { fileId: string; count: number; nowMs: number },
   ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: signatureKeyValue } },
-          UpdateExpression:
-            'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
-          ConditionExpression: 'NOT contains(countedFiles, :file)',
-          ExpressionAttributeValues: {
-            ':n': { N: String(update.count) },
-            ':files': { SS: [update.fileId] },
-            ':file': { S: update.fileId },
-            ':kind': { S: 'signature' },
-            ':sig': { S: JSON.stringify(signature) },
-            ':now': { N: String(update.nowMs) },
-            ':exp': { N: String(Math.floor(update.nowMs / 1000) + this.windowTtlSeconds) },
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw this.wrap('UpdateItem', err);
-    }
+    return this.updateSignature(
+      signatureKeyValue,
+      signature,
+      update.nowMs,
+      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
+      'NOT contains(countedFiles, :file)',
+      {
+        ':n': { N: String(update.count) },
+        ':files': { SS: [update.fileId] },
+        ':file': { S: update.fileId },
+        ':now': { N: String(update.nowMs) },
+      },
+    );
   }
 
   /**
@@ -269,28 +253,56 @@ export class AlertStateStore implements AlertLedger {
     signature: AlertSignature,
     alerted: { sentAt: number; reportedTotal: number; messageKey: string },
   ): Promise<void> {
-    try {
-      await this.client.send(
+    // A failed condition: a newer alert already opened a later window (or an earlier attempt did this).
+    await this.updateSignature(
+      signatureKeyValue,
+      signature,
+      alerted.sentAt,
+      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
+      'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+      {
+        ':at': { N: String(alerted.sentAt) },
+        ':rep': { N: String(alerted.reportedTotal) },
+        ':msg': { S: alerted.messageKey },
+      },
+    );
+  }
+
+  // One conditional update of a signature window item; its kind, signature and expiry are always set.
+  private updateSignature(
+    key: string,
+    signature: AlertSignature,
+    atMs: number,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    return this.conditional('UpdateItem', () =>
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: signatureKeyValue } },
-          UpdateExpression:
-            'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
-          ConditionExpression: 'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+          Key: { pk: { S: key } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
           ExpressionAttributeValues: {
+            ...values,
             ':kind': { S: 'signature' },
             ':sig': { S: JSON.stringify(signature) },
-            ':at': { N: String(alerted.sentAt) },
-            ':rep': { N: String(alerted.reportedTotal) },
-            ':msg': { S: alerted.messageKey },
-            ':exp': { N: String(Math.floor(alerted.sentAt / 1000) + this.windowTtlSeconds) },
+            ':exp': { N: String(Math.floor(atMs / 1000) + this.windowTtlSeconds) },
           },
         }),
-      );
+      ),
+    );
+  }
+
+  // A conditional write: true when written, false when its condition failed; other errors are ours.
+  private async conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
     } catch (err) {
-      // A newer alert already opened a later window (or this one was recorded by an earlier attempt).
-      if (err instanceof ConditionalCheckFailedException) return;
-      throw this.wrap('UpdateItem', err);
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw this.wrap(operation, err);
     }
   }
 
