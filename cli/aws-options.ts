@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   createAwsClients,
+  destroyAwsClients,
   isLocalEndpoint,
   LOCAL_CREDENTIALS,
   type AwsClients,
@@ -64,6 +65,26 @@ export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients 
     endpoints: flags.endpoints,
     ...(local && !hasCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
+}
+
+/**
+ * The lifecycle of a command's SDK clients: created for `flags`, handed to `run`, closed afterwards
+ * whatever happens; an error that comes from the setup (no region, no credentials, an endpoint that
+ * cannot be reached) becomes one line saying what to do.
+ */
+export async function withAwsClients<T>(
+  flags: AwsFlags,
+  env: NodeJS.ProcessEnv,
+  run: (clients: AwsClients) => Promise<T>,
+): Promise<T> {
+  const clients = clientsFor(flags, env);
+  try {
+    return await run(clients);
+  } catch (err) {
+    throw explainAwsSetupError(err, flags.endpoints) ?? err;
+  } finally {
+    destroyAwsClients(clients);
+  }
 }
 
 /** Reads a whole number flag within [min, max]. */

@@ -6,13 +6,13 @@
  */
 import { relative } from 'node:path';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
-import { destroyAwsClients, type AwsClients } from '../../lambdas/adapters/aws-clients';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
-  clientsFor,
   explainAwsSetupError,
   intFlag,
   parseFlags,
+  withAwsClients,
   type AwsFlags,
 } from '../aws-options';
 import {
@@ -343,14 +343,9 @@ export function createBackfillCommand(overrides: BackfillCommandOverrides = {}):
       }
       const started = Date.now();
       const now = overrides.now ?? (() => new Date());
-      const clients = clientsFor(options.aws, io.env);
-      try {
-        return await execute(options, clients, io, now, overrides, started);
-      } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
-      } finally {
-        destroyAwsClients(clients);
-      }
+      return withAwsClients(options.aws, io.env, (clients) =>
+        execute(options, clients, io, now, overrides, started),
+      );
     },
   };
 }

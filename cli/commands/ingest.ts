@@ -1,12 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createAwsClients,
-  destroyAwsClients,
-  isLocalEndpoint,
-  LOCAL_CREDENTIALS,
-} from '../../lambdas/adapters/aws-clients';
+import { isLocalEndpoint, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { composeProcessor } from '../../lambdas/app/compose';
 import type { IngestObserver } from '../../lambdas/app/ingest-observer';
@@ -14,6 +9,7 @@ import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../l
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
 import { PROCESSOR_FLAGS, PROCESSOR_FLAGS_HELP, processorConfigFrom } from '../processor-flags';
+import { withAwsClients, type AwsFlags } from '../aws-options';
 import { createProgress } from '../progress';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { looksLikeLogFile } from '../log-files';
@@ -162,7 +158,7 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
   const local = [args.endpointUrl, args.snsEndpointUrl].some((u) => u !== undefined && isLocalEndpoint(u));
-  const clients = createAwsClients({
+  const flags: AwsFlags = {
     ...(args.region !== undefined
       ? { region: args.region }
       : local
@@ -174,10 +170,16 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
         ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
         : {}),
     },
-    // Local servers accept anything, but the SDK refuses to sign without credentials.
-    ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
-  });
+  };
+  return withAwsClients(flags, io.env, (clients) => ingestWith(args, files, io, clients));
+}
 
+async function ingestWith(
+  args: IngestArgs,
+  files: readonly FileEntry[],
+  io: CliIO,
+  clients: AwsClients,
+): Promise<number> {
   const progress = createProgress({ label: 'ingest', stream: io.stderr });
   progress.addTotal(
     files.length,
@@ -236,7 +238,6 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     }
   } finally {
     progress.stop();
-    destroyAwsClients(clients);
   }
 
   const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');

@@ -4,7 +4,7 @@
  * The run itself is lambdas/app/replay-runner.ts and the processor is lambdas/app/compose.ts; this file parses flags,
  * handles Ctrl-C and prints the summary.
  */
-import { destroyAwsClients, isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
+import { isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
 import { DlqSource } from '../../lambdas/adapters/dlq-source';
 import { composeProcessor } from '../../lambdas/app/compose';
 import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/app/replay-runner';
@@ -18,11 +18,10 @@ import { UsageError, type CliIO, type Command } from '../usage';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import {
   awsFlagsFrom,
-  clientsFor,
-  explainAwsSetupError,
   intFlag,
   parseFlags,
   regionOfQueueUrl,
+  withAwsClients,
   type AwsFlags,
 } from '../aws-options';
 
@@ -237,14 +236,13 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         return 0;
       }
       const started = Date.now();
-      const clients = clientsFor(options.aws, io.env);
-      const queue = new DlqSource({
-        queueUrl: options.queueUrl,
-        client: clients.sqs,
-        visibilityTimeoutSeconds: options.visibilityTimeout,
-        ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
-      });
-      try {
+      return withAwsClients(options.aws, io.env, async (clients) => {
+        const queue = new DlqSource({
+          queueUrl: options.queueUrl,
+          client: clients.sqs,
+          visibilityTimeoutSeconds: options.visibilityTimeout,
+          ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
+        });
         let processor: ObjectProcessor | undefined;
         if (!options.dryRun && options.config !== undefined) {
           await assertTableExists(clients.dynamodb, options.config.tableName, '--table');
@@ -279,11 +277,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;
         return report.interrupted || report.deleted < report.received ? 1 : 0;
-      } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
-      } finally {
-        destroyAwsClients(clients);
-      }
+      });
     },
   };
 }

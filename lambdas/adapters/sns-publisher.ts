@@ -12,17 +12,11 @@ export class AlertPublishError extends TrailwatchError {}
 export interface SnsPublisherOptions {
   readonly topicArn: string;
   readonly sns?: SNSClient;
-  /** Publish attempts per message, on top of the SDK's own retries (default 4). */
-  readonly publishAttempts?: number;
-  /** First backoff pause in ms, doubled per attempt with jitter (default 200). */
-  readonly backoffBaseMs?: number;
-  /** Longest backoff pause in ms (default 5000). */
-  readonly backoffMaxMs?: number;
-  /** Pause implementation; tests inject one that records instead of waiting. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Jitter source in [0, 1); default Math.random. */
-  readonly random?: () => number;
+  /** Publish attempts and backoff, on top of the SDK's own retries (default 4 attempts, 200 ms doubling to 5 s). */
+  readonly retry?: Partial<RetryPolicy>;
 }
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, maxMs: 5_000 };
 
 /**
  * The SNS alert channel: one PublishCommand per attempt (`MessageStructure: json`, subject and
@@ -37,13 +31,7 @@ export class SnsPublisher implements AlertPublisher {
   constructor(options: SnsPublisherOptions) {
     this.topicArn = options.topicArn;
     this.sns = options.sns ?? new SNSClient({});
-    this.policy = {
-      attempts: options.publishAttempts ?? 4,
-      baseMs: options.backoffBaseMs ?? 200,
-      maxMs: options.backoffMaxMs ?? 5_000,
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(options.random ? { random: options.random } : {}),
-    };
+    this.policy = { ...DEFAULT_RETRY, ...options.retry };
   }
 
   /** Publishes one alert; throws AlertPublishError naming the service, file and topic when SNS does not take it. */
