@@ -7,8 +7,8 @@ import { S3LogSource } from '../adapters/s3-log-source';
 import { SnsPublisher } from '../adapters/sns-publisher';
 import { AlertDelivery } from '../core/alert-delivery';
 import type { LogObjectSource } from '../core/pipeline';
-import type { IngestConfig } from '../ingest/config';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
+import type { ProcessorConfig } from './processor-config';
 import { createObjectProcessor, type LogObjectProcessor } from './object-processor';
 import { handleS3Event, type IngestResult } from './s3-event-handler';
 
@@ -35,7 +35,7 @@ export interface ProcessorOptions {
  * configured rules and window. An entry point adds flags that build the configuration, never wiring.
  */
 export function composeProcessor(
-  config: IngestConfig,
+  config: ProcessorConfig,
   clients: ProcessorClients,
   options: ProcessorOptions = {},
 ): LogObjectProcessor {
@@ -73,7 +73,7 @@ export interface IngestApp {
 
 /** The processor behind an S3/EventBridge event handler (the Lambda's and `trailwatch local`'s app). */
 export function composeIngestApp(
-  config: IngestConfig,
+  config: ProcessorConfig,
   clients: ProcessorClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {

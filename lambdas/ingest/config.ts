@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAlertRules, type AlertRules } from '../core/alert-rules';
+import type { ProcessorConfig } from '../app/processor-config';
 import { ConfigError } from '../core/errors';
 
 const positiveInt = (what: string) =>
@@ -53,23 +54,8 @@ export interface LoadConfigOptions {
   readonly requireSourceBuckets?: boolean;
 }
 
-/** The validated configuration of the ingest function, and of every entry point that runs its processor. */
-export interface IngestConfig {
-  readonly tableName: string;
-  /** Buckets whose objects are processed; absent (CLI only): any bucket. */
-  readonly sourceBuckets?: readonly string[];
-  /** Required key prefix before `AWSLogs/`; '' accepts any. */
-  readonly logPrefix: string;
-  readonly retentionDays: number;
-  readonly payloadMaxBytes: number;
-  /** Absent when ALERTS_ENABLED=false. */
-  readonly alerts?: {
-    readonly topicArn: string;
-    readonly stateTableName: string;
-    readonly rules?: AlertRules;
-    readonly windowMinutes: number;
-  };
-}
+/** The validated configuration of the ingest function (the processor's configuration). */
+export type IngestConfig = ProcessorConfig;
 
 /**
  * Validates the environment once (at cold start). Throws one ConfigError listing every bad variable,

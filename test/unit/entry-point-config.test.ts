@@ -54,6 +54,13 @@ const sharedFlags = [
   '30',
 ];
 
+/** The configuration without a source-bucket filter (local files have no bucket). */
+function withoutBuckets(config: IngestConfig): IngestConfig {
+  const copy = { ...config };
+  delete (copy as { sourceBuckets?: unknown }).sourceBuckets;
+  return copy;
+}
+
 describe('the CLI entry points configure the processor as the Lambda for the same settings', () => {
   const lambda: IngestConfig = loadIngestConfig(lambdaEnv);
 
@@ -85,8 +92,7 @@ describe('the CLI entry points configure the processor as the Lambda for the sam
 
   test('ingest (local files: no bucket or prefix filter, the rest the same)', () => {
     const args = parseIngestArgs([...sharedFlags, 'some.json.gz'], {}, dir);
-    const { sourceBuckets: _buckets, ...rest } = lambda;
-    expect(args.config).toEqual({ ...rest, logPrefix: '' });
+    expect(args.config).toEqual({ ...withoutBuckets(lambda), logPrefix: '' });
   });
 
   test('without the flags, every command has the stack defaults', () => {
@@ -103,8 +109,7 @@ describe('the CLI entry points configure the processor as the Lambda for the sam
     expect(
       parseReplayOptions(['--queue', QUEUE, '--source-buckets', 'trail-bucket', ...targets], {}, dir)?.config,
     ).toEqual(defaults);
-    const { sourceBuckets: _buckets, ...rest } = defaults;
-    expect(parseIngestArgs([...targets, 'f.json'], {}, dir).config).toEqual(rest);
+    expect(parseIngestArgs([...targets, 'f.json'], {}, dir).config).toEqual(withoutBuckets(defaults));
   });
 
   test.each([
