@@ -2,6 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   createAwsClients,
+  destroyAwsClients,
+  isLocalEndpoint,
   LOCAL_CREDENTIALS,
   type AwsClients,
   type AwsEndpoints,
@@ -65,6 +67,26 @@ export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients 
   });
 }
 
+/**
+ * The lifecycle of a command's SDK clients: created for `flags`, handed to `run`, closed afterwards
+ * whatever happens; an error that comes from the setup (no region, no credentials, an endpoint that
+ * cannot be reached) becomes one line saying what to do.
+ */
+export async function withAwsClients<T>(
+  flags: AwsFlags,
+  env: NodeJS.ProcessEnv,
+  run: (clients: AwsClients) => Promise<T>,
+): Promise<T> {
+  const clients = clientsFor(flags, env);
+  try {
+    return await run(clients);
+  } catch (err) {
+    throw explainAwsSetupError(err, flags.endpoints) ?? err;
+  } finally {
+    destroyAwsClients(clients);
+  }
+}
+
 /** Reads a whole number flag within [min, max]. */
 export function intFlag(
   name: string,
@@ -89,10 +111,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
-/** True for an endpoint on this machine (a local server such as `trailwatch local --serve` runs). */
-export function isLocalEndpoint(url: string): boolean {
-  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
-}
+// The one local-endpoint check lives with the clients; re-exported for the commands that import it here.
+export { isLocalEndpoint } from '../lambdas/adapters/aws-clients';
 
 /** The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...` or the legacy `<region>.queue...`). */
 export function regionOfQueueUrl(queueUrl: string): string | undefined {

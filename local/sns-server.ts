@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { listenLocal } from './listen-local';
 
 /** One message as the local SNS endpoint received and saved it (`<outbox>/<file>.json`). */
 export interface OutboxMessage {
@@ -202,27 +202,8 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       res.end(body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    createTopic,
-    stop() {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
-  };
+  const listener = await listenLocal(server, options.port);
+  return { ...listener, createTopic };
 }
 
 /** Reads the outbox folder: every saved message, oldest first. */

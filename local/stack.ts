@@ -2,13 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureTable, eventTableDefinition } from '../lambdas/adapters/table-definitions';
 import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table';
-import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../lambdas/adapters/aws-clients';
+import {
+  createAwsClients,
+  destroyAwsClients,
+  LOCAL_CREDENTIALS,
+  type AwsClients,
+} from '../lambdas/adapters/aws-clients';
 import { TrailwatchError } from '../lambdas/core/errors';
 import type { PipelineSummary } from '../lambdas/core/pipeline';
 import type { LogObjectRef, ObjectSkipReason } from '../lambdas/core/ports';
-import { composeIngestApp, type IngestApp } from '../lambdas/ingest/app';
+import { composeIngestApp, type IngestApp } from '../lambdas/app/compose';
 import { loadIngestConfig } from '../lambdas/ingest/config';
-import type { IngestObserver } from '../lambdas/ingest/metrics';
+import type { IngestObserver } from '../lambdas/app/ingest-observer';
 import { lockDataFolder } from './data-lock';
 import { NotificationJournal } from './notification-journal';
 import { startDynalite } from './dynalite-server';
@@ -191,12 +196,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       credentials: LOCAL_CREDENTIALS,
       endpoints,
     });
-    stoppers.push(async () => {
-      clients.s3.destroy();
-      clients.dynamodb.destroy();
-      clients.sns.destroy();
-      clients.sqs.destroy();
-    });
+    stoppers.push(async () => destroyAwsClients(clients));
 
     // The Lambda's own configuration path: the environment the CDK stack would set.
     const config = loadIngestConfig({

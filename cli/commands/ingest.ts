@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { isLocalEndpoint, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
-import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
-import { parseAlertRules } from '../../lambdas/core/alert-rules';
+import { composeProcessor } from '../../lambdas/app/compose';
+import type { IngestObserver } from '../../lambdas/app/ingest-observer';
 import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
-import type { IngestObserver } from '../../lambdas/ingest/metrics';
+import type { IngestConfig } from '../../lambdas/ingest/config';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
+import { withAwsClients, type AwsFlags } from '../aws-options';
 import { createProgress } from '../progress';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { looksLikeLogFile } from '../log-files';
@@ -29,7 +29,7 @@ Options:
   --alert-state-table NAME  alert state table (default $TRAILWATCH_ALERT_STATE_TABLE; required for alerts)
   --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
   --no-alerts               store the events, send no alerts
-  --alert-rules FILE        alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda
+${processorFlagsHelp(28)}
   --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
   --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
   --region R                AWS region (default the SDK's: $AWS_REGION, profile)
@@ -39,10 +39,11 @@ Exit status: 0 every file was processed or skipped; 1 some file failed (the othe
 processed) or a PATH does not exist; 2 usage error.
 `;
 
-interface IngestArgs {
+/** The validated command line of `trailwatch ingest`. */
+export interface IngestArgs {
   readonly paths: string[];
-  readonly table: string;
-  readonly alerts?: { readonly stateTable: string; readonly topicArn: string; readonly rulesFile?: string };
+  /** The processor's configuration, through the Lambda's own schema. */
+  readonly config: IngestConfig;
   readonly endpointUrl?: string;
   readonly snsEndpointUrl?: string;
   readonly region?: string;
@@ -57,13 +58,14 @@ export const ingestCommand: Command = {
       io.stdout.write(HELP);
       return 0;
     }
-    const args = parseIngestArgs(argv, io);
+    const args = parseIngestArgs(argv, io.env, io.cwd);
     const files = await listFiles(args.paths, io);
     return ingest(args, files, io);
   },
 };
 
-function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
+/** Validates the command line (UsageError naming the flag). */
+export function parseIngestArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): IngestArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -74,7 +76,7 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
         'alert-state-table': { type: 'string' },
         'topic-arn': { type: 'string' },
         'no-alerts': { type: 'boolean', default: false },
-        'alert-rules': { type: 'string' },
+        ...PROCESSOR_FLAGS,
         'endpoint-url': { type: 'string' },
         'sns-endpoint-url': { type: 'string' },
         region: { type: 'string' },
@@ -86,17 +88,17 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
   const v = parsed.values;
   if (parsed.positionals.length === 0)
     throw new UsageError('give at least one PATH (a log file or a folder)');
-  const table = v.table ?? io.env.TRAILWATCH_TABLE;
+  const table = v.table ?? env.TRAILWATCH_TABLE;
   if (!table) throw new UsageError('--table: required (the event table to write to)');
   for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
     const url = v[flag];
     if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
       throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
   }
-  let alerts: IngestArgs['alerts'];
+  let alerts: { readonly stateTable: string; readonly topicArn: string } | undefined;
   if (v['no-alerts'] !== true) {
-    const stateTable = v['alert-state-table'] ?? io.env.TRAILWATCH_ALERT_STATE_TABLE;
-    const topicArn = v['topic-arn'] ?? io.env.TRAILWATCH_TOPIC_ARN;
+    const stateTable = v['alert-state-table'] ?? env.TRAILWATCH_ALERT_STATE_TABLE;
+    const topicArn = v['topic-arn'] ?? env.TRAILWATCH_TOPIC_ARN;
     if (!stateTable || !topicArn) {
       throw new UsageError(
         `${!topicArn ? '--topic-arn' : '--alert-state-table'}: required to send alerts (or pass --no-alerts to store events only)`,
@@ -104,18 +106,14 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
     }
     if (!/^arn:[\w-]+:sns:/.test(topicArn))
       throw new UsageError(`--topic-arn: expected an SNS topic ARN (arn:aws:sns:...), got '${topicArn}'`);
-    alerts = {
-      stateTable,
-      topicArn,
-      ...(v['alert-rules'] !== undefined ? { rulesFile: v['alert-rules'] } : {}),
-    };
+    alerts = { stateTable, topicArn };
   } else if (v['alert-rules'] !== undefined || v['topic-arn'] !== undefined) {
     throw new UsageError('--no-alerts cannot be combined with --topic-arn or --alert-rules');
   }
   return {
     paths: parsed.positionals,
-    table,
-    ...(alerts ? { alerts } : {}),
+    // Local files are named freely: no source bucket or prefix filter.
+    config: processorConfigFrom(v, { table, ...(alerts ? { alerts } : {}) }, cwd),
     ...(v['endpoint-url'] !== undefined ? { endpointUrl: v['endpoint-url'] } : {}),
     ...(v['sns-endpoint-url'] !== undefined ? { snsEndpointUrl: v['sns-endpoint-url'] } : {}),
     ...(v.region !== undefined ? { region: v.region } : {}),
@@ -159,10 +157,8 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 }
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
-  const local = [args.endpointUrl, args.snsEndpointUrl].some(
-    (u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u),
-  );
-  const clients = createAwsClients({
+  const local = [args.endpointUrl, args.snsEndpointUrl].some((u) => u !== undefined && isLocalEndpoint(u));
+  const flags: AwsFlags = {
     ...(args.region !== undefined
       ? { region: args.region }
       : local
@@ -174,11 +170,16 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
         ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
         : {}),
     },
-    // Local servers accept anything, but the SDK refuses to sign without credentials.
-    ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
-  });
-  const rules = args.alerts?.rulesFile !== undefined ? readRules(args.alerts.rulesFile, io) : undefined;
+  };
+  return withAwsClients(flags, io.env, (clients) => ingestWith(args, files, io, clients));
+}
 
+async function ingestWith(
+  args: IngestArgs,
+  files: readonly FileEntry[],
+  io: CliIO,
+  clients: AwsClients,
+): Promise<number> {
   const progress = createProgress({ label: 'ingest', stream: io.stderr });
   progress.addTotal(
     files.length,
@@ -214,20 +215,8 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     },
     eventIgnored: () => undefined,
   };
-  const processor = createObjectProcessor({
+  const processor = composeProcessor(args.config, clients, {
     source: new FileLogSource(),
-    sink: new DynamoDbEventStore({ tableName: args.table, client: clients.dynamodb }),
-    ...(args.alerts
-      ? {
-          alerts: new SnsAlerter({
-            topicArn: args.alerts.topicArn,
-            stateTableName: args.alerts.stateTable,
-            sns: clients.sns,
-            dynamodb: clients.dynamodb,
-            ...(rules ? { rules } : {}),
-          }),
-        }
-      : {}),
     keyLayout: 'any',
     observer,
   });
@@ -249,10 +238,6 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     }
   } finally {
     progress.stop();
-    clients.dynamodb.destroy();
-    clients.sns.destroy();
-    clients.s3.destroy();
-    clients.sqs.destroy();
   }
 
   const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');
@@ -266,23 +251,13 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
   io.stdout.write(
     [
       `Files: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `Events stored in ${args.table}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
+      `Events stored in ${args.config.tableName}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
       `Failed calls: ${tally.failedCalls}`,
-      args.alerts
-        ? `Alerts sent to ${args.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}`
+      args.config.alerts
+        ? `Alerts sent to ${args.config.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}`
         : 'Alerts: off (--no-alerts)',
       '',
     ].join('\n'),
   );
   return tally.failed > 0 ? 1 : 0;
-}
-
-function readRules(file: string, io: CliIO) {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
-  } catch {
-    throw new UsageError(`--alert-rules: cannot read ${file}`);
-  }
-  return parseAlertRules(text, file);
 }

@@ -64,7 +64,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     s3: new S3Client({ ...common, ...s3Local, ...timed() }),
     dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb), ...timed() }),
     // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
-    // (see SnsAlerterOptions.leaseSeconds), so retries here would only eat into that time.
+    // (see AlertDeliveryOptions.leaseSeconds), so retries here would only eat into that time.
     sns: new SNSClient({
       ...common,
       ...endpointOf(endpoints.sns),
@@ -73,6 +73,16 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     }),
     sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs), ...timed() }),
   };
+}
+
+/** Closes the clients' sockets (a CLI command or a test is done with them); safe on clients already closed. */
+export function destroyAwsClients(clients: Partial<AwsClients>): void {
+  for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs]) client?.destroy();
+}
+
+/** True for an endpoint on this machine (a local server such as `trailwatch local --serve`). */
+export function isLocalEndpoint(url: string): boolean {
+  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
 }
 
 /** Credentials the local servers accept (they check nothing, but the SDK insists on some). */

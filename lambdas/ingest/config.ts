@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAlertRules, type AlertRules } from '../core/alert-rules';
+import type { ProcessorConfig } from '../app/processor-config';
 import { ConfigError } from '../core/errors';
 
 const positiveInt = (what: string) =>
@@ -39,36 +40,40 @@ export const IngestEnvSchema = z.object({
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
 });
 
-/** The validated configuration of the ingest function. */
-export interface IngestConfig {
-  readonly tableName: string;
-  readonly sourceBuckets: readonly string[];
-  /** Required key prefix before `AWSLogs/`; '' accepts any. */
-  readonly logPrefix: string;
-  readonly retentionDays: number;
-  readonly payloadMaxBytes: number;
-  /** Absent when ALERTS_ENABLED=false. */
-  readonly alerts?: {
-    readonly topicArn: string;
-    readonly stateTableName: string;
-    readonly rules?: AlertRules;
-    readonly windowMinutes: number;
-  };
+/**
+ * The same variables for the CLI's entry points (ingest, backfill, replay), which build them from
+ * flags: SOURCE_BUCKETS may be left out there (local files have no bucket; replay accepts any).
+ */
+const CliEnvSchema = IngestEnvSchema.extend({
+  SOURCE_BUCKETS: IngestEnvSchema.shape.SOURCE_BUCKETS.optional(),
+});
+
+/** Options of loadIngestConfig. */
+export interface LoadConfigOptions {
+  /** Whether SOURCE_BUCKETS is required (true, the Lambda) or may be absent (the CLI: any bucket). */
+  readonly requireSourceBuckets?: boolean;
 }
+
+/** The validated configuration of the ingest function (the processor's configuration). */
+export type IngestConfig = ProcessorConfig;
 
 /**
  * Validates the environment once (at cold start). Throws one ConfigError listing every bad variable,
  * each named with what it expects.
  */
-export function loadIngestConfig(env: Readonly<Record<string, string | undefined>>): IngestConfig {
+export function loadIngestConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): IngestConfig {
+  const schema = options.requireSourceBuckets === false ? CliEnvSchema : IngestEnvSchema;
   // Empty strings mean "not set" for the optional variables (CloudFormation cannot unset them).
   const cleaned = Object.fromEntries(
-    Object.keys(IngestEnvSchema.shape).map((name) => [
+    Object.keys(schema.shape).map((name) => [
       name,
       env[name] === '' && name !== 'LOG_PREFIX' ? undefined : env[name],
     ]),
   );
-  const parsed = IngestEnvSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues)
@@ -94,7 +99,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
   }
   return {
     tableName: data.TABLE_NAME,
-    sourceBuckets: data.SOURCE_BUCKETS,
+    ...(data.SOURCE_BUCKETS !== undefined ? { sourceBuckets: data.SOURCE_BUCKETS } : {}),
     logPrefix: data.LOG_PREFIX,
     retentionDays: data.RETENTION_DAYS,
     payloadMaxBytes: data.PAYLOAD_MAX_BYTES,

@@ -3,7 +3,8 @@
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws-clients';
 import { RequestDeadline } from '../adapters/timed-http-handler';
-import { composeIngestApp, type IngestResult } from './app';
+import { composeIngestApp } from '../app/compose';
+import type { IngestResult } from '../app/s3-event-handler';
 import { loadIngestConfig } from './config';
 import { createLambdaTelemetry } from './metrics';
 

@@ -9,9 +9,10 @@ import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lamb
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { ConfigError } from '../../lambdas/core/errors';
 import { encodeS3EventKey } from '../../lambdas/core/s3-event';
-import { composeIngestApp, IngestFailedError, InvalidEventError } from '../../lambdas/ingest/app';
+import { composeIngestApp } from '../../lambdas/app/compose';
+import { IngestFailedError, InvalidEventError } from '../../lambdas/app/s3-event-handler';
 import { loadIngestConfig } from '../../lambdas/ingest/config';
-import type { IngestObserver } from '../../lambdas/ingest/metrics';
+import type { IngestObserver } from '../../lambdas/app/ingest-observer';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { readOutbox, startSnsServer, type SnsServer } from '../../local/sns-server';

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { ObjectProcessingError, runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
 import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
+import { createObjectProcessor } from '../../lambdas/app/object-processor';
 import { seedRecords } from '../fixtures/seeds';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/f.json.gz' };

@@ -1,0 +1,22 @@
+import type { AlertRules } from '../core/alert-rules';
+
+/**
+ * What the processor is built from: the same for the Lambda (read from its environment by
+ * lambdas/ingest/config.ts) and for every CLI entry point (built from flags through the same schema).
+ */
+export interface ProcessorConfig {
+  readonly tableName: string;
+  /** Buckets whose objects are processed; absent (CLI only): any bucket. */
+  readonly sourceBuckets?: readonly string[];
+  /** Required key prefix before `AWSLogs/`; '' accepts any. */
+  readonly logPrefix: string;
+  readonly retentionDays: number;
+  readonly payloadMaxBytes: number;
+  /** Absent when ALERTS_ENABLED=false. */
+  readonly alerts?: {
+    readonly topicArn: string;
+    readonly stateTableName: string;
+    readonly rules?: AlertRules;
+    readonly windowMinutes: number;
+  };
+}
