@@ -14,6 +14,8 @@ import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
 import type {
   AlertLedger,
   ClaimResult,
+  EventClaim,
+  EventClaimResult,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -166,6 +168,73 @@ export class AlertStateStore implements AlertLedger {
           ConditionExpression: '#state = :publishing AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Claims one event for a message on its marker item (`evt#<eventId>`, `state` = `claimed`): fails
+   * when the event is alerted or suppressed, or another owner's claim has not expired, so the same
+   * event arriving by EventBridge and in a log file at once is published by one of them only.
+   */
+  async claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult> {
+    const claimed = await this.conditional('PutItem', () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: eventMarkerKey(eventId) },
+            kind: { S: 'event' },
+            state: { S: 'claimed' },
+            owner: { S: claim.owner },
+            leaseUntil: { N: String(claim.leaseUntil) },
+            at: { N: String(claim.nowMs) },
+            message: { S: claim.messageKey },
+            expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':claimed': { S: 'claimed' },
+            ':now': { N: String(claim.nowMs) },
+            ':owner': { S: claim.owner },
+          },
+        }),
+      ),
+    );
+    if (claimed) return { claimed: true };
+    const out = await this.call('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: eventMarkerKey(eventId) } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    // The item vanished between the two calls (TTL): claiming again is safe.
+    if (!out.Item) return this.claimEvent(eventId, claim);
+    if (out.Item.state?.S !== 'claimed') return { claimed: false, final: true };
+    return {
+      claimed: false,
+      final: false,
+      owner: out.Item.owner?.S ?? '',
+      leaseUntil: Number(out.Item.leaseUntil?.N ?? '0'),
+    };
+  }
+
+  /** Deletes the owner's own claim on an event; a marker or another owner's claim is left alone. */
+  async releaseEvent(eventId: string, owner: string): Promise<void> {
+    await this.conditional('DeleteItem', () =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: eventMarkerKey(eventId) } },
+          ConditionExpression: '#state = :claimed AND #owner = :owner',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':owner': { S: owner } },
         }),
       ),
     );

@@ -10,7 +10,7 @@ import {
   type AlertSignature,
   type SignatureWindow,
 } from './alert-policy';
-import { messageRecordKey, type AlertLedger, type AlertPublisher } from './alert-ports';
+import { messageRecordKey, type AlertLedger, type AlertPublisher, type EventClaim } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
@@ -20,6 +20,9 @@ import type { ServiceName } from './services';
 
 /** Another invocation is publishing the same file's alert right now; retry the file later. */
 export class AlertInProgressError extends TrailwatchError {}
+
+// Event claims taken at once: a storm of failures in one file should not be thousands of sequential writes.
+const EVENT_CLAIM_CONCURRENCY = 16;
 
 // Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
 const LEASE_SAFETY_MS = 5_000;
@@ -121,11 +124,12 @@ export class AlertDelivery implements AlertSink {
 
   private async alertService(
     service: ServiceName,
-    events: NormalizedEvent[],
+    freshEvents: NormalizedEvent[],
     source: LogObjectRef,
     fid: string,
     tally: Tally,
   ): Promise<void> {
+    let events = freshEvents;
     const messageKey = messageRecordKey(fid, service);
     const existing = await this.ledger.messageRecord(messageKey);
     if (existing?.state === 'sent') {
@@ -137,7 +141,7 @@ export class AlertDelivery implements AlertSink {
 
     const nowMs = this.now().getTime();
     const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
-    const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
 
     const owner = this.newOwner();
     let publishDeadline = Number.POSITIVE_INFINITY;
@@ -162,6 +166,23 @@ export class AlertDelivery implements AlertSink {
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
         );
       }
+    }
+
+    // The same event may be in another message at this moment (the EventBridge path and the log file,
+    // or two trails): only the holder of an event's claim may publish it or count it as suppressed.
+    const taken = await this.claimEvents(events, {
+      owner,
+      nowMs,
+      leaseUntil: nowMs + this.leaseMs,
+      messageKey,
+    });
+    if (taken.alreadyFinal.size > 0) {
+      const remaining = events.filter((e) => !taken.alreadyFinal.has(e.eventId));
+      tally.eventsAlreadyAlerted += events.length - remaining.length;
+      events = remaining;
+      const hadAlert = plan.alert.length > 0;
+      plan = planServiceAlert(service, remaining, windows, nowMs, this.windowMinutes);
+      if (hadAlert && plan.alert.length === 0) await this.ledger.releaseClaim(messageKey, owner);
     }
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
@@ -196,7 +217,11 @@ export class AlertDelivery implements AlertSink {
     } catch (err) {
       // The publish error is what the operator must see; if the release fails too, the lease expiring
       // frees the claim anyway (the retry then waits at most leaseSeconds).
-      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+      await this.releaseAll(
+        messageKey,
+        plan.alert.map((e) => e.eventId),
+        owner,
+      ).catch(() => undefined);
       throw err;
     }
     const sentAt = this.now().getTime();
@@ -211,6 +236,47 @@ export class AlertDelivery implements AlertSink {
     tally.messagesPublished += 1;
     tally.eventsAlerted += plan.alert.length;
     tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;
+  }
+
+  /**
+   * Claims every event of the message (in eventId order, a few at a time). Events already alerted or
+   * suppressed elsewhere are returned to be left out. When another invocation holds one, this one
+   * gives its claims back and fails with AlertInProgressError: the file is retried after that
+   * invocation finished (the event is then marked) or crashed (its lease has run out), so an event is
+   * never dropped because someone else was about to alert it.
+   */
+  private async claimEvents(
+    events: readonly NormalizedEvent[],
+    claim: EventClaim,
+  ): Promise<{ alreadyFinal: Set<string> }> {
+    const ids = [...new Set(events.map((e) => e.eventId))].sort();
+    const claimed: string[] = [];
+    const alreadyFinal = new Set<string>();
+    let held: { eventId: string; leaseUntil: number } | undefined;
+    for (let i = 0; i < ids.length && !held; i += EVENT_CLAIM_CONCURRENCY) {
+      const chunk = ids.slice(i, i + EVENT_CLAIM_CONCURRENCY);
+      const results = await Promise.all(chunk.map((id) => this.ledger.claimEvent(id, claim)));
+      results.forEach((result, j) => {
+        const eventId = chunk[j] as string;
+        if (result.claimed) claimed.push(eventId);
+        else if (result.final) alreadyFinal.add(eventId);
+        else held ??= { eventId, leaseUntil: result.leaseUntil };
+      });
+    }
+    if (held) {
+      await this.releaseAll(claim.messageKey, claimed, claim.owner);
+      throw new AlertInProgressError(
+        `event ${held.eventId} is being alerted by another invocation until ` +
+          `${new Date(held.leaseUntil).toISOString()}; retry later`,
+      );
+    }
+    return { alreadyFinal };
+  }
+
+  /** Gives back this owner's claims on the events and on the message. */
+  private async releaseAll(messageKey: string, eventIds: readonly string[], owner: string): Promise<void> {
+    for (const id of eventIds) await this.ledger.releaseEvent(id, owner);
+    await this.ledger.releaseClaim(messageKey, owner);
   }
 
   /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */

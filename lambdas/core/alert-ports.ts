@@ -32,6 +32,20 @@ export interface MessageClaim {
   readonly service: ServiceName;
 }
 
+/** What claiming one event for a message found: taken, already alerted or suppressed, or held by another invocation. */
+export type EventClaimResult =
+  | { readonly claimed: true }
+  | { readonly claimed: false; readonly final: true }
+  | { readonly claimed: false; readonly final: false; readonly owner: string; readonly leaseUntil: number };
+
+/** What an event claim records: who holds it, until when, and for which message. */
+export interface EventClaim {
+  readonly owner: string;
+  readonly nowMs: number;
+  readonly leaseUntil: number;
+  readonly messageKey: string;
+}
+
 /**
  * The alert protocol's state (docs/alerts.md#state), as the persistence layer of an idempotency
  * handler: per-eventId markers, per-(file, service) message records with a publishing lease, and
@@ -49,12 +63,20 @@ export interface AlertLedger {
   claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult>;
   /** Deletes the owner's own unsent claim (someone else's, or a sent record, is left alone). */
   releaseClaim(key: string, owner: string): Promise<void>;
+  /**
+   * Takes the right to alert one event (the per-eventId claim that keeps two messages, from two paths or
+   * two files, from alerting the same event at once) unless it is already alerted or suppressed, or
+   * another owner holds an unexpired claim on it. The owner's own claim may be taken again.
+   */
+  claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult>;
+  /** Deletes the owner's own claim on an event (a marker, or someone else's claim, is left alone). */
+  releaseEvent(eventId: string, owner: string): Promise<void>;
   /** Records that the publisher accepted the message: the write that closes the duplicate window. */
   markMessageSent(
     key: string,
     sent: { messageId: string; sentAt: number; eventCount: number },
   ): Promise<void>;
-  /** Writes markers for events (overwrites are harmless: the same event gets the same state). */
+  /** Writes markers for events (overwrites are harmless: the same event gets the same state); replaces their claims. */
   markEvents(
     eventIds: readonly string[],
     state: EventMarkerState,

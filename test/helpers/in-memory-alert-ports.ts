@@ -4,6 +4,8 @@ import type {
   AlertLedger,
   AlertPublisher,
   ClaimResult,
+  EventClaim,
+  EventClaimResult,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -25,6 +27,7 @@ export class InMemoryAlertLedger implements AlertLedger {
   readonly markers = new Map<string, EventMarkerState>();
   readonly messages = new Map<string, MessageRecord>();
   readonly signatureWindows = new Map<string, WindowItem>();
+  readonly eventClaims = new Map<string, { owner: string; leaseUntil: number; messageKey: string }>();
 
   async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
     await tick();
@@ -85,9 +88,32 @@ export class InMemoryAlertLedger implements AlertLedger {
     });
   }
 
+  async claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult> {
+    await tick();
+    if (this.markers.has(eventId)) return { claimed: false, final: true };
+    const held = this.eventClaims.get(eventId);
+    if (held && held.owner !== claim.owner && held.leaseUntil >= claim.nowMs) {
+      return { claimed: false, final: false, owner: held.owner, leaseUntil: held.leaseUntil };
+    }
+    this.eventClaims.set(eventId, {
+      owner: claim.owner,
+      leaseUntil: claim.leaseUntil,
+      messageKey: claim.messageKey,
+    });
+    return { claimed: true };
+  }
+
+  async releaseEvent(eventId: string, owner: string): Promise<void> {
+    await tick();
+    if (this.eventClaims.get(eventId)?.owner === owner) this.eventClaims.delete(eventId);
+  }
+
   async markEvents(eventIds: readonly string[], state: EventMarkerState): Promise<void> {
     await tick();
-    for (const id of eventIds) this.markers.set(id, state);
+    for (const id of eventIds) {
+      this.markers.set(id, state);
+      this.eventClaims.delete(id);
+    }
   }
 
   async countSuppressed(
