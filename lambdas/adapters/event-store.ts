@@ -1,5 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, BatchWriteCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConfigError, TrailwatchError } from '../core/errors';
 import {
   DEFAULT_PAYLOAD_MAX_BYTES,
@@ -10,7 +15,7 @@ import {
 } from '../core/event-item';
 import type { NormalizedEvent } from '../core/normalized-event';
 import { describeObject } from '../core/object-ref';
-import type { EventSink, LogObjectRef } from '../core/ports';
+import type { EventSink, LogObjectRef, SingleEventSink } from '../core/ports';
 import { isRetryable } from './retry';
 
 /** BatchWriteItem's limit of put requests per call. */
@@ -68,7 +73,7 @@ export class EventStoreError extends TrailwatchError {
 }
 
 /** Writes normalized events to the event table with BatchWriteItem, idempotently (docs/table.md). */
-export class DynamoDbEventStore implements EventSink {
+export class DynamoDbEventStore implements EventSink, SingleEventSink {
   private readonly tableName: string;
   private readonly doc: DynamoDBDocumentClient;
   private readonly retentionDays: number;
@@ -141,6 +146,37 @@ export class DynamoDbEventStore implements EventSink {
         notWritten,
         items.length,
         { cause: first.cause },
+      );
+    }
+  }
+
+  /**
+   * Writes one event unless its item exists (the EventBridge path): the log file's copy, which names
+   * the file, is the better record, so a late real-time event never overwrites it. Returns whether it
+   * wrote. The SDK's own retries cover throttling; anything else fails the event.
+   */
+  async putEventIfAbsent(event: NormalizedEvent, source: StoredLogObjectRef): Promise<boolean> {
+    const item = toEventItem(event, source, {
+      retentionDays: this.retentionDays,
+      payloadMaxBytes: this.payloadMaxBytes,
+      ingestedAt: source.deliveredAt ?? this.now(),
+    });
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw new EventStoreError(
+        `event ${event.eventId} from ${describeObject(source)} was not written to table ${this.tableName}: ${describe(err)}`,
+        1,
+        1,
+        { cause: err },
       );
     }
   }

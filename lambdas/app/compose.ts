@@ -7,6 +7,12 @@ import { S3LogSource } from '../adapters/s3-log-source';
 import { SnsPublisher } from '../adapters/sns-publisher';
 import { AlertDelivery } from '../core/alert-delivery';
 import type { LogObjectSource } from '../core/pipeline';
+import {
+  handleApiCallEvent,
+  SILENT_API_CALL_OBSERVER,
+  type ApiCallObserver,
+  type ApiCallSummary,
+} from './api-call-handler';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 import type { ProcessorConfig } from './processor-config';
 import { createObjectProcessor, type LogObjectProcessor } from './object-processor';
@@ -39,20 +45,7 @@ export function composeProcessor(
   clients: ProcessorClients,
   options: ProcessorOptions = {},
 ): LogObjectProcessor {
-  const sink = new DynamoDbEventStore({
-    tableName: config.tableName,
-    client: clients.dynamodb,
-    retentionDays: config.retentionDays,
-    payloadMaxBytes: config.payloadMaxBytes,
-  });
-  const alerts = config.alerts
-    ? new AlertDelivery({
-        ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
-        publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
-        windowMinutes: config.alerts.windowMinutes,
-        ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
-      })
-    : undefined;
+  const { sink, alerts } = composeStoreAndAlerts(config, clients);
   const source = options.source ?? new S3LogSource(clients.s3);
   return createObjectProcessor({
     source,
@@ -63,6 +56,48 @@ export function composeProcessor(
     ...(options.keyLayout ? { keyLayout: options.keyLayout } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
+}
+
+/**
+ * The event store and the alert protocol (when alerts are on) of one configuration: shared by the
+ * log-file processor and the real-time path, so both write the same items and claim the same events.
+ */
+export function composeStoreAndAlerts(
+  config: ProcessorConfig,
+  clients: Pick<ProcessorClients, 'dynamodb' | 'sns'>,
+): { sink: DynamoDbEventStore; alerts?: AlertDelivery } {
+  const sink = new DynamoDbEventStore({
+    tableName: config.tableName,
+    client: clients.dynamodb,
+    retentionDays: config.retentionDays,
+    payloadMaxBytes: config.payloadMaxBytes,
+  });
+  if (!config.alerts) return { sink };
+  const alerts = new AlertDelivery({
+    ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
+    publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
+    windowMinutes: config.alerts.windowMinutes,
+    ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+  });
+  return { sink, alerts };
+}
+
+/** The real-time app: EventBridge "AWS API Call via CloudTrail" events, one at a time. */
+export interface ApiCallApp {
+  handleApiCallEvent(event: unknown): Promise<ApiCallSummary>;
+}
+
+/** The real-time path's app (its Lambda and `trailwatch local`'s PutEvents route), from the same configuration. */
+export function composeApiCallApp(
+  config: ProcessorConfig,
+  clients: Pick<ProcessorClients, 'dynamodb' | 'sns'>,
+  observer: ApiCallObserver = SILENT_API_CALL_OBSERVER,
+): ApiCallApp {
+  const { sink, alerts } = composeStoreAndAlerts(config, clients);
+  return {
+    handleApiCallEvent: (event) =>
+      handleApiCallEvent(event, { sink, ...(alerts ? { alerts } : {}), observer }),
+  };
 }
 
 /** The ingest app as the Lambda and `trailwatch local` run it. */

@@ -59,6 +59,7 @@ interface Tally {
   eventsAlreadyAlerted: number;
   eventsIgnored: number;
   byService: Partial<Record<ServiceName, number>>;
+  secondsAfterFirstCall: number[];
 }
 
 /**
@@ -101,6 +102,7 @@ export class AlertDelivery implements AlertSink {
       eventsAlreadyAlerted: 0,
       eventsIgnored: 0,
       byService: {},
+      secondsAfterFirstCall: [],
     };
     const { alertable, ignored } = selectAlertable(failures, this.rules);
     tally.eventsIgnored = ignored.length;
@@ -208,6 +210,8 @@ export class AlertDelivery implements AlertSink {
         suppressedInFile: suppressedIds.length,
         earlierSuppressed: plan.earlierSuppressed,
         windowMinutes: this.windowMinutes,
+        // The render is the last step before the publish: its time is when the alert is sent.
+        sentAt: this.now(),
       },
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );
@@ -234,6 +238,9 @@ export class AlertDelivery implements AlertSink {
     await this.openWindows(plan.alertedSignatures, windows, sentAt, messageKey);
 
     tally.messagesPublished += 1;
+    if (rendered.document.delivery) {
+      tally.secondsAfterFirstCall.push(rendered.document.delivery.secondsAfterFirstCall);
+    }
     tally.eventsAlerted += plan.alert.length;
     tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;
   }

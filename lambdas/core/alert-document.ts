@@ -18,6 +18,20 @@ export interface AlertMessageInput {
   readonly earlierSuppressed: readonly SuppressedReport[];
   /** The noise-control window, for the explanation in the text. */
   readonly windowMinutes: number;
+  /** When the message is handed to the publisher; gives the document's `delivery` and the text's "Sent" line. */
+  readonly sentAt?: Date;
+}
+
+/** How the alert was delivered: by which path, when, and how long after the calls it reports. */
+export interface AlertDelivery {
+  /** `eventbridge`: the real-time path, seconds after the call; `s3`: from the log file, minutes after. */
+  readonly path: 'eventbridge' | 's3';
+  /** When trailwatch handed the message to SNS (ISO 8601, milliseconds). */
+  readonly sentAt: string;
+  /** Seconds from the first (oldest) call in the message to sentAt: the alert's worst delay. */
+  readonly secondsAfterFirstCall: number;
+  /** Seconds from the last (newest) call in the message to sentAt. */
+  readonly secondsAfterLastCall: number;
 }
 
 /** A message attribute in the shape of the SDK's MessageAttributeValue (the core cannot import it). */
@@ -50,7 +64,10 @@ export interface AlertDocument {
   readonly service: ServiceName;
   readonly accountId: string;
   readonly region: string;
+  /** The log file; for the EventBridge path bucket `eventbridge:` and the EventBridge event's id as key. */
   readonly source: { readonly bucket: string; readonly key: string };
+  /** Path and latency; in every message trailwatch publishes (added within version 1, see CHANGELOG.md). */
+  readonly delivery?: AlertDelivery;
   /** Failures this message alerts on. */
   readonly failureCount: number;
   /** Events in `events`. */

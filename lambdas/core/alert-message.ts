@@ -1,6 +1,8 @@
 import { ALERT_DOCUMENT_VERSION, type AlertDocument, type AlertMessageInput } from './alert-document';
 import { cut, SUMMARY_FIELD_CHARS, type Summary, type SummaryLimits } from './alert-summary';
 import type { NormalizedEvent } from './normalized-event';
+import { secondsBetween } from './alert-latency';
+import { deliveryPathOf } from './object-ref';
 
 /** The document for the given included events, its summary cut to limits. */
 export function buildDocument(
@@ -22,6 +24,19 @@ export function buildDocument(
     accountId,
     region,
     source: { bucket: input.source.bucket, key: input.source.key },
+    ...(input.sentAt
+      ? {
+          delivery: {
+            path: deliveryPathOf(input.source),
+            sentAt: input.sentAt.toISOString(),
+            secondsAfterFirstCall: secondsBetween((events[0] as NormalizedEvent).eventTime, input.sentAt),
+            secondsAfterLastCall: secondsBetween(
+              (events[events.length - 1] as NormalizedEvent).eventTime,
+              input.sentAt,
+            ),
+          },
+        }
+      : {}),
     failureCount: events.length,
     included: included.length,
     omitted: events.length - included.length,

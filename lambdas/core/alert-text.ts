@@ -2,7 +2,8 @@ import type { AlertMessageInput } from './alert-document';
 import { eventSignatureKey, FULL_SUMMARY, type SummaryLimits } from './alert-summary';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
-import { describeObject } from './object-ref';
+import { formatDuration, secondsBetween } from './alert-latency';
+import { deliveryPathOf, describeObject } from './object-ref';
 import { SERVICES } from './services';
 
 // Keeps bad input (a multi-kilobyte error message, a giant ARN) from crowding the email.
@@ -74,7 +75,19 @@ export function renderAlertText(
     lines.push('');
   }
 
-  lines.push(`Log file: ${describeObject(input.source)}`);
+  if (deliveryPathOf(input.source) === 'eventbridge') {
+    lines.push(
+      `Via:      EventBridge event ${input.source.key} (real time; the log file will not alert these calls again)`,
+    );
+  } else {
+    lines.push(`Log file: ${describeObject(input.source)}`);
+  }
+  if (input.sentAt) {
+    const after = secondsBetween(first.eventTime, input.sentAt);
+    lines.push(
+      `Sent:     ${formatTime(input.sentAt.toISOString())}, ${formatDuration(after)} after the ${events.length === 1 ? 'call' : 'first call'}`,
+    );
+  }
   lines.push('');
   lines.push(
     `trailwatch alerts each failed call once. Identical failures (same account, region, service, call, ` +

@@ -13,6 +13,12 @@ export interface EventSink {
   putEvents(events: readonly NormalizedEvent[], source: LogObjectRef): Promise<void>;
 }
 
+/** Stores one event unless it is stored already (the EventBridge path; the log file's copy wins). */
+export interface SingleEventSink {
+  /** Writes the event's item when no item has its key; true when written. Throws on failure. */
+  putEventIfAbsent(event: NormalizedEvent, source: LogObjectRef): Promise<boolean>;
+}
+
 /** What alerting did for one log file. */
 export interface AlertOutcome {
   /** SNS messages published (one per service with alertable failures). */
@@ -27,6 +33,8 @@ export interface AlertOutcome {
   readonly eventsIgnored: number;
   /** Per service: events alerted. */
   readonly byService: Partial<Record<ServiceName, number>>;
+  /** Per message published: seconds from its first call to its publish (the AlertLatency metric). */
+  readonly secondsAfterFirstCall?: readonly number[];
 }
 
 /** Sends alerts for the failed events of one log file (implemented by the SNS alert adapter). */

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SERVICE_NAMES } from '../core/services';
+import type { ApiCallObserver } from '../app/api-call-handler';
 import type { IngestObserver } from '../app/ingest-observer';
 
 /** Powertools logger and metrics behind an IngestObserver, plus the flush the handler calls per invocation. */
@@ -8,6 +9,8 @@ export interface LambdaTelemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly observer: IngestObserver;
+  /** The same telemetry for the real-time function (EventBridge events). */
+  readonly apiCallObserver: ApiCallObserver;
   /** Writes the invocation's metrics (EMF) and clears them; call once per invocation, also on failure. */
   flush(): void;
 }
@@ -22,7 +25,14 @@ export const METRIC = {
   alertsSuppressed: 'AlertsSuppressed',
   bytesRead: 'BytesRead',
   objectDuration: 'ObjectDuration',
+  /** Seconds from the first call of an alert to its publish, dimension Path = S3 or EventBridge. */
+  alertLatency: 'AlertLatency',
+  /** EventBridge events the real-time function handled (stored or found stored). */
+  realTimeEvents: 'RealTimeEvents',
 } as const;
+
+/** The AlertLatency dimension value of each path (the dashboard graphs one line per path). */
+export const PATH_DIMENSION = { s3: 'S3', eventbridge: 'EventBridge' } as const;
 
 /**
  * Creates the Lambda's structured logger and metrics. Namespace, service name and log level come
@@ -39,6 +49,14 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     const single = metrics.singleMetric();
     single.addDimension(dimension, value);
     single.addMetric(name, MetricUnit.Count, count);
+  };
+  // One EMF document per alert: each value is a sample of the latency statistics (p50, max).
+  const latencies = (path: keyof typeof PATH_DIMENSION, seconds: readonly number[] | undefined): void => {
+    for (const value of seconds ?? []) {
+      const single = metrics.singleMetric();
+      single.addDimension('Path', PATH_DIMENSION[path]);
+      single.addMetric(METRIC.alertLatency, MetricUnit.Seconds, value);
+    }
   };
 
   const observer: IngestObserver = {
@@ -58,6 +76,7 @@ export function createLambdaTelemetry(): LambdaTelemetry {
       if (summary.alerts) {
         metrics.addMetric(METRIC.alertsSent, MetricUnit.Count, summary.alerts.messagesPublished);
         metrics.addMetric(METRIC.alertsSuppressed, MetricUnit.Count, summary.alerts.eventsSuppressed);
+        latencies('s3', summary.alerts.secondsAfterFirstCall);
       }
       logger.info('log object processed', { ...summary });
     },
@@ -77,10 +96,32 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     },
   };
 
+  const apiCallObserver: ApiCallObserver = {
+    eventProcessed(summary) {
+      metrics.addMetric(METRIC.realTimeEvents, MetricUnit.Count, 1);
+      if (summary.stored) metrics.addMetric(METRIC.eventsStored, MetricUnit.Count, 1);
+      if (summary.failed && summary.service)
+        dimensioned(METRIC.failedCalls, 'WatchedService', summary.service, 1);
+      if (summary.alerts) {
+        metrics.addMetric(METRIC.alertsSent, MetricUnit.Count, summary.alerts.messagesPublished);
+        metrics.addMetric(METRIC.alertsSuppressed, MetricUnit.Count, summary.alerts.eventsSuppressed);
+        latencies('eventbridge', summary.alerts.secondsAfterFirstCall);
+      }
+      logger.info('eventbridge event processed', { ...summary });
+    },
+    eventSkipped(summary, message) {
+      logger.warn('eventbridge event skipped', { ...summary, detail: message });
+    },
+    eventFailed(id, error) {
+      logger.error('eventbridge event failed', { id, error });
+    },
+  };
+
   return {
     logger,
     metrics,
     observer,
+    apiCallObserver,
     flush() {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     },

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
 import { renderAlert } from '../../lambdas/core/alert-fit';
 import { signatureOf } from '../../lambdas/core/alert-policy';
+import { EVENTBRIDGE_BUCKET } from '../../lambdas/core/object-ref';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
 
 // docs/alerts.md shows real output of the formatter. This test fails when the two drift apart;
@@ -14,6 +15,7 @@ const SOURCE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/123456789012_CloudTrail_us-east-1_20170504T0025Z_Kx3jHT2bq9Ua4Rbo.json.gz',
 };
 
+// The seed call was at 00:21:57; its log file (00:25Z) was delivered and alerted about 7 minutes later.
 function seedAlert(): RenderedAlert {
   return renderAlert({
     service: 'athena',
@@ -22,6 +24,20 @@ function seedAlert(): RenderedAlert {
     suppressedInFile: 0,
     earlierSuppressed: [],
     windowMinutes: 60,
+    sentAt: new Date('2017-05-04T00:29:09.412Z'),
+  });
+}
+
+// The same call by the real-time path: the EventBridge event, alerted seconds after the call.
+function realTimeAlert(): RenderedAlert {
+  return renderAlert({
+    service: 'athena',
+    source: { bucket: EVENTBRIDGE_BUCKET, key: '3b5c7a2e-1d4f-4e8a-9c6b-2f0d8e1a7b35' },
+    events: [seedAthenaFailure()],
+    suppressedInFile: 0,
+    earlierSuppressed: [],
+    windowMinutes: 60,
+    sentAt: new Date('2017-05-04T00:22:06.871Z'),
   });
 }
 
@@ -64,6 +80,7 @@ function stormAlert(): RenderedAlert {
       },
     ],
     windowMinutes: 60,
+    sentAt: new Date('2026-11-22T03:07:31.000Z'),
   });
 }
 
@@ -72,6 +89,13 @@ const BLOCKS: Record<string, () => string> = {
   'seed-email': () => seedAlert().text,
   'seed-json': () => JSON.stringify(seedAlert().document, null, 2),
   'seed-attributes': () => JSON.stringify(seedAlert().messageAttributes, null, 2),
+  'realtime-email': () => realTimeAlert().text,
+  'realtime-delivery': () =>
+    JSON.stringify(
+      { source: realTimeAlert().document.source, delivery: realTimeAlert().document.delivery },
+      null,
+      2,
+    ),
   'storm-subject': () => stormAlert().subject,
   'storm-email': () => stormAlert().text,
 };
