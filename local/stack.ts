@@ -11,7 +11,9 @@ import {
 import { TrailwatchError } from '../lambdas/core/errors';
 import type { PipelineSummary } from '../lambdas/core/pipeline';
 import type { LogObjectRef, ObjectSkipReason } from '../lambdas/core/ports';
-import { composeIngestApp, type IngestApp } from '../lambdas/app/compose';
+import { composeApiCallApp, composeIngestApp, type ApiCallApp, type IngestApp } from '../lambdas/app/compose';
+import type { ApiCallSummary } from '../lambdas/app/api-call-handler';
+import { matchesApiCallRule } from '../lambdas/core/api-call-rule';
 import { loadIngestConfig } from '../lambdas/ingest/config';
 import type { IngestObserver } from '../lambdas/app/ingest-observer';
 import { lockDataFolder } from './data-lock';
@@ -19,6 +21,7 @@ import { NotificationJournal } from './notification-journal';
 import { startDynalite } from './dynalite-server';
 import { startS3Server } from './s3-server';
 import { asRealS3Notification } from './s3-notifications';
+import { startEventsServer, type BusEvent } from './events-server';
 import { startSnsServer, type OutboxMessage } from './sns-server';
 
 /** Names of the local resources (fixed, so printed commands stay valid across runs). */
@@ -41,6 +44,11 @@ export type LocalObjectOutcome =
     }
   | { readonly status: 'failed'; readonly ref: LogObjectRef; readonly error: Error };
 
+/** What happened to one EventBridge event the local bus delivered to the real-time app. */
+export type LocalApiCallOutcome =
+  | { readonly status: 'processed' | 'skipped'; readonly event: BusEvent; readonly summary: ApiCallSummary }
+  | { readonly status: 'failed'; readonly event: BusEvent; readonly error: Error };
+
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions {
   /** Folder holding the S3 objects (`s3/`), the tables (`dynamodb/`) and the alerts (`outbox/`). */
@@ -49,17 +57,26 @@ export interface LocalStackOptions {
   readonly s3Port?: number;
   readonly dynamodbPort?: number;
   readonly snsPort?: number;
+  readonly eventsPort?: number;
   /** Keep DynamoDB data on disk in `<dataDir>/dynamodb` (default true); false keeps it in memory. */
   readonly persistTables?: boolean;
   /** Called once per object the handler finished with. */
   readonly onObject?: (outcome: LocalObjectOutcome) => void;
+  /** Called once per EventBridge event the local rule matched, after the real-time app handled it. */
+  readonly onApiCall?: (outcome: LocalApiCallOutcome) => void;
   /** Called once per alert the SNS endpoint received. */
   readonly onAlert?: (message: OutboxMessage) => void;
 }
 
 /** The running embedded stack: servers, resources, and the ingest handler wired to the bucket. */
 export interface LocalStack {
-  readonly endpoints: { readonly s3: string; readonly dynamodb: string; readonly sns: string };
+  readonly endpoints: {
+    readonly s3: string;
+    readonly dynamodb: string;
+    readonly sns: string;
+    /** The PutEvents route: the default bus with the real-time rule on it. */
+    readonly events: string;
+  };
   readonly bucket: string;
   readonly tableName: string;
   readonly alertStateTableName: string;
@@ -71,7 +88,9 @@ export interface LocalStack {
   readonly clients: AwsClients;
   /** Resolves once every key given has been handled (processed, skipped or failed) at least `times` times in all. */
   waitForObjects(keys: readonly string[], timeoutMs?: number): Promise<void>;
-  /** Resolves once no notification is waiting or being handled. */
+  /** Resolves once `count` EventBridge events in all have been handled by the real-time app. */
+  waitForApiCalls(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once no notification or EventBridge event is waiting or being handled. */
   idle(): Promise<void>;
   /** Notifications an earlier run left unhandled (it was killed) and this one handles first. */
   readonly resumed: number;
@@ -127,6 +146,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     objectFailed: (ref, error) => outcome({ status: 'failed', ref, error }),
     eventIgnored: () => undefined,
   };
+  // EventBridge events run at once, beside the S3 queue, as the real-time function runs beside the
+  // ingest function: the exactly-once tests need the two paths to overlap.
+  let apiApp: ApiCallApp | undefined;
+  let apiCalls = 0;
+  const earlyApiCalls: BusEvent[] = [];
+  const onBusEvent = (event: BusEvent): void => {
+    // The deployed rule's pattern: what it would not match never reaches the function.
+    if (!matchesApiCallRule(event)) return;
+    if (!apiApp) {
+      earlyApiCalls.push(event);
+      return;
+    }
+    pending += 1;
+    apiApp
+      .handleApiCallEvent(event)
+      .then(
+        (summary): LocalApiCallOutcome => ({ status: summary.status, event, summary }),
+        (error: Error): LocalApiCallOutcome => ({ status: 'failed', event, error }),
+      )
+      .then((o) => {
+        apiCalls += 1;
+        pending -= 1;
+        options.onApiCall?.(o);
+        for (const wake of [...waiters]) wake();
+      })
+      .catch(() => undefined);
+  };
   const enqueue = (event: unknown, id?: string): void => {
     if (!app) {
       early.push({ event, ...(id !== undefined ? { id } : {}) });
@@ -156,7 +202,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     // The three servers start side by side (s3rver's child process takes longest); the tables are
     // created while it starts.
-    const [dynamoStarted, snsStarted, s3Started] = await Promise.allSettled([
+    const [dynamoStarted, snsStarted, s3Started, eventsStarted] = await Promise.allSettled([
       startDynalite({
         port: options.dynamodbPort ?? 0,
         ...(options.persistTables === false ? {} : { path: path.join(dataDir, 'dynamodb') }),
@@ -184,17 +230,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         stoppers.push(() => server.stop());
         return server;
       }),
+      startEventsServer({
+        port: options.eventsPort ?? 0,
+        region: LOCAL_NAMES.region,
+        onEvent: onBusEvent,
+      }).then((server) => {
+        stoppers.push(() => server.stop());
+        return server;
+      }),
     ]);
     const dynamodb = started(dynamoStarted, 'DynamoDB (dynalite)', options.dynamodbPort, '--dynamodb-port');
     const sns = started(snsStarted, 'the SNS endpoint', options.snsPort, '--sns-port');
     const s3 = started(s3Started, 'S3 (s3rver)', options.s3Port, '--s3-port');
+    const events = started(eventsStarted, 'the EventBridge endpoint', options.eventsPort, '--events-port');
     const topicArn = sns.createTopic(LOCAL_NAMES.topic);
 
-    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint };
+    const endpoints = {
+      s3: s3.endpoint,
+      dynamodb: dynamodb.endpoint,
+      sns: sns.endpoint,
+      events: events.endpoint,
+    };
     const clients = createAwsClients({
       region: LOCAL_NAMES.region,
       credentials: LOCAL_CREDENTIALS,
-      endpoints,
+      endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint },
     });
     stoppers.push(async () => destroyAwsClients(clients));
 
@@ -207,6 +267,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ALERTS_ENABLED: 'true',
     });
     app = composeIngestApp(config, clients, observer);
+    apiApp = composeApiCallApp(config, clients);
+    for (const event of earlyApiCalls.splice(0)) onBusEvent(event);
     // What a killed run left first (oldest first), then what arrived while this one started.
     const backlog = journal.pending();
     const arrived = new Set(early.map((e) => e.id));
@@ -250,15 +312,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           `${[...want].filter(([key, n]) => (handled.get(key) ?? 0) < n).length} objects to be handled`;
         return waitFor(done, timeoutMs, missing);
       },
+      waitForApiCalls(count, timeoutMs = 120_000) {
+        return waitFor(
+          () => apiCalls >= count,
+          timeoutMs,
+          () => `${count - apiCalls} EventBridge events to be handled`,
+        );
+      },
       idle() {
         return waitFor(
           () => pending === 0,
           120_000,
-          () => `${pending} notifications`,
+          () => `${pending} notifications and EventBridge events`,
         );
       },
       stop: async () => {
         await queue;
+        await waitFor(
+          () => pending === 0,
+          120_000,
+          () => `${pending} notifications and EventBridge events`,
+        ).catch(() => undefined);
         await stopAll();
       },
     };
