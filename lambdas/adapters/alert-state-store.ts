@@ -117,8 +117,9 @@ export class AlertStateStore implements AlertLedger {
   }
 
   /**
-   * Claims the right to publish the message of one (file, service) until `leaseUntil`. Fails (returns
-   * the record) when the message was sent, or another invocation holds an unexpired claim: a
+   * Claims the right to publish the message of one (file, service) until `leaseUntil`, or renews the
+   * owner's own claim. Fails (returns the record) when the message was sent, or another invocation
+   * holds an unexpired claim: a
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
@@ -138,11 +139,14 @@ export class AlertStateStore implements AlertLedger {
             service: { S: claim.service },
             expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
+          // Its own owner passes too: the SDK's retry of a claim whose answer was lost finds the claim it made.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#state = :publishing AND (leaseUntil < :now OR #owner = :owner))',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: {
             ':publishing': { S: 'publishing' },
             ':now': { N: String(claim.nowMs) },
+            ':owner': { S: claim.owner },
           },
         }),
       ),

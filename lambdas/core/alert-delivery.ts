@@ -252,7 +252,8 @@ export class AlertDelivery implements AlertSink {
         source,
         service,
       });
-      if (!claim.claimed) {
+      // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
+      if (!claim.claimed && claim.record.owner !== owner) {
         if (claim.record.state === 'sent') {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;

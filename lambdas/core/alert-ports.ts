@@ -79,7 +79,7 @@ export interface AlertLedger {
   releaseEvents(eventIds: readonly string[], owner: string): Promise<void>;
   /** The message record of one (file, service), if any (strongly consistent). */
   messageRecord(key: string): Promise<MessageRecord | undefined>;
-  /** Takes the right to publish unless the message was sent or another owner holds an unexpired claim. */
+  /** Takes (or, for the same owner, renews) the right to publish unless the message was sent or another owner holds an unexpired claim. */
   claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult>;
   /** Deletes the owner's own unsent claim (someone else's, or a sent record, is left alone). */
   releaseClaim(key: string, owner: string): Promise<void>;

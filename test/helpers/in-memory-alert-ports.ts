@@ -63,7 +63,10 @@ export class InMemoryAlertLedger implements AlertLedger {
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
     await tick();
     const record = this.messages.get(key);
-    if (record === undefined || (record.state === 'publishing' && record.leaseUntil < claim.nowMs)) {
+    if (
+      record === undefined ||
+      (record.state === 'publishing' && (record.leaseUntil < claim.nowMs || record.owner === claim.owner))
+    ) {
       this.messages.set(key, { key, state: 'publishing', owner: claim.owner, leaseUntil: claim.leaseUntil });
       return { claimed: true };
     }

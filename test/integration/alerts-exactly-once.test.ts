@@ -1,3 +1,4 @@
+import { DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -218,6 +219,58 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const documents = await receivedDocuments();
     expect(documents.map((d) => d.events.map((e) => e.eventId))).toEqual([['evt-000001'], ['evt-000005']]);
     expect(documents[1]?.suppressed).toMatchObject({ earlierTotal: 3, earlier: [{ count: 3 }] });
+  });
+
+  describe('a lost answer to a claim write (issue 15 case 4, SDK-level injected fault)', () => {
+    /**
+     * A DynamoDB client whose first PutItem on a key starting with `prefix` reaches dynalite, is
+     * written, and then loses its answer (a connection reset): the SDK retries the same write.
+     */
+    function answerLosingDynamoDb(prefix: string) {
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: harness.dynaliteEndpoint,
+      });
+      let lost = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const pk = (args.input as Partial<PutItemCommandInput>).Item?.pk?.S;
+          if (lost === 0 && pk?.startsWith(prefix)) {
+            lost += 1;
+            throw Object.assign(new Error('socket hang up (injected after the write)'), {
+              code: 'ECONNRESET',
+            });
+          }
+          return out;
+        },
+        { step: 'deserialize', name: 'loseClaimAnswer' },
+      );
+      return { client, lost: () => lost };
+    }
+
+    test.each(['evt#', 'msg#'])(
+      'the retried %s claim finds its own token and publishes at once, once',
+      async (prefix) => {
+        // Prepare
+        const { make, received, markers } = await setup();
+        const dynamodb = answerLosingDynamoDb(prefix);
+
+        // Act: a delivery that would fail at once if it took its own claim for another invocation's.
+        const outcome = await make({ dynamodb: dynamodb.client, claimWaitSeconds: 0 }).alertFile(
+          [seedAthenaFailure()],
+          SOURCE,
+        );
+
+        // Assess
+        expect(dynamodb.lost()).toBe(1);
+        expect(outcome.messagesPublished).toBe(1);
+        expect(await received()).toEqual([['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]);
+        expect(await markers()).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted']);
+        dynamodb.client.destroy();
+      },
+    );
   });
 
   describe('publish failures (SDK-level injected faults)', () => {

@@ -314,3 +314,41 @@ describe('AlertDelivery: the exactly-once protocol over in-memory ports', () => 
     expect(deadlines).toEqual([1_000 + 30_000 - 5_000]);
   });
 });
+
+describe('AlertDelivery: one clock for the lease and the publish deadline (issue 15 case 3)', () => {
+  test('a slow read of the windows cannot push the publish deadline past the lease', async () => {
+    // Prepare: wall and monotonic clock are one clock here; reading the windows takes 30 s.
+    let t = T0;
+    const inner = new InMemoryAlertLedger();
+    const leases: number[] = [];
+    const ledger: AlertLedger = Object.assign(Object.create(inner) as InMemoryAlertLedger, {
+      windows: async (keys: readonly string[]) => {
+        t += 30_000;
+        return inner.windows(keys);
+      },
+      claimMessage: async (...args: Parameters<AlertLedger['claimMessage']>) => {
+        leases.push(args[1].leaseUntil);
+        return inner.claimMessage(...args);
+      },
+    });
+    const deadlines: number[] = [];
+    const publisher: AlertPublisher = {
+      publish: async (_message, deadline) => {
+        deadlines.push(deadline);
+        return 'id';
+      },
+    };
+
+    // Act
+    await new AlertDelivery({
+      ledger,
+      publisher,
+      now: () => new Date(t),
+      monotonicNow: () => t,
+    }).alertFile([failure(1)], FILE);
+
+    // Assess: publishing stops 5 s before the lease ends, measured from the same instant.
+    expect(leases).toHaveLength(1);
+    expect(deadlines).toEqual([(leases[0] as number) - 5_000]);
+  });
+});
