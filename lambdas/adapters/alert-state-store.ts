@@ -15,7 +15,7 @@ import type {
   AlertLedger,
   ClaimResult,
   EventClaim,
-  EventClaimResult,
+  EventClaims,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -43,6 +43,8 @@ export interface AlertStateStoreOptions {
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const UNPROCESSED_ROUNDS = 8;
+// Event claims are single-item conditional writes (BatchWriteItem takes no conditions); this many at once.
+const CLAIM_CONCURRENCY = 16;
 
 /** Key of the per-eventId marker item. */
 export function eventMarkerKey(eventId: string): string {
@@ -115,8 +117,9 @@ export class AlertStateStore implements AlertLedger {
   }
 
   /**
-   * Claims the right to publish the message of one (file, service) until `leaseUntil`. Fails (returns
-   * the record) when the message was sent, or another invocation holds an unexpired claim: a
+   * Claims the right to publish the message of one (file, service) until `leaseUntil`, or renews the
+   * owner's own claim. Fails (returns the record) when the message was sent, or another invocation
+   * holds an unexpired claim: a
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
@@ -136,11 +139,14 @@ export class AlertStateStore implements AlertLedger {
             service: { S: claim.service },
             expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
+          // Its own owner passes too: the SDK's retry of a claim whose answer was lost finds the claim it made.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#state = :publishing AND (leaseUntil < :now OR #owner = :owner))',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: {
             ':publishing': { S: 'publishing' },
             ':now': { N: String(claim.nowMs) },
+            ':owner': { S: claim.owner },
           },
         }),
       ),
@@ -152,6 +158,117 @@ export class AlertStateStore implements AlertLedger {
       return this.claimMessage(key, claim);
     }
     return { claimed: false, record };
+  }
+
+  /**
+   * Claims failed events, one conditional PutItem each (CLAIM_CONCURRENCY at a time): an event with
+   * no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
+   * an expired claim is claimed; the old item's message key comes back (ALL_OLD) so a takeover knows
+   * which message the earlier claimant meant. A failed condition reads the item: final or held.
+   */
+  async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
+    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const final = new Map<string, EventMarkerState>();
+    const held = new Map<string, number>();
+    const queue = [...new Set(eventIds)];
+    const worker = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const outcome = await this.claimEvent(id, claim);
+        if (outcome.kind === 'claimed') {
+          claimed.set(
+            id,
+            outcome.previousMessageKey !== undefined
+              ? { previousMessageKey: outcome.previousMessageKey }
+              : {},
+          );
+        } else if (outcome.kind === 'final') final.set(id, outcome.state);
+        else held.set(id, outcome.leaseUntil);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
+    return { claimed, final, held };
+  }
+
+  private async claimEvent(
+    eventId: string,
+    claim: EventClaim,
+  ): Promise<
+    | { kind: 'claimed'; previousMessageKey?: string }
+    | { kind: 'final'; state: EventMarkerState }
+    | { kind: 'held'; leaseUntil: number }
+  > {
+    for (;;) {
+      let old: Record<string, AttributeValue> | undefined;
+      const written = await this.conditional('PutItem', async () => {
+        const out = await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: { S: eventMarkerKey(eventId) },
+              kind: { S: 'event' },
+              state: { S: 'claimed' },
+              owner: { S: claim.owner },
+              leaseUntil: { N: String(claim.leaseUntil) },
+              at: { N: String(claim.nowMs) },
+              message: { S: claim.messageKey },
+              expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+            },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':claimed': { S: 'claimed' },
+              ':now': { N: String(claim.nowMs) },
+              ':owner': { S: claim.owner },
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        old = out.Attributes;
+      });
+      if (written) {
+        const previous = old?.message?.S;
+        return previous !== undefined
+          ? { kind: 'claimed', previousMessageKey: previous }
+          : { kind: 'claimed' };
+      }
+      const out = await this.call('GetItem', () =>
+        this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: eventMarkerKey(eventId) } },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const state = out.Item?.state?.S;
+      if (state === 'alerted' || state === 'suppressed') return { kind: 'final', state };
+      if (state === 'claimed') return { kind: 'held', leaseUntil: Number(out.Item?.leaseUntil?.N ?? '0') };
+      // The item vanished between the two calls (TTL) or its claim just expired: claim again.
+    }
+  }
+
+  /** Ends the owner's own claims on events (lease 0), keeping the message key they name. */
+  async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
+    for (const eventId of new Set(eventIds)) {
+      // A failed condition: the event was marked, or another invocation took the claim over.
+      await this.conditional('UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: eventMarkerKey(eventId) } },
+            UpdateExpression: 'SET leaseUntil = :zero',
+            ConditionExpression: '#state = :claimed AND #owner = :owner',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':zero': { N: '0' },
+              ':claimed': { S: 'claimed' },
+              ':owner': { S: owner },
+            },
+          }),
+        ),
+      );
+    }
   }
 
   /**
@@ -168,73 +285,6 @@ export class AlertStateStore implements AlertLedger {
           ConditionExpression: '#state = :publishing AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Claims one event for a message on its marker item (`evt#<eventId>`, `state` = `claimed`): fails
-   * when the event is alerted or suppressed, or another owner's claim has not expired, so the same
-   * event arriving by EventBridge and in a log file at once is published by one of them only.
-   */
-  async claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult> {
-    const claimed = await this.conditional('PutItem', () =>
-      this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: { S: eventMarkerKey(eventId) },
-            kind: { S: 'event' },
-            state: { S: 'claimed' },
-            owner: { S: claim.owner },
-            leaseUntil: { N: String(claim.leaseUntil) },
-            at: { N: String(claim.nowMs) },
-            message: { S: claim.messageKey },
-            expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
-          },
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':claimed': { S: 'claimed' },
-            ':now': { N: String(claim.nowMs) },
-            ':owner': { S: claim.owner },
-          },
-        }),
-      ),
-    );
-    if (claimed) return { claimed: true };
-    const out = await this.call('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: eventMarkerKey(eventId) } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    // The item vanished between the two calls (TTL): claiming again is safe.
-    if (!out.Item) return this.claimEvent(eventId, claim);
-    if (out.Item.state?.S !== 'claimed') return { claimed: false, final: true };
-    return {
-      claimed: false,
-      final: false,
-      owner: out.Item.owner?.S ?? '',
-      leaseUntil: Number(out.Item.leaseUntil?.N ?? '0'),
-    };
-  }
-
-  /** Deletes the owner's own claim on an event; a marker or another owner's claim is left alone. */
-  async releaseEvent(eventId: string, owner: string): Promise<void> {
-    await this.conditional('DeleteItem', () =>
-      this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: eventMarkerKey(eventId) } },
-          ConditionExpression: '#state = :claimed AND #owner = :owner',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':owner': { S: owner } },
         }),
       ),
     );

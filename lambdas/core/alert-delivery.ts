@@ -10,7 +10,7 @@ import {
   type AlertSignature,
   type SignatureWindow,
 } from './alert-policy';
-import { messageRecordKey, type AlertLedger, type AlertPublisher, type EventClaim } from './alert-ports';
+import { messageRecordKey, type AlertLedger, type AlertPublisher, type EventClaims } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
@@ -20,9 +20,6 @@ import type { ServiceName } from './services';
 
 /** Another invocation is publishing the same file's alert right now; retry the file later. */
 export class AlertInProgressError extends TrailwatchError {}
-
-// Event claims taken at once: a storm of failures in one file should not be thousands of sequential writes.
-const EVENT_CLAIM_CONCURRENCY = 16;
 
 // Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
 const LEASE_SAFETY_MS = 5_000;
@@ -50,6 +47,24 @@ export interface AlertDeliveryOptions {
   readonly maxPublishBytes?: number;
   /** Claim owner ids; default random UUIDs. */
   readonly newOwner?: () => string;
+  /**
+   * How long, in total, to wait for failed events another invocation has claimed (default 65 s: past
+   * a dead claimant's lease, so this invocation then takes the events over and alerts them itself).
+   * Only when the claims outlast it does alertFile throw AlertInProgressError.
+   */
+  readonly claimWaitSeconds?: number;
+  /** Pause between looks at claims held by another invocation (default 1 s). */
+  readonly claimPollMs?: number;
+  /** How to pause; tests move their clocks in it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** One reading of both clocks, taken just before the claims: the lease and the publish deadline both count from it. */
+interface ClaimClock {
+  readonly nowMs: number;
+  readonly leaseUntil: number;
+  /** On the monotonic clock: the lease's end less the safety margin. */
+  readonly publishDeadline: number;
 }
 
 interface Tally {
@@ -64,11 +79,13 @@ interface Tally {
 
 /**
  * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
- * service with new alertable failures. Order per service: claim → count suppressed → publish →
- * record "sent" → mark events → open windows. Nothing is marked alerted before the publisher
- * accepted the message, so a crash or a failing publish loses no alert; everything after the
- * publish is idempotent, so a retry finishes the bookkeeping without publishing again, except in
- * the instant between the publish and the "sent" record.
+ * service with new alertable failures. Order per service: claim the events → claim the message →
+ * count suppressed → publish → record "sent" → mark events → open windows. Nothing is marked
+ * alerted before the publisher accepted the message, so a crash or a failing publish loses no
+ * alert; everything after the publish is idempotent, so a retry finishes the bookkeeping without
+ * publishing again, except in the instant between the publish and the "sent" record. Events
+ * another invocation holds are waited for, not failed on: that invocation alerts them, or its
+ * lease runs out and this one takes them over.
  */
 export class AlertDelivery implements AlertSink {
   private readonly ledger: AlertLedger;
@@ -80,6 +97,9 @@ export class AlertDelivery implements AlertSink {
   private readonly leaseMs: number;
   private readonly maxPublishBytes: number | undefined;
   private readonly newOwner: () => string;
+  private readonly claimWaitMs: number;
+  private readonly claimPollMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -91,6 +111,9 @@ export class AlertDelivery implements AlertSink {
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.maxPublishBytes = options.maxPublishBytes;
     this.newOwner = options.newOwner ?? randomUUID;
+    this.claimWaitMs = (options.claimWaitSeconds ?? this.leaseMs / 1000 + 5) * 1000;
+    this.claimPollMs = options.claimPollMs ?? 1_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
@@ -124,67 +147,126 @@ export class AlertDelivery implements AlertSink {
     return tally;
   }
 
+  // Claims the service's events, delivers the ones it got, and waits for the ones another invocation
+  // holds (without holding up its own meanwhile, so two files waiting on each other cannot deadlock).
   private async alertService(
     service: ServiceName,
-    freshEvents: NormalizedEvent[],
+    events: NormalizedEvent[],
     source: LogObjectRef,
-    fid: string,
+    firstFid: string,
     tally: Tally,
   ): Promise<void> {
-    let events = freshEvents;
+    const owner = this.newOwner();
+    let pending = events;
+    let fid = firstFid;
+    let waitedMs = 0;
+    for (;;) {
+      const clock = this.claimClock();
+      const messageKey = messageRecordKey(fid, service);
+      const claims = await this.ledger.claimEvents(
+        pending.map((e) => e.eventId),
+        { owner, nowMs: clock.nowMs, leaseUntil: clock.leaseUntil, messageKey },
+      );
+      tally.eventsAlreadyAlerted += claims.final.size;
+      const mine = pending.filter((e) => claims.claimed.has(e.eventId));
+      if (mine.length > 0) await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+
+      pending = pending.filter((e) => claims.held.has(e.eventId));
+      if (pending.length === 0) return;
+      if (waitedMs >= this.claimWaitMs) {
+        const until = Math.max(...claims.held.values());
+        throw new AlertInProgressError(
+          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
+            `until ${new Date(until).toISOString()}; retry the file later`,
+        );
+      }
+      const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
+      await this.sleep(pause);
+      waitedMs += pause;
+      // The rest goes out in a message of its own (the first one, if any, holds only what was claimed).
+      fid = fileId(
+        source,
+        pending.map((e) => e.eventId),
+      );
+    }
+  }
+
+  // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
+  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between.
+  private claimClock(): ClaimClock {
+    const nowMs = this.now().getTime();
+    const monotonic = this.monotonicNow();
+    return {
+      nowMs,
+      leaseUntil: nowMs + this.leaseMs,
+      publishDeadline: monotonic + this.leaseMs - LEASE_SAFETY_MS,
+    };
+  }
+
+  private async deliver(
+    service: ServiceName,
+    claimedEvents: NormalizedEvent[],
+    claims: EventClaims,
+    source: LogObjectRef,
+    fid: string,
+    owner: string,
+    clock: ClaimClock,
+    tally: Tally,
+  ): Promise<void> {
     const messageKey = messageRecordKey(fid, service);
+    // Events taken over from a claimant that died: if the message it meant them for was sent, they
+    // were alerted, and only its bookkeeping is missing.
+    let events = claimedEvents;
+    const byPrevious = new Map<string, NormalizedEvent[]>();
+    for (const e of events) {
+      const previous = claims.claimed.get(e.eventId)?.previousMessageKey;
+      if (previous !== undefined && previous !== messageKey) {
+        byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
+      }
+    }
+    for (const [previousKey, previousEvents] of byPrevious) {
+      const record = await this.ledger.messageRecord(previousKey);
+      if (record?.state !== 'sent') continue;
+      await this.finishSent(previousKey, record.sentAt ?? clock.nowMs, previousEvents);
+      tally.eventsAlreadyAlerted += previousEvents.length;
+      const done = new Set(previousEvents.map((e) => e.eventId));
+      events = events.filter((e) => !done.has(e.eventId));
+    }
+    if (events.length === 0) return;
+
     const existing = await this.ledger.messageRecord(messageKey);
     if (existing?.state === 'sent') {
       // A previous attempt published this file's alert and stopped before marking every event.
-      await this.finishSent(messageKey, existing.sentAt ?? this.now().getTime(), events);
+      await this.finishSent(messageKey, existing.sentAt ?? clock.nowMs, events);
       tally.eventsAlreadyAlerted += events.length;
       return;
     }
 
-    const nowMs = this.now().getTime();
+    const nowMs = clock.nowMs;
     const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
-    let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
 
-    const owner = this.newOwner();
-    let publishDeadline = Number.POSITIVE_INFINITY;
     if (plan.alert.length > 0) {
       const claim = await this.ledger.claimMessage(messageKey, {
         owner,
         nowMs,
-        leaseUntil: nowMs + this.leaseMs,
+        leaseUntil: clock.leaseUntil,
         source,
         service,
       });
-      // Measured on the monotonic clock from the moment the claim was taken (the wall clock may be fake).
-      publishDeadline = this.monotonicNow() + this.leaseMs - LEASE_SAFETY_MS;
-      if (!claim.claimed) {
+      // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
+      if (!claim.claimed && claim.record.owner !== owner) {
         if (claim.record.state === 'sent') {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;
           return;
         }
+        // Unreachable while this owner holds the events; kept so a broken ledger fails loudly.
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
         );
       }
-    }
-
-    // The same event may be in another message at this moment (the EventBridge path and the log file,
-    // or two trails): only the holder of an event's claim may publish it or count it as suppressed.
-    const taken = await this.claimEvents(events, {
-      owner,
-      nowMs,
-      leaseUntil: nowMs + this.leaseMs,
-      messageKey,
-    });
-    if (taken.alreadyFinal.size > 0) {
-      const remaining = events.filter((e) => !taken.alreadyFinal.has(e.eventId));
-      tally.eventsAlreadyAlerted += events.length - remaining.length;
-      events = remaining;
-      const hadAlert = plan.alert.length > 0;
-      plan = planServiceAlert(service, remaining, windows, nowMs, this.windowMinutes);
-      if (hadAlert && plan.alert.length === 0) await this.ledger.releaseClaim(messageKey, owner);
     }
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
@@ -215,26 +297,20 @@ export class AlertDelivery implements AlertSink {
       },
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );
+    const alertIds = plan.alert.map((e) => e.eventId);
     let messageId: string;
     try {
-      messageId = await this.publisher.publish(rendered, publishDeadline);
+      messageId = await this.publisher.publish(rendered, clock.publishDeadline);
     } catch (err) {
-      // The publish error is what the operator must see; if the release fails too, the lease expiring
-      // frees the claim anyway (the retry then waits at most leaseSeconds).
-      await this.releaseAll(
-        messageKey,
-        plan.alert.map((e) => e.eventId),
-        owner,
-      ).catch(() => undefined);
+      // The publish error is what the operator must see; if a release fails too, the lease expiring
+      // frees the claims anyway (the retry then waits at most leaseSeconds).
+      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+      await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
       throw err;
     }
     const sentAt = this.now().getTime();
     await this.ledger.markMessageSent(messageKey, { messageId, sentAt, eventCount: plan.alert.length });
-    await this.ledger.markEvents(
-      plan.alert.map((e) => e.eventId),
-      'alerted',
-      { nowMs: sentAt, messageKey },
-    );
+    await this.ledger.markEvents(alertIds, 'alerted', { nowMs: sentAt, messageKey });
     await this.openWindows(plan.alertedSignatures, windows, sentAt, messageKey);
 
     tally.messagesPublished += 1;
@@ -243,47 +319,6 @@ export class AlertDelivery implements AlertSink {
     }
     tally.eventsAlerted += plan.alert.length;
     tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;
-  }
-
-  /**
-   * Claims every event of the message (in eventId order, a few at a time). Events already alerted or
-   * suppressed elsewhere are returned to be left out. When another invocation holds one, this one
-   * gives its claims back and fails with AlertInProgressError: the file is retried after that
-   * invocation finished (the event is then marked) or crashed (its lease has run out), so an event is
-   * never dropped because someone else was about to alert it.
-   */
-  private async claimEvents(
-    events: readonly NormalizedEvent[],
-    claim: EventClaim,
-  ): Promise<{ alreadyFinal: Set<string> }> {
-    const ids = [...new Set(events.map((e) => e.eventId))].sort();
-    const claimed: string[] = [];
-    const alreadyFinal = new Set<string>();
-    let held: { eventId: string; leaseUntil: number } | undefined;
-    for (let i = 0; i < ids.length && !held; i += EVENT_CLAIM_CONCURRENCY) {
-      const chunk = ids.slice(i, i + EVENT_CLAIM_CONCURRENCY);
-      const results = await Promise.all(chunk.map((id) => this.ledger.claimEvent(id, claim)));
-      results.forEach((result, j) => {
-        const eventId = chunk[j] as string;
-        if (result.claimed) claimed.push(eventId);
-        else if (result.final) alreadyFinal.add(eventId);
-        else held ??= { eventId, leaseUntil: result.leaseUntil };
-      });
-    }
-    if (held) {
-      await this.releaseAll(claim.messageKey, claimed, claim.owner);
-      throw new AlertInProgressError(
-        `event ${held.eventId} is being alerted by another invocation until ` +
-          `${new Date(held.leaseUntil).toISOString()}; retry later`,
-      );
-    }
-    return { alreadyFinal };
-  }
-
-  /** Gives back this owner's claims on the events and on the message. */
-  private async releaseAll(messageKey: string, eventIds: readonly string[], owner: string): Promise<void> {
-    for (const id of eventIds) await this.ledger.releaseEvent(id, owner);
-    await this.ledger.releaseClaim(messageKey, owner);
   }
 
   /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */

@@ -32,18 +32,27 @@ export interface MessageClaim {
   readonly service: ServiceName;
 }
 
-/** What claiming one event for a message found: taken, already alerted or suppressed, or held by another invocation. */
-export type EventClaimResult =
-  | { readonly claimed: true }
-  | { readonly claimed: false; readonly final: true }
-  | { readonly claimed: false; readonly final: false; readonly owner: string; readonly leaseUntil: number };
-
-/** What an event claim records: who holds it, until when, and for which message. */
+/** What a claim on failed events records: who holds them, until when, and the message they go out in. */
 export interface EventClaim {
   readonly owner: string;
   readonly nowMs: number;
   readonly leaseUntil: number;
+  /** The message record the claimed events are to be alerted (or counted) in. */
   readonly messageKey: string;
+}
+
+/** Result of AlertLedger.claimEvents: every asked eventId is in exactly one of the three. */
+export interface EventClaims {
+  /**
+   * Now held by this owner: unclaimed, already this owner's, or taken over from an expired claim. A
+   * taken-over claim names the message its earlier owner meant them for (`previousMessageKey`), so
+   * the protocol can tell whether that message went out before its owner died.
+   */
+  readonly claimed: ReadonlyMap<string, { readonly previousMessageKey?: string }>;
+  /** Already alerted or suppressed (final markers). */
+  readonly final: ReadonlyMap<string, EventMarkerState>;
+  /** Claimed by another owner whose lease has not run out: the epoch ms it runs to. */
+  readonly held: ReadonlyMap<string, number>;
 }
 
 /**
@@ -57,26 +66,29 @@ export interface AlertLedger {
   eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>>;
   /** Suppression windows of the given signature keys (absent keys have never alerted). */
   windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>>;
+  /**
+   * Claims failed events for one message, one conditional write per event: an event is claimed when
+   * it has no marker, or its claim is this owner's (a retried write after a lost answer finds its own
+   * token) or has expired. One event is so alerted once whichever files carry it.
+   */
+  claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims>;
+  /**
+   * Ends the owner's own claims on events now (lease set to 0) while keeping the message they name,
+   * so the next claimant can publish at once and still sees which message they were meant for.
+   */
+  releaseEvents(eventIds: readonly string[], owner: string): Promise<void>;
   /** The message record of one (file, service), if any (strongly consistent). */
   messageRecord(key: string): Promise<MessageRecord | undefined>;
-  /** Takes the right to publish unless the message was sent or another owner holds an unexpired claim. */
+  /** Takes (or, for the same owner, renews) the right to publish unless the message was sent or another owner holds an unexpired claim. */
   claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult>;
   /** Deletes the owner's own unsent claim (someone else's, or a sent record, is left alone). */
   releaseClaim(key: string, owner: string): Promise<void>;
-  /**
-   * Takes the right to alert one event (the per-eventId claim that keeps two messages, from two paths or
-   * two files, from alerting the same event at once) unless it is already alerted or suppressed, or
-   * another owner holds an unexpired claim on it. The owner's own claim may be taken again.
-   */
-  claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult>;
-  /** Deletes the owner's own claim on an event (a marker, or someone else's claim, is left alone). */
-  releaseEvent(eventId: string, owner: string): Promise<void>;
   /** Records that the publisher accepted the message: the write that closes the duplicate window. */
   markMessageSent(
     key: string,
     sent: { messageId: string; sentAt: number; eventCount: number },
   ): Promise<void>;
-  /** Writes markers for events (overwrites are harmless: the same event gets the same state); replaces their claims. */
+  /** Writes final markers for events, replacing their claims (overwrites are harmless: the same event gets the same state). */
   markEvents(
     eventIds: readonly string[],
     state: EventMarkerState,

@@ -5,7 +5,7 @@ import type {
   AlertPublisher,
   ClaimResult,
   EventClaim,
-  EventClaimResult,
+  EventClaims,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -27,6 +27,7 @@ export class InMemoryAlertLedger implements AlertLedger {
   readonly markers = new Map<string, EventMarkerState>();
   readonly messages = new Map<string, MessageRecord>();
   readonly signatureWindows = new Map<string, WindowItem>();
+  /** Claims on events not yet marked: owner, lease and the message they are meant for. */
   readonly eventClaims = new Map<string, { owner: string; leaseUntil: number; messageKey: string }>();
 
   async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
@@ -62,11 +63,48 @@ export class InMemoryAlertLedger implements AlertLedger {
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
     await tick();
     const record = this.messages.get(key);
-    if (record === undefined || (record.state === 'publishing' && record.leaseUntil < claim.nowMs)) {
+    if (
+      record === undefined ||
+      (record.state === 'publishing' && (record.leaseUntil < claim.nowMs || record.owner === claim.owner))
+    ) {
       this.messages.set(key, { key, state: 'publishing', owner: claim.owner, leaseUntil: claim.leaseUntil });
       return { claimed: true };
     }
     return { claimed: false, record };
+  }
+
+  async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
+    await tick();
+    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const final = new Map<string, EventMarkerState>();
+    const held = new Map<string, number>();
+    for (const id of new Set(eventIds)) {
+      const marker = this.markers.get(id);
+      if (marker) {
+        final.set(id, marker);
+        continue;
+      }
+      const current = this.eventClaims.get(id);
+      if (current && current.owner !== claim.owner && current.leaseUntil >= claim.nowMs) {
+        held.set(id, current.leaseUntil);
+        continue;
+      }
+      claimed.set(id, current ? { previousMessageKey: current.messageKey } : {});
+      this.eventClaims.set(id, {
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
+        messageKey: claim.messageKey,
+      });
+    }
+    return { claimed, final, held };
+  }
+
+  async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
+    await tick();
+    for (const id of eventIds) {
+      const current = this.eventClaims.get(id);
+      if (current?.owner === owner) this.eventClaims.set(id, { ...current, leaseUntil: 0 });
+    }
   }
 
   async releaseClaim(key: string, owner: string): Promise<void> {
@@ -86,26 +124,6 @@ export class InMemoryAlertLedger implements AlertLedger {
       messageId: sent.messageId,
       sentAt: sent.sentAt,
     });
-  }
-
-  async claimEvent(eventId: string, claim: EventClaim): Promise<EventClaimResult> {
-    await tick();
-    if (this.markers.has(eventId)) return { claimed: false, final: true };
-    const held = this.eventClaims.get(eventId);
-    if (held && held.owner !== claim.owner && held.leaseUntil >= claim.nowMs) {
-      return { claimed: false, final: false, owner: held.owner, leaseUntil: held.leaseUntil };
-    }
-    this.eventClaims.set(eventId, {
-      owner: claim.owner,
-      leaseUntil: claim.leaseUntil,
-      messageKey: claim.messageKey,
-    });
-    return { claimed: true };
-  }
-
-  async releaseEvent(eventId: string, owner: string): Promise<void> {
-    await tick();
-    if (this.eventClaims.get(eventId)?.owner === owner) this.eventClaims.delete(eventId);
   }
 
   async markEvents(eventIds: readonly string[], state: EventMarkerState): Promise<void> {

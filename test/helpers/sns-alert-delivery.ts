@@ -11,7 +11,7 @@ export interface SnsAlertDeliveryOptions extends Omit<AlertDeliveryOptions, 'led
   readonly stateTableName: string;
   /** Publish attempts (default 4). */
   readonly publishAttempts?: number;
-  /** Pauses of the publisher and the store; tests record them instead of waiting. */
+  /** Pauses of the publisher, the store and the protocol's waits for claims; tests record them instead of waiting. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source of the publisher's backoff. */
   readonly random?: () => number;
@@ -38,5 +38,10 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
     }),
     crash,
   );
-  return new AlertDelivery({ ...delivery, ledger: ports.ledger, publisher: ports.publisher });
+  return new AlertDelivery({
+    ...delivery,
+    ...(sleep ? { sleep } : {}),
+    ledger: ports.ledger,
+    publisher: ports.publisher,
+  });
 }

@@ -1,3 +1,4 @@
+import { DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -63,9 +64,11 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     /** The queue's alerts as [service, eventIds]. */
     const received = async () =>
       (await receivedDocuments()).map((d) => [d.service, d.events.map((e) => e.eventId)] as const);
+    // Final markers only: an event claimed for a publish that failed is not marked.
     const markers = async () =>
       (await harness.scan(table))
         .filter((i) => (i.pk as { S: string }).S.startsWith('evt#'))
+        .filter((i) => (i.state as { S: string }).S !== 'claimed')
         .map((i) => `${(i.pk as { S: string }).S.slice(4)}=${(i.state as { S: string }).S}`)
         .sort();
     return { table, make, received, receivedDocuments, markers };
@@ -138,7 +141,10 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
 
     // Act
-    const tooSoon = make({ now: () => new Date(T0.getTime() + 5_000) }).alertFile(fileFailures(), SOURCE);
+    const tooSoon = make({ now: () => new Date(T0.getTime() + 5_000), claimWaitSeconds: 0 }).alertFile(
+      fileFailures(),
+      SOURCE,
+    );
     await expect(tooSoon).rejects.toBeInstanceOf(AlertInProgressError);
     const later = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
 
@@ -167,6 +173,26 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     expect(await markers()).toEqual(allAlerted);
   });
 
+  test('one failed event in two files processed at the same time is alerted once (issue 15 case 2, DynamoDB claims)', async () => {
+    // Prepare: an organization trail's file and an account trail's file carry the same failed call.
+    const { make, received, markers } = await setup();
+    const orgSource = {
+      bucket: 'org-trail',
+      key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/f.json.gz',
+    };
+
+    // Act
+    const results = await Promise.allSettled([
+      make().alertFile([seedAthenaFailure()], SOURCE),
+      make().alertFile([seedAthenaFailure()], orgSource),
+    ]);
+
+    // Assess: neither fails, one message.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(await received()).toEqual([['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]);
+    expect(await markers()).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted']);
+  });
+
   test('suppressed counts survive a crash between counting and marking without being counted twice', async () => {
     // Prepare: one alert opens the window; then a file with 3 repeats crashes after counting them.
     const { make, receivedDocuments } = await setup();
@@ -178,8 +204,8 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const repeats = [failure(2), failure(3), failure(4)];
     await expect(crashing.alertFile(repeats, { bucket: 'b', key: 'second' })).rejects.toBeInstanceOf(Crash);
 
-    // Act: the retry of the crashed file, then the first failure after the window.
-    const retry = await make({ now: () => new Date(T0.getTime() + 11 * 60_000) }).alertFile(repeats, {
+    // Act: the retry of the crashed file after its claims' lease, then the first failure after the window.
+    const retry = await make({ now: () => new Date(T0.getTime() + 11.5 * 60_000) }).alertFile(repeats, {
       bucket: 'b',
       key: 'second',
     });
@@ -193,6 +219,58 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const documents = await receivedDocuments();
     expect(documents.map((d) => d.events.map((e) => e.eventId))).toEqual([['evt-000001'], ['evt-000005']]);
     expect(documents[1]?.suppressed).toMatchObject({ earlierTotal: 3, earlier: [{ count: 3 }] });
+  });
+
+  describe('a lost answer to a claim write (issue 15 case 4, SDK-level injected fault)', () => {
+    /**
+     * A DynamoDB client whose first PutItem on a key starting with `prefix` reaches dynalite, is
+     * written, and then loses its answer (a connection reset): the SDK retries the same write.
+     */
+    function answerLosingDynamoDb(prefix: string) {
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: harness.dynaliteEndpoint,
+      });
+      let lost = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const pk = (args.input as Partial<PutItemCommandInput>).Item?.pk?.S;
+          if (lost === 0 && pk?.startsWith(prefix)) {
+            lost += 1;
+            throw Object.assign(new Error('socket hang up (injected after the write)'), {
+              code: 'ECONNRESET',
+            });
+          }
+          return out;
+        },
+        { step: 'deserialize', name: 'loseClaimAnswer' },
+      );
+      return { client, lost: () => lost };
+    }
+
+    test.each(['evt#', 'msg#'])(
+      'the retried %s claim finds its own token and publishes at once, once',
+      async (prefix) => {
+        // Prepare
+        const { make, received, markers } = await setup();
+        const dynamodb = answerLosingDynamoDb(prefix);
+
+        // Act: a delivery that would fail at once if it took its own claim for another invocation's.
+        const outcome = await make({ dynamodb: dynamodb.client, claimWaitSeconds: 0 }).alertFile(
+          [seedAthenaFailure()],
+          SOURCE,
+        );
+
+        // Assess
+        expect(dynamodb.lost()).toBe(1);
+        expect(outcome.messagesPublished).toBe(1);
+        expect(await received()).toEqual([['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]);
+        expect(await markers()).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted']);
+        dynamodb.client.destroy();
+      },
+    );
   });
 
   describe('publish failures (SDK-level injected faults)', () => {

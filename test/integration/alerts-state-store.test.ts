@@ -83,43 +83,6 @@ describe('AlertStateStore against dynalite', () => {
     });
   });
 
-  test('an event claim keeps other owners out until its lease ends, its owner may retake it, and a marker ends it', async () => {
-    // Prepare
-    const store = await newStore();
-    const claim = (owner: string, nowMs: number) =>
-      store.claimEvent('evt-1', { owner, nowMs, leaseUntil: nowMs + 30_000, messageKey: `msg#${owner}` });
-
-    // Act
-    const first = await claim('eventbridge', 1_000);
-    const rival = await claim('log-file', 2_000);
-    const again = await claim('eventbridge', 3_000);
-    await store.releaseEvent('evt-1', 'log-file'); // not its claim: must not delete it
-    const stillHeld = await claim('log-file', 4_000);
-    const afterLease = await claim('log-file', 40_000);
-    await store.markEvents(['evt-1'], 'alerted', { nowMs: 41_000, messageKey: 'msg#log-file' });
-    const afterMarker = await claim('late', 999_999_999);
-    const markers = await store.eventMarkers(['evt-1']);
-
-    // Assess
-    expect(first).toEqual({ claimed: true });
-    expect(rival).toEqual({ claimed: false, final: false, owner: 'eventbridge', leaseUntil: 31_000 });
-    expect(again).toEqual({ claimed: true });
-    expect(stillHeld).toMatchObject({ claimed: false, final: false, owner: 'eventbridge' });
-    expect(afterLease).toEqual({ claimed: true });
-    expect(afterMarker).toEqual({ claimed: false, final: true });
-    expect(markers.get('evt-1')).toBe('alerted');
-  });
-
-  test('a claimed event is no marker, and releasing its own claim frees it at once', async () => {
-    const store = await newStore();
-    const claim = (owner: string) =>
-      store.claimEvent('evt-2', { owner, nowMs: 1, leaseUntil: 30_001, messageKey: 'msg#x' });
-    expect(await claim('a')).toEqual({ claimed: true });
-    expect((await store.eventMarkers(['evt-2'])).size).toBe(0);
-    await store.releaseEvent('evt-2', 'a');
-    expect(await claim('b')).toEqual({ claimed: true });
-  });
-
   test('releasing its own claim lets the next attempt claim at once', async () => {
     const store = await newStore();
     const key = messageRecordKey('f2', 'glue');
