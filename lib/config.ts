@@ -23,6 +23,7 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 // A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
 // no `*` (a wildcard in the EventBridge pattern).
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
 const email = z.email({ error: 'expected an email address' });
@@ -111,6 +112,12 @@ export const TrailwatchConfigSchema = z.object({
       error: `expected one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .default(90),
+  realTimeAlerts: bool.default(false),
+  realTimeRegions: z
+    .array(z.string().regex(REGION, { error: 'expected an AWS region name like eu-west-1' }), {
+      error: 'expected a list of region names',
+    })
+    .default([]),
   noObjectsAlarmMinutes: int(5, 1440).default(60),
   retainData: bool.default(true),
 });
@@ -171,6 +178,18 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
     );
   } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
     problems.push('organizationId: only applies with organizationTrail: true');
+  }
+  if (Array.isArray(raw.realTimeRegions) && raw.realTimeRegions.length > 0 && raw.realTimeAlerts !== true) {
+    problems.push('realTimeRegions: only applies with realTimeAlerts: true');
+  }
+  if (raw.realTimeAlerts === true && raw.alertsEnabled === false) {
+    problems.push('realTimeAlerts: needs alertsEnabled (the real-time path exists to alert sooner)');
+  }
+  if (
+    Array.isArray(raw.realTimeRegions) &&
+    new Set(raw.realTimeRegions).size !== raw.realTimeRegions.length
+  ) {
+    problems.push('realTimeRegions: lists a region twice; list each region once');
   }
   if (Array.isArray(raw.alertEmails)) {
     const seen = new Set<string>();

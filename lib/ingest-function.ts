@@ -78,6 +78,8 @@ export class IngestFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The objects the function may read: the log files under the prefix (an ARN with a trailing `*`). */
   public readonly logObjectsArn: string;
+  /** The function's environment (lambdas/ingest/config.ts), shared with the real-time function. */
+  public readonly environment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: IngestFunctionProps) {
     super(scope, id);
@@ -118,6 +120,7 @@ export class IngestFunction extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
+    this.environment = environment;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts'),

@@ -187,6 +187,26 @@ export class Operations extends Construct {
         ],
         [
           new cloudwatch.GraphWidget({
+            // How late alerts are, per path: seconds from the first call of each alert to its publish.
+            title: 'Call-to-alert latency (s)',
+            left: (['EventBridge', 'S3'] as const).flatMap((path) => [
+              trailwatchMetric('AlertLatency', {
+                statistic: 'p50',
+                label: `${path} p50`,
+                dimensions: { Path: path },
+              }),
+              trailwatchMetric('AlertLatency', {
+                statistic: 'Maximum',
+                label: `${path} max`,
+                dimensions: { Path: path },
+              }),
+            ]),
+            leftYAxis: { min: 0, label: 'seconds', showUnits: false },
+            width: 24,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
             title: 'Function errors and throttles',
             left: [
               props.function.metricErrors({ period: fiveMinutes }),

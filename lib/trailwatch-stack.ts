@@ -10,6 +10,7 @@ import { LogSource } from './log-source';
 import { LogTrigger } from './log-trigger';
 import { nagResourceName } from './nag';
 import { Operations } from './operations';
+import { RealTimeAlerts } from './real-time-alerts';
 
 /** Properties of {@link TrailwatchStack}. */
 export interface TrailwatchStackProps extends StackProps {
@@ -39,6 +40,8 @@ export class TrailwatchStack extends Stack {
   public readonly ingest: IngestFunction;
   /** The trigger. */
   public readonly trigger: LogTrigger;
+  /** The real-time path (rule and function), when `realTimeAlerts` is on. */
+  public readonly realTime?: RealTimeAlerts;
   /** Alarms, operations topic, dashboard. */
   public readonly operations: Operations;
 
@@ -90,6 +93,16 @@ export class TrailwatchStack extends Stack {
       mode: config.trigger,
       deadLetterQueue: this.ingest.deadLetterQueue,
     });
+    if (config.realTimeAlerts) {
+      this.realTime = new RealTimeAlerts(this, 'RealTime', {
+        eventTable: this.eventTable.table,
+        alertStateTable: this.alertStateTable.table,
+        alertTopic: this.alertTopic,
+        environment: this.ingest.environment,
+        regions: [this.region, ...config.realTimeRegions],
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
     this.operations = new Operations(this, 'Operations', {
       function: this.ingest.function,
       deadLetterQueue: this.ingest.deadLetterQueue,
@@ -124,6 +137,15 @@ export class TrailwatchStack extends Stack {
       'Failed invocations (S3 event in requestPayload)',
     );
     out('DeadLetterQueueArn', this.ingest.deadLetterQueue.queueArn, 'ARN of the dead-letter queue');
+    if (this.realTime) {
+      out('RealTimeFunctionName', this.realTime.function.functionName, 'The real-time alert Lambda function');
+      out('RealTimeRuleName', this.realTime.rule.ruleName, 'EventBridge rule of failed API calls');
+      out(
+        'RealTimeDeadLetterQueueUrl',
+        this.realTime.deadLetterQueue.queueUrl,
+        'EventBridge events the real-time path could not handle (the log files alert them)',
+      );
+    }
     out('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
   }
 
@@ -147,6 +169,16 @@ export class TrailwatchStack extends Stack {
         id: `AwsSolutions-IAM4[Policy::${nagResourceName(this, basicExecution.managedPolicyArn)}]`,
         reason:
           'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
+      });
+    }
+    if (this.realTime) {
+      Validations.of(this.realTime.function).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
+      });
+      Validations.of(this.realTime.deadLetterQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is the dead-letter queue itself; the log files alert what it holds.',
       });
     }
     Validations.of(fn).acknowledge({

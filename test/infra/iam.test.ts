@@ -4,6 +4,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ALERT_STATE_TABLE_ACTIONS, EVENT_TABLE_ACTIONS } from '../../lib/ingest-function';
+import { REAL_TIME_EVENT_TABLE_ACTIONS } from '../../lib/real-time-alerts';
 import { buildStack, EXISTING_BUCKET, newStack } from './synth';
 
 interface FoundStatement {
@@ -89,6 +90,10 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     organizationId: 'o-a1b2c3d4e5',
     logPrefix: 'org',
   },
+  'real-time alerts from three regions': {
+    realTimeAlerts: true,
+    realTimeRegions: ['us-east-1', 'us-west-2'],
+  },
 };
 
 describe('least privilege', () => {
@@ -173,7 +178,8 @@ describe('least privilege', () => {
   });
 
   it.each([
-    ['event-store.ts', EVENT_TABLE_ACTIONS],
+    // The ingest function batch-writes, the real-time function puts single items: together, the adapter's calls.
+    ['event-store.ts', [...EVENT_TABLE_ACTIONS, ...REAL_TIME_EVENT_TABLE_ACTIONS]],
     ['alert-state-store.ts', ALERT_STATE_TABLE_ACTIONS],
   ])('grants the DynamoDB calls lambdas/adapters/%s sends, no more', (file, granted) => {
     // Prepare: lib-dynamodb's document commands drop the `Item` of the API action they call.
