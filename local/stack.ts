@@ -90,6 +90,8 @@ export interface LocalStack {
   waitForObjects(keys: readonly string[], timeoutMs?: number): Promise<void>;
   /** Resolves once `count` EventBridge events in all have been handled by the real-time app. */
   waitForApiCalls(count: number, timeoutMs?: number): Promise<void>;
+  /** EventBridge events the real-time app has handled so far (processed, skipped or failed). */
+  readonly apiCallsHandled: number;
   /** Resolves once no notification or EventBridge event is waiting or being handled. */
   idle(): Promise<void>;
   /** Notifications an earlier run left unhandled (it was killed) and this one handles first. */
@@ -311,6 +313,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const missing = () =>
           `${[...want].filter(([key, n]) => (handled.get(key) ?? 0) < n).length} objects to be handled`;
         return waitFor(done, timeoutMs, missing);
+      },
+      get apiCallsHandled() {
+        return apiCalls;
       },
       waitForApiCalls(count, timeoutMs = 120_000) {
         return waitFor(

@@ -7,6 +7,7 @@ import { renderAlertEmail } from '../../local/alert-email';
 import { generateSamples, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
+import { runTwoPathsDemo, type PathAlert } from '../../local/two-paths-demo';
 import { createProgress, silentProgress } from '../progress';
 import { SERVE_PORTS } from '../serve-ports';
 import { type CliIO, type Command, UsageError } from '../usage';
@@ -16,8 +17,11 @@ const HELP = `Usage: trailwatch local [options]
 Runs the whole trailwatch pipeline on this machine, no AWS account needed: an S3-compatible server
 (s3rver), a DynamoDB-compatible server (dynalite) and a local SNS endpoint, the event table, the
 alert state table, the alert topic, and the ingest Lambda's own code wired to the bucket's
-object-created notifications. Uploads the bundled sample logs (the seed examples and a generated
-day of two accounts in two regions), then prints what was stored and the alerts as emails.
+object-created notifications, and a local EventBridge bus (PutEvents) whose real-time rule feeds
+the real-time function's code. Uploads the bundled sample logs (the seed examples and a generated
+day of two accounts in two regions), shows one failed call alerted by each path (EventBridge within
+the second, then its log file alerting only what EventBridge missed), then prints what was stored
+and the alerts as emails.
 
 Options:
   --serve              keep running (Ctrl-C stops): upload your own files, query the table
@@ -26,6 +30,7 @@ Options:
   --s3-port N          S3 port (default ${SERVE_PORTS.s3} with --serve, else any free port; 0 = any free port)
   --dynamodb-port N    DynamoDB port (default ${SERVE_PORTS.dynamodb} with --serve, else any free port)
   --sns-port N         SNS port (default ${SERVE_PORTS.sns} with --serve, else any free port)
+  --events-port N      EventBridge PutEvents port (default ${SERVE_PORTS.events} with --serve, else any free port)
   -h, --help           show this help
 `;
 
@@ -33,7 +38,7 @@ interface LocalArgs {
   readonly serve: boolean;
   readonly samples: boolean;
   readonly dataDir: string;
-  readonly ports: { s3: number; dynamodb: number; sns: number };
+  readonly ports: { s3: number; dynamodb: number; sns: number; events: number };
 }
 
 /** `trailwatch local` (what `npm start` runs): the pipeline on an embedded stack, with sample logs. */
@@ -63,6 +68,7 @@ function parseLocalArgs(argv: string[], io: CliIO): LocalArgs {
         's3-port': { type: 'string' },
         'dynamodb-port': { type: 'string' },
         'sns-port': { type: 'string' },
+        'events-port': { type: 'string' },
       },
     });
   } catch (err) {
@@ -84,6 +90,7 @@ function parseLocalArgs(argv: string[], io: CliIO): LocalArgs {
       s3: port('s3-port', v['s3-port'], SERVE_PORTS.s3),
       dynamodb: port('dynamodb-port', v['dynamodb-port'], SERVE_PORTS.dynamodb),
       sns: port('sns-port', v['sns-port'], SERVE_PORTS.sns),
+      events: port('events-port', v['events-port'], SERVE_PORTS.events),
     },
   };
 }
@@ -132,6 +139,7 @@ async function startStack(
     s3Port: args.ports.s3,
     dynamodbPort: args.ports.dynamodb,
     snsPort: args.ports.sns,
+    eventsPort: args.ports.events,
     onObject: hooks.onObject,
     onAlert: hooks.onAlert,
   });
@@ -140,6 +148,7 @@ async function startStack(
       `  S3 endpoint:        ${stack.endpoints.s3}   bucket ${stack.bucket}`,
       `  DynamoDB endpoint:  ${stack.endpoints.dynamodb}   tables ${stack.tableName}, ${stack.alertStateTableName}`,
       `  SNS endpoint:       ${stack.endpoints.sns}   topic ${stack.topicArn}`,
+      `  EventBridge endpoint: ${stack.endpoints.events}   default bus, real-time rule (PutEvents)`,
       `  Alerts outbox:      ${displayPath(stack.outbox, io)}`,
       '',
     ].join('\n'),
@@ -203,6 +212,7 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
       );
       await uploadSamples(stack, samples, io, true);
       await stack.idle();
+      printTwoPaths(await runTwoPathsDemo(stack, runId()), io);
     }
     printSummary(tally, io, Date.now() - started);
     printAlerts(tally, io);
@@ -286,12 +296,38 @@ function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): v
   io.stdout.write(lines.join('\n') + '\n');
 }
 
+// Unique per run: the demo's callers must not fall in the noise-control window of an earlier run.
+function runId(): string {
+  return new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+function printTwoPaths(alerts: readonly PathAlert[], io: CliIO): void {
+  const label = { eventbridge: 'EventBridge (real time)', s3: 'S3 log file (backstop)' } as const;
+  const lines = [
+    'One failed StartJobRun put on the local bus, then its log file with a second failure EventBridge missed:',
+  ];
+  for (const a of alerts) {
+    const after = a.document.delivery?.secondsAfterFirstCall;
+    lines.push(
+      `  ${label[a.path].padEnd(24)} alert for ${a.eventId}: sent ${a.trailwatchMs} ms after the event reached trailwatch` +
+        (after !== undefined ? ` (${after} s after the call)` : ''),
+    );
+  }
+  const byPath = (p: PathAlert['path']) => alerts.filter((a) => a.path === p).length;
+  lines.push(
+    byPath('eventbridge') === 1 && byPath('s3') === 1 && alerts.length === 2
+      ? '  The log file alerted only the call EventBridge missed: each failure alerted once.'
+      : `  Unexpected: ${alerts.length} alerts for the two calls (expected one by each path).`,
+  );
+  io.stdout.write(lines.join('\n') + '\n\n');
+}
+
 function printAlerts(tally: Tally, io: CliIO): void {
   const n = tally.alerts.length;
   const notes: string[] = [];
   if (tally.alreadyAlerted > 0)
     notes.push(
-      `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call was' : 'calls were'} already alerted by an earlier run, and nothing is sent twice`,
+      `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call was' : 'calls were'} already alerted (by an earlier run or the real-time path), and nothing is sent twice`,
     );
   if (tally.suppressed > 0)
     notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
