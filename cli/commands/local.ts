@@ -298,7 +298,7 @@ function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): v
 
 // Unique per run: the demo's callers must not fall in the noise-control window of an earlier run.
 function runId(): string {
-  return new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  return new Date().toISOString().replace(/\D/g, '').slice(0, 17);
 }
 
 function printTwoPaths(alerts: readonly PathAlert[], io: CliIO): void {

@@ -259,24 +259,34 @@ describe('trailwatch local (npm start)', () => {
       code: 0,
       stderr: '',
     });
-    expect(first.stdout).toMatch(/Log objects: 103 processed, 4 skipped \(4 digest\), 0 failed/);
+    expect(first.stdout).toMatch(/Log objects: 104 processed, 4 skipped \(4 digest\), 0 failed/);
     expect(first.stdout).toMatch(/Events stored: \d+ \(Glue \d+, EMR \d+, Athena \d+, Batch \d+\)/);
-    expect(first.stdout).toMatch(/Failed calls: 6\n/);
-    expect(first.stdout).toMatch(/Alerts sent: 6\n/);
-    expect(first.count(/^Subject: trailwatch: /)).toBe(6);
+    // The samples' 6 failures, and the two-path demo: one call alerted by EventBridge, then its log file
+    // alerting only the second call (the first already alerted).
+    expect(first.stdout).toMatch(
+      /EventBridge \(real time\) +alert for \S+: sent \d+ ms after the event reached trailwatch/,
+    );
+    expect(first.stdout).toMatch(/S3 log file \(backstop\) +alert for \S+: sent \d+ ms after/);
+    expect(first.stdout).toContain(
+      'The log file alerted only the call EventBridge missed: each failure alerted once.',
+    );
+    expect(first.stdout).toMatch(/Failed calls: 8\n/);
+    expect(first.stdout).toMatch(/Alerts sent: 8 \(1 failed call was already alerted/);
+    expect(first.count(/^Subject: trailwatch: /)).toBe(8);
     expect(first.stdout).toContain('npx trailwatch query --endpoint-url');
     expect(first.stdout).toContain('aws --endpoint-url');
     expect(first.stdout).toContain('AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
     expect(first.stdout).toMatch(
       /AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:4568 AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:4567 /,
     );
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(8);
 
+    // The second run: the samples alert nothing again; the demo's two new calls alert once each.
     expect(secondCode).toBe(0);
     expect(second.stdout).toMatch(
-      /Alerts sent: 0 \(6 failed calls were already alerted by an earlier run, and nothing is sent twice\)\n/,
+      /Alerts sent: 2 \(7 failed calls were already alerted \(by an earlier run or the real-time path\), and nothing is sent twice\)\n/,
     );
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(10);
   });
 
   it('refuses a bad flag with a one-line usage error', async () => {
