@@ -5,6 +5,7 @@
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
+import { DEFAULT_RETENTION_DAYS } from '../../lambdas/core/event-item';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
@@ -358,7 +359,8 @@ async function execute(
     ...options.scope,
     table: options.table ?? '-',
     ...(options.alerts ? { alerts: options.alerts } : {}),
-    retentionDays: options.retentionDays,
+    // The retention the processor will write with (part of the checkpoint's identity, issue 15 case 8).
+    retentionDays: options.config?.retentionDays ?? DEFAULT_RETENTION_DAYS,
   });
   const fingerprint = backfillFingerprint(scopeText);
   const file = new CheckpointFile(options.checkpointPath ?? defaultCheckpointPath(io.cwd, fingerprint));
