@@ -69,6 +69,7 @@ const SUMMARY: PipelineSummary = {
     eventsAlreadyAlerted: 0,
     eventsIgnored: 0,
     byService: { athena: 1 },
+    secondsAfterFirstCall: [412],
   },
   durationMs: 120,
 };
@@ -82,6 +83,46 @@ describe('Lambda telemetry (Powertools logger and metrics)', () => {
   });
   afterEach(() => {
     process.env = { ...saved };
+  });
+
+  it('emits AlertLatency per alert with its path: S3 for log files, EventBridge for the real-time function', () => {
+    // Prepare
+    const telemetry = createLambdaTelemetry();
+
+    // Act
+    const docs = captureOutput(() => {
+      telemetry.observer.objectProcessed(SUMMARY);
+      telemetry.apiCallObserver.eventProcessed({
+        id: 'eb-1',
+        status: 'processed',
+        eventId: 'evt-1',
+        service: 'glue',
+        failed: true,
+        stored: true,
+        alerts: { ...SUMMARY.alerts!, byService: { glue: 1 }, secondsAfterFirstCall: [3] },
+        durationMs: 40,
+      });
+      telemetry.flush();
+    });
+
+    // Assess: the dashboard's latency graph reads these two series.
+    const latencies = metricsIn(docs).filter((m) => m.name === 'AlertLatency');
+    expect(latencies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          unit: 'Seconds',
+          value: 412,
+          dimensions: { service: 'trailwatch', Path: 'S3' },
+        }),
+        expect.objectContaining({
+          unit: 'Seconds',
+          value: 3,
+          dimensions: { service: 'trailwatch', Path: 'EventBridge' },
+        }),
+      ]),
+    );
+    expect(latencies).toHaveLength(2);
+    expect(metricsIn(docs).find((m) => m.name === 'RealTimeEvents')).toMatchObject({ value: 1 });
   });
 
   it('emits the documented metrics, namespace Trailwatch, dimension service=trailwatch', () => {
