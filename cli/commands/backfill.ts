@@ -5,7 +5,6 @@
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
-import { DEFAULT_RETENTION_DAYS } from '../../lambdas/core/event-item';
 import { assertTableExists } from '../../lambdas/adapters/table-definitions';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
@@ -359,8 +358,7 @@ async function execute(
     ...options.scope,
     table: options.table ?? '-',
     ...(options.alerts ? { alerts: options.alerts } : {}),
-    // The retention the processor will write with (part of the checkpoint's identity, issue 15 case 8).
-    retentionDays: options.config?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    retentionDays: options.config?.retentionDays ?? 365,
   });
   const fingerprint = backfillFingerprint(scopeText);
   const file = new CheckpointFile(options.checkpointPath ?? defaultCheckpointPath(io.cwd, fingerprint));
