@@ -19,6 +19,18 @@ const bucketList = z
   )
   .refine((list) => list.length > 0, 'expected at least one bucket name (comma-separated)');
 
+// A comma-separated list of ids, each checked against `pattern`; '' (or unset) is no list.
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .refine((ids) => ids.every((id) => pattern.test(id)), `expected comma-separated ${what}`);
+
 /** The ingest function's environment (set by the CDK stack; documented in docs/lambda.md). */
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
@@ -29,6 +41,8 @@ export const IngestEnvSchema = z.object({
     .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
   LOG_PREFIX: z.string().default(''),
+  ALLOWED_ACCOUNTS: idList(/^\d{12}$/, '12-digit account ids').default([]),
+  ALLOWED_ORGANIZATIONS: idList(/^o-[a-z0-9]{10,32}$/, 'organization ids (o-...)').default([]),
   RETENTION_DAYS: positiveInt('days').default(365),
   PAYLOAD_MAX_BYTES: positiveInt('bytes').default(32768),
   ALERTS_ENABLED: z
@@ -43,8 +57,12 @@ export const IngestEnvSchema = z.object({
 export interface IngestConfig {
   readonly tableName: string;
   readonly sourceBuckets: readonly string[];
-  /** Required key prefix before `AWSLogs/`; '' accepts any. */
+  /** The key prefix before `AWSLogs/` every log key must have exactly; '' for keys starting with `AWSLogs/`. */
   readonly logPrefix: string;
+  /** Accounts whose log files are read (ALLOWED_ACCOUNTS); empty accepts any. */
+  readonly allowedAccounts: readonly string[];
+  /** Organizations whose organization-trail files are read (ALLOWED_ORGANIZATIONS); empty accepts any. */
+  readonly allowedOrganizationIds: readonly string[];
   readonly retentionDays: number;
   readonly payloadMaxBytes: number;
   /** Absent when ALERTS_ENABLED=false. */
@@ -96,6 +114,8 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
     tableName: data.TABLE_NAME,
     sourceBuckets: data.SOURCE_BUCKETS,
     logPrefix: data.LOG_PREFIX,
+    allowedAccounts: data.ALLOWED_ACCOUNTS,
+    allowedOrganizationIds: data.ALLOWED_ORGANIZATIONS,
     retentionDays: data.RETENTION_DAYS,
     payloadMaxBytes: data.PAYLOAD_MAX_BYTES,
     ...(data.ALERTS_ENABLED && data.ALERT_TOPIC_ARN !== undefined && data.ALERT_STATE_TABLE_NAME !== undefined

@@ -28,6 +28,8 @@ describe('loadIngestConfig', () => {
       tableName: 'events',
       sourceBuckets: ['logs-a', 'logs-b'],
       logPrefix: '',
+      allowedAccounts: [],
+      allowedOrganizationIds: [],
       retentionDays: 365,
       payloadMaxBytes: 32768,
       alerts: { topicArn: VALID.ALERT_TOPIC_ARN, stateTableName: 'alert-state', windowMinutes: 60 },
@@ -38,6 +40,8 @@ describe('loadIngestConfig', () => {
     const config = loadIngestConfig({
       ...VALID,
       LOG_PREFIX: 'trail/',
+      ALLOWED_ACCOUNTS: '111122223333, 444455556666',
+      ALLOWED_ORGANIZATIONS: 'o-a1b2c3d4e5',
       RETENTION_DAYS: '30',
       PAYLOAD_MAX_BYTES: '1024',
       ALERT_WINDOW_MINUTES: '15',
@@ -45,6 +49,8 @@ describe('loadIngestConfig', () => {
     });
     expect(config).toMatchObject({
       logPrefix: 'trail/',
+      allowedAccounts: ['111122223333', '444455556666'],
+      allowedOrganizationIds: ['o-a1b2c3d4e5'],
       retentionDays: 30,
       payloadMaxBytes: 1024,
       alerts: { windowMinutes: 15 },
