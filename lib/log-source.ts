@@ -104,7 +104,7 @@ export class LogSource extends Construct {
     // depends on the policy: CreateTrail checks it).
     const trailName = `${stack.stackName}-${props.organizationTrail ? 'org-trail' : 'trail'}`;
     this.trailArn = `arn:${stack.partition}:cloudtrail:${stack.region}:${stack.account}:trail/${trailName}`;
-    this.addCloudTrailStatements(bucket, prefix, props);
+    this.addCloudTrailStatements(bucket, prefix, this.trailArn, props);
     this.trail = new cloudtrail.Trail(this, 'Trail', {
       // The bucket without its policy: CDK's own CloudTrail statements carry no aws:SourceArn, so
       // addCloudTrailStatements writes them instead (CDK adds nothing to an imported bucket).
@@ -129,10 +129,11 @@ export class LogSource extends Construct {
   private addCloudTrailStatements(
     bucket: s3.Bucket,
     prefix: string | undefined,
+    trailArn: string,
     props: LogSourceProps,
   ): void {
     const principal = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
-    const fromThisTrail = { 'aws:SourceArn': this.trailArn };
+    const fromThisTrail = { 'aws:SourceArn': trailArn };
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudTrailAclCheck',

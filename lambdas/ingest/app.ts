@@ -248,7 +248,7 @@ export function composeIngestApp(
     sink,
     ...(alerts ? { alerts } : {}),
     sourceBuckets: config.sourceBuckets,
-    logPrefix: config.logPrefix,
+    ...(config.logPrefix !== undefined ? { logPrefix: config.logPrefix } : {}),
     allowedAccounts: config.allowedAccounts,
     allowedOrganizationIds: config.allowedOrganizationIds,
     observer,

@@ -40,7 +40,8 @@ export const IngestEnvSchema = z.object({
     .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
     .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
-  LOG_PREFIX: z.string().default(''),
+  // Unset: any prefix (the function run some other way, `trailwatch local`); the stack always sets it.
+  LOG_PREFIX: z.string().optional(),
   ALLOWED_ACCOUNTS: idList(/^\d{12}$/, '12-digit account ids').default([]),
   ALLOWED_ORGANIZATIONS: idList(/^o-[a-z0-9]{10,32}$/, 'organization ids (o-...)').default([]),
   RETENTION_DAYS: positiveInt('days').default(365),
@@ -57,8 +58,11 @@ export const IngestEnvSchema = z.object({
 export interface IngestConfig {
   readonly tableName: string;
   readonly sourceBuckets: readonly string[];
-  /** The key prefix before `AWSLogs/` every log key must have exactly; '' for keys starting with `AWSLogs/`. */
-  readonly logPrefix: string;
+  /**
+   * The key prefix before `AWSLogs/` every log key must have exactly; '' for keys starting with
+   * `AWSLogs/`. Absent (LOG_PREFIX unset): any prefix, still with exactly one `AWSLogs/` layout.
+   */
+  readonly logPrefix?: string;
   /** Accounts whose log files are read (ALLOWED_ACCOUNTS); empty accepts any. */
   readonly allowedAccounts: readonly string[];
   /** Organizations whose organization-trail files are read (ALLOWED_ORGANIZATIONS); empty accepts any. */
@@ -113,7 +117,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
   return {
     tableName: data.TABLE_NAME,
     sourceBuckets: data.SOURCE_BUCKETS,
-    logPrefix: data.LOG_PREFIX,
+    ...(data.LOG_PREFIX !== undefined ? { logPrefix: data.LOG_PREFIX } : {}),
     allowedAccounts: data.ALLOWED_ACCOUNTS,
     allowedOrganizationIds: data.ALLOWED_ORGANIZATIONS,
     retentionDays: data.RETENTION_DAYS,

@@ -27,7 +27,6 @@ describe('loadIngestConfig', () => {
     expect(config).toEqual({
       tableName: 'events',
       sourceBuckets: ['logs-a', 'logs-b'],
-      logPrefix: '',
       allowedAccounts: [],
       allowedOrganizationIds: [],
       retentionDays: 365,
@@ -65,6 +64,12 @@ describe('loadIngestConfig', () => {
       ALERTS_ENABLED: 'false',
     });
     expect(config.alerts).toBeUndefined();
+  });
+
+  it("keeps LOG_PREFIX '' (no prefix) apart from LOG_PREFIX unset (any prefix)", () => {
+    // Assess: protects the stack's default (it always sets LOG_PREFIX, '' included) from meaning "any".
+    expect(loadIngestConfig({ ...VALID, LOG_PREFIX: '' }).logPrefix).toBe('');
+    expect(loadIngestConfig(VALID)).not.toHaveProperty('logPrefix');
   });
 
   it('treats empty optional variables as unset', () => {
