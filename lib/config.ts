@@ -314,3 +314,26 @@ export function deployTargetProblems(config: TrailwatchConfig, stackAccount: str
   }
   return [];
 }
+
+/** The accounts and organizations whose log files the function reads; empty lists accept any. */
+export interface KeyAllowList {
+  readonly accounts: readonly string[];
+  readonly organizationIds: readonly string[];
+}
+
+/**
+ * The key allow-list for the function (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS): the trail trailwatch
+ * creates writes this account's folder, or the organization's; an existing bucket holds whatever the
+ * configuration lists.
+ */
+export function keyAllowList(config: TrailwatchConfig, stackAccount: string): KeyAllowList {
+  if (config.sourceBucketName === undefined) {
+    return config.organizationTrail && config.organizationId !== undefined
+      ? { accounts: config.allowedAccounts ?? [], organizationIds: [config.organizationId] }
+      : { accounts: [stackAccount], organizationIds: [] };
+  }
+  return {
+    accounts: config.allowedAccounts ?? [],
+    organizationIds: config.organizationId === undefined ? [] : [config.organizationId],
+  };
+}

@@ -18,6 +18,8 @@ import { ConfigError } from '../lambdas/core/errors';
 import {
   configFromContext,
   deployTargetProblems,
+  keyAllowList,
+  type KeyAllowList,
   logKeyPrefix,
   parseTrailwatchConfig,
   type TrailwatchConfig,
@@ -151,22 +153,13 @@ export class TrailwatchStack extends Stack {
     }
   }
 
-  // Whose log files the function reads (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS).
-  private keyOrigins(config: TrailwatchConfig): { accounts: string[]; organizationIds: string[] } {
-    if (config.sourceBucketName === undefined) {
-      // The stack's own trail and bucket policy: this account's folder, or the organization's.
-      return config.organizationTrail && config.organizationId !== undefined
-        ? { accounts: [...(config.allowedAccounts ?? [])], organizationIds: [config.organizationId] }
-        : { accounts: [this.account], organizationIds: [] };
-    }
-    const origins = {
-      accounts: [...(config.allowedAccounts ?? [])],
-      organizationIds: config.organizationId === undefined ? [] : [config.organizationId],
-    };
+  // Whose log files the function reads (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS); an open list is said.
+  private keyOrigins(config: TrailwatchConfig): KeyAllowList {
+    const origins = keyAllowList(config, this.account);
     if (origins.accounts.length === 0 && origins.organizationIds.length === 0) {
       Annotations.of(this).addWarningV2(
         'trailwatch:openKeyAllowList',
-        `The function will read log files of any account under ${logKeyPrefix(config)} in ${config.sourceBucketName}; set allowedAccounts (and organizationId for an organization trail) to the accounts whose trails write there.`,
+        `The function will read log files of any account under ${logKeyPrefix(config)} in ${config.sourceBucketName ?? 'the bucket'}; set allowedAccounts (and organizationId for an organization trail) to the accounts whose trails write there.`,
       );
     }
     return origins;
