@@ -358,7 +358,7 @@ async function execute(
     ...options.scope,
     table: options.table ?? '-',
     ...(options.alerts ? { alerts: options.alerts } : {}),
-    retentionDays: options.retentionDays,
+    retentionDays: options.config?.retentionDays ?? 365,
   });
   const fingerprint = backfillFingerprint(scopeText);
   const file = new CheckpointFile(options.checkpointPath ?? defaultCheckpointPath(io.cwd, fingerprint));

@@ -2,7 +2,8 @@
 // invocation whose objects all fail must not produce an unbounded error message.
 import { ObjectProcessingError } from '../../lambdas/core/pipeline';
 import type { ObjectSummary } from '../../lambdas/core/ports';
-import { handleS3Event, IngestFailedError, type LogObjectProcessor } from '../../lambdas/ingest/app';
+import type { LogObjectProcessor } from '../../lambdas/app/object-processor';
+import { handleS3Event, IngestFailedError } from '../../lambdas/app/s3-event-handler';
 
 function record(key: string): Record<string, unknown> {
   return {

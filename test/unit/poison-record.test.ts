@@ -2,7 +2,7 @@
 // stack size exceeded" while its item was built, failing its whole file on every retry. It must be
 // stored clipped and flagged, and the rest of the file stored and alerted as usual.
 import { gzipSync } from 'node:zlib';
-import { renderAlert } from '../../lambdas/core/alert-format';
+import { renderAlert } from '../../lambdas/core/alert-fit';
 import { fromEventItem, toEventItem } from '../../lambdas/core/event-item';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
