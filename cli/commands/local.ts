@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { renderAlertEmail } from '../../local/alert-email';
-import { generateSamples, type SampleObject } from '../../local/samples';
+import { loadSamples, SAMPLE_DAY, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
 import { createProgress, silentProgress } from '../progress';
@@ -185,12 +185,12 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
     onAlert: (m) => tally.alerts.push(m),
   });
   try {
-    const day = sampleDay();
+    const day = SAMPLE_DAY;
     if (args.samples) {
-      const samples = generateSamples(day);
+      const samples = loadSamples();
       const seeds = samples.filter((s) => s.kind === 'seed').length;
       io.stdout.write(
-        `Uploading ${samples.length} sample log objects: ${seeds} seed examples and a generated day (${day}) of ` +
+        `Uploading the ${samples.length} sample log objects of samples/: ${seeds} seed examples and a generated day (${day}) of ` +
           `2 accounts x 2 regions, with CloudTrail's digest files ...\n`,
       );
       await uploadSamples(stack, samples, io, true);
@@ -218,10 +218,10 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
       );
     },
   });
-  const day = sampleDay();
+  const day = SAMPLE_DAY;
   try {
     if (args.samples) {
-      const samples = generateSamples(day);
+      const samples = loadSamples();
       io.stdout.write(`Uploading ${samples.length} sample log objects ...\n`);
       await uploadSamples(stack, samples, io, false);
       printSummary(tally, io, undefined);
@@ -314,9 +314,10 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       '         AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',
       '',
       '  # query the table with trailwatch',
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --since 2d`,
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --failed --since 2d`,
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --service athena --from 2017-05-04 --to 2017-05-05`,
+      `  npx trailwatch query --endpoint-url ${ddb} --from ${day} --to ${day}            # the sample day, newest first`,
+      `  npx trailwatch query --endpoint-url ${ddb} --failed --from ${day} --to ${day}   # its failed calls`,
+      `  npx trailwatch query --endpoint-url ${ddb} --resource glue:job#nightly-orders-etl --json`,
+      `  npx trailwatch query --endpoint-url ${ddb} --service athena --from 2017-05-04 --to 2017-05-05`,
       '',
       '  # ... or with the AWS CLI: the failed calls of a day (the `failures` index)',
       `  aws dynamodb query --endpoint-url ${ddb} --table-name ${stack.tableName} --index-name failures \\`,
@@ -339,11 +340,6 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       '',
     ].join('\n'),
   );
-}
-
-/** The generated sample day: yesterday (UTC), a complete day, the same all day long. */
-function sampleDay(): string {
-  return new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 }
 
 function boxed(title: string, body: string): string {
