@@ -56,7 +56,7 @@ const MAX_SUBJECT_CHARS = 100;
 
 /**
  * Starts a minimal SNS endpoint (the awsQuery protocol the SDK speaks) implementing CreateTopic,
- * Publish and PublishBatch, with SNS's checks on subject and size. Every published message is saved
+ * GetTopicAttributes, Publish and PublishBatch, with SNS's checks on subject and size. Every published message is saved
  * to the outbox folder instead of being delivered.
  */
 export async function startSnsServer(options: SnsServerOptions): Promise<SnsServer> {
@@ -165,6 +165,14 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
         return result(
           'PublishBatch',
           `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`,
+        );
+      }
+      case 'GetTopicAttributes': {
+        const arn = params.get('TopicArn') ?? '';
+        if (!topics.has(arn)) throw new SnsFault(404, 'NotFound', 'Topic does not exist');
+        return result(
+          'GetTopicAttributes',
+          `<Attributes><entry><key>TopicArn</key><value>${xml(arn)}</value></entry></Attributes>`,
         );
       }
       case 'ListTopics':

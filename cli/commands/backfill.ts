@@ -5,10 +5,12 @@
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   clientsFor,
   explainAwsSetupError,
   intFlag,
@@ -66,11 +68,7 @@ Options:
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
   --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_S3,
-                           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS (AWS_ENDPOINT_URL for all).
-                           trailwatch local --serve listens on one port per service, so use the
-                           variables there: AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
-                           AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
+${endpointFlagsHelp(['s3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION)
 
 Exit code: 0 when every object was processed, 1 when some failed, none was found (a real run) or the
@@ -99,7 +97,7 @@ const FLAGS = {
   'alert-state-table': { type: 'string' },
   'topic-arn': { type: 'string' },
   'retention-days': { type: 'string' },
-  'endpoint-url': { type: 'string' },
+  ...endpointFlagOptions(['s3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -193,7 +191,7 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
     restart: v.restart === true,
     ...(v.table ? { table: v.table } : {}),
     retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
-    aws: awsFlagsFrom(v, env),
+    aws: awsFlagsFrom(v, env, ['s3', 'dynamodb', 'sns']),
   };
 }
 
@@ -337,7 +335,7 @@ export function createBackfillCommand(overrides: BackfillCommandOverrides = {}):
       try {
         return await execute(options, clients, io, now, overrides, started);
       } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
+        throw explainAwsSetupError(err, options.aws.endpoints, undefined, options.aws.sources) ?? err;
       } finally {
         clients.s3.destroy();
         clients.dynamodb.destroy();
@@ -380,7 +378,13 @@ async function execute(
   const lister = new S3LogLister({ bucket: options.bucket, client: clients.s3 });
   let processor: ObjectProcessor | undefined;
   if (!options.dryRun && options.table !== undefined) {
-    await assertTableExists(clients.dynamodb, options.table, '--table');
+    await preflight(clients, options.aws, {
+      tables: [
+        { name: options.table, flag: '--table' },
+        ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+      ],
+      ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
+    });
     const sink = new DynamoDbEventStore({
       tableName: options.table,
       client: clients.dynamodb,
@@ -424,7 +428,7 @@ async function execute(
       signal,
     });
   } catch (err) {
-    throw explainAwsSetupError(err, options.aws.endpoints, 's3') ?? err;
+    throw explainAwsSetupError(err, options.aws.endpoints, 's3', options.aws.sources) ?? err;
   } finally {
     progress?.stop();
     interruption.dispose();

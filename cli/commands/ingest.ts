@@ -2,15 +2,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
 import { parseAlertRules } from '../../lambdas/core/alert-rules';
-import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
+import {
+  describeObject,
+  LOCAL_FILE_BUCKET,
+  ObjectProcessingError,
+  type PipelineSummary,
+} from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { createObjectProcessor } from '../../lambdas/ingest/app';
 import type { IngestObserver } from '../../lambdas/ingest/metrics';
 import { createProgress } from '../progress';
+import {
+  awsFlagsFrom,
+  clientsFor,
+  endpointFlagOptions,
+  endpointFlagsHelp,
+  explainAwsSetupError,
+  type AwsFlags,
+} from '../aws-options';
+import { preflight } from '../preflight';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
@@ -30,8 +44,7 @@ Options:
   --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
   --no-alerts               store the events, send no alerts
   --alert-rules FILE        alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda
-  --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
-  --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
+${endpointFlagsHelp(['dynamodb', 'sns'])}
   --region R                AWS region (default the SDK's: $AWS_REGION, profile)
   -h, --help                show this help
 
@@ -43,9 +56,7 @@ interface IngestArgs {
   readonly paths: string[];
   readonly table: string;
   readonly alerts?: { readonly stateTable: string; readonly topicArn: string; readonly rulesFile?: string };
-  readonly endpointUrl?: string;
-  readonly snsEndpointUrl?: string;
-  readonly region?: string;
+  readonly aws: AwsFlags;
 }
 
 /** `trailwatch ingest PATH...`: the Lambda's pipeline over local files against any table and topic. */
@@ -75,24 +86,19 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
         'topic-arn': { type: 'string' },
         'no-alerts': { type: 'boolean', default: false },
         'alert-rules': { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        'sns-endpoint-url': { type: 'string' },
+        ...endpointFlagOptions(['dynamodb', 'sns']),
         region: { type: 'string' },
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
   const v = parsed.values;
+  const aws = awsFlagsFrom(v, io.env, ['dynamodb', 'sns']);
   if (parsed.positionals.length === 0)
     throw new UsageError('give at least one PATH (a log file or a folder)');
   const table = v.table ?? io.env.TRAILWATCH_TABLE;
   if (!table) throw new UsageError('--table: required (the event table to write to)');
-  for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
-    const url = v[flag];
-    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
-      throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
-  }
   let alerts: IngestArgs['alerts'];
   if (v['no-alerts'] !== true) {
     const stateTable = v['alert-state-table'] ?? io.env.TRAILWATCH_ALERT_STATE_TABLE;
@@ -116,9 +122,7 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
     paths: parsed.positionals,
     table,
     ...(alerts ? { alerts } : {}),
-    ...(v['endpoint-url'] !== undefined ? { endpointUrl: v['endpoint-url'] } : {}),
-    ...(v['sns-endpoint-url'] !== undefined ? { snsEndpointUrl: v['sns-endpoint-url'] } : {}),
-    ...(v.region !== undefined ? { region: v.region } : {}),
+    aws,
   };
 }
 
@@ -159,25 +163,20 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 }
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
-  const local = [args.endpointUrl, args.snsEndpointUrl].some(
-    (u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u),
-  );
-  const clients = createAwsClients({
-    ...(args.region !== undefined
-      ? { region: args.region }
-      : local
-        ? { region: io.env.AWS_REGION ?? 'us-east-1' }
-        : {}),
-    endpoints: {
-      ...(args.endpointUrl !== undefined ? { dynamodb: args.endpointUrl } : {}),
-      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined
-        ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
-        : {}),
-    },
-    // Local servers accept anything, but the SDK refuses to sign without credentials.
-    ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
-  });
   const rules = args.alerts?.rulesFile !== undefined ? readRules(args.alerts.rulesFile, io) : undefined;
+  const clients = clientsFor(args.aws, io.env);
+  try {
+    await preflight(clients, args.aws, {
+      tables: [
+        { name: args.table, flag: '--table' },
+        ...(args.alerts ? [{ name: args.alerts.stateTable, flag: '--alert-state-table' }] : []),
+      ],
+      ...(args.alerts ? { topic: { arn: args.alerts.topicArn, flag: '--topic-arn' } } : {}),
+    });
+  } catch (err) {
+    destroyClients(clients);
+    throw err;
+  }
 
   const progress = createProgress({ label: 'ingest', stream: io.stderr });
   progress.addTotal(
@@ -193,6 +192,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     alerts: 0,
     alreadyAlerted: 0,
     suppressed: 0,
+    alertsNotSent: 0,
   };
   const events = new Map<ServiceName, number>();
   const observer: IngestObserver = {
@@ -210,7 +210,19 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     },
     objectFailed(_ref, error) {
       tally.failed += 1;
-      progress.log(error.message);
+      // Alerts are sent after every event of the file is stored: those events are in the table.
+      if (error instanceof ObjectProcessingError && error.done) {
+        tally.failedCalls += error.done.failedCalls;
+        tally.alertsNotSent += 1;
+        for (const s of SERVICE_NAMES)
+          events.set(s, (events.get(s) ?? 0) + (error.done.eventsStored[s] ?? 0));
+      }
+      const service =
+        error instanceof ObjectProcessingError
+          ? ({ read: undefined, store: 'dynamodb', alert: 'sns' } as const)[error.stage]
+          : undefined;
+      const setup = explainAwsSetupError(error, args.aws.endpoints, service, args.aws.sources);
+      progress.log(setup ? setup.message : error.message);
     },
     eventIgnored: () => undefined,
   };
@@ -249,10 +261,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     }
   } finally {
     progress.stop();
-    clients.dynamodb.destroy();
-    clients.sns.destroy();
-    clients.s3.destroy();
-    clients.sqs.destroy();
+    destroyClients(clients);
   }
 
   const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');
@@ -262,6 +271,9 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
       ? `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call' : 'calls'} already alerted earlier`
       : '',
     tally.suppressed > 0 ? `${tally.suppressed} repeats counted, not sent` : '',
+    tally.alertsNotSent > 0
+      ? `the alerts of ${tally.alertsNotSent} ${tally.alertsNotSent === 1 ? 'file' : 'files'} could not be sent; their events are stored; run the same command again to send them`
+      : '',
   ].filter((s) => s !== '');
   io.stdout.write(
     [
@@ -277,6 +289,13 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
   return tally.failed > 0 ? 1 : 0;
 }
 
+function destroyClients(clients: AwsClients): void {
+  clients.dynamodb.destroy();
+  clients.sns.destroy();
+  clients.s3.destroy();
+  clients.sqs.destroy();
+}
+
 function readRules(file: string, io: CliIO) {
   let text: string;
   try {
@@ -284,5 +303,10 @@ function readRules(file: string, io: CliIO) {
   } catch {
     throw new UsageError(`--alert-rules: cannot read ${file}`);
   }
-  return parseAlertRules(text, file);
+  try {
+    return parseAlertRules(text, file);
+  } catch (err) {
+    // A rules file is part of the command line: a bad one is a usage error (exit 2), like a bad flag.
+    throw new UsageError(`--alert-rules: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -15,9 +15,11 @@ import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambd
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import {
   awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   clientsFor,
   explainAwsSetupError,
   intFlag,
@@ -44,9 +46,7 @@ Options:
   --topic-arn ARN          the alert topic (required with --alerts)
   --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,
-                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS
-                           (AWS_ENDPOINT_URL for all). A queue URL on localhost is its own SQS endpoint.
+${endpointFlagsHelp(['sqs', 's3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION, else the queue URL's region)
 
 Exit code: 0 when every message received was replayed and deleted (dry run: every message readable),
@@ -64,7 +64,7 @@ const FLAGS = {
   'topic-arn': { type: 'string' },
   'retention-days': { type: 'string' },
   'visibility-timeout': { type: 'string' },
-  'endpoint-url': { type: 'string' },
+  ...endpointFlagOptions(['sqs', 's3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -115,7 +115,7 @@ export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): Repl
     ...(v.table ? { table: v.table } : {}),
     retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
     visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
-    aws: queueConnection(awsFlagsFrom(v, env), v.queue),
+    aws: queueConnection(awsFlagsFrom(v, env, ['sqs', 's3', 'dynamodb', 'sns']), v.queue),
   };
 }
 
@@ -131,7 +131,9 @@ export function queueConnection(flags: AwsFlags, queueUrl: string): AwsFlags {
       ? { ...flags.endpoints, sqs: new URL(queueUrl).origin }
       : flags.endpoints;
   const region = flags.region ?? regionOfQueueUrl(queueUrl) ?? (localQueue ? 'us-east-1' : undefined);
-  return { ...(region !== undefined ? { region } : {}), endpoints };
+  const sources =
+    flags.endpoints.sqs === undefined && localQueue ? { ...flags.sources, sqs: '--queue' } : flags.sources;
+  return { ...(region !== undefined ? { region } : {}), endpoints, ...(sources ? { sources } : {}) };
 }
 
 /** The end-of-run summary (stdout). */
@@ -221,7 +223,13 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
       try {
         let processor: ObjectProcessor | undefined;
         if (!options.dryRun && options.table !== undefined) {
-          await assertTableExists(clients.dynamodb, options.table, '--table');
+          await preflight(clients, options.aws, {
+            tables: [
+              { name: options.table, flag: '--table' },
+              ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+            ],
+            ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
+          });
           const alerts = options.alerts
             ? new SnsAlerter({
                 topicArn: options.alerts.topicArn,
@@ -270,7 +278,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;
         return report.interrupted || report.deleted < report.received ? 1 : 0;
       } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
+        throw explainAwsSetupError(err, options.aws.endpoints, undefined, options.aws.sources) ?? err;
       } finally {
         clients.s3.destroy();
         clients.dynamodb.destroy();

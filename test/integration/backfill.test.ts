@@ -636,21 +636,61 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     );
   });
 
-  test('one --endpoint-url for S3 and DynamoDB (a DynamoDB server answering S3 calls) is one line naming the fix', async () => {
+  test('an S3 endpoint that is the DynamoDB server is one line naming the variable and the fix', async () => {
     // Prepare: the table check passes against dynalite, then S3 listing gets DynamoDB's answer.
     const table = await newTable();
     const { main } = await import('../../cli/main');
-    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const io = captureIO(cwd, {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: dynalite.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    });
     // Act
-    const code = await main(
-      ['backfill', '--bucket', BUCKET, '--table', table, '--endpoint-url', dynalite.endpoint],
-      io,
-    );
+    const code = await main(['backfill', '--bucket', BUCKET, '--table', table], io);
     // Assess
     expect(code).toBe(1);
     expect(io.err()).toBe(
-      `trailwatch backfill: the S3 endpoint ${dynalite.endpoint} did not answer like S3; with trailwatch local --serve use ` +
-        'AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568 and AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 (one --endpoint-url cannot serve both)\n',
+      `trailwatch backfill: AWS_ENDPOINT_URL_S3 ${dynalite.endpoint} did not answer like S3: is it another service's port? ` +
+        '(trailwatch local --serve: S3 is http://127.0.0.1:4568)\n',
+    );
+  });
+
+  test('a DynamoDB endpoint that is the S3 server is one line naming the flag, before anything is read', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const code = await main(
+      [
+        'backfill',
+        '--bucket',
+        BUCKET,
+        '--table',
+        'events',
+        '--s3-endpoint-url',
+        s3server.endpoint,
+        '--dynamodb-endpoint-url',
+        s3server.endpoint,
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      `trailwatch backfill: --dynamodb-endpoint-url ${s3server.endpoint} did not answer like DynamoDB: is it another service's port? ` +
+        '(trailwatch local --serve: DynamoDB is http://127.0.0.1:4567)\n',
+    );
+  });
+
+  test('one --endpoint-url for every service is refused with the per-service flags to use (exit 2)', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, {});
+    const code = await main(
+      ['backfill', '--bucket', BUCKET, '--table', 't', '--endpoint-url', 'http://127.0.0.1:4567'],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(io.err()).toBe(
+      'trailwatch backfill: --endpoint-url: this command talks to S3, DynamoDB, SNS, each at its own endpoint; give ' +
+        '--s3-endpoint-url, --dynamodb-endpoint-url, --sns-endpoint-url (trailwatch local --serve: S3 http://127.0.0.1:4568, ' +
+        'DynamoDB http://127.0.0.1:4567, SNS http://127.0.0.1:4575)\n',
     );
   });
 
@@ -660,7 +700,7 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     const code = await main(['backfill', ...rangeArgs('no-such-table')], io);
     expect(code).toBe(1);
     expect(io.err().trim()).toBe(
-      'trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)',
+      `trailwatch backfill: --table no-such-table: no such DynamoDB table at ${dynalite.endpoint} (check the name, --region and the endpoint)`,
     );
   });
 });
