@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { renderAlert, type RenderedAlert } from '../core/alert-format';
+import type { RenderedAlert } from '../core/alert-document';
+import { renderAlert } from '../core/alert-fit';
 import {
   fileId,
   groupByService,

@@ -9,7 +9,7 @@ import {
   type AlertStep,
   type SnsAlerterOptions,
 } from '../../lambdas/adapters/sns-alerter';
-import type { AlertDocument } from '../../lambdas/core/alert-format';
+import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';

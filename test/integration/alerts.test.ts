@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import type { AlertDocument } from '../../lambdas/core/alert-format';
+import type { AlertDocument } from '../../lambdas/core/alert-document';
 import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
 import { parseAlertRules } from '../../lambdas/core/alert-rules';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderAlert, type RenderedAlert } from '../../lambdas/core/alert-format';
+import type { RenderedAlert } from '../../lambdas/core/alert-document';
+import { renderAlert } from '../../lambdas/core/alert-fit';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
 

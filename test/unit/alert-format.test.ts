@@ -1,10 +1,6 @@
-import {
-  alertSubject,
-  renderAlert,
-  sanitizeSubject,
-  SNS_MAX_PUBLISH_BYTES,
-  type AlertDocument,
-} from '../../lambdas/core/alert-format';
+import type { AlertDocument } from '../../lambdas/core/alert-document';
+import { renderAlert, SNS_MAX_PUBLISH_BYTES } from '../../lambdas/core/alert-fit';
+import { alertSubject, sanitizeSubject } from '../../lambdas/core/alert-subject';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
