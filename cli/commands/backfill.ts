@@ -394,6 +394,7 @@ async function execute(
       ? new SnsAlerter({
           topicArn: options.alerts.topicArn,
           stateTableName: options.alerts.stateTable,
+          ...(options.table !== undefined ? { nextSteps: { eventTable: options.table } } : {}),
           sns: clients.sns,
           dynamodb: clients.dynamodb,
         })

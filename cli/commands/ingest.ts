@@ -234,6 +234,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
           alerts: new SnsAlerter({
             topicArn: args.alerts.topicArn,
             stateTableName: args.alerts.stateTable,
+            ...(args.table !== undefined ? { nextSteps: { eventTable: args.table } } : {}),
             sns: clients.sns,
             dynamodb: clients.dynamodb,
             ...(rules ? { rules } : {}),

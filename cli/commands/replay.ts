@@ -234,6 +234,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
             ? new SnsAlerter({
                 topicArn: options.alerts.topicArn,
                 stateTableName: options.alerts.stateTable,
+                ...(options.table !== undefined ? { nextSteps: { eventTable: options.table } } : {}),
                 sns: clients.sns,
                 dynamodb: clients.dynamodb,
               })

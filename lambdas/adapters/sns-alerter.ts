@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { RenderedAlert } from '../core/alert-document';
 import { renderAlert } from '../core/alert-fit';
+import type { NextStepsContext } from '../core/alert-next-steps';
 import {
   fileId,
   groupByService,
@@ -43,6 +44,8 @@ export interface SnsAlerterOptions {
   readonly rules?: AlertRules;
   /** Noise-control window in minutes (default 60). */
   readonly windowMinutes?: number;
+  /** The event table and runbook the emails' "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
   readonly now?: () => Date;
   /** Publish attempts per message, on top of the SDK's own retries (default 4). */
   readonly publishAttempts?: number;
@@ -94,6 +97,7 @@ export class SnsAlerter implements AlertSink {
   private readonly store: AlertStateStore;
   private readonly rules: AlertRules;
   private readonly windowMinutes: number;
+  private readonly nextSteps: NextStepsContext | undefined;
   private readonly now: () => Date;
   private readonly publishAttempts: number;
   private readonly backoffBaseMs: number;
@@ -118,6 +122,7 @@ export class SnsAlerter implements AlertSink {
     });
     this.rules = options.rules ?? DEFAULT_ALERT_RULES;
     this.windowMinutes = options.windowMinutes ?? 60;
+    this.nextSteps = options.nextSteps;
     this.now = options.now ?? (() => new Date());
     this.publishAttempts = Math.max(1, options.publishAttempts ?? 4);
     this.backoffBaseMs = options.backoffBaseMs ?? 200;
@@ -232,6 +237,7 @@ export class SnsAlerter implements AlertSink {
         suppressedInFile: suppressedIds.length,
         earlierSuppressed: plan.earlierSuppressed,
         windowMinutes: this.windowMinutes,
+        ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
       },
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );

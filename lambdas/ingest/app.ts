@@ -237,6 +237,10 @@ export function composeIngestApp(
         dynamodb: clients.dynamodb,
         windowMinutes: config.alerts.windowMinutes,
         ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+        nextSteps: {
+          eventTable: config.tableName,
+          ...(config.alerts.runbookUrl ? { runbookUrl: config.alerts.runbookUrl } : {}),
+        },
       })
     : undefined;
   const processor = createObjectProcessor({

@@ -37,6 +37,7 @@ export const IngestEnvSchema = z.object({
     .transform((v) => v === 'true'),
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
 
 /** The validated configuration of the ingest function. */
@@ -53,6 +54,8 @@ export interface IngestConfig {
     readonly stateTableName: string;
     readonly rules?: AlertRules;
     readonly windowMinutes: number;
+    /** The runbook the alerts link to (docs/runbook.md as your team publishes it). */
+    readonly runbookUrl?: string;
   };
 }
 
@@ -105,6 +108,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
             stateTableName: data.ALERT_STATE_TABLE_NAME,
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
+            ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),
           },
         }
       : {}),
