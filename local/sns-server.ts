@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { renderAlertEmail, renderEml } from './alert-email';
 
 /** One message as the local SNS endpoint received and saved it (`<outbox>/<file>.json`). */
 export interface OutboxMessage {
@@ -14,8 +15,12 @@ export interface OutboxMessage {
   readonly message: string;
   readonly messageAttributes: Record<string, { dataType: string; value: string }>;
   readonly receivedAt: string;
-  /** File the message was saved to. */
+  /** File the message was saved to (the SNS publish as JSON). */
   readonly file: string;
+  /** The same message as the email a subscriber receives (`.eml`, opens in a mail client). */
+  readonly emailFile?: string;
+  /** The email as plain text (`.txt`: headers and body, to read in a terminal or editor). */
+  readonly textFile?: string;
 }
 
 /** Options of {@link startSnsServer}. */
@@ -119,7 +124,11 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     }
     const messageId = randomUUID();
     const receivedAt = new Date().toISOString();
-    const file = path.join(options.outbox, `${receivedAt.replace(/[:.]/g, '-')}-${messageId}.json`);
+    // Named by time and service, so `ls` lists the alerts in order and says what each is about.
+    const service = messageAttributes.service?.value.replace(/[^a-z0-9-]/gi, '') || 'message';
+    const stamp = receivedAt.replace(/[-:]/g, '').replace('.', '-');
+    const base = path.join(options.outbox, `${stamp}-${service}-${messageId.slice(0, 8)}`);
+    const file = `${base}.json`;
     const saved: OutboxMessage = {
       messageId,
       topicArn,
@@ -129,8 +138,12 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       messageAttributes,
       receivedAt,
       file,
+      emailFile: `${base}.eml`,
+      textFile: `${base}.txt`,
     };
     fs.writeFileSync(file, JSON.stringify(saved, null, 2) + '\n');
+    fs.writeFileSync(saved.emailFile as string, renderEml(saved));
+    fs.writeFileSync(saved.textFile as string, renderAlertEmail(saved) + '\n');
     options.onPublish?.(saved);
     return saved;
   };

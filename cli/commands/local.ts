@@ -197,7 +197,10 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
       await stack.idle();
     }
     printSummary(tally, io, Date.now() - started);
-    printAlerts(tally, io);
+    printAlerts(tally, io, {
+      outbox: displayPath(stack.outbox, io),
+      data: displayPath(args.dataDir, io),
+    });
     printNextSteps(stack, io, day, false);
   } finally {
     await stack.stop();
@@ -214,7 +217,7 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
     },
     onAlert: (m) => {
       io.stdout.write(
-        `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`,
+        `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.textFile ?? m.file, io)})`, renderAlertEmail(m))}\n\n`,
       );
     },
   });
@@ -257,7 +260,18 @@ function describeOutcome(o: LocalObjectOutcome): string {
   );
   const total = SERVICE_NAMES.reduce((n, name) => n + (s.eventsStored[name] ?? 0), 0);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const alerts = s.alerts ? `, ${count(s.alerts.messagesPublished, 'alert')} sent` : '';
+  const a = s.alerts;
+  // "0 alerts sent" alone reads like a fault: say why nothing went out.
+  const why = a
+    ? [
+        a.eventsAlreadyAlerted > 0 ? `${a.eventsAlreadyAlerted} already alerted by an earlier run` : '',
+        a.eventsSuppressed > 0 ? `${a.eventsSuppressed} repeats counted` : '',
+        a.eventsIgnored > 0 ? `${a.eventsIgnored} ignored by the alert rules` : '',
+      ].filter((w) => w !== '')
+    : [];
+  const alerts = a
+    ? `, ${count(a.messagesPublished, 'alert')} sent${why.length > 0 ? ` (${why.join(', ')})` : ''}`
+    : '';
   return `processed  ${where}: ${count(total, 'event')}${events.length ? ` (${events.join(', ')})` : ''}, ${count(s.failedCalls, 'failed call')}${alerts}`;
 }
 
@@ -278,7 +292,7 @@ function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): v
   io.stdout.write(lines.join('\n') + '\n');
 }
 
-function printAlerts(tally: Tally, io: CliIO): void {
+function printAlerts(tally: Tally, io: CliIO, where?: { outbox: string; data: string }): void {
   const n = tally.alerts.length;
   const notes: string[] = [];
   if (tally.alreadyAlerted > 0)
@@ -287,7 +301,13 @@ function printAlerts(tally: Tally, io: CliIO): void {
     );
   if (tally.suppressed > 0)
     notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
-  io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n\n`);
+  io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
+  if (n === 0 && tally.alreadyAlerted > 0 && where) {
+    io.stdout.write(
+      `The emails of the earlier run are in ${where.outbox}/ (*.txt); delete ${where.data}/ to process and alert afresh.\n`,
+    );
+  }
+  io.stdout.write('\n');
   tally.alerts.forEach((m, i) => {
     io.stdout.write(
       boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n',
@@ -336,7 +356,8 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       `  npx trailwatch ingest --endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,
       `      --alert-state-table ${stack.alertStateTableName} --topic-arn ${stack.topicArn} path/to/logs/`,
       '',
-      `Alerts are saved as JSON in ${displayPath(stack.outbox, io)}/.`,
+      `Alerts are saved in ${displayPath(stack.outbox, io)}/, named by time and service: each as .txt (to read: cat),`,
+      '.eml (opens in a mail client) and .json (the SNS publish, with the JSON body machines receive).',
       '',
     ].join('\n'),
   );
