@@ -22,7 +22,13 @@ import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { createBackfillCommand, type BackfillCommandOverrides } from '../../cli/commands/backfill';
-import { createProgress, formatSeconds } from '../../cli/progress';
+import {
+  createProgress,
+  ETA_AFTER_MS,
+  formatBarLine,
+  formatSeconds,
+  ProgressTracker,
+} from '../../cli/progress';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
@@ -192,7 +198,7 @@ describe('the progress display of backfill (and ingest)', () => {
 
     // Assess
     expect(text().split('\n')).toEqual([
-      'backfill: 2/10 objects, 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s, ETA ?',
+      'backfill: 2/10 objects (still listing), 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
       'a message',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
@@ -209,7 +215,7 @@ describe('the progress display of backfill (and ingest)', () => {
     // Act
     p.addTotal(4, 4_000_000);
     p.totalKnown();
-    t = 2000;
+    t = 4000;
     p.advance(2_000_000);
     p.log('s3://b/k: skipped');
     p.stop();
@@ -218,7 +224,46 @@ describe('the progress display of backfill (and ingest)', () => {
     const shown = text().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     expect(shown).toContain('s3://b/k: skipped\n');
     expect(shown).toContain(
-      'backfill [======------------------] 25% | 1/4 objects | 2.0/4.0 MB | 0.5 objects/s, 1.0 MB/s | ETA 2s',
+      'backfill [======------------------] 25% 1/4 objects | 2.0/4.0 MB | 0.3 objects/s, 0.5 MB/s | ETA 4s',
+    );
+  });
+
+  test.each([80, 100, 60])(
+    'the bar line fits %i columns and keeps the count, the rate and the ETA',
+    (columns) => {
+      const snapshot = {
+        objectsDone: 12_000,
+        objectsTotal: 100_000,
+        bytesDone: 3_200_000_000,
+        bytesTotal: 25_000_000_000,
+        elapsedMs: 300_000,
+        objectsPerSecond: 40.1,
+        bytesPerSecond: 1_100_000,
+        etaSeconds: 6000,
+        totalKnown: true,
+      };
+      const line = formatBarLine('backfill', snapshot, columns);
+      expect(line.length).toBeLessThanOrEqual(columns - 1);
+      expect(line).toMatch(
+        /^backfill (\[=+-+\] )?12% 12000\/100000 obj.* 40\.1 (obj|objects)\/s.*ETA 1h40m$/,
+      );
+    },
+  );
+
+  test('no ETA until the rate was measured for a few seconds; the start says it is still listing', () => {
+    let t = 0;
+    const tracker = new ProgressTracker(() => t);
+    tracker.addTotal(100, 100_000_000);
+    tracker.totalKnown();
+    t = 500;
+    tracker.advance(1_000); // a tiny first object would predict hours
+    expect(tracker.snapshot().etaSeconds).toBeUndefined();
+    t = ETA_AFTER_MS;
+    tracker.advance(30_000_000);
+    expect(tracker.snapshot().etaSeconds).toBeCloseTo(6.9, 0);
+    const listing = new ProgressTracker(() => 0).snapshot();
+    expect(formatBarLine('backfill', listing, 80)).toBe(
+      'backfill [--------------] 0% 0/0+ obj, 0.0/0.0 MB, 0.0 obj/s, 0.0 MB/s, listing',
     );
   });
 
