@@ -93,12 +93,13 @@ export function awsFlagsFrom(
 /** The help lines of the per-service endpoint flags. */
 export function endpointFlagsHelp(services: readonly AwsService[]): string {
   const lines = services.map((s) => {
-    const flag = `  --${ENDPOINT_FLAG[s]} URL`.padEnd(27);
+    const flag = `  --${ENDPOINT_FLAG[s]} URL`.padEnd(31);
     const port =
       s in SERVE_PORTS
         ? `; local --serve: http://127.0.0.1:${SERVE_PORTS[s as keyof typeof SERVE_PORTS]}`
         : '';
-    return `${flag}${SERVICE_TITLE[s]} endpoint (default $AWS_ENDPOINT_URL_${s.toUpperCase()}, $AWS_ENDPOINT_URL${port})`;
+    const variable = `AWS_ENDPOINT_URL_${s.toUpperCase()}`;
+    return `${flag}${SERVICE_TITLE[s]} endpoint (default $${variable},\n${' '.repeat(31)}else $AWS_ENDPOINT_URL)${port}`;
   });
   return lines.join('\n');
 }

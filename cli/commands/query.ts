@@ -97,7 +97,14 @@ export const queryCommand: Command = {
         err,
         endpoint !== undefined ? { dynamodb: endpoint } : {},
         'dynamodb',
-        { dynamodb: args.endpointUrl !== undefined ? '--endpoint-url' : 'AWS_ENDPOINT_URL_DYNAMODB' },
+        {
+          dynamodb:
+            args.endpointUrl !== undefined
+              ? '--endpoint-url'
+              : io.env.AWS_ENDPOINT_URL_DYNAMODB
+                ? 'AWS_ENDPOINT_URL_DYNAMODB'
+                : 'AWS_ENDPOINT_URL',
+        },
       );
       if (setup) throw setup;
       const name = err instanceof Error ? err.name : 'Error';
