@@ -250,7 +250,8 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
   return 0;
 }
 
-function describeOutcome(o: LocalObjectOutcome): string {
+/** One `--serve` line per object handled; says why no alert went out when failed calls sent none. */
+export function describeOutcome(o: LocalObjectOutcome): string {
   const where = describeObject(o.ref);
   if (o.status === 'skipped') return `skipped    ${where} (${o.reason}: ${o.message})`;
   if (o.status === 'failed') return `FAILED     ${o.error.message}`;
