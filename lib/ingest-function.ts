@@ -56,6 +56,7 @@ export interface IngestFunctionProps {
     readonly alertsEnabled: boolean;
     readonly alertRules?: Record<string, unknown>;
     readonly alertWindowMinutes: number;
+    readonly runbookUrl?: string;
     readonly logLevel: string;
   };
   /** @default 1024 */
@@ -123,6 +124,7 @@ export class IngestFunction extends Construct {
       POWERTOOLS_LOG_LEVEL: s.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {

@@ -51,6 +51,10 @@ export function composeProcessor(
         publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
         windowMinutes: config.alerts.windowMinutes,
         ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+        nextSteps: {
+          eventTable: config.tableName,
+          ...(config.alerts.runbookUrl ? { runbookUrl: config.alerts.runbookUrl } : {}),
+        },
       })
     : undefined;
   const source = options.source ?? new S3LogSource(clients.s3);

@@ -53,6 +53,7 @@ export const IngestEnvSchema = z.object({
     .transform((v) => v === 'true'),
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
 
 /**
@@ -127,6 +128,7 @@ export function loadIngestConfig(
             stateTableName: data.ALERT_STATE_TABLE_NAME,
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
+            ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),
           },
         }
       : {}),
