@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Lenient by design: real trails carry fields that appeared over a decade of event versions
 // (1.01 to 1.11 today) and services add their own. Only the four fields no event can lack are

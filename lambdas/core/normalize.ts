@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
 import type { NormalizedEvent } from './normalized-event';
 import { athenaNormalizer } from './normalizers/athena-normalizer';

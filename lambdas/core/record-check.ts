@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { cloudTrailRecordSchema, normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
 
 // The record schema (cloudtrail-record.ts) is the contract; this is a cheap path to the same answer for

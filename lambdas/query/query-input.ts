@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceKeyOf } from '../core/event-item';
 import { SERVICE_NAMES, ServiceName } from '../core/services';
 import { dayCount, parseDuration, parseInstant, TimeRange } from '../core/time-range';
