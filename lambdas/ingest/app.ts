@@ -52,9 +52,18 @@ interface Skip {
   readonly message: string;
 }
 
+/** Per-invocation limits of processing: the time the caller has left. */
+export interface ProcessOptions {
+  /** Milliseconds left (the Lambda context's getRemainingTimeInMillis); omit for no limit. */
+  readonly remainingMs?: () => number;
+}
+
 /** ObjectProcessor whose processObject also takes the delivery time handed on to the event store. */
 export interface LogObjectProcessor extends ObjectProcessor {
-  processObject(ref: PipelineObjectRef & { readonly size?: number }): Promise<ObjectSummary>;
+  processObject(
+    ref: PipelineObjectRef & { readonly size?: number },
+    options?: ProcessOptions,
+  ): Promise<ObjectSummary>;
 }
 
 /**
@@ -98,7 +107,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
   };
 
   return {
-    async processObject(ref: PipelineObjectRef & { readonly size?: number }) {
+    async processObject(ref: PipelineObjectRef & { readonly size?: number }, options: ProcessOptions = {}) {
       const inspected = inspect(ref);
       if (inspected.skip) {
         const { reason, message } = inspected.skip;
@@ -120,6 +129,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
           ...(deps.alerts ? { alerts: deps.alerts } : {}),
           ...(deps.batchSize !== undefined ? { batchSize: deps.batchSize } : {}),
           ...(deps.clock ? { clock: deps.clock } : {}),
+          ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
         });
         observer.objectProcessed(summary);
         return summary;
@@ -173,6 +183,7 @@ export async function handleS3Event(
   event: unknown,
   processor: LogObjectProcessor,
   observer: IngestObserver = SILENT_OBSERVER,
+  options: ProcessOptions = {},
 ): Promise<IngestResult> {
   const parsed = parseIngestEvent(event);
   if (!parsed.ok) throw new InvalidEventError(`invalid event: ${parsed.message}`);
@@ -187,11 +198,14 @@ export async function handleS3Event(
     }
     try {
       objects.push(
-        await processor.processObject({
-          ...ref,
-          ...(announced.size !== undefined ? { size: announced.size } : {}),
-          ...(announced.deliveredAt ? { deliveredAt: announced.deliveredAt } : {}),
-        }),
+        await processor.processObject(
+          {
+            ...ref,
+            ...(announced.size !== undefined ? { size: announced.size } : {}),
+            ...(announced.deliveredAt ? { deliveredAt: announced.deliveredAt } : {}),
+          },
+          options,
+        ),
       );
     } catch (err) {
       const message =
@@ -214,7 +228,7 @@ export interface IngestClients {
 /** The ingest app as the Lambda and `trailwatch local` run it. */
 export interface IngestApp {
   readonly processor: LogObjectProcessor;
-  handleS3Event(event: unknown): Promise<IngestResult>;
+  handleS3Event(event: unknown, options?: ProcessOptions): Promise<IngestResult>;
 }
 
 /** Wires config, clients and adapters into the ingest app (the Lambda's and `trailwatch local`'s composition). */
@@ -247,7 +261,10 @@ export function composeIngestApp(
     logPrefix: config.logPrefix,
     observer,
   });
-  return { processor, handleS3Event: (event) => handleS3Event(event, processor, observer) };
+  return {
+    processor,
+    handleS3Event: (event, options) => handleS3Event(event, processor, observer, options),
+  };
 }
 
 function skippedSummary(ref: LogObjectRef, reason: ObjectSkipReason): ObjectSummary {

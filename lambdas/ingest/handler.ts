@@ -1,5 +1,6 @@
 // Composition root of the ingest Lambda: configuration, clients and telemetry are built once per
 // cold start (no network call); each invocation only runs the app.
+import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws-clients';
 import { composeIngestApp, type IngestResult } from './app';
 import { loadIngestConfig } from './config';
@@ -9,9 +10,14 @@ const telemetry = createLambdaTelemetry();
 const app = composeIngestApp(loadIngestConfig(process.env), createAwsClients(), telemetry.observer);
 
 /** Lambda entry point: processes the CloudTrail log objects named by an S3 or EventBridge event. */
-export async function handler(event: unknown): Promise<IngestResult> {
+export async function handler(
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<IngestResult> {
   try {
-    return await app.handleS3Event(event);
+    // The pipeline stops with a clear error before the timeout would kill it mid-step.
+    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+    return await app.handleS3Event(event, remainingMs ? { remainingMs } : {});
   } finally {
     telemetry.flush();
   }
