@@ -242,6 +242,12 @@ async function main(): Promise<void> {
     const cold = await measureColdStarts(runner, bundle, dir, options.coldStarts);
     const m = (f: (c: ColdStart) => number): number => median(cold.runs.map(f));
     const initOverBare = m((c) => (c.loadOnlyWallSeconds - c.bareWallSeconds) * 1000);
+    // The target counts the larger of the two views of the init: the in-process require (what the bundle
+    // itself costs) and the loading process's wall time over a bare one (which load on the machine blurs).
+    const initMs = Math.max(
+      initOverBare,
+      m((c) => c.requireMs),
+    );
     console.log(
       `\nfunction bundle: ${fmt(bundle.bytes / 1024)} KB (source map beside it, not loaded: ${fmt(bundle.mapBytes / 1024)} KB)`,
     );
@@ -293,8 +299,8 @@ async function main(): Promise<void> {
         ) < TARGETS.rssMb,
       ],
       [
-        `function init < ${TARGETS.initOverBareMs} ms over bare node: ${fmt(initOverBare)} ms`,
-        initOverBare < TARGETS.initOverBareMs,
+        `function init < ${TARGETS.initOverBareMs} ms over bare node: ${fmt(initMs)} ms (the larger of require in-process and ${fmt(initOverBare)} ms process over process)`,
+        initMs < TARGETS.initOverBareMs,
       ],
       [
         `bundle < ${TARGETS.bundleKb} KB: ${fmt(bundle.bytes / 1024)} KB`,
