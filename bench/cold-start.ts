@@ -73,6 +73,34 @@ if (process.argv[2] !== 'load-only') {
 const BUCKET = 'bench-cold-start';
 const ACCOUNT = '123456789012';
 
+/** The S3 notification Lambda would get for one object of the bench bucket. */
+function s3Event(key: string, size: number, region: string): string {
+  return JSON.stringify({
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        eventTime: new Date().toISOString(),
+        awsRegion: region,
+        s3: {
+          bucket: { name: BUCKET },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size },
+        },
+      },
+    ],
+  });
+}
+
+/** A large file processed by the bundled handler, as one invocation, against the local stack. */
+export interface HandlerRun {
+  readonly label: string;
+  readonly wallSeconds: number;
+  /** The function process's own CPU (the local servers run in the bench's process, as AWS's would elsewhere). */
+  readonly cpuSeconds: number;
+  readonly maxRssBytes: number;
+  readonly summary: unknown;
+}
+
 /**
  * Runs `runs` cold starts against a local stack started in `dir`; each run handles a small file of its own
  * (fresh event IDs, so every run stores and alerts as a first delivery would).
@@ -82,7 +110,12 @@ export async function measureColdStarts(
   bundle: FunctionBundle,
   dir: string,
   runs: number,
-): Promise<{ runs: ColdStart[]; file: { bytes: number; records: number; watched: number } }> {
+  bigFiles: readonly { readonly label: string; readonly path: string }[] = [],
+): Promise<{
+  runs: ColdStart[];
+  file: { bytes: number; records: number; watched: number };
+  handlerRuns: HandlerRun[];
+}> {
   const stack = await startLocalStack({ dataDir: path.join(dir, 'local-stack'), persistTables: false });
   try {
     // A bucket of its own: the local stack's in-process handler leaves it alone (not a source bucket).
@@ -129,20 +162,7 @@ export async function measureColdStarts(
       await stack.clients.s3.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: fs.readFileSync(local) }),
       );
-      const event = JSON.stringify({
-        Records: [
-          {
-            eventSource: 'aws:s3',
-            eventName: 'ObjectCreated:Put',
-            eventTime: new Date().toISOString(),
-            awsRegion: stack.region,
-            s3: {
-              bucket: { name: BUCKET },
-              object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: log.compressedBytes },
-            },
-          },
-        ],
-      });
+      const event = s3Event(key, log.compressedBytes, stack.region);
       const bare = await runner.run(['-e', '0']);
       const loadOnly = await runner.run(['-e', COLD_START_SCRIPT, bundle.file, 'load-only'], { env });
       const cold = await runner.run(['-e', COLD_START_SCRIPT, bundle.file, event], { env, keepStdout: true });
@@ -163,7 +183,30 @@ export async function measureColdStarts(
         bareWallSeconds: bare.wallSeconds,
       });
     }
-    return { runs: results, file };
+    const handlerRuns: HandlerRun[] = [];
+    for (const [k, big] of bigFiles.entries()) {
+      const key = logKey({
+        accountId: ACCOUNT,
+        region: stack.region,
+        time: new Date('2026-11-02T00:00:00Z'),
+        suffix: `big${k}`,
+      });
+      const body = fs.readFileSync(big.path);
+      await stack.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      const run = await runner.run(
+        ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
+        { env, keepStdout: true },
+      );
+      const line = JSON.parse(run.lastLine) as { summary: unknown };
+      handlerRuns.push({
+        label: big.label,
+        wallSeconds: run.wallSeconds,
+        cpuSeconds: run.cpuSeconds,
+        maxRssBytes: run.maxRssBytes,
+        summary: line.summary,
+      });
+    }
+    return { runs: results, file, handlerRuns };
   } finally {
     await stack.stop();
   }
