@@ -171,8 +171,10 @@ describe('the cheap record check against the record schema', () => {
       }),
       { numRuns: 800 },
     );
-    // The property says something about each verdict only if each one came up often.
-    expect(Math.min(...Object.values(seen))).toBeGreaterThan(80);
+    // The property says something about each verdict only if each one came up often (any seed).
+    // Measured on four seeds: as-is 79-89 of the 800 runs (about 10%), needs-schema about 21%, the rest
+    // invalid; a bound of 5% is about five standard deviations below the as-is share.
+    expect(Math.min(...Object.values(seen))).toBeGreaterThan(40);
   });
 
   it('takes every seed record as-is (real records need nothing from zod)', () => {
