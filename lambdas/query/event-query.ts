@@ -103,8 +103,8 @@ export class EventQueryClient {
     const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
       this.merged(
         services.flatMap((service) => servicePartitionKeys(service, day)),
-        (pk, pageLimit) =>
-          this.partition({ keyAttribute: 'pk', keyValue: pk, bounds }, filters, descending, pageLimit),
+        (pk, pageLimit, limit) =>
+          this.partition({ keyAttribute: 'pk', keyValue: pk, bounds }, filters, descending, pageLimit, limit),
         descending,
         q.limit,
       );
@@ -124,12 +124,13 @@ export class EventQueryClient {
     const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
       this.merged(
         services.flatMap((service) => servicePartitionKeys(service, day)),
-        (key, pageLimit) =>
+        (key, pageLimit, limit) =>
           this.partition(
             { indexName: 'failures', keyAttribute, keyValue: key, bounds },
             {},
             descending,
             pageLimit,
+            limit,
           ),
         descending,
         q.limit,
@@ -232,15 +233,14 @@ export class EventQueryClient {
   // The shards of one day (or any set of partitions) read in parallel and merged in sort-key order.
   private merged(
     keys: readonly string[],
-    open: (key: string, pageLimit: number | undefined) => AsyncGenerator<Item>,
+    open: (key: string, pageLimit: number | undefined, limit: number | undefined) => AsyncGenerator<Item>,
     descending: boolean,
     limit: number | undefined,
   ): AsyncGenerator<Item> {
-    // Events spread evenly over the shards, so a first page of about limit/shards (with a margin)
-    // from each covers the limit; a shard that runs short is read on with full pages.
-    const pageLimit =
-      limit === undefined ? undefined : Math.min(limit, Math.ceil((2 * limit) / keys.length) + 4);
-    const streams = keys.map((key) => open(key, pageLimit));
+    // Events spread evenly over the shards, so a first page of limit/shards (plus two) from each
+    // covers the limit with few items read in vain; a shard that runs short is read on.
+    const pageLimit = limit === undefined ? undefined : Math.min(limit, Math.ceil(limit / keys.length) + 2);
+    const streams = keys.map((key) => open(key, pageLimit, limit));
     return streams.length === 1
       ? (streams[0] as AsyncGenerator<Item>)
       : mergeSorted(streams, sortKeyOf, descending);
@@ -252,6 +252,7 @@ export class EventQueryClient {
     filters: Filters,
     descending: boolean,
     firstPageLimit: number | undefined,
+    limit: number | undefined = firstPageLimit,
   ): AsyncGenerator<Item> {
     const names: Record<string, string> = { '#key': p.keyAttribute };
     const values: Record<string, unknown> = { ':key': p.keyValue };
@@ -285,22 +286,36 @@ export class EventQueryClient {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: !descending,
-      Limit: this.pageSize,
     };
     const firstLimit = minDefined(this.pageSize, firstPageLimit);
+    // Later pages are needed only when a shard holds more than its share: the second is as small as
+    // the first (most shards need only a few more), then they double up to the limit.
+    const cap = minDefined(this.pageSize, limit);
+    const pageLimits = (function* () {
+      yield minDefined(cap, firstLimit);
+      for (let size = firstLimit; ; size = size === undefined ? undefined : size * 2)
+        yield minDefined(cap, size);
+    })();
     // The first page is requested now, so partitions opened together (see dayByDay) load in parallel.
-    const first = this.doc.send(new QueryCommand({ ...input, Limit: firstLimit }));
+    const first = this.doc.send(new QueryCommand({ ...input, Limit: pageLimits.next().value }));
     // Handled where it is awaited; this only keeps a never-read prefetch from being an unhandled rejection.
     first.catch(() => undefined);
-    return this.pages(input, first);
+    return this.pages(input, first, pageLimits);
   }
 
-  private async *pages(input: QueryCommandInput, first: Promise<QueryCommandOutput>): AsyncGenerator<Item> {
+  private async *pages(
+    input: QueryCommandInput,
+    first: Promise<QueryCommandOutput>,
+    pageLimits: Iterator<number | undefined>,
+  ): AsyncGenerator<Item> {
     let page = await first;
     for (;;) {
       for (const item of page.Items ?? []) yield item;
       if (!page.LastEvaluatedKey) return;
-      page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: page.LastEvaluatedKey }));
+      const Limit = pageLimits.next().value as number | undefined;
+      page = await this.doc.send(
+        new QueryCommand({ ...input, Limit, ExclusiveStartKey: page.LastEvaluatedKey }),
+      );
     }
   }
 }
