@@ -30,6 +30,7 @@ const glueDays: NormalizedEvent[] = Array.from({ length: 40 * 3 }, (_, n) => {
     eventName: n % 3 === 2 ? 'StartJobRun' : 'GetJobRun',
     eventTime: time.toISOString().replace('.000Z', 'Z'),
     eventId: `20000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    accountId: '123456789012',
     region: 'eu-west-1',
     principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/etl', userName: 'etl' },
     failed: n % 3 === 2,
@@ -198,7 +199,13 @@ describe('trailwatch query', () => {
   });
 
   it('reads one resource and one principal, and says when the limit cut the output', async () => {
-    const byResource = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '5', '--json']);
+    const byResource = await trailwatch([
+      '--resource',
+      '123456789012#eu-west-1#glue:job#nightly-etl',
+      '--limit',
+      '5',
+      '--json',
+    ]);
     expect(
       byResource.stdout
         .trimEnd()
@@ -211,7 +218,13 @@ describe('trailwatch query', () => {
         .reverse(),
     );
     expect(byResource.stderr).toBe('showing the first 5 events; use --limit for more\n');
-    const single = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '1', '--json']);
+    const single = await trailwatch([
+      '--resource',
+      '123456789012#eu-west-1#glue:job#nightly-etl',
+      '--limit',
+      '1',
+      '--json',
+    ]);
     expect(single.stderr).toBe('showing the first event; use --limit for more\n');
 
     const byPrincipal = await trailwatch([
@@ -311,7 +324,11 @@ describe('trailwatch query', () => {
     [['--page-size=-1'], /^--page-size: expected a positive whole number, got '-1'$/],
     [['--since', '-1d'], /^--since: the value starts with '-'; write --since=VALUE if you mean it$/],
     [['--principal', 'johndoe'], /^--principal: must be an ARN/],
-    [['--resource', 'nightly-etl'], /^--resource: expected '<type>#<id>'/],
+    [['--resource', 'nightly-etl'], /^--resource: expected '<accountId>#<region>#<type>#<id>'/],
+    [
+      ['--resource', 'glue:job#nightly-etl'],
+      /^--resource: expected '<accountId>#<region>#<type>#<id>', e\.g\. /,
+    ],
     [
       ['--principal', 'arn:aws:iam::1:user/a', '--resource', 'glue:job#x'],
       /^--principal and --resource cannot be combined/,
