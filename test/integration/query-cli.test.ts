@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/usage';
+import { V0_ITEM, v0TableDefinition } from '../helpers/v0-table';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -347,6 +348,26 @@ describe('trailwatch query', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^trailwatch query: [^\n]+\n$/);
     expect(run.stderr.slice('trailwatch query: '.length).trimEnd()).toMatch(message);
+  });
+
+  it('refuses a v0 table in one line, exit code 1, instead of printing no events', async () => {
+    // Prepare
+    const client = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await client.send(new CreateTableCommand(v0TableDefinition('v0-events')));
+    await client.send(new PutItemCommand({ TableName: 'v0-events', Item: V0_ITEM }));
+    client.destroy();
+    // Act
+    const run = await trailwatch(['--table', 'v0-events', '--service', 'glue', '--from', '2024-02-14']);
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'trailwatch query: table v0-events is not a v1 trailwatch table: it has the v0 layout (failures index keyed by failureDay); this trailwatch reads table contract v1 (docs/table.md, "Versions")\n',
+    );
   });
 
   it('reports a missing table in one line, exit code 1', async () => {
