@@ -26,6 +26,8 @@ export interface ProcessorOptions {
   /** `any` for local files named freely (`trailwatch ingest`); default CloudTrail's key layout. */
   readonly keyLayout?: 'cloudtrail' | 'any';
   readonly observer?: IngestObserver;
+  /** Time left for the work in hand (the Lambda's remaining time): the event store's retry budget. */
+  readonly remainingTimeMs?: () => number | undefined;
 }
 
 /**
@@ -44,6 +46,10 @@ export function composeProcessor(
     client: clients.dynamodb,
     retentionDays: config.retentionDays,
     payloadMaxBytes: config.payloadMaxBytes,
+    ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
+    ...(options.observer?.writesThrottled
+      ? { onThrottled: (items: number) => options.observer?.writesThrottled?.(items) }
+      : {}),
   });
   const alerts = config.alerts
     ? new AlertDelivery({
@@ -83,9 +89,18 @@ export function composeIngestApp(
   clients: ProcessorClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
-  const processor = composeProcessor(config, clients, { observer });
+  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
+  let remainingMs: (() => number) | undefined;
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
   return {
     processor,
-    handleS3Event: (event, options) => handleS3Event(event, processor, observer, options),
+    async handleS3Event(event, options = {}) {
+      remainingMs = options.remainingMs;
+      try {
+        return await handleS3Event(event, processor, observer, options);
+      } finally {
+        remainingMs = undefined;
+      }
+    },
   };
 }

@@ -22,6 +22,7 @@ export const METRIC = {
   alertsSuppressed: 'AlertsSuppressed',
   bytesRead: 'BytesRead',
   objectDuration: 'ObjectDuration',
+  throttledWrites: 'ThrottledWrites',
 } as const;
 
 /**
@@ -67,6 +68,9 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     },
     objectFailed(ref, error) {
       logger.error('log object failed', { bucket: ref.bucket, key: ref.key, error });
+    },
+    writesThrottled(items) {
+      metrics.addMetric(METRIC.throttledWrites, MetricUnit.Count, items);
     },
     eventIgnored(ref, eventName) {
       logger.warn('event ignored: it announces no new object', {
