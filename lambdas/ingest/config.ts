@@ -28,6 +28,11 @@ export const IngestEnvSchema = z.object({
     .string()
     .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
     .optional(),
+  /** The chat topic (Slack and Teams through the chat service); absent: alerts go to the alert topic only. */
+  CHAT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
+    .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
   LOG_PREFIX: z.string().default(''),
   RETENTION_DAYS: positiveInt('days').default(365),
@@ -108,6 +113,7 @@ export function loadIngestConfig(
           alerts: {
             topicArn: data.ALERT_TOPIC_ARN,
             stateTableName: data.ALERT_STATE_TABLE_NAME,
+            ...(data.CHAT_TOPIC_ARN !== undefined ? { chatTopicArn: data.CHAT_TOPIC_ARN } : {}),
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
           },
