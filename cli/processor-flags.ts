@@ -20,12 +20,18 @@ export const PROCESSOR_FLAGS = {
   'chat-topic-arn': { type: 'string' },
 } as const;
 
-/** Help lines of the processor flags. */
-export const PROCESSOR_FLAGS_HELP = `  --alert-rules FILE       alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda
-  --alert-window MINUTES   noise-control window in minutes (default 60), as ALERT_WINDOW_MINUTES
-  --payload-max-bytes N    request/response payload kept per event (default 32768), as PAYLOAD_MAX_BYTES
-  --retention-days N       days an event is kept, from its eventTime (default 365), as RETENTION_DAYS
-  --chat-topic-arn ARN     also send each alert to this chat topic (Slack, Teams), as CHAT_TOPIC_ARN`;
+const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
+  ['--alert-rules FILE', 'alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda'],
+  ['--alert-window MINUTES', 'noise-control window in minutes (default 60), as ALERT_WINDOW_MINUTES'],
+  ['--payload-max-bytes N', 'request/response payload kept per event (default 32768), as PAYLOAD_MAX_BYTES'],
+  ['--retention-days N', 'days an event is kept, from its eventTime (default 365), as RETENTION_DAYS'],
+  ['--chat-topic-arn ARN', 'also send each alert to this chat topic (Slack, Teams), as CHAT_TOPIC_ARN'],
+];
+
+/** Help lines of the processor flags, the descriptions starting at `column` as in the command's own help. */
+export function processorFlagsHelp(column: number): string {
+  return HELP_LINES.map(([flag, text]) => `  ${flag.padEnd(column - 2)}${text}`).join('\n');
+}
 
 /** The values parseArgs read for the processor flags. */
 export interface ProcessorFlagValues {

@@ -37,12 +37,7 @@ import {
   type BackfillReport,
   type BackfillRunOptions,
 } from '../../lambdas/app/backfill-runner';
-import {
-  PROCESSOR_FLAGS,
-  PROCESSOR_FLAGS_HELP,
-  processorConfigFrom,
-  trailPrefixOf,
-} from '../processor-flags';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom, trailPrefixOf } from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -69,7 +64,7 @@ Options:
   --table T                the event table (required unless --dry-run)
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
-${PROCESSOR_FLAGS_HELP}
+${processorFlagsHelp(27)}
   --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_S3,
                            AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS (AWS_ENDPOINT_URL for all).
                            trailwatch local --serve listens on one port per service, so use the

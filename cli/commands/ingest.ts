@@ -8,7 +8,7 @@ import type { IngestObserver } from '../../lambdas/app/ingest-observer';
 import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
-import { PROCESSOR_FLAGS, PROCESSOR_FLAGS_HELP, processorConfigFrom } from '../processor-flags';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
 import { withAwsClients, type AwsFlags } from '../aws-options';
 import { createProgress } from '../progress';
 import { TrailwatchError } from '../../lambdas/core/errors';
@@ -29,7 +29,7 @@ Options:
   --alert-state-table NAME  alert state table (default $TRAILWATCH_ALERT_STATE_TABLE; required for alerts)
   --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
   --no-alerts               store the events, send no alerts
-${PROCESSOR_FLAGS_HELP}
+${processorFlagsHelp(28)}
   --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
   --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
   --region R                AWS region (default the SDK's: $AWS_REGION, profile)

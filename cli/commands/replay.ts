@@ -11,7 +11,7 @@ import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambd
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
-import { PROCESSOR_FLAGS, PROCESSOR_FLAGS_HELP, processorConfigFrom } from '../processor-flags';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -41,8 +41,8 @@ Options:
   --alert-state-table T    the alert state table (required with --alerts)
   --topic-arn ARN          the alert topic (required with --alerts)
   --source-buckets B1,B2   only objects of these buckets, as SOURCE_BUCKETS in the Lambda (default: any)
-  --prefix P               only keys under the trail prefix P (before AWSLogs/), as LOG_PREFIX in the Lambda (default: any)
-${PROCESSOR_FLAGS_HELP}
+  --prefix P               only keys under the trail prefix P, as LOG_PREFIX in the Lambda (default: any)
+${processorFlagsHelp(27)}
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
   --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,
                            AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS

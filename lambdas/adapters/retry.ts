@@ -26,6 +26,9 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseMs' | 'm
   return Math.round(ceiling / 2 + (ceiling / 2) * (policy.random ?? Math.random)());
 }
 
+const RETRYABLE_NAMES =
+  /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|InternalServerError|ServiceUnavailable/i;
+
 /**
  * Server faults, throttling and network errors are worth retrying; a rejected request (4xx) is not.
  * Reads the SDK's own error fields ($retryable, $fault, the HTTP status).
@@ -40,7 +43,8 @@ export function isRetryable(err: unknown): boolean {
   };
   if (e.$retryable) return true;
   if (e.$fault === 'server') return true;
-  if (e.name !== undefined && /Throttl|TooManyRequests|RequestLimitExceeded/i.test(e.name)) return true;
+  // Throttling and transient faults by name, for errors that carry neither flag (DynamoDB's among them).
+  if (e.name !== undefined && RETRYABLE_NAMES.test(e.name)) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500 || status === 429;
   // No HTTP status at all: the request never got an answer (reset, timeout, DNS).
