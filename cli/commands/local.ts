@@ -4,6 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { renderAlertEmail } from '../../local/alert-email';
+import { renderChatNotification, type ChatOutboxEntry } from '../../local/chat-outbox';
 import { generateSamples, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
@@ -99,6 +100,7 @@ class Tally {
   suppressed = 0;
   readonly failures: string[] = [];
   readonly alerts: OutboxMessage[] = [];
+  readonly chats: ChatOutboxEntry[] = [];
 
   add(outcome: LocalObjectOutcome): void {
     if (outcome.status === 'processed') {
@@ -122,7 +124,11 @@ class Tally {
 async function startStack(
   args: LocalArgs,
   io: CliIO,
-  hooks: { onObject: (o: LocalObjectOutcome) => void; onAlert: (m: OutboxMessage) => void },
+  hooks: {
+    onObject: (o: LocalObjectOutcome) => void;
+    onAlert: (m: OutboxMessage) => void;
+    onChat: (c: ChatOutboxEntry) => void;
+  },
 ): Promise<LocalStack> {
   io.stdout.write(
     `trailwatch local: starting the embedded stack (data in ${displayPath(args.dataDir, io)})\n`,
@@ -133,6 +139,7 @@ async function startStack(
     dynamodbPort: args.ports.dynamodb,
     snsPort: args.ports.sns,
     onObject: hooks.onObject,
+    onChat: hooks.onChat,
     onAlert: hooks.onAlert,
   });
   io.stdout.write(
@@ -183,6 +190,7 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
   const stack = await startStack(args, io, {
     onObject: (o) => tally.add(o),
     onAlert: (m) => tally.alerts.push(m),
+    onChat: (c) => tally.chats.push(c),
   });
   try {
     const day = sampleDay();
@@ -215,6 +223,11 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
     onAlert: (m) => {
       io.stdout.write(
         `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`,
+      );
+    },
+    onChat: (c) => {
+      io.stdout.write(
+        `\n${boxed(`chat alert sent to ${c.message.topicArn} (saved as ${displayPath(c.file, io)})`, renderChatNotification(c.notification))}\n\n`,
       );
     },
   });
@@ -293,6 +306,16 @@ function printAlerts(tally: Tally, io: CliIO): void {
       boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n',
     );
   });
+  // Each alert also went to the chat topic; one shows what a Slack or Teams channel gets.
+  const chat = tally.chats[0];
+  if (chat) {
+    io.stdout.write(
+      boxed(
+        `alert 1 on the chat topic, as a Slack or Teams channel shows it (all ${tally.chats.length} in ${displayPath(path.dirname(chat.file), io)})`,
+        renderChatNotification(chat.notification),
+      ) + '\n\n',
+    );
+  }
 }
 
 function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: boolean): void {
@@ -335,7 +358,8 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       `  npx trailwatch ingest --endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,
       `      --alert-state-table ${stack.alertStateTableName} --topic-arn ${stack.topicArn} path/to/logs/`,
       '',
-      `Alerts are saved as JSON in ${displayPath(stack.outbox, io)}/.`,
+      `Alerts are saved as JSON in ${displayPath(stack.outbox, io)}/, their chat form (the custom notification a`,
+      `Slack or Teams channel gets) in ${displayPath(stack.outbox, io)}/chat/.`,
       '',
     ].join('\n'),
   );
