@@ -175,8 +175,10 @@ function description(
   const earlier = input.earlierSuppressed.reduce((sum, r) => sum + r.count, 0);
   if (earlier > 0 || input.suppressedInFile > 0) {
     const parts: string[] = [];
+    const only = input.earlierSuppressed.length === 1 ? input.earlierSuppressed[0] : undefined;
+    const since = only?.since !== undefined ? `the alert at ${formatTime(only.since)}` : 'the last alert';
     if (earlier > 0)
-      parts.push(`${earlier} identical ${earlier === 1 ? 'failure' : 'failures'} since the last alert`);
+      parts.push(`${earlier} identical ${earlier === 1 ? 'failure' : 'failures'} since ${since}`);
     if (input.suppressedInFile > 0)
       parts.push(
         `${input.suppressedInFile} more in this file that repeat failures alerted in the last ${input.windowMinutes} minutes`,
