@@ -16,9 +16,10 @@ const HELP = `Usage: trailwatch local [options]
 
 Runs the whole trailwatch pipeline on this machine, no AWS account needed: an S3-compatible server
 (s3rver), a DynamoDB-compatible server (dynalite) and a local SNS endpoint, the event table, the
-alert state table, the alert topic, and the ingest Lambda's own code wired to the bucket's
+alert state table, the alert and chat topics, and the ingest Lambda's own code wired to the bucket's
 object-created notifications. Uploads the bundled sample logs (the seed examples and a generated
-day of two accounts in two regions), then prints what was stored and the alerts as emails.
+day of two accounts in two regions), then prints what was stored, the alerts as emails, and one as
+a Slack or Teams channel shows it.
 
 Options:
   --serve              keep running (Ctrl-C stops): upload your own files, query the table
