@@ -79,7 +79,9 @@ export function processorEnvironment(
     ALERT_STATE_TABLE_NAME: targets.alerts?.stateTable,
     SOURCE_BUCKETS: targets.sourceBuckets?.join(','),
     // As the stack sets it: no slash at either end.
-    LOG_PREFIX: trailPrefixOf(targets.logPrefix ?? '').replace(/\/$/, ''),
+    // Unset (any prefix) unless the command names one: '' would mean keys starting with `AWSLogs/`.
+    LOG_PREFIX:
+      targets.logPrefix !== undefined ? trailPrefixOf(targets.logPrefix).replace(/\/$/, '') : undefined,
     RETENTION_DAYS: values['retention-days'],
     PAYLOAD_MAX_BYTES: values['payload-max-bytes'],
     ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,

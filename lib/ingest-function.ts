@@ -39,6 +39,10 @@ export interface IngestFunctionProps {
   readonly bucketKey?: kms.IKey;
   /** Key prefix before `AWSLogs/` ('' for none). */
   readonly logPrefix: string;
+  /** Whose log files the function reads (empty lists accept any); checked on every key. */
+  readonly keyOrigins: { readonly accounts: readonly string[]; readonly organizationIds: readonly string[] };
+  /** The account that owns the bucket: reads of a same-named bucket elsewhere are refused. */
+  readonly bucketAccount: string;
   /** The event table. */
   readonly eventTable: dynamodb.ITable;
   /** The alert state table. */
@@ -113,6 +117,8 @@ export class IngestFunction extends Construct {
       ALERT_TOPIC_ARN: props.alertTopic.topic.topicArn,
       SOURCE_BUCKETS: props.bucket.bucketName,
       LOG_PREFIX: props.logPrefix,
+      ALLOWED_ACCOUNTS: props.keyOrigins.accounts.join(','),
+      ALLOWED_ORGANIZATIONS: props.keyOrigins.organizationIds.join(','),
       RETENTION_DAYS: String(s.retentionDays),
       PAYLOAD_MAX_BYTES: String(s.payloadMaxBytes),
       ALERTS_ENABLED: String(s.alertsEnabled),
@@ -184,7 +190,11 @@ export class IngestFunction extends Construct {
       `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.logObjectsArn] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.logObjectsArn],
+        conditions: { StringEquals: { 's3:ResourceAccount': props.bucketAccount } },
+      }),
     );
     if (props.bucketKey !== undefined) {
       // Decrypt only, and only when S3 asks on the function's behalf.

@@ -15,6 +15,7 @@ import { composeIngestApp, type IngestApp } from '../lambdas/app/compose';
 import { loadIngestConfig } from '../lambdas/ingest/config';
 import type { IngestObserver } from '../lambdas/app/ingest-observer';
 import { lockDataFolder } from './data-lock';
+import { NotificationJournal } from './notification-journal';
 import { startDynalite } from './dynalite-server';
 import { startS3Server } from './s3-server';
 import { asRealS3Notification } from './s3-notifications';
@@ -78,6 +79,10 @@ export interface LocalStack {
   waitForObjects(keys: readonly string[], timeoutMs?: number): Promise<void>;
   /** Resolves once no notification is waiting or being handled. */
   idle(): Promise<void>;
+  /** Notifications an earlier run left unhandled (it was killed) and this one handles first. */
+  readonly resumed: number;
+  /** Journal entries that could not be read: left in place and named so a person can look. */
+  readonly unreadableNotifications: readonly string[];
   /** Stops the servers; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -107,12 +112,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   // Notifications are handled one at a time, in arrival order, as they arrive; `handled` counts per key.
+  // Each is in the journal (written by the S3 server before it answered the upload) until handled.
+  const journal = new NotificationJournal(path.join(dataDir, 'queue'));
+  const queued = new Set<string>();
   const handled = new Map<string, number>();
   const waiters = new Set<() => void>();
   let queue: Promise<void> = Promise.resolve();
   let pending = 0;
   let app: IngestApp | undefined;
-  const early: unknown[] = [];
+  const early: Array<{ event: unknown; id?: string }> = [];
   let chatTopicArn: string | undefined;
 
   const outcome = (o: LocalObjectOutcome): void => {
@@ -126,10 +134,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     objectFailed: (ref, error) => outcome({ status: 'failed', ref, error }),
     eventIgnored: () => undefined,
   };
-  const enqueue = (event: unknown): void => {
+  const enqueue = (event: unknown, id?: string): void => {
     if (!app) {
-      early.push(event);
+      early.push({ event, ...(id !== undefined ? { id } : {}) });
       return;
+    }
+    // The journal's backlog and the live notifications overlap at start-up: each entry once.
+    if (id !== undefined) {
+      if (queued.has(id)) return;
+      queued.add(id);
     }
     const current = app;
     pending += 1;
@@ -141,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         () => undefined,
       )
       .finally(() => {
+        if (id !== undefined) journal.done(id);
         pending -= 1;
         for (const wake of [...waiters]) wake();
       });
@@ -174,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         port: options.s3Port ?? 0,
         directory: path.join(dataDir, 's3'),
         buckets: [LOCAL_NAMES.bucket],
+        journalDir: journal.directory,
         onEvent: enqueue,
       }).then((server) => {
         stoppers.push(() => server.stop());
@@ -204,7 +219,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ALERTS_ENABLED: 'true',
     });
     app = composeIngestApp(config, clients, observer);
-    for (const event of early.splice(0)) enqueue(event);
+    // What a killed run left first (oldest first), then what arrived while this one started.
+    const backlog = journal.pending();
+    const arrived = new Set(early.map((e) => e.id));
+    const resumed = backlog.entries.filter((e) => !arrived.has(e.id)).length;
+    for (const entry of backlog.entries) enqueue(entry.event, entry.id);
+    for (const { event, id } of early.splice(0)) enqueue(event, id);
 
     const waitFor = (done: () => boolean, timeoutMs: number, what: () => string): Promise<void> =>
       new Promise<void>((resolve, reject) => {
@@ -233,6 +253,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outbox,
       dataDir,
       clients,
+      resumed,
+      unreadableNotifications: backlog.unreadable,
       waitForObjects(keys, timeoutMs = 120_000) {
         const want = new Map<string, number>();
         for (const key of keys) want.set(key, (want.get(key) ?? 0) + 1);

@@ -357,6 +357,8 @@ async function execute(
     bucket: options.bucket,
     ...options.scope,
     table: options.table ?? '-',
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    retentionDays: options.config?.retentionDays ?? 365,
   });
   const fingerprint = backfillFingerprint(scopeText);
   const file = new CheckpointFile(options.checkpointPath ?? defaultCheckpointPath(io.cwd, fingerprint));

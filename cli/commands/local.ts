@@ -152,6 +152,14 @@ async function startStack(
       '',
     ].join('\n'),
   );
+  if (stack.resumed > 0) {
+    io.stdout.write(`Resuming ${stack.resumed} notifications an earlier run left unhandled.\n`);
+  }
+  for (const file of stack.unreadableNotifications) {
+    io.stderr.write(
+      `trailwatch local: ${displayPath(file, io)}: unreadable queued notification, left in place\n`,
+    );
+  }
   return stack;
 }
 

@@ -62,7 +62,9 @@ export function composeProcessor(
     sink,
     ...(alerts ? { alerts } : {}),
     ...(config.sourceBuckets ? { sourceBuckets: config.sourceBuckets } : {}),
-    logPrefix: config.logPrefix,
+    ...(config.logPrefix !== undefined ? { logPrefix: config.logPrefix } : {}),
+    ...(config.allowedAccounts ? { allowedAccounts: config.allowedAccounts } : {}),
+    ...(config.allowedOrganizationIds ? { allowedOrganizationIds: config.allowedOrganizationIds } : {}),
     ...(options.keyLayout ? { keyLayout: options.keyLayout } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });

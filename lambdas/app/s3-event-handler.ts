@@ -19,11 +19,25 @@ export class IngestFailedError extends TrailwatchError {
     readonly attempted: number,
     causes: readonly unknown[],
   ) {
-    super(
-      `${failures.length} of ${attempted} log objects failed: ${failures.map((f) => f.message).join(' | ')}`,
-      { cause: causes.length === 1 ? causes[0] : new AggregateError(causes, 'failed log objects') },
-    );
+    super(`${failures.length} of ${attempted} log objects failed: ${listFailures(failures)}`, {
+      cause: causes.length === 1 ? causes[0] : new AggregateError(causes, 'failed log objects'),
+    });
   }
+}
+
+/** Failures named in full in IngestFailedError's message; each object's own log line names the rest. */
+export const FAILURES_LISTED = 10;
+
+// Bounded whatever the number of objects: the message is logged, and Lambda carries it into the
+// dead-letter record and the destination's responsePayload, which have size limits of their own.
+function listFailures(failures: readonly FailedObject[]): string {
+  const listed = failures.slice(0, FAILURES_LISTED).map((f) => clip(f.message, 500));
+  const rest = failures.length - listed.length;
+  return listed.join(' | ') + (rest > 0 ? ` | and ${rest} more` : '');
+}
+
+function clip(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars)}…`;
 }
 
 /** The event is not an S3 notification or EventBridge Object Created event the function understands. */
@@ -49,6 +63,16 @@ export async function handleS3Event(
   const objects: ObjectSummary[] = [];
   const failures: FailedObject[] = [];
   const causes: unknown[] = [];
+  // A malformed record costs only itself: the others are processed, then the invocation fails naming
+  // it, so the event reaches the dead-letter path instead of being dropped.
+  for (const record of parsed.rejected) {
+    failures.push({
+      bucket: record.bucket ?? '',
+      key: record.key ?? '',
+      message: `invalid event: ${record.message}`,
+    });
+    causes.push(new InvalidEventError(`invalid event: ${record.message}`));
+  }
   for (const announced of parsed.objects) {
     const ref = { bucket: announced.bucket, key: announced.key };
     if (!announced.created) {

@@ -6,6 +6,7 @@ import { batchNormalizer } from './normalizers/batch-normalizer';
 import { emrNormalizer } from './normalizers/emr-normalizer';
 import { glueNormalizer } from './normalizers/glue-normalizer';
 import type { ServiceNormalizer } from './normalizers/service-normalizer';
+import { clipPayloadDepth } from './payload-depth';
 import { principalFromIdentity } from './principal';
 import { isObject } from './resource-refs';
 import { serviceForEventSource, type ServiceName } from './services';
@@ -68,7 +69,14 @@ function presentString(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function buildEvent(record: CloudTrailRecord, service: ServiceName, eventTime: string): NormalizedEvent {
+function buildEvent(logged: CloudTrailRecord, service: ServiceName, eventTime: string): NormalizedEvent {
+  // Clipped before anything walks them: the normalizers and every consumer of the event recurse.
+  const request = clipPayloadDepth(logged.requestParameters);
+  const response = clipPayloadDepth(logged.responseElements);
+  const record: CloudTrailRecord =
+    request.clipped || response.clipped
+      ? { ...logged, requestParameters: request.value, responseElements: response.value }
+      : logged;
   const normalizer = NORMALIZERS[service];
   const identity = record.userIdentity;
   let errorCode = presentString(record.errorCode);
@@ -109,6 +117,7 @@ function buildEvent(record: CloudTrailRecord, service: ServiceName, eventTime: s
   // Raw parameters are kept as logged, null included (Glue logs null responses for many Get* calls).
   put('requestParameters', record.requestParameters);
   put('responseElements', record.responseElements);
+  if (request.clipped || response.clipped) put('payloadsClipped', true);
   return event as NormalizedEvent;
 }
 

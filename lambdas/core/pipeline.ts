@@ -58,6 +58,14 @@ export interface PipelineSummary extends ObjectSummary {
 
 const DEFAULT_BATCH_SIZE = 500;
 
+/** The recordsSkipped reason of a record repeated in its file (same service, eventTime and eventId). */
+export const DUPLICATE_SKIP = 'duplicate-event';
+/**
+ * Distinct events per file remembered to recognise repeats (about 10 MB at most). Past it, a repeat
+ * of an event not remembered is written again (the same item) and counted again: memory stays bounded.
+ */
+export const MAX_TRACKED_EVENTS = 100_000;
+
 /**
  * Reads one log object, stores its Glue/EMR/Athena/Batch events in batches as they stream, then
  * alerts once on the file's failed calls. Record-level problems are counted in the summary; a
@@ -74,6 +82,8 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   // Failed calls are few next to the file's events; alerting needs them all at once.
   const failures: NormalizedEvent[] = [];
   let batch: NormalizedEvent[] = [];
+  // A record repeated in the file is one item in the table (same keys) and one alert: count it once.
+  const seen = new Set<string>();
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -103,6 +113,12 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     }
     if (next.done) break;
     const event = next.value;
+    const identity = `${event.service}\n${event.eventTime}\n${event.eventId}`;
+    if (seen.has(identity)) {
+      stats.recordsSkipped[DUPLICATE_SKIP] = (stats.recordsSkipped[DUPLICATE_SKIP] ?? 0) + 1;
+      continue;
+    }
+    if (seen.size < MAX_TRACKED_EVENTS) seen.add(identity);
     batch.push(event);
     if (event.failed) {
       failures.push(event);

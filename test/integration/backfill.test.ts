@@ -15,8 +15,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -26,6 +27,7 @@ import { createProgress, formatSeconds } from '../../cli/progress';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
+import { readOutbox, startSnsServer } from '../../local/sns-server';
 import { seedRecords } from '../fixtures/seeds';
 
 const BUCKET = 'trail-logs';
@@ -101,6 +103,15 @@ function generate(): Generated[] {
     });
   }
   return out;
+}
+
+/** eventIds of the failed watched calls in a gzip log file. */
+function failedEventIds(body: Buffer): string[] {
+  const { Records } = JSON.parse(gunzipSync(body).toString('utf8')) as { Records: unknown[] };
+  return Records.flatMap((r) => {
+    const result = normalizeRecord(r);
+    return result.ok && result.event.failed ? [result.event.eventId] : [];
+  });
 }
 
 async function uploadAll(
@@ -381,6 +392,56 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     expect(dryCode).toBe(0);
     expect(dry.out()).toContain(`${said}; nothing would be backfilled`);
     rmSync(own, { recursive: true, force: true });
+  });
+
+  test('a later --alerts run is not skipped by the checkpoint of a run without alerts (issue 15, case 8)', async () => {
+    // Prepare: one account, region and day (33 objects, some with failed calls), a local SNS endpoint
+    // and an alert state table; first a backfill without alerts, with the default checkpoint.
+    const table = await newTable();
+    const stateTable = `alert-state-${tables}`;
+    await dynamodb.send(new CreateTableCommand(alertStateTableDefinition(stateTable)));
+    const own = mkdtempSync(join(tmpdir(), 'trailwatch-backfill-alerts-'));
+    const sns = await startSnsServer({ outbox: join(own, 'outbox') });
+    try {
+      const topicArn = sns.createTopic('alerts');
+      const day = RANGE.from;
+      const scope = [
+        ...rangeArgs(table).map((a) => (a === RANGE.to ? day : a)),
+        '--accounts',
+        ACCOUNTS[0] as string,
+        '--regions',
+        'us-east-1',
+      ];
+      const objects = generated.filter(
+        (g) => g.day === day && g.key.startsWith(accountRoot(0)) && g.key.includes('/us-east-1/'),
+      );
+      const failedIds = objects.flatMap((g) => failedEventIds(g.body));
+      expect(failedIds.length).toBeGreaterThan(0);
+      const quiet = await createBackfillCommand(counting().overrides).run(scope, captureIO(own, env));
+      expect(quiet).toBe(0);
+
+      // Act: the same range with --alerts.
+      const loud = counting();
+      const io = captureIO(own, { ...env, AWS_ENDPOINT_URL_SNS: sns.endpoint });
+      const code = await createBackfillCommand(loud.overrides).run(
+        [...scope, '--alerts', '--topic-arn', topicArn, '--alert-state-table', stateTable],
+        io,
+      );
+
+      // Assess: every object was read again and each failed call alerted once, or counted as
+      // suppressed by noise control (the seeds' failures repeat one signature).
+      expect(code).toBe(0);
+      expect(loud.seen.sort()).toEqual(objects.map((g) => g.key).sort());
+      const messages = readOutbox(join(own, 'outbox')).map((m) => m.message);
+      const alerted = failedIds.filter((id) => messages.some((m) => m.includes(id)));
+      expect(failedIds.filter((id) => messages.filter((m) => m.includes(id)).length > 1)).toEqual([]);
+      const suppressed = Number(/alerts: +\d+ sent, (\d+) failed calls suppressed/.exec(io.out())?.[1]);
+      expect(alerted.length).toBeGreaterThan(0);
+      expect(alerted.length + suppressed).toBe(failedIds.length);
+    } finally {
+      await sns.stop();
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   test('interrupted halfway and resumed, it stores exactly the events of the range; a second run adds nothing', async () => {
