@@ -138,6 +138,9 @@ export const TrailwatchConfigSchema = z.object({
     })
     .optional(),
   alertWindowMinutes: int(1, 1440).default(60),
+  runbookUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL (where docs/runbook.md is published)' })
+    .optional(),
   retentionDays: int(1, 3650).default(365),
   payloadMaxBytes: int(1024, 358400).default(32768),
   logLevel: z

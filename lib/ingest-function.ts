@@ -61,6 +61,7 @@ export interface IngestFunctionProps {
     readonly alertsEnabled: boolean;
     readonly alertRules?: Record<string, unknown>;
     readonly alertWindowMinutes: number;
+    readonly runbookUrl?: string;
     readonly logLevel: string;
   };
   /** @default 1024 */
@@ -128,6 +129,7 @@ export class IngestFunction extends Construct {
       POWERTOOLS_LOG_LEVEL: s.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
     if (props.chatTopic !== undefined) environment.CHAT_TOPIC_ARN = props.chatTopic.topic.topicArn;
 

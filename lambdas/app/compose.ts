@@ -54,6 +54,10 @@ export function composeProcessor(
           : {}),
         windowMinutes: config.alerts.windowMinutes,
         ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+        nextSteps: {
+          eventTable: config.tableName,
+          ...(config.alerts.runbookUrl ? { runbookUrl: config.alerts.runbookUrl } : {}),
+        },
       })
     : undefined;
   const source = options.source ?? new S3LogSource(clients.s3);

@@ -27,5 +27,7 @@ export interface ProcessorConfig {
     readonly stateTableName: string;
     readonly rules?: AlertRules;
     readonly windowMinutes: number;
+    /** The runbook the alerts link to (docs/runbook.md as your team publishes it). */
+    readonly runbookUrl?: string;
   };
 }

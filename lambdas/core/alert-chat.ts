@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { AlertMessageInput, RenderedAlert } from './alert-document';
 import { signatureOf, sortOldestFirst } from './alert-policy';
 import { eventSignatureKey } from './alert-summary';
-import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
+import { nextStepLines, type NextStepsContext } from './alert-next-steps';
+import { cloudTrailEventUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
 import { describeObject } from './object-ref';
 import { SERVICES } from './services';
@@ -95,7 +96,7 @@ export function buildChatNotification(input: AlertMessageInput): ChatNotificatio
       textType: 'client-markdown',
       title: clip(title, CHAT_TITLE_CHARS),
       description: description(input, events, groups),
-      nextSteps: nextSteps(first),
+      nextSteps: nextSteps(first, input.nextSteps),
       keywords: [name, code, first.accountId ?? '', first.region ?? '']
         .map((k) => clip(plain(k), CHAT_KEYWORD_CHARS))
         .filter((k, i, all) => k !== '' && all.indexOf(k) === i),
@@ -189,23 +190,50 @@ function description(
   return clip(lines.join('\n'), CHAT_DESCRIPTION_CHARS);
 }
 
-// The links of the email, as chat links; a link longer than a next step may be is left out (a cut
-// link does not work).
-function nextSteps(event: NormalizedEvent): string[] {
-  const steps: string[] = [];
-  const resource = event.resources[0];
-  const consoleUrl = resourceConsoleUrl(event.service, event.region, resource);
-  const label = resource
-    ? `Open ${plain(resource.id)} in the ${SERVICES[event.service].displayName} console`
-    : `Open the ${SERVICES[event.service].displayName} console`;
-  const link = (url: string | undefined, text: string) => {
-    if (url === undefined) return;
-    const step = `<${url}|${clip(text, 80)}>`;
-    if (step.length <= CHAT_NEXT_STEP_CHARS) steps.push(step);
+// The email's "What to do next" block (alert-next-steps.ts), as chat next steps: links become chat
+// links, commands inline code. A step that would be cut, or whose command holds a character the chat
+// would read as markup, is left out (a cut link or a changed command does not work).
+function nextSteps(event: NormalizedEvent, context: NextStepsContext | undefined): string[] {
+  const lines = nextStepLines(event, context).slice(1);
+  const links: string[] = [];
+  const commands: string[] = [];
+  const step = (list: string[], text: string | undefined) => {
+    if (text !== undefined && text.length <= CHAT_NEXT_STEP_CHARS) list.push(text);
   };
-  link(consoleUrl, label);
-  link(cloudTrailEventUrl(event.region, event.eventId), 'This event in CloudTrail event history');
-  return steps.slice(0, MAX_NEXT_STEPS);
+  const link = (url: string, text: string) =>
+    /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${clip(plain(text), 80)}>` : undefined;
+  const name = SERVICES[event.service].displayName;
+  // The console page is the resource's exactly when the block has its history line.
+  const resource = lines.map((l) => /^ {2}History of \S+ (.+):$/.exec(l)?.[1]).find((id) => id);
+  for (const [i, line] of lines.entries()) {
+    const label = /^ {2}(\S.*):$/.exec(line)?.[1];
+    const command = /^ {4}(\S.*)$/.exec(lines[i + 1] ?? '')?.[1];
+    if (label !== undefined && command !== undefined) {
+      if (!/[`<>]/.test(command)) step(commands, `${plain(label)}: \`${command}\``);
+      continue;
+    }
+    const consoleUrl = /^ {2}Console: +(\S+)$/.exec(line)?.[1];
+    if (consoleUrl !== undefined) {
+      const text = resource ? `Open ${resource} in the ${name} console` : `Open the ${name} console`;
+      step(links, link(consoleUrl, text));
+    }
+    const runbook = /^ {2}Runbook: +(\S+)(.*)$/.exec(line);
+    if (runbook?.[1] !== undefined) {
+      const [target, rest = ''] = [runbook[1], runbook[2]];
+      const section = target.replace(/^.*#/, '');
+      step(
+        links,
+        /^https?:/.test(target)
+          ? link(target, `Runbook: ${section}`)
+          : `Runbook: \`${plain(target)}\`${plain(rest)}`,
+      );
+    }
+  }
+  const eventUrl = cloudTrailEventUrl(event.region, event.eventId);
+  if (eventUrl !== undefined) step(links, link(eventUrl, 'This event in CloudTrail event history'));
+  // Links first (one tap), then the queries; with more steps than a channel should show, the last
+  // query (every failure that day) is the one left out.
+  return [...links, ...commands].slice(0, MAX_NEXT_STEPS);
 }
 
 function relatedResources(events: readonly NormalizedEvent[]): string[] {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { renderAlert } from './alert-fit';
+import type { NextStepsContext } from './alert-next-steps';
 import {
   fileId,
   groupByService,
@@ -44,6 +45,8 @@ export interface AlertDeliveryOptions {
   readonly rules?: AlertRules;
   /** Noise-control window in minutes (default 60). */
   readonly windowMinutes?: number;
+  /** The event table and runbook the emails' "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
   /** Wall clock for the ledger's timestamps; tests move it. */
   readonly now?: () => Date;
   /** Monotonic clock in ms for the publish deadline; default performance.now. */
@@ -83,6 +86,7 @@ export class AlertDelivery implements AlertSink {
   private readonly channels: ReadonlyArray<{ channel: AlertChannel; publisher: AlertPublisher }>;
   private readonly rules: AlertRules;
   private readonly windowMinutes: number;
+  private readonly nextSteps: NextStepsContext | undefined;
   private readonly now: () => Date;
   private readonly monotonicNow: () => number;
   private readonly leaseMs: number;
@@ -97,6 +101,7 @@ export class AlertDelivery implements AlertSink {
     ];
     this.rules = options.rules ?? DEFAULT_ALERT_RULES;
     this.windowMinutes = options.windowMinutes ?? 60;
+    this.nextSteps = options.nextSteps;
     this.now = options.now ?? (() => new Date());
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
@@ -216,6 +221,7 @@ export class AlertDelivery implements AlertSink {
       suppressedInFile: suppressedIds.length,
       earlierSuppressed: plan.earlierSuppressed,
       windowMinutes: this.windowMinutes,
+      ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
     };
     const rendered = renderAlert(
       input,

@@ -1,3 +1,4 @@
+import type { NextStepsContext } from './alert-next-steps';
 import type { SuppressedReport } from './alert-policy';
 import type { NormalizedEvent } from './normalized-event';
 import type { LogObjectRef } from './ports';
@@ -18,6 +19,8 @@ export interface AlertMessageInput {
   readonly earlierSuppressed: readonly SuppressedReport[];
   /** The noise-control window, for the explanation in the text. */
   readonly windowMinutes: number;
+  /** The event table and runbook the "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
 }
 
 /** A message attribute in the shape of the SDK's MessageAttributeValue (the core cannot import it). */

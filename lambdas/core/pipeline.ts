@@ -40,6 +40,11 @@ export class ObjectProcessingError extends TrailwatchError {
     readonly key: string,
     readonly stage: PipelineStage,
     cause: unknown,
+    /** What was done before the failure: an `alert` failure comes after every event was stored. */
+    readonly done?: {
+      readonly eventsStored: Partial<Record<ServiceName, number>>;
+      readonly failedCalls: number;
+    },
   ) {
     super(`${describeObject({ bucket, key })}: ${STAGE_WORDS[stage]}: ${reasonOf(cause)}`, { cause });
   }
@@ -141,7 +146,10 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     try {
       alerts = await deps.alerts.alertFile(failures, ref);
     } catch (err) {
-      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err);
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, {
+        eventsStored,
+        failedCalls: failures.length,
+      });
     }
   }
 

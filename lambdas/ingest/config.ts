@@ -58,6 +58,7 @@ export const IngestEnvSchema = z.object({
     .transform((v) => v === 'true'),
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
 
 /**
@@ -133,6 +134,7 @@ export function loadIngestConfig(
             ...(data.CHAT_TOPIC_ARN !== undefined ? { chatTopicArn: data.CHAT_TOPIC_ARN } : {}),
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
+            ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),
           },
         }
       : {}),

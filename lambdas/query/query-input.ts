@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resourceKeyOf } from '../core/event-item';
+import { isResourceType, RESOURCE_TYPES } from '../core/resource-types';
 import { SERVICE_NAMES, ServiceName } from '../core/services';
 import { dayCount, parseDuration, parseInstant, TimeRange } from '../core/time-range';
 import { ValidationError } from './validation-error';
@@ -73,7 +74,11 @@ export const ResourceQuerySchema = EventsQuerySchema.extend({
     z.strictObject({ type: z.string().min(1), id: z.string().min(1) }),
     z
       .string({ error: "expected '<type>#<id>' or {type, id}" })
-      .regex(/^[a-z0-9-]+:[a-z0-9-]+#.+$/, "expected '<type>#<id>', e.g. glue:job#nightly-etl"),
+      .regex(/^[a-z0-9-]+:[a-z0-9-]+#.+$/, "expected '<type>#<id>', e.g. glue:job#nightly-etl")
+      .refine((key) => isResourceType(key.slice(0, key.indexOf('#'))), {
+        error: (issue) =>
+          `'${String(issue.input).split('#')[0]}' is not a resource type; one of ${RESOURCE_TYPES.join(', ')}`,
+      }),
   ]),
 });
 /** Input of `byResource()`. */

@@ -100,7 +100,7 @@ const input = JSON.parse(process.env.TRAILWATCH_TEST_EVENT);
 const emit = (out) => process.stdout.write('\\nTRAILWATCH_HANDLER_RESULT ' + JSON.stringify({ nodeVersion: process.version, ...out }) + '\\n');
 process.chdir(dir);
 Promise.resolve()
-  .then(() => require(require('node:path').join(dir, file))[name](input, { functionName: 'trailwatch-test', awsRequestId: 'test' }))
+  .then(() => require(require('node:path').join(dir, file))[name](input, { functionName: 'trailwatch-test', awsRequestId: 'test', getRemainingTimeInMillis: () => 300000 }))
   .then((result) => emit({ result }), (e) => emit({ error: { name: e && e.name, message: String(e && e.message) } }));
 `;
 

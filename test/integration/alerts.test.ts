@@ -82,7 +82,9 @@ describeWithMoto(
       const athena = await harness.drain(athenaQueue);
       expect(athena).toHaveLength(1);
       const envelope = bodyOf(athena[0] as Message);
-      expect(envelope.Subject).toBe('trailwatch: 2 failed Athena calls in 123456789012 us-east-1');
+      expect(envelope.Subject).toBe(
+        'trailwatch: 2 failed Athena calls: StartQueryExecution InvalidRequestException, +1 other (us-east-1)',
+      );
       const document = JSON.parse(envelope.Message) as AlertDocument;
       expect(document.version).toBe('1');
       expect(document.service).toBe('athena');

@@ -72,9 +72,13 @@ describe('the chat form of an alert (custom notification)', () => {
     );
     expect(n.content.description).toContain('*When:* 2017-05-04 00:21:57 UTC');
     expect(n.content.description).toContain(`*Log file:* \`s3://${SOURCE.bucket}/${SOURCE.key}\``);
+    // The email's "What to do next" block: links first, then the query lines, at most 5.
     expect(n.content.nextSteps).toEqual([
       '<https://us-east-1.console.aws.amazon.com/athena/home?region=us-east-1#/query-editor/history|Open the Athena console>',
+      'Runbook: `docs/runbook.md#invalid-request` (in the trailwatch repository)',
       '<https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/6e1fc69b-d076-477e-8dec-024ee51488c4|This event in CloudTrail event history>',
+      'Everything this caller did that day: `trailwatch query --principal arn:aws:iam::123456789012:user/johndoe --from 2017-05-04 --to 2017-05-04`',
+      'Every failed call that day: `trailwatch query --failed --from 2017-05-04 --to 2017-05-04`',
     ]);
     expect(n.content.keywords).toEqual(['Athena', 'InvalidRequestException', '123456789012', 'us-east-1']);
     expect(n.metadata).toMatchObject({
@@ -139,11 +143,32 @@ describe('the chat form of an alert (custom notification)', () => {
     expect(n.content.nextSteps[0]).toBe(
       '<https://us-east-1.console.aws.amazon.com/gluestudio/home?region=us-east-1#/editor/job/nightly-orders-etl/details|Open nightly-orders-etl in the Glue console>',
     );
+    expect(n.content.nextSteps[3]).toBe(
+      "History of glue:job nightly-orders-etl: `trailwatch query --resource 'glue:job#nightly-orders-etl'`",
+    );
     expect(n.metadata.summary).toBe(
       'Glue StartJobRun: ConcurrentRunsExceededException by etl-runner in 123456789012 us-east-1',
     );
     expect(n.metadata.relatedResources).toEqual(['glue:job nightly-orders-etl', 'glue:database sales']);
     expect(n.metadata.threadId).toBe(chatThreadId(events[0] as NormalizedEvent));
+  });
+
+  test('next steps follow the configured event table and runbook URL, as the email does', () => {
+    // Act
+    const n = buildChatNotification(
+      input([glueJobFailure(1)], {
+        nextSteps: { eventTable: 'prod-events', runbookUrl: 'https://wiki.example.com/trailwatch/runbook' },
+      }),
+    );
+
+    // Assess
+    expect(n.content.nextSteps).toEqual([
+      '<https://us-east-1.console.aws.amazon.com/gluestudio/home?region=us-east-1#/editor/job/nightly-orders-etl/details|Open nightly-orders-etl in the Glue console>',
+      '<https://wiki.example.com/trailwatch/runbook#limits|Runbook: limits>',
+      '<https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/evt-000001|This event in CloudTrail event history>',
+      "History of glue:job nightly-orders-etl: `trailwatch query --table prod-events --resource 'glue:job#nightly-orders-etl'`",
+      'Everything this caller did that day: `trailwatch query --table prod-events --principal arn:aws:sts::123456789012:assumed-role/etl-runner/session-1 --from 2026-11-22 --to 2026-11-22`',
+    ]);
   });
 
   test('threads: one per noise-control signature, whatever the session name, file or time', () => {
@@ -193,9 +218,14 @@ describe('the chat form of an alert (custom notification)', () => {
     expect(n.content.description).toContain('• and 4994 more of 4994 other kinds');
     for (const step of n.content.nextSteps) expect(step.length).toBeLessThanOrEqual(CHAT_NEXT_STEP_CHARS);
     for (const k of n.content.keywords) expect(k.length).toBeLessThanOrEqual(CHAT_KEYWORD_CHARS);
-    // The console link of a 2000-character job name would be cut: it is left out, the event link stays.
-    expect(n.content.nextSteps).toHaveLength(1);
-    expect(n.content.nextSteps[0]).toContain('cloudtrail/home');
+    // No query names the 2000-character job or the 700-character caller (they would be cut), and the
+    // console link is the service's page, not the job's.
+    expect(n.content.nextSteps).toEqual([
+      '<https://us-east-1.console.aws.amazon.com/glue/home?region=us-east-1|Open the Glue console>',
+      'Runbook: `docs/runbook.md#other-errors` (in the trailwatch repository)',
+      '<https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/evt-000000|This event in CloudTrail event history>',
+      'Every failed call that day: `trailwatch query --failed --from 2026-11-22 --to 2026-11-22`',
+    ]);
     expect(bytes).toBeLessThan(16_384);
   });
 

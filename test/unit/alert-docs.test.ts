@@ -16,6 +16,12 @@ const SOURCE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/123456789012_CloudTrail_us-east-1_20170504T0025Z_Kx3jHT2bq9Ua4Rbo.json.gz',
 };
 
+// What the Lambda passes: its event table, and the runbook address when RUNBOOK_URL is set.
+const NEXT_STEPS = {
+  eventTable: 'trailwatch-events',
+  runbookUrl: 'https://wiki.example.com/trailwatch/runbook',
+};
+
 function seedAlert(): RenderedAlert {
   return renderAlert({
     service: 'athena',
@@ -24,6 +30,7 @@ function seedAlert(): RenderedAlert {
     suppressedInFile: 0,
     earlierSuppressed: [],
     windowMinutes: 60,
+    nextSteps: NEXT_STEPS,
   });
 }
 
@@ -70,6 +77,7 @@ function stormInput(): AlertMessageInput {
       },
     ],
     windowMinutes: 60,
+    nextSteps: NEXT_STEPS,
   };
 }
 
