@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isLocalEndpoint, type AwsClients } from '../../lambdas/adapters/aws-clients';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { composeProcessor } from '../../lambdas/app/compose';
 import type { IngestObserver } from '../../lambdas/app/ingest-observer';
