@@ -9,7 +9,7 @@ import { AlertDelivery } from '../core/alert-delivery';
 import type { LogObjectSource } from '../core/pipeline';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 import type { ProcessorConfig } from './processor-config';
-import { createObjectProcessor, type LogObjectProcessor } from './object-processor';
+import { createObjectProcessor, type LogObjectProcessor, type ProcessOptions } from './object-processor';
 import { handleS3Event, type IngestResult } from './s3-event-handler';
 
 /** The SDK clients the processor talks to (the S3 one only when objects come from S3). */
@@ -77,7 +77,7 @@ export function composeProcessor(
 /** The ingest app as the Lambda and `trailwatch local` run it. */
 export interface IngestApp {
   readonly processor: LogObjectProcessor;
-  handleS3Event(event: unknown): Promise<IngestResult>;
+  handleS3Event(event: unknown, options?: ProcessOptions): Promise<IngestResult>;
 }
 
 /** The processor behind an S3/EventBridge event handler (the Lambda's and `trailwatch local`'s app). */
@@ -87,5 +87,8 @@ export function composeIngestApp(
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
   const processor = composeProcessor(config, clients, { observer });
-  return { processor, handleS3Event: (event) => handleS3Event(event, processor, observer) };
+  return {
+    processor,
+    handleS3Event: (event, options) => handleS3Event(event, processor, observer, options),
+  };
 }

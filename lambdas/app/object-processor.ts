@@ -50,8 +50,18 @@ interface Skip {
 }
 
 /** ObjectProcessor whose processObject also takes the delivery time handed on to the event store. */
+/** Per-invocation limits of processing: the time the caller has left. */
+export interface ProcessOptions {
+  /** Milliseconds left (the Lambda context's getRemainingTimeInMillis); omit for no limit. */
+  readonly remainingMs?: () => number;
+}
+
+/** ObjectProcessor whose processObject also takes the delivery time handed on to the event store. */
 export interface LogObjectProcessor extends ObjectProcessor {
-  processObject(ref: PipelineObjectRef & { readonly size?: number }): Promise<ObjectSummary>;
+  processObject(
+    ref: PipelineObjectRef & { readonly size?: number },
+    options?: ProcessOptions,
+  ): Promise<ObjectSummary>;
 }
 
 /**
@@ -92,7 +102,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
   };
 
   return {
-    async processObject(ref: PipelineObjectRef & { readonly size?: number }) {
+    async processObject(ref: PipelineObjectRef & { readonly size?: number }, options: ProcessOptions = {}) {
       const inspected = inspect(ref);
       if (inspected.skip) {
         const { reason, message } = inspected.skip;
@@ -114,6 +124,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
           ...(deps.alerts ? { alerts: deps.alerts } : {}),
           ...(deps.batchSize !== undefined ? { batchSize: deps.batchSize } : {}),
           ...(deps.clock ? { clock: deps.clock } : {}),
+          ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
         });
         observer.objectProcessed(summary);
         return summary;

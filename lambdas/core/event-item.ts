@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrailwatchError } from './errors';
 import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
 import type { LogObjectRef } from './ports';

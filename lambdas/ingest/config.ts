@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAlertRules, type AlertRules } from '../core/alert-rules';
 import type { ProcessorConfig } from '../app/processor-config';
 import { ConfigError } from '../core/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceKeyOf } from '../core/event-item';
 import { isResourceType, RESOURCE_TYPES } from '../core/resource-types';
 import { SERVICE_NAMES, ServiceName } from '../core/services';

@@ -80,7 +80,7 @@ describe('the three EMR flavours', () => {
     fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: RECORDS })));
     const io = captureIO();
     const flags = [
-      ...['--endpoint-url', stack.endpoints.dynamodb, '--sns-endpoint-url', stack.endpoints.sns],
+      ...['--dynamodb-endpoint-url', stack.endpoints.dynamodb, '--sns-endpoint-url', stack.endpoints.sns],
       ...['--table', stack.tableName, '--alert-state-table', stack.alertStateTableName],
       ...['--topic-arn', stack.topicArn],
     ];

@@ -279,7 +279,9 @@ describeWithMoto('deploy into moto and invoke the deployed function code', () =>
       (m) => JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string },
     );
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]?.Subject).toMatch(/^trailwatch: 1 failed Athena call in /);
+    expect(alerts[0]?.Subject).toMatch(
+      /^trailwatch: Athena StartQueryExecution failed: InvalidRequestException \(/,
+    );
     expect(alerts[0]?.Message).toContain(key);
   }, 60_000);
 });
