@@ -3,7 +3,7 @@
  * Chatbot), which delivers only this format from an SNS topic to Slack and Microsoft Teams channels.
  * Built from the same input as the email; docs/alerts.md#chat shows a real one.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AlertMessageInput, RenderedAlert } from './alert-document';
 import { signatureOf, sortOldestFirst } from './alert-policy';
 import { eventSignatureKey } from './alert-summary';
