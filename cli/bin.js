@@ -15,4 +15,7 @@ import('tsx/esm/api')
   })
   .then((code) => {
     process.exitCode = code;
+    // The reader of stdout went away (`| head`): the command ended early; its remaining work
+    // (a query page in flight) has nowhere to go.
+    if (process.stdout.destroyed) process.exit(code);
   });

@@ -21,12 +21,40 @@ export const LOG_RETENTION_DAYS = [
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+// Lambda keeps at least this many executions of the account's concurrency unreserved.
+const MIN_UNRESERVED_CONCURRENCY = 10;
 // A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
 // no `*` (a wildcard in the EventBridge pattern).
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
 const email = z.email({ error: 'expected an email address' });
+
+// The chat service's own patterns (its API reference): Slack team and channel ids, Teams ids, names.
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const CHAT_CONFIGURATION_NAME = z
+  .string()
+  .regex(/^[A-Za-z0-9-_]{1,128}$/, { error: 'expected 1 to 128 letters, digits, - or _' });
+const slackChannel = z.strictObject({
+  workspaceId: z.string().regex(/^[0-9A-Z]{1,255}$/, {
+    error: 'expected the Slack workspace id (like T012ABCDEFG; the chat service console shows it)',
+  }),
+  channelId: z.string().regex(/^[A-Za-z0-9]{1,255}$/, {
+    error: 'expected the Slack channel id (like C0123456789; channel details in Slack), not its name',
+  }),
+  name: CHAT_CONFIGURATION_NAME.optional(),
+});
+const teamsChannel = z.strictObject({
+  teamId: z.string().regex(UUID, { error: 'expected the team id (a UUID: groupId in the channel link)' }),
+  tenantId: z
+    .string()
+    .regex(UUID, { error: 'expected the tenant id (a UUID: tenantId in the channel link)' }),
+  channelId: z.string().regex(/^[A-Za-z0-9-_=+/.,]*%3[aA][A-Za-z0-9-_=+/.,]*%40[A-Za-z0-9-_=+/.,]*$/, {
+    error: 'expected the channel id as the channel link has it, URL-encoded (19%3a...%40thread.tacv2)',
+  }),
+  name: CHAT_CONFIGURATION_NAME.optional(),
+});
 
 // A plain address receives every alert; `{ email, services }` subscribes with a filter policy on `service`.
 const alertSubscription = z.preprocess(
@@ -51,6 +79,14 @@ const int = (min: number, max: number) =>
     .max(max, { error: `expected a whole number from ${min} to ${max}` });
 
 const bool = z.boolean({ error: 'expected true or false' });
+
+// JSON turns `-c allowedAccounts=[111122223333]` into numbers; an id is text (leading zeros count).
+const accountId = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string({ error: 'expected a 12-digit account id' }).regex(ACCOUNT_ID, {
+    error: 'expected a 12-digit account id (quote it: leading zeros count)',
+  }),
+);
 
 /** The schema of trailwatch's deployment configuration: one field per cdk.json context key. */
 export const TrailwatchConfigSchema = z.object({
@@ -81,12 +117,17 @@ export const TrailwatchConfigSchema = z.object({
     .string()
     .regex(ORGANIZATION_ID, { error: 'expected an AWS Organizations id like o-a1b2c3d4e5' })
     .optional(),
+  organizationTrustedAccess: bool.default(false),
+  allowedAccounts: z.array(accountId, { error: 'expected a list of 12-digit account ids' }).optional(),
+  sourceBucketAccount: accountId.optional(),
   trigger: z
     .enum(['s3-notification', 'eventbridge'], { error: 'expected "s3-notification" or "eventbridge"' })
     .default('s3-notification'),
   alertEmails: z.array(alertSubscription, { error: 'expected a list of email addresses' }).default([]),
   opsEmails: z.array(email, { error: 'expected a list of email addresses' }).default([]),
   alertsEnabled: bool.default(true),
+  slackChannels: z.array(slackChannel, { error: 'expected a list of Slack channels' }).default([]),
+  teamsChannels: z.array(teamsChannel, { error: 'expected a list of Teams channels' }).default([]),
   alertRules: z
     .record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' })
     .superRefine((rules, ctx) => {
@@ -98,6 +139,9 @@ export const TrailwatchConfigSchema = z.object({
     })
     .optional(),
   alertWindowMinutes: int(1, 1440).default(60),
+  runbookUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL (where docs/runbook.md is published)' })
+    .optional(),
   retentionDays: int(1, 3650).default(365),
   payloadMaxBytes: int(1024, 358400).default(32768),
   logLevel: z
@@ -106,6 +150,7 @@ export const TrailwatchConfigSchema = z.object({
   memorySize: int(256, 10240).default(1024),
   timeoutSeconds: int(30, 900).default(300),
   reservedConcurrency: int(1, 1000).optional(),
+  accountConcurrencyLimit: int(MIN_UNRESERVED_CONCURRENCY, 1_000_000).default(1000),
   logRetentionDays: z
     .number()
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -165,19 +210,52 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
     );
   }
   if (existingBucket) {
-    for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationId'] as const) {
+    // organizationId stays meaningful on an existing bucket: the organization whose files are read.
+    for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationTrustedAccess'] as const) {
       if (raw[key] !== undefined) {
         problems.push(
           `${key}: only applies when trailwatch creates the trail; remove it or remove sourceBucketName`,
         );
       }
     }
-  } else if (raw.organizationTrail === true && raw.organizationId === undefined) {
+  } else {
+    if (raw.organizationTrail === true && raw.organizationId === undefined) {
+      problems.push(
+        'organizationId: required when organizationTrail is true (the bucket policy names the organization)',
+      );
+    } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
+      problems.push('organizationId: only applies with organizationTrail: true or with sourceBucketName');
+    }
+    if (raw.organizationTrail === true && raw.organizationTrustedAccess !== true) {
+      problems.push(
+        "organizationTrustedAccess: an organization trail needs CloudTrail's trusted access in AWS Organizations, " +
+          'or CreateTrail fails (CloudTrailAccessNotEnabledException) and the stack rolls back; from the management ' +
+          'account run `aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com`, ' +
+          'then set organizationTrustedAccess: true',
+      );
+    } else if (raw.organizationTrustedAccess !== undefined && raw.organizationTrail !== true) {
+      problems.push('organizationTrustedAccess: only applies with organizationTrail: true');
+    }
+    if (raw.allowedAccounts !== undefined && raw.organizationTrail !== true) {
+      problems.push(
+        "allowedAccounts: the trail trailwatch creates logs this account only, and only this account's files are read; " +
+          'it applies with organizationTrail: true or with sourceBucketName',
+      );
+    }
+    if (raw.sourceBucketAccount !== undefined) {
+      problems.push(
+        'sourceBucketAccount: only applies with sourceBucketName (a new bucket is in this account)',
+      );
+    }
+  }
+  const reserved = raw.reservedConcurrency;
+  const limit = typeof raw.accountConcurrencyLimit === 'number' ? raw.accountConcurrencyLimit : 1000;
+  if (typeof reserved === 'number' && reserved > limit - MIN_UNRESERVED_CONCURRENCY) {
     problems.push(
-      'organizationId: required when organizationTrail is true (the bucket policy names the organization)',
+      `reservedConcurrency: ${reserved} would leave fewer than ${MIN_UNRESERVED_CONCURRENCY} unreserved executions of the ` +
+        `account's ${limit} (Lambda refuses that, and the deployment fails); use at most ${limit - MIN_UNRESERVED_CONCURRENCY}, ` +
+        'or set accountConcurrencyLimit to your account\'s limit (Service Quotas, "Concurrent executions")',
     );
-  } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
-    problems.push('organizationId: only applies with organizationTrail: true');
   }
   if (Array.isArray(raw.realTimeRegions) && raw.realTimeRegions.length > 0 && raw.realTimeAlerts !== true) {
     problems.push('realTimeRegions: only applies with realTimeAlerts: true');
@@ -202,6 +280,37 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
       seen.add(normalized);
     });
   }
+  problems.push(...chatProblems(raw));
+  return problems;
+}
+
+// Chat channels: each once, names unique (the chat service requires it per account), alerts on.
+function chatProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, string>();
+  const channels = new Set<string>();
+  let any = false;
+  for (const key of ['slackChannels', 'teamsChannels'] as const) {
+    const list = raw[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((entry: unknown, i) => {
+      if (entry === null || typeof entry !== 'object') return;
+      any = true;
+      const e = entry as { channelId?: unknown; name?: unknown; workspaceId?: unknown; teamId?: unknown };
+      const where = `${key}[${i}]`;
+      const channel = `${key}:${String(e.workspaceId ?? e.teamId)}:${String(e.channelId)}`;
+      if (channels.has(channel)) problems.push(`${where}: this channel is listed twice; list it once`);
+      channels.add(channel);
+      if (typeof e.name === 'string') {
+        const first = names.get(e.name);
+        if (first !== undefined)
+          problems.push(`${where}.name: ${e.name} is also the name of ${first}; names must be unique`);
+        else names.set(e.name, where);
+      }
+    });
+  }
+  if (any && raw.alertsEnabled === false)
+    problems.push('slackChannels/teamsChannels: alertsEnabled is false, so no alert would reach them');
   return problems;
 }
 
@@ -266,4 +375,45 @@ export function configFromContext(scope: IConstruct): Record<string, unknown> {
 /** The S3 key prefix under which the trail writes: `AWSLogs/` or `<logPrefix>/AWSLogs/`. */
 export function logKeyPrefix(config: Pick<TrailwatchConfig, 'logPrefix'>): string {
   return config.logPrefix === '' ? 'AWSLogs/' : `${config.logPrefix}/AWSLogs/`;
+}
+
+/**
+ * Problems that depend on the account the stack deploys to (`undefined` when the CLI does not know it:
+ * the stack then asserts the same in a CloudFormation rule), each naming its context key.
+ */
+export function deployTargetProblems(config: TrailwatchConfig, stackAccount: string | undefined): string[] {
+  const bucketAccount = config.sourceBucketAccount;
+  if (bucketAccount === undefined || stackAccount === undefined || bucketAccount === stackAccount) return [];
+  if (config.trigger === 's3-notification') {
+    return [
+      `sourceBucketAccount: the bucket is in account ${bucketAccount} and the stack deploys to ${stackAccount}; ` +
+        "only the bucket's owner can set its event notifications, so trigger s3-notification cannot work: deploy " +
+        "trailwatch in the bucket's account, or use trigger eventbridge and forward the bucket account's " +
+        'S3 events to this account (README, "The account a bucket must live in")',
+    ];
+  }
+  return [];
+}
+
+/** The accounts and organizations whose log files the function reads; empty lists accept any. */
+export interface KeyAllowList {
+  readonly accounts: readonly string[];
+  readonly organizationIds: readonly string[];
+}
+
+/**
+ * The key allow-list for the function (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS): the trail trailwatch
+ * creates writes this account's folder, or the organization's; an existing bucket holds whatever the
+ * configuration lists.
+ */
+export function keyAllowList(config: TrailwatchConfig, stackAccount: string): KeyAllowList {
+  if (config.sourceBucketName === undefined) {
+    return config.organizationTrail && config.organizationId !== undefined
+      ? { accounts: config.allowedAccounts ?? [], organizationIds: [config.organizationId] }
+      : { accounts: [stackAccount], organizationIds: [] };
+  }
+  return {
+    accounts: config.allowedAccounts ?? [],
+    organizationIds: config.organizationId === undefined ? [] : [config.organizationId],
+  };
 }

@@ -15,8 +15,11 @@ import type { EncryptedTopic } from './alert-topic';
 /** The repository root, where package-lock.json and lambdas/ live. */
 const PROJECT_ROOT = path.join(__dirname, '..');
 
-/** DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts: puts only). */
-export const EVENT_TABLE_ACTIONS = ['BatchWriteItem'] as const;
+/**
+ * DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts): the event
+ * puts, and once per cold start the layout check and the conditional put of the contract item.
+ */
+export const EVENT_TABLE_ACTIONS = ['BatchWriteItem', 'DescribeTable', 'PutItem'] as const;
 
 /**
  * DynamoDB calls the function makes on the alert state table (lambdas/adapters/alert-state-store.ts:
@@ -31,6 +34,28 @@ export const ALERT_STATE_TABLE_ACTIONS = [
   'BatchWriteItem',
 ] as const;
 
+/**
+ * How the function is bundled; `npm run bench` builds the same bundle to measure its size and cold start.
+ * Every option here was measured there (README, Benchmarks).
+ */
+export const INGEST_BUNDLING = {
+  // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
+  forceDockerBundling: false,
+  format: nodejs.OutputFormat.CJS,
+  target: 'node22',
+  minify: true,
+  // Error classes take their name from the class (TrailwatchError: `new.target.name`); minified names
+  // would turn `LogFileError` into a letter in logs and in `errorType`.
+  keepNames: true,
+  // The SDK's ES modules, which esbuild can trim, instead of its CommonJS builds: 1.09 MB -> 0.78 MB.
+  mainFields: ['module', 'main'],
+  // A map beside the bundle, without the sources (5 MB with them), never loaded by the function.
+  sourceMap: true,
+  sourcesContent: false,
+  // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
+  bundleAwsSDK: true,
+} as const satisfies nodejs.BundlingOptions;
+
 /** Properties of {@link IngestFunction}. */
 export interface IngestFunctionProps {
   /** The bucket CloudTrail writes to. */
@@ -39,12 +64,21 @@ export interface IngestFunctionProps {
   readonly bucketKey?: kms.IKey;
   /** Key prefix before `AWSLogs/` ('' for none). */
   readonly logPrefix: string;
+  /** Whose log files the function reads (empty lists accept any); checked on every key. */
+  readonly keyOrigins: { readonly accounts: readonly string[]; readonly organizationIds: readonly string[] };
+  /** The account that owns the bucket: reads of a same-named bucket elsewhere are refused. */
+  readonly bucketAccount: string;
   /** The event table. */
   readonly eventTable: dynamodb.ITable;
   /** The alert state table. */
   readonly alertStateTable: dynamodb.ITable;
   /** The alert topic (granted through its own grantPublish, which avoids KMS wildcard actions). */
   readonly alertTopic: EncryptedTopic;
+  /**
+   * The chat topic each alert also goes to in the chat service's format (CHAT_TOPIC_ARN).
+   * @default - none
+   */
+  readonly chatTopic?: EncryptedTopic;
   /** Environment settings passed through to lambdas/ingest/config.ts. */
   readonly settings: {
     readonly retentionDays: number;
@@ -52,6 +86,7 @@ export interface IngestFunctionProps {
     readonly alertsEnabled: boolean;
     readonly alertRules?: Record<string, unknown>;
     readonly alertWindowMinutes: number;
+    readonly runbookUrl?: string;
     readonly logLevel: string;
   };
   /** @default 1024 */
@@ -110,6 +145,8 @@ export class IngestFunction extends Construct {
       ALERT_TOPIC_ARN: props.alertTopic.topic.topicArn,
       SOURCE_BUCKETS: props.bucket.bucketName,
       LOG_PREFIX: props.logPrefix,
+      ALLOWED_ACCOUNTS: props.keyOrigins.accounts.join(','),
+      ALLOWED_ORGANIZATIONS: props.keyOrigins.organizationIds.join(','),
       RETENTION_DAYS: String(s.retentionDays),
       PAYLOAD_MAX_BYTES: String(s.payloadMaxBytes),
       ALERTS_ENABLED: String(s.alertsEnabled),
@@ -117,9 +154,13 @@ export class IngestFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: 'trailwatch',
       POWERTOOLS_METRICS_NAMESPACE: 'Trailwatch',
       POWERTOOLS_LOG_LEVEL: s.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
+      // No NODE_OPTIONS=--enable-source-maps: it costs the cold start and about 200 ms and 50 MB on the first
+      // error. keepNames keeps the names in stack traces; the map beside the bundle decodes the rest offline
+      // (or set the variable on the function while investigating).
     };
+    if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
+    if (props.chatTopic !== undefined) environment.CHAT_TOPIC_ARN = props.chatTopic.topic.topicArn;
     this.environment = environment;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -145,16 +186,7 @@ export class IngestFunction extends Construct {
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      bundling: {
-        // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
-        bundleAwsSDK: true,
-      },
+      bundling: INGEST_BUNDLING,
       description:
         'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
     });
@@ -175,12 +207,17 @@ export class IngestFunction extends Construct {
       }),
     );
     props.alertTopic.grantPublish(role);
+    props.chatTopic?.grantPublish(role);
     // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
     this.logObjectsArn = props.bucket.arnForObjects(
       `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.logObjectsArn] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.logObjectsArn],
+        conditions: { StringEquals: { 's3:ResourceAccount': props.bucketAccount } },
+      }),
     );
     if (props.bucketKey !== undefined) {
       // Decrypt only, and only when S3 asks on the function's behalf.

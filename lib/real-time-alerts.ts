@@ -15,8 +15,11 @@ import { ALERT_STATE_TABLE_ACTIONS } from './ingest-function';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 
-/** DynamoDB calls the real-time function makes on the event table: one conditional PutItem per event. */
-export const REAL_TIME_EVENT_TABLE_ACTIONS = ['PutItem'] as const;
+/**
+ * DynamoDB calls the real-time function makes on the event table: one conditional PutItem per event,
+ * and once per cold start the table contract check (DescribeTable, the contract item's PutItem).
+ */
+export const REAL_TIME_EVENT_TABLE_ACTIONS = ['DescribeTable', 'PutItem'] as const;
 
 /** Properties of {@link RealTimeAlerts}. */
 export interface RealTimeAlertsProps {
@@ -25,6 +28,8 @@ export interface RealTimeAlertsProps {
   /** The alert state table (the same claims and markers: exactly once across both paths). */
   readonly alertStateTable: dynamodb.ITable;
   readonly alertTopic: EncryptedTopic;
+  /** The chat topic, when chat channels are configured (each alert also goes there, as on the S3 path). */
+  readonly chatTopic?: EncryptedTopic;
   /** The ingest function's environment: the real-time function is composed from the same configuration. */
   readonly environment: Readonly<Record<string, string>>;
   /**
@@ -116,6 +121,7 @@ export class RealTimeAlerts extends Construct {
       }),
     );
     props.alertTopic.grantPublish(role);
+    props.chatTopic?.grantPublish(role);
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'trailwatch: failed Glue/EMR/Athena/Batch API calls (CloudTrail via EventBridge)',

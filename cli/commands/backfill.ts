@@ -5,10 +5,12 @@
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   explainAwsSetupError,
   intFlag,
   parseFlags,
@@ -65,11 +67,7 @@ Options:
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
 ${processorFlagsHelp(27)}
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_S3,
-                           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS (AWS_ENDPOINT_URL for all).
-                           trailwatch local --serve listens on one port per service, so use the
-                           variables there: AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
-                           AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
+${endpointFlagsHelp(['s3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION)
 
 Exit code: 0 when every object was processed, 1 when some failed, none was found (a real run) or the
@@ -98,7 +96,7 @@ const FLAGS = {
   'alert-state-table': { type: 'string' },
   'topic-arn': { type: 'string' },
   ...PROCESSOR_FLAGS,
-  'endpoint-url': { type: 'string' },
+  ...endpointFlagOptions(['s3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -198,7 +196,7 @@ export function parseBackfillOptions(
     restart: v.restart === true,
     ...(v.table ? { table: v.table } : {}),
     ...(config ? { config } : {}),
-    aws: awsFlagsFrom(v, env),
+    aws: awsFlagsFrom(v, env, ['s3', 'dynamodb', 'sns']),
   };
 }
 
@@ -379,7 +377,13 @@ async function execute(
   const lister = new S3LogLister({ bucket: options.bucket, client: clients.s3 });
   let processor: ObjectProcessor | undefined;
   if (!options.dryRun && options.config !== undefined) {
-    await assertTableExists(clients.dynamodb, options.config.tableName, '--table');
+    await preflight(clients, options.aws, {
+      tables: [
+        { name: options.config.tableName, flag: '--table' },
+        ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+      ],
+      ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
+    });
     processor = composeProcessor(options.config, clients);
     if (overrides.decorateProcessor) processor = overrides.decorateProcessor(processor);
   }
@@ -405,7 +409,7 @@ async function execute(
       signal,
     });
   } catch (err) {
-    throw explainAwsSetupError(err, options.aws.endpoints, 's3') ?? err;
+    throw explainAwsSetupError(err, options.aws.endpoints, 's3', options.aws.sources) ?? err;
   } finally {
     progress?.stop();
     interruption.dispose();

@@ -1,16 +1,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isLocalEndpoint, type AwsClients } from '../../lambdas/adapters/aws-clients';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { composeProcessor } from '../../lambdas/app/compose';
 import type { IngestObserver } from '../../lambdas/app/ingest-observer';
-import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
+import {
+  describeObject,
+  LOCAL_FILE_BUCKET,
+  ObjectProcessingError,
+  type PipelineSummary,
+} from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
 import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
-import { withAwsClients, type AwsFlags } from '../aws-options';
 import { createProgress } from '../progress';
+import {
+  awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
+  explainAwsSetupError,
+  withAwsClients,
+  type AwsFlags,
+} from '../aws-options';
+import { preflight } from '../preflight';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
@@ -30,8 +43,7 @@ Options:
   --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
   --no-alerts               store the events, send no alerts
 ${processorFlagsHelp(28)}
-  --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
-  --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
+${endpointFlagsHelp(['dynamodb', 'sns'])}
   --region R                AWS region (default the SDK's: $AWS_REGION, profile)
   -h, --help                show this help
 
@@ -44,9 +56,7 @@ export interface IngestArgs {
   readonly paths: string[];
   /** The processor's configuration, through the Lambda's own schema. */
   readonly config: IngestConfig;
-  readonly endpointUrl?: string;
-  readonly snsEndpointUrl?: string;
-  readonly region?: string;
+  readonly aws: AwsFlags;
 }
 
 /** `trailwatch ingest PATH...`: the Lambda's pipeline over local files against any table and topic. */
@@ -77,24 +87,19 @@ export function parseIngestArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: str
         'topic-arn': { type: 'string' },
         'no-alerts': { type: 'boolean', default: false },
         ...PROCESSOR_FLAGS,
-        'endpoint-url': { type: 'string' },
-        'sns-endpoint-url': { type: 'string' },
+        ...endpointFlagOptions(['dynamodb', 'sns']),
         region: { type: 'string' },
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
   const v = parsed.values;
+  const aws = awsFlagsFrom(v, env, ['dynamodb', 'sns']);
   if (parsed.positionals.length === 0)
     throw new UsageError('give at least one PATH (a log file or a folder)');
   const table = v.table ?? env.TRAILWATCH_TABLE;
   if (!table) throw new UsageError('--table: required (the event table to write to)');
-  for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
-    const url = v[flag];
-    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
-      throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
-  }
   let alerts: { readonly stateTable: string; readonly topicArn: string } | undefined;
   if (v['no-alerts'] !== true) {
     const stateTable = v['alert-state-table'] ?? env.TRAILWATCH_ALERT_STATE_TABLE;
@@ -114,9 +119,7 @@ export function parseIngestArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: str
     paths: parsed.positionals,
     // Local files are named freely: no source bucket or prefix filter.
     config: processorConfigFrom(v, { table, ...(alerts ? { alerts } : {}) }, cwd),
-    ...(v['endpoint-url'] !== undefined ? { endpointUrl: v['endpoint-url'] } : {}),
-    ...(v['sns-endpoint-url'] !== undefined ? { snsEndpointUrl: v['sns-endpoint-url'] } : {}),
-    ...(v.region !== undefined ? { region: v.region } : {}),
+    aws,
   };
 }
 
@@ -157,21 +160,17 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 }
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
-  const local = [args.endpointUrl, args.snsEndpointUrl].some((u) => u !== undefined && isLocalEndpoint(u));
-  const flags: AwsFlags = {
-    ...(args.region !== undefined
-      ? { region: args.region }
-      : local
-        ? { region: io.env.AWS_REGION ?? 'us-east-1' }
-        : {}),
-    endpoints: {
-      ...(args.endpointUrl !== undefined ? { dynamodb: args.endpointUrl } : {}),
-      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined
-        ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
-        : {}),
-    },
-  };
-  return withAwsClients(flags, io.env, (clients) => ingestWith(args, files, io, clients));
+  const { config } = args;
+  return withAwsClients(args.aws, io.env, async (clients) => {
+    await preflight(clients, args.aws, {
+      tables: [
+        { name: config.tableName, flag: '--table' },
+        ...(config.alerts ? [{ name: config.alerts.stateTableName, flag: '--alert-state-table' }] : []),
+      ],
+      ...(config.alerts ? { topic: { arn: config.alerts.topicArn, flag: '--topic-arn' } } : {}),
+    });
+    return ingestWith(args, files, io, clients);
+  });
 }
 
 async function ingestWith(
@@ -194,6 +193,7 @@ async function ingestWith(
     alerts: 0,
     alreadyAlerted: 0,
     suppressed: 0,
+    alertsNotSent: 0,
   };
   const events = new Map<ServiceName, number>();
   const observer: IngestObserver = {
@@ -211,7 +211,19 @@ async function ingestWith(
     },
     objectFailed(_ref, error) {
       tally.failed += 1;
-      progress.log(error.message);
+      // Alerts are sent after every event of the file is stored: those events are in the table.
+      if (error instanceof ObjectProcessingError && error.done) {
+        tally.failedCalls += error.done.failedCalls;
+        tally.alertsNotSent += 1;
+        for (const s of SERVICE_NAMES)
+          events.set(s, (events.get(s) ?? 0) + (error.done.eventsStored[s] ?? 0));
+      }
+      const service =
+        error instanceof ObjectProcessingError
+          ? ({ read: undefined, store: 'dynamodb', alert: 'sns' } as const)[error.stage]
+          : undefined;
+      const setup = explainAwsSetupError(error, args.aws.endpoints, service, args.aws.sources);
+      progress.log(setup ? setup.message : error.message);
     },
     eventIgnored: () => undefined,
   };
@@ -247,6 +259,9 @@ async function ingestWith(
       ? `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call' : 'calls'} already alerted earlier`
       : '',
     tally.suppressed > 0 ? `${tally.suppressed} repeats counted, not sent` : '',
+    tally.alertsNotSent > 0
+      ? `the alerts of ${tally.alertsNotSent} ${tally.alertsNotSent === 1 ? 'file' : 'files'} could not be sent; their events are stored; run the same command again to send them`
+      : '',
   ].filter((s) => s !== '');
   io.stdout.write(
     [

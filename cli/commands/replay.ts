@@ -15,9 +15,11 @@ import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../pro
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import {
   awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   intFlag,
   parseFlags,
   regionOfQueueUrl,
@@ -44,9 +46,7 @@ Options:
   --prefix P               only keys under the trail prefix P, as LOG_PREFIX in the Lambda (default: any)
 ${processorFlagsHelp(27)}
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,
-                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS
-                           (AWS_ENDPOINT_URL for all). A queue URL on localhost is its own SQS endpoint.
+${endpointFlagsHelp(['sqs', 's3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION, else the queue URL's region)
 
 Exit code: 0 when every message received was replayed and deleted (dry run: every message readable),
@@ -66,7 +66,7 @@ const FLAGS = {
   prefix: { type: 'string' },
   ...PROCESSOR_FLAGS,
   'visibility-timeout': { type: 'string' },
-  'endpoint-url': { type: 'string' },
+  ...endpointFlagOptions(['sqs', 's3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -140,7 +140,7 @@ export function parseReplayOptions(
     ...(v.table ? { table: v.table } : {}),
     ...(config ? { config } : {}),
     visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
-    aws: queueConnection(awsFlagsFrom(v, env), v.queue),
+    aws: queueConnection(awsFlagsFrom(v, env, ['sqs', 's3', 'dynamodb', 'sns']), v.queue),
   };
 }
 
@@ -156,7 +156,9 @@ export function queueConnection(flags: AwsFlags, queueUrl: string): AwsFlags {
       ? { ...flags.endpoints, sqs: new URL(queueUrl).origin }
       : flags.endpoints;
   const region = flags.region ?? regionOfQueueUrl(queueUrl) ?? (localQueue ? 'us-east-1' : undefined);
-  return { ...(region !== undefined ? { region } : {}), endpoints };
+  const sources =
+    flags.endpoints.sqs === undefined && localQueue ? { ...flags.sources, sqs: '--queue' } : flags.sources;
+  return { ...(region !== undefined ? { region } : {}), endpoints, ...(sources ? { sources } : {}) };
 }
 
 /** The end-of-run summary (stdout). */
@@ -245,7 +247,13 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         });
         let processor: ObjectProcessor | undefined;
         if (!options.dryRun && options.config !== undefined) {
-          await assertTableExists(clients.dynamodb, options.config.tableName, '--table');
+          await preflight(clients, options.aws, {
+            tables: [
+              { name: options.config.tableName, flag: '--table' },
+              ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+            ],
+            ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
+          });
           processor = composeProcessor(options.config, clients);
         }
         const before = await queue.approximateCount();

@@ -15,7 +15,7 @@ import {
 } from './api-call-handler';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 import type { ProcessorConfig } from './processor-config';
-import { createObjectProcessor, type LogObjectProcessor } from './object-processor';
+import { createObjectProcessor, type LogObjectProcessor, type ProcessOptions } from './object-processor';
 import { handleS3Event, type IngestResult } from './s3-event-handler';
 
 /** The SDK clients the processor talks to (the S3 one only when objects come from S3). */
@@ -32,52 +32,80 @@ export interface ProcessorOptions {
   /** `any` for local files named freely (`trailwatch ingest`); default CloudTrail's key layout. */
   readonly keyLayout?: 'cloudtrail' | 'any';
   readonly observer?: IngestObserver;
+  /** Time left for the work in hand (the Lambda's remaining time): the event store's retry budget. */
+  readonly remainingTimeMs?: () => number | undefined;
 }
 
 /**
  * The one composition of the object processor, used by the Lambda, `trailwatch local`, `ingest`,
  * `backfill` and `replay`: the event store with the configured retention and payload limit, and,
- * when alerts are on, the alert protocol over the DynamoDB ledger and the SNS publisher with the
- * configured rules and window. An entry point adds flags that build the configuration, never wiring.
+ * when alerts are on, the alert protocol over the DynamoDB ledger and the SNS publisher (and the
+ * chat topic's, when configured) with the configured rules and window. An entry point adds flags that build the configuration, never wiring.
  */
 export function composeProcessor(
   config: ProcessorConfig,
   clients: ProcessorClients,
   options: ProcessorOptions = {},
 ): LogObjectProcessor {
-  const { sink, alerts } = composeStoreAndAlerts(config, clients);
+  const { sink, alerts } = composeStoreAndAlerts(config, clients, {
+    ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
+    ...(options.observer?.writesThrottled
+      ? { onThrottled: (items: number) => options.observer?.writesThrottled?.(items) }
+      : {}),
+  });
   const source = options.source ?? new S3LogSource(clients.s3);
   return createObjectProcessor({
     source,
     sink,
     ...(alerts ? { alerts } : {}),
     ...(config.sourceBuckets ? { sourceBuckets: config.sourceBuckets } : {}),
-    logPrefix: config.logPrefix,
+    ...(config.logPrefix !== undefined ? { logPrefix: config.logPrefix } : {}),
+    ...(config.allowedAccounts ? { allowedAccounts: config.allowedAccounts } : {}),
+    ...(config.allowedOrganizationIds ? { allowedOrganizationIds: config.allowedOrganizationIds } : {}),
     ...(options.keyLayout ? { keyLayout: options.keyLayout } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
 }
 
+/** What the event store gets from its entry point beside the configuration. */
+export interface StoreOptions {
+  /** Time left for the work in hand: the store's retry budget for throttled writes. */
+  readonly remainingTimeMs?: () => number | undefined;
+  /** Told how many item writes DynamoDB throttled (the ThrottledWrites metric). */
+  readonly onThrottled?: (items: number) => void;
+}
+
 /**
  * The event store and the alert protocol (when alerts are on) of one configuration: shared by the
- * log-file processor and the real-time path, so both write the same items and claim the same events.
+ * log-file processor and the real-time path, so both write the same items, claim the same events
+ * and publish to the same topics.
  */
 export function composeStoreAndAlerts(
   config: ProcessorConfig,
   clients: Pick<ProcessorClients, 'dynamodb' | 'sns'>,
+  options: StoreOptions = {},
 ): { sink: DynamoDbEventStore; alerts?: AlertDelivery } {
   const sink = new DynamoDbEventStore({
     tableName: config.tableName,
     client: clients.dynamodb,
     retentionDays: config.retentionDays,
     payloadMaxBytes: config.payloadMaxBytes,
+    ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
+    ...(options.onThrottled ? { onThrottled: options.onThrottled } : {}),
   });
   if (!config.alerts) return { sink };
   const alerts = new AlertDelivery({
     ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
     publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
+    ...(config.alerts.chatTopicArn !== undefined
+      ? { chatPublisher: new SnsPublisher({ topicArn: config.alerts.chatTopicArn, sns: clients.sns }) }
+      : {}),
     windowMinutes: config.alerts.windowMinutes,
     ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+    nextSteps: {
+      eventTable: config.tableName,
+      ...(config.alerts.runbookUrl ? { runbookUrl: config.alerts.runbookUrl } : {}),
+    },
   });
   return { sink, alerts };
 }
@@ -103,7 +131,7 @@ export function composeApiCallApp(
 /** The ingest app as the Lambda and `trailwatch local` run it. */
 export interface IngestApp {
   readonly processor: LogObjectProcessor;
-  handleS3Event(event: unknown): Promise<IngestResult>;
+  handleS3Event(event: unknown, options?: ProcessOptions): Promise<IngestResult>;
 }
 
 /** The processor behind an S3/EventBridge event handler (the Lambda's and `trailwatch local`'s app). */
@@ -112,6 +140,18 @@ export function composeIngestApp(
   clients: ProcessorClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
-  const processor = composeProcessor(config, clients, { observer });
-  return { processor, handleS3Event: (event) => handleS3Event(event, processor, observer) };
+  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
+  let remainingMs: (() => number) | undefined;
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  return {
+    processor,
+    async handleS3Event(event, options = {}) {
+      remainingMs = options.remainingMs;
+      try {
+        return await handleS3Event(event, processor, observer, options);
+      } finally {
+        remainingMs = undefined;
+      }
+    },
+  };
 }

@@ -8,6 +8,8 @@ export interface IngestObserver {
   objectFailed(ref: LogObjectRef, error: Error): void;
   /** An event record that announces no new object (ObjectRemoved, ...): nothing to read. */
   eventIgnored(ref: LogObjectRef, eventName: string): void;
+  /** DynamoDB throttled the writes of this many items (they are retried). */
+  writesThrottled?(items: number): void;
 }
 
 /** An observer that reports nothing (tests, library use). */

@@ -1,4 +1,4 @@
-import { classifyLogKey } from '../core/log-key';
+import { checkLogKeyOrigin, classifyLogKey } from '../core/log-key';
 import {
   ObjectProcessingError,
   runLogPipeline,
@@ -23,8 +23,15 @@ export interface ObjectProcessorDeps {
   readonly alerts?: AlertSink;
   /** Buckets whose objects are read; others are skipped as `foreign-bucket`. Omit to accept any. */
   readonly sourceBuckets?: readonly string[];
-  /** The trail's key prefix before `AWSLogs/` (LOG_PREFIX, slashes at the ends optional); '' (default) accepts any prefix. */
+  /**
+   * The trail's key prefix before `AWSLogs/` (LOG_PREFIX, slashes at the ends optional): keys must sit
+   * exactly there (`''`: keys start with `AWSLogs/`). Omit to accept any prefix (local files, backfill).
+   */
   readonly logPrefix?: string;
+  /** Accounts whose log files are read; others are skipped as `foreign-account`. Omit or empty to accept any. */
+  readonly allowedAccounts?: readonly string[];
+  /** Organizations whose organization-trail files are read (see LogKeyOrigins). Omit or empty to accept any. */
+  readonly allowedOrganizationIds?: readonly string[];
   /**
    * `cloudtrail` (default): keys must follow CloudTrail's layout. `any`: only folders, digest and
    * insight files are skipped (local files of `trailwatch ingest` are named freely).
@@ -43,8 +50,18 @@ interface Skip {
 }
 
 /** ObjectProcessor whose processObject also takes the delivery time handed on to the event store. */
+/** Per-invocation limits of processing: the time the caller has left. */
+export interface ProcessOptions {
+  /** Milliseconds left (the Lambda context's getRemainingTimeInMillis); omit for no limit. */
+  readonly remainingMs?: () => number;
+}
+
+/** ObjectProcessor whose processObject also takes the delivery time handed on to the event store. */
 export interface LogObjectProcessor extends ObjectProcessor {
-  processObject(ref: PipelineObjectRef & { readonly size?: number }): Promise<ObjectSummary>;
+  processObject(
+    ref: PipelineObjectRef & { readonly size?: number },
+    options?: ProcessOptions,
+  ): Promise<ObjectSummary>;
 }
 
 /**
@@ -55,9 +72,11 @@ export interface LogObjectProcessor extends ObjectProcessor {
 export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProcessor {
   const observer = deps.observer ?? SILENT_OBSERVER;
   const buckets = deps.sourceBuckets ? new Set(deps.sourceBuckets) : undefined;
-  // The trail's key prefix, given with or without slashes at the ends; '' accepts any prefix.
-  const trimmed = (deps.logPrefix ?? '').replace(/^\/+|\/+$/g, '');
-  const wantedPrefix = trimmed === '' ? undefined : `${trimmed}/`;
+  const origins = {
+    ...(deps.logPrefix !== undefined ? { prefix: deps.logPrefix } : {}),
+    ...(deps.allowedAccounts ? { accounts: deps.allowedAccounts } : {}),
+    ...(deps.allowedOrganizationIds ? { organizationIds: deps.allowedOrganizationIds } : {}),
+  };
 
   // Either why the object is skipped, or when its file was delivered (if the key says).
   const inspect = (
@@ -75,20 +94,15 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
     if (!layout.ok && (deps.keyLayout !== 'any' || layout.reason !== 'not-a-log-key')) {
       return { skip: { reason: layout.reason, message: layout.message } };
     }
-    if (layout.ok && wantedPrefix !== undefined && layout.prefix !== wantedPrefix) {
-      return {
-        skip: {
-          reason: 'not-a-log-key',
-          message: `the key is not under the configured prefix '${wantedPrefix}AWSLogs/'`,
-        },
-      };
-    }
+    // Checked on every key, before anything is read: a file another writer put in the bucket is never ingested.
+    const origin = layout.ok ? checkLogKeyOrigin(layout, origins) : undefined;
+    if (origin && !origin.ok) return { skip: { reason: origin.reason, message: origin.message } };
     if (ref.size === 0) return { skip: { reason: 'empty-object', message: 'the object is empty (0 bytes)' } };
     return layout.ok && layout.deliveredAt ? { deliveredAt: layout.deliveredAt } : {};
   };
 
   return {
-    async processObject(ref: PipelineObjectRef & { readonly size?: number }) {
+    async processObject(ref: PipelineObjectRef & { readonly size?: number }, options: ProcessOptions = {}) {
       const inspected = inspect(ref);
       if (inspected.skip) {
         const { reason, message } = inspected.skip;
@@ -110,6 +124,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): LogObjectProce
           ...(deps.alerts ? { alerts: deps.alerts } : {}),
           ...(deps.batchSize !== undefined ? { batchSize: deps.batchSize } : {}),
           ...(deps.clock ? { clock: deps.clock } : {}),
+          ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
         });
         observer.objectProcessed(summary);
         return summary;

@@ -3,7 +3,7 @@ import { describeObject, ObjectProcessingError } from '../core/pipeline';
 import type { ObjectSummary } from '../core/ports';
 import { parseIngestEvent } from '../core/s3-event';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
-import type { LogObjectProcessor } from './object-processor';
+import type { LogObjectProcessor, ProcessOptions } from './object-processor';
 
 /** One object that could not be processed, as the aggregate error lists it. */
 export interface FailedObject {
@@ -57,6 +57,7 @@ export async function handleS3Event(
   event: unknown,
   processor: LogObjectProcessor,
   observer: IngestObserver = SILENT_OBSERVER,
+  options: ProcessOptions = {},
 ): Promise<IngestResult> {
   const parsed = parseIngestEvent(event);
   if (!parsed.ok) throw new InvalidEventError(`invalid event: ${parsed.message}`);
@@ -81,11 +82,14 @@ export async function handleS3Event(
     }
     try {
       objects.push(
-        await processor.processObject({
-          ...ref,
-          ...(announced.size !== undefined ? { size: announced.size } : {}),
-          ...(announced.deliveredAt ? { deliveredAt: announced.deliveredAt } : {}),
-        }),
+        await processor.processObject(
+          {
+            ...ref,
+            ...(announced.size !== undefined ? { size: announced.size } : {}),
+            ...(announced.deliveredAt ? { deliveredAt: announced.deliveredAt } : {}),
+          },
+          options,
+        ),
       );
     } catch (err) {
       const message =

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { renderAlert } from './alert-fit';
+import type { NextStepsContext } from './alert-next-steps';
 import {
   fileId,
   groupByService,
@@ -10,7 +11,15 @@ import {
   type AlertSignature,
   type SignatureWindow,
 } from './alert-policy';
-import { messageRecordKey, type AlertLedger, type AlertPublisher, type EventClaims } from './alert-ports';
+import { renderChatAlert } from './alert-chat';
+import {
+  messageRecordKey,
+  type AlertChannel,
+  type AlertLedger,
+  type AlertPublisher,
+  type EventClaims,
+  type MessageRecord,
+} from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
@@ -28,10 +37,17 @@ const LEASE_SAFETY_MS = 5_000;
 export interface AlertDeliveryOptions {
   readonly ledger: AlertLedger;
   readonly publisher: AlertPublisher;
+  /**
+   * The chat topic's publisher (docs/alerts.md#chat): each alert also goes there in the chat service's
+   * custom notification format, exactly once too (its own message record). Default: none.
+   */
+  readonly chatPublisher?: AlertPublisher;
   /** Which failures alert; default every failure of every watched service. */
   readonly rules?: AlertRules;
   /** Noise-control window in minutes (default 60). */
   readonly windowMinutes?: number;
+  /** The event table and runbook the emails' "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
   /** Wall clock for the ledger's timestamps; tests move it. */
   readonly now?: () => Date;
   /** Monotonic clock in ms for the publish deadline; default performance.now. */
@@ -89,9 +105,10 @@ interface Tally {
  */
 export class AlertDelivery implements AlertSink {
   private readonly ledger: AlertLedger;
-  private readonly publisher: AlertPublisher;
+  private readonly channels: ReadonlyArray<{ channel: AlertChannel; publisher: AlertPublisher }>;
   private readonly rules: AlertRules;
   private readonly windowMinutes: number;
+  private readonly nextSteps: NextStepsContext | undefined;
   private readonly now: () => Date;
   private readonly monotonicNow: () => number;
   private readonly leaseMs: number;
@@ -103,9 +120,13 @@ export class AlertDelivery implements AlertSink {
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
-    this.publisher = options.publisher;
+    this.channels = [
+      { channel: 'topic', publisher: options.publisher },
+      ...(options.chatPublisher ? [{ channel: 'chat' as const, publisher: options.chatPublisher }] : []),
+    ];
     this.rules = options.rules ?? DEFAULT_ALERT_RULES;
     this.windowMinutes = options.windowMinutes ?? 60;
+    this.nextSteps = options.nextSteps;
     this.now = options.now ?? (() => new Date());
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
@@ -213,7 +234,9 @@ export class AlertDelivery implements AlertSink {
     clock: ClaimClock,
     tally: Tally,
   ): Promise<void> {
-    const messageKey = messageRecordKey(fid, service);
+    // One message record per channel; the topic's is the one event claims and windows name.
+    const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
+    const messageKey = keys[0] as string;
     // Events taken over from a claimant that died: if the message it meant them for was sent, they
     // were alerted, and only its bookkeeping is missing.
     let events = claimedEvents;
@@ -234,29 +257,43 @@ export class AlertDelivery implements AlertSink {
     }
     if (events.length === 0) return;
 
-    const existing = await this.ledger.messageRecord(messageKey);
-    if (existing?.state === 'sent') {
+    const records: Array<MessageRecord | undefined> = [];
+    for (const key of keys) records.push(await this.ledger.messageRecord(key));
+    if (records.every((r) => r?.state === 'sent')) {
       // A previous attempt published this file's alert and stopped before marking every event.
-      await this.finishSent(messageKey, existing.sentAt ?? clock.nowMs, events);
+      await this.finishSent(messageKey, records[0]?.sentAt ?? clock.nowMs, events);
       tally.eventsAlreadyAlerted += events.length;
       return;
     }
 
     const nowMs = clock.nowMs;
     const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
-    const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    // A channel published before the process stopped: the suppressed failures were marked before that
+    // publish, so every failure still unmarked is one that message alerted, and the other channels
+    // must say the same (even if another file's alert has opened a window since).
+    const resumed = records.some((r) => r?.state === 'sent');
+    if (resumed) {
+      plan = { ...plan, alert: events, suppressed: new Map(), alertedSignatures: signaturesOf(events) };
+    }
+    const pending = this.channels
+      .map((channel, i) => ({ ...channel, key: keys[i] as string }))
+      .filter((_, i) => records[i]?.state !== 'sent');
 
     if (plan.alert.length > 0) {
-      const claim = await this.ledger.claimMessage(messageKey, {
-        owner,
-        nowMs,
-        leaseUntil: clock.leaseUntil,
-        source,
-        service,
-      });
-      // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
-      if (!claim.claimed && claim.record.owner !== owner) {
-        if (claim.record.state === 'sent') {
+      for (const [i, channel] of pending.entries()) {
+        const claim = await this.ledger.claimMessage(channel.key, {
+          owner,
+          nowMs,
+          leaseUntil: clock.leaseUntil,
+          source,
+          service,
+        });
+        // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
+        if (claim.claimed || claim.record.owner === owner) continue;
+        // Another invocation of the same file got here first: leave the channels to it.
+        for (const taken of pending.slice(0, i)) await this.ledger.releaseClaim(taken.key, owner);
+        if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;
           return;
@@ -284,35 +321,54 @@ export class AlertDelivery implements AlertSink {
     tally.eventsSuppressed += suppressedIds.length;
     if (plan.alert.length === 0) return;
 
+    const input = {
+      service,
+      source,
+      events: plan.alert,
+      suppressedInFile: suppressedIds.length,
+      earlierSuppressed: plan.earlierSuppressed,
+      windowMinutes: this.windowMinutes,
+      // The render is the last step before the publish: its time is when the alert is sent.
+      sentAt: this.now(),
+      ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
+    };
     const rendered = renderAlert(
-      {
-        service,
-        source,
-        events: plan.alert,
-        suppressedInFile: suppressedIds.length,
-        earlierSuppressed: plan.earlierSuppressed,
-        windowMinutes: this.windowMinutes,
-        // The render is the last step before the publish: its time is when the alert is sent.
-        sentAt: this.now(),
-      },
+      input,
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );
     const alertIds = plan.alert.map((e) => e.eventId);
-    let messageId: string;
-    try {
-      messageId = await this.publisher.publish(rendered, clock.publishDeadline);
-    } catch (err) {
-      // The publish error is what the operator must see; if a release fails too, the lease expiring
-      // frees the claims anyway (the retry then waits at most leaseSeconds).
-      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
-      await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
-      throw err;
+    // The topic's message first, then the chat's, each recorded `sent` the moment it was accepted, so
+    // a retry publishes only what was not sent.
+    let sentAt = records[0]?.sentAt;
+    for (const [i, channel] of pending.entries()) {
+      const message = channel.channel === 'chat' ? renderChatAlert(rendered, input) : rendered;
+      let messageId: string;
+      try {
+        messageId = await channel.publisher.publish(message, clock.publishDeadline);
+      } catch (err) {
+        // The publish error is what the operator must see; if a release fails too, the lease expiring
+        // frees the claims anyway (the retry then waits at most leaseSeconds).
+        for (const unsent of pending.slice(i))
+          await this.ledger.releaseClaim(unsent.key, owner).catch(() => undefined);
+        await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
+        throw err;
+      }
+      const at = this.now().getTime();
+      await this.ledger.markMessageSent(channel.key, {
+        messageId,
+        sentAt: at,
+        eventCount: plan.alert.length,
+      });
+      sentAt ??= at;
     }
-    const sentAt = this.now().getTime();
-    await this.ledger.markMessageSent(messageKey, { messageId, sentAt, eventCount: plan.alert.length });
-    await this.ledger.markEvents(alertIds, 'alerted', { nowMs: sentAt, messageKey });
-    await this.openWindows(plan.alertedSignatures, windows, sentAt, messageKey);
+    const alertedAt = sentAt ?? nowMs;
+    await this.ledger.markEvents(alertIds, 'alerted', { nowMs: alertedAt, messageKey });
+    await this.openWindows(plan.alertedSignatures, windows, alertedAt, messageKey);
 
+    if (resumed) {
+      tally.eventsAlreadyAlerted += plan.alert.length;
+      return;
+    }
     tally.messagesPublished += 1;
     if (rendered.document.delivery) {
       tally.secondsAfterFirstCall.push(rendered.document.delivery.secondsAfterFirstCall);

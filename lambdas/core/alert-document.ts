@@ -1,3 +1,4 @@
+import type { NextStepsContext } from './alert-next-steps';
 import type { SuppressedReport } from './alert-policy';
 import type { NormalizedEvent } from './normalized-event';
 import type { LogObjectRef } from './ports';
@@ -20,6 +21,8 @@ export interface AlertMessageInput {
   readonly windowMinutes: number;
   /** When the message is handed to the publisher; gives the document's `delivery` and the text's "Sent" line. */
   readonly sentAt?: Date;
+  /** The event table and runbook the "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
 }
 
 /** How the alert was delivered: by which path, when, and how long after the calls it reports. */

@@ -47,7 +47,7 @@ export function renderAlert(given: AlertMessageInput, options: RenderOptions = {
   if (events.length === 0) throw new RangeError('renderAlert needs at least one event');
   const accountId = cut(single(events.map((e) => e.accountId)), SUMMARY_FIELD_CHARS);
   const region = cut(single(events.map((e) => e.region)), SUMMARY_FIELD_CHARS);
-  const subject = alertSubject(input.service, events.length, accountId, region);
+  const subject = alertSubject(input.service, events, accountId, region);
   const summary = summarize(input, events);
   // Each included event costs its JSON once per JSON protocol (4×), escaped inside the outer JSON.
   const eventCosts = events.map((e) => escapedBytes(JSON.stringify(e)) + 1);

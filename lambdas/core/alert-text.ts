@@ -1,5 +1,6 @@
 import type { AlertMessageInput } from './alert-document';
 import { eventSignatureKey, FULL_SUMMARY, type SummaryLimits } from './alert-summary';
+import { nextStepLines } from './alert-next-steps';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
 import { formatDuration, secondsBetween } from './alert-latency';
@@ -37,8 +38,10 @@ export function renderAlertText(
   // One block per kind of failure (signature), largest first: a storm of one failure reads as one
   // block with a count, not as ten identical ones.
   const groups = failureGroups(events);
+  // With one kind of failure its console link moves into "What to do next", said once.
+  const single = groups.length === 1;
   groups.slice(0, emailGroups).forEach((group, i) => {
-    lines.push(...groupLines(group, i + 1, groups.length));
+    lines.push(...groupLines(group, i + 1, groups.length, !single));
     lines.push('');
   });
   if (groups.length > emailGroups) {
@@ -75,6 +78,18 @@ export function renderAlertText(
     lines.push('');
   }
 
+  const top = groups[0]?.events[0];
+  if (top) {
+    const steps = nextStepLines(top, input.nextSteps);
+    // The console link is the group's own when several kinds are listed.
+    lines.push(
+      ...(single ? steps : steps.filter((l) => !l.startsWith('  Console:'))).map((l, n) =>
+        n === 0 && !single ? `${l} (about [1/${groups.length}])` : l,
+      ),
+    );
+    lines.push('');
+  }
+
   if (deliveryPathOf(input.source) === 'eventbridge') {
     lines.push(
       `Via:      EventBridge event ${input.source.key} (real time; the log file will not alert these calls again)`,
@@ -96,12 +111,14 @@ export function renderAlertText(
   return lines.map(cleanLine).join('\n');
 }
 
-function groupLines(group: FailureGroup, index: number, total: number): string[] {
+function groupLines(group: FailureGroup, index: number, total: number, withConsole: boolean): string[] {
   const event = group.events[0] as NormalizedEvent;
   const last = group.events[group.events.length - 1] as NormalizedEvent;
   const times = group.events.length === 1 ? '' : ` ${group.events.length} times`;
   const resource = event.resources[0];
-  const consoleUrl = usableUrl(resourceConsoleUrl(event.service, event.region, resource));
+  const consoleUrl = withConsole
+    ? usableUrl(resourceConsoleUrl(event.service, event.region, resource))
+    : undefined;
   const eventUrl = usableUrl(cloudTrailEventUrl(event.region, event.eventId));
   const code = event.errorCode ?? 'no error code';
   const otherResources = new Set(group.events.map((e) => resourceLabel(e))).size - 1;
@@ -116,7 +133,8 @@ function groupLines(group: FailureGroup, index: number, total: number): string[]
   const from = [event.sourceIp, event.userAgent ? `(${event.userAgent})` : undefined]
     .filter(Boolean)
     .join(' ');
-  if (from) lines.push(`  From:     ${clip(from)}`);
+  // "Source", not "From": an email already has a From header right above.
+  if (from) lines.push(`  Source:   ${clip(from)}`);
   lines.push(
     `  Resource: ${resource ? clip(resourceLabel(event)) : 'none named in the call'}` +
       (otherResources > 0 ? ` (and ${otherResources} other${otherResources === 1 ? '' : 's'})` : ''),

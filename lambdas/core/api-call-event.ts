@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeRecord, type NormalizeSkipReason } from './normalize';
 import type { NormalizedEvent } from './normalized-event';
 import { EVENTBRIDGE_BUCKET } from './object-ref';

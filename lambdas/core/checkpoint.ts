@@ -3,7 +3,7 @@
  * resumes where it stopped and a repeated one neither lists finished days nor re-reads finished objects.
  * Pure model; adapters/checkpoint-file.ts persists it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrailwatchError } from './errors';
 
 /** The checkpoint as stored (JSON). */

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { CloudTrailRecordSchema, normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
+import type * as z from 'zod';
+import { normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
 import type { NormalizedEvent } from './normalized-event';
 import { athenaNormalizer } from './normalizers/athena-normalizer';
 import { batchNormalizer } from './normalizers/batch-normalizer';
@@ -8,6 +8,7 @@ import { glueNormalizer } from './normalizers/glue-normalizer';
 import type { ServiceNormalizer } from './normalizers/service-normalizer';
 import { clipPayloadDepth } from './payload-depth';
 import { principalFromIdentity } from './principal';
+import { checkCloudTrailRecord } from './record-check';
 import { isObject } from './resource-refs';
 import { serviceForEventSource, type ServiceName } from './services';
 
@@ -136,9 +137,9 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
     ) {
       return skip('unwatched-service', `eventSource ${raw.eventSource} is not a watched service`);
     }
-    const parsed = CloudTrailRecordSchema.safeParse(raw);
-    if (!parsed.success) return explain(raw, parsed.error.issues);
-    const record = parsed.data;
+    const checked = checkCloudTrailRecord(raw);
+    if (!checked.ok) return explain(raw, checked.issues);
+    const record = checked.record;
     const service = serviceForEventSource(record.eventSource);
     if (!service)
       return skip('unwatched-service', `eventSource ${record.eventSource} is not a watched service`);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SERVICE_NAMES } from './services';
 
 /** Who made the call, flattened from CloudTrail's userIdentity. Fields appear only when present. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LogObjectRef } from './ports';
 
 /** One record of an S3 event notification (S3 → Lambda, or S3 → SQS/SNS → Lambda). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAlertRules, type AlertRules } from '../core/alert-rules';
 import type { ProcessorConfig } from '../app/processor-config';
 import { ConfigError } from '../core/errors';
@@ -20,6 +20,18 @@ const bucketList = z
   )
   .refine((list) => list.length > 0, 'expected at least one bucket name (comma-separated)');
 
+// A comma-separated list of ids, each checked against `pattern`; '' (or unset) is no list.
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .refine((ids) => ids.every((id) => pattern.test(id)), `expected comma-separated ${what}`);
+
 /** The ingest function's environment (set by the CDK stack; documented in docs/lambda.md). */
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
@@ -28,8 +40,16 @@ export const IngestEnvSchema = z.object({
     .string()
     .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
     .optional(),
+  /** The chat topic (Slack and Teams through the chat service); absent: alerts go to the alert topic only. */
+  CHAT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
+    .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
-  LOG_PREFIX: z.string().default(''),
+  // Unset: any prefix (the function run some other way, `trailwatch local`); the stack always sets it.
+  LOG_PREFIX: z.string().optional(),
+  ALLOWED_ACCOUNTS: idList(/^\d{12}$/, '12-digit account ids').default([]),
+  ALLOWED_ORGANIZATIONS: idList(/^o-[a-z0-9]{10,32}$/, 'organization ids (o-...)').default([]),
   RETENTION_DAYS: positiveInt('days').default(365),
   PAYLOAD_MAX_BYTES: positiveInt('bytes').default(32768),
   ALERTS_ENABLED: z
@@ -38,6 +58,7 @@ export const IngestEnvSchema = z.object({
     .transform((v) => v === 'true'),
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
 
 /**
@@ -100,7 +121,9 @@ export function loadIngestConfig(
   return {
     tableName: data.TABLE_NAME,
     ...(data.SOURCE_BUCKETS !== undefined ? { sourceBuckets: data.SOURCE_BUCKETS } : {}),
-    logPrefix: data.LOG_PREFIX,
+    ...(data.LOG_PREFIX !== undefined ? { logPrefix: data.LOG_PREFIX } : {}),
+    allowedAccounts: data.ALLOWED_ACCOUNTS,
+    allowedOrganizationIds: data.ALLOWED_ORGANIZATIONS,
     retentionDays: data.RETENTION_DAYS,
     payloadMaxBytes: data.PAYLOAD_MAX_BYTES,
     ...(data.ALERTS_ENABLED && data.ALERT_TOPIC_ARN !== undefined && data.ALERT_STATE_TABLE_NAME !== undefined
@@ -108,8 +131,10 @@ export function loadIngestConfig(
           alerts: {
             topicArn: data.ALERT_TOPIC_ARN,
             stateTableName: data.ALERT_STATE_TABLE_NAME,
+            ...(data.CHAT_TOPIC_ARN !== undefined ? { chatTopicArn: data.CHAT_TOPIC_ARN } : {}),
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
+            ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),
           },
         }
       : {}),

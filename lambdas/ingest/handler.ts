@@ -28,7 +28,9 @@ export async function handler(
   // being cut off by the Lambda timeout with nothing logged.
   if (context) deadline.set(Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS);
   try {
-    return await app.handleS3Event(event);
+    // The pipeline stops with a clear error before the timeout would kill it mid-step.
+    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+    return await app.handleS3Event(event, remainingMs ? { remainingMs } : {});
   } finally {
     deadline.clear();
     telemetry.flush();

@@ -25,6 +25,7 @@ export const METRIC = {
   alertsSuppressed: 'AlertsSuppressed',
   bytesRead: 'BytesRead',
   objectDuration: 'ObjectDuration',
+  throttledWrites: 'ThrottledWrites',
   /** Seconds from the first call of an alert to its publish, dimension Path = S3 or EventBridge. */
   alertLatency: 'AlertLatency',
   /** EventBridge events the real-time function handled (stored or found stored). */
@@ -86,6 +87,9 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     },
     objectFailed(ref, error) {
       logger.error('log object failed', { bucket: ref.bucket, key: ref.key, error });
+    },
+    writesThrottled(items) {
+      metrics.addMetric(METRIC.throttledWrites, MetricUnit.Count, items);
     },
     eventIgnored(ref, eventName) {
       logger.warn('event ignored: it announces no new object', {

@@ -87,6 +87,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'existing bucket, S3 notification': { ...EXISTING_BUCKET },
   'organization trail under a prefix': {
     organizationTrail: true,
+    organizationTrustedAccess: true,
     organizationId: 'o-a1b2c3d4e5',
     logPrefix: 'org',
   },
@@ -125,7 +126,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the function read only log objects under the prefix, and nothing else in S3', () => {
+  it("lets the function read only log objects under the prefix of the bucket's own account, and nothing else in S3", () => {
     // Prepare
     const { template } = buildStack({ ...EXISTING_BUCKET });
     // Act
@@ -134,11 +135,13 @@ describe('least privilege', () => {
         s.where.startsWith('IngestRole') &&
         asList(s.statement.Action).some((a) => String(a).startsWith('s3:')),
     );
-    // Assess: protects "read only under the configured prefix of that bucket".
+    // Assess: protects "read only under the configured prefix of that bucket", and never a bucket of the
+    // same name in another account (s3:ResourceAccount).
     expect(s3Statements.map((s) => s.statement)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
+        Condition: { StringEquals: { 's3:ResourceAccount': '111122223333' } },
         Resource: {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::corp-cloudtrail-logs/org/AWSLogs/*']],
         },
@@ -158,10 +161,15 @@ describe('least privilege', () => {
         s.where.startsWith('IngestRole') &&
         asList(s.statement.Action).some((a) => String(a).startsWith('dynamodb:')),
     );
-    // Assess: protects "write only to that table": the event store only puts (BatchWriteItem); the
-    // alert state store reads, claims, releases and updates markers. No Scan, Query, streams or indexes.
+    // Assess: protects "write only to that table": the event store only puts (BatchWriteItem, and the
+    // contract item with PutItem after DescribeTable checked the layout); the alert state store reads,
+    // claims, releases and updates markers. No Scan, Query, streams or indexes.
     expect(dynamodb.map((s) => s.statement)).toEqual([
-      { Effect: 'Allow', Action: 'dynamodb:BatchWriteItem', Resource: tableArn(stack.eventTable.table) },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:PutItem'],
+        Resource: tableArn(stack.eventTable.table),
+      },
       {
         Effect: 'Allow',
         Action: [
@@ -179,7 +187,7 @@ describe('least privilege', () => {
 
   it.each([
     // The ingest function batch-writes, the real-time function puts single items: together, the adapter's calls.
-    ['event-store.ts', [...EVENT_TABLE_ACTIONS, ...REAL_TIME_EVENT_TABLE_ACTIONS]],
+    ['event-store.ts', [...new Set([...EVENT_TABLE_ACTIONS, ...REAL_TIME_EVENT_TABLE_ACTIONS])]],
     ['alert-state-store.ts', ALERT_STATE_TABLE_ACTIONS],
   ])('grants the DynamoDB calls lambdas/adapters/%s sends, no more', (file, granted) => {
     // Prepare: lib-dynamodb's document commands drop the `Item` of the API action they call.

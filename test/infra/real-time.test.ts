@@ -85,10 +85,11 @@ describe('the real-time path', () => {
     const statements = realTimeRoleStatements(buildStack(REAL_TIME).template);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]);
 
-    // Assess: protects least privilege: PutItem (conditional) on the event table, no BatchWriteItem, no S3.
+    // Assess: protects least privilege: PutItem (conditional, and the contract item) and the contract
+    // check's DescribeTable on the event table, no BatchWriteItem, no S3.
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: 'dynamodb:PutItem',
+        Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventTable/), 'Arn'] },
       }),
     );

@@ -1,4 +1,5 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { TOPIC_POLICY_ACTIONS } from '../../lib/alert-topic';
 import { buildStack, EXISTING_BUCKET } from './synth';
 
 // Built once per configuration: synthesis is the slow part.
@@ -132,6 +133,7 @@ describe('source', () => {
     // Prepare
     const { template } = buildStack({
       organizationTrail: true,
+      organizationTrustedAccess: true,
       organizationId: 'o-a1b2c3d4e5',
       logPrefix: 'org',
     });
@@ -145,15 +147,17 @@ describe('source', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 's3:PutObject',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] },
-                  '/org/AWSLogs/o-a1b2c3d4e5/*',
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] },
+                    '/org/AWSLogs/o-a1b2c3d4e5/*',
+                  ],
                 ],
-              ],
-            },
+              },
+            ]),
           }),
         ]),
       },
@@ -188,6 +192,8 @@ describe('function', () => {
           ALERT_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AlertTopic') },
           SOURCE_BUCKETS: 'corp-cloudtrail-logs',
           LOG_PREFIX: 'org',
+          ALLOWED_ACCOUNTS: '',
+          ALLOWED_ORGANIZATIONS: '',
           RETENTION_DAYS: '365',
           PAYLOAD_MAX_BYTES: '32768',
           ALERTS_ENABLED: 'true',
@@ -270,10 +276,12 @@ describe('tables', () => {
       ]),
     );
     expect(Object.keys(byName).sort()).toEqual(['byPrincipal', 'byResource', 'failures']);
-    for (const [name, partition] of [
-      ['byPrincipal', 'principalArn'],
-      ['failures', 'failureDay'],
-      ['byResource', 'resourceKey'],
+    // Contract v1 (docs/table.md): whole items only in the sparse failures index; the lookup indexes
+    // carry keys and `failed`, which keeps their writes at one unit each.
+    for (const [name, partition, projection] of [
+      ['byPrincipal', 'principalArn', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
+      ['failures', 'failurePk', { ProjectionType: 'ALL' }],
+      ['byResource', 'resourceKey', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
     ] as const) {
       expect(byName[name]).toEqual({
         IndexName: name,
@@ -281,7 +289,7 @@ describe('tables', () => {
           { AttributeName: partition, KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: projection,
       });
     }
   });
@@ -319,7 +327,7 @@ describe('tables', () => {
 });
 
 describe('alert topic', () => {
-  it('is encrypted with a rotated customer key and refuses publishing without TLS', () => {
+  it('is encrypted with a rotated customer key and refuses every request without TLS', () => {
     // Prepare
     const key = new Capture();
     // Assess: protects encryption at rest and in transit of alerts.
@@ -336,10 +344,10 @@ describe('alert topic', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
-            Sid: 'AllowPublishThroughSSLOnly',
+            Sid: 'DenyInsecureTransport',
             Effect: 'Deny',
-            Principal: '*',
-            Action: 'sns:Publish',
+            Principal: { AWS: '*' },
+            Action: [...TOPIC_POLICY_ACTIONS],
             Resource: { Ref: Match.stringLikeRegexp('^AlertTopic') },
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           },
@@ -360,6 +368,7 @@ describe('alert topic', () => {
       Protocol: 'email',
       Endpoint: 'glue-team@example.com',
       FilterPolicy: { service: ['glue'] },
+      FilterPolicyScope: 'MessageAttributes',
     });
     newBucket.template.hasResourceProperties('AWS::SNS::Subscription', {
       Endpoint: 'platform@example.com',

@@ -3,6 +3,7 @@
  * pipeline) and dynalite. 1,000 tiny log objects over 3 accounts (one in an organization trail),
  * 2 regions and 5 days; a backfill of 3 of the days, interrupted and resumed, then run again.
  */
+import { CONTRACT_ITEM_KEY, eventPartitionKey, shardOf } from '../../lambdas/core/table-contract';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -23,7 +24,13 @@ import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { createBackfillCommand, type BackfillCommandOverrides } from '../../cli/commands/backfill';
-import { createProgress, formatSeconds } from '../../cli/progress';
+import {
+  createProgress,
+  ETA_AFTER_MS,
+  formatBarLine,
+  formatSeconds,
+  ProgressTracker,
+} from '../../cli/progress';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
@@ -90,7 +97,7 @@ function generate(): Generated[] {
       const n = normalizeRecord(record);
       if (n.ok)
         items.push(
-          `${n.event.service}#${n.event.eventTime.slice(0, 10)}|${n.event.eventTime}#${n.event.eventId}`,
+          `${eventPartitionKey(n.event.service, n.event.eventTime.slice(0, 10), shardOf(n.event.service, n.event.eventId))}|${n.event.eventTime}#${n.event.eventId}`,
         );
     }
     const [y, m, dd] = day.split('-');
@@ -138,7 +145,7 @@ async function snapshot(dynamodb: DynamoDBClient, table: string): Promise<Map<st
     const page = await dynamodb.send(
       new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }),
     );
-    for (const item of page.Items ?? [])
+    for (const item of (page.Items ?? []).filter((i) => i.pk?.S !== CONTRACT_ITEM_KEY.pk))
       items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item, Object.keys(item).sort()));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -203,7 +210,7 @@ describe('the progress display of backfill (and ingest)', () => {
 
     // Assess
     expect(text().split('\n')).toEqual([
-      'backfill: 2/10 objects, 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s, ETA ?',
+      'backfill: 2/10 objects (still listing), 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
       'a message',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
@@ -220,7 +227,7 @@ describe('the progress display of backfill (and ingest)', () => {
     // Act
     p.addTotal(4, 4_000_000);
     p.totalKnown();
-    t = 2000;
+    t = 4000;
     p.advance(2_000_000);
     p.log('s3://b/k: skipped');
     p.stop();
@@ -229,7 +236,46 @@ describe('the progress display of backfill (and ingest)', () => {
     const shown = text().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     expect(shown).toContain('s3://b/k: skipped\n');
     expect(shown).toContain(
-      'backfill [======------------------] 25% | 1/4 objects | 2.0/4.0 MB | 0.5 objects/s, 1.0 MB/s | ETA 2s',
+      'backfill [======------------------] 25% 1/4 objects | 2.0/4.0 MB | 0.3 objects/s, 0.5 MB/s | ETA 4s',
+    );
+  });
+
+  test.each([80, 100, 60])(
+    'the bar line fits %i columns and keeps the count, the rate and the ETA',
+    (columns) => {
+      const snapshot = {
+        objectsDone: 12_000,
+        objectsTotal: 100_000,
+        bytesDone: 3_200_000_000,
+        bytesTotal: 25_000_000_000,
+        elapsedMs: 300_000,
+        objectsPerSecond: 40.1,
+        bytesPerSecond: 1_100_000,
+        etaSeconds: 6000,
+        totalKnown: true,
+      };
+      const line = formatBarLine('backfill', snapshot, columns);
+      expect(line.length).toBeLessThanOrEqual(columns - 1);
+      expect(line).toMatch(
+        /^backfill (\[=+-+\] )?12% 12000\/100000 obj.* 40\.1 (obj|objects)\/s.*ETA 1h40m$/,
+      );
+    },
+  );
+
+  test('no ETA until the rate was measured for a few seconds; the start says it is still listing', () => {
+    let t = 0;
+    const tracker = new ProgressTracker(() => t);
+    tracker.addTotal(100, 100_000_000);
+    tracker.totalKnown();
+    t = 500;
+    tracker.advance(1_000); // a tiny first object would predict hours
+    expect(tracker.snapshot().etaSeconds).toBeUndefined();
+    t = ETA_AFTER_MS;
+    tracker.advance(30_000_000);
+    expect(tracker.snapshot().etaSeconds).toBeCloseTo(6.9, 0);
+    const listing = new ProgressTracker(() => 0).snapshot();
+    expect(formatBarLine('backfill', listing, 80)).toBe(
+      'backfill [--------------] 0% 0/0+ obj, 0.0/0.0 MB, 0.0 obj/s, 0.0 MB/s, listing',
     );
   });
 
@@ -697,21 +743,61 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     );
   });
 
-  test('one --endpoint-url for S3 and DynamoDB (a DynamoDB server answering S3 calls) is one line naming the fix', async () => {
+  test('an S3 endpoint that is the DynamoDB server is one line naming the variable and the fix', async () => {
     // Prepare: the table check passes against dynalite, then S3 listing gets DynamoDB's answer.
     const table = await newTable();
     const { main } = await import('../../cli/main');
-    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const io = captureIO(cwd, {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: dynalite.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    });
     // Act
-    const code = await main(
-      ['backfill', '--bucket', BUCKET, '--table', table, '--endpoint-url', dynalite.endpoint],
-      io,
-    );
+    const code = await main(['backfill', '--bucket', BUCKET, '--table', table], io);
     // Assess
     expect(code).toBe(1);
     expect(io.err()).toBe(
-      `trailwatch backfill: the S3 endpoint ${dynalite.endpoint} did not answer like S3; with trailwatch local --serve use ` +
-        'AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568 and AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 (one --endpoint-url cannot serve both)\n',
+      `trailwatch backfill: AWS_ENDPOINT_URL_S3 ${dynalite.endpoint} did not answer like S3: is it another service's port? ` +
+        '(trailwatch local --serve: S3 is http://127.0.0.1:4568)\n',
+    );
+  });
+
+  test('a DynamoDB endpoint that is the S3 server is one line naming the flag, before anything is read', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const code = await main(
+      [
+        'backfill',
+        '--bucket',
+        BUCKET,
+        '--table',
+        'events',
+        '--s3-endpoint-url',
+        s3server.endpoint,
+        '--dynamodb-endpoint-url',
+        s3server.endpoint,
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      `trailwatch backfill: --dynamodb-endpoint-url ${s3server.endpoint} did not answer like DynamoDB: is it another service's port? ` +
+        '(trailwatch local --serve: DynamoDB is http://127.0.0.1:4567)\n',
+    );
+  });
+
+  test('one --endpoint-url for every service is refused with the per-service flags to use (exit 2)', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, {});
+    const code = await main(
+      ['backfill', '--bucket', BUCKET, '--table', 't', '--endpoint-url', 'http://127.0.0.1:4567'],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(io.err()).toBe(
+      'trailwatch backfill: --endpoint-url: this command talks to S3, DynamoDB, SNS, each at its own endpoint; give ' +
+        '--s3-endpoint-url, --dynamodb-endpoint-url, --sns-endpoint-url (trailwatch local --serve: S3 http://127.0.0.1:4568, ' +
+        'DynamoDB http://127.0.0.1:4567, SNS http://127.0.0.1:4575)\n',
     );
   });
 
@@ -721,7 +807,7 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     const code = await main(['backfill', ...rangeArgs('no-such-table')], io);
     expect(code).toBe(1);
     expect(io.err().trim()).toBe(
-      'trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)',
+      `trailwatch backfill: --table no-such-table: no such DynamoDB table at ${dynalite.endpoint} (check the name, --region and the endpoint)`,
     );
   });
 });

@@ -43,7 +43,7 @@ function captureIO(): CliIO & { out: () => string; err: () => string } {
 
 function flags(): string[] {
   return [
-    '--endpoint-url',
+    '--dynamodb-endpoint-url',
     stack.endpoints.dynamodb,
     '--sns-endpoint-url',
     stack.endpoints.sns,
@@ -54,6 +54,13 @@ function flags(): string[] {
     '--topic-arn',
     stack.topicArn,
   ];
+}
+
+// The event items of the local table (not its contract item, docs/table.md).
+async function events() {
+  const items =
+    (await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }))).Items ?? [];
+  return items.filter((i) => i.pk?.S !== 'trailwatch#contract');
 }
 
 describe('trailwatch ingest', () => {
@@ -84,8 +91,7 @@ describe('trailwatch ingest', () => {
     expect(io.out()).toContain('Events stored in trailwatch-events: 7 (Glue 2, EMR 1, Athena 3, Batch 1)');
     expect(io.out()).toContain('Failed calls: 1');
     expect(io.out()).toMatch(/Alerts sent to arn:aws:sns:us-east-1:\d+:trailwatch-alerts: 1\n/);
-    const items =
-      (await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }))).Items ?? [];
+    const items = await events();
     expect(items).toHaveLength(7);
     expect(new Set(items.map((i) => i.s3Key?.S))).toEqual(new Set([path.join(dir, 'seeds.json.gz')]));
     expect(readOutbox(stack.outbox)).toHaveLength(1);
@@ -96,8 +102,7 @@ describe('trailwatch ingest', () => {
 
     // Assess: same items, no second alert.
     expect(again.out()).toMatch(/: 0 \(1 failed call already alerted earlier\)/);
-    const after =
-      (await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }))).Items ?? [];
+    const after = await events();
     const bySk = (a: Record<string, { S?: string }>, b: Record<string, { S?: string }>) =>
       (a.sk?.S ?? '').localeCompare(b.sk?.S ?? '');
     expect([...after].sort(bySk)).toEqual([...items].sort(bySk));
@@ -113,7 +118,7 @@ describe('trailwatch ingest', () => {
     const io = captureIO();
 
     const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir],
+      ['--no-alerts', '--dynamodb-endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir],
       io,
     );
 
@@ -123,20 +128,30 @@ describe('trailwatch ingest', () => {
     expect(io.out()).toContain('Alerts: off (--no-alerts)');
   });
 
-  it('names a local file as file:///path when the table write fails, never as s3://', async () => {
+  it('names the flag in one line, before reading any file, when the table does not exist', async () => {
     // Prepare
     const file = path.join(tmp, 'to-missing-table.json.gz');
     fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: seedRecords().map((s) => s.record) })));
     const io = captureIO();
     // Act
-    const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', 'no-such-table', file],
+    const code = await main(
+      [
+        'ingest',
+        '--no-alerts',
+        '--dynamodb-endpoint-url',
+        stack.endpoints.dynamodb,
+        '--table',
+        'no-such-table',
+        file,
+      ],
       io,
     );
     // Assess
     expect(code).toBe(1);
-    expect(io.err()).toContain(`events from file://${file} were not written to table no-such-table`);
-    expect(io.err()).not.toContain('s3://');
+    expect(io.err()).toBe(
+      `trailwatch ingest: --table no-such-table: no such DynamoDB table at ${stack.endpoints.dynamodb} (check the name, --region and the endpoint)\n`,
+    );
+    expect(io.out()).toBe('');
   });
 
   it('reads only log-named files inside a folder, but any file named on the command line', async () => {
@@ -151,7 +166,15 @@ describe('trailwatch ingest', () => {
     const io = captureIO();
     // Act
     const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir, named],
+      [
+        '--no-alerts',
+        '--dynamodb-endpoint-url',
+        stack.endpoints.dynamodb,
+        '--table',
+        stack.tableName,
+        dir,
+        named,
+      ],
       io,
     );
     // Assess
@@ -175,8 +198,16 @@ describe('trailwatch ingest', () => {
     [['x.json.gz'], /--table: required/],
     [['--table', 't', 'x.json.gz'], /--topic-arn: required to send alerts \(or pass --no-alerts/],
     [
-      ['--table', 't', '--no-alerts', '--endpoint-url', 'localhost:4567', 'x'],
-      /--endpoint-url: expected an http\(s\) URL/,
+      ['--table', 't', '--no-alerts', '--dynamodb-endpoint-url', 'localhost:4567', 'x'],
+      /^trailwatch ingest: --dynamodb-endpoint-url: expected an http\(s\) URL/,
+    ],
+    [
+      ['--table', 't', '--no-alerts', '--endpoint-url', 'http://127.0.0.1:4567', 'x'],
+      /^trailwatch ingest: --endpoint-url: this command talks to DynamoDB, SNS, each at its own endpoint; give --dynamodb-endpoint-url, --sns-endpoint-url/,
+    ],
+    [
+      ['--table', 't', '--bogus', 'x'],
+      /^trailwatch ingest: Unknown option '--bogus'. Run 'trailwatch ingest --help' for the options.\n$/,
     ],
     [
       ['--table', 't', '--topic-arn', 'alerts', '--alert-state-table', 's', 'x'],

@@ -4,10 +4,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CONTRACT_ITEM_KEY, eventPartitionKey, shardOf } from '../../lambdas/core/table-contract';
+import type { ServiceName } from '../../lambdas/core/services';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
-import { readOutbox } from '../../local/sns-server';
+import { ChatNotificationSchema, type ChatNotification } from '../../lambdas/core/alert-chat';
+import { readOutbox, type OutboxMessage } from '../../local/sns-server';
 import { seedRecords } from '../fixtures/seeds';
+
+/** The outbox messages published to one local topic (the alert topic or the chat topic). */
+function onTopic(messages: OutboxMessage[], topic: string): OutboxMessage[] {
+  return messages.filter((m) => m.topicArn.endsWith(`:${topic}`));
+}
+
+/** The custom notifications saved in outbox/chat/, each checked against the format's schema. */
+function chatNotifications(data: string): ChatNotification[] {
+  const folder = path.join(data, 'outbox', 'chat');
+  if (!fs.existsSync(folder)) return [];
+  return fs
+    .readdirSync(folder)
+    .sort()
+    .map((f) => ChatNotificationSchema.parse(JSON.parse(fs.readFileSync(path.join(folder, f), 'utf8'))));
+}
 
 // `trailwatch local` as a user runs it: the real command in its own process, on free ports.
 const REPO = path.resolve(__dirname, '..', '..');
@@ -92,7 +110,10 @@ function seedUploads(): Array<{ key: string; body: Buffer; record: Record<string
 
 async function scan(clients: AwsClients): Promise<Array<Record<string, AttributeValue>>> {
   const out = await clients.dynamodb.send(new ScanCommand({ TableName: 'trailwatch-events' }));
-  return (out.Items ?? []).sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
+  // The events only: not the table's contract item (docs/table.md).
+  return (out.Items ?? [])
+    .filter((i) => i.pk?.S !== CONTRACT_ITEM_KEY.pk)
+    .sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
 }
 
 let tmp: string;
@@ -147,12 +168,22 @@ describe('trailwatch local --serve', () => {
         const r = u.record;
         const failed = r.errorCode !== undefined;
         return {
-          pk: `${SERVICE_OF[r.eventSource as string]}#${(r.eventTime as string).slice(0, 10)}`,
+          pk: eventPartitionKey(
+            SERVICE_OF[r.eventSource as string] as ServiceName,
+            (r.eventTime as string).slice(0, 10),
+            shardOf(SERVICE_OF[r.eventSource as string] as ServiceName, r.eventID as string),
+          ),
           sk: `${r.eventTime as string}#${r.eventID as string}`,
           eventName: r.eventName,
           failed,
           errorCode: failed ? r.errorCode : undefined,
-          failureDay: failed ? (r.eventTime as string).slice(0, 10) : undefined,
+          failurePk: failed
+            ? eventPartitionKey(
+                SERVICE_OF[r.eventSource as string] as ServiceName,
+                (r.eventTime as string).slice(0, 10),
+                shardOf(SERVICE_OF[r.eventSource as string] as ServiceName, r.eventID as string),
+              )
+            : undefined,
           s3Bucket: 'trailwatch-logs',
           s3Key: u.key,
         };
@@ -165,7 +196,7 @@ describe('trailwatch local --serve', () => {
         eventName: i.eventName?.S,
         failed: i.failed?.BOOL,
         errorCode: i.errorCode?.S,
-        failureDay: i.failureDay?.S,
+        failurePk: i.failurePk?.S,
         s3Bucket: i.s3Bucket?.S,
         s3Key: i.s3Key?.S,
       })),
@@ -174,9 +205,16 @@ describe('trailwatch local --serve', () => {
       'StartQueryExecution',
     );
 
-    // ... and exactly one alert: the Athena failure, saved in the outbox and printed as an email.
-    const outbox = readOutbox(path.join(data, 'outbox'));
+    // ... and exactly one alert: the Athena failure, saved in the outbox and printed as an email,
+    // and once on the chat topic, its custom notification saved in outbox/chat/ and printed.
+    const outbox = onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-alerts');
     expect(outbox).toHaveLength(1);
+    expect(onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-chat')).toHaveLength(1);
+    expect(chatNotifications(data).map((n) => n.content.title)).toEqual([
+      'Athena StartQueryExecution failed: InvalidRequestException in 123456789012 us-east-1',
+    ]);
+    expect(proc.stdout).toMatch(/chat alert sent to arn:aws:sns:us-east-1:\d+:trailwatch-chat/);
+    expect(proc.stdout).toContain('*Athena StartQueryExecution failed: InvalidRequestException');
     expect(outbox[0]?.subject).toMatch(/Athena/);
     expect(outbox[0]?.messageAttributes.service?.value).toBe('athena');
     expect(outbox[0]?.message).toContain('6e1fc69b-d076-477e-8dec-024ee51488c4');
@@ -187,9 +225,10 @@ describe('trailwatch local --serve', () => {
       await clients.s3.send(new PutObjectCommand({ Bucket: 'trailwatch-logs', Key: u.key, Body: u.body }));
     await proc.waitFor((out) => (out.match(/^processed /gm) ?? []).length >= 14, '14 processed objects');
 
-    // Assess: the table is exactly as before and nothing more was sent.
+    // Assess: the table is exactly as before and nothing more was sent, on either topic.
     expect(await scan(clients)).toEqual(items);
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(1);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(2);
+    expect(chatNotifications(data)).toHaveLength(1);
 
     // Ctrl-C stops it cleanly.
     expect(await proc.stop()).toBe(0);
@@ -277,8 +316,13 @@ describe('trailwatch local (npm start)', () => {
     expect(first.stdout).toContain('aws --endpoint-url');
     expect(first.stdout).toContain('AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
     expect(first.stdout).toMatch(
-      /AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:4568 AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:4567 /,
+      /backfill --s3-endpoint-url http:\/\/127\.0\.0\.1:4568 --dynamodb-endpoint-url http:\/\/127\.0\.0\.1:4567 /,
     );
+    // Each alert also on the chat topic (the demo's two as well: both paths compose the same channels).
+    expect(onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-alerts')).toHaveLength(8);
+    expect(chatNotifications(data)).toHaveLength(8);
+    expect(first.stdout).toMatch(/as a Slack or Teams channel shows it \(all 8 in .*outbox\/chat\)/);
+    expect(first.stdout).toMatch(/^Thread: {2}.* \(trailwatch-[0-9a-f]{32}\)$/m);
 
     // The second run (both ran before these checks): the samples alert nothing again; the demo's two
     // new calls alert once each, so the outbox holds 8 + 2.
@@ -286,7 +330,10 @@ describe('trailwatch local (npm start)', () => {
     expect(second.stdout).toMatch(
       /Alerts sent: 2 \(7 failed calls were already alerted \(by an earlier run or the real-time path\), and nothing is sent twice\)\n/,
     );
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(10);
+    // 10 alerts, each published to the alert topic and to the chat topic.
+    expect(onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-alerts')).toHaveLength(10);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(20);
+    expect(chatNotifications(data)).toHaveLength(10);
   });
 
   it('refuses a bad flag with a one-line usage error', async () => {

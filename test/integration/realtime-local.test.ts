@@ -51,7 +51,9 @@ async function upload(records: Array<Record<string, unknown>>, suffix: string): 
 /** The alerts and the stored items that name the eventId, and by which path each alert came. */
 async function outcomeOf(eventId: string) {
   await stack.idle();
+  // The alert topic's messages (each alert goes to the chat topic too, in its own format).
   const alerts = readOutbox(stack.outbox)
+    .filter((m) => m.topicArn === stack.topicArn)
     .map((m) => JSON.parse((JSON.parse(m.message) as { sqs: string }).sqs) as AlertDocument)
     .filter((d) => d.events.some((e) => e.eventId === eventId));
   const scan = await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }));

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RenderedAlert } from '../../lambdas/core/alert-document';
+import { buildChatNotification } from '../../lambdas/core/alert-chat';
+import { renderChatNotification } from '../../local/chat-outbox';
+import type { AlertMessageInput, RenderedAlert } from '../../lambdas/core/alert-document';
 import { renderAlert } from '../../lambdas/core/alert-fit';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import { EVENTBRIDGE_BUCKET } from '../../lambdas/core/object-ref';
@@ -15,6 +17,12 @@ const SOURCE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/123456789012_CloudTrail_us-east-1_20170504T0025Z_Kx3jHT2bq9Ua4Rbo.json.gz',
 };
 
+// What the Lambda passes: its event table, and the runbook address when RUNBOOK_URL is set.
+const NEXT_STEPS = {
+  eventTable: 'trailwatch-events',
+  runbookUrl: 'https://wiki.example.com/trailwatch/runbook',
+};
+
 // The seed call was at 00:21:57; its log file (00:25Z) was delivered and alerted about 7 minutes later.
 function seedAlert(): RenderedAlert {
   return renderAlert({
@@ -25,6 +33,7 @@ function seedAlert(): RenderedAlert {
     earlierSuppressed: [],
     windowMinutes: 60,
     sentAt: new Date('2017-05-04T00:29:09.412Z'),
+    nextSteps: NEXT_STEPS,
   });
 }
 
@@ -38,10 +47,15 @@ function realTimeAlert(): RenderedAlert {
     earlierSuppressed: [],
     windowMinutes: 60,
     sentAt: new Date('2017-05-04T00:22:06.871Z'),
+    nextSteps: NEXT_STEPS,
   });
 }
 
 function stormAlert(): RenderedAlert {
+  return renderAlert(stormInput());
+}
+
+function stormInput(): AlertMessageInput {
   // A Glue storm: 14 failed StartJobRun calls of one job plus 2 other failures; 3 repeats were suppressed earlier.
   const job = { type: 'glue:job', id: 'nightly-orders-etl' };
   const events = [
@@ -66,7 +80,7 @@ function stormAlert(): RenderedAlert {
       requestParameters: { databaseName: 'sales', name: 'orders_raw' },
     }),
   ];
-  return renderAlert({
+  return {
     service: 'glue',
     source: SOURCE,
     events,
@@ -81,7 +95,8 @@ function stormAlert(): RenderedAlert {
     ],
     windowMinutes: 60,
     sentAt: new Date('2026-11-22T03:07:31.000Z'),
-  });
+    nextSteps: NEXT_STEPS,
+  };
 }
 
 const BLOCKS: Record<string, () => string> = {
@@ -98,6 +113,8 @@ const BLOCKS: Record<string, () => string> = {
     ),
   'storm-subject': () => stormAlert().subject,
   'storm-email': () => stormAlert().text,
+  'storm-chat-view': () => renderChatNotification(buildChatNotification(stormInput())),
+  'storm-chat': () => JSON.stringify(buildChatNotification(stormInput()), null, 2),
 };
 
 function blockPattern(name: string): RegExp {

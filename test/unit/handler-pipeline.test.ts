@@ -277,7 +277,11 @@ describe('createObjectProcessor skips', () => {
     ['trail', 'trail2/', 'skipped'],
     ['trail', '', 'skipped'],
     ['trail', 'x/trail/', 'skipped'],
-    ['', 'any prefix/', 'processed'],
+    ['', '', 'processed'],
+    // '' is "no prefix", not "any prefix": a writer elsewhere in the bucket is not read.
+    ['', 'any prefix/', 'skipped'],
+    ['', 'AWSLogs/111122223333/', 'skipped'],
+    ['trail', 'trail/AWSLogs/111122223333/', 'skipped'],
   ])('LOG_PREFIX %j and key prefix %j: %s', async (logPrefix, prefix, status) => {
     const processor = createObjectProcessor({
       source: bytesSource(logFile(seeds)),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import generated from './service-models.generated.json';
 
 // The table scripts/generate-service-models.py builds from the AWS API models (botocore): for each
