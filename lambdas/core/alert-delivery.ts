@@ -10,7 +10,13 @@ import {
   type AlertSignature,
   type SignatureWindow,
 } from './alert-policy';
-import { messageRecordKey, type AlertLedger, type AlertPublisher, type EventClaims } from './alert-ports';
+import {
+  messageRecordKey,
+  PublishOutcomeUnknownError,
+  type AlertLedger,
+  type AlertPublisher,
+  type EventClaims,
+} from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
@@ -300,7 +306,13 @@ export class AlertDelivery implements AlertSink {
     } catch (err) {
       // The publish error is what the operator must see; if a release fails too, the lease expiring
       // frees the claims anyway (the retry then waits at most leaseSeconds).
-      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+      if (err instanceof PublishOutcomeUnknownError) {
+        // Recorded before anyone publishes again, so every copy the receivers may get is accounted
+        // for; the file fails, and its retry (or a replay) publishes once more.
+        await this.ledger.recordUncertainPublish(messageKey, { owner, atMs: this.now().getTime() });
+      } else {
+        await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+      }
       await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
       throw err;
     }
