@@ -148,6 +148,9 @@ export class IngestFunction extends Construct {
         format: nodejs.OutputFormat.CJS,
         target: 'node22',
         minify: true,
+        // Error classes name themselves after their class (TrailwatchError): minified, `IngestFailedError`
+        // would reach logs, errorType and the dead-letter records as a letter that changes every build.
+        keepNames: true,
         sourceMap: true,
         // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
         bundleAwsSDK: true,
