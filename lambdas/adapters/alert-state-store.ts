@@ -123,30 +123,41 @@ export class AlertStateStore implements AlertLedger {
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
-    const claimed = await this.conditional('PutItem', () =>
+    // An update, not a put: a record of uncertain publishes keeps its count when it is claimed again.
+    const claimed = await this.conditional('UpdateItem', () =>
       this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: key },
-            kind: { S: 'message' },
-            state: { S: 'publishing' },
-            owner: { S: claim.owner },
-            leaseUntil: { N: String(claim.leaseUntil) },
-            claimedAt: { N: String(claim.nowMs) },
-            bucket: { S: claim.source.bucket },
-            key: { S: claim.source.key },
-            service: { S: claim.service },
-            expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
-          },
+          Key: { pk: { S: key } },
+          UpdateExpression:
+            'SET #kind = :kind, #state = :publishing, #owner = :owner, #lease = :lease, #claimedAt = :now, ' +
+            '#bucket = :bucket, #key = :key, #service = :service, #exp = :exp',
           // Its own owner passes too: the SDK's retry of a claim whose answer was lost finds the claim it made.
           ConditionExpression:
-            'attribute_not_exists(pk) OR (#state = :publishing AND (leaseUntil < :now OR #owner = :owner))',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            'attribute_not_exists(pk) OR (#state <> :sent AND (#lease < :now OR #owner = :owner))',
+          // Every name through a placeholder: several (bucket, key, service, owner, state) are reserved words.
+          ExpressionAttributeNames: {
+            '#kind': 'kind',
+            '#state': 'state',
+            '#owner': 'owner',
+            '#lease': 'leaseUntil',
+            '#claimedAt': 'claimedAt',
+            '#bucket': 'bucket',
+            '#key': 'key',
+            '#service': 'service',
+            '#exp': 'expiresAt',
+          },
           ExpressionAttributeValues: {
+            ':kind': { S: 'message' },
             ':publishing': { S: 'publishing' },
-            ':now': { N: String(claim.nowMs) },
+            ':sent': { S: 'sent' },
             ':owner': { S: claim.owner },
+            ':lease': { N: String(claim.leaseUntil) },
+            ':now': { N: String(claim.nowMs) },
+            ':bucket': { S: claim.source.bucket },
+            ':key': { S: claim.source.key },
+            ':service': { S: claim.service },
+            ':exp': { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
           },
         }),
       ),
@@ -285,6 +296,31 @@ export class AlertStateStore implements AlertLedger {
           ConditionExpression: '#state = :publishing AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
+        }),
+      ),
+    );
+  }
+
+  /** Records a publish whose outcome is unknown: `uncertain`, one more `uncertainPublishes`, lease 0 (a sent record is left alone). */
+  async recordUncertainPublish(key: string, details: { owner: string; atMs: number }): Promise<void> {
+    await this.conditional('UpdateItem', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression:
+            'SET #state = :uncertain, leaseUntil = :zero, lastUncertainAt = :at, lastUncertainOwner = :owner ' +
+            'ADD uncertainPublishes :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR #state <> :sent',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':uncertain': { S: 'uncertain' },
+            ':sent': { S: 'sent' },
+            ':zero': { N: '0' },
+            ':one': { N: '1' },
+            ':at': { N: String(details.atMs) },
+            ':owner': { S: details.owner },
+          },
         }),
       ),
     );
@@ -502,9 +538,12 @@ export class AlertStateStore implements AlertLedger {
 function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
   const sentAt = item.sentAt?.N;
   const messageId = item.messageId?.S;
+  const state = item.state?.S;
+  const uncertain = item.uncertainPublishes?.N;
   return {
     key: item.pk?.S ?? '',
-    state: item.state?.S === 'sent' ? 'sent' : 'publishing',
+    state: state === 'sent' || state === 'uncertain' ? state : 'publishing',
+    ...(uncertain !== undefined ? { uncertainPublishes: Number(uncertain) } : {}),
     owner: item.owner?.S ?? '',
     leaseUntil: Number(item.leaseUntil?.N ?? '0'),
     ...(messageId !== undefined ? { messageId } : {}),

@@ -14,6 +14,7 @@ import {
 import { renderChatAlert } from './alert-chat';
 import {
   messageRecordKey,
+  PublishOutcomeUnknownError,
   type AlertChannel,
   type AlertLedger,
   type AlertPublisher,
@@ -234,11 +235,11 @@ export class AlertDelivery implements AlertSink {
     clock: ClaimClock,
     tally: Tally,
   ): Promise<void> {
-    // One message record per channel; the topic's is the one event claims and windows name.
+    // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
     const messageKey = keys[0] as string;
-    // Events taken over from a claimant that died: if the message it meant them for was sent, they
-    // were alerted, and only its bookkeeping is missing.
+    // Events taken over from a claimant that died: if the message it meant them for was sent (its
+    // topic record), they were alerted, and only its bookkeeping is missing.
     let events = claimedEvents;
     const byPrevious = new Map<string, NormalizedEvent[]>();
     for (const e of events) {
@@ -279,6 +280,7 @@ export class AlertDelivery implements AlertSink {
     const pending = this.channels
       .map((channel, i) => ({ ...channel, key: keys[i] as string }))
       .filter((_, i) => records[i]?.state !== 'sent');
+    const alertIds = plan.alert.map((e) => e.eventId);
 
     if (plan.alert.length > 0) {
       for (const [i, channel] of pending.entries()) {
@@ -292,13 +294,16 @@ export class AlertDelivery implements AlertSink {
         // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
         if (claim.claimed || claim.record.owner === owner) continue;
         // Another invocation of the same file got here first: leave the channels to it.
-        for (const taken of pending.slice(0, i)) await this.ledger.releaseClaim(taken.key, owner);
+        for (const taken of pending.slice(0, i)) {
+          await this.ledger.releaseClaim(taken.key, owner).catch(() => undefined);
+        }
         if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;
           return;
         }
         // Unreachable while this owner holds the events; kept so a broken ledger fails loudly.
+        await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
@@ -336,7 +341,6 @@ export class AlertDelivery implements AlertSink {
       input,
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );
-    const alertIds = plan.alert.map((e) => e.eventId);
     // The topic's message first, then the chat's, each recorded `sent` the moment it was accepted, so
     // a retry publishes only what was not sent.
     let sentAt = records[0]?.sentAt;
@@ -348,8 +352,18 @@ export class AlertDelivery implements AlertSink {
       } catch (err) {
         // The publish error is what the operator must see; if a release fails too, the lease expiring
         // frees the claims anyway (the retry then waits at most leaseSeconds).
-        for (const unsent of pending.slice(i))
-          await this.ledger.releaseClaim(unsent.key, owner).catch(() => undefined);
+        let unsent = pending.slice(i);
+        if (err instanceof PublishOutcomeUnknownError) {
+          // Recorded on this channel's message before anyone publishes it again, so every copy its
+          // receivers may get is accounted for; the file fails, and its retry (or a replay) publishes
+          // this channel (and the ones after it) once more, never a channel already sent.
+          await this.ledger.recordUncertainPublish(channel.key, { owner, atMs: this.now().getTime() });
+          unsent = unsent.slice(1);
+        }
+        for (const rest of unsent) {
+          await this.ledger.releaseClaim(rest.key, owner).catch(() => undefined);
+        }
+        // The events keep naming the topic's message, so the retry finds what was sent and resumes.
         await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw err;
       }

@@ -1,7 +1,15 @@
 import type { RenderedAlert } from './alert-document';
 import type { AlertSignature, SignatureWindow } from './alert-policy';
 import type { LogObjectRef } from './ports';
+import { TrailwatchError } from './errors';
 import type { ServiceName } from './services';
+
+/**
+ * The publisher cannot tell whether the channel accepted the message (the request may have reached
+ * it: a lost answer, a timeout after sending, a server error). Never retried blindly: the protocol
+ * records it on the message before anyone publishes again (docs/alerts.md#ambiguous-publishes).
+ */
+export class PublishOutcomeUnknownError extends TrailwatchError {}
 
 /** What the ledger says about one failed event: alerted in a message, or counted as suppressed. */
 export type EventMarkerState = 'alerted' | 'suppressed';
@@ -9,14 +17,19 @@ export type EventMarkerState = 'alerted' | 'suppressed';
 /** The record of one (log file, service) alert message. */
 export interface MessageRecord {
   readonly key: string;
-  /** `publishing`: claimed, publish may or may not have happened; `sent`: the publisher accepted it. */
-  readonly state: 'publishing' | 'sent';
+  /**
+   * `publishing`: claimed, publish may or may not have happened; `uncertain`: a publish ended without
+   * knowing whether it was accepted (recorded, claim ended); `sent`: the publisher accepted it.
+   */
+  readonly state: 'publishing' | 'uncertain' | 'sent';
   readonly owner: string;
   /** Epoch ms after which another invocation may take over a `publishing` claim. */
   readonly leaseUntil: number;
   readonly messageId?: string;
   /** Epoch ms when the publisher accepted the message. */
   readonly sentAt?: number;
+  /** Publishes of this message whose outcome was unknown: each may have delivered one more copy. */
+  readonly uncertainPublishes?: number;
 }
 
 /** Result of AlertLedger.claimMessage. */
@@ -83,6 +96,11 @@ export interface AlertLedger {
   claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult>;
   /** Deletes the owner's own unsent claim (someone else's, or a sent record, is left alone). */
   releaseClaim(key: string, owner: string): Promise<void>;
+  /**
+   * Records a publish whose outcome is unknown: state `uncertain`, one more `uncertainPublishes`,
+   * the claim ended (lease 0). A `sent` record is left alone.
+   */
+  recordUncertainPublish(key: string, details: { owner: string; atMs: number }): Promise<void>;
   /** Records that the publisher accepted the message: the write that closes the duplicate window. */
   markMessageSent(
     key: string,
@@ -113,7 +131,7 @@ export interface AlertPublisher {
   /**
    * Publishes the message and returns the channel's message id. `deadlineMs` is on the monotonic
    * clock (`performance.now()`): no attempt may still be in flight after it. Throws when the message
-   * was not accepted.
+   * was not accepted, and PublishOutcomeUnknownError (after no retry) when it may have been.
    */
   publish(message: RenderedAlert, deadlineMs: number): Promise<string>;
 }

@@ -65,9 +65,17 @@ export class InMemoryAlertLedger implements AlertLedger {
     const record = this.messages.get(key);
     if (
       record === undefined ||
-      (record.state === 'publishing' && (record.leaseUntil < claim.nowMs || record.owner === claim.owner))
+      (record.state !== 'sent' && (record.leaseUntil < claim.nowMs || record.owner === claim.owner))
     ) {
-      this.messages.set(key, { key, state: 'publishing', owner: claim.owner, leaseUntil: claim.leaseUntil });
+      this.messages.set(key, {
+        key,
+        state: 'publishing',
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
+        ...(record?.uncertainPublishes !== undefined
+          ? { uncertainPublishes: record.uncertainPublishes }
+          : {}),
+      });
       return { claimed: true };
     }
     return { claimed: false, record };
@@ -113,6 +121,19 @@ export class InMemoryAlertLedger implements AlertLedger {
     if (record?.state === 'publishing' && record.owner === owner) this.messages.delete(key);
   }
 
+  async recordUncertainPublish(key: string, details: { owner: string }): Promise<void> {
+    await tick();
+    const record = this.messages.get(key);
+    if (record?.state === 'sent') return;
+    this.messages.set(key, {
+      key,
+      state: 'uncertain',
+      owner: record?.owner ?? details.owner,
+      leaseUntil: 0,
+      uncertainPublishes: (record?.uncertainPublishes ?? 0) + 1,
+    });
+  }
+
   async markMessageSent(key: string, sent: { messageId: string; sentAt: number }): Promise<void> {
     await tick();
     const record = this.messages.get(key);
@@ -123,6 +144,7 @@ export class InMemoryAlertLedger implements AlertLedger {
       state: 'sent',
       messageId: sent.messageId,
       sentAt: sent.sentAt,
+      ...(record?.uncertainPublishes !== undefined ? { uncertainPublishes: record.uncertainPublishes } : {}),
     });
   }
 

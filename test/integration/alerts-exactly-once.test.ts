@@ -1,9 +1,18 @@
-import { DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DynamoDBClient,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AuthorizationErrorException,
+  InternalErrorException,
+  SNSClient,
+  ThrottledException,
+} from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
-import { AlertPublishError } from '../../lambdas/adapters/sns-publisher';
+import { AlertPublishError, AlertPublishUncertainError } from '../../lambdas/adapters/sns-publisher';
 import { AlertInProgressError } from '../../lambdas/core/alert-delivery';
 import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
@@ -223,7 +232,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
 
   describe('a lost answer to a claim write (issue 15 case 4, SDK-level injected fault)', () => {
     /**
-     * A DynamoDB client whose first PutItem on a key starting with `prefix` reaches dynalite, is
+     * A DynamoDB client whose first write on a key starting with `prefix` (the claim) reaches dynalite, is
      * written, and then loses its answer (a connection reset): the SDK retries the same write.
      */
     function answerLosingDynamoDb(prefix: string) {
@@ -236,7 +245,9 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       client.middlewareStack.add(
         (next) => async (args) => {
           const out = await next(args);
-          const pk = (args.input as Partial<PutItemCommandInput>).Item?.pk?.S;
+          const input = args.input as Partial<PutItemCommandInput & UpdateItemCommandInput>;
+          const pk =
+            input.Item?.pk?.S ?? (input.UpdateExpression !== undefined ? input.Key?.pk?.S : undefined);
           if (lost === 0 && pk?.startsWith(prefix)) {
             lost += 1;
             throw Object.assign(new Error('socket hang up (injected after the write)'), {
@@ -273,6 +284,67 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     );
   });
 
+  describe("SNS's answer lost (issue 15 case 1, SDK-level injected fault)", () => {
+    /** An SNS client whose first `lost` publishes reach moto (delivered) and then lose the answer. */
+    function answerLosingSns(lost: number) {
+      const client = new SNSClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: harness.motoEndpoint,
+        maxAttempts: 1,
+      });
+      let calls = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          calls += 1;
+          const out = await next(args);
+          if (calls <= lost) {
+            throw Object.assign(new Error('socket hang up (injected after SNS took it)'), {
+              code: 'ECONNRESET',
+            });
+          }
+          return out;
+        },
+        { step: 'deserialize', name: 'loseSnsAnswer' },
+      );
+      return { client, calls: () => calls };
+    }
+
+    test('three invocations whose answers are lost, then a healthy one: one copy per ambiguous publish, each recorded', async () => {
+      // Prepare: the issue's run produced 12 copies here (4 attempts per invocation, each delivered).
+      const { make, received, markers, table } = await setup();
+      const sns = answerLosingSns(3);
+
+      // Act: the Lambda's first try and two retries lose the answer; a replay finds SNS healthy.
+      for (let i = 0; i < 3; i++) {
+        const attempt = make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+        await expect(attempt).rejects.toBeInstanceOf(AlertPublishUncertainError);
+        await expect(attempt).rejects.toThrow(
+          /may or may not have reached arn:aws:sns:.*recorded as uncertain/,
+        );
+      }
+      const replay = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+      const rerun = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+
+      // Assess: 3 ambiguous publishes + 1 accepted = 4 copies at most, never retried blindly.
+      expect(sns.calls()).toBe(4);
+      expect(replay.messagesPublished).toBe(1);
+      expect(rerun.messagesPublished).toBe(0);
+      expect((await received()).map(([, ids]) => ids)).toEqual([
+        ['evt-000001'],
+        ['evt-000001'],
+        ['evt-000001'],
+        ['evt-000001'],
+      ]);
+      expect(await markers()).toEqual(['evt-000001=alerted']);
+      const records = (await harness.scan(table)).filter((i) => (i.pk as { S: string }).S.startsWith('msg#'));
+      expect(
+        records.map((r) => [(r.state as { S: string }).S, (r.uncertainPublishes as { N: string }).N]),
+      ).toEqual([['sent', '3']]);
+      sns.client.destroy();
+    });
+  });
+
   describe('publish failures (SDK-level injected faults)', () => {
     /** An SNS client whose first `failures` sends fail with `fault`, as if the server had answered so. */
     function faultySns(failures: number, fault: () => Error) {
@@ -295,11 +367,13 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     }
     const serverError = () =>
       new InternalErrorException({ message: 'injected 500', $metadata: { httpStatusCode: 500 } });
+    const throttled = () =>
+      new ThrottledException({ message: 'injected throttling', $metadata: { httpStatusCode: 400 } });
 
-    test('transient 5xx are retried with growing backoff, then the alert is sent once', async () => {
+    test('throttling (SNS did not take it) is retried with growing backoff, then the alert is sent once', async () => {
       // Prepare
       const { make, received } = await setup();
-      const sns = faultySns(2, serverError);
+      const sns = faultySns(2, throttled);
       const pauses: number[] = [];
 
       // Act
@@ -322,7 +396,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     test('a publish that keeps failing throws, marks nothing, and the next attempt sends it', async () => {
       // Prepare
       const { make, received, markers } = await setup();
-      const sns = faultySns(Number.MAX_SAFE_INTEGER, serverError);
+      const sns = faultySns(Number.MAX_SAFE_INTEGER, throttled);
 
       // Act
       const failing = make({ sns: sns.client, publishAttempts: 3 }).alertFile([failure(1)], SOURCE);
@@ -330,7 +404,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       // Assess
       await expect(failing).rejects.toBeInstanceOf(AlertPublishError);
       await expect(failing).rejects.toThrow(
-        /^cannot publish the athena alert for s3:\/\/trail-bucket\/AWSLogs\/.*file-1\.json\.gz to arn:aws:sns:.*: InternalErrorException: injected 500$/,
+        /^cannot publish the athena alert for s3:\/\/trail-bucket\/AWSLogs\/.*file-1\.json\.gz to arn:aws:sns:.*: ThrottledException: injected throttling$/,
       );
       expect(sns.calls()).toBe(3);
       expect(await markers()).toEqual([]);
@@ -396,8 +470,9 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       // Act
       const failing = make({ sns, leaseSeconds: 6 }).alertFile([failure(1)], SOURCE);
 
-      // Assess: it gave up within the claim (well before the 6 s lease), marked nothing, released it.
-      await expect(failing).rejects.toBeInstanceOf(AlertPublishError);
+      // Assess: it gave up within the claim (well before the 6 s lease), marked nothing, released it;
+      // the request had gone out, so the outcome is recorded as uncertain rather than retried.
+      await expect(failing).rejects.toBeInstanceOf(AlertPublishUncertainError);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(await markers()).toEqual([]);
       const retry = await make().alertFile([failure(1)], SOURCE);
@@ -405,6 +480,27 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       sns.destroy();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    });
+
+    test('a server error (5xx) may have been accepted: not retried, recorded uncertain, sent once more by the retry', async () => {
+      // Prepare
+      const { make, received, table } = await setup();
+      const sns = faultySns(1, serverError);
+
+      // Act
+      const failing = make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+      await expect(failing).rejects.toBeInstanceOf(AlertPublishUncertainError);
+      const retry = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+
+      // Assess
+      expect(sns.calls()).toBe(2);
+      expect(retry.messagesPublished).toBe(1);
+      expect(await received()).toEqual([['athena', ['evt-000001']]]);
+      const records = (await harness.scan(table)).filter((i) => (i.pk as { S: string }).S.startsWith('msg#'));
+      expect(
+        records.map((r) => [(r.state as { S: string }).S, (r.uncertainPublishes as { N: string }).N]),
+      ).toEqual([['sent', '1']]);
+      sns.client.destroy();
     });
 
     test('a rejected request (4xx) is not retried', async () => {

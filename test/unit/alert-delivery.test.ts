@@ -1,5 +1,9 @@
 import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
-import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import {
+  PublishOutcomeUnknownError,
+  type AlertLedger,
+  type AlertPublisher,
+} from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
@@ -350,5 +354,44 @@ describe('AlertDelivery: one clock for the lease and the publish deadline (issue
     // Assess: publishing stops 5 s before the lease ends, measured from the same instant.
     expect(leases).toHaveLength(1);
     expect(deadlines).toEqual([(leases[0] as number) - 5_000]);
+  });
+});
+
+describe('AlertDelivery: a publish whose outcome is unknown (issue 15 case 1)', () => {
+  test('is recorded on its message before anything publishes again, and each retry adds at most one copy', async () => {
+    // Prepare: a channel that takes the first two messages but whose answers are lost.
+    const ledger = new InMemoryAlertLedger();
+    const delivered: string[] = [];
+    let lost = 2;
+    const publisher: AlertPublisher = {
+      publish: async (message) => {
+        delivered.push(message.document.events.map((e) => e.eventId).join(','));
+        if (lost > 0) {
+          lost -= 1;
+          throw new PublishOutcomeUnknownError('answer lost');
+        }
+        return 'id';
+      },
+    };
+
+    // Act: two failed tries (the Lambda's retries), then one that gets the answer, then a rerun.
+    for (let i = 0; i < 2; i++) {
+      await expect(
+        delivery(ledger, publisher, minutes(i * 0.1)).alertFile([failure(1)], FILE),
+      ).rejects.toBeInstanceOf(PublishOutcomeUnknownError);
+      expect([...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes])).toEqual([
+        ['uncertain', i + 1],
+      ]);
+      expect(ledger.markers.size).toBe(0);
+    }
+    const ok = await delivery(ledger, publisher, minutes(0.3)).alertFile([failure(1)], FILE);
+    const rerun = await delivery(ledger, publisher, minutes(0.4)).alertFile([failure(1)], FILE);
+
+    // Assess: 2 unknown + 1 accepted publishes: 3 copies at most, and the record says so.
+    expect(ok.messagesPublished).toBe(1);
+    expect(rerun.messagesPublished).toBe(0);
+    expect(delivered).toEqual(['evt-000001', 'evt-000001', 'evt-000001']);
+    expect([...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes])).toEqual([['sent', 2]]);
+    expect(ledger.markers.get('evt-000001')).toBe('alerted');
   });
 });
