@@ -623,9 +623,14 @@ describe('DynamoDbEventStore against dynalite', () => {
       const error = await store.putEvents(events, SOURCE).catch((err: unknown) => err);
       // Assess
       expect(error).toBeInstanceOf(EventStoreError);
-      expect((error as Error).message).toMatch(
-        /^100 of 100 events .* were not written to table events-\d+: the write time budget of 200 ms \(the remaining time less 100 ms\) was spent while DynamoDB throttled the writes/,
-      );
+      // The budget is the remaining time at the write: up to a few ms under 200 on a busy machine.
+      const budget =
+        /^100 of 100 events .* were not written to table events-\d+: the write time budget of (\d+) ms \(the remaining time less 100 ms\) was spent while DynamoDB throttled the writes/.exec(
+          (error as Error).message,
+        );
+      expect(budget).not.toBeNull();
+      expect(Number(budget?.[1])).toBeGreaterThan(150);
+      expect(Number(budget?.[1])).toBeLessThanOrEqual(200);
       expect(Date.now()).toBeLessThan(throttleUntil);
       client.destroy();
     });
