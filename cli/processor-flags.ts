@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { normalizeLogPrefix } from '../lambdas/core/backfill-plan';
 import { ConfigError } from '../lambdas/core/errors';
-import { loadIngestConfig, type IngestConfig } from '../lambdas/ingest/config';
+import { loadIngestConfig, READ_ROLE_ARN, type IngestConfig } from '../lambdas/ingest/config';
 import { UsageError } from './usage';
 
 /** parseArgs options of the processor flags. */
@@ -25,6 +25,28 @@ const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
   ['--payload-max-bytes N', 'request/response payload kept per event (default 32768), as PAYLOAD_MAX_BYTES'],
   ['--retention-days N', 'days an event is kept, from its eventTime (default 365), as RETENTION_DAYS'],
 ];
+
+/**
+ * parseArgs options of the read-role flag, for the commands that read a bucket (backfill, replay): the
+ * read role of the cross-account layout, as READ_ROLE_ARN in the Lambda.
+ */
+export const READ_ROLE_FLAGS = { 'read-role-arn': { type: 'string' } } as const;
+
+/** Help line of --read-role-arn, the description starting at `column`. */
+export function readRoleFlagHelp(column: number): string {
+  return `  ${'--read-role-arn ARN'.padEnd(column - 2)}read the bucket through this role of its account (ReadRoleArn in the
+${' '.repeat(column)}bucket-account stack's outputs), as READ_ROLE_ARN in the Lambda`;
+}
+
+/** The --read-role-arn value, checked as the Lambda checks READ_ROLE_ARN; undefined when not given. */
+export function readRoleArnFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!READ_ROLE_ARN.test(value))
+    throw new UsageError(
+      `--read-role-arn: expected an IAM role ARN (arn:aws:iam::<account>:role/<name>), got '${value}'`,
+    );
+  return value;
+}
 
 /** Help lines of the processor flags, the descriptions starting at `column` as in the command's own help. */
 export function processorFlagsHelp(column: number): string {
@@ -48,6 +70,8 @@ export interface ProcessorTargets {
   readonly sourceBuckets?: readonly string[];
   /** The trail's key prefix before `AWSLogs/`; default any. */
   readonly logPrefix?: string;
+  /** The role of the bucket's account that reads the objects (--read-role-arn); default the caller's credentials. */
+  readonly readRoleArn?: string;
 }
 
 // The Lambda's variables and the flags (or, for the tables and topic, the commands' own flags) that set them.
@@ -60,6 +84,7 @@ const FLAG_OF_VARIABLE: Readonly<Record<string, string>> = {
   RETENTION_DAYS: '--retention-days',
   PAYLOAD_MAX_BYTES: '--payload-max-bytes',
   ALERT_WINDOW_MINUTES: '--alert-window',
+  READ_ROLE_ARN: '--read-role-arn',
 };
 
 /** The Lambda's environment for these flags and targets (what the CDK stack would set). */
@@ -82,6 +107,7 @@ export function processorEnvironment(
     PAYLOAD_MAX_BYTES: values['payload-max-bytes'],
     ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,
     ALERT_WINDOW_MINUTES: values['alert-window'],
+    READ_ROLE_ARN: targets.readRoleArn,
   };
 }
 
