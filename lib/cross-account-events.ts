@@ -32,7 +32,6 @@ export class CrossAccountEvents extends Construct {
       eventBusName: 'default',
       statementId,
       statement: {
-        Sid: statementId,
         Effect: 'Allow',
         Principal: { AWS: `arn:${stack.partition}:iam::${props.bucketAccount}:root` },
         Action: 'events:PutEvents',
