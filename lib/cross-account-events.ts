@@ -1,5 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /** Properties of {@link CrossAccountEvents}. */
@@ -20,7 +19,7 @@ export const FORWARDED_DETAIL_TYPE = 'Object Created';
  */
 export class CrossAccountEvents extends Construct {
   /** The statement added to the default bus's policy. */
-  public readonly policy: events.CfnEventBusPolicy;
+  public readonly policy: CfnResource;
 
   constructor(scope: Construct, id: string, props: CrossAccountEventsProps) {
     super(scope, id);
@@ -28,18 +27,23 @@ export class CrossAccountEvents extends Construct {
     // One statement per stack and bucket account: the default bus's policy is shared with anything
     // else in the account, and each CfnEventBusPolicy owns exactly its own statement id.
     const statementId = `${stack.stackName}-s3-${props.bucketAccount}`.slice(0, 64);
-    this.policy = new events.CfnEventBusPolicy(this, 'BucketAccountPutEvents', {
-      eventBusName: 'default',
-      statementId,
-      statement: {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:${stack.partition}:iam::${props.bucketAccount}:root` },
-        Action: 'events:PutEvents',
-        Resource: `arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`,
-        Condition: {
-          StringEquals: {
-            'events:source': FORWARDED_SOURCE,
-            'events:detail-type': FORWARDED_DETAIL_TYPE,
+    // A plain CfnResource: CfnEventBusPolicy's deprecated Principal/Action/Condition getters print a
+    // deprecation warning on every synth although they are unused (the Statement property replaces them).
+    this.policy = new CfnResource(this, 'BucketAccountPutEvents', {
+      type: 'AWS::Events::EventBusPolicy',
+      properties: {
+        EventBusName: 'default',
+        StatementId: statementId,
+        Statement: {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${stack.partition}:iam::${props.bucketAccount}:root` },
+          Action: 'events:PutEvents',
+          Resource: `arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`,
+          Condition: {
+            StringEquals: {
+              'events:source': FORWARDED_SOURCE,
+              'events:detail-type': FORWARDED_DETAIL_TYPE,
+            },
           },
         },
       },
