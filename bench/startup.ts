@@ -24,7 +24,7 @@ interface Sample {
 }
 
 const NODE = process.execPath;
-const COMPILED = path.join(ROOT, 'dist', 'cli', 'trailwatch.js');
+const COMPILED = path.join(ROOT, 'dist', 'trailwatch.js');
 const SOURCES = path.join(ROOT, 'cli', 'bin.js');
 // GNU time reports the child's own peak RSS; without it the figures are wall times only.
 const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;

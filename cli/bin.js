@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the `trailwatch` CLI from its TypeScript sources through tsx, with no build: what the tests
 // spawn and what a developer runs while editing (`node cli/bin.js ...`). The installed command is the
-// compiled dist/cli/trailwatch.js (package.json `bin`, built by `npm run build`).
+// compiled dist/trailwatch.js (package.json `bin`, built by `npm run build`).
 'use strict';
 // Imported TypeScript through tsx's loaders: main.ts loads each command with import(), which Node
 // hands to its ESM loader, so both the CommonJS and the ESM hooks are needed (`tsx/esm/api`'s CommonJS

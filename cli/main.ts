@@ -33,19 +33,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 
 /** The version in package.json (read when asked, so the other commands never touch the file). */
 function version(): string {
-  // The sources sit one folder below package.json (cli/), the compiled CLI two (dist/cli/).
-  for (const up of [['..'], ['..', '..']]) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, ...up, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'trailwatch') return pkg.version ?? 'unknown';
-    } catch {
-      // Not there: try the next folder up.
-    }
-  }
-  return 'unknown';
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
 }
 
 function usage(): string {

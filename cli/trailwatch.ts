@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The installed `trailwatch` command (package.json `bin`): compiled to dist/cli/trailwatch.js by
+// The installed `trailwatch` command (package.json `bin`): compiled to dist/trailwatch.js by
 // `npm run build`, so starting it compiles nothing. cli/bin.js runs the same CLI from the sources.
 import { main } from './main';
 

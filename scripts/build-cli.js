@@ -1,31 +1,45 @@
-// `npm run build:cli`: compiles the `trailwatch` command into dist/ (tsconfig.build.json) from a clean
-// folder, so a renamed or deleted source never leaves a stale file in the package, then adds the data
-// files the compiled code reads at run time and makes the command executable.
+// `npm run build:cli`: bundles the `trailwatch` command into dist/ with esbuild, from a clean folder so
+// nothing stale ships. Our own modules (the workspace packages included, through tsconfig.json's
+// `paths`) go into the bundle; every npm dependency stays a `require` of the installed package. The
+// bundle is CommonJS, so each command's import() is a lazily run module, not a file read at start.
+// Type checking is `npm run typecheck`'s job (tsc), not the build's.
 'use strict';
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
-/** Folders of data files read (by path) by compiled modules, copied beside them. */
-const ASSETS = ['test/fixtures/seeds'];
-const BIN = 'dist/cli/trailwatch.js';
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+/**
+ * npm packages stay external: the installed package gets them from its own dependencies. tsx is only
+ * resolved when the sources run through it (local/s3-server.ts), never by the bundle.
+ */
+const external = [...Object.keys(pkg.dependencies ?? {}), 'tsx'];
+/** Data read by path at run time, copied to where the bundled code looks for it (beside dist/trailwatch.js). */
+const ASSETS = { 'test/fixtures/seeds': 'seeds' };
 
-fs.rmSync(dist, { recursive: true, force: true });
-const tsc = spawnSync(
-  process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
-if (tsc.status !== 0) {
-  process.stderr.write('build: tsc -p tsconfig.build.json failed\n');
-  process.exit(tsc.status ?? 1);
+async function build() {
+  fs.rmSync(dist, { recursive: true, force: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    // s3rver-child runs in a process of its own, forked by path from beside the bundle.
+    entryPoints: { trailwatch: 'cli/trailwatch.ts', 's3rver-child': 'local/s3rver-child.ts' },
+    outdir: dist,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external,
+    logLevel: 'warning',
+  });
+  for (const [from, to] of Object.entries(ASSETS)) {
+    fs.cpSync(path.join(root, from), path.join(dist, to), { recursive: true });
+  }
+  fs.chmodSync(path.join(root, pkg.bin.trailwatch), 0o755);
 }
-for (const folder of ASSETS) {
-  fs.cpSync(path.join(root, folder), path.join(dist, folder), { recursive: true });
-}
-fs.chmodSync(path.join(root, BIN), 0o755);
+
+build().catch((err) => {
+  process.stderr.write(`build: ${err.message}\n`);
+  process.exitCode = 1;
+});
