@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { EVENT_INDEXES, EventIndexSpec, TABLE_KEYS, TTL_ATTRIBUTE } from '../lambdas/core/table-contract';
 
 /** Properties of {@link EventTable}. */
 export interface EventTableProps {
@@ -11,16 +12,10 @@ export interface EventTableProps {
   readonly retainData?: boolean;
 }
 
-/** The GSIs of the event table (docs/table contract): name → partition key; each is sorted by `sk`. */
-export const EVENT_TABLE_INDEXES = {
-  byPrincipal: 'principalArn',
-  failures: 'failureDay',
-  byResource: 'resourceKey',
-} as const;
-
 /**
- * The event table other teams query: pk `<service>#<day>`, sk `<eventTime>#<eventId>`, three GSIs
- * (projection ALL), TTL on `expiresAt`, on-demand, point-in-time recovery, deletion protection.
+ * The event table other teams query (contract v1, docs/table.md): pk `<service>#<day>#<shard>`, sk
+ * `<eventTime>#<eventId>`, three GSIs with the contract's projections, TTL on `expiresAt`, on-demand,
+ * point-in-time recovery, deletion protection.
  */
 export class EventTable extends Construct {
   /** The DynamoDB table. */
@@ -30,21 +25,23 @@ export class EventTable extends Construct {
     super(scope, id);
     const retain = props.retainData ?? true;
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.partition, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sort, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
     });
-    for (const [indexName, partitionKey] of Object.entries(EVENT_TABLE_INDEXES)) {
+    for (const [indexName, spec] of Object.entries(EVENT_INDEXES) as [string, EventIndexSpec][]) {
       this.table.addGlobalSecondaryIndex({
         indexName,
-        partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: TABLE_KEYS.sort, type: dynamodb.AttributeType.STRING },
+        ...(spec.projection === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...(spec.include ?? [])] }),
       });
     }
   }

@@ -15,8 +15,11 @@ import type { EncryptedTopic } from './alert-topic';
 /** The repository root, where package-lock.json and lambdas/ live. */
 const PROJECT_ROOT = path.join(__dirname, '..');
 
-/** DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts: puts only). */
-export const EVENT_TABLE_ACTIONS = ['BatchWriteItem'] as const;
+/**
+ * DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts): the event
+ * puts, and once per cold start the layout check and the conditional put of the contract item.
+ */
+export const EVENT_TABLE_ACTIONS = ['BatchWriteItem', 'DescribeTable', 'PutItem'] as const;
 
 /**
  * DynamoDB calls the function makes on the alert state table (lambdas/adapters/alert-state-store.ts:

@@ -1,5 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, BatchWriteCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { AdaptiveLimit, retryDelay } from '../core/adaptive-limit';
 import { ConfigError, TrailwatchError } from '../core/errors';
 import {
   DEFAULT_PAYLOAD_MAX_BYTES,
@@ -11,6 +17,12 @@ import {
 import type { NormalizedEvent } from '../core/normalized-event';
 import { describeObject } from '../core/object-ref';
 import type { EventSink, LogObjectRef } from '../core/ports';
+import {
+  CONTRACT_ITEM_KEY,
+  contractItem,
+  layoutMismatch,
+  TABLE_CONTRACT_VERSION,
+} from '../core/table-contract';
 
 /** BatchWriteItem's limit of put requests per call. */
 const BATCH_SIZE = 25;
@@ -35,18 +47,31 @@ export interface DynamoDbEventStoreOptions {
   readonly payloadMaxBytes?: number;
   /** Clock used for `ingestedAt` when the source carries no delivery time. @default () => new Date() */
   readonly now?: () => Date;
-  /** Attempts per batch (the first try included) before giving up. @default 8 */
-  readonly maxAttempts?: number;
-  /** BatchWriteItem requests in flight at once. @default 4 */
+  /**
+   * Milliseconds the caller has left (the Lambda's `context.getRemainingTimeInMillis`), read at each
+   * putEvents; undefined (or a function returning undefined) uses `retryBudgetMs` instead.
+   */
+  readonly remainingTimeMs?: () => number | undefined;
+  /** Time kept back from `remainingTimeMs` for what follows the write (alerts, the response). @default 5000 */
+  readonly reserveMs?: number;
+  /** How long one putEvents may keep retrying throttled writes when no remaining time is given. @default 120000 */
+  readonly retryBudgetMs?: number;
+  /** BatchWriteItem requests in flight at the start; halves on throttling, grows back by one per success. @default 4 */
   readonly concurrency?: number;
-  /** First backoff ceiling in ms; doubles per attempt (full jitter). @default 50 */
+  /** Most BatchWriteItem requests in flight. @default 16 */
+  readonly maxConcurrency?: number;
+  /** First backoff ceiling in ms; doubles per retry (full jitter). @default 50 */
   readonly baseDelayMs?: number;
   /** Largest backoff ceiling in ms. @default 5000 */
   readonly maxDelayMs?: number;
+  /** Called with the number of items of each throttled write (a throttling error or unprocessed items). */
+  readonly onThrottled?: (items: number) => void;
   /** Waits between attempts; tests pass a fast one. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Random source in [0, 1) for the jitter. @default Math.random */
   readonly random?: () => number;
+  /** Milliseconds clock of the retry budget. @default Date.now */
+  readonly clock?: () => number;
 }
 
 /**
@@ -59,11 +84,17 @@ export type StoredLogObjectRef = LogObjectRef & { readonly deliveredAt?: Date };
 interface BatchOutcome {
   readonly notWritten: number;
   readonly cause?: unknown;
-  /** True when the attempts ran out (retryable errors), false for an error not worth retrying. */
+  /** True when the time budget ran out (retryable errors), false for an error not worth retrying. */
   readonly gaveUp: boolean;
 }
 
-/** Some events could not be written after every retry: the whole file must be retried. */
+interface Budget {
+  readonly deadlineMs: number;
+  readonly totalMs: number;
+  readonly fromCaller: boolean;
+}
+
+/** Some events could not be written: the whole file must be retried. */
 export class EventStoreError extends TrailwatchError {
   constructor(
     message: string,
@@ -75,19 +106,31 @@ export class EventStoreError extends TrailwatchError {
   }
 }
 
-/** Writes normalized events to the event table with BatchWriteItem, idempotently (docs/table.md). */
+/**
+ * Writes normalized events to the event table with BatchWriteItem, idempotently (docs/table.md).
+ * On throttling it slows down (fewer requests in flight, backoff) and keeps retrying until the time
+ * budget, taken from the caller's remaining time, is spent.
+ */
 export class DynamoDbEventStore implements EventSink {
   private readonly tableName: string;
+  private readonly client: DynamoDBClient;
   private readonly doc: DynamoDBDocumentClient;
   private readonly retentionDays: number;
   private readonly payloadMaxBytes: number;
   private readonly now: () => Date;
-  private readonly maxAttempts: number;
-  private readonly concurrency: number;
+  private readonly remainingTimeMs: () => number | undefined;
+  private readonly reserveMs: number;
+  private readonly retryBudgetMs: number;
+  private readonly limit: AdaptiveLimit;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly onThrottled: (items: number) => void;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly clock: () => number;
+  private readonly maxConcurrency: number;
+  private contract?: Promise<void>;
+  private throttled = 0;
 
   constructor(options: DynamoDbEventStoreOptions) {
     this.tableName = options.tableName;
@@ -101,21 +144,38 @@ export class DynamoDbEventStore implements EventSink {
         `payloadMaxBytes must be at most ${MAX_PAYLOAD_MAX_BYTES} (DynamoDB items are limited to 400 KB), got ${this.payloadMaxBytes}`,
       );
     }
-    this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
-    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 4);
+    const concurrency = positiveInteger('concurrency', options.concurrency ?? 4);
+    this.maxConcurrency = positiveInteger(
+      'maxConcurrency',
+      options.maxConcurrency ?? Math.max(16, concurrency),
+    );
+    this.limit = new AdaptiveLimit({ initial: concurrency, max: this.maxConcurrency });
+    this.reserveMs = options.reserveMs ?? 5000;
+    this.retryBudgetMs = options.retryBudgetMs ?? 120_000;
+    this.remainingTimeMs = options.remainingTimeMs ?? (() => undefined);
     this.baseDelayMs = options.baseDelayMs ?? 50;
     this.maxDelayMs = options.maxDelayMs ?? 5000;
+    this.onThrottled = options.onThrottled ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
-    this.doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
+    this.clock = options.clock ?? Date.now;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.doc = DynamoDBDocumentClient.from(this.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
   }
 
-  /** Writes every event (one item per pk/sk); throws EventStoreError saying how many were not written. */
+  /** Items whose write DynamoDB throttled since this store was made (each retry counts again). */
+  get throttledWrites(): number {
+    return this.throttled;
+  }
+
+  /** Writes every event (one item per pk/sk); throws EventStoreError saying how many were not written and why. */
   async putEvents(events: readonly NormalizedEvent[], source: StoredLogObjectRef): Promise<void> {
     if (events.length === 0) return;
+    const budget = this.budget();
+    await this.checkContract();
     const ingestedAt = source.deliveredAt ?? this.now();
     const options = { retentionDays: this.retentionDays, payloadMaxBytes: this.payloadMaxBytes, ingestedAt };
     // BatchWriteItem rejects a request that names one key twice; the same event twice in a file
@@ -133,19 +193,22 @@ export class DynamoDbEventStore implements EventSink {
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let index = next++; index < batches.length; index = next++) {
-        const outcome = await this.writeBatch(batches[index] ?? []);
+        const outcome = await this.writeBatch(batches[index] ?? [], budget);
         if (outcome.notWritten > 0) failures.push(outcome);
       }
     };
-    // Every batch is attempted even when one fails, so the error can report the full count.
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, () => worker()));
+    // Every batch is attempted even when one fails, so the error can report the full count. The
+    // adaptive limit, not the number of workers, decides how many requests are in flight.
+    await Promise.all(Array.from({ length: Math.min(this.maxConcurrency, batches.length) }, () => worker()));
 
     const first = failures[0];
     if (first) {
       const notWritten = failures.reduce((sum, f) => sum + f.notWritten, 0);
-      const after = first.gaveUp ? ` after ${this.maxAttempts} attempts` : '';
+      const why = first.gaveUp
+        ? `the write time budget of ${budget.totalMs} ms ${budget.fromCaller ? `(the remaining time less ${this.reserveMs} ms)` : '(retryBudgetMs)'} was spent while DynamoDB throttled the writes`
+        : 'DynamoDB refused the write';
       throw new EventStoreError(
-        `${notWritten} of ${items.length} events from ${describeObject(source)} were not written to table ${this.tableName}${after}: ${describe(first.cause)}`,
+        `${notWritten} of ${items.length} events from ${describeObject(source)} were not written to table ${this.tableName}: ${why}: ${describe(first.cause)}`,
         notWritten,
         items.length,
         { cause: first.cause },
@@ -153,13 +216,77 @@ export class DynamoDbEventStore implements EventSink {
     }
   }
 
-  // Writes one batch of at most 25 items, retrying what DynamoDB did not take.
-  private async writeBatch(batch: EventItem[]): Promise<BatchOutcome> {
+  // The deadline of this write: the caller's remaining time less the reserve, else the fixed budget.
+  private budget(): Budget {
+    const start = this.clock();
+    const remaining = this.remainingTimeMs();
+    const totalMs = remaining === undefined ? this.retryBudgetMs : Math.max(0, remaining - this.reserveMs);
+    return { deadlineMs: start + totalMs, totalMs, fromCaller: remaining !== undefined };
+  }
+
+  // Once per store: the table must have this contract's layout, and carries its version item.
+  private checkContract(): Promise<void> {
+    this.contract ??= this.writeContractItem().catch((err: unknown) => {
+      this.contract = undefined; // a later file tries again
+      throw err;
+    });
+    return this.contract;
+  }
+
+  private async writeContractItem(): Promise<void> {
+    let layout: TableDescription | undefined;
+    try {
+      layout = (await this.client.send(new DescribeTableCommand({ TableName: this.tableName }))).Table;
+    } catch (err) {
+      // Without DescribeTable permission the version item below still guards the table.
+      if ((err as { name?: string }).name === 'ResourceNotFoundException') {
+        throw new EventStoreError(`table ${this.tableName} does not exist`, 0, 0, { cause: err });
+      }
+    }
+    const mismatch = layout && layoutMismatch(layout);
+    if (mismatch) {
+      throw new EventStoreError(
+        `table ${this.tableName} is not a trailwatch table of contract v${TABLE_CONTRACT_VERSION}: ${mismatch} (docs/table.md, "Moving from v0")`,
+        0,
+        0,
+      );
+    }
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: contractItem(),
+          ConditionExpression: 'attribute_not_exists(pk) OR contractVersion = :v',
+          ExpressionAttributeValues: { ':v': TABLE_CONTRACT_VERSION },
+        }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
+        throw new EventStoreError(
+          `table ${this.tableName} holds another trailwatch table contract than v${TABLE_CONTRACT_VERSION} (its item ${CONTRACT_ITEM_KEY.pk}/${CONTRACT_ITEM_KEY.sk} says so); this writer writes v${TABLE_CONTRACT_VERSION}`,
+          0,
+          0,
+          { cause: err },
+        );
+      }
+      throw new EventStoreError(
+        `cannot write the contract item of table ${this.tableName}: ${describe(err)}`,
+        0,
+        0,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  // Writes one batch of at most 25 items, retrying what DynamoDB did not take until the budget is spent.
+  private async writeBatch(batch: EventItem[], budget: Budget): Promise<BatchOutcome> {
     let pending: Record<string, unknown>[] = batch;
     let cause: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
-      let output: BatchWriteCommandOutput;
+    for (let retry = 1; ; retry++) {
+      await this.limit.acquire();
+      let output: BatchWriteCommandOutput | undefined;
       try {
         output = await this.doc.send(
           new BatchWriteCommand({
@@ -170,20 +297,32 @@ export class DynamoDbEventStore implements EventSink {
         // Validation errors, a missing table or denied access will not heal by waiting.
         if (!isRetryable(err)) return { notWritten: pending.length, cause: err, gaveUp: false };
         cause = err;
-        continue;
+      } finally {
+        this.limit.release();
       }
-      const unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
-      pending = unprocessed.flatMap((r) => (r.PutRequest?.Item ? [r.PutRequest.Item] : []));
-      if (pending.length === 0) return { notWritten: 0, gaveUp: false };
-      cause = new Error(`DynamoDB left ${pending.length} items unprocessed (throttled)`);
+      if (output) {
+        const unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
+        pending = unprocessed.flatMap((r) => (r.PutRequest?.Item ? [r.PutRequest.Item] : []));
+        if (pending.length === 0) {
+          this.limit.succeeded();
+          return { notWritten: 0, gaveUp: false };
+        }
+        cause = new Error(`DynamoDB left ${pending.length} items unprocessed (throttled)`);
+      }
+      this.limit.throttled();
+      this.throttled += pending.length;
+      this.onThrottled(pending.length);
+      const wait = retryDelay({
+        retry,
+        baseMs: this.baseDelayMs,
+        maxMs: this.maxDelayMs,
+        random: this.random(),
+        nowMs: this.clock(),
+        deadlineMs: budget.deadlineMs,
+      });
+      if (wait === undefined) return { notWritten: pending.length, cause, gaveUp: true };
+      await this.sleep(wait);
     }
-    return { notWritten: pending.length, cause, gaveUp: true };
-  }
-
-  // Full jitter: a random wait up to an exponentially growing ceiling spreads retrying writers apart.
-  private backoff(retry: number): number {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (retry - 1));
-    return Math.floor(this.random() * ceiling);
   }
 }
 

@@ -8,45 +8,34 @@ import {
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { TrailwatchError } from '../core/errors';
-
-/** The event table's global secondary indexes (docs/table.md): index name → partition key; each is sorted by `sk`. */
-export const EVENT_TABLE_INDEXES = {
-  byPrincipal: 'principalArn',
-  failures: 'failureDay',
-  byResource: 'resourceKey',
-} as const;
-
-/** Name of one of the event table's indexes. */
-export type EventTableIndex = keyof typeof EVENT_TABLE_INDEXES;
-
-/** The event table's TTL attribute (epoch seconds). CreateTable cannot set TTL: the CDK stack does. */
-export const EVENT_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+import { EVENT_INDEXES, EventIndexName, EventIndexSpec, TABLE_KEYS } from '../core/table-contract';
 
 /** CreateTable input of the event table: the public layout of docs/table.md (pk/sk, three GSIs, on-demand). */
 export function eventTableDefinition(tableName: string): CreateTableCommandInput {
-  const gsi = ([indexName, partitionAttribute]: [string, string]) => ({
-    IndexName: indexName,
-    KeySchema: [
-      { AttributeName: partitionAttribute, KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
+  const indexes = Object.entries(EVENT_INDEXES) as [EventIndexName, EventIndexSpec][];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'principalArn', AttributeType: 'S' },
-      { AttributeName: 'failureDay', AttributeType: 'S' },
-      { AttributeName: 'resourceKey', AttributeType: 'S' },
-    ],
+      TABLE_KEYS.partition,
+      TABLE_KEYS.sort,
+      ...indexes.map(([, i]) => i.partitionKey),
+    ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
     KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
+      { AttributeName: TABLE_KEYS.partition, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sort, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: Object.entries(EVENT_TABLE_INDEXES).map(gsi),
+    GlobalSecondaryIndexes: indexes.map(([IndexName, spec]) => ({
+      IndexName,
+      KeySchema: [
+        { AttributeName: spec.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: TABLE_KEYS.sort, KeyType: 'RANGE' as const },
+      ],
+      Projection:
+        spec.projection === 'ALL'
+          ? { ProjectionType: 'ALL' as const }
+          : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...(spec.include ?? [])] },
+    })),
   };
 }
 

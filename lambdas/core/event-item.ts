@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { TrailwatchError } from './errors';
 import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
 import type { LogObjectRef } from './ports';
-import { SERVICE_NAMES, ServiceName } from './services';
+import { SERVICE_NAMES, SERVICES, ServiceName } from './services';
+import { eventPartitionKey, resourceKeyOf, shardOf } from './table-contract';
 
 /** Default retention of events in the table, counted from the event's time (docs/table.md). */
 export const DEFAULT_RETENTION_DAYS = 365;
@@ -19,6 +20,8 @@ const SECONDS_PER_DAY = 86_400;
  * the normalized event's fields, with the payloads as capped JSON text, plus keys and bookkeeping.
  */
 export const EventItemSchema = NormalizedEventSchema.omit({
+  // eventSource follows from service; the payloads are stored as JSON text.
+  eventSource: true,
   requestParameters: true,
   responseElements: true,
 }).extend({
@@ -29,10 +32,10 @@ export const EventItemSchema = NormalizedEventSchema.omit({
   principalArn: z.string().optional(),
   /** Set when resources were dropped to keep the item under DynamoDB's size limit. */
   resourcesTruncated: z.literal(true).optional(),
-  /** `<type>#<id>` of the first resource: partition key of the `byResource` index. */
+  /** `<accountId>#<region>#<type>#<id>` of the first resource: partition key of the `byResource` index. */
   resourceKey: z.string().optional(),
-  /** UTC day of a failed event: partition key of the sparse `failures` index. */
-  failureDay: z.string().optional(),
+  /** The item's own pk, on failed events only: partition key of the sparse `failures` index. */
+  failurePk: z.string().optional(),
   /** JSON text, cut at the payload cap (then not valid JSON) when requestParametersTruncated is set. */
   requestParameters: z.string().optional(),
   requestParametersTruncated: z.literal(true).optional(),
@@ -77,11 +80,6 @@ export function utcDayOf(eventTime: string): string {
   return new Date(Date.parse(eventTime)).toISOString().slice(0, 10);
 }
 
-/** Partition key `<service>#<YYYY-MM-DD>`. */
-export function eventPartitionKey(service: ServiceName, day: string): string {
-  return `${service}#${day}`;
-}
-
 /**
  * Sort key `<eventTime to the second>#<eventId>` (also the sort key of every index), e.g.
  * `2017-10-11T22:29:49Z#<eventId>`. A fraction of a second is dropped from the key (the eventTime
@@ -103,11 +101,6 @@ function sortKeySecond(eventTime: string): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
-/** `byResource` partition key `<type>#<id>` of a resource. */
-export function resourceKeyOf(resource: { type: string; id: string }): string {
-  return `${resource.type}#${resource.id}`;
-}
-
 /**
  * Builds the item of one event. Pure and deterministic: the same event, source and options give the
  * same item, which is what makes re-writing a log file idempotent.
@@ -125,11 +118,12 @@ export function toEventItem(
   }
   const day = utcDayOf(event.eventTime);
   const first = event.resources[0];
+  const pk = eventPartitionKey(event.service, day, shardOf(event.service, event.eventId));
+  const principalArn = indexKey(event.principal.arn);
   const item: EventItem = {
-    pk: eventPartitionKey(event.service, day),
+    pk,
     sk: eventSortKey(event.eventTime, event.eventId),
     service: event.service,
-    eventSource: event.eventSource,
     eventName: event.eventName,
     eventTime: event.eventTime,
     eventId: event.eventId,
@@ -139,16 +133,19 @@ export function toEventItem(
     readOnly: event.readOnly,
     accountId: event.accountId,
     region: event.region,
-    principal: definedOnly(event.principal),
-    principalArn: indexKey(event.principal.arn),
+    // The ARN is stored once: in principalArn when it can be an index key, else in the map.
+    principal: definedOnly({ ...event.principal, arn: principalArn ? undefined : event.principal.arn }),
+    principalArn,
     sourceIp: event.sourceIp,
     userAgent: event.userAgent,
     failed: event.failed,
     errorCode: event.errorCode,
     errorMessage: event.errorMessage,
     resources: event.resources.map((r) => ({ type: r.type, id: r.id })),
-    resourceKey: indexKey(first && resourceKeyOf(first)),
-    failureDay: event.failed ? day : undefined,
+    resourceKey: indexKey(
+      first && resourceKeyOf({ accountId: event.accountId, region: event.region, ...first }),
+    ),
+    failurePk: event.failed ? pk : undefined,
     s3Bucket: source.bucket,
     s3Key: source.key,
     ingestedAt: options.ingestedAt.toISOString(),
@@ -174,7 +171,7 @@ export function fromEventItem(raw: Record<string, unknown>): StoredEvent {
   const item = parsed.data;
   const event = {
     service: item.service,
-    eventSource: item.eventSource,
+    eventSource: SERVICES[item.service].eventSource,
     eventName: item.eventName,
     eventTime: item.eventTime,
     eventId: item.eventId,
@@ -184,7 +181,7 @@ export function fromEventItem(raw: Record<string, unknown>): StoredEvent {
     readOnly: item.readOnly,
     accountId: item.accountId,
     region: item.region,
-    principal: item.principal,
+    principal: definedOnly({ ...item.principal, arn: item.principal.arn ?? item.principalArn }),
     sourceIp: item.sourceIp,
     userAgent: item.userAgent,
     failed: item.failed,

@@ -214,7 +214,8 @@ export interface IngestClients {
 /** The ingest app as the Lambda and `trailwatch local` run it. */
 export interface IngestApp {
   readonly processor: LogObjectProcessor;
-  handleS3Event(event: unknown): Promise<IngestResult>;
+  /** `context` is the Lambda's: its remaining time is the event store's retry budget. */
+  handleS3Event(event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<IngestResult>;
 }
 
 /** Wires config, clients and adapters into the ingest app (the Lambda's and `trailwatch local`'s composition). */
@@ -223,11 +224,15 @@ export function composeIngestApp(
   clients: IngestClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
+  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
+  let invocation: { getRemainingTimeInMillis(): number } | undefined;
   const sink = new DynamoDbEventStore({
     tableName: config.tableName,
     client: clients.dynamodb,
     retentionDays: config.retentionDays,
     payloadMaxBytes: config.payloadMaxBytes,
+    remainingTimeMs: () => invocation?.getRemainingTimeInMillis(),
+    onThrottled: (items) => observer.writesThrottled?.(items),
   });
   const alerts = config.alerts
     ? new SnsAlerter({
@@ -247,7 +252,17 @@ export function composeIngestApp(
     logPrefix: config.logPrefix,
     observer,
   });
-  return { processor, handleS3Event: (event) => handleS3Event(event, processor, observer) };
+  return {
+    processor,
+    async handleS3Event(event, context) {
+      invocation = context;
+      try {
+        return await handleS3Event(event, processor, observer);
+      } finally {
+        invocation = undefined;
+      }
+    },
+  };
 }
 
 function skippedSummary(ref: LogObjectRef, reason: ObjectSkipReason): ObjectSummary {

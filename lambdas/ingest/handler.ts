@@ -9,9 +9,12 @@ const telemetry = createLambdaTelemetry();
 const app = composeIngestApp(loadIngestConfig(process.env), createAwsClients(), telemetry.observer);
 
 /** Lambda entry point: processes the CloudTrail log objects named by an S3 or EventBridge event. */
-export async function handler(event: unknown): Promise<IngestResult> {
+export async function handler(
+  event: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+): Promise<IngestResult> {
   try {
-    return await app.handleS3Event(event);
+    return await app.handleS3Event(event, context);
   } finally {
     telemetry.flush();
   }

@@ -11,6 +11,8 @@ export interface IngestObserver {
   objectFailed(ref: LogObjectRef, error: Error): void;
   /** An event record that announces no new object (ObjectRemoved, ...): nothing to read. */
   eventIgnored(ref: LogObjectRef, eventName: string): void;
+  /** DynamoDB throttled the writes of this many items (they are retried). */
+  writesThrottled?(items: number): void;
 }
 
 /** An observer that reports nothing (tests, library use). */
@@ -40,6 +42,7 @@ export const METRIC = {
   alertsSuppressed: 'AlertsSuppressed',
   bytesRead: 'BytesRead',
   objectDuration: 'ObjectDuration',
+  throttledWrites: 'ThrottledWrites',
 } as const;
 
 /**
@@ -85,6 +88,9 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     },
     objectFailed(ref, error) {
       logger.error('log object failed', { bucket: ref.bucket, key: ref.key, error });
+    },
+    writesThrottled(items) {
+      metrics.addMetric(METRIC.throttledWrites, MetricUnit.Count, items);
     },
     eventIgnored(ref, eventName) {
       logger.warn('event ignored: it announces no new object', {

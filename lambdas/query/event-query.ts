@@ -1,15 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   QueryCommandInput,
   QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { eventPartitionKey, eventSortKey, fromEventItem, StoredEvent } from '../core/event-item';
+import { fromEventItem, StoredEvent } from '../core/event-item';
 import type { ServiceName } from '../core/services';
+import { EVENT_INDEXES, EventIndexName, servicePartitionKeys } from '../core/table-contract';
 import { DayPartition, dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from '../core/time-range';
-import { EVENT_TABLE_INDEXES, EventTableIndex } from '../adapters/table-definitions';
 import { mergeSorted } from './merge-sorted';
+import { checkTableContract } from './table-contract-check';
 import { ValidationError } from './validation-error';
 import {
   checkFanOut,
@@ -39,32 +41,45 @@ export interface EventQueryClientOptions {
   readonly now?: () => Date;
 }
 
+type Item = Record<string, unknown>;
+
 interface Partition {
-  readonly indexName?: EventTableIndex;
+  readonly indexName?: EventIndexName;
   readonly keyAttribute: string;
   readonly keyValue: string;
   readonly bounds?: SortKeyBounds;
 }
 
 interface Filters {
+  /** Services to keep, by the pk prefix (for index queries that span services). */
   readonly services?: ServiceName[];
   readonly failed?: boolean;
 }
 
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_SIZE = 100;
+/** Day partitions whose first pages are requested ahead of the day being read (each is many shards). */
+const PREFETCH_DAYS = 2;
+
 /**
  * Reads the trailwatch event table (docs/table.md). Every method validates its input (throwing a
- * ValidationError that names the field), follows DynamoDB pagination and yields StoredEvents in
- * time order, newest first unless `order: 'oldest'`. Ranges are inclusive at second precision.
+ * ValidationError that names the field), checks once that the table holds this contract version
+ * (TableContractError otherwise), queries every write shard in parallel, merges them in time order,
+ * follows pagination and yields StoredEvents, newest first unless `order: 'oldest'`. Ranges are
+ * inclusive at second precision.
  */
 export class EventQueryClient {
   private readonly tableName: string;
+  private readonly client: DynamoDBClient;
   private readonly doc: DynamoDBDocumentClient;
   private readonly pageSize?: number;
   private readonly now: () => Date;
+  private contract?: Promise<void>;
 
   constructor(options: EventQueryClientOptions) {
     this.tableName = options.tableName;
-    this.doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}));
+    this.client = options.client ?? new DynamoDBClient({});
+    this.doc = DynamoDBDocumentClient.from(this.client);
     if (options.pageSize !== undefined && (!Number.isInteger(options.pageSize) || options.pageSize < 1)) {
       throw new ValidationError('pageSize', `expected a positive whole number, got ${options.pageSize}`);
     }
@@ -75,7 +90,7 @@ export class EventQueryClient {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Events of one, several or all services in a time range (default: the last 24 hours), over the day partitions. */
+  /** Events of one, several or all services in a time range (default: the last 24 hours), over every shard of each day. */
   events(input: EventsQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(EventsQuerySchema, input);
     const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
@@ -85,84 +100,160 @@ export class EventQueryClient {
     const days = dayPartitions(range);
     if (descending) days.reverse();
     const filters: Filters = { failed: q.failed };
-    // One partition per service and day: merging the services keeps each day in time order.
-    const open = ({ day, bounds }: DayPartition): AsyncGenerator<StoredEvent> => {
-      const streams = services.map((service) =>
-        this.partition(
-          { keyAttribute: 'pk', keyValue: eventPartitionKey(service, day), bounds },
-          filters,
-          descending,
-        ),
+    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
+      this.merged(
+        services.flatMap((service) => servicePartitionKeys(service, day)),
+        (pk, pageLimit, limit) =>
+          this.partition({ keyAttribute: 'pk', keyValue: pk, bounds }, filters, descending, pageLimit, limit),
+        descending,
+        q.limit,
       );
-      return streams.length === 1
-        ? (streams[0] as AsyncGenerator<StoredEvent>)
-        : mergeSorted(streams, sortKey, descending);
-    };
-    return limited(dayByDay(days, open), q.limit);
+    return this.run(() => dayByDay(days, open), q.limit);
   }
 
-  /** Failed calls in a time range (default: the last 24 hours), any service unless `service` is given: the `failures` index, one Query per UTC day. */
+  /** Failed calls in a time range (default: the last 24 hours), any service unless `service` is given: the sparse `failures` index, every shard of each day. */
   failures(input: FailuresQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(FailuresQuerySchema, input);
     const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
     checkFanOut(range);
+    const services = servicesOf(q.service);
     const descending = q.order === 'newest';
     const days = dayPartitions(range);
     if (descending) days.reverse();
-    const filters: Filters = { services: q.service === undefined ? undefined : servicesOf(q.service) };
-    const open = ({ day, bounds }: DayPartition): AsyncGenerator<StoredEvent> =>
-      this.partition(
-        { indexName: 'failures', keyAttribute: EVENT_TABLE_INDEXES.failures, keyValue: day, bounds },
-        filters,
+    const keyAttribute = EVENT_INDEXES.failures.partitionKey;
+    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
+      this.merged(
+        services.flatMap((service) => servicePartitionKeys(service, day)),
+        (key, pageLimit, limit) =>
+          this.partition(
+            { indexName: 'failures', keyAttribute, keyValue: key, bounds },
+            {},
+            descending,
+            pageLimit,
+            limit,
+          ),
         descending,
+        q.limit,
       );
-    return limited(dayByDay(days, open), q.limit);
+    return this.run(() => dayByDay(days, open), q.limit);
   }
 
   /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
   byPrincipal(input: PrincipalQuery): AsyncGenerator<StoredEvent> {
     const q = validate(PrincipalQuerySchema, input);
     const range = resolveRange(q, this.now(), undefined);
-    return limited(
-      lazily(() =>
-        this.partition(
-          {
-            indexName: 'byPrincipal',
-            keyAttribute: EVENT_TABLE_INDEXES.byPrincipal,
-            keyValue: q.principalArn,
-            bounds: range && sortKeyBounds(range),
-          },
-          { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-          q.order === 'newest',
-        ),
-      ),
+    return this.lookup(
+      {
+        indexName: 'byPrincipal',
+        keyAttribute: EVENT_INDEXES.byPrincipal.partitionKey,
+        keyValue: q.principalArn,
+        bounds: range && sortKeyBounds(range),
+      },
+      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
+      q.order === 'newest',
       q.limit,
     );
   }
 
-  /** The history of one resource (the `byResource` index, keyed by the event's first resource); whole history unless a range is given. */
+  /** The history of one resource in one account and region (the `byResource` index, keyed by the event's first resource); whole history unless a range is given. */
   byResource(input: ResourceQuery): AsyncGenerator<StoredEvent> {
     const q = validate(ResourceQuerySchema, input);
     const range = resolveRange(q, this.now(), undefined);
-    return limited(
-      lazily(() =>
-        this.partition(
-          {
-            indexName: 'byResource',
-            keyAttribute: EVENT_TABLE_INDEXES.byResource,
-            keyValue: resourceKeyFor(q.resource),
-            bounds: range && sortKeyBounds(range),
-          },
-          { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-          q.order === 'newest',
-        ),
-      ),
+    return this.lookup(
+      {
+        indexName: 'byResource',
+        keyAttribute: EVENT_INDEXES.byResource.partitionKey,
+        keyValue: resourceKeyFor(q.resource),
+        bounds: range && sortKeyBounds(range),
+      },
+      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
+      q.order === 'newest',
       q.limit,
     );
   }
 
+  // Checks the contract once, then yields the items as StoredEvents, at most `limit` of them.
+  private async *run(
+    start: () => AsyncGenerator<Item>,
+    limit: number | undefined,
+  ): AsyncGenerator<StoredEvent> {
+    this.contract ??= checkTableContract(this.client, this.doc, this.tableName).catch((err: unknown) => {
+      this.contract = undefined;
+      throw err;
+    });
+    await this.contract;
+    for await (const item of limited(start(), limit)) yield fromEventItem(item);
+  }
+
+  // An index that holds keys (and `failed`) only: its keys page by page, each page's items fetched whole.
+  private lookup(p: Partition, filters: Filters, descending: boolean, limit: number | undefined) {
+    const self = this;
+    async function* hydrated(): AsyncGenerator<Item> {
+      const keys = self.partition(
+        p,
+        filters,
+        descending,
+        limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE),
+      );
+      let chunk: Item[] = [];
+      for await (const key of keys) {
+        chunk.push(key);
+        if (chunk.length === BATCH_GET_SIZE) {
+          yield* await self.fetch(chunk);
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield* await self.fetch(chunk);
+    }
+    return this.run(hydrated, limit);
+  }
+
+  // The whole items of index keys, in the keys' order (BatchGetItem answers in any order).
+  private async fetch(keys: readonly Item[]): Promise<Item[]> {
+    const id = (item: Item) => `${String(item.pk)}\u0000${String(item.sk)}`;
+    const found = new Map<string, Item>();
+    let pending: Item[] = keys.map((k) => ({ pk: k.pk, sk: k.sk }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      if (attempt > 10)
+        throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      const out = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+      );
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(id(item), item);
+      pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+    }
+    // A key whose item was deleted (TTL) between the index read and the fetch is skipped.
+    return keys.flatMap((k): Item[] => {
+      const item = found.get(id(k));
+      return item ? [item] : [];
+    });
+  }
+
+  // The shards of one day (or any set of partitions) read in parallel and merged in sort-key order.
+  private merged(
+    keys: readonly string[],
+    open: (key: string, pageLimit: number | undefined, limit: number | undefined) => AsyncGenerator<Item>,
+    descending: boolean,
+    limit: number | undefined,
+  ): AsyncGenerator<Item> {
+    // Events spread evenly over the shards, so a first page of limit/shards (plus two) from each
+    // covers the limit with few items read in vain; a shard that runs short is read on.
+    const pageLimit = limit === undefined ? undefined : Math.min(limit, Math.ceil(limit / keys.length) + 2);
+    const streams = keys.map((key) => open(key, pageLimit, limit));
+    return streams.length === 1
+      ? (streams[0] as AsyncGenerator<Item>)
+      : mergeSorted(streams, sortKeyOf, descending);
+  }
+
   // One partition (of the table or an index), page after page, in sort-key order.
-  private partition(p: Partition, filters: Filters, descending: boolean): AsyncGenerator<StoredEvent> {
+  private partition(
+    p: Partition,
+    filters: Filters,
+    descending: boolean,
+    firstPageLimit: number | undefined,
+    limit: number | undefined = firstPageLimit,
+  ): AsyncGenerator<Item> {
     const names: Record<string, string> = { '#key': p.keyAttribute };
     const values: Record<string, unknown> = { ':key': p.keyValue };
     let keyCondition = '#key = :key';
@@ -174,12 +265,13 @@ export class EventQueryClient {
     }
     const conditions: string[] = [];
     if (filters.services && filters.services.length < 4) {
-      names['#service'] = 'service';
-      const placeholders = filters.services.map((s, i) => {
-        values[`:service${i}`] = s;
-        return `:service${i}`;
+      // The pk starts with the service, and every index carries the table's keys.
+      names['#pk'] = 'pk';
+      const alternatives = filters.services.map((s, i) => {
+        values[`:service${i}`] = `${s}#`;
+        return `begins_with(#pk, :service${i})`;
       });
-      conditions.push(`#service IN (${placeholders.join(', ')})`);
+      conditions.push(`(${alternatives.join(' OR ')})`);
     }
     if (filters.failed !== undefined) {
       names['#failed'] = 'failed';
@@ -194,53 +286,68 @@ export class EventQueryClient {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: !descending,
-      Limit: this.pageSize,
     };
-    // The first page is requested now, so partitions opened ahead of time (see dayByDay) load in parallel.
-    const first = this.doc.send(new QueryCommand(input));
+    const firstLimit = minDefined(this.pageSize, firstPageLimit);
+    // Later pages are needed only when a shard holds more than its share: the second is as small as
+    // the first (most shards need only a few more), then they double up to the limit.
+    const cap = minDefined(this.pageSize, limit);
+    const pageLimits = (function* () {
+      yield minDefined(cap, firstLimit);
+      for (let size = firstLimit; ; size = size === undefined ? undefined : size * 2)
+        yield minDefined(cap, size);
+    })();
+    // The first page is requested now, so partitions opened together (see dayByDay) load in parallel.
+    const first = this.doc.send(new QueryCommand({ ...input, Limit: pageLimits.next().value }));
     // Handled where it is awaited; this only keeps a never-read prefetch from being an unhandled rejection.
     first.catch(() => undefined);
-    return this.pages(input, first);
+    return this.pages(input, first, pageLimits);
   }
 
   private async *pages(
     input: QueryCommandInput,
     first: Promise<QueryCommandOutput>,
-  ): AsyncGenerator<StoredEvent> {
+    pageLimits: Iterator<number | undefined>,
+  ): AsyncGenerator<Item> {
     let page = await first;
     for (;;) {
-      for (const item of page.Items ?? []) yield fromEventItem(item);
+      for (const item of page.Items ?? []) yield item;
       if (!page.LastEvaluatedKey) return;
-      page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: page.LastEvaluatedKey }));
+      const Limit = pageLimits.next().value as number | undefined;
+      page = await this.doc.send(
+        new QueryCommand({ ...input, Limit, ExclusiveStartKey: page.LastEvaluatedKey }),
+      );
     }
   }
 }
 
-/** Days whose first pages are requested ahead of the day being read: latency overlaps, memory stays bounded. */
-const PREFETCH_DAYS = 3;
-
-// Yields the day streams in order, opening the next few days early so their first pages load meanwhile.
+// Yields the day streams in order, opening the next day early so its first pages load meanwhile.
 async function* dayByDay(
   days: readonly DayPartition[],
-  open: (day: DayPartition) => AsyncGenerator<StoredEvent>,
-): AsyncGenerator<StoredEvent> {
-  const opened: AsyncGenerator<StoredEvent>[] = [];
-  for (let i = 0; i < days.length; i++) {
-    while (opened.length < Math.min(days.length, i + PREFETCH_DAYS)) {
-      opened.push(open(days[opened.length] as DayPartition));
+  open: (day: DayPartition) => AsyncGenerator<Item>,
+): AsyncGenerator<Item> {
+  const opened: AsyncGenerator<Item>[] = [];
+  try {
+    for (let i = 0; i < days.length; i++) {
+      while (opened.length < Math.min(days.length, i + PREFETCH_DAYS)) {
+        opened.push(open(days[opened.length] as DayPartition));
+      }
+      yield* opened[i] as AsyncGenerator<Item>;
     }
-    yield* opened[i] as AsyncGenerator<StoredEvent>;
+  } finally {
+    // Stopped early (a limit): days opened ahead release their streams too.
+    await Promise.all(opened.map((stream) => stream.return(undefined)));
   }
 }
 
-// Defers the first request until the caller starts iterating.
-async function* lazily<T>(start: () => AsyncGenerator<T>): AsyncGenerator<T> {
-  yield* start();
+function sortKeyOf(item: Item): string {
+  // The table's own sort key (`<second>#<eventId>`): each shard comes back in this order.
+  return String(item.sk);
 }
 
-function sortKey(event: StoredEvent): string {
-  // The table's own sort key, so merging streams keeps the order each one comes back in.
-  return eventSortKey(event.eventTime, event.eventId);
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
 
 async function* limited<T>(source: AsyncGenerator<T>, limit: number | undefined): AsyncGenerator<T> {

@@ -8,7 +8,15 @@ export { ValidationError } from './validation-error';
 export { MAX_RANGE_DAYS, DEFAULT_SINCE } from './query-input';
 export type { EventsQuery, FailuresQuery, PrincipalQuery, ResourceQuery } from './query-input';
 export type { StoredEvent } from '../core/event-item';
-export { EventItemError, resourceKeyOf } from '../core/event-item';
+export { EventItemError } from '../core/event-item';
+export { TableContractError } from './table-contract-check';
+export {
+  EVENT_INDEXES,
+  resourceKeyOf,
+  SERVICE_SHARDS,
+  servicePartitionKeys,
+  TABLE_CONTRACT_VERSION,
+} from '../core/table-contract';
 export type { ServiceName } from '../core/services';
 
 /** Collects an async iterator into an array (convenient for small, limited queries). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceKeyOf } from '../core/event-item';
+import { resourceKeyOf } from '../core/table-contract';
 import { SERVICE_NAMES, ServiceName } from '../core/services';
 import { dayCount, parseDuration, parseInstant, TimeRange } from '../core/time-range';
 import { ValidationError } from './validation-error';
@@ -68,12 +68,23 @@ export type PrincipalQuery = z.input<typeof PrincipalQuerySchema>;
 
 /** Input of `byResource()`: the history of one resource. Without a range: its whole history. */
 export const ResourceQuerySchema = EventsQuerySchema.extend({
-  /** `{type, id}` or the stored key `<type>#<id>`, e.g. `glue:job#nightly-etl`. */
+  /**
+   * `{accountId, region, type, id}` or the stored key `<accountId>#<region>#<type>#<id>`, e.g.
+   * `123456789012#us-east-1#glue:job#nightly-etl`: names such as `default` exist in every account.
+   */
   resource: z.union([
-    z.strictObject({ type: z.string().min(1), id: z.string().min(1) }),
+    z.strictObject({
+      accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a region such as us-east-1'),
+      type: z.string().min(1),
+      id: z.string().min(1),
+    }),
     z
-      .string({ error: "expected '<type>#<id>' or {type, id}" })
-      .regex(/^[a-z0-9-]+:[a-z0-9-]+#.+$/, "expected '<type>#<id>', e.g. glue:job#nightly-etl"),
+      .string({ error: "expected '<accountId>#<region>#<type>#<id>' or {accountId, region, type, id}" })
+      .regex(
+        /^\d{12}#[a-z]{2}(-[a-z]+)+-\d+#[a-z0-9-]+:[a-z0-9-]+#.+$/,
+        "expected '<accountId>#<region>#<type>#<id>', e.g. 123456789012#us-east-1#glue:job#nightly-etl",
+      ),
   ]),
 });
 /** Input of `byResource()`. */
@@ -136,7 +147,9 @@ export function servicesOf(service: ServiceName | ServiceName[] | undefined): Se
 }
 
 /** The `byResource` partition key of a resource input. */
-export function resourceKeyFor(resource: string | { type: string; id: string }): string {
+export function resourceKeyFor(
+  resource: string | { accountId: string; region: string; type: string; id: string },
+): string {
   return typeof resource === 'string' ? resource : resourceKeyOf(resource);
 }
 

@@ -153,10 +153,15 @@ describe('least privilege', () => {
         s.where.startsWith('IngestRole') &&
         asList(s.statement.Action).some((a) => String(a).startsWith('dynamodb:')),
     );
-    // Assess: protects "write only to that table": the event store only puts (BatchWriteItem); the
-    // alert state store reads, claims, releases and updates markers. No Scan, Query, streams or indexes.
+    // Assess: protects "write only to that table": the event store only puts (BatchWriteItem, and the
+    // contract item with PutItem after DescribeTable checked the layout); the alert state store reads,
+    // claims, releases and updates markers. No Scan, Query, streams or indexes.
     expect(dynamodb.map((s) => s.statement)).toEqual([
-      { Effect: 'Allow', Action: 'dynamodb:BatchWriteItem', Resource: tableArn(stack.eventTable.table) },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:PutItem'],
+        Resource: tableArn(stack.eventTable.table),
+      },
       {
         Effect: 'Allow',
         Action: [

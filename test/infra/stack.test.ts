@@ -270,10 +270,12 @@ describe('tables', () => {
       ]),
     );
     expect(Object.keys(byName).sort()).toEqual(['byPrincipal', 'byResource', 'failures']);
-    for (const [name, partition] of [
-      ['byPrincipal', 'principalArn'],
-      ['failures', 'failureDay'],
-      ['byResource', 'resourceKey'],
+    // Contract v1 (docs/table.md): whole items only in the sparse failures index; the lookup indexes
+    // carry keys and `failed`, which keeps their writes at one unit each.
+    for (const [name, partition, projection] of [
+      ['byPrincipal', 'principalArn', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
+      ['failures', 'failurePk', { ProjectionType: 'ALL' }],
+      ['byResource', 'resourceKey', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
     ] as const) {
       expect(byName[name]).toEqual({
         IndexName: name,
@@ -281,7 +283,7 @@ describe('tables', () => {
           { AttributeName: partition, KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: projection,
       });
     }
   });

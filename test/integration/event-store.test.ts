@@ -9,7 +9,13 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbEventStore, EventStoreError } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
-import { eventSortKey } from '../../lambdas/core/event-item';
+import { eventSortKey, utcDayOf } from '../../lambdas/core/event-item';
+import {
+  CONTRACT_ITEM_KEY,
+  eventPartitionKey,
+  servicePartitionKeys,
+  shardOf,
+} from '../../lambdas/core/table-contract';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
@@ -47,7 +53,12 @@ async function newTable(client: DynamoDBClient): Promise<string> {
   return name;
 }
 
+// Every event item (the contract item is not an event).
 async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+  return (await scanTable(client, tableName)).filter((i) => i.pk !== CONTRACT_ITEM_KEY.pk);
+}
+
+async function scanTable(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
   const doc = DynamoDBDocumentClient.from(client);
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -81,10 +92,9 @@ function seedEvents(): NormalizedEvent[] {
 // The seven seed examples as items, written out field by field (docs/table.md describes each attribute).
 const EXPECTED_SEED_ITEMS = [
   {
-    pk: 'athena#2017-05-04',
+    pk: 'athena#2017-05-04#14',
     sk: '2017-05-04T00:21:57Z#6e1fc69b-d076-477e-8dec-024ee51488c4',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'StartQueryExecution',
     eventTime: '2017-05-04T00:21:57Z',
     eventId: '6e1fc69b-d076-477e-8dec-024ee51488c4',
@@ -95,7 +105,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-east-1',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/johndoe',
       accountId: '123456789012',
       principalId: 'EXAMPLE_PRINCIPAL_ID',
       userName: 'johndoe',
@@ -108,7 +117,7 @@ const EXPECTED_SEED_ITEMS = [
     errorMessage:
       'Invalid result configuration. Should specify either output location or result configuration',
     resources: [],
-    failureDay: '2017-05-04',
+    failurePk: 'athena#2017-05-04#14',
     requestParameters: '{"clientRequestToken":"ca0e965f-d6d8-4277-8257-814a57f57446","query":"Select 10"}',
     responseElements: 'null',
     s3Bucket: SOURCE.bucket,
@@ -117,10 +126,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1525393317, // eventTime 2017-05-04T00:21:57Z + 365 days
   },
   {
-    pk: 'athena#2017-05-04',
+    pk: 'athena#2017-05-04#04',
     sk: '2017-05-04T00:23:55Z#c97cf8c8-6112-467a-8777-53bb38f83fd5',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'StartQueryExecution',
     eventTime: '2017-05-04T00:23:55Z',
     eventId: 'c97cf8c8-6112-467a-8777-53bb38f83fd5',
@@ -131,7 +139,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-east-1',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/johndoe',
       accountId: '123456789012',
       principalId: 'EXAMPLE_PRINCIPAL_ID',
       userName: 'johndoe',
@@ -141,7 +148,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-internal/3',
     failed: false,
     resources: [{ type: 'athena:query-execution', id: 'b621c254-74e0-48e3-9630-78ed857782f9' }],
-    resourceKey: 'athena:query-execution#b621c254-74e0-48e3-9630-78ed857782f9',
+    resourceKey: '123456789012#us-east-1#athena:query-execution#b621c254-74e0-48e3-9630-78ed857782f9',
     requestParameters:
       '{"clientRequestToken":"16bc6e70-f972-4260-b18a-db1b623cb35c","resultConfiguration":{"outputLocation":"s3://athena-johndoe-test/test/"},"query":"Select 10"}',
     responseElements: '{"queryExecutionId":"b621c254-74e0-48e3-9630-78ed857782f9"}',
@@ -151,10 +158,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1525393435, // eventTime 2017-05-04T00:23:55Z + 365 days
   },
   {
-    pk: 'athena#2017-05-16',
+    pk: 'athena#2017-05-16#14',
     sk: '2017-05-16T22:00:58Z#15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'CreateNamedQuery',
     eventTime: '2017-05-16T22:00:58Z',
     eventId: '15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
@@ -165,7 +171,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-west-2',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/johndoe',
       accountId: '123456789012',
       principalId: 'EXAMPLE_PRINCIPAL_ID',
       userName: 'johndoe',
@@ -175,7 +180,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-cli/1.11.85 Python/2.7.10 Darwin/16.6.0 botocore/1.5.48',
     failed: false,
     resources: [{ type: 'athena:named-query', id: 'cdd0fe29-4787-4263-9188-a9c8db29f2d6' }],
-    resourceKey: 'athena:named-query#cdd0fe29-4787-4263-9188-a9c8db29f2d6',
+    resourceKey: '123456789012#us-west-2#athena:named-query#cdd0fe29-4787-4263-9188-a9c8db29f2d6',
     requestParameters:
       '{"name":"johndoetest","queryString":"select 10","database":"default","clientRequestToken":"fc1ad880-69ee-4df0-bb0f-1770d9a539b1"}',
     responseElements: '{"namedQueryId":"cdd0fe29-4787-4263-9188-a9c8db29f2d6"}',
@@ -185,10 +190,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1526508058, // eventTime 2017-05-16T22:00:58Z + 365 days
   },
   {
-    pk: 'glue#2017-10-11',
+    pk: 'glue#2017-10-11#10',
     sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
     service: 'glue',
-    eventSource: 'glue.amazonaws.com',
     eventName: 'DeleteCrawler',
     eventTime: '2017-10-11T22:29:49Z',
     eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
@@ -199,7 +203,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-east-1',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/johndoe',
       accountId: '123456789012',
       principalId: 'AKIAIOSFODNN7EXAMPLE',
       userName: 'johndoe',
@@ -209,7 +212,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
     failed: false,
     resources: [{ type: 'glue:crawler', id: 'tes-alpha' }],
-    resourceKey: 'glue:crawler#tes-alpha',
+    resourceKey: '123456789012#us-east-1#glue:crawler#tes-alpha',
     requestParameters: '{"name":"tes-alpha"}',
     responseElements: 'null',
     s3Bucket: SOURCE.bucket,
@@ -218,10 +221,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1539296989, // eventTime 2017-10-11T22:29:49Z + 365 days
   },
   {
-    pk: 'glue#2017-10-13',
+    pk: 'glue#2017-10-13#02',
     sk: '2017-10-13T00:19:19Z#e8b3baeb-c511-4597-880f-c16210c60a4a',
     service: 'glue',
-    eventSource: 'glue.amazonaws.com',
     eventName: 'CreateConnection',
     eventTime: '2017-10-13T00:19:19Z',
     eventId: 'e8b3baeb-c511-4597-880f-c16210c60a4a',
@@ -232,7 +234,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-east-1',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/johndoe',
       accountId: '123456789012',
       principalId: 'AKIAIOSFODNN7EXAMPLE',
       userName: 'johndoe',
@@ -242,7 +243,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-cli/1.11.148 Python/3.6.1 Darwin/16.7.0 botocore/1.7.6',
     failed: false,
     resources: [{ type: 'glue:connection', id: 'test-connection-alpha' }],
-    resourceKey: 'glue:connection#test-connection-alpha',
+    resourceKey: '123456789012#us-east-1#glue:connection#test-connection-alpha',
     requestParameters:
       '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
     responseElements: 'null',
@@ -252,10 +253,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1539389959, // eventTime 2017-10-13T00:19:19Z + 365 days
   },
   {
-    pk: 'batch#2017-12-20',
+    pk: 'batch#2017-12-20#01',
     sk: '2017-12-20T00:48:46Z#874f89fa-70fc-4798-bc00-EXAMPLE',
     service: 'batch',
-    eventSource: 'batch.amazonaws.com',
     eventName: 'CreateComputeEnvironment',
     eventTime: '2017-12-20T00:48:46Z',
     eventId: '874f89fa-70fc-4798-bc00-EXAMPLE',
@@ -267,7 +267,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-east-1',
     principal: {
       type: 'AssumedRole',
-      arn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin',
       accountId: '012345678910',
       principalId: 'AIDACKCEVSQ6C2EXAMPLE:admin',
       userName: 'Admin',
@@ -278,7 +277,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-cli/1.11.167 Python/2.7.10 Darwin/16.7.0 botocore/1.7.25',
     failed: false,
     resources: [{ type: 'batch:compute-environment', id: 'Test' }],
-    resourceKey: 'batch:compute-environment#Test',
+    resourceKey: '012345678910#us-east-1#batch:compute-environment#Test',
     requestParameters:
       '{"computeResources":{"subnets":["subnet-5eda8e04"],"tags":{"testBatchTags":"CLI testing CE"},"desiredvCpus":0,"minvCpus":0,"instanceTypes":["optimal"],"securityGroupIds":["sg-aba9e8db"],"instanceRole":"ecsInstanceRole","maxvCpus":128,"type":"EC2"},"state":"ENABLED","type":"MANAGED","serviceRole":"service-role/AWSBatchServiceRole","computeEnvironmentName":"Test"}',
     responseElements:
@@ -289,10 +288,9 @@ const EXPECTED_SEED_ITEMS = [
     expiresAt: 1545266926, // eventTime 2017-12-20T00:48:46Z + 365 days
   },
   {
-    pk: 'emr#2018-03-31',
+    pk: 'emr#2018-03-31#06',
     sk: '2018-03-31T17:59:21Z#b348a38d-f744-4097-8b2a-e68c9b424698',
     service: 'emr',
-    eventSource: 'elasticmapreduce.amazonaws.com',
     eventName: 'RunJobFlow',
     eventTime: '2018-03-31T17:59:21Z',
     eventId: 'b348a38d-f744-4097-8b2a-e68c9b424698',
@@ -302,7 +300,6 @@ const EXPECTED_SEED_ITEMS = [
     region: 'us-west-2',
     principal: {
       type: 'IAMUser',
-      arn: 'arn:aws:iam::123456789012:user/temporary-user-xx-7M',
       accountId: '123456789012',
       principalId: 'EX_PRINCIPAL_ID',
       userName: 'temporary-user-xx-7M',
@@ -312,7 +309,7 @@ const EXPECTED_SEED_ITEMS = [
     userAgent: 'aws-sdk-java/unknown-version Linux/xx Java_HotSpot(TM)_64-Bit_Server_VM/xx',
     failed: false,
     resources: [{ type: 'emr:cluster', id: 'j-2WDJCGEG4E6AJ' }],
-    resourceKey: 'emr:cluster#j-2WDJCGEG4E6AJ',
+    resourceKey: '123456789012#us-west-2#emr:cluster#j-2WDJCGEG4E6AJ',
     requestParameters:
       '{"tags":[{"value":"prod","key":"domain"},{"value":"us-west-2","key":"realm"},{"value":"VERIFICATION","key":"executionType"}],"instances":{"slaveInstanceType":"m5.xlarge","ec2KeyName":"emr-integtest","instanceCount":1,"masterInstanceType":"m5.xlarge","keepJobFlowAliveWhenNoSteps":true,"terminationProtected":false},"visibleToAllUsers":false,"name":"MyCluster","ReleaseLabel":"emr-5.16.0"}',
     responseElements: '{"jobFlowId":"j-2WDJCGEG4E6AJ"}',
@@ -324,7 +321,7 @@ const EXPECTED_SEED_ITEMS = [
 ];
 
 describe('DynamoDbEventStore against dynalite', () => {
-  it('creates the documented table: keys, three indexes sorted by sk with every attribute, on demand', async () => {
+  it('creates the documented table: keys, three indexes sorted by sk with their projections, on demand', async () => {
     // Prepare
     const client = newClient();
     // Act
@@ -339,11 +336,22 @@ describe('DynamoDbEventStore against dynalite', () => {
       name: i.IndexName,
       keys: i.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`),
       projection: i.Projection?.ProjectionType,
+      include: i.Projection?.NonKeyAttributes,
     }));
     expect(indexes).toEqual([
-      { name: 'byPrincipal', keys: ['principalArn:HASH', 'sk:RANGE'], projection: 'ALL' },
-      { name: 'failures', keys: ['failureDay:HASH', 'sk:RANGE'], projection: 'ALL' },
-      { name: 'byResource', keys: ['resourceKey:HASH', 'sk:RANGE'], projection: 'ALL' },
+      { name: 'failures', keys: ['failurePk:HASH', 'sk:RANGE'], projection: 'ALL', include: undefined },
+      {
+        name: 'byPrincipal',
+        keys: ['principalArn:HASH', 'sk:RANGE'],
+        projection: 'INCLUDE',
+        include: ['failed'],
+      },
+      {
+        name: 'byResource',
+        keys: ['resourceKey:HASH', 'sk:RANGE'],
+        projection: 'INCLUDE',
+        include: ['failed'],
+      },
     ]);
     expect(
       Object.fromEntries((table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType])),
@@ -351,7 +359,7 @@ describe('DynamoDbEventStore against dynalite', () => {
       pk: 'S',
       sk: 'S',
       principalArn: 'S',
-      failureDay: 'S',
+      failurePk: 'S',
       resourceKey: 'S',
     });
     // A second call finds the table and leaves it be.
@@ -386,9 +394,17 @@ describe('DynamoDbEventStore against dynalite', () => {
     await laterClock.putEvents([...events].reverse().concat(events), source);
     const afterRewrites = (await scanAll(client, tableName)).sort(byKey);
 
-    // Assess
+    // Assess: the events, and the one item that says which contract the table holds.
     expect(afterFirst).toEqual(EXPECTED_SEED_ITEMS);
     expect(afterRewrites).toEqual(EXPECTED_SEED_ITEMS);
+    expect((await scanTable(client, tableName)).filter((i) => i.pk === CONTRACT_ITEM_KEY.pk)).toEqual([
+      {
+        pk: 'trailwatch#contract',
+        sk: 'version',
+        contractVersion: 1,
+        shards: { glue: 32, athena: 16, emr: 8, batch: 8 },
+      },
+    ]);
     client.destroy();
   });
 
@@ -416,7 +432,7 @@ describe('DynamoDbEventStore against dynalite', () => {
       tableName,
       client,
       concurrency: 6,
-      maxAttempts: 10,
+      maxConcurrency: 6,
       baseDelayMs: 2,
       maxDelayMs: 4,
       sleep: async (ms) => {
@@ -431,14 +447,18 @@ describe('DynamoDbEventStore against dynalite', () => {
     const items = await scanAll(client, tableName);
     const keys = items.map((i) => `${String(i.pk)}|${String(i.sk)}`);
     const expectedKeys = events.map(
-      (e) => `${e.service}#${e.eventTime.slice(0, 10)}|${eventSortKey(e.eventTime, e.eventId)}`,
+      (e) =>
+        `${eventPartitionKey(e.service, utcDayOf(e.eventTime), shardOf(e.service, e.eventId))}|${eventSortKey(e.eventTime, e.eventId)}`,
     );
     expect(items).toHaveLength(10_000);
     expect(new Set(keys).size).toBe(10_000);
     expect([...keys].sort()).toEqual([...expectedKeys].sort());
+    // About 830 events per service-day fill every one of its shards.
     expect(new Set(items.map((i) => i.pk))).toEqual(
       new Set(
-        ['glue', 'emr', 'athena'].flatMap((s) => ['01', '02', '03', '04'].map((d) => `${s}#2024-03-${d}`)),
+        (['glue', 'emr', 'athena'] as const).flatMap((s) =>
+          ['01', '02', '03', '04'].flatMap((d) => servicePartitionKeys(s, `2024-03-${d}`)),
+        ),
       ),
     );
     expect(faults.requests).toBeGreaterThan(400);
@@ -452,20 +472,25 @@ describe('DynamoDbEventStore against dynalite', () => {
     client.destroy();
   }, 120_000);
 
-  it('gives up after the bounded attempts and says how many events were not written', async () => {
-    // Prepare: DynamoDB throttles every request, for good.
+  it('retries until its time budget is spent, then says how many events were not written and why', async () => {
+    // Prepare: DynamoDB throttles every request, for good; time is fake (it moves only by the sleeps).
     const client = newClient();
     const tableName = await newTable(client);
     const faults = injectFaults(client, () => 'throttled');
+    let now = 1_000_000;
     const sleeps: number[] = [];
     const store = new DynamoDbEventStore({
       tableName,
       client,
-      maxAttempts: 4,
-      baseDelayMs: 8,
+      remainingTimeMs: () => 30_000,
+      reserveMs: 5_000,
+      baseDelayMs: 100,
+      maxDelayMs: 2_000,
       random: () => 0.999,
+      clock: () => now,
       sleep: async (ms) => {
         sleeps.push(ms);
+        now += ms;
       },
     });
     const events = syntheticEvents(60, ['batch'], '2024-03-01', 1);
@@ -473,16 +498,94 @@ describe('DynamoDbEventStore against dynalite', () => {
     // Act
     const error = await store.putEvents(events, SOURCE).catch((err: unknown) => err);
 
-    // Assess: 3 batches × 4 attempts, exponential ceilings 8, 16, 32 (full jitter near the top).
+    // Assess: no fixed number of attempts; each of the 3 batches kept retrying until the 25 s budget
+    // (30 s left less the 5 s reserve) was spent, backing off up to the 2 s ceiling.
     expect(error).toBeInstanceOf(EventStoreError);
     expect((error as EventStoreError).message).toMatch(
-      /^60 of 60 events from s3:\/\/trail-bucket\/AWSLogs\/.* were not written to table events-\d+ after 4 attempts: ProvisionedThroughputExceededException: injected/,
+      /^60 of 60 events from s3:\/\/trail-bucket\/AWSLogs\/.* were not written to table events-\d+: the write time budget of 25000 ms \(the remaining time less 5000 ms\) was spent while DynamoDB throttled the writes: ProvisionedThroughputExceededException: injected/,
     );
     expect((error as EventStoreError).notWritten).toBe(60);
-    expect(faults.requests).toBe(12);
-    expect([...sleeps].sort((a, b) => a - b)).toEqual([7, 7, 7, 15, 15, 15, 31, 31, 31]);
+    expect(now - 1_000_000).toBeLessThanOrEqual(3 * 25_000);
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(2_000);
+    expect(faults.requests).toBeGreaterThan(3 * 5);
+    // Every throttled request counts its items (batches of 25, 25 and 10).
+    expect(store.throttledWrites).toBeGreaterThanOrEqual(faults.requests * 10);
+    expect(store.throttledWrites).toBeLessThanOrEqual(faults.requests * 25);
     expect(await scanAll(client, tableName)).toHaveLength(0);
     client.destroy();
+  });
+
+  describe('throttled on every write for 30 s of a 90 s budget (durations scaled 1:100)', () => {
+    // Real time, scaled down 100 times so the suite stays fast: 30 s of throttling is 300 ms, the
+    // Lambda's 95 s left less a 5 s reserve is 950 - 50 ms, and the backoff ceilings (50 ms to 5 s)
+    // are 1 to 50 ms. Every BatchWriteItem in the window is refused as DynamoDB refuses it.
+    const SCALE = 100;
+    const THROTTLE_MS = 30_000 / SCALE;
+    const scaled = (tableName: string, client: DynamoDBClient, budgetMs: number) => {
+      const deadline = Date.now() + budgetMs + 5_000 / SCALE;
+      const throttled: number[] = [];
+      const store = new DynamoDbEventStore({
+        tableName,
+        client,
+        remainingTimeMs: () => deadline - Date.now(),
+        reserveMs: 5_000 / SCALE,
+        baseDelayMs: 50 / SCALE,
+        maxDelayMs: 5_000 / SCALE,
+        concurrency: 8,
+        maxConcurrency: 8,
+        onThrottled: (items) => throttled.push(items),
+      });
+      return { store, throttled };
+    };
+
+    it('slows down, completes the file and stores each event once', async () => {
+      // Prepare
+      const client = newClient();
+      const tableName = await newTable(client);
+      const events = syntheticEvents(1_000, ['glue', 'athena', 'emr', 'batch'], '2024-03-01', 1);
+      const { store, throttled } = scaled(tableName, client, 90_000 / SCALE);
+      const throttleUntil = Date.now() + THROTTLE_MS;
+      const faults = injectFaults(client, () => (Date.now() < throttleUntil ? 'throttled' : undefined));
+      // Act
+      await store.putEvents(events, SOURCE);
+      // Assess: every event once, after real throttling.
+      const items = await scanAll(client, tableName);
+      expect(items).toHaveLength(1_000);
+      expect(new Set(items.map((i) => i.eventId))).toEqual(new Set(events.map((e) => e.eventId)));
+      expect(faults.injected.throttled).toBeGreaterThan(8);
+      expect(store.throttledWrites).toBe(throttled.reduce((a, b) => a + b, 0));
+      expect(store.throttledWrites).toBe(faults.injected.throttled * 25);
+      // Adaptive concurrency: 8 requests in flight at first, one at a time in the second half of the
+      // throttling, and more than one again once writes go through.
+      const during = faults.starts.filter(
+        (s) => s.at > throttleUntil - THROTTLE_MS / 2 && s.at < throttleUntil,
+      );
+      const after = faults.starts.filter((s) => s.at >= throttleUntil);
+      expect(Math.max(...faults.starts.slice(0, 8).map((s) => s.inFlight))).toBe(8);
+      expect(during.length).toBeGreaterThan(0);
+      expect(Math.max(...during.map((s) => s.inFlight))).toBe(1);
+      expect(Math.max(...after.map((s) => s.inFlight))).toBeGreaterThan(1);
+      client.destroy();
+    });
+
+    it('fails the file with an error saying the time budget was spent when the budget is shorter', async () => {
+      // Prepare: 10 s of budget (100 ms) against the same 30 s of throttling.
+      const client = newClient();
+      const tableName = await newTable(client);
+      const events = syntheticEvents(100, ['glue'], '2024-03-01', 1);
+      const { store } = scaled(tableName, client, 10_000 / SCALE);
+      const throttleUntil = Date.now() + THROTTLE_MS;
+      injectFaults(client, () => (Date.now() < throttleUntil ? 'throttled' : undefined));
+      // Act
+      const error = await store.putEvents(events, SOURCE).catch((err: unknown) => err);
+      // Assess
+      expect(error).toBeInstanceOf(EventStoreError);
+      expect((error as Error).message).toMatch(
+        /^100 of 100 events .* were not written to table events-\d+: the write time budget of 100 ms \(the remaining time less 50 ms\) was spent while DynamoDB throttled the writes/,
+      );
+      expect(Date.now()).toBeLessThan(throttleUntil);
+      client.destroy();
+    });
   });
 
   it('counts only the events still unwritten when some batches get through', async () => {
@@ -521,6 +624,8 @@ interface FaultLog {
   inFlight: number;
   maxInFlight: number;
   injected: { throttled: number; serverError: number; unprocessed: number };
+  /** Requests in flight as each request started, with its start time. */
+  starts: { at: number; inFlight: number }[];
 }
 
 type PutRequests = { PutRequest?: { Item?: Record<string, unknown> } }[];
@@ -536,6 +641,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
     inFlight: 0,
     maxInFlight: 0,
     injected: { throttled: 0, serverError: 0, unprocessed: 0 },
+    starts: [],
   };
   const meta = { $metadata: {} };
   client.middlewareStack.add(
@@ -545,6 +651,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
       const request = ++log.requests;
       log.inFlight++;
       log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
+      log.starts.push({ at: Date.now(), inFlight: log.inFlight });
       try {
         await new Promise((resolve) => setImmediate(resolve));
         const fault = plan(request);

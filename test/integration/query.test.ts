@@ -9,6 +9,7 @@ import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
 import { collect, EventQueryClient, StoredEvent, ValidationError } from '../../lambdas/query';
+import { shardOf } from '../../lambdas/core/table-contract';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import { seedRecords } from '../fixtures/seeds';
 
@@ -25,6 +26,7 @@ const OPS_ROLE = 'arn:aws:sts::123456789012:assumed-role/Ops/ops-session';
 let server: DynaliteServer;
 let client: DynamoDBClient;
 let queries: number;
+let itemsRead = 0;
 const seeds: NormalizedEvent[] = seedRecords().map((s) => {
   const r = normalizeRecord(s.record);
   if (!r.ok) throw new Error(`seed ${s.name}: ${r.message}`);
@@ -43,8 +45,11 @@ beforeAll(async () => {
   // Counts the Query requests, to show pagination and early stops.
   client.middlewareStack.add(
     (next) => async (args) => {
-      if ('KeyConditionExpression' in (args.input as object)) queries++;
-      return next(args);
+      if (!('KeyConditionExpression' in (args.input as object))) return next(args);
+      queries++;
+      const result = await next(args);
+      itemsRead += ((result.output as { Items?: unknown[] }).Items ?? []).length;
+      return result;
     },
     { step: 'initialize', name: 'countQueries' },
   );
@@ -88,10 +93,19 @@ describe('EventQueryClient against dynalite', () => {
     const got = await collect(
       library(2).events({ service: 'glue', from: '2024-01-01', to: '2024-02-14T23:59:59Z' }),
     );
-    // Assess: 225 events; 5 per day in pages of 2 is 3 Queries per day.
+    // Assess: 225 events; each of the 32 shards of each day is read in pages of 2: n events take
+    // n/2 + 1 Queries (a full page does not know it was the last).
     expect(expected).toHaveLength(225);
     expect(ids(got)).toEqual(ids(expected));
-    expect(queries).toBe(45 * 3);
+    const perShard = new Map<string, number>();
+    for (const e of expected) {
+      const key = `${e.eventTime.slice(0, 10)}#${shardOf('glue', e.eventId)}`;
+      perShard.set(key, (perShard.get(key) ?? 0) + 1);
+    }
+    const emptyShards = 45 * 32 - perShard.size;
+    expect(queries).toBe(
+      emptyShards + [...perShard.values()].reduce((sum, n) => sum + Math.floor(n / 2) + 1, 0),
+    );
   });
 
   it('merges every service into one time order, oldest first, cut to the range', async () => {
@@ -181,15 +195,24 @@ describe('EventQueryClient against dynalite', () => {
       .filter((e) => e.resources[0]?.type === 'emr:cluster' && e.resources[0].id === 'j-CLUSTER1')
       .sort(newestFirst);
     expect(expected.length).toBeGreaterThan(50);
+    const cluster = { accountId: '123456789012', region: 'eu-west-1', type: 'emr:cluster', id: 'j-CLUSTER1' };
+    expect(ids(await collect(library(10).byResource({ resource: cluster })))).toEqual(ids(expected));
     expect(
-      ids(await collect(library(10).byResource({ resource: { type: 'emr:cluster', id: 'j-CLUSTER1' } }))),
+      ids(
+        await collect(library(10).byResource({ resource: '123456789012#eu-west-1#emr:cluster#j-CLUSTER1' })),
+      ),
     ).toEqual(ids(expected));
-    expect(ids(await collect(library(10).byResource({ resource: 'emr:cluster#j-CLUSTER1' })))).toEqual(
-      ids(expected),
+    // The same cluster id in another region is another resource.
+    expect(await collect(library().byResource({ resource: { ...cluster, region: 'us-east-1' } }))).toEqual(
+      [],
     );
-    expect(ids(await collect(library().byResource({ resource: 'emr:cluster#j-2WDJCGEG4E6AJ' })))).toEqual([
-      'b348a38d-f744-4097-8b2a-e68c9b424698',
-    ]);
+    expect(
+      ids(
+        await collect(
+          library().byResource({ resource: '123456789012#us-west-2#emr:cluster#j-2WDJCGEG4E6AJ' }),
+        ),
+      ),
+    ).toEqual(['b348a38d-f744-4097-8b2a-e68c9b424698']);
   });
 
   it('gives back the stored seed events as they were normalized, with their provenance', async () => {
@@ -212,8 +235,9 @@ describe('EventQueryClient against dynalite', () => {
   it('stops reading at the limit', async () => {
     // Act
     const got = await collect(library(2).events({ service: 'glue', since: '30d', limit: 7 }));
-    // Assess: the newest 7 (5 of 2024-02-14, 2 of 02-13). Queries: 02-15 (empty), 3 pages of 02-14,
-    // 1 of 02-13, and the first pages of the two days opened ahead; not the 31 days of the range.
+    // Assess: the newest 7 (5 of 2024-02-14, 2 of 02-13). Queries: the 32 shards of 02-15 (empty),
+    // 02-14, 02-13 and of the day opened ahead, each one page (a shard holds 0 to 2 of a day's 5),
+    // a few second pages; not the 31 days of the range.
     expect(ids(got)).toEqual(
       ids(
         synthetic
@@ -222,7 +246,35 @@ describe('EventQueryClient against dynalite', () => {
           .slice(0, 7),
       ),
     );
-    expect(queries).toBe(7);
+    expect(queries).toBeGreaterThanOrEqual(4 * 32);
+    expect(queries).toBeLessThanOrEqual(4 * 32 + 10);
+  });
+
+  it('reads little more than the limit from a busy day spread over 32 shards', async () => {
+    // Prepare: 3,000 Glue calls in one hour, in a table of their own.
+    const table = 'query-busy-day';
+    await ensureTable(client, eventTableDefinition(table));
+    const busy = Array.from({ length: 3_000 }, (_, i) => ({
+      ...(synthetic[0] as NormalizedEvent),
+      eventTime: new Date(Date.parse('2024-02-14T10:00:00Z') + i * 1_200).toISOString().replace('.000Z', 'Z'),
+      eventId: `30000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    }));
+    await new DynamoDbEventStore({ tableName: table, client }).putEvents(busy, SOURCE);
+    const reader = new EventQueryClient({ tableName: table, client, now: () => DELIVERED_AT });
+    for (const [limit, order] of [
+      [50, 'newest'],
+      [1_000, 'oldest'],
+    ] as const) {
+      itemsRead = 0;
+      // Act
+      const got = await collect(
+        reader.events({ service: 'glue', from: '2024-02-14', to: '2024-02-14', limit, order }),
+      );
+      // Assess: exact, and about limit/32 + 2 per shard plus the few (doubling) pages of fuller shards.
+      const sorted = [...busy].sort(order === 'newest' ? newestFirst : oldestFirst);
+      expect(ids(got)).toEqual(ids(sorted.slice(0, limit)));
+      expect(itemsRead).toBeLessThanOrEqual(limit * 1.5 + 32 * 3);
+    }
   });
 
   it('defaults to the last 24 hours', async () => {

@@ -47,10 +47,10 @@ describe('toEventItem', () => {
     const item = toEventItem(event(), SOURCE, OPTIONS);
     // Assess: the whole item, so an extra or missing attribute fails too.
     expect(item).toEqual({
-      pk: 'glue#2017-10-11',
+      // FNV-1a of the eventId, modulo glue's 32 shards, is 10.
+      pk: 'glue#2017-10-11#10',
       sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       service: 'glue',
-      eventSource: 'glue.amazonaws.com',
       eventName: 'StartJobRun',
       eventTime: '2017-10-11T22:29:49Z',
       eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
@@ -59,7 +59,8 @@ describe('toEventItem', () => {
       eventVersion: '1.05',
       accountId: '123456789012',
       region: 'us-east-1',
-      principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/johndoe', userName: 'johndoe' },
+      // The ARN once, as the index key, not again inside the principal.
+      principal: { type: 'IAMUser', userName: 'johndoe' },
       principalArn: 'arn:aws:iam::123456789012:user/johndoe',
       sourceIp: '72.21.198.64',
       userAgent: 'aws-cli/1.11.148',
@@ -70,8 +71,8 @@ describe('toEventItem', () => {
         { type: 'glue:job', id: 'nightly-etl' },
         { type: 'glue:job', id: 'other' },
       ],
-      resourceKey: 'glue:job#nightly-etl',
-      failureDay: '2017-10-11',
+      resourceKey: '123456789012#us-east-1#glue:job#nightly-etl',
+      failurePk: 'glue#2017-10-11#10',
       requestParameters: '{"jobName":"nightly-etl"}',
       responseElements: 'null',
       s3Bucket: 'trail-bucket',
@@ -96,7 +97,7 @@ describe('toEventItem', () => {
     const item = toEventItem(e, SOURCE, OPTIONS);
     // Assess
     for (const absent of [
-      'failureDay',
+      'failurePk',
       'resourceKey',
       'principalArn',
       'errorCode',
@@ -123,15 +124,15 @@ describe('toEventItem', () => {
   ])('leaves an event with %s out of that index instead of failing its batch', (_name, change, absent) => {
     const item = toEventItem(event(change as Partial<NormalizedEvent>), SOURCE, OPTIONS);
     expect(item).not.toHaveProperty(absent);
-    expect(item.pk).toBe('glue#2017-10-11');
+    expect(item.pk).toBe('glue#2017-10-11#10');
   });
 
-  it('uses the UTC day of the event time, not of the write, for pk and failureDay', () => {
+  it('uses the UTC day of the event time, not of the write, for pk and failurePk', () => {
     const item = toEventItem(event({ eventTime: '2017-12-31T23:59:59Z' }), SOURCE, {
       ...OPTIONS,
       ingestedAt: new Date('2018-01-01T00:10:00Z'),
     });
-    expect([item.pk, item.failureDay]).toEqual(['glue#2017-12-31', '2017-12-31']);
+    expect([item.pk, item.failurePk]).toEqual(['glue#2017-12-31#10', 'glue#2017-12-31#10']);
   });
 
   it('is deterministic: expiresAt counts from the event, whatever the write time', () => {
@@ -180,7 +181,7 @@ describe('toEventItem', () => {
     expect(utf8Length(JSON.stringify(item))).toBeLessThan(400_000);
     expect(item.resourcesTruncated).toBe(true);
     expect(item.resources.length).toBeGreaterThan(1000);
-    expect(item.resourceKey).toBe(`glue:job#job-0-${'n'.repeat(20)}`);
+    expect(item.resourceKey).toBe(`123456789012#us-east-1#glue:job#job-0-${'n'.repeat(20)}`);
   });
 
   it('refuses an event whose time is not a time', () => {
