@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
-import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { TABLE_CONTRACT_VERSION, type NormalizedEvent } from '@trailwatch/client/contract';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import {
   consumerEnv,
@@ -62,16 +62,18 @@ const EVENTS = [
 ];
 
 // What every consumer prints: the failed calls newest first, Alice's calls oldest first, the field a
-// ValidationError names (`instanceof` must hold across the module formats) and the contract's indexes.
+// ValidationError names (`instanceof` must hold across the module formats) and the contract's indexes
+// and version.
 const EXPECTED = {
   failures: ['e3', 'e1'],
   byAlice: ['e1:StartJobRun:true', 'e2:GetJob:false', 'e3:StartJobRun:true'],
   invalidField: 'limit',
   indexes: ['byPrincipal', 'byResource', 'failures'],
+  contractVersion: TABLE_CONTRACT_VERSION,
 };
 
 const PROGRAM = `import { collect, EventQueryClient, ValidationError } from '@trailwatch/client';
-import { EVENT_TABLE_INDEXES } from '@trailwatch/client/contract';
+import { EVENT_INDEXES, TABLE_CONTRACT_VERSION } from '@trailwatch/client/contract';
 
 async function main(): Promise<void> {
   const [endpoint, tableName] = process.argv.slice(2);
@@ -95,7 +97,8 @@ async function main(): Promise<void> {
       failures: failures.map((e) => e.eventId),
       byAlice: byAlice.map((e) => \`\${e.eventId}:\${e.eventName}:\${e.failed}\`),
       invalidField,
-      indexes: Object.keys(EVENT_TABLE_INDEXES).sort(),
+      indexes: Object.keys(EVENT_INDEXES).sort(),
+      contractVersion: TABLE_CONTRACT_VERSION,
     }),
   );
 }

@@ -1,7 +1,11 @@
-export {
-  EVENT_TABLE_INDEXES,
-  eventTableDefinition,
-  EVENT_TABLE_TTL_ATTRIBUTE,
-} from '../../../lambdas/adapters/table-definitions';
-export * from '../../../lambdas/core/event-item';
-export * from '../../../lambdas/core/services';
+/**
+ * `@trailwatch/client/contract`: the event table's contract, shared by the trailwatch writer and every
+ * reader so the two cannot drift: contract version, key, shard and index names, the event schema and
+ * the item codec, the day partitions of a time range. Pure: zod only, no AWS SDK (docs/table.md).
+ */
+export * from './errors';
+export * from './services';
+export * from './normalized-event';
+export * from './table-contract';
+export * from './event-item';
+export * from './time-range';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resourceKeyOf } from '../core/table-contract';
-import { SERVICE_NAMES, ServiceName } from '../core/services';
-import { dayCount, parseDuration, parseInstant, TimeRange } from '../core/time-range';
+import { resourceKeyOf } from './table-contract';
+import { SERVICE_NAMES, ServiceName } from './services';
+import { dayCount, parseDuration, parseInstant, TimeRange } from './time-range';
 import { ValidationError } from './validation-error';
 
 /** The most days one day-partitioned query fans out over (ten years): guards against typos in `from`. */

@@ -1,0 +1,7 @@
+/** Base class of every error trailwatch expects and reports in one line (no stack trace needed). */
+export class TrailwatchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
