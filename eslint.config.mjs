@@ -1,7 +1,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/dist/**', 'cdk.out/**', '.trailwatch/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '**/dist/**',
+      'cdk.out/**',
+      '.trailwatch/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -18,7 +28,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'] },
+        {
+          // The client package's root entry carries the SDK; its `/contract` entry is pure.
+          paths: [
+            { name: '@trailwatch/client', message: "core may import '@trailwatch/client/contract' only" },
+          ],
+          patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'],
+        },
       ],
       'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
     },
