@@ -21,7 +21,9 @@ defaults to the last 24 hours; with them, to the whole history.
                       to --to runs to its end; --to defaults to now)
   --failed            only failed calls (any service: the failures index)
   --principal ARN     what one principal did (the byPrincipal index)
-  --resource T#ID     the history of one resource, e.g. glue:job#nightly-etl (the byResource index)
+  --resource KEY      the history of one resource in one account and region, as
+                      ACCOUNT#REGION#TYPE#ID, e.g. 123456789012#eu-west-1#glue:job#nightly-etl
+                      (the byResource index)
   --order O           newest (default) or oldest first
   --limit N           at most N events (default ${DEFAULT_LIMIT})
   --json              JSON lines (one stored event per line) instead of a table

@@ -175,7 +175,16 @@ export class DynamoDbEventStore implements EventSink {
   async putEvents(events: readonly NormalizedEvent[], source: StoredLogObjectRef): Promise<void> {
     if (events.length === 0) return;
     const budget = this.budget();
-    await this.checkContract();
+    try {
+      await this.checkContract();
+    } catch (err) {
+      throw new EventStoreError(
+        `${events.length} of ${events.length} events from ${describeObject(source)} were not written to table ${this.tableName}: ${(err as Error).message}`,
+        events.length,
+        events.length,
+        { cause: err },
+      );
+    }
     const ingestedAt = source.deliveredAt ?? this.now();
     const options = { retentionDays: this.retentionDays, payloadMaxBytes: this.payloadMaxBytes, ingestedAt };
     // BatchWriteItem rejects a request that names one key twice; the same event twice in a file
@@ -240,15 +249,13 @@ export class DynamoDbEventStore implements EventSink {
     } catch (err) {
       // Without DescribeTable permission the version item below still guards the table.
       if ((err as { name?: string }).name === 'ResourceNotFoundException') {
-        throw new EventStoreError(`table ${this.tableName} does not exist`, 0, 0, { cause: err });
+        throw new TrailwatchError('the table does not exist', { cause: err });
       }
     }
     const mismatch = layout && layoutMismatch(layout);
     if (mismatch) {
-      throw new EventStoreError(
-        `table ${this.tableName} is not a trailwatch table of contract v${TABLE_CONTRACT_VERSION}: ${mismatch} (docs/table.md, "Moving from v0")`,
-        0,
-        0,
+      throw new TrailwatchError(
+        `it is not a trailwatch table of contract v${TABLE_CONTRACT_VERSION}: ${mismatch} (docs/table.md, "Versions")`,
       );
     }
     try {
@@ -262,21 +269,12 @@ export class DynamoDbEventStore implements EventSink {
       );
     } catch (err) {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
-        throw new EventStoreError(
-          `table ${this.tableName} holds another trailwatch table contract than v${TABLE_CONTRACT_VERSION} (its item ${CONTRACT_ITEM_KEY.pk}/${CONTRACT_ITEM_KEY.sk} says so); this writer writes v${TABLE_CONTRACT_VERSION}`,
-          0,
-          0,
+        throw new TrailwatchError(
+          `it holds another trailwatch table contract than v${TABLE_CONTRACT_VERSION} (its item ${CONTRACT_ITEM_KEY.pk}/${CONTRACT_ITEM_KEY.sk} says so); this writer writes v${TABLE_CONTRACT_VERSION}`,
           { cause: err },
         );
       }
-      throw new EventStoreError(
-        `cannot write the contract item of table ${this.tableName}: ${describe(err)}`,
-        0,
-        0,
-        {
-          cause: err,
-        },
-      );
+      throw new TrailwatchError(`cannot write its contract item: ${describe(err)}`, { cause: err });
     }
   }
 

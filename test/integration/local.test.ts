@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CONTRACT_ITEM_KEY, eventPartitionKey, shardOf } from '../../lambdas/core/table-contract';
+import type { ServiceName } from '../../lambdas/core/services';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { readOutbox } from '../../local/sns-server';
@@ -92,7 +94,10 @@ function seedUploads(): Array<{ key: string; body: Buffer; record: Record<string
 
 async function scan(clients: AwsClients): Promise<Array<Record<string, AttributeValue>>> {
   const out = await clients.dynamodb.send(new ScanCommand({ TableName: 'trailwatch-events' }));
-  return (out.Items ?? []).sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
+  // The events only: not the table's contract item (docs/table.md).
+  return (out.Items ?? [])
+    .filter((i) => i.pk?.S !== CONTRACT_ITEM_KEY.pk)
+    .sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
 }
 
 let tmp: string;
@@ -147,12 +152,22 @@ describe('trailwatch local --serve', () => {
         const r = u.record;
         const failed = r.errorCode !== undefined;
         return {
-          pk: `${SERVICE_OF[r.eventSource as string]}#${(r.eventTime as string).slice(0, 10)}`,
+          pk: eventPartitionKey(
+            SERVICE_OF[r.eventSource as string] as ServiceName,
+            (r.eventTime as string).slice(0, 10),
+            shardOf(SERVICE_OF[r.eventSource as string] as ServiceName, r.eventID as string),
+          ),
           sk: `${r.eventTime as string}#${r.eventID as string}`,
           eventName: r.eventName,
           failed,
           errorCode: failed ? r.errorCode : undefined,
-          failureDay: failed ? (r.eventTime as string).slice(0, 10) : undefined,
+          failurePk: failed
+            ? eventPartitionKey(
+                SERVICE_OF[r.eventSource as string] as ServiceName,
+                (r.eventTime as string).slice(0, 10),
+                shardOf(SERVICE_OF[r.eventSource as string] as ServiceName, r.eventID as string),
+              )
+            : undefined,
           s3Bucket: 'trailwatch-logs',
           s3Key: u.key,
         };
@@ -165,7 +180,7 @@ describe('trailwatch local --serve', () => {
         eventName: i.eventName?.S,
         failed: i.failed?.BOOL,
         errorCode: i.errorCode?.S,
-        failureDay: i.failureDay?.S,
+        failurePk: i.failurePk?.S,
         s3Bucket: i.s3Bucket?.S,
         s3Key: i.s3Key?.S,
       })),

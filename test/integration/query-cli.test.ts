@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/usage';
+import { V0_ITEM, v0TableDefinition } from '../helpers/v0-table';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -30,6 +31,7 @@ const glueDays: NormalizedEvent[] = Array.from({ length: 40 * 3 }, (_, n) => {
     eventName: n % 3 === 2 ? 'StartJobRun' : 'GetJobRun',
     eventTime: time.toISOString().replace('.000Z', 'Z'),
     eventId: `20000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    accountId: '123456789012',
     region: 'eu-west-1',
     principal: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/etl', userName: 'etl' },
     failed: n % 3 === 2,
@@ -198,7 +200,13 @@ describe('trailwatch query', () => {
   });
 
   it('reads one resource and one principal, and says when the limit cut the output', async () => {
-    const byResource = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '5', '--json']);
+    const byResource = await trailwatch([
+      '--resource',
+      '123456789012#eu-west-1#glue:job#nightly-etl',
+      '--limit',
+      '5',
+      '--json',
+    ]);
     expect(
       byResource.stdout
         .trimEnd()
@@ -211,7 +219,13 @@ describe('trailwatch query', () => {
         .reverse(),
     );
     expect(byResource.stderr).toBe('showing the first 5 events; use --limit for more\n');
-    const single = await trailwatch(['--resource', 'glue:job#nightly-etl', '--limit', '1', '--json']);
+    const single = await trailwatch([
+      '--resource',
+      '123456789012#eu-west-1#glue:job#nightly-etl',
+      '--limit',
+      '1',
+      '--json',
+    ]);
     expect(single.stderr).toBe('showing the first event; use --limit for more\n');
 
     const byPrincipal = await trailwatch([
@@ -311,7 +325,11 @@ describe('trailwatch query', () => {
     [['--page-size=-1'], /^--page-size: expected a positive whole number, got '-1'$/],
     [['--since', '-1d'], /^--since: the value starts with '-'; write --since=VALUE if you mean it$/],
     [['--principal', 'johndoe'], /^--principal: must be an ARN/],
-    [['--resource', 'nightly-etl'], /^--resource: expected '<type>#<id>'/],
+    [['--resource', 'nightly-etl'], /^--resource: expected '<accountId>#<region>#<type>#<id>'/],
+    [
+      ['--resource', 'glue:job#nightly-etl'],
+      /^--resource: expected '<accountId>#<region>#<type>#<id>', e\.g\. /,
+    ],
     [
       ['--principal', 'arn:aws:iam::1:user/a', '--resource', 'glue:job#x'],
       /^--principal and --resource cannot be combined/,
@@ -330,6 +348,26 @@ describe('trailwatch query', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^trailwatch query: [^\n]+\n$/);
     expect(run.stderr.slice('trailwatch query: '.length).trimEnd()).toMatch(message);
+  });
+
+  it('refuses a v0 table in one line, exit code 1, instead of printing no events', async () => {
+    // Prepare
+    const client = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await client.send(new CreateTableCommand(v0TableDefinition('v0-events')));
+    await client.send(new PutItemCommand({ TableName: 'v0-events', Item: V0_ITEM }));
+    client.destroy();
+    // Act
+    const run = await trailwatch(['--table', 'v0-events', '--service', 'glue', '--from', '2024-02-14']);
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'trailwatch query: table v0-events is not a v1 trailwatch table: it has the v0 layout (failures index keyed by failureDay); this trailwatch reads table contract v1 (docs/table.md, "Versions")\n',
+    );
   });
 
   it('reports a missing table in one line, exit code 1', async () => {

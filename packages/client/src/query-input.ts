@@ -83,7 +83,7 @@ export const ResourceQuerySchema = EventsQuerySchema.extend({
       .string({ error: "expected '<accountId>#<region>#<type>#<id>' or {accountId, region, type, id}" })
       .regex(
         /^\d{12}#[a-z]{2}(-[a-z]+)+-\d+#[a-z0-9-]+:[a-z0-9-]+#.+$/,
-        "expected '<accountId>#<region>#<type>#<id>', e.g. 123456789012#us-east-1#glue:job#nightly-etl",
+        "expected '<accountId>#<region>#<type>#<id>', e.g. 123456789012#us-east-1#glue:job#nightly-etl (names such as 'default' exist in every account)",
       ),
   ]),
 });
