@@ -10,6 +10,7 @@ module.exports = {
   moduleNameMapper: {
     '^@trailwatch/client$': '<rootDir>/packages/client/src/index.ts',
     '^@trailwatch/client/contract$': '<rootDir>/packages/client/src/contract.ts',
+    '^@trailwatch/client/errors$': '<rootDir>/packages/client/src/errors.ts',
   },
   testTimeout: 60000,
   maxWorkers: 2,

@@ -1,6 +1,7 @@
-// The base class lives in the client package's contract, so an error of the query library is a
-// TrailwatchError to the CLI as much as one of the app's own.
-import { TrailwatchError } from '@trailwatch/client/contract';
+// The base class lives in the client package, so an error of the query library is a TrailwatchError
+// to the CLI as much as one of the app's own. Its own entry point loads nothing else (not zod), which
+// keeps `trailwatch --version` and `--help` fast.
+import { TrailwatchError } from '@trailwatch/client/errors';
 
 export { TrailwatchError };
 

@@ -74,6 +74,7 @@ const EXPECTED = {
 
 const PROGRAM = `import { collect, EventQueryClient, ValidationError } from '@trailwatch/client';
 import { EVENT_INDEXES, TABLE_CONTRACT_VERSION } from '@trailwatch/client/contract';
+import { TrailwatchError } from '@trailwatch/client/errors';
 
 async function main(): Promise<void> {
   const [endpoint, tableName] = process.argv.slice(2);
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
   try {
     query.events({ limit: 0 });
   } catch (err) {
-    if (err instanceof ValidationError) invalidField = err.field;
+    // One implementation behind every entry point: the error is a TrailwatchError of /errors too.
+    if (err instanceof ValidationError && err instanceof TrailwatchError) invalidField = err.field;
   }
   console.log(
     JSON.stringify({
@@ -213,7 +215,7 @@ afterAll(async () => {
 describe('the packed client', () => {
   it('ships its build, types for require and import, and no sources or tests', async () => {
     const files = await tarballFiles(tarball);
-    for (const entry of ['index', 'contract']) {
+    for (const entry of ['index', 'contract', 'errors']) {
       for (const ext of ['js', 'd.ts', 'mjs', 'd.mts']) expect(files).toContain(`dist/${entry}.${ext}`);
     }
     expect(files).toContain('package.json');
