@@ -196,25 +196,24 @@ export class EventQueryClient {
 
   // An index that holds keys (and `failed`) only: its keys page by page, each page's items fetched whole.
   private lookup(p: Partition, filters: Filters, descending: boolean, limit: number | undefined) {
-    const self = this;
-    async function* hydrated(): AsyncGenerator<Item> {
-      const keys = self.partition(
-        p,
-        filters,
-        descending,
-        limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE),
-      );
-      let chunk: Item[] = [];
-      for await (const key of keys) {
-        chunk.push(key);
-        if (chunk.length === BATCH_GET_SIZE) {
-          yield* await self.fetch(chunk);
-          chunk = [];
-        }
+    const pageLimit = limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE);
+    return this.run(
+      () => this.hydrated(this.partition(p, filters, descending, pageLimit), pageLimit ?? BATCH_GET_SIZE),
+      limit,
+    );
+  }
+
+  // Index keys in order, fetched whole a chunk at a time (no larger than the limit needs).
+  private async *hydrated(keys: AsyncGenerator<Item>, chunkSize: number): AsyncGenerator<Item> {
+    let chunk: Item[] = [];
+    for await (const key of keys) {
+      chunk.push(key);
+      if (chunk.length === chunkSize) {
+        yield* await this.fetch(chunk);
+        chunk = [];
       }
-      if (chunk.length > 0) yield* await self.fetch(chunk);
     }
-    return this.run(hydrated, limit);
+    if (chunk.length > 0) yield* await this.fetch(chunk);
   }
 
   // The whole items of index keys, in the keys' order (BatchGetItem answers in any order).
