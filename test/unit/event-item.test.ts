@@ -51,6 +51,7 @@ describe('toEventItem', () => {
       pk: 'glue#2017-10-11#10',
       sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       service: 'glue',
+      eventSource: 'glue.amazonaws.com',
       eventName: 'StartJobRun',
       eventTime: '2017-10-11T22:29:49Z',
       eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',

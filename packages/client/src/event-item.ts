@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TrailwatchError } from './errors';
 import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
-import { SERVICE_NAMES, SERVICES, ServiceName } from './services';
+import { SERVICE_NAMES, ServiceName } from './services';
 import { eventPartitionKey, resourceKeyOf, shardOf } from './table-contract';
 
 /** Default retention of events in the table, counted from the event's time (docs/table.md). */
@@ -19,8 +19,6 @@ const SECONDS_PER_DAY = 86_400;
  * the normalized event's fields, with the payloads as capped JSON text, plus keys and bookkeeping.
  */
 export const EventItemSchema = NormalizedEventSchema.omit({
-  // eventSource follows from service; the payloads are stored as JSON text.
-  eventSource: true,
   requestParameters: true,
   responseElements: true,
 }).extend({
@@ -129,6 +127,7 @@ export function toEventItem(
     pk,
     sk: eventSortKey(event.eventTime, event.eventId),
     service: event.service,
+    eventSource: event.eventSource,
     eventName: event.eventName,
     eventTime: event.eventTime,
     eventId: event.eventId,
@@ -176,7 +175,7 @@ export function fromEventItem(raw: Record<string, unknown>): StoredEvent {
   const item = parsed.data;
   const event = {
     service: item.service,
-    eventSource: SERVICES[item.service].eventSource,
+    eventSource: item.eventSource,
     eventName: item.eventName,
     eventTime: item.eventTime,
     eventId: item.eventId,
