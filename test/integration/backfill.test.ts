@@ -3,6 +3,7 @@
  * pipeline) and dynalite. 1,000 tiny log objects over 3 accounts (one in an organization trail),
  * 2 regions and 5 days; a backfill of 3 of the days, interrupted and resumed, then run again.
  */
+import { CONTRACT_ITEM_KEY, eventPartitionKey, shardOf } from '../../lambdas/core/table-contract';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -88,7 +89,7 @@ function generate(): Generated[] {
       const n = normalizeRecord(record);
       if (n.ok)
         items.push(
-          `${n.event.service}#${n.event.eventTime.slice(0, 10)}|${n.event.eventTime}#${n.event.eventId}`,
+          `${eventPartitionKey(n.event.service, n.event.eventTime.slice(0, 10), shardOf(n.event.service, n.event.eventId))}|${n.event.eventTime}#${n.event.eventId}`,
         );
     }
     const [y, m, dd] = day.split('-');
@@ -127,7 +128,7 @@ async function snapshot(dynamodb: DynamoDBClient, table: string): Promise<Map<st
     const page = await dynamodb.send(
       new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }),
     );
-    for (const item of page.Items ?? [])
+    for (const item of (page.Items ?? []).filter((i) => i.pk?.S !== CONTRACT_ITEM_KEY.pk))
       items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item, Object.keys(item).sort()));
     start = page.LastEvaluatedKey;
   } while (start);
