@@ -3,7 +3,8 @@
 // the one in DIR, e.g. an export of v0) into a local dynalite table created with that checkout's own
 // table definition, then computes from the stored items and DescribeTable the write units on each
 // key of the table and of each index, the hot-key ceiling and the write units per event.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     };
     await definitions.ensureTable(client, definitions.eventTableDefinition('scale-events'));
     const started = Date.now();
-    const ingest = spawnSync(
+    // Asynchronously: dynalite answers from this very process.
+    await promisify(execFile)(
       process.execPath,
       [
         path.join(checkout, 'cli', 'bin.js'),
@@ -63,7 +65,6 @@ async function main(): Promise<void> {
         dir,
       ],
       {
-        encoding: 'utf8',
         env: {
           ...process.env,
           AWS_REGION: 'us-east-1',
@@ -72,11 +73,11 @@ async function main(): Promise<void> {
         },
         maxBuffer: 64 << 20,
       },
-    );
-    if (ingest.status !== 0)
+    ).catch((err: { code?: number; stderr?: string }) => {
       throw new Error(
-        `trailwatch ingest failed (exit ${ingest.status}): ${ingest.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        `trailwatch ingest failed (exit ${err.code}): ${(err.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`,
       );
+    });
     const seconds = (Date.now() - started) / 1000;
 
     const table = (await client.send(new DescribeTableCommand({ TableName: 'scale-events' }))).Table;

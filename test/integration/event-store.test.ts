@@ -522,11 +522,11 @@ describe('DynamoDbEventStore against dynalite', () => {
     client.destroy();
   });
 
-  describe('throttled on every write for 30 s of a 90 s budget (durations scaled 1:100)', () => {
-    // Real time, scaled down 100 times so the suite stays fast: 30 s of throttling is 300 ms, the
-    // Lambda's 95 s left less a 5 s reserve is 950 - 50 ms, and the backoff ceilings (50 ms to 5 s)
-    // are 1 to 50 ms. Every BatchWriteItem in the window is refused as DynamoDB refuses it.
-    const SCALE = 100;
+  describe('throttled on every write for 30 s of a 90 s budget (durations scaled 1:50)', () => {
+    // Real time, scaled down 50 times so the suite stays fast: 30 s of throttling is 600 ms, the
+    // Lambda's 95 s left less a 5 s reserve is 1900 - 100 ms, and the backoff ceilings (50 ms to 5 s)
+    // are 1 to 100 ms. Every BatchWriteItem in the window is refused as DynamoDB refuses it.
+    const SCALE = 50;
     const THROTTLE_MS = 30_000 / SCALE;
     const scaled = (tableName: string, client: DynamoDBClient, budgetMs: number) => {
       const deadline = Date.now() + budgetMs + 5_000 / SCALE;
@@ -576,7 +576,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     });
 
     it('fails the file with an error saying the time budget was spent when the budget is shorter', async () => {
-      // Prepare: 10 s of budget (100 ms) against the same 30 s of throttling.
+      // Prepare: 10 s of budget (200 ms) against the same 30 s of throttling.
       const client = newClient();
       const tableName = await newTable(client);
       const events = syntheticEvents(100, ['glue'], '2024-03-01', 1);
@@ -588,7 +588,7 @@ describe('DynamoDbEventStore against dynalite', () => {
       // Assess
       expect(error).toBeInstanceOf(EventStoreError);
       expect((error as Error).message).toMatch(
-        /^100 of 100 events .* were not written to table events-\d+: the write time budget of 100 ms \(the remaining time less 50 ms\) was spent while DynamoDB throttled the writes/,
+        /^100 of 100 events .* were not written to table events-\d+: the write time budget of 200 ms \(the remaining time less 100 ms\) was spent while DynamoDB throttled the writes/,
       );
       expect(Date.now()).toBeLessThan(throttleUntil);
       client.destroy();
@@ -631,8 +631,9 @@ interface FaultLog {
   inFlight: number;
   maxInFlight: number;
   injected: { throttled: number; serverError: number; unprocessed: number };
-  /** Requests in flight as each request started, with its start time. */
-  starts: { at: number; inFlight: number }[];
+  /** Requests in flight as each request started, with its start time and how many had completed. */
+  starts: { at: number; inFlight: number; completed: number }[];
+  completed: number;
 }
 
 type PutRequests = { PutRequest?: { Item?: Record<string, unknown> } }[];
@@ -649,6 +650,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
     maxInFlight: 0,
     injected: { throttled: 0, serverError: 0, unprocessed: 0 },
     starts: [],
+    completed: 0,
   };
   const meta = { $metadata: {} };
   client.middlewareStack.add(
@@ -658,7 +660,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
       const request = ++log.requests;
       log.inFlight++;
       log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
-      log.starts.push({ at: Date.now(), inFlight: log.inFlight });
+      log.starts.push({ at: Date.now(), inFlight: log.inFlight, completed: log.completed });
       try {
         await new Promise((resolve) => setImmediate(resolve));
         const fault = plan(request);
@@ -703,6 +705,7 @@ function injectFaults(client: DynamoDBClient, plan: (request: number) => Fault |
         }
       } finally {
         log.inFlight--;
+        log.completed++;
       }
     },
     { step: 'initialize', name: 'injectBatchWriteFaults' },
