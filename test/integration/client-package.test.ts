@@ -25,6 +25,8 @@ import {
 const TABLE = 'client-package-events';
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
 const TSC = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+/** The Node.js the consumers run on: this one, or another binary (e.g. Node.js 22 next to a Node.js 20 CI). */
+const CONSUMER_NODE = process.env.TRAILWATCH_CONSUMER_NODE ?? process.execPath;
 /** The installed client and its dependencies (without @types/node, which the test project adds) must stay below this. */
 const MAX_INSTALLED_MB = 40;
 /** Packages a consumer must never get: the CDK, the local servers, build tools, the app itself. */
@@ -231,7 +233,7 @@ describe('the packed client', () => {
     async (kind) => {
       const dir = projects.get(kind) as string;
       await CONSUMERS[kind].build(dir);
-      const out = await exec(process.execPath, [CONSUMERS[kind].main, server.endpoint, TABLE], {
+      const out = await exec(CONSUMER_NODE, [CONSUMERS[kind].main, server.endpoint, TABLE], {
         cwd: dir,
         env: consumerEnv(),
       });
