@@ -50,7 +50,11 @@ class RecordFactory {
     'aws-sdk-js/3.540.0 ua/2.0 os/linux#5.10.213 lang/js md/nodejs#20.11.1 api/lambda#3.540.0',
   ];
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    /** Share of the watched calls that failed (other services' calls fail 3% of the time). */
+    private readonly watchedFailedShare = 0.03,
+  ) {
     this.random = prng(seed);
   }
 
@@ -93,7 +97,7 @@ class RecordFactory {
     const [eventSource, eventName, requestParameters, responseElements] = watched
       ? this.watchedCall(account, region)
       : this.otherCall(account, region);
-    const failed = this.random() < 0.03;
+    const failed = this.random() < (watched ? this.watchedFailedShare : 0.03);
     const record: Record<string, unknown> = {
       eventVersion: '1.09',
       userIdentity: {
@@ -272,8 +276,9 @@ export async function generateLogFile(
   targetBytes: number,
   watchedShare = 0.03,
   seed = 42,
+  watchedFailedShare = 0.03,
 ): Promise<GeneratedLog> {
-  const factory = new RecordFactory(seed);
+  const factory = new RecordFactory(seed, watchedFailedShare);
   const random = prng(seed + 1);
   const out = fs.createWriteStream(path);
   const gzip = zlib.createGzip({ level: 6 });

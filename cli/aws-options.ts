@@ -2,6 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   createAwsClients,
+  destroyAwsClients,
+  isLocalEndpoint,
   LOCAL_CREDENTIALS,
   type AwsClients,
   type AwsEndpoints,
@@ -11,35 +13,74 @@ import { TrailwatchError } from '../lambdas/core/errors';
 import { SERVE_PORTS } from './serve-ports';
 import { UsageError } from './usage';
 
-/** The AWS connection given by --endpoint-url / --region and the standard environment variables. */
+/** The services a command talks to, with the flag that points each at an endpoint. */
+export type AwsService = keyof AwsEndpoints;
+
+/** The flag of each service's endpoint (a person types one per service, so SNS never lands on DynamoDB). */
+export const ENDPOINT_FLAG: Record<AwsService, string> = {
+  s3: 's3-endpoint-url',
+  dynamodb: 'dynamodb-endpoint-url',
+  sns: 'sns-endpoint-url',
+  sqs: 'sqs-endpoint-url',
+};
+
+const SERVICE_TITLE: Record<AwsService, string> = { s3: 'S3', dynamodb: 'DynamoDB', sns: 'SNS', sqs: 'SQS' };
+
+/** parseArgs options of the per-service endpoint flags of `services`, plus `--endpoint-url` (refused, with a pointer). */
+export function endpointFlagOptions(services: readonly AwsService[]) {
+  return Object.fromEntries([
+    ...services.map((s) => [ENDPOINT_FLAG[s], { type: 'string' as const }]),
+    ['endpoint-url', { type: 'string' as const }],
+  ]) as Record<string, { type: 'string' }>;
+}
+
+/** The AWS connection given by the endpoint flags / --region and the standard environment variables. */
 export interface AwsFlags {
   readonly region?: string;
   readonly endpoints: AwsEndpoints;
+  /** Where each endpoint came from (`--dynamodb-endpoint-url`, `AWS_ENDPOINT_URL_S3`, ...), for error lines. */
+  readonly sources?: Partial<Record<AwsService, string>>;
 }
 
 /**
- * Endpoints: --endpoint-url for every service, else AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL.
+ * Endpoints: --<service>-endpoint-url, else AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL. A single
+ * --endpoint-url is refused when the command talks to several services: local servers (and
+ * `trailwatch local --serve`) listen on one port per service.
  * Region: --region, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1 when an endpoint is set.
  */
 export function awsFlagsFrom(
-  values: { 'endpoint-url'?: string; region?: string },
+  values: Record<string, unknown> & { region?: string },
   env: NodeJS.ProcessEnv,
+  services: readonly AwsService[] = ['s3', 'dynamodb', 'sns', 'sqs'],
 ): AwsFlags {
-  const pick = (service: string): string | undefined =>
-    values['endpoint-url'] || env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
-  const endpoints: AwsEndpoints = Object.fromEntries(
-    (
-      [
-        ['s3', pick('S3')],
-        ['dynamodb', pick('DYNAMODB')],
-        ['sns', pick('SNS')],
-        ['sqs', pick('SQS')],
-      ] as const
-    ).filter(([, url]) => url !== undefined),
-  );
-  for (const url of Object.values(endpoints)) {
-    if (!/^https?:\/\/[^\s/]+/.test(url as string))
-      throw new UsageError(`endpoint '${url}' is not an http(s) URL`);
+  if (typeof values['endpoint-url'] === 'string') {
+    throw new UsageError(
+      `--endpoint-url: this command talks to ${services.map((s) => SERVICE_TITLE[s]).join(', ')}, each at its own endpoint; ` +
+        `give ${services.map((s) => `--${ENDPOINT_FLAG[s]}`).join(', ')} (trailwatch local --serve: ` +
+        `${services
+          .filter((s): s is keyof typeof SERVE_PORTS => s in SERVE_PORTS)
+          .map((s) => `${SERVICE_TITLE[s]} http://127.0.0.1:${SERVE_PORTS[s]}`)
+          .join(', ')})`,
+    );
+  }
+  const endpoints: Record<string, string> = {};
+  const sources: Partial<Record<AwsService, string>> = {};
+  for (const service of services) {
+    const flag = values[ENDPOINT_FLAG[service]];
+    const variable = `AWS_ENDPOINT_URL_${service.toUpperCase()}`;
+    const [url, source] =
+      typeof flag === 'string'
+        ? [flag, `--${ENDPOINT_FLAG[service]}`]
+        : env[variable]
+          ? [env[variable], variable]
+          : env.AWS_ENDPOINT_URL
+            ? [env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL']
+            : [undefined, undefined];
+    if (url === undefined || source === undefined) continue;
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+      throw new UsageError(`${source}: expected an http(s) URL, got '${url}'`);
+    endpoints[service] = url;
+    sources[service] = source;
   }
   const region =
     values.region ||
@@ -47,8 +88,22 @@ export function awsFlagsFrom(
     env.AWS_DEFAULT_REGION ||
     (Object.keys(endpoints).length > 0 ? 'us-east-1' : undefined);
   if (region !== undefined && !isRegionName(region))
-    throw new UsageError(`--region: '${region}' is not an AWS region`);
-  return { ...(region !== undefined ? { region } : {}), endpoints };
+    throw new UsageError(`--region: '${region}' is not an AWS region name (e.g. us-east-1)`);
+  return { ...(region !== undefined ? { region } : {}), endpoints, sources };
+}
+
+/** The help lines of the per-service endpoint flags. */
+export function endpointFlagsHelp(services: readonly AwsService[]): string {
+  const lines = services.map((s) => {
+    const flag = `  --${ENDPOINT_FLAG[s]} URL`.padEnd(31);
+    const port =
+      s in SERVE_PORTS
+        ? `; local --serve: http://127.0.0.1:${SERVE_PORTS[s as keyof typeof SERVE_PORTS]}`
+        : '';
+    const variable = `AWS_ENDPOINT_URL_${s.toUpperCase()}`;
+    return `${flag}${SERVICE_TITLE[s]} endpoint (default $${variable},\n${' '.repeat(31)}else $AWS_ENDPOINT_URL)${port}`;
+  });
+  return lines.join('\n');
 }
 
 /**
@@ -63,6 +118,26 @@ export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients 
     endpoints: flags.endpoints,
     ...(local && !hasCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
+}
+
+/**
+ * The lifecycle of a command's SDK clients: created for `flags`, handed to `run`, closed afterwards
+ * whatever happens; an error that comes from the setup (no region, no credentials, an endpoint that
+ * cannot be reached) becomes one line saying what to do.
+ */
+export async function withAwsClients<T>(
+  flags: AwsFlags,
+  env: NodeJS.ProcessEnv,
+  run: (clients: AwsClients) => Promise<T>,
+): Promise<T> {
+  const clients = clientsFor(flags, env);
+  try {
+    return await run(clients);
+  } catch (err) {
+    throw explainAwsSetupError(err, flags.endpoints, undefined, flags.sources) ?? err;
+  } finally {
+    destroyAwsClients(clients);
+  }
 }
 
 /** Reads a whole number flag within [min, max]. */
@@ -89,10 +164,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
-/** True for an endpoint on this machine (a local server such as `trailwatch local --serve` runs). */
-export function isLocalEndpoint(url: string): boolean {
-  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
-}
+// The one local-endpoint check lives with the clients; re-exported for the commands that import it here.
+export { isLocalEndpoint } from '../lambdas/adapters/aws-clients';
 
 /** The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...` or the legacy `<region>.queue...`). */
 export function regionOfQueueUrl(queueUrl: string): string | undefined {
@@ -128,11 +201,13 @@ interface NetworkErrorFields {
  * `service` says which service the failed call went to, when the caller knows.
  */
 export function explainAwsSetupError(
-  err: unknown,
+  error: unknown,
   endpoints: AwsEndpoints = {},
   service?: keyof AwsEndpoints,
+  sources: Partial<Record<AwsService, string>> = {},
 ): TrailwatchError | undefined {
-  if (!(err instanceof Error)) return undefined;
+  const err = sdkErrorIn(error);
+  if (err === undefined) return undefined;
   if (err.message === 'Region is missing') {
     return new TrailwatchError('no AWS region: pass --region or set AWS_REGION', { cause: err });
   }
@@ -143,16 +218,10 @@ export function explainAwsSetupError(
       { cause: err },
     );
   }
-  // An S3 client pointed at another server (a single --endpoint-url for `trailwatch local --serve`,
-  // whose S3 and DynamoDB listen on different ports) gets a body it cannot parse.
-  if (/Deserialization error/.test(err.message) && service === 's3') {
-    const url = endpoints.s3 ?? 'the S3 endpoint';
-    return new TrailwatchError(
-      `the S3 endpoint ${url} did not answer like S3; with trailwatch local --serve use ` +
-        `AWS_ENDPOINT_URL_S3=http://127.0.0.1:${SERVE_PORTS.s3} and AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${SERVE_PORTS.dynamodb} ` +
-        '(one --endpoint-url cannot serve both)',
-      { cause: err },
-    );
+  // A client pointed at another service's server (one port per service locally) gets an answer it
+  // cannot parse, or an "unknown operation" from the other server.
+  if (service !== undefined && answeredLikeAnotherService(err)) {
+    return wrongServerError(service, endpoints, sources, err);
   }
   const fields = err as NetworkErrorFields;
   const inner = Array.isArray(fields.errors)
@@ -184,6 +253,43 @@ export function explainAwsSetupError(
     {
       cause: err,
     },
+  );
+}
+
+/** The innermost SDK error in a chain of `cause`s (adapters wrap the SDK's errors in their own). */
+function sdkErrorIn(error: unknown): Error | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const next: unknown = (current as { cause?: unknown }).cause;
+    if (!(next instanceof Error)) return current;
+    current = next;
+  }
+  return current instanceof Error ? current : undefined;
+}
+
+// What SDK clients report when the server behind the endpoint speaks another protocol: a body that is
+// not the expected JSON/XML, or the other server refusing an operation it does not know.
+function answeredLikeAnotherService(err: Error): boolean {
+  if (/Deserialization error/.test(err.message)) return true;
+  if (err.name === 'NotFoundException' && err.message === 'Unknown') return true;
+  return ['UnknownOperationException', 'InvalidAction', 'MissingAction'].includes(err.name);
+}
+
+function wrongServerError(
+  service: AwsService,
+  endpoints: AwsEndpoints,
+  sources: Partial<Record<AwsService, string>>,
+  err: Error,
+): TrailwatchError {
+  const url = endpoints[service] ?? 'the AWS endpoint';
+  const source = sources[service] ?? `--${ENDPOINT_FLAG[service]}`;
+  const local =
+    service in SERVE_PORTS
+      ? ` (trailwatch local --serve: ${SERVICE_TITLE[service]} is http://127.0.0.1:${SERVE_PORTS[service as keyof typeof SERVE_PORTS]})`
+      : '';
+  return new TrailwatchError(
+    `${source} ${url} did not answer like ${SERVICE_TITLE[service]}: is it another service's port?${local}`,
+    { cause: err },
   );
 }
 

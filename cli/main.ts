@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrailwatchError } from '../lambdas/core/errors';
+import { watchOutput } from './output';
 import { CliIO, Command, processIO, UsageError } from './usage';
 
 /** Subcommands, loaded lazily so `trailwatch parse` never loads the AWS SDK. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; endsWithOutput?: true }> = {
   parse: {
+    endsWithOutput: true,
     summary: 'Print the Glue, EMR, Athena and Batch events of CloudTrail log files as JSON lines',
     load: async () => (await import('./commands/parse')).parseCommand,
   },
   query: {
+    endsWithOutput: true,
     summary: 'Query the trailwatch table (by service, time, failures, principal, resource)',
     load: async () => (await import('./commands/query')).queryCommand,
   },
@@ -51,6 +54,16 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * node:util parseArgs explains an unknown option at length ("To specify a positional argument ...");
+ * its first sentence is what a person needs, plus where the options are listed.
+ */
+function usageLine(message: string, command: string): string {
+  if (!/^(Unknown option|Option '|Unexpected argument)/.test(message)) return message;
+  const first = (message.split(/\.\s/)[0] ?? message).replace(/\.$/, '');
+  return `${first}. Run 'trailwatch ${command} --help' for the options.`;
+}
+
 /** Runs the CLI and returns its exit code: 0 ok, 1 a failure, 2 a usage error. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [first, ...others] = argv;
@@ -71,12 +84,18 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stderr.write(`trailwatch: unknown command '${name}'. Run 'trailwatch --help' for the list.\n`);
     return 2;
   }
+  const output = watchOutput(io);
   try {
     const command = await entry.load();
-    return await command.run(rest, io);
+    const run = command.run(rest, io);
+    // A reader that went away ends a command whose only product is its output (parse, query); the
+    // others (local, ingest, backfill, replay) have work to finish and stop cleanly by themselves.
+    if (!entry.endsWithOutput) return await run;
+    run.catch(() => undefined);
+    return await Promise.race([run, output.closed.then(() => 0)]);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`trailwatch ${name}: ${err.message}\n`);
+      io.stderr.write(`trailwatch ${name}: ${usageLine(err.message, name)}\n`);
       return 2;
     }
     if (err instanceof TrailwatchError) {

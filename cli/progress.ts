@@ -47,9 +47,14 @@ export interface ProgressSnapshot {
   readonly objectsPerSecond: number;
   /** Bytes per second since the start. */
   readonly bytesPerSecond: number;
-  /** Seconds left, undefined while the total is still growing or no rate is known yet. */
+  /** Seconds left, undefined while the total is still growing or the rate is not yet reliable. */
   readonly etaSeconds: number | undefined;
+  /** False while objects are still being found (the total can grow). */
+  readonly totalKnown: boolean;
 }
+
+/** How long the rate is measured before an ETA is shown: the first objects (warm-up) mislead. */
+export const ETA_AFTER_MS = 3000;
 
 /** Creates the progress display that suits the stream. */
 export function createProgress(options: ProgressOptions): Progress {
@@ -100,7 +105,8 @@ export class ProgressTracker {
     const objectsPerSecond = seconds > 0 ? this.objectsDone / seconds : 0;
     const bytesPerSecond = seconds > 0 ? this.bytesDone / seconds : 0;
     let etaSeconds: number | undefined;
-    if (this.known) {
+    if (this.known && this.objectsDone >= this.objectsTotal) etaSeconds = 0;
+    else if (this.known && elapsedMs >= ETA_AFTER_MS && this.objectsDone > 0) {
       // Bytes predict the time better than object counts (files differ in size); objects when sizes are unknown.
       if (this.bytesTotal > 0 && bytesPerSecond > 0)
         etaSeconds = (this.bytesTotal - this.bytesDone) / bytesPerSecond;
@@ -116,6 +122,7 @@ export class ProgressTracker {
       objectsPerSecond,
       bytesPerSecond,
       etaSeconds: etaSeconds === undefined ? undefined : Math.max(0, etaSeconds),
+      totalKnown: this.known,
     };
   }
 }
@@ -134,14 +141,52 @@ export function formatSeconds(seconds: number | undefined): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** One plain progress line: `backfill: 120/1000 objects, 3.2/25.0 MB, 40.1 objects/s, 1.1 MB/s, ETA 22s`. */
+/**
+ * One plain progress line: `backfill: 120/1000 objects, 3.2/25.0 MB, 40.1 objects/s, 1.1 MB/s, ETA 22s`.
+ * While objects are still being found the total is marked `(still listing)`; the ETA appears once the
+ * total is known and the rate has been measured for a few seconds.
+ */
 export function formatProgressLine(label: string, s: ProgressSnapshot): string {
   return (
-    `${label}: ${s.objectsDone}/${s.objectsTotal} objects, ` +
+    `${label}: ${s.objectsDone}/${s.objectsTotal} objects${s.totalKnown ? '' : ' (still listing)'}, ` +
     `${formatMegabytes(s.bytesDone)}/${formatMegabytes(s.bytesTotal)} MB, ` +
-    `${s.objectsPerSecond.toFixed(1)} objects/s, ${formatMegabytes(s.bytesPerSecond)} MB/s, ` +
-    `ETA ${formatSeconds(s.etaSeconds)}`
+    `${s.objectsPerSecond.toFixed(1)} objects/s, ${formatMegabytes(s.bytesPerSecond)} MB/s` +
+    (s.etaSeconds !== undefined ? `, ETA ${formatSeconds(s.etaSeconds)}` : '')
   );
+}
+
+/**
+ * The bar line for a terminal `columns` wide, never wider than columns - 1 (a full-width line
+ * wraps on some terminals): the bar shrinks first, then the wording gets shorter, then the MB figures
+ * go; the count, the rate and the ETA stay.
+ */
+export function formatBarLine(label: string, s: ProgressSnapshot, columns: number): string {
+  const total = Math.max(s.objectsTotal, 1);
+  const fraction = Math.min(1, s.objectsDone / total);
+  const pct = `${Math.floor(fraction * 100)}%`;
+  const count = `${s.objectsDone}/${s.objectsTotal}${s.totalKnown ? '' : '+'}`;
+  const mb = `${formatMegabytes(s.bytesDone)}/${formatMegabytes(s.bytesTotal)} MB`;
+  const rate = s.objectsPerSecond.toFixed(1);
+  const mbRate = `${formatMegabytes(s.bytesPerSecond)} MB/s`;
+  const eta =
+    s.etaSeconds !== undefined ? `ETA ${formatSeconds(s.etaSeconds)}` : s.totalKnown ? '' : 'listing';
+  const end = eta ? `, ${eta}` : '';
+  const tails = [
+    `${count} objects | ${mb} | ${rate} objects/s, ${mbRate}${eta ? ` | ${eta}` : ''}`,
+    `${count} obj, ${mb}, ${rate} obj/s, ${mbRate}${end}`,
+    `${count} obj, ${mb}, ${rate} obj/s${end}`,
+    `${count} obj, ${rate} obj/s${end}`,
+  ];
+  const width = Math.max(20, columns - 1);
+  for (const tail of tails) {
+    const fixed = `${label} [] ${pct} ${tail}`.length;
+    const barSize = Math.min(24, width - fixed);
+    if (barSize >= 8) {
+      const filled = Math.round(fraction * barSize);
+      return `${label} [${'='.repeat(filled)}${'-'.repeat(barSize - filled)}] ${pct} ${tail}`;
+    }
+  }
+  return `${label} ${pct} ${tails[3]}`.slice(0, width);
 }
 
 class LineProgress implements Progress {
@@ -202,8 +247,8 @@ class BarProgress implements Progress {
   ) {
     this.multi = new MultiBar({
       stream: options.stream,
-      format: `${options.label} [{bar}] {percentage}% | {value}/{total} objects | {mb} MB | {rate} objects/s, {mbRate} MB/s | ETA {etaText}`,
-      barsize: 24,
+      // The whole line is composed here, to fit the terminal's width (formatBarLine).
+      format: '{line}',
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -250,12 +295,7 @@ class BarProgress implements Progress {
   }
 
   private payload(): Record<string, string> {
-    const s = this.tracker.snapshot();
-    return {
-      mb: `${formatMegabytes(s.bytesDone)}/${formatMegabytes(s.bytesTotal)}`,
-      rate: s.objectsPerSecond.toFixed(1),
-      mbRate: formatMegabytes(s.bytesPerSecond),
-      etaText: formatSeconds(s.etaSeconds),
-    };
+    const columns = this.options.stream.columns ?? 80;
+    return { line: formatBarLine(this.options.label, this.tracker.snapshot(), columns) };
   }
 }

@@ -10,4 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
+  // The reader of stdout went away (`| head`): the command ended early; its remaining work
+  // (a query page in flight) has nowhere to go.
+  if (process.stdout.destroyed) process.exit(code);
 });

@@ -27,16 +27,39 @@ export interface EncryptedTopicProps {
    * @default - none
    */
   readonly emails?: readonly EmailSubscription[];
+}
+
+/** A service allowed to publish to the topic on behalf of some of its resources (see allowServicePublish). */
+export interface ServicePublisher {
+  /** The service principal, e.g. `cloudwatch.amazonaws.com`. */
+  readonly service: string;
+  /** The ARNs of the resources that publish (aws:SourceArn in the topic policy). */
+  readonly sourceArns: readonly string[];
   /**
-   * Service principals allowed to publish through the key (e.g. CloudWatch for alarm actions).
-   * @default - none
+   * An ARN pattern covering them, for the key policy: the key cannot name resources that refer to the
+   * topic, which refers to the key (a dependency cycle).
    */
-  readonly servicePublishers?: readonly string[];
+  readonly sourceArnPattern: string;
 }
 
 /**
- * An SNS topic encrypted with its own customer-managed KMS key (rotated), whose policy denies any
- * publish that does not use TLS, with optional email subscriptions and per-address filter policies.
+ * Every action a topic policy can grant: the TLS-only deny covers them all, not only sns:Publish
+ * (what `enforceSSL` denies).
+ */
+export const TOPIC_POLICY_ACTIONS = [
+  'sns:AddPermission',
+  'sns:DeleteTopic',
+  'sns:GetTopicAttributes',
+  'sns:ListSubscriptionsByTopic',
+  'sns:Publish',
+  'sns:RemovePermission',
+  'sns:SetTopicAttributes',
+  'sns:Subscribe',
+] as const;
+
+/**
+ * An SNS topic encrypted with its own customer-managed KMS key (rotated), whose policy denies every
+ * request that does not use TLS, with optional email subscriptions and per-address filter policies.
  */
 export class EncryptedTopic extends Construct {
   /** The topic. */
@@ -52,33 +75,20 @@ export class EncryptedTopic extends Construct {
       // SNS stores no messages, so nothing needs the key once the topic is gone; KMS still waits 30 days.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.topic = new sns.Topic(this, 'Topic', {
-      displayName: props.displayName,
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-    for (const service of props.servicePublishers ?? []) {
-      // A service publishing to an encrypted topic needs the key; the AWS-managed SNS key cannot grant it.
-      this.key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          // In a key policy `*` means this key.
-          resources: ['*'],
-        }),
-      );
-      this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['sns:Publish'],
-          resources: [this.topic.topicArn],
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
-      );
-    }
+    this.topic = new sns.Topic(this, 'Topic', { displayName: props.displayName, masterKey: this.key });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyInsecureTransport',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...TOPIC_POLICY_ACTIONS],
+        resources: [this.topic.topicArn],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
     for (const subscription of props.emails ?? []) {
       const services = subscription.services;
-      this.topic.addSubscription(
+      const added = this.topic.addSubscription(
         new subscriptions.EmailSubscription(subscription.email, {
           filterPolicy:
             services === undefined
@@ -86,7 +96,46 @@ export class EncryptedTopic extends Construct {
               : { service: sns.SubscriptionFilter.stringFilter({ allowlist: [...services] }) },
         }),
       );
+      if (services !== undefined) {
+        // Said explicitly: without it SNS assumes MessageAttributes, but an update that adds a filter
+        // to an existing subscription can fail until the scope is set.
+        (added.node.defaultChild as sns.CfnSubscription).filterPolicyScope = 'MessageAttributes';
+      }
     }
+  }
+
+  /**
+   * Lets a service publish on behalf of the given resources only: sns:Publish in the topic policy and
+   * kms:GenerateDataKey/Decrypt in the key policy, both conditioned on aws:SourceAccount and aws:SourceArn
+   * (services such as CloudWatch send both to SNS and to KMS; EventBridge sends neither to KMS, so do not
+   * use this for it).
+   */
+  public allowServicePublish(publisher: ServicePublisher): void {
+    const account = Stack.of(this).account;
+    const principal = new iam.ServicePrincipal(publisher.service);
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [principal],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        // In a key policy `*` means this key.
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': publisher.sourceArnPattern },
+        },
+      }),
+    );
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [principal],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnEquals: { 'aws:SourceArn': [...publisher.sourceArns] },
+        },
+      }),
+    );
   }
 
   /**

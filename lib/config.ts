@@ -21,6 +21,9 @@ export const LOG_RETENTION_DAYS = [
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+// Lambda keeps at least this many executions of the account's concurrency unreserved.
+const MIN_UNRESERVED_CONCURRENCY = 10;
 // A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
 // no `*` (a wildcard in the EventBridge pattern).
 const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
@@ -51,6 +54,14 @@ const int = (min: number, max: number) =>
 
 const bool = z.boolean({ error: 'expected true or false' });
 
+// JSON turns `-c allowedAccounts=[111122223333]` into numbers; an id is text (leading zeros count).
+const accountId = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string({ error: 'expected a 12-digit account id' }).regex(ACCOUNT_ID, {
+    error: 'expected a 12-digit account id (quote it: leading zeros count)',
+  }),
+);
+
 /** The schema of trailwatch's deployment configuration: one field per cdk.json context key. */
 export const TrailwatchConfigSchema = z.object({
   stackName: z
@@ -80,6 +91,9 @@ export const TrailwatchConfigSchema = z.object({
     .string()
     .regex(ORGANIZATION_ID, { error: 'expected an AWS Organizations id like o-a1b2c3d4e5' })
     .optional(),
+  organizationTrustedAccess: bool.default(false),
+  allowedAccounts: z.array(accountId, { error: 'expected a list of 12-digit account ids' }).optional(),
+  sourceBucketAccount: accountId.optional(),
   trigger: z
     .enum(['s3-notification', 'eventbridge'], { error: 'expected "s3-notification" or "eventbridge"' })
     .default('s3-notification'),
@@ -97,6 +111,9 @@ export const TrailwatchConfigSchema = z.object({
     })
     .optional(),
   alertWindowMinutes: int(1, 1440).default(60),
+  runbookUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL (where docs/runbook.md is published)' })
+    .optional(),
   retentionDays: int(1, 3650).default(365),
   payloadMaxBytes: int(1024, 358400).default(32768),
   logLevel: z
@@ -105,6 +122,7 @@ export const TrailwatchConfigSchema = z.object({
   memorySize: int(256, 10240).default(1024),
   timeoutSeconds: int(30, 900).default(300),
   reservedConcurrency: int(1, 1000).optional(),
+  accountConcurrencyLimit: int(MIN_UNRESERVED_CONCURRENCY, 1_000_000).default(1000),
   logRetentionDays: z
     .number()
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -158,19 +176,52 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
     );
   }
   if (existingBucket) {
-    for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationId'] as const) {
+    // organizationId stays meaningful on an existing bucket: the organization whose files are read.
+    for (const key of ['multiRegionTrail', 'organizationTrail', 'organizationTrustedAccess'] as const) {
       if (raw[key] !== undefined) {
         problems.push(
           `${key}: only applies when trailwatch creates the trail; remove it or remove sourceBucketName`,
         );
       }
     }
-  } else if (raw.organizationTrail === true && raw.organizationId === undefined) {
+  } else {
+    if (raw.organizationTrail === true && raw.organizationId === undefined) {
+      problems.push(
+        'organizationId: required when organizationTrail is true (the bucket policy names the organization)',
+      );
+    } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
+      problems.push('organizationId: only applies with organizationTrail: true or with sourceBucketName');
+    }
+    if (raw.organizationTrail === true && raw.organizationTrustedAccess !== true) {
+      problems.push(
+        "organizationTrustedAccess: an organization trail needs CloudTrail's trusted access in AWS Organizations, " +
+          'or CreateTrail fails (CloudTrailAccessNotEnabledException) and the stack rolls back; from the management ' +
+          'account run `aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com`, ' +
+          'then set organizationTrustedAccess: true',
+      );
+    } else if (raw.organizationTrustedAccess !== undefined && raw.organizationTrail !== true) {
+      problems.push('organizationTrustedAccess: only applies with organizationTrail: true');
+    }
+    if (raw.allowedAccounts !== undefined && raw.organizationTrail !== true) {
+      problems.push(
+        "allowedAccounts: the trail trailwatch creates logs this account only, and only this account's files are read; " +
+          'it applies with organizationTrail: true or with sourceBucketName',
+      );
+    }
+    if (raw.sourceBucketAccount !== undefined) {
+      problems.push(
+        'sourceBucketAccount: only applies with sourceBucketName (a new bucket is in this account)',
+      );
+    }
+  }
+  const reserved = raw.reservedConcurrency;
+  const limit = typeof raw.accountConcurrencyLimit === 'number' ? raw.accountConcurrencyLimit : 1000;
+  if (typeof reserved === 'number' && reserved > limit - MIN_UNRESERVED_CONCURRENCY) {
     problems.push(
-      'organizationId: required when organizationTrail is true (the bucket policy names the organization)',
+      `reservedConcurrency: ${reserved} would leave fewer than ${MIN_UNRESERVED_CONCURRENCY} unreserved executions of the ` +
+        `account's ${limit} (Lambda refuses that, and the deployment fails); use at most ${limit - MIN_UNRESERVED_CONCURRENCY}, ` +
+        'or set accountConcurrencyLimit to your account\'s limit (Service Quotas, "Concurrent executions")',
     );
-  } else if (raw.organizationId !== undefined && raw.organizationTrail !== true) {
-    problems.push('organizationId: only applies with organizationTrail: true');
   }
   if (Array.isArray(raw.alertEmails)) {
     const seen = new Set<string>();
@@ -247,4 +298,45 @@ export function configFromContext(scope: IConstruct): Record<string, unknown> {
 /** The S3 key prefix under which the trail writes: `AWSLogs/` or `<logPrefix>/AWSLogs/`. */
 export function logKeyPrefix(config: Pick<TrailwatchConfig, 'logPrefix'>): string {
   return config.logPrefix === '' ? 'AWSLogs/' : `${config.logPrefix}/AWSLogs/`;
+}
+
+/**
+ * Problems that depend on the account the stack deploys to (`undefined` when the CLI does not know it:
+ * the stack then asserts the same in a CloudFormation rule), each naming its context key.
+ */
+export function deployTargetProblems(config: TrailwatchConfig, stackAccount: string | undefined): string[] {
+  const bucketAccount = config.sourceBucketAccount;
+  if (bucketAccount === undefined || stackAccount === undefined || bucketAccount === stackAccount) return [];
+  if (config.trigger === 's3-notification') {
+    return [
+      `sourceBucketAccount: the bucket is in account ${bucketAccount} and the stack deploys to ${stackAccount}; ` +
+        "only the bucket's owner can set its event notifications, so trigger s3-notification cannot work: deploy " +
+        "trailwatch in the bucket's account, or use trigger eventbridge and forward the bucket account's " +
+        'S3 events to this account (README, "The account a bucket must live in")',
+    ];
+  }
+  return [];
+}
+
+/** The accounts and organizations whose log files the function reads; empty lists accept any. */
+export interface KeyAllowList {
+  readonly accounts: readonly string[];
+  readonly organizationIds: readonly string[];
+}
+
+/**
+ * The key allow-list for the function (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS): the trail trailwatch
+ * creates writes this account's folder, or the organization's; an existing bucket holds whatever the
+ * configuration lists.
+ */
+export function keyAllowList(config: TrailwatchConfig, stackAccount: string): KeyAllowList {
+  if (config.sourceBucketName === undefined) {
+    return config.organizationTrail && config.organizationId !== undefined
+      ? { accounts: config.allowedAccounts ?? [], organizationIds: [config.organizationId] }
+      : { accounts: [stackAccount], organizationIds: [] };
+  }
+  return {
+    accounts: config.allowedAccounts ?? [],
+    organizationIds: config.organizationId === undefined ? [] : [config.organizationId],
+  };
 }

@@ -34,6 +34,28 @@ export const ALERT_STATE_TABLE_ACTIONS = [
   'BatchWriteItem',
 ] as const;
 
+/**
+ * How the function is bundled; `npm run bench` builds the same bundle to measure its size and cold start.
+ * Every option here was measured there (README, Benchmarks).
+ */
+export const INGEST_BUNDLING = {
+  // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
+  forceDockerBundling: false,
+  format: nodejs.OutputFormat.CJS,
+  target: 'node22',
+  minify: true,
+  // Error classes take their name from the class (TrailwatchError: `new.target.name`); minified names
+  // would turn `LogFileError` into a letter in logs and in `errorType`.
+  keepNames: true,
+  // The SDK's ES modules, which esbuild can trim, instead of its CommonJS builds: 1.09 MB -> 0.78 MB.
+  mainFields: ['module', 'main'],
+  // A map beside the bundle, without the sources (5 MB with them), never loaded by the function.
+  sourceMap: true,
+  sourcesContent: false,
+  // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
+  bundleAwsSDK: true,
+} as const satisfies nodejs.BundlingOptions;
+
 /** Properties of {@link IngestFunction}. */
 export interface IngestFunctionProps {
   /** The bucket CloudTrail writes to. */
@@ -42,6 +64,10 @@ export interface IngestFunctionProps {
   readonly bucketKey?: kms.IKey;
   /** Key prefix before `AWSLogs/` ('' for none). */
   readonly logPrefix: string;
+  /** Whose log files the function reads (empty lists accept any); checked on every key. */
+  readonly keyOrigins: { readonly accounts: readonly string[]; readonly organizationIds: readonly string[] };
+  /** The account that owns the bucket: reads of a same-named bucket elsewhere are refused. */
+  readonly bucketAccount: string;
   /** The event table. */
   readonly eventTable: dynamodb.ITable;
   /** The alert state table. */
@@ -55,6 +81,7 @@ export interface IngestFunctionProps {
     readonly alertsEnabled: boolean;
     readonly alertRules?: Record<string, unknown>;
     readonly alertWindowMinutes: number;
+    readonly runbookUrl?: string;
     readonly logLevel: string;
   };
   /** @default 1024 */
@@ -111,6 +138,8 @@ export class IngestFunction extends Construct {
       ALERT_TOPIC_ARN: props.alertTopic.topic.topicArn,
       SOURCE_BUCKETS: props.bucket.bucketName,
       LOG_PREFIX: props.logPrefix,
+      ALLOWED_ACCOUNTS: props.keyOrigins.accounts.join(','),
+      ALLOWED_ORGANIZATIONS: props.keyOrigins.organizationIds.join(','),
       RETENTION_DAYS: String(s.retentionDays),
       PAYLOAD_MAX_BYTES: String(s.payloadMaxBytes),
       ALERTS_ENABLED: String(s.alertsEnabled),
@@ -118,8 +147,11 @@ export class IngestFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: 'trailwatch',
       POWERTOOLS_METRICS_NAMESPACE: 'Trailwatch',
       POWERTOOLS_LOG_LEVEL: s.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
+      // No NODE_OPTIONS=--enable-source-maps: it costs the cold start and about 200 ms and 50 MB on the first
+      // error. keepNames keeps the names in stack traces; the map beside the bundle decodes the rest offline
+      // (or set the variable on the function while investigating).
     };
+    if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -145,16 +177,7 @@ export class IngestFunction extends Construct {
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      bundling: {
-        // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
-        bundleAwsSDK: true,
-      },
+      bundling: INGEST_BUNDLING,
       description:
         'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
     });
@@ -180,7 +203,11 @@ export class IngestFunction extends Construct {
       `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.logObjectsArn] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.logObjectsArn],
+        conditions: { StringEquals: { 's3:ResourceAccount': props.bucketAccount } },
+      }),
     );
     if (props.bucketKey !== undefined) {
       // Decrypt only, and only when S3 asks on the function's behalf.

@@ -40,6 +40,8 @@ export class LogSource extends Construct {
   public readonly encryptionKey?: kms.IKey;
   /** The trail trailwatch created, if it created one. */
   public readonly trail?: cloudtrail.Trail;
+  /** The ARN of that trail (the aws:SourceArn CloudTrail sends), if trailwatch created one. */
+  public readonly trailArn?: string;
   /** Whether the bucket was created by this stack. */
   public readonly createdBucket: boolean;
 
@@ -97,8 +99,19 @@ export class LogSource extends Construct {
     this.bucket = bucket;
 
     const prefix = props.logPrefix === '' ? undefined : props.logPrefix;
+    const stack = Stack.of(this);
+    // A fixed name, so the bucket policy can name the trail's ARN before the trail exists (the trail
+    // depends on the policy: CreateTrail checks it).
+    const trailName = `${stack.stackName}-${props.organizationTrail ? 'org-trail' : 'trail'}`;
+    this.trailArn = `arn:${stack.partition}:cloudtrail:${stack.region}:${stack.account}:trail/${trailName}`;
+    this.addCloudTrailStatements(bucket, prefix, this.trailArn, props);
     this.trail = new cloudtrail.Trail(this, 'Trail', {
-      bucket,
+      // The bucket without its policy: CDK's own CloudTrail statements carry no aws:SourceArn, so
+      // addCloudTrailStatements writes them instead (CDK adds nothing to an imported bucket).
+      bucket: s3.Bucket.fromBucketAttributes(this, 'TrailBucket', {
+        bucketArn: bucket.bucketArn,
+        bucketName: bucket.bucketName,
+      }),
       s3KeyPrefix: prefix,
       isMultiRegionTrail: props.multiRegionTrail,
       includeGlobalServiceEvents: true,
@@ -106,25 +119,43 @@ export class LogSource extends Construct {
       managementEvents: cloudtrail.ReadWriteType.ALL,
       isOrganizationTrail: props.organizationTrail,
       orgId: props.organizationTrail ? props.organizationId : undefined,
-      // An organization trail's bucket policy must name the trail, so it gets a fixed name.
-      trailName: props.organizationTrail ? `${Stack.of(this).stackName}-org-trail` : undefined,
+      trailName,
     });
-    if (props.organizationTrail && props.organizationId !== undefined && prefix !== undefined) {
-      // CDK's organization statement ignores s3KeyPrefix (it allows AWSLogs/<org>/*); member accounts write under the prefix.
-      const stack = Stack.of(this);
-      bucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
-          actions: ['s3:PutObject'],
-          resources: [bucket.arnForObjects(`${prefix}/AWSLogs/${props.organizationId}/*`)],
-          conditions: {
-            StringEquals: {
-              's3:x-amz-acl': 'bucket-owner-full-control',
-              'aws:SourceArn': `arn:${stack.partition}:cloudtrail:${stack.region}:${stack.account}:trail/${stack.stackName}-org-trail`,
-            },
-          },
-        }),
-      );
-    }
+    if (bucket.policy !== undefined) this.trail.node.addDependency(bucket.policy);
+  }
+
+  // CloudTrail may read the bucket ACL and write under its own AWSLogs/ folders, only for this trail
+  // (aws:SourceArn): no other trail, in this account or another, can deliver into the bucket.
+  private addCloudTrailStatements(
+    bucket: s3.Bucket,
+    prefix: string | undefined,
+    trailArn: string,
+    props: LogSourceProps,
+  ): void {
+    const principal = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    const fromThisTrail = { 'aws:SourceArn': trailArn };
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailAclCheck',
+        principals: [principal],
+        actions: ['s3:GetBucketAcl'],
+        resources: [bucket.bucketArn],
+        conditions: { StringEquals: fromThisTrail },
+      }),
+    );
+    const folders = [Stack.of(this).account];
+    // An organization trail writes every member account's files under AWSLogs/<org id>/, the prefix included.
+    if (props.organizationTrail && props.organizationId !== undefined) folders.push(props.organizationId);
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailWrite',
+        principals: [principal],
+        actions: ['s3:PutObject'],
+        resources: folders.map((folder) =>
+          bucket.arnForObjects(`${prefix === undefined ? '' : `${prefix}/`}AWSLogs/${folder}/*`),
+        ),
+        conditions: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', ...fromThisTrail } },
+      }),
+    );
   }
 }

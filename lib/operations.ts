@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -65,7 +65,6 @@ export class Operations extends Construct {
       displayName: 'trailwatch operations',
       purpose: 'operations alarm',
       emails: props.opsEmails.map((email) => ({ email })),
-      servicePublishers: ['cloudwatch.amazonaws.com'],
     });
 
     const fiveMinutes = Duration.minutes(5);
@@ -126,6 +125,13 @@ export class Operations extends Construct {
       alarm.addOkAction(action);
     }
     this.alarms = alarms;
+    const stack = Stack.of(this);
+    // Only these alarms publish: exact ARNs in the topic policy, this account's alarms in the key policy.
+    this.topic.allowServicePublish({
+      service: 'cloudwatch.amazonaws.com',
+      sourceArns: Object.values(alarms).map((alarm) => alarm.alarmArn),
+      sourceArnPattern: `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+    });
 
     const perService = (metricName: string) =>
       WATCHED_SERVICES.map((service) =>

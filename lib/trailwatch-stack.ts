@@ -1,9 +1,29 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  CfnRule,
+  Fn,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AlertStateTable } from './alert-state-table';
 import { EncryptedTopic } from './alert-topic';
-import { configFromContext, logKeyPrefix, parseTrailwatchConfig, type TrailwatchConfig } from './config';
+import { ConfigError } from '../lambdas/core/errors';
+import {
+  configFromContext,
+  deployTargetProblems,
+  keyAllowList,
+  type KeyAllowList,
+  logKeyPrefix,
+  parseTrailwatchConfig,
+  type TrailwatchConfig,
+} from './config';
 import { EventTable } from './event-table';
 import { IngestFunction } from './ingest-function';
 import { LogSource } from './log-source';
@@ -53,6 +73,7 @@ export class TrailwatchStack extends Stack {
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const config = parseTrailwatchConfig(props.config ?? configFromContext(this));
     this.config = config;
+    this.checkDeployTarget(config);
 
     this.source = new LogSource(this, 'Source', {
       existingBucketName: config.sourceBucketName,
@@ -74,6 +95,8 @@ export class TrailwatchStack extends Stack {
       bucket: this.source.bucket,
       bucketKey: this.source.encryptionKey,
       logPrefix: config.logPrefix,
+      keyOrigins: this.keyOrigins(config),
+      bucketAccount: config.sourceBucketAccount ?? this.account,
       eventTable: this.eventTable.table,
       alertStateTable: this.alertStateTable.table,
       alertTopic: this.alertTopic,
@@ -100,6 +123,60 @@ export class TrailwatchStack extends Stack {
 
     this.acknowledgeNagFindings();
     this.addOutputs();
+    this.node.addValidation({ validate: () => this.subscriptionsWithoutFilterScope() });
+  }
+
+  // What only the target account decides: checked at synth when the account is known, else asserted
+  // by a CloudFormation rule before any resource is created.
+  private checkDeployTarget(config: TrailwatchConfig): void {
+    const known = Token.isUnresolved(this.account) ? undefined : this.account;
+    const problems = deployTargetProblems(config, known);
+    if (problems.length > 0) {
+      throw new ConfigError(
+        `Invalid trailwatch configuration (cdk.json "context" or cdk -c key=value), ${problems.length} problem(s):\n` +
+          problems.map((p) => `  - ${p}`).join('\n'),
+      );
+    }
+    if (
+      known === undefined &&
+      config.sourceBucketAccount !== undefined &&
+      config.trigger === 's3-notification'
+    ) {
+      new CfnRule(this, 'SourceBucketInThisAccount', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals(Aws.ACCOUNT_ID, config.sourceBucketAccount),
+            assertDescription: `sourceBucketAccount: the bucket is in account ${config.sourceBucketAccount}; only its owner can set its event notifications (trigger s3-notification): deploy trailwatch there, or use trigger eventbridge`,
+          },
+        ],
+      });
+    }
+  }
+
+  // Whose log files the function reads (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS); an open list is said.
+  private keyOrigins(config: TrailwatchConfig): KeyAllowList {
+    const origins = keyAllowList(config, this.account);
+    if (origins.accounts.length === 0 && origins.organizationIds.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'trailwatch:openKeyAllowList',
+        `The function will read log files of any account under ${logKeyPrefix(config)} in ${config.sourceBucketName ?? 'the bucket'}; set allowedAccounts (and organizationId for an organization trail) to the accounts whose trails write there.`,
+      );
+    }
+    return origins;
+  }
+
+  // SNS treats a filter policy without FilterPolicyScope as MessageAttributes, but updates that add a
+  // filter to such a subscription can fail; every subscription in the stack (ours or added later) says it.
+  private subscriptionsWithoutFilterScope(): string[] {
+    return this.node
+      .findAll()
+      .filter(
+        (c): c is sns.CfnSubscription =>
+          c instanceof sns.CfnSubscription &&
+          c.filterPolicy !== undefined &&
+          c.filterPolicyScope === undefined,
+      )
+      .map((c) => `${c.node.path}: a subscription with a filter policy must set FilterPolicyScope`);
   }
 
   private addOutputs(): void {

@@ -22,3 +22,22 @@ export function renderAlertEmail(message: OutboxMessage): string {
     emailBodyOf(message).trimEnd(),
   ].join('\n');
 }
+
+/**
+ * The alert as an RFC 5322 message (`.eml`), as SNS's email protocol delivers it: a plain-text UTF-8
+ * body with CRLF line ends. Mail clients open it; `cat` shows it.
+ */
+export function renderEml(message: OutboxMessage): string {
+  const headers = [
+    'From: AWS Notifications <no-reply@sns.amazonaws.com>',
+    `Subject: ${message.subject ?? '(no subject)'}`,
+    `Date: ${new Date(message.receivedAt).toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${message.messageId}@sns.local>`,
+    `X-Trailwatch-Topic: ${message.topicArn}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=UTF-8',
+    'Content-Transfer-Encoding: 8bit',
+  ];
+  const body = emailBodyOf(message).trimEnd().split(/\r?\n/);
+  return [...headers, '', ...body, ''].join('\r\n');
+}

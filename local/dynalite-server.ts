@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './listen-local';
 
 /** Options of {@link startDynalite}. */
 export interface DynaliteOptions {
@@ -38,25 +38,5 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
     updateTableMs: 0,
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    stop() {
-      // Keep-alive sockets of SDK clients would otherwise hold close() open until they time out.
-      stopped ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
-  };
+  return listenLocal(server, options.port);
 }

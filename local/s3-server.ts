@@ -14,9 +14,12 @@ export interface S3ServerOptions {
   readonly buckets?: readonly string[];
   /**
    * Called with each object-created notification as s3rver produces it: an S3 event whose keys are
-   * NOT URL-encoded (unlike real S3; see local/s3-notifications.ts).
+   * NOT URL-encoded (unlike real S3; see local/s3-notifications.ts). With `journalDir`, `id` names
+   * the notification's entry in the journal (see NotificationJournal).
    */
-  readonly onEvent?: (event: unknown) => void;
+  readonly onEvent?: (event: unknown, id?: string) => void;
+  /** Records each notification in this NotificationJournal folder before the upload is answered. */
+  readonly journalDir?: string;
 }
 
 /** A running s3rver (S3-compatible server) in a child process. */
@@ -42,7 +45,14 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   fs.mkdirSync(directory, { recursive: true });
   const child = fork(
     CHILD,
-    [JSON.stringify({ port: options.port ?? 0, directory, buckets: options.buckets ?? [] })],
+    [
+      JSON.stringify({
+        port: options.port ?? 0,
+        directory,
+        buckets: options.buckets ?? [],
+        ...(options.journalDir ? { journalDir: options.journalDir } : {}),
+      }),
+    ],
     {
       execArgv: [
         '--openssl-legacy-provider',
@@ -70,8 +80,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }
     });
   });
-  child.on('message', (message: { type?: string; event?: unknown }) => {
-    if (message.type === 'event') options.onEvent?.(message.event);
+  child.on('message', (message: { type?: string; event?: unknown; id?: string }) => {
+    if (message.type === 'event') options.onEvent?.(message.event, message.id);
   });
 
   let stopped: Promise<void> | undefined;

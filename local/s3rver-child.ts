@@ -2,15 +2,30 @@
 // (s3rver's ListObjectsV2 continuation tokens need it) so neither jest nor the CLI needs the flag.
 // Talks to the parent over IPC: `ready` with the port, `event` per S3 notification, `stopped`.
 
+import { NotificationJournal } from './notification-journal';
+import { refuseS3Request, type GuardedRequest } from './s3-request-guard';
+
 /** Options the parent passes as the first argument (JSON). */
 interface ChildOptions {
   port: number;
   directory: string;
   buckets: string[];
+  /** Where each notification is recorded before the upload is answered (absent: not recorded). */
+  journalDir?: string;
+}
+
+/** The part of a Koa context the guard uses. */
+interface KoaContext {
+  req: GuardedRequest;
+  status: number;
+  type: string;
+  body: unknown;
 }
 
 interface S3rverInstance {
   httpServer?: { closeAllConnections?: () => void };
+  /** Koa's middleware list: composed when the server starts listening. */
+  middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void>;
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
   on(event: 'event', listener: (event: unknown) => void): void;
@@ -91,6 +106,23 @@ function fixDelimiterListing(): void {
   };
 }
 
+// First in the chain, before s3rver routes, decodes or stores anything (issue 15, case 11).
+function guardRequests(server: S3rverInstance): void {
+  server.middleware.unshift(async (ctx, next) => {
+    const refusal = refuseS3Request(ctx.req);
+    if (!refusal) return next();
+    ctx.status = refusal.status;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<Error><Code>${refusal.code}</Code><Message>${escapeXml(refusal.message)}</Message></Error>`;
+  });
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function send(message: Record<string, unknown>): void {
   process.send?.(message);
 }
@@ -107,7 +139,13 @@ async function main(): Promise<void> {
     allowMismatchedSignatures: true,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
-  server.on('event', (event) => send({ type: 'event', event }));
+  guardRequests(server);
+  const journal = options.journalDir ? new NotificationJournal(options.journalDir) : undefined;
+  // s3rver emits the event synchronously inside the upload's request, before it answers: an upload
+  // that succeeded has its notification on disk, whatever happens to either process next.
+  server.on('event', (event) =>
+    send({ type: 'event', event, ...(journal ? { id: journal.append(event) } : {}) }),
+  );
   const address = await server.run();
   send({ type: 'ready', port: address.port });
 

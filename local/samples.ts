@@ -1,4 +1,6 @@
-import { gzipSync } from 'node:zlib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { seedRecords } from '../test/fixtures/seeds';
 
 /** One sample log object: where CloudTrail would put it, and its gzipped body. */
@@ -10,6 +12,15 @@ export interface SampleObject {
   /** Records in the file (0 for a digest). */
   readonly records: number;
 }
+
+/**
+ * The day of the generated sample logs in `samples/`: fixed, so the README's examples (and their
+ * test) find the same calls on every machine and every day.
+ */
+export const SAMPLE_DAY = '2024-05-01';
+
+/** The folder of the bundled sample logs (`samples/` at the repository root, written by samples/generate.ts). */
+export const SAMPLES_DIR = path.join(__dirname, '..', 'samples');
 
 /** The generated day's accounts: one account trail, one organization trail member. */
 export const SAMPLE_ACCOUNTS = [
@@ -31,6 +42,36 @@ const DEFAULT_SEED_ACCOUNT = '123456789012';
  */
 export function generateSamples(day: string): SampleObject[] {
   return [...seedSamples(), ...generatedDay(day)];
+}
+
+/**
+ * The sample log files in `dir` (`samples/`), keyed by their path below it (which is CloudTrail's
+ * key layout), plus the day's digest files, which are not log files and so are not kept on disk.
+ */
+export function loadSamples(dir: string = SAMPLES_DIR, day: string = SAMPLE_DAY): SampleObject[] {
+  const files: SampleObject[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of fs
+      .readdirSync(folder, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.json.gz')) {
+        const body = fs.readFileSync(full);
+        const records = (JSON.parse(gunzipSync(body).toString('utf8')) as { Records: unknown[] }).Records
+          .length;
+        const key = path.relative(dir, full).split(path.sep).join('/');
+        files.push({ key, body, kind: /_SEED\d+\.json\.gz$/.test(key) ? 'seed' : 'day', records });
+      }
+    }
+  };
+  walk(path.join(dir, 'AWSLogs'));
+  return [...files, ...sampleDigests(day)];
+}
+
+/** The digest files CloudTrail writes beside a day's logs (one per account and region). */
+export function sampleDigests(day: string): SampleObject[] {
+  return generateSamples(day).filter((s) => s.kind === 'digest');
 }
 
 /** The seed examples, one log file each, under the key CloudTrail would give them. */

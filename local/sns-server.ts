@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { listenLocal } from './listen-local';
+
+import { renderAlertEmail, renderEml } from './alert-email';
 
 /** One message as the local SNS endpoint received and saved it (`<outbox>/<file>.json`). */
 export interface OutboxMessage {
@@ -14,8 +16,12 @@ export interface OutboxMessage {
   readonly message: string;
   readonly messageAttributes: Record<string, { dataType: string; value: string }>;
   readonly receivedAt: string;
-  /** File the message was saved to. */
+  /** File the message was saved to (the SNS publish as JSON). */
   readonly file: string;
+  /** The same message as the email a subscriber receives (`.eml`, opens in a mail client). */
+  readonly emailFile?: string;
+  /** The email as plain text (`.txt`: headers and body, to read in a terminal or editor). */
+  readonly textFile?: string;
 }
 
 /** Options of {@link startSnsServer}. */
@@ -56,7 +62,7 @@ const MAX_SUBJECT_CHARS = 100;
 
 /**
  * Starts a minimal SNS endpoint (the awsQuery protocol the SDK speaks) implementing CreateTopic,
- * Publish and PublishBatch, with SNS's checks on subject and size. Every published message is saved
+ * GetTopicAttributes, Publish and PublishBatch, with SNS's checks on subject and size. Every published message is saved
  * to the outbox folder instead of being delivered.
  */
 export async function startSnsServer(options: SnsServerOptions): Promise<SnsServer> {
@@ -119,7 +125,11 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     }
     const messageId = randomUUID();
     const receivedAt = new Date().toISOString();
-    const file = path.join(options.outbox, `${receivedAt.replace(/[:.]/g, '-')}-${messageId}.json`);
+    // Named by time and service, so `ls` lists the alerts in order and says what each is about.
+    const service = messageAttributes.service?.value.replace(/[^a-z0-9-]/gi, '') || 'message';
+    const stamp = receivedAt.replace(/[-:]/g, '').replace('.', '-');
+    const base = path.join(options.outbox, `${stamp}-${service}-${messageId.slice(0, 8)}`);
+    const file = `${base}.json`;
     const saved: OutboxMessage = {
       messageId,
       topicArn,
@@ -129,8 +139,12 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       messageAttributes,
       receivedAt,
       file,
+      emailFile: `${base}.eml`,
+      textFile: `${base}.txt`,
     };
     fs.writeFileSync(file, JSON.stringify(saved, null, 2) + '\n');
+    fs.writeFileSync(saved.emailFile as string, renderEml(saved));
+    fs.writeFileSync(saved.textFile as string, renderAlertEmail(saved) + '\n');
     options.onPublish?.(saved);
     return saved;
   };
@@ -165,6 +179,14 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
         return result(
           'PublishBatch',
           `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`,
+        );
+      }
+      case 'GetTopicAttributes': {
+        const arn = params.get('TopicArn') ?? '';
+        if (!topics.has(arn)) throw new SnsFault(404, 'NotFound', 'Topic does not exist');
+        return result(
+          'GetTopicAttributes',
+          `<Attributes><entry><key>TopicArn</key><value>${xml(arn)}</value></entry></Attributes>`,
         );
       }
       case 'ListTopics':
@@ -202,27 +224,8 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       res.end(body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    createTopic,
-    stop() {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
-  };
+  const listener = await listenLocal(server, options.port);
+  return { ...listener, createTopic };
 }
 
 /** Reads the outbox folder: every saved message, oldest first. */

@@ -2,14 +2,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureTable, eventTableDefinition } from '../lambdas/adapters/table-definitions';
 import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table';
-import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../lambdas/adapters/aws-clients';
+import {
+  createAwsClients,
+  destroyAwsClients,
+  LOCAL_CREDENTIALS,
+  type AwsClients,
+} from '../lambdas/adapters/aws-clients';
 import { TrailwatchError } from '../lambdas/core/errors';
 import type { PipelineSummary } from '../lambdas/core/pipeline';
 import type { LogObjectRef, ObjectSkipReason } from '../lambdas/core/ports';
-import { composeIngestApp, type IngestApp } from '../lambdas/ingest/app';
+import { composeIngestApp, type IngestApp } from '../lambdas/app/compose';
 import { loadIngestConfig } from '../lambdas/ingest/config';
-import type { IngestObserver } from '../lambdas/ingest/metrics';
+import type { IngestObserver } from '../lambdas/app/ingest-observer';
 import { lockDataFolder } from './data-lock';
+import { NotificationJournal } from './notification-journal';
 import { startDynalite } from './dynalite-server';
 import { startS3Server } from './s3-server';
 import { asRealS3Notification } from './s3-notifications';
@@ -67,6 +73,10 @@ export interface LocalStack {
   waitForObjects(keys: readonly string[], timeoutMs?: number): Promise<void>;
   /** Resolves once no notification is waiting or being handled. */
   idle(): Promise<void>;
+  /** Notifications an earlier run left unhandled (it was killed) and this one handles first. */
+  readonly resumed: number;
+  /** Journal entries that could not be read: left in place and named so a person can look. */
+  readonly unreadableNotifications: readonly string[];
   /** Stops the servers; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,12 +106,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   // Notifications are handled one at a time, in arrival order, as they arrive; `handled` counts per key.
+  // Each is in the journal (written by the S3 server before it answered the upload) until handled.
+  const journal = new NotificationJournal(path.join(dataDir, 'queue'));
+  const queued = new Set<string>();
   const handled = new Map<string, number>();
   const waiters = new Set<() => void>();
   let queue: Promise<void> = Promise.resolve();
   let pending = 0;
   let app: IngestApp | undefined;
-  const early: unknown[] = [];
+  const early: Array<{ event: unknown; id?: string }> = [];
 
   const outcome = (o: LocalObjectOutcome): void => {
     handled.set(o.ref.key, (handled.get(o.ref.key) ?? 0) + 1);
@@ -114,10 +127,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     objectFailed: (ref, error) => outcome({ status: 'failed', ref, error }),
     eventIgnored: () => undefined,
   };
-  const enqueue = (event: unknown): void => {
+  const enqueue = (event: unknown, id?: string): void => {
     if (!app) {
-      early.push(event);
+      early.push({ event, ...(id !== undefined ? { id } : {}) });
       return;
+    }
+    // The journal's backlog and the live notifications overlap at start-up: each entry once.
+    if (id !== undefined) {
+      if (queued.has(id)) return;
+      queued.add(id);
     }
     const current = app;
     pending += 1;
@@ -129,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         () => undefined,
       )
       .finally(() => {
+        if (id !== undefined) journal.done(id);
         pending -= 1;
         for (const wake of [...waiters]) wake();
       });
@@ -159,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         port: options.s3Port ?? 0,
         directory: path.join(dataDir, 's3'),
         buckets: [LOCAL_NAMES.bucket],
+        journalDir: journal.directory,
         onEvent: enqueue,
       }).then((server) => {
         stoppers.push(() => server.stop());
@@ -176,12 +196,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       credentials: LOCAL_CREDENTIALS,
       endpoints,
     });
-    stoppers.push(async () => {
-      clients.s3.destroy();
-      clients.dynamodb.destroy();
-      clients.sns.destroy();
-      clients.sqs.destroy();
-    });
+    stoppers.push(async () => destroyAwsClients(clients));
 
     // The Lambda's own configuration path: the environment the CDK stack would set.
     const config = loadIngestConfig({
@@ -192,7 +207,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ALERTS_ENABLED: 'true',
     });
     app = composeIngestApp(config, clients, observer);
-    for (const event of early.splice(0)) enqueue(event);
+    // What a killed run left first (oldest first), then what arrived while this one started.
+    const backlog = journal.pending();
+    const arrived = new Set(early.map((e) => e.id));
+    const resumed = backlog.entries.filter((e) => !arrived.has(e.id)).length;
+    for (const entry of backlog.entries) enqueue(entry.event, entry.id);
+    for (const { event, id } of early.splice(0)) enqueue(event, id);
 
     const waitFor = (done: () => boolean, timeoutMs: number, what: () => string): Promise<void> =>
       new Promise<void>((resolve, reject) => {
@@ -220,6 +240,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outbox,
       dataDir,
       clients,
+      resumed,
+      unreadableNotifications: backlog.unreadable,
       waitForObjects(keys, timeoutMs = 120_000) {
         const want = new Map<string, number>();
         for (const key of keys) want.set(key, (want.get(key) ?? 0) + 1);

@@ -1,18 +1,20 @@
 /**
  * `trailwatch backfill`: processes the CloudTrail log objects already in a bucket for a date range,
  * through the same object processor as the Lambda, with a checkpoint so an interrupted run resumes.
- * The run itself is lambdas/ops/backfill-runner.ts; this file parses flags, wires the adapters,
+ * The run itself is lambdas/app/backfill-runner.ts and the processor is lambdas/app/compose.ts; this file parses flags,
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
-  clientsFor,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   explainAwsSetupError,
   intFlag,
   parseFlags,
+  withAwsClients,
   type AwsFlags,
 } from '../aws-options';
 import {
@@ -20,11 +22,9 @@ import {
   CheckpointFile,
   defaultCheckpointPath,
 } from '../../lambdas/adapters/checkpoint-file';
-import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { S3LogLister } from '../../lambdas/adapters/s3-log-lister';
-import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
-import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
-import { isAccountId, isRegionName, normalizeLogPrefix, parseDay } from '../../lambdas/core/backfill-plan';
+import { composeProcessor } from '../../lambdas/app/compose';
+import { isAccountId, isRegionName, parseDay } from '../../lambdas/core/backfill-plan';
 import {
   backfillScopeText,
   type BackfillCheckpoint,
@@ -32,13 +32,14 @@ import {
 } from '../../lambdas/core/checkpoint';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
+import type { IngestConfig } from '../../lambdas/ingest/config';
 import {
   openBackfillCheckpoint,
   runBackfill,
   type BackfillReport,
   type BackfillRunOptions,
-} from '../../lambdas/ops/backfill-runner';
+} from '../../lambdas/app/backfill-runner';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom, trailPrefixOf } from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -65,12 +66,8 @@ Options:
   --table T                the event table (required unless --dry-run)
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
-  --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_S3,
-                           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS (AWS_ENDPOINT_URL for all).
-                           trailwatch local --serve listens on one port per service, so use the
-                           variables there: AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568
-                           AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
+${processorFlagsHelp(27)}
+${endpointFlagsHelp(['s3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION)
 
 Exit code: 0 when every object was processed, 1 when some failed, none was found (a real run) or the
@@ -98,8 +95,8 @@ const FLAGS = {
   table: { type: 'string' },
   'alert-state-table': { type: 'string' },
   'topic-arn': { type: 'string' },
-  'retention-days': { type: 'string' },
-  'endpoint-url': { type: 'string' },
+  ...PROCESSOR_FLAGS,
+  ...endpointFlagOptions(['s3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -111,7 +108,8 @@ export interface BackfillOptions extends BackfillRunOptions {
   readonly restart: boolean;
   /** Required unless dryRun. */
   readonly table?: string;
-  readonly retentionDays: number;
+  /** The processor's configuration (the Lambda's schema); absent on a dry run. */
+  readonly config?: IngestConfig;
   readonly aws: AwsFlags;
 }
 
@@ -144,17 +142,12 @@ function dayFlag(name: string, value: string | undefined): string | undefined {
   return day;
 }
 
-/**
- * The trail's key prefix before `AWSLogs/`. The stack output LogKeyPrefix (and the S3 console) shows
- * the prefix up to and including `AWSLogs/` (`AWSLogs/`, `org-trail/AWSLogs/`), so a value ending in
- * `AWSLogs/` is read as that: the part before it.
- */
-export function trailPrefixOf(given: string): string {
-  return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
-}
-
 /** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */
-export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): BackfillOptions | undefined {
+export function parseBackfillOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+): BackfillOptions | undefined {
   const v = parseFlags(argv, FLAGS);
   if (v.help) return undefined;
   if (!v.bucket) throw new UsageError('--bucket is required (the bucket CloudTrail delivers to)');
@@ -177,10 +170,20 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
   }
   const accounts = listFlag('accounts', v.accounts, isAccountId, '12-digit account id');
   const regions = listFlag('regions', v.regions, isRegionName, 'AWS region');
+  const prefix = trailPrefixOf(v.prefix ?? '');
+  // As the Lambda of a trail delivering to this bucket and prefix would be configured.
+  const config =
+    !dryRun && v.table
+      ? processorConfigFrom(
+          v,
+          { table: v.table, ...(alerts ? { alerts } : {}), sourceBuckets: [v.bucket], logPrefix: prefix },
+          cwd,
+        )
+      : undefined;
   return {
     bucket: v.bucket,
     scope: {
-      prefix: trailPrefixOf(v.prefix ?? ''),
+      prefix,
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
       ...(accounts ? { accounts } : {}),
@@ -192,8 +195,8 @@ export function parseBackfillOptions(argv: string[], env: NodeJS.ProcessEnv): Ba
     ...(v.checkpoint ? { checkpointPath: v.checkpoint } : {}),
     restart: v.restart === true,
     ...(v.table ? { table: v.table } : {}),
-    retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
-    aws: awsFlagsFrom(v, env),
+    ...(config ? { config } : {}),
+    aws: awsFlagsFrom(v, env, ['s3', 'dynamodb', 'sns']),
   };
 }
 
@@ -326,24 +329,16 @@ export function createBackfillCommand(overrides: BackfillCommandOverrides = {}):
     name: 'backfill',
     summary: 'Process the log objects already in the bucket for a date range',
     async run(argv: string[], io: CliIO): Promise<number> {
-      const options = parseBackfillOptions(argv, io.env);
+      const options = parseBackfillOptions(argv, io.env, io.cwd);
       if (!options) {
         io.stdout.write(HELP + '\n');
         return 0;
       }
       const started = Date.now();
       const now = overrides.now ?? (() => new Date());
-      const clients = clientsFor(options.aws, io.env);
-      try {
-        return await execute(options, clients, io, now, overrides, started);
-      } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
-      } finally {
-        clients.s3.destroy();
-        clients.dynamodb.destroy();
-        clients.sns.destroy();
-        clients.sqs.destroy();
-      }
+      return withAwsClients(options.aws, io.env, (clients) =>
+        execute(options, clients, io, now, overrides, started),
+      );
     },
   };
 }
@@ -360,6 +355,8 @@ async function execute(
     bucket: options.bucket,
     ...options.scope,
     table: options.table ?? '-',
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    retentionDays: options.config?.retentionDays ?? 365,
   });
   const fingerprint = backfillFingerprint(scopeText);
   const file = new CheckpointFile(options.checkpointPath ?? defaultCheckpointPath(io.cwd, fingerprint));
@@ -379,27 +376,15 @@ async function execute(
 
   const lister = new S3LogLister({ bucket: options.bucket, client: clients.s3 });
   let processor: ObjectProcessor | undefined;
-  if (!options.dryRun && options.table !== undefined) {
-    await assertTableExists(clients.dynamodb, options.table, '--table');
-    const sink = new DynamoDbEventStore({
-      tableName: options.table,
-      client: clients.dynamodb,
-      retentionDays: options.retentionDays,
+  if (!options.dryRun && options.config !== undefined) {
+    await preflight(clients, options.aws, {
+      tables: [
+        { name: options.config.tableName, flag: '--table' },
+        ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+      ],
+      ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
     });
-    const alerts = options.alerts
-      ? new SnsAlerter({
-          topicArn: options.alerts.topicArn,
-          stateTableName: options.alerts.stateTable,
-          sns: clients.sns,
-          dynamodb: clients.dynamodb,
-        })
-      : undefined;
-    processor = createObjectProcessor({
-      source: new S3LogSource(clients.s3),
-      sink,
-      ...(alerts ? { alerts } : {}),
-      sourceBuckets: [options.bucket],
-    });
+    processor = composeProcessor(options.config, clients);
     if (overrides.decorateProcessor) processor = overrides.decorateProcessor(processor);
   }
 
@@ -424,7 +409,7 @@ async function execute(
       signal,
     });
   } catch (err) {
-    throw explainAwsSetupError(err, options.aws.endpoints, 's3') ?? err;
+    throw explainAwsSetupError(err, options.aws.endpoints, 's3', options.aws.sources) ?? err;
   } finally {
     progress?.stop();
     interruption.dispose();

@@ -1,16 +1,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
-import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
-import { parseAlertRules } from '../../lambdas/core/alert-rules';
-import { describeObject, LOCAL_FILE_BUCKET, type PipelineSummary } from '../../lambdas/core/pipeline';
+import { composeProcessor } from '../../lambdas/app/compose';
+import type { IngestObserver } from '../../lambdas/app/ingest-observer';
+import {
+  describeObject,
+  LOCAL_FILE_BUCKET,
+  ObjectProcessingError,
+  type PipelineSummary,
+} from '../../lambdas/core/pipeline';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
-import type { IngestObserver } from '../../lambdas/ingest/metrics';
+import type { IngestConfig } from '../../lambdas/ingest/config';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
 import { createProgress } from '../progress';
+import {
+  awsFlagsFrom,
+  endpointFlagOptions,
+  endpointFlagsHelp,
+  explainAwsSetupError,
+  withAwsClients,
+  type AwsFlags,
+} from '../aws-options';
+import { preflight } from '../preflight';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
@@ -29,9 +42,8 @@ Options:
   --alert-state-table NAME  alert state table (default $TRAILWATCH_ALERT_STATE_TABLE; required for alerts)
   --topic-arn ARN           alert topic (default $TRAILWATCH_TOPIC_ARN; required for alerts)
   --no-alerts               store the events, send no alerts
-  --alert-rules FILE        alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda
-  --endpoint-url URL        DynamoDB and SNS endpoint (local servers); default AWS
-  --sns-endpoint-url URL    SNS endpoint when it differs from --endpoint-url
+${processorFlagsHelp(28)}
+${endpointFlagsHelp(['dynamodb', 'sns'])}
   --region R                AWS region (default the SDK's: $AWS_REGION, profile)
   -h, --help                show this help
 
@@ -39,13 +51,12 @@ Exit status: 0 every file was processed or skipped; 1 some file failed (the othe
 processed) or a PATH does not exist; 2 usage error.
 `;
 
-interface IngestArgs {
+/** The validated command line of `trailwatch ingest`. */
+export interface IngestArgs {
   readonly paths: string[];
-  readonly table: string;
-  readonly alerts?: { readonly stateTable: string; readonly topicArn: string; readonly rulesFile?: string };
-  readonly endpointUrl?: string;
-  readonly snsEndpointUrl?: string;
-  readonly region?: string;
+  /** The processor's configuration, through the Lambda's own schema. */
+  readonly config: IngestConfig;
+  readonly aws: AwsFlags;
 }
 
 /** `trailwatch ingest PATH...`: the Lambda's pipeline over local files against any table and topic. */
@@ -57,13 +68,14 @@ export const ingestCommand: Command = {
       io.stdout.write(HELP);
       return 0;
     }
-    const args = parseIngestArgs(argv, io);
+    const args = parseIngestArgs(argv, io.env, io.cwd);
     const files = await listFiles(args.paths, io);
     return ingest(args, files, io);
   },
 };
 
-function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
+/** Validates the command line (UsageError naming the flag). */
+export function parseIngestArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): IngestArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -74,29 +86,24 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
         'alert-state-table': { type: 'string' },
         'topic-arn': { type: 'string' },
         'no-alerts': { type: 'boolean', default: false },
-        'alert-rules': { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        'sns-endpoint-url': { type: 'string' },
+        ...PROCESSOR_FLAGS,
+        ...endpointFlagOptions(['dynamodb', 'sns']),
         region: { type: 'string' },
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
   const v = parsed.values;
+  const aws = awsFlagsFrom(v, env, ['dynamodb', 'sns']);
   if (parsed.positionals.length === 0)
     throw new UsageError('give at least one PATH (a log file or a folder)');
-  const table = v.table ?? io.env.TRAILWATCH_TABLE;
+  const table = v.table ?? env.TRAILWATCH_TABLE;
   if (!table) throw new UsageError('--table: required (the event table to write to)');
-  for (const flag of ['endpoint-url', 'sns-endpoint-url'] as const) {
-    const url = v[flag];
-    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
-      throw new UsageError(`--${flag}: expected an http(s) URL, got '${url}'`);
-  }
-  let alerts: IngestArgs['alerts'];
+  let alerts: { readonly stateTable: string; readonly topicArn: string } | undefined;
   if (v['no-alerts'] !== true) {
-    const stateTable = v['alert-state-table'] ?? io.env.TRAILWATCH_ALERT_STATE_TABLE;
-    const topicArn = v['topic-arn'] ?? io.env.TRAILWATCH_TOPIC_ARN;
+    const stateTable = v['alert-state-table'] ?? env.TRAILWATCH_ALERT_STATE_TABLE;
+    const topicArn = v['topic-arn'] ?? env.TRAILWATCH_TOPIC_ARN;
     if (!stateTable || !topicArn) {
       throw new UsageError(
         `${!topicArn ? '--topic-arn' : '--alert-state-table'}: required to send alerts (or pass --no-alerts to store events only)`,
@@ -104,21 +111,15 @@ function parseIngestArgs(argv: string[], io: CliIO): IngestArgs {
     }
     if (!/^arn:[\w-]+:sns:/.test(topicArn))
       throw new UsageError(`--topic-arn: expected an SNS topic ARN (arn:aws:sns:...), got '${topicArn}'`);
-    alerts = {
-      stateTable,
-      topicArn,
-      ...(v['alert-rules'] !== undefined ? { rulesFile: v['alert-rules'] } : {}),
-    };
+    alerts = { stateTable, topicArn };
   } else if (v['alert-rules'] !== undefined || v['topic-arn'] !== undefined) {
     throw new UsageError('--no-alerts cannot be combined with --topic-arn or --alert-rules');
   }
   return {
     paths: parsed.positionals,
-    table,
-    ...(alerts ? { alerts } : {}),
-    ...(v['endpoint-url'] !== undefined ? { endpointUrl: v['endpoint-url'] } : {}),
-    ...(v['sns-endpoint-url'] !== undefined ? { snsEndpointUrl: v['sns-endpoint-url'] } : {}),
-    ...(v.region !== undefined ? { region: v.region } : {}),
+    // Local files are named freely: no source bucket or prefix filter.
+    config: processorConfigFrom(v, { table, ...(alerts ? { alerts } : {}) }, cwd),
+    aws,
   };
 }
 
@@ -159,26 +160,25 @@ async function listFiles(paths: readonly string[], io: CliIO): Promise<FileEntry
 }
 
 async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO): Promise<number> {
-  const local = [args.endpointUrl, args.snsEndpointUrl].some(
-    (u) => u !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(u),
-  );
-  const clients = createAwsClients({
-    ...(args.region !== undefined
-      ? { region: args.region }
-      : local
-        ? { region: io.env.AWS_REGION ?? 'us-east-1' }
-        : {}),
-    endpoints: {
-      ...(args.endpointUrl !== undefined ? { dynamodb: args.endpointUrl } : {}),
-      ...((args.snsEndpointUrl ?? args.endpointUrl) !== undefined
-        ? { sns: args.snsEndpointUrl ?? args.endpointUrl }
-        : {}),
-    },
-    // Local servers accept anything, but the SDK refuses to sign without credentials.
-    ...(local && !io.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
+  const { config } = args;
+  return withAwsClients(args.aws, io.env, async (clients) => {
+    await preflight(clients, args.aws, {
+      tables: [
+        { name: config.tableName, flag: '--table' },
+        ...(config.alerts ? [{ name: config.alerts.stateTableName, flag: '--alert-state-table' }] : []),
+      ],
+      ...(config.alerts ? { topic: { arn: config.alerts.topicArn, flag: '--topic-arn' } } : {}),
+    });
+    return ingestWith(args, files, io, clients);
   });
-  const rules = args.alerts?.rulesFile !== undefined ? readRules(args.alerts.rulesFile, io) : undefined;
+}
 
+async function ingestWith(
+  args: IngestArgs,
+  files: readonly FileEntry[],
+  io: CliIO,
+  clients: AwsClients,
+): Promise<number> {
   const progress = createProgress({ label: 'ingest', stream: io.stderr });
   progress.addTotal(
     files.length,
@@ -193,6 +193,7 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     alerts: 0,
     alreadyAlerted: 0,
     suppressed: 0,
+    alertsNotSent: 0,
   };
   const events = new Map<ServiceName, number>();
   const observer: IngestObserver = {
@@ -210,24 +211,24 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     },
     objectFailed(_ref, error) {
       tally.failed += 1;
-      progress.log(error.message);
+      // Alerts are sent after every event of the file is stored: those events are in the table.
+      if (error instanceof ObjectProcessingError && error.done) {
+        tally.failedCalls += error.done.failedCalls;
+        tally.alertsNotSent += 1;
+        for (const s of SERVICE_NAMES)
+          events.set(s, (events.get(s) ?? 0) + (error.done.eventsStored[s] ?? 0));
+      }
+      const service =
+        error instanceof ObjectProcessingError
+          ? ({ read: undefined, store: 'dynamodb', alert: 'sns' } as const)[error.stage]
+          : undefined;
+      const setup = explainAwsSetupError(error, args.aws.endpoints, service, args.aws.sources);
+      progress.log(setup ? setup.message : error.message);
     },
     eventIgnored: () => undefined,
   };
-  const processor = createObjectProcessor({
+  const processor = composeProcessor(args.config, clients, {
     source: new FileLogSource(),
-    sink: new DynamoDbEventStore({ tableName: args.table, client: clients.dynamodb }),
-    ...(args.alerts
-      ? {
-          alerts: new SnsAlerter({
-            topicArn: args.alerts.topicArn,
-            stateTableName: args.alerts.stateTable,
-            sns: clients.sns,
-            dynamodb: clients.dynamodb,
-            ...(rules ? { rules } : {}),
-          }),
-        }
-      : {}),
     keyLayout: 'any',
     observer,
   });
@@ -249,10 +250,6 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
     }
   } finally {
     progress.stop();
-    clients.dynamodb.destroy();
-    clients.sns.destroy();
-    clients.s3.destroy();
-    clients.sqs.destroy();
   }
 
   const skipped = [...tally.skipped].map(([r, n]) => `${n} ${r}`).join(', ');
@@ -262,27 +259,20 @@ async function ingest(args: IngestArgs, files: readonly FileEntry[], io: CliIO):
       ? `${tally.alreadyAlerted} failed ${tally.alreadyAlerted === 1 ? 'call' : 'calls'} already alerted earlier`
       : '',
     tally.suppressed > 0 ? `${tally.suppressed} repeats counted, not sent` : '',
+    tally.alertsNotSent > 0
+      ? `the alerts of ${tally.alertsNotSent} ${tally.alertsNotSent === 1 ? 'file' : 'files'} could not be sent; their events are stored; run the same command again to send them`
+      : '',
   ].filter((s) => s !== '');
   io.stdout.write(
     [
       `Files: ${tally.processed} processed, ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)} skipped${skipped ? ` (${skipped})` : ''}, ${tally.failed} failed (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `Events stored in ${args.table}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
+      `Events stored in ${args.config.tableName}: ${total} (${SERVICE_NAMES.map((s) => `${SERVICES[s].displayName} ${events.get(s) ?? 0}`).join(', ')})`,
       `Failed calls: ${tally.failedCalls}`,
-      args.alerts
-        ? `Alerts sent to ${args.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}`
+      args.config.alerts
+        ? `Alerts sent to ${args.config.alerts.topicArn}: ${tally.alerts}${notes.length ? ` (${notes.join('; ')})` : ''}`
         : 'Alerts: off (--no-alerts)',
       '',
     ].join('\n'),
   );
   return tally.failed > 0 ? 1 : 0;
-}
-
-function readRules(file: string, io: CliIO) {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
-  } catch {
-    throw new UsageError(`--alert-rules: cannot read ${file}`);
-  }
-  return parseAlertRules(text, file);
 }

@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { renderAlertEmail } from '../../local/alert-email';
-import { generateSamples, type SampleObject } from '../../local/samples';
+import { loadSamples, SAMPLE_DAY, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
 import { createProgress, silentProgress } from '../progress';
@@ -144,6 +144,14 @@ async function startStack(
       '',
     ].join('\n'),
   );
+  if (stack.resumed > 0) {
+    io.stdout.write(`Resuming ${stack.resumed} notifications an earlier run left unhandled.\n`);
+  }
+  for (const file of stack.unreadableNotifications) {
+    io.stderr.write(
+      `trailwatch local: ${displayPath(file, io)}: unreadable queued notification, left in place\n`,
+    );
+  }
   return stack;
 }
 
@@ -185,19 +193,22 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
     onAlert: (m) => tally.alerts.push(m),
   });
   try {
-    const day = sampleDay();
+    const day = SAMPLE_DAY;
     if (args.samples) {
-      const samples = generateSamples(day);
+      const samples = loadSamples();
       const seeds = samples.filter((s) => s.kind === 'seed').length;
       io.stdout.write(
-        `Uploading ${samples.length} sample log objects: ${seeds} seed examples and a generated day (${day}) of ` +
+        `Uploading the ${samples.length} sample log objects of samples/: ${seeds} seed examples and a generated day (${day}) of ` +
           `2 accounts x 2 regions, with CloudTrail's digest files ...\n`,
       );
       await uploadSamples(stack, samples, io, true);
       await stack.idle();
     }
     printSummary(tally, io, Date.now() - started);
-    printAlerts(tally, io);
+    printAlerts(tally, io, {
+      outbox: displayPath(stack.outbox, io),
+      data: displayPath(args.dataDir, io),
+    });
     printNextSteps(stack, io, day, false);
   } finally {
     await stack.stop();
@@ -214,14 +225,14 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
     },
     onAlert: (m) => {
       io.stdout.write(
-        `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.file, io)})`, renderAlertEmail(m))}\n\n`,
+        `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.textFile ?? m.file, io)})`, renderAlertEmail(m))}\n\n`,
       );
     },
   });
-  const day = sampleDay();
+  const day = SAMPLE_DAY;
   try {
     if (args.samples) {
-      const samples = generateSamples(day);
+      const samples = loadSamples();
       io.stdout.write(`Uploading ${samples.length} sample log objects ...\n`);
       await uploadSamples(stack, samples, io, false);
       printSummary(tally, io, undefined);
@@ -247,7 +258,8 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
   return 0;
 }
 
-function describeOutcome(o: LocalObjectOutcome): string {
+/** One `--serve` line per object handled; says why no alert went out when failed calls sent none. */
+export function describeOutcome(o: LocalObjectOutcome): string {
   const where = describeObject(o.ref);
   if (o.status === 'skipped') return `skipped    ${where} (${o.reason}: ${o.message})`;
   if (o.status === 'failed') return `FAILED     ${o.error.message}`;
@@ -257,7 +269,18 @@ function describeOutcome(o: LocalObjectOutcome): string {
   );
   const total = SERVICE_NAMES.reduce((n, name) => n + (s.eventsStored[name] ?? 0), 0);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const alerts = s.alerts ? `, ${count(s.alerts.messagesPublished, 'alert')} sent` : '';
+  const a = s.alerts;
+  // "0 alerts sent" alone reads like a fault: say why nothing went out.
+  const why = a
+    ? [
+        a.eventsAlreadyAlerted > 0 ? `${a.eventsAlreadyAlerted} already alerted by an earlier run` : '',
+        a.eventsSuppressed > 0 ? `${a.eventsSuppressed} repeats counted` : '',
+        a.eventsIgnored > 0 ? `${a.eventsIgnored} ignored by the alert rules` : '',
+      ].filter((w) => w !== '')
+    : [];
+  const alerts = a
+    ? `, ${count(a.messagesPublished, 'alert')} sent${why.length > 0 ? ` (${why.join(', ')})` : ''}`
+    : '';
   return `processed  ${where}: ${count(total, 'event')}${events.length ? ` (${events.join(', ')})` : ''}, ${count(s.failedCalls, 'failed call')}${alerts}`;
 }
 
@@ -278,7 +301,7 @@ function printSummary(tally: Tally, io: CliIO, elapsedMs: number | undefined): v
   io.stdout.write(lines.join('\n') + '\n');
 }
 
-function printAlerts(tally: Tally, io: CliIO): void {
+function printAlerts(tally: Tally, io: CliIO, where?: { outbox: string; data: string }): void {
   const n = tally.alerts.length;
   const notes: string[] = [];
   if (tally.alreadyAlerted > 0)
@@ -287,7 +310,13 @@ function printAlerts(tally: Tally, io: CliIO): void {
     );
   if (tally.suppressed > 0)
     notes.push(`${tally.suppressed} repeated failures were counted instead of alerted again`);
-  io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n\n`);
+  io.stdout.write(`Alerts sent: ${n}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
+  if (n === 0 && tally.alreadyAlerted > 0 && where) {
+    io.stdout.write(
+      `The emails of the earlier run are in ${where.outbox}/ (*.txt); delete ${where.data}/ to process and alert afresh.\n`,
+    );
+  }
+  io.stdout.write('\n');
   tally.alerts.forEach((m, i) => {
     io.stdout.write(
       boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n',
@@ -314,9 +343,10 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       '         AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',
       '',
       '  # query the table with trailwatch',
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --since 2d`,
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --failed --since 2d`,
-      `  npx trailwatch query --endpoint-url ${ddb} --table ${stack.tableName} --service athena --from 2017-05-04 --to 2017-05-05`,
+      `  npx trailwatch query --endpoint-url ${ddb} --from ${day} --to ${day}            # the sample day, newest first`,
+      `  npx trailwatch query --endpoint-url ${ddb} --failed --from ${day} --to ${day}   # its failed calls`,
+      `  npx trailwatch query --endpoint-url ${ddb} --resource glue:job#nightly-orders-etl --json`,
+      `  npx trailwatch query --endpoint-url ${ddb} --service athena --from 2017-05-04 --to 2017-05-05`,
       '',
       '  # ... or with the AWS CLI: the failed Athena calls of a day (the `failures` index, one Query per',
       '  # shard: docs/table.md)',
@@ -328,24 +358,19 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       `  aws --endpoint-url ${s3} s3 cp my-log.json.gz \\`,
       `      s3://${stack.bucket}/AWSLogs/123456789012/CloudTrail/us-east-1/${day.replace(/-/g, '/')}/my-log.json.gz`,
       '',
-      '  # backfill what is in the bucket: S3 and DynamoDB listen on different ports, so give one',
-      '  # endpoint per service (a single --endpoint-url cannot cover both)',
-      `  AWS_ENDPOINT_URL_S3=${s3} AWS_ENDPOINT_URL_DYNAMODB=${ddb} AWS_ENDPOINT_URL_SNS=${sns} \\`,
-      `      npx trailwatch backfill --bucket ${stack.bucket} --table ${stack.tableName} --dry-run`,
+      '  # backfill what is in the bucket: each server has its own port, so one flag per service',
+      `  npx trailwatch backfill --s3-endpoint-url ${s3} --dynamodb-endpoint-url ${ddb} \\`,
+      `      --bucket ${stack.bucket} --table ${stack.tableName} --dry-run`,
       '',
       '  # or run the same pipeline over local files, without S3',
-      `  npx trailwatch ingest --endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,
-      `      --alert-state-table ${stack.alertStateTableName} --topic-arn ${stack.topicArn} path/to/logs/`,
+      `  npx trailwatch ingest --dynamodb-endpoint-url ${ddb} --sns-endpoint-url ${sns} --table ${stack.tableName} \\`,
+      `      --alert-state-table ${stack.alertStateTableName} --topic-arn ${stack.topicArn} samples/`,
       '',
-      `Alerts are saved as JSON in ${displayPath(stack.outbox, io)}/.`,
+      `Alerts are saved in ${displayPath(stack.outbox, io)}/, named by time and service: each as .txt (to read: cat),`,
+      '.eml (opens in a mail client) and .json (the SNS publish, with the JSON body machines receive).',
       '',
     ].join('\n'),
   );
-}
-
-/** The generated sample day: yesterday (UTC), a complete day, the same all day long. */
-function sampleDay(): string {
-  return new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 }
 
 function boxed(title: string, body: string): string {

@@ -90,10 +90,20 @@ async function* walk(
   }
 }
 
-/** Writes to stdout, waiting when it is full; stops once stdout is closed or broken (e.g. `| head`). */
+/**
+ * Lines are gathered into blocks of about this many characters and written with one call per block:
+ * one write per event cost a sixth of parse's time on a file where half of the calls are watched.
+ */
+const BLOCK_CHARS = 64 * 1024;
+
+/**
+ * Writes lines to stdout in blocks, waiting when it is full; stops once stdout is closed or broken
+ * (e.g. `| head`).
+ */
 class LineWriter {
   /** Why stdout stopped taking lines, if it did. */
   failure: NodeJS.ErrnoException | undefined;
+  private pending = '';
   private readonly onError = (err: NodeJS.ErrnoException): void => {
     this.failure ??= err;
   };
@@ -107,10 +117,18 @@ class LineWriter {
     return this.failure !== undefined && this.failure.code !== 'EPIPE';
   }
 
-  /** Writes one line; false when stdout no longer takes lines. */
-  async write(line: string): Promise<boolean> {
+  /** Adds one line (ending in a newline); true when a block is full and flush() is due. */
+  add(line: string): boolean {
+    this.pending += line;
+    return this.pending.length >= BLOCK_CHARS;
+  }
+
+  /** Writes the gathered lines; false when stdout no longer takes lines. */
+  async flush(): Promise<boolean> {
+    const block = this.pending;
+    this.pending = '';
     if (this.failure) return false;
-    if (this.out.write(line)) return true;
+    if (block === '' || this.out.write(block)) return true;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.out.off('drain', done);
@@ -135,10 +153,12 @@ async function readFileEvents(file: string, stats: LogStats, writer: LineWriter)
   const stream = fs.createReadStream(file);
   try {
     for await (const event of readLogEvents(stream, stats)) {
-      if (!(await writer.write(JSON.stringify(event) + '\n'))) return;
+      if (writer.add(JSON.stringify(event) + '\n') && !(await writer.flush())) return;
     }
   } finally {
     stream.destroy();
+    // The file's events go out before any line about it on stderr.
+    await writer.flush();
   }
 }
 

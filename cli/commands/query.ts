@@ -95,7 +95,19 @@ export const queryCommand: Command = {
         throw new UsageError(`${FLAG_OF_FIELD[err.field] ?? err.field}: ${reason}`);
       }
       if (err instanceof TrailwatchError) throw err;
-      const setup = explainAwsSetupError(err, endpoint !== undefined ? { dynamodb: endpoint } : {});
+      const setup = explainAwsSetupError(
+        err,
+        endpoint !== undefined ? { dynamodb: endpoint } : {},
+        'dynamodb',
+        {
+          dynamodb:
+            args.endpointUrl !== undefined
+              ? '--endpoint-url'
+              : io.env.AWS_ENDPOINT_URL_DYNAMODB
+                ? 'AWS_ENDPOINT_URL_DYNAMODB'
+                : 'AWS_ENDPOINT_URL',
+        },
+      );
       if (setup) throw setup;
       const name = err instanceof Error ? err.name : 'Error';
       const message = err instanceof Error ? err.message : String(err);

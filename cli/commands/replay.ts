@@ -1,29 +1,29 @@
 /**
  * `trailwatch replay`: processes the S3 events held in the ingest function's dead-letter queue and
  * deletes each message only once every object it names was processed (or skipped as the Lambda would).
- * The run itself is lambdas/ops/replay-runner.ts; this file parses flags, wires the adapters,
+ * The run itself is lambdas/app/replay-runner.ts and the processor is lambdas/app/compose.ts; this file parses flags,
  * handles Ctrl-C and prints the summary.
  */
+import { isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
 import { DlqSource } from '../../lambdas/adapters/dlq-source';
-import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
-import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
-import { SnsAlerter } from '../../lambdas/adapters/sns-alerter';
+import { composeProcessor } from '../../lambdas/app/compose';
+import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/app/replay-runner';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
-import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/ops/replay-runner';
+import type { IngestConfig } from '../../lambdas/ingest/config';
+import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { assertTableExists } from '../../lambdas/adapters/table-definitions';
+import { preflight } from '../preflight';
 import {
   awsFlagsFrom,
-  clientsFor,
-  explainAwsSetupError,
+  endpointFlagOptions,
+  endpointFlagsHelp,
   intFlag,
-  isLocalEndpoint,
   parseFlags,
   regionOfQueueUrl,
+  withAwsClients,
   type AwsFlags,
 } from '../aws-options';
 
@@ -42,11 +42,11 @@ Options:
   --table T                the event table (required unless --dry-run)
   --alert-state-table T    the alert state table (required with --alerts)
   --topic-arn ARN          the alert topic (required with --alerts)
-  --retention-days N       days an event is kept, from its eventTime (default 365, as the stack)
+  --source-buckets B1,B2   only objects of these buckets, as SOURCE_BUCKETS in the Lambda (default: any)
+  --prefix P               only keys under the trail prefix P, as LOG_PREFIX in the Lambda (default: any)
+${processorFlagsHelp(27)}
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
-  --endpoint-url URL       endpoint of every AWS service; or one per service with AWS_ENDPOINT_URL_SQS,
-                           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS
-                           (AWS_ENDPOINT_URL for all). A queue URL on localhost is its own SQS endpoint.
+${endpointFlagsHelp(['sqs', 's3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION, else the queue URL's region)
 
 Exit code: 0 when every message received was replayed and deleted (dry run: every message readable),
@@ -62,9 +62,11 @@ const FLAGS = {
   table: { type: 'string' },
   'alert-state-table': { type: 'string' },
   'topic-arn': { type: 'string' },
-  'retention-days': { type: 'string' },
+  'source-buckets': { type: 'string' },
+  prefix: { type: 'string' },
+  ...PROCESSOR_FLAGS,
   'visibility-timeout': { type: 'string' },
-  'endpoint-url': { type: 'string' },
+  ...endpointFlagOptions(['sqs', 's3', 'dynamodb', 'sns']),
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -74,13 +76,18 @@ export interface ReplayOptions extends ReplayRunOptions {
   readonly queueUrl: string;
   readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
   readonly table?: string;
-  readonly retentionDays: number;
+  /** The processor's configuration (the Lambda's schema); absent on a dry run. */
+  readonly config?: IngestConfig;
   readonly visibilityTimeout: number;
   readonly aws: AwsFlags;
 }
 
 /** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */
-export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): ReplayOptions | undefined {
+export function parseReplayOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+): ReplayOptions | undefined {
   const v = parseFlags(argv, FLAGS);
   if (v.help) return undefined;
   if (!v.queue)
@@ -104,6 +111,24 @@ export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): Repl
     }
     alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
   }
+  const sourceBuckets = v['source-buckets']
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  // As the Lambda whose dead-letter queue this is: the same rules, window and limits.
+  const config =
+    !dryRun && v.table
+      ? processorConfigFrom(
+          v,
+          {
+            table: v.table,
+            ...(alerts ? { alerts } : {}),
+            ...(sourceBuckets && sourceBuckets.length > 0 ? { sourceBuckets } : {}),
+            ...(v.prefix !== undefined ? { logPrefix: v.prefix } : {}),
+          },
+          cwd,
+        )
+      : undefined;
   const maxMessages =
     v['max-messages'] !== undefined ? intFlag('max-messages', v['max-messages'], 0, 1, 1_000_000) : undefined;
   return {
@@ -113,9 +138,9 @@ export function parseReplayOptions(argv: string[], env: NodeJS.ProcessEnv): Repl
     concurrency: intFlag('concurrency', v.concurrency, 4, 1, 64),
     ...(alerts ? { alerts } : {}),
     ...(v.table ? { table: v.table } : {}),
-    retentionDays: intFlag('retention-days', v['retention-days'], 365, 1, 36500),
+    ...(config ? { config } : {}),
     visibilityTimeout: intFlag('visibility-timeout', v['visibility-timeout'], 300, 1, 43200),
-    aws: queueConnection(awsFlagsFrom(v, env), v.queue),
+    aws: queueConnection(awsFlagsFrom(v, env, ['sqs', 's3', 'dynamodb', 'sns']), v.queue),
   };
 }
 
@@ -131,7 +156,9 @@ export function queueConnection(flags: AwsFlags, queueUrl: string): AwsFlags {
       ? { ...flags.endpoints, sqs: new URL(queueUrl).origin }
       : flags.endpoints;
   const region = flags.region ?? regionOfQueueUrl(queueUrl) ?? (localQueue ? 'us-east-1' : undefined);
-  return { ...(region !== undefined ? { region } : {}), endpoints };
+  const sources =
+    flags.endpoints.sqs === undefined && localQueue ? { ...flags.sources, sqs: '--queue' } : flags.sources;
+  return { ...(region !== undefined ? { region } : {}), endpoints, ...(sources ? { sources } : {}) };
 }
 
 /** The end-of-run summary (stdout). */
@@ -205,40 +232,29 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
     name: 'replay',
     summary: 'Process the S3 events held in the dead-letter queue',
     async run(argv: string[], io: CliIO): Promise<number> {
-      const options = parseReplayOptions(argv, io.env);
+      const options = parseReplayOptions(argv, io.env, io.cwd);
       if (!options) {
         io.stdout.write(HELP + '\n');
         return 0;
       }
       const started = Date.now();
-      const clients = clientsFor(options.aws, io.env);
-      const queue = new DlqSource({
-        queueUrl: options.queueUrl,
-        client: clients.sqs,
-        visibilityTimeoutSeconds: options.visibilityTimeout,
-        ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
-      });
-      try {
+      return withAwsClients(options.aws, io.env, async (clients) => {
+        const queue = new DlqSource({
+          queueUrl: options.queueUrl,
+          client: clients.sqs,
+          visibilityTimeoutSeconds: options.visibilityTimeout,
+          ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
+        });
         let processor: ObjectProcessor | undefined;
-        if (!options.dryRun && options.table !== undefined) {
-          await assertTableExists(clients.dynamodb, options.table, '--table');
-          const alerts = options.alerts
-            ? new SnsAlerter({
-                topicArn: options.alerts.topicArn,
-                stateTableName: options.alerts.stateTable,
-                sns: clients.sns,
-                dynamodb: clients.dynamodb,
-              })
-            : undefined;
-          processor = createObjectProcessor({
-            source: new S3LogSource(clients.s3),
-            sink: new DynamoDbEventStore({
-              tableName: options.table,
-              client: clients.dynamodb,
-              retentionDays: options.retentionDays,
-            }),
-            ...(alerts ? { alerts } : {}),
+        if (!options.dryRun && options.config !== undefined) {
+          await preflight(clients, options.aws, {
+            tables: [
+              { name: options.config.tableName, flag: '--table' },
+              ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
+            ],
+            ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
           });
+          processor = composeProcessor(options.config, clients);
         }
         const before = await queue.approximateCount();
         io.stderr.write(
@@ -269,14 +285,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;
         return report.interrupted || report.deleted < report.received ? 1 : 0;
-      } catch (err) {
-        throw explainAwsSetupError(err, options.aws.endpoints) ?? err;
-      } finally {
-        clients.s3.destroy();
-        clients.dynamodb.destroy();
-        clients.sns.destroy();
-        clients.sqs.destroy();
-      }
+      });
     },
   };
 }

@@ -11,32 +11,18 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
+import type {
+  AlertLedger,
+  ClaimResult,
+  EventMarkerState,
+  MessageClaim,
+  MessageRecord,
+} from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
-import type { LogObjectRef } from '../core/ports';
-import type { ServiceName } from '../core/services';
+import { backoffMs, sleepMs } from './retry';
 
 /** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
 export class AlertStateError extends TrailwatchError {}
-
-/** What the table says about one failed event: alerted in a message, or counted as suppressed. */
-export type EventMarkerState = 'alerted' | 'suppressed';
-
-/** The record of one (log file, service) alert message. */
-export interface MessageRecord {
-  readonly key: string;
-  /** `publishing`: claimed, publish may or may not have happened; `sent`: SNS accepted it. */
-  readonly state: 'publishing' | 'sent';
-  readonly owner: string;
-  /** Epoch ms after which another invocation may take over a `publishing` claim. */
-  readonly leaseUntil: number;
-  readonly messageId?: string;
-  /** Epoch ms when SNS accepted the message. */
-  readonly sentAt?: number;
-}
-
-/** Result of claimMessage. */
-export type ClaimResult =
-  { readonly claimed: true } | { readonly claimed: false; readonly record: MessageRecord };
 
 /** Options of AlertStateStore. */
 export interface AlertStateStoreOptions {
@@ -48,6 +34,8 @@ export interface AlertStateStoreOptions {
   readonly windowRetentionDays?: number;
   /** Pause before re-sending unprocessed batch items; injected by tests. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source of that pause in [0, 1); default Math.random. */
+  readonly random?: () => number;
 }
 
 const BATCH_GET_LIMIT = 100;
@@ -59,30 +47,30 @@ export function eventMarkerKey(eventId: string): string {
   return `evt#${eventId}`;
 }
 
-/** Key of the message record of one log file (by fileId) and service. */
-export function messageRecordKey(fileIdValue: string, service: ServiceName): string {
-  return `msg#${fileIdValue}#${service}`;
-}
+// Unprocessed items mean the table is throttling: back off from 50 ms, at most 2 s.
+const UNPROCESSED_BACKOFF = { baseMs: 50, maxMs: 2_000 } as const;
 
 /**
- * The alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
+ * The alert ledger on DynamoDB: the alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
  * records with a short publishing lease, and per-signature suppression windows. Every write is a
  * single-item conditional write or an idempotent overwrite: dynalite has no transactions, and
  * none are needed when each step can be repeated safely.
  */
-export class AlertStateStore {
+export class AlertStateStore implements AlertLedger {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly markerTtlSeconds: number;
   private readonly windowTtlSeconds: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(options: AlertStateStoreOptions) {
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.markerTtlSeconds = (options.markerRetentionDays ?? 365) * 86_400;
     this.windowTtlSeconds = (options.windowRetentionDays ?? 30) * 86_400;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleepMs;
+    this.random = options.random ?? Math.random;
   }
 
   /** Markers of the given events that exist (strongly consistent reads), by eventId. */
@@ -129,12 +117,9 @@ export class AlertStateStore {
    * the record) when the message was sent, or another invocation holds an unexpired claim: a
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
-  async claimMessage(
-    key: string,
-    claim: { owner: string; nowMs: number; leaseUntil: number; source: LogObjectRef; service: ServiceName },
-  ): Promise<ClaimResult> {
-    try {
-      await this.client.send(
+  async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
+    const claimed = await this.conditional('PutItem', () =>
+      this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
@@ -156,11 +141,9 @@ export class AlertStateStore {
             ':now': { N: String(claim.nowMs) },
           },
         }),
-      );
-      return { claimed: true };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('PutItem', err);
-    }
+      ),
+    );
+    if (claimed) return { claimed: true };
     const record = await this.messageRecord(key);
     if (!record) {
       // The record vanished between the two calls (TTL): claiming again is safe.
@@ -174,8 +157,9 @@ export class AlertStateStore {
    * instead of waiting for the lease to run out. Only the owner's own unsent claim is deleted.
    */
   async releaseClaim(key: string, owner: string): Promise<void> {
-    try {
-      await this.client.send(
+    // A failed condition: someone else took over the expired claim, and it is theirs now.
+    await this.conditional('DeleteItem', () =>
+      this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: key } },
@@ -183,12 +167,8 @@ export class AlertStateStore {
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
         }),
-      );
-    } catch (err) {
-      // Someone else took over the expired claim: it is theirs now.
-      if (err instanceof ConditionalCheckFailedException) return;
-      throw this.wrap('DeleteItem', err);
-    }
+      ),
+    );
   }
 
   /** Records that SNS accepted the message: the single write that closes the duplicate window. */
@@ -248,30 +228,19 @@ export class AlertStateStore {
     signature: AlertSignature,
     update: { fileId: string; count: number; nowMs: number },
   ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: signatureKeyValue } },
-          UpdateExpression:
-            'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
-          ConditionExpression: 'NOT contains(countedFiles, :file)',
-          ExpressionAttributeValues: {
-            ':n': { N: String(update.count) },
-            ':files': { SS: [update.fileId] },
-            ':file': { S: update.fileId },
-            ':kind': { S: 'signature' },
-            ':sig': { S: JSON.stringify(signature) },
-            ':now': { N: String(update.nowMs) },
-            ':exp': { N: String(Math.floor(update.nowMs / 1000) + this.windowTtlSeconds) },
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw this.wrap('UpdateItem', err);
-    }
+    return this.updateSignature(
+      signatureKeyValue,
+      signature,
+      update.nowMs,
+      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
+      'NOT contains(countedFiles, :file)',
+      {
+        ':n': { N: String(update.count) },
+        ':files': { SS: [update.fileId] },
+        ':file': { S: update.fileId },
+        ':now': { N: String(update.nowMs) },
+      },
+    );
   }
 
   /**
@@ -284,28 +253,56 @@ export class AlertStateStore {
     signature: AlertSignature,
     alerted: { sentAt: number; reportedTotal: number; messageKey: string },
   ): Promise<void> {
-    try {
-      await this.client.send(
+    // A failed condition: a newer alert already opened a later window (or an earlier attempt did this).
+    await this.updateSignature(
+      signatureKeyValue,
+      signature,
+      alerted.sentAt,
+      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
+      'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+      {
+        ':at': { N: String(alerted.sentAt) },
+        ':rep': { N: String(alerted.reportedTotal) },
+        ':msg': { S: alerted.messageKey },
+      },
+    );
+  }
+
+  // One conditional update of a signature window item; its kind, signature and expiry are always set.
+  private updateSignature(
+    key: string,
+    signature: AlertSignature,
+    atMs: number,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    return this.conditional('UpdateItem', () =>
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: signatureKeyValue } },
-          UpdateExpression:
-            'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
-          ConditionExpression: 'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+          Key: { pk: { S: key } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
           ExpressionAttributeValues: {
+            ...values,
             ':kind': { S: 'signature' },
             ':sig': { S: JSON.stringify(signature) },
-            ':at': { N: String(alerted.sentAt) },
-            ':rep': { N: String(alerted.reportedTotal) },
-            ':msg': { S: alerted.messageKey },
-            ':exp': { N: String(Math.floor(alerted.sentAt / 1000) + this.windowTtlSeconds) },
+            ':exp': { N: String(Math.floor(atMs / 1000) + this.windowTtlSeconds) },
           },
         }),
-      );
+      ),
+    );
+  }
+
+  // A conditional write: true when written, false when its condition failed; other errors are ours.
+  private async conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
     } catch (err) {
-      // A newer alert already opened a later window (or this one was recorded by an earlier attempt).
-      if (err instanceof ConditionalCheckFailedException) return;
-      throw this.wrap('UpdateItem', err);
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw this.wrap(operation, err);
     }
   }
 
@@ -324,7 +321,7 @@ export class AlertStateStore {
             `alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`,
           );
         }
-        if (round > 0) await this.sleep(backoff(round));
+        if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
         const keysThisRound: Array<Record<string, AttributeValue>> = pending;
         const out = await this.call('BatchGetItem', () =>
           this.client.send(
@@ -355,7 +352,7 @@ export class AlertStateStore {
           `alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`,
         );
       }
-      if (round > 0) await this.sleep(backoff(round));
+      if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
       const thisRound: WriteRequest[] = pending;
       const out = await this.call('BatchWriteItem', () =>
         this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: thisRound } })),
@@ -394,9 +391,4 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
     ...(messageId !== undefined ? { messageId } : {}),
     ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
   };
-}
-
-// Unprocessed items mean the table is throttling: back off 50, 100, 200 ... ms (capped at 2 s).
-function backoff(round: number): number {
-  return Math.min(2_000, 50 * 2 ** (round - 1));
 }

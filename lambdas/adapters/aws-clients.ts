@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { TimedHttpHandler, type RequestDeadline, type RequestTimeouts } from './timed-http-handler';
 
 /** Endpoint overrides, one per service (local servers, VPC endpoints). */
 export interface AwsEndpoints {
@@ -22,6 +23,10 @@ export interface AwsClientOptions {
   readonly credentials?: AwsCredentialIdentity;
   /** Attempts per request, retries included; default the SDK's (3). */
   readonly maxAttempts?: number;
+  /** Connection, request and idle timeouts of every client; default DEFAULT_REQUEST_TIMEOUTS. */
+  readonly timeouts?: RequestTimeouts;
+  /** Bounds every request by the current invocation's end (the Lambda sets it per invocation). */
+  readonly deadline?: RequestDeadline;
 }
 
 /** The SDK clients trailwatch uses, created once and shared by every adapter. */
@@ -43,6 +48,8 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   };
+  // One handler per client (each keeps its own connection pool), all with timeouts that throw.
+  const timed = () => ({ requestHandler: new TimedHttpHandler(options.timeouts, options.deadline) });
   const endpoints = options.endpoints ?? {};
   const s3Local =
     endpoints.s3 !== undefined
@@ -54,18 +61,28 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
         }
       : {};
   return {
-    s3: new S3Client({ ...common, ...s3Local }),
-    dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb) }),
+    s3: new S3Client({ ...common, ...s3Local, ...timed() }),
+    dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb), ...timed() }),
     // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
-    // (see SnsAlerterOptions.leaseSeconds), so retries here would only eat into that time.
+    // (see AlertDeliveryOptions.leaseSeconds), so retries here would only eat into that time.
     sns: new SNSClient({
       ...common,
       ...endpointOf(endpoints.sns),
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+      ...timed(),
     }),
-    sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs) }),
+    sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs), ...timed() }),
   };
+}
+
+/** Closes the clients' sockets (a CLI command or a test is done with them); safe on clients already closed. */
+export function destroyAwsClients(clients: Partial<AwsClients>): void {
+  for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs]) client?.destroy();
+}
+
+/** True for an endpoint on this machine (a local server such as `trailwatch local --serve`). */
+export function isLocalEndpoint(url: string): boolean {
+  return /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(url);
 }
 
 /** Credentials the local servers accept (they check nothing, but the SDK insists on some). */

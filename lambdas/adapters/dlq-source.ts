@@ -6,7 +6,7 @@ import {
   SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrailwatchError } from '../core/errors';
 import { parseIngestEvent, type AnnouncedObject } from '../core/s3-event';
 

@@ -23,18 +23,10 @@ import {
 } from '@trailwatch/client/contract';
 import { describeObject } from '../core/object-ref';
 import type { EventSink, LogObjectRef } from '../core/ports';
+import { isRetryable } from './retry';
 
 /** BatchWriteItem's limit of put requests per call. */
 const BATCH_SIZE = 25;
-
-/** Error names DynamoDB returns for throttling and transient server faults: retried with backoff. */
-const RETRYABLE_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
 
 /** Options of {@link DynamoDbEventStore}. */
 export interface DynamoDbEventStoreOptions {
@@ -322,15 +314,6 @@ export class DynamoDbEventStore implements EventSink {
       await this.sleep(wait);
     }
   }
-}
-
-/** True for throttling and transient server errors, which a later attempt may get past. */
-export function isRetryable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (e.name !== undefined && RETRYABLE_ERRORS.has(e.name)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return (status !== undefined && status >= 500) || e.$retryable !== undefined;
 }
 
 function describe(cause: unknown): string {

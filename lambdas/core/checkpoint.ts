@@ -3,7 +3,7 @@
  * resumes where it stopped and a repeated one neither lists finished days nor re-reads finished objects.
  * Pure model; adapters/checkpoint-file.ts persists it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrailwatchError } from './errors';
 
 /** The checkpoint as stored (JSON). */
@@ -41,7 +41,12 @@ export function isDaySealed(day: string, now: Date, sealAfterHours = SEAL_AFTER_
   return now.getTime() >= dayEnd + sealAfterHours * 3_600_000;
 }
 
-/** The arguments that make two backfills the same one: their canonical text form. */
+/**
+ * The arguments that make two backfills the same one: their canonical text form. Besides what is
+ * read (bucket, prefix, range, accounts, regions), it names everything that changes what a run
+ * does with an object: the table, the alerts (off, or the topic and state table) and the retention.
+ * So an `--alerts` run after a run without alerts does not find the objects done and skip them.
+ */
 export function backfillScopeText(args: {
   bucket: string;
   prefix: string;
@@ -50,6 +55,9 @@ export function backfillScopeText(args: {
   accounts?: readonly string[];
   regions?: readonly string[];
   table: string;
+  /** Where alerts go, or undefined when the run does not alert. */
+  alerts?: { readonly topicArn: string; readonly stateTable: string };
+  retentionDays: number;
 }): string {
   const list = (v?: readonly string[]) => (v ? [...v].sort().join(',') : '*');
   return [
@@ -59,6 +67,8 @@ export function backfillScopeText(args: {
     `accounts=${list(args.accounts)}`,
     `regions=${list(args.regions)}`,
     `table=${args.table}`,
+    `alerts=${args.alerts ? `${args.alerts.topicArn},${args.alerts.stateTable}` : 'off'}`,
+    `retention-days=${args.retentionDays}`,
   ].join(' ');
 }
 

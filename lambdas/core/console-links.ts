@@ -38,8 +38,15 @@ export function resourceConsoleUrl(
       return `${origin}/glue/home${q}#/v2/etl-configuration/triggers/view/${id}`;
     case 'glue:workflow':
       return `${origin}/glue/home${q}#/v2/etl-configuration/workflows/view/${id}`;
-    case 'glue:table':
-      return `${origin}/glue/home${q}#/v2/data-catalog/tables`;
+    case 'glue:table': {
+      // The id is `<database>/<table>` when the call named the database (every Glue table API does);
+      // the table page needs both, so a bare table name opens the table list.
+      const slash = resource.id.indexOf('/');
+      if (slash <= 0) return `${origin}/glue/home${q}#/v2/data-catalog/tables`;
+      const database = encodeURIComponent(resource.id.slice(0, slash));
+      const table = encodeURIComponent(resource.id.slice(slash + 1));
+      return `${origin}/glue/home${q}#/v2/data-catalog/tables/view/${table}?database=${database}`;
+    }
     case 'emr:cluster':
       return `${origin}/emr/home${q}#/clusterDetails/${id}`;
     case 'emr:studio':

@@ -24,9 +24,11 @@ export type LogKeyClass =
   | ({ readonly ok: true } & CloudTrailKeyLayout)
   | { readonly ok: false; readonly reason: ObjectSkipReason; readonly message: string };
 
-// prefix? AWSLogs/ (o-id/)? account/ CloudTrail/ region/ YYYY/MM/DD/ file
+// prefix? AWSLogs/ (o-id/)? account/ CloudTrail/ region/ YYYY/MM/DD/ file. No segment of the prefix is
+// `AWSLogs`: in `AWSLogs/<a>/AWSLogs/<b>/CloudTrail/...` the account is ambiguous, and whoever may write
+// under `AWSLogs/<a>/` could pass files off as account <b>'s.
 const LOG_KEY =
-  /^(?<prefix>(?:.*\/)?)AWSLogs\/(?:(?<orgId>o-[a-z0-9]{10,32})\/)?(?<account>\d{12})\/CloudTrail\/(?<region>[a-z]{2}(?:-[a-z]+)+-\d{1,2})\/(?<year>\d{4})\/(?<month>\d{2})\/(?<day>\d{2})\/(?<file>[^/]+\.json\.gz)$/;
+  /^(?<prefix>(?:(?!AWSLogs\/)[^/]*\/)*)AWSLogs\/(?:(?<orgId>o-[a-z0-9]{10,32})\/)?(?<account>\d{12})\/CloudTrail\/(?<region>[a-z]{2}(?:-[a-z]+)+-\d{1,2})\/(?<year>\d{4})\/(?<month>\d{2})\/(?<day>\d{2})\/(?<file>[^/]+\.json\.gz)$/;
 
 /**
  * Classifies an S3 key (already URL-decoded) as a CloudTrail log file, with or without a prefix before
@@ -47,6 +49,13 @@ export function classifyLogKey(key: string): LogKeyClass {
   }
   if (/(?:^|\/)CloudTrail-Insight\//.test(key)) {
     return { ok: false, reason: 'insight', message: 'CloudTrail Insights file, not an API call log file' };
+  }
+  if ((key.match(/(?:^|\/)AWSLogs\//g) ?? []).length > 1) {
+    return {
+      ok: false,
+      reason: 'not-a-log-key',
+      message: 'the key holds more than one AWSLogs/ segment, so its account is ambiguous',
+    };
   }
   const match = LOG_KEY.exec(key);
   const g = match?.groups;
@@ -93,4 +102,74 @@ function isDate(year: string | undefined, month: string | undefined, day: string
   if (!(m >= 1 && m <= 12 && d >= 1)) return false;
   // Day 0 of the next month is the last day of this one.
   return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/**
+ * Which log keys a deployment ingests: the trail's prefix exactly, and the accounts and organizations
+ * allowed to write there. Built from configuration (LOG_PREFIX, ALLOWED_ACCOUNTS, ALLOWED_ORGANIZATIONS).
+ */
+export interface LogKeyOrigins {
+  /**
+   * The key prefix before `AWSLogs/`, without slashes at the ends: `''` means keys start with
+   * `AWSLogs/`. Undefined accepts any prefix (local files, a backfill given its own `--prefix`).
+   */
+  readonly prefix?: string;
+  /** Account ids whose log files are ingested; undefined or empty accepts any account. */
+  readonly accounts?: readonly string[];
+  /**
+   * Organization ids whose organization-trail files are ingested. When set without `accounts`, only
+   * organization-trail keys (`AWSLogs/<o-id>/...`) are accepted.
+   */
+  readonly organizationIds?: readonly string[];
+}
+
+/** Result of checkLogKeyOrigin: the key may be ingested, or why not. */
+export type LogKeyOriginCheck =
+  { readonly ok: true } | { readonly ok: false; readonly reason: ObjectSkipReason; readonly message: string };
+
+/**
+ * Decides whether a classified log key comes from where this deployment expects: exactly one
+ * `AWSLogs/` layout right after the configured prefix (`not-a-log-key` otherwise), written for an
+ * allowed account and organization (`foreign-account` otherwise).
+ */
+export function checkLogKeyOrigin(layout: CloudTrailKeyLayout, origins: LogKeyOrigins): LogKeyOriginCheck {
+  if (origins.prefix !== undefined) {
+    const trimmed = origins.prefix.replace(/^\/+|\/+$/g, '');
+    const wanted = trimmed === '' ? '' : `${trimmed}/`;
+    if (layout.prefix !== wanted) {
+      return {
+        ok: false,
+        reason: 'not-a-log-key',
+        message: `the key is not directly under the configured prefix '${wanted}AWSLogs/'`,
+      };
+    }
+  }
+  const accounts = nonEmpty(origins.accounts);
+  const organizations = nonEmpty(origins.organizationIds);
+  if (layout.orgId !== undefined && organizations && !organizations.includes(layout.orgId)) {
+    return {
+      ok: false,
+      reason: 'foreign-account',
+      message: `organization ${layout.orgId} is not one of the allowed organizations (${organizations.join(', ')})`,
+    };
+  }
+  if (accounts && !accounts.includes(layout.accountId)) {
+    return {
+      ok: false,
+      reason: 'foreign-account',
+      message: `account ${layout.accountId} is not one of the allowed accounts (${accounts.join(', ')})`,
+    };
+  }
+  if (layout.orgId === undefined && organizations && !accounts) {
+    return {
+      ok: false,
+      reason: 'foreign-account',
+      message: `only organization trail files of ${organizations.join(', ')} are allowed, and this key has no organization id`,
+    };
+  }
+  return { ok: true };
+}
+
+function nonEmpty(list: readonly string[] | undefined): readonly string[] | undefined {
+  return list !== undefined && list.length > 0 ? list : undefined;
 }

@@ -1,12 +1,14 @@
-import type { z } from 'zod';
-import { CloudTrailRecordSchema, normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
+import type * as z from 'zod';
+import { normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
 import type { NormalizedEvent } from './normalized-event';
 import { athenaNormalizer } from './normalizers/athena-normalizer';
 import { batchNormalizer } from './normalizers/batch-normalizer';
 import { emrNormalizer } from './normalizers/emr-normalizer';
 import { glueNormalizer } from './normalizers/glue-normalizer';
 import type { ServiceNormalizer } from './normalizers/service-normalizer';
+import { clipPayloadDepth } from './payload-depth';
 import { principalFromIdentity } from './principal';
+import { checkCloudTrailRecord } from './record-check';
 import { isObject } from './resource-refs';
 import { serviceForEventSource, type ServiceName } from './services';
 
@@ -68,7 +70,14 @@ function presentString(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function buildEvent(record: CloudTrailRecord, service: ServiceName, eventTime: string): NormalizedEvent {
+function buildEvent(logged: CloudTrailRecord, service: ServiceName, eventTime: string): NormalizedEvent {
+  // Clipped before anything walks them: the normalizers and every consumer of the event recurse.
+  const request = clipPayloadDepth(logged.requestParameters);
+  const response = clipPayloadDepth(logged.responseElements);
+  const record: CloudTrailRecord =
+    request.clipped || response.clipped
+      ? { ...logged, requestParameters: request.value, responseElements: response.value }
+      : logged;
   const normalizer = NORMALIZERS[service];
   const identity = record.userIdentity;
   let errorCode = presentString(record.errorCode);
@@ -109,6 +118,7 @@ function buildEvent(record: CloudTrailRecord, service: ServiceName, eventTime: s
   // Raw parameters are kept as logged, null included (Glue logs null responses for many Get* calls).
   put('requestParameters', record.requestParameters);
   put('responseElements', record.responseElements);
+  if (request.clipped || response.clipped) put('payloadsClipped', true);
   return event as NormalizedEvent;
 }
 
@@ -127,9 +137,9 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
     ) {
       return skip('unwatched-service', `eventSource ${raw.eventSource} is not a watched service`);
     }
-    const parsed = CloudTrailRecordSchema.safeParse(raw);
-    if (!parsed.success) return explain(raw, parsed.error.issues);
-    const record = parsed.data;
+    const checked = checkCloudTrailRecord(raw);
+    if (!checked.ok) return explain(raw, checked.issues);
+    const record = checked.record;
     const service = serviceForEventSource(record.eventSource);
     if (!service)
       return skip('unwatched-service', `eventSource ${record.eventSource} is not a watched service`);

@@ -28,7 +28,22 @@ export interface PipelineDeps {
   readonly batchSize?: number;
   /** Milliseconds clock for durationMs; default Date.now. */
   readonly clock?: () => number;
+  /**
+   * Milliseconds the caller has left (the Lambda's `getRemainingTimeInMillis`). When given, the pipeline
+   * stops with OutOfTimeError before a step it could not finish in time. Omit for no limit.
+   */
+  readonly remainingMs?: () => number;
 }
+
+/**
+ * Time kept in hand before each batch write and before alerting. A function killed at its timeout logs
+ * only "Task timed out", and one killed while alerting leaves claims for the retry to wait out; with this
+ * reserve it stops first and says where it stood.
+ */
+export const TIME_RESERVE_MS = 10_000;
+
+/** The caller's time ran out before the file was done; the message says how far it got. */
+export class OutOfTimeError extends TrailwatchError {}
 
 /** The stage of the pipeline where a file-level error happened. */
 export type PipelineStage = 'read' | 'store' | 'alert';
@@ -40,6 +55,11 @@ export class ObjectProcessingError extends TrailwatchError {
     readonly key: string,
     readonly stage: PipelineStage,
     cause: unknown,
+    /** What was done before the failure: an `alert` failure comes after every event was stored. */
+    readonly done?: {
+      readonly eventsStored: Partial<Record<ServiceName, number>>;
+      readonly failedCalls: number;
+    },
   ) {
     super(`${describeObject({ bucket, key })}: ${STAGE_WORDS[stage]}: ${reasonOf(cause)}`, { cause });
   }
@@ -58,6 +78,14 @@ export interface PipelineSummary extends ObjectSummary {
 
 const DEFAULT_BATCH_SIZE = 500;
 
+/** The recordsSkipped reason of a record repeated in its file (same service, eventTime and eventId). */
+export const DUPLICATE_SKIP = 'duplicate-event';
+/**
+ * Distinct events per file remembered to recognise repeats (about 10 MB at most). Past it, a repeat
+ * of an event not remembered is written again (the same item) and counted again: memory stays bounded.
+ */
+export const MAX_TRACKED_EVENTS = 100_000;
+
 /**
  * Reads one log object, stores its Glue/EMR/Athena/Batch events in batches as they stream, then
  * alerts once on the file's failed calls. Record-level problems are counted in the summary; a
@@ -74,9 +102,28 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   // Failed calls are few next to the file's events; alerting needs them all at once.
   const failures: NormalizedEvent[] = [];
   let batch: NormalizedEvent[] = [];
+  // A record repeated in the file is one item in the table (same keys) and one alert: count it once.
+  const seen = new Set<string>();
+
+  // Stops before a step that might not finish in the time left, rather than being killed in its middle.
+  const checkTime = (before: string): void => {
+    const left = deps.remainingMs?.();
+    if (left === undefined || left >= TIME_RESERVE_MS) return;
+    const stored = Object.values(eventsStored).reduce((sum, n) => sum + (n ?? 0), 0);
+    throw new OutOfTimeError(
+      `out of time: ${(Math.max(0, left) / 1000).toFixed(1)} s left before ${before}, after ` +
+        `${stats.recordsRead} records (${(stats.bytesIn / 1e6).toFixed(1)} MB) read and ${stored} events stored; ` +
+        `the file needs more time than the function's timeout allows`,
+    );
+  };
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
+    try {
+      checkTime('storing the next events');
+    } catch (err) {
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'store', err);
+    }
     const events = batch;
     batch = [];
     try {
@@ -89,6 +136,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
 
   let stream: AsyncIterable<Uint8Array>;
   try {
+    checkTime('reading the file');
     stream = await deps.source.open(ref);
   } catch (err) {
     throw new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
@@ -103,6 +151,12 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     }
     if (next.done) break;
     const event = next.value;
+    const identity = `${event.service}\n${event.eventTime}\n${event.eventId}`;
+    if (seen.has(identity)) {
+      stats.recordsSkipped[DUPLICATE_SKIP] = (stats.recordsSkipped[DUPLICATE_SKIP] ?? 0) + 1;
+      continue;
+    }
+    if (seen.size < MAX_TRACKED_EVENTS) seen.add(identity);
     batch.push(event);
     if (event.failed) {
       failures.push(event);
@@ -123,9 +177,13 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   let alerts: AlertOutcome | undefined;
   if (deps.alerts && failures.length > 0) {
     try {
+      checkTime(`alerting on ${failures.length} failed calls`);
       alerts = await deps.alerts.alertFile(failures, ref);
     } catch (err) {
-      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err);
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, {
+        eventsStored,
+        failedCalls: failures.length,
+      });
     }
   }
 

@@ -35,7 +35,7 @@ export interface AlertSink {
 
 /** Why an object was not processed (it is not a CloudTrail log file this pipeline reads). */
 export type ObjectSkipReason =
-  'digest' | 'insight' | 'empty-object' | 'folder' | 'not-a-log-key' | 'foreign-bucket';
+  'digest' | 'insight' | 'empty-object' | 'folder' | 'not-a-log-key' | 'foreign-bucket' | 'foreign-account';
 
 /** What processing one S3 object did: the per-object summary the Lambda returns and the CLI prints. */
 export interface ObjectSummary {

@@ -1,44 +1,33 @@
 import type { ResourceRef } from './normalized-event';
 
-// Resources are found by field name rather than by event name, so that calls this code has never
-// seen (new APIs, rarely used ones) still yield their job, crawler, cluster or query. Each service
-// normalizer declares which field names name which resource kind; this file does the walking.
+import type { ResourcePath } from './normalizers/service-models';
 
-/** Where a field was found, for rules whose id depends on a neighbouring field. */
+// Which member paths name which resource kind comes from the AWS API models (see
+// normalizers/service-models.ts); this file walks those paths and keeps each resource once. How a
+// value becomes an id (a table qualified by its database, an ARN reduced to a name) is each service
+// normalizer's business, through a ResolveResource.
+
+/** Where a value was found, for ids that depend on a neighbouring field (a table's database). */
 export interface ResourceContext {
   readonly eventName: string;
-  /** The object holding the field: requestParameters, responseElements, or an object nested in them. */
+  /** The object holding the value: requestParameters, responseElements, or an object nested in them. */
   readonly container: Readonly<Record<string, unknown>>;
-  /** requestParameters or responseElements, whichever the field was found in. */
+  /** requestParameters or responseElements, whichever the value was found in. */
   readonly root: Readonly<Record<string, unknown>>;
-  /** The kind of resource the event name is about (see ResourceSpec.primary), if any. */
-  readonly primaryType: string | undefined;
 }
 
-/** Turns one string value into a resource reference, or undefined to drop it. */
-export type ToResourceRef = (value: string, context: ResourceContext) => ResourceRef | undefined;
+/** Turns one value of a kind (or `arn`) into the resources it names; empty to drop it. */
+export type ResolveResource = (
+  kind: string,
+  value: string,
+  context: ResourceContext,
+) => readonly ResourceRef[];
 
-/** One field name that names a resource. */
-export interface ResourceRule {
-  /** Field name, matched case-insensitively (CloudTrail writes camelCase, a few services PascalCase). */
-  readonly field: string;
-  /** Path of fields to descend first (each an object, or a list of objects); default: top level. */
-  readonly within?: readonly string[];
-  /** Produces the reference from the field's value (a string, or each string of a list). */
-  readonly ref: ToResourceRef;
-}
-
-/** Tells which resource kind an event name is about, e.g. `/Crawler/` → `glue:crawler`. */
-export interface PrimaryRule {
-  readonly pattern: RegExp;
-  readonly type: string;
-}
-
-/** A service's resource vocabulary. */
-export interface ResourceSpec {
-  readonly rules: readonly ResourceRule[];
-  /** First match wins; its kind is listed first, so the table's `byResource` index keys on it. */
-  readonly primary: readonly PrimaryRule[];
+/** The paths to walk for one call (see OperationPlan). */
+export interface ResourcePlan {
+  readonly primary: string | undefined;
+  readonly request: readonly ResourcePath[];
+  readonly response: readonly ResourcePath[];
 }
 
 /** The subset of a record resource extraction reads. */
@@ -76,30 +65,6 @@ export function getString(obj: Readonly<Record<string, unknown>>, name: string):
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-/** A rule's ref that makes a resource of `type`, passing the value through `id` (default: unchanged). */
-export function resourceOf(
-  type: string,
-  id: (value: string, context: ResourceContext) => string | undefined = (v) => v,
-): ToResourceRef {
-  return (value, context) => {
-    const resourceId = id(value, context);
-    return resourceId === undefined ? undefined : { type, id: resourceId };
-  };
-}
-
-/** A rule's ref for generic fields (`name`, `id`): a resource of the event's primary kind, when it is one of `types`. */
-export function resourceOfPrimary(
-  types: readonly string[],
-  id: (value: string, context: ResourceContext, type: string) => string | undefined = (v) => v,
-): ToResourceRef {
-  return (value, context) => {
-    const type = context.primaryType;
-    if (type === undefined || !types.includes(type)) return undefined;
-    const resourceId = id(value, context, type);
-    return resourceId === undefined ? undefined : { type, id: resourceId };
-  };
-}
-
 /** The parts of an ARN (`arn:partition:service:region:account:resource`), or undefined when it is not one. */
 export function parseArn(
   value: string,
@@ -126,89 +91,84 @@ export function nameFromNameOrArn(value: string, resourceType: string): string |
     : undefined;
 }
 
-/**
- * A rule's ref for `resourceArn`-style fields (tagging APIs): maps the ARN's resource type to a kind,
- * e.g. `{ crawler: 'glue:crawler' }`; `toId` may rewrite the name (default: the text after `<type>/`).
- */
-export function resourceFromArn(
-  service: string,
-  kinds: Readonly<Record<string, string>>,
-  toId: (name: string, arnResourceType: string) => string | undefined = (name) => name,
-): ToResourceRef {
-  return (value) => {
-    const arn = parseArn(value);
-    if (!arn || arn.service !== service) return undefined;
-    const slash = arn.resource.indexOf('/');
-    if (slash <= 0) return undefined;
-    const arnType = arn.resource.slice(0, slash);
-    const type = kinds[arnType];
-    const name = arn.resource.slice(slash + 1);
-    if (type === undefined || name === '') return undefined;
-    const id = toId(name, arnType);
-    return id === undefined ? undefined : { type, id };
-  };
-}
-
 function usableId(id: string): boolean {
   const trimmed = id.trim();
   return trimmed !== '' && trimmed.length <= MAX_ID_LENGTH && trimmed !== REDACTED;
 }
 
-// The objects at the end of `path` under `root`: lists are flattened, anything else is ignored.
-function containersAt(root: Record<string, unknown>, path: readonly string[]): Record<string, unknown>[] {
+// Calls `visit` with each string at the end of `segments` under `root` and the object holding it: lists
+// are flattened at every step, `*` stands for every value of a map, anything else is ignored.
+function visitStrings(
+  root: Record<string, unknown>,
+  segments: readonly string[],
+  visit: (value: string, container: Record<string, unknown>) => void,
+): void {
   let current: Record<string, unknown>[] = [root];
-  for (const step of path) {
+  const last = segments.length - 1;
+  for (let i = 0; i < last; i++) {
+    const step = segments[i]!;
     const next: Record<string, unknown>[] = [];
     for (const obj of current) {
-      const value = getField(obj, step);
-      if (isObject(value)) next.push(value);
-      else if (Array.isArray(value)) for (const item of value) if (isObject(item)) next.push(item);
+      const values = step === '*' ? Object.values(obj) : [getField(obj, step)];
+      for (const value of values) {
+        if (isObject(value)) next.push(value);
+        else if (Array.isArray(value)) for (const item of value) if (isObject(item)) next.push(item);
+      }
     }
+    if (next.length === 0) return;
     current = next;
-    if (current.length === 0) break;
   }
-  return current;
-}
-
-function stringsOf(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
-}
-
-/** The kind of resource an event name is about, from the spec's primary rules. */
-export function primaryTypeOf(eventName: string, spec: ResourceSpec): string | undefined {
-  return spec.primary.find((p) => p.pattern.test(eventName))?.type;
+  const field = segments[last]!;
+  for (const container of current) {
+    const value = getField(container, field);
+    if (typeof value === 'string') visit(value, container);
+    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') visit(v, container);
+  }
 }
 
 /**
- * The resources a call names in its requestParameters and responseElements, deduplicated, the
- * event's primary kind first, then in the order found (request before response, rule order).
+ * The resources a call names at the plan's paths in its requestParameters and responseElements,
+ * deduplicated, the primary kind first (top-level members before nested ones), then in the order found
+ * (request before response, path order).
  */
-export function extractResources(source: ResourceSource, spec: ResourceSpec): ResourceRef[] {
-  const primaryType = primaryTypeOf(source.eventName, spec);
+export function extractResources(
+  source: ResourceSource,
+  plan: ResourcePlan,
+  resolve: ResolveResource,
+): ResourceRef[] {
   const found: ResourceRef[] = [];
+  // Primary-kind resources named at the top level come first: SubmitJob's own jobId before the jobs of
+  // its dependsOn list, which name the same kind one level down.
+  const topPrimary = new Set<ResourceRef>();
   const seen = new Set<string>();
-  for (const root of [source.requestParameters, source.responseElements]) {
+  const sides = [
+    [source.requestParameters, plan.request],
+    [source.responseElements, plan.response],
+  ] as const;
+  for (const [root, paths] of sides) {
     if (!isObject(root)) continue;
-    for (const rule of spec.rules) {
-      for (const container of containersAt(root, rule.within ?? [])) {
-        const context: ResourceContext = { eventName: source.eventName, container, root, primaryType };
-        for (const value of stringsOf(getField(container, rule.field))) {
-          if (!usableId(value)) continue;
-          const ref = rule.ref(value.trim(), context);
-          if (!ref || !usableId(ref.id)) continue;
+    for (const path of paths) {
+      visitStrings(root, path.segments, (raw, container) => {
+        if (!usableId(raw)) return;
+        for (const ref of resolve(path.kind, raw.trim(), { eventName: source.eventName, container, root })) {
+          if (!usableId(ref.id)) continue;
           const key = `${ref.type}#${ref.id}`;
           if (seen.has(key)) continue;
           seen.add(key);
           found.push(ref);
+          if (ref.type === plan.primary && path.segments.length === 1) topPrimary.add(ref);
         }
-      }
+      });
     }
   }
+  const primary = plan.primary;
   const ordered =
-    primaryType === undefined
+    primary === undefined
       ? found
-      : [...found.filter((r) => r.type === primaryType), ...found.filter((r) => r.type !== primaryType)];
+      : [
+          ...found.filter((r) => topPrimary.has(r)),
+          ...found.filter((r) => r.type === primary && !topPrimary.has(r)),
+          ...found.filter((r) => r.type !== primary),
+        ];
   return ordered.slice(0, MAX_RESOURCES);
 }

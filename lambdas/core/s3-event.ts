@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LogObjectRef } from './ports';
 
 /** One record of an S3 event notification (S3 → Lambda, or S3 → SQS/SNS → Lambda). */
@@ -67,37 +67,55 @@ export interface AnnouncedObject extends LogObjectRef {
   readonly deliveredAt?: Date;
 }
 
-/** Why an event could not be read: the message says which field is wrong. */
+/** A record of an S3 notification that was not read (the others were): where it is and why. */
+export interface RejectedRecord {
+  /** Its index in `Records`. */
+  readonly index: number;
+  /** Says which field is wrong, e.g. `Records.2.s3.object.key: '%zz.json.gz' is not valid URL encoding`. */
+  readonly message: string;
+  /** The bucket and the key as sent (still encoded), when the record names them. */
+  readonly bucket?: string;
+  readonly key?: string;
+}
+
+/** The objects an event announces plus the records that could not be read, or why nothing could. */
 export type ParsedIngestEvent =
-  | { readonly ok: true; readonly objects: AnnouncedObject[] }
+  | {
+      readonly ok: true;
+      readonly objects: AnnouncedObject[];
+      /** Records of an S3 notification that were not read; the objects of the valid ones are listed. */
+      readonly rejected: RejectedRecord[];
+    }
   | { readonly ok: false; readonly message: string };
+
+// The envelope alone: records are validated one by one, so one bad record costs only itself.
+const S3NotificationEnvelopeSchema = z.looseObject({ Records: z.array(z.unknown()).min(1) });
+
+// A key in a message is cut: keys may be 1 KB, and a message names many records.
+const SHOWN_KEY_CHARS = 200;
 
 /**
  * Validates an S3 notification, an EventBridge "Object Created" event or S3's test event, and lists
- * the objects it announces (none for the test event), keys decoded.
+ * the objects it announces (none for the test event), keys decoded. Each record of a notification is
+ * validated on its own: a malformed one is listed in `rejected` and the others are still read; only
+ * when no record is valid is the whole event not ok.
  */
 export function parseIngestEvent(event: unknown): ParsedIngestEvent {
-  const notification = S3NotificationEventSchema.safeParse(event);
-  if (notification.success) {
+  const envelope = S3NotificationEnvelopeSchema.safeParse(event);
+  if (envelope.success) {
     const objects: AnnouncedObject[] = [];
-    for (const record of notification.data.Records) {
-      const key = decodeS3EventKey(record.s3.object.key);
-      if (key === undefined) {
-        return {
-          ok: false,
-          message: `Records: object key '${record.s3.object.key}' is not valid URL encoding`,
-        };
-      }
-      objects.push({
-        bucket: record.s3.bucket.name,
-        key,
-        ...(record.s3.object.size !== undefined ? { size: record.s3.object.size } : {}),
-        eventName: record.eventName,
-        created: record.eventName.startsWith('ObjectCreated:'),
-        ...dateOf(record.eventTime),
-      });
+    const rejected: RejectedRecord[] = [];
+    envelope.data.Records.forEach((raw, index) => {
+      const read = readNotificationRecord(raw, index);
+      if ('rejected' in read) rejected.push(read.rejected);
+      else objects.push(read.object);
+    });
+    if (objects.length === 0 && rejected.length > 0) {
+      const first = rejected[0] as RejectedRecord;
+      const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more records rejected)` : '';
+      return { ok: false, message: `${first.message}${more}` };
     }
-    return { ok: true, objects };
+    return { ok: true, objects, rejected };
   }
   const bridged = EventBridgeObjectCreatedSchema.safeParse(event);
   if (bridged.success) {
@@ -114,10 +132,67 @@ export function parseIngestEvent(event: unknown): ParsedIngestEvent {
           ...dateOf(bridged.data.time),
         },
       ],
+      rejected: [],
     };
   }
-  if (S3TestEventSchema.safeParse(event).success) return { ok: true, objects: [] };
-  return { ok: false, message: describeEventError(event, notification.error, bridged.error) };
+  if (S3TestEventSchema.safeParse(event).success) return { ok: true, objects: [], rejected: [] };
+  return { ok: false, message: describeEventError(event, envelope.error, bridged.error) };
+}
+
+function readNotificationRecord(
+  raw: unknown,
+  index: number,
+): { object: AnnouncedObject } | { rejected: RejectedRecord } {
+  const where = `Records.${index}`;
+  const named = namesOf(raw);
+  const parsed = S3EventRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue && issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+    return {
+      rejected: { index, message: `${where}${path}: ${issue?.message ?? 'invalid record'}`, ...named },
+    };
+  }
+  const record = parsed.data;
+  const key = decodeS3EventKey(record.s3.object.key);
+  if (key === undefined) {
+    return {
+      rejected: {
+        index,
+        message: `${where}.s3.object.key: '${shown(record.s3.object.key)}' is not valid URL encoding`,
+        ...named,
+      },
+    };
+  }
+  return {
+    object: {
+      bucket: record.s3.bucket.name,
+      key,
+      ...(record.s3.object.size !== undefined ? { size: record.s3.object.size } : {}),
+      eventName: record.eventName,
+      created: record.eventName.startsWith('ObjectCreated:'),
+      ...dateOf(record.eventTime),
+    },
+  };
+}
+
+// The bucket and raw key of a record that failed validation, when it has them as strings.
+function namesOf(raw: unknown): { bucket?: string; key?: string } {
+  const s3 = isRecord(raw) && isRecord(raw.s3) ? raw.s3 : undefined;
+  const bucket = s3 && isRecord(s3.bucket) ? s3.bucket.name : undefined;
+  const key = s3 && isRecord(s3.object) ? s3.object.key : undefined;
+  return {
+    ...(typeof bucket === 'string' ? { bucket } : {}),
+    ...(typeof key === 'string' ? { key: shown(key) } : {}),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shown(text: string): string {
+  return text.length <= SHOWN_KEY_CHARS ? text : `${text.slice(0, SHOWN_KEY_CHARS)}…`;
 }
 
 /**

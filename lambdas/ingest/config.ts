@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAlertRules, type AlertRules } from '../core/alert-rules';
+import type { ProcessorConfig } from '../app/processor-config';
 import { ConfigError } from '../core/errors';
 
 const positiveInt = (what: string) =>
@@ -19,6 +20,18 @@ const bucketList = z
   )
   .refine((list) => list.length > 0, 'expected at least one bucket name (comma-separated)');
 
+// A comma-separated list of ids, each checked against `pattern`; '' (or unset) is no list.
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .refine((ids) => ids.every((id) => pattern.test(id)), `expected comma-separated ${what}`);
+
 /** The ingest function's environment (set by the CDK stack; documented in docs/lambda.md). */
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
@@ -28,7 +41,10 @@ export const IngestEnvSchema = z.object({
     .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
     .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
-  LOG_PREFIX: z.string().default(''),
+  // Unset: any prefix (the function run some other way, `trailwatch local`); the stack always sets it.
+  LOG_PREFIX: z.string().optional(),
+  ALLOWED_ACCOUNTS: idList(/^\d{12}$/, '12-digit account ids').default([]),
+  ALLOWED_ORGANIZATIONS: idList(/^o-[a-z0-9]{10,32}$/, 'organization ids (o-...)').default([]),
   RETENTION_DAYS: positiveInt('days').default(365),
   PAYLOAD_MAX_BYTES: positiveInt('bytes').default(32768),
   ALERTS_ENABLED: z
@@ -37,38 +53,43 @@ export const IngestEnvSchema = z.object({
     .transform((v) => v === 'true'),
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
 
-/** The validated configuration of the ingest function. */
-export interface IngestConfig {
-  readonly tableName: string;
-  readonly sourceBuckets: readonly string[];
-  /** Required key prefix before `AWSLogs/`; '' accepts any. */
-  readonly logPrefix: string;
-  readonly retentionDays: number;
-  readonly payloadMaxBytes: number;
-  /** Absent when ALERTS_ENABLED=false. */
-  readonly alerts?: {
-    readonly topicArn: string;
-    readonly stateTableName: string;
-    readonly rules?: AlertRules;
-    readonly windowMinutes: number;
-  };
+/**
+ * The same variables for the CLI's entry points (ingest, backfill, replay), which build them from
+ * flags: SOURCE_BUCKETS may be left out there (local files have no bucket; replay accepts any).
+ */
+const CliEnvSchema = IngestEnvSchema.extend({
+  SOURCE_BUCKETS: IngestEnvSchema.shape.SOURCE_BUCKETS.optional(),
+});
+
+/** Options of loadIngestConfig. */
+export interface LoadConfigOptions {
+  /** Whether SOURCE_BUCKETS is required (true, the Lambda) or may be absent (the CLI: any bucket). */
+  readonly requireSourceBuckets?: boolean;
 }
+
+/** The validated configuration of the ingest function (the processor's configuration). */
+export type IngestConfig = ProcessorConfig;
 
 /**
  * Validates the environment once (at cold start). Throws one ConfigError listing every bad variable,
  * each named with what it expects.
  */
-export function loadIngestConfig(env: Readonly<Record<string, string | undefined>>): IngestConfig {
+export function loadIngestConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): IngestConfig {
+  const schema = options.requireSourceBuckets === false ? CliEnvSchema : IngestEnvSchema;
   // Empty strings mean "not set" for the optional variables (CloudFormation cannot unset them).
   const cleaned = Object.fromEntries(
-    Object.keys(IngestEnvSchema.shape).map((name) => [
+    Object.keys(schema.shape).map((name) => [
       name,
       env[name] === '' && name !== 'LOG_PREFIX' ? undefined : env[name],
     ]),
   );
-  const parsed = IngestEnvSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues)
@@ -94,8 +115,10 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
   }
   return {
     tableName: data.TABLE_NAME,
-    sourceBuckets: data.SOURCE_BUCKETS,
-    logPrefix: data.LOG_PREFIX,
+    ...(data.SOURCE_BUCKETS !== undefined ? { sourceBuckets: data.SOURCE_BUCKETS } : {}),
+    ...(data.LOG_PREFIX !== undefined ? { logPrefix: data.LOG_PREFIX } : {}),
+    allowedAccounts: data.ALLOWED_ACCOUNTS,
+    allowedOrganizationIds: data.ALLOWED_ORGANIZATIONS,
     retentionDays: data.RETENTION_DAYS,
     payloadMaxBytes: data.PAYLOAD_MAX_BYTES,
     ...(data.ALERTS_ENABLED && data.ALERT_TOPIC_ARN !== undefined && data.ALERT_STATE_TABLE_NAME !== undefined
@@ -105,6 +128,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
             stateTableName: data.ALERT_STATE_TABLE_NAME,
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
+            ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),
           },
         }
       : {}),

@@ -1,27 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { PipelineSummary } from '../core/pipeline';
-import type { LogObjectRef, ObjectSkipReason } from '../core/ports';
 import { SERVICE_NAMES } from '../core/services';
-
-/** What the ingest app reports while it works: one call per object, whatever the outcome. */
-export interface IngestObserver {
-  objectProcessed(summary: PipelineSummary): void;
-  objectSkipped(ref: LogObjectRef, reason: ObjectSkipReason, message: string): void;
-  objectFailed(ref: LogObjectRef, error: Error): void;
-  /** An event record that announces no new object (ObjectRemoved, ...): nothing to read. */
-  eventIgnored(ref: LogObjectRef, eventName: string): void;
-  /** DynamoDB throttled the writes of this many items (they are retried). */
-  writesThrottled?(items: number): void;
-}
-
-/** An observer that reports nothing (tests, library use). */
-export const SILENT_OBSERVER: IngestObserver = {
-  objectProcessed: () => undefined,
-  objectSkipped: () => undefined,
-  objectFailed: () => undefined,
-  eventIgnored: () => undefined,
-};
+import type { IngestObserver } from '../app/ingest-observer';
 
 /** Powertools logger and metrics behind an IngestObserver, plus the flush the handler calls per invocation. */
 export interface LambdaTelemetry {

@@ -35,15 +35,30 @@ describe('function bundling', () => {
     const assembly = app.synth();
     // Assess: protects offline, Docker-free `cdk synth` and that the asset is the handler, bundled as CJS.
     const template = assembly.getStackByName(stack.stackName).template as {
-      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+      Resources: Record<
+        string,
+        {
+          Type: string;
+          Properties: { Code?: { S3Key?: string }; Environment?: { Variables?: Record<string, string> } };
+        }
+      >;
     };
-    const s3Key = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')
-      ?.Properties.Code?.S3Key;
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    const s3Key = fn?.Properties.Code?.S3Key;
     // The asset's staging directory is named after the hash the S3 key carries.
     const assetDir = path.join(outdir, `asset.${(s3Key ?? 'missing').replace(/\.zip$/, '')}`);
     const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(bundle).toMatch(/handler/);
     expect(bundle).toMatch(/module\.exports/);
-    expect(fs.existsSync(path.join(assetDir, 'index.js.map'))).toBe(true);
+    // The map is kept beside the bundle for decoding stack traces, without the sources, and never loaded
+    // at start (cold start and first-error cost; see lib/ingest-function.ts).
+    const map = JSON.parse(fs.readFileSync(path.join(assetDir, 'index.js.map'), 'utf8')) as {
+      sourcesContent?: unknown;
+    };
+    expect(map.sourcesContent).toBeUndefined();
+    expect(fn?.Properties.Environment?.Variables?.NODE_OPTIONS ?? '').not.toMatch(/source-maps/);
+    // Minified but with names kept: error classes name themselves (`new.target.name`) in logs and errorType.
+    expect(bundle).toMatch(/["']LogFileError["']/);
+    expect(bundle).toMatch(/["']ObjectProcessingError["']/);
   });
 });

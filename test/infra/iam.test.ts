@@ -86,6 +86,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'existing bucket, S3 notification': { ...EXISTING_BUCKET },
   'organization trail under a prefix': {
     organizationTrail: true,
+    organizationTrustedAccess: true,
     organizationId: 'o-a1b2c3d4e5',
     logPrefix: 'org',
   },
@@ -120,7 +121,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the function read only log objects under the prefix, and nothing else in S3', () => {
+  it("lets the function read only log objects under the prefix of the bucket's own account, and nothing else in S3", () => {
     // Prepare
     const { template } = buildStack({ ...EXISTING_BUCKET });
     // Act
@@ -129,11 +130,13 @@ describe('least privilege', () => {
         s.where.startsWith('IngestRole') &&
         asList(s.statement.Action).some((a) => String(a).startsWith('s3:')),
     );
-    // Assess: protects "read only under the configured prefix of that bucket".
+    // Assess: protects "read only under the configured prefix of that bucket", and never a bucket of the
+    // same name in another account (s3:ResourceAccount).
     expect(s3Statements.map((s) => s.statement)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
+        Condition: { StringEquals: { 's3:ResourceAccount': '111122223333' } },
         Resource: {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::corp-cloudtrail-logs/org/AWSLogs/*']],
         },

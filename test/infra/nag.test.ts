@@ -8,6 +8,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'new bucket, EventBridge': { trigger: 'eventbridge' },
   'organization trail under a prefix': {
     organizationTrail: true,
+    organizationTrustedAccess: true,
     organizationId: 'o-a1b2c3d4e5',
     logPrefix: 'org',
   },
@@ -90,6 +91,7 @@ const DEPLOYED_LAYOUTS: Record<string, Record<string, unknown>> = {
   'new bucket, EventBridge': { trigger: 'eventbridge' },
   'organization trail under a prefix': {
     organizationTrail: true,
+    organizationTrustedAccess: true,
     organizationId: 'o-a1b2c3d4e5',
     logPrefix: 'org',
   },

@@ -1,4 +1,5 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { TOPIC_POLICY_ACTIONS } from '../../lib/alert-topic';
 import { buildStack, EXISTING_BUCKET } from './synth';
 
 // Built once per configuration: synthesis is the slow part.
@@ -132,6 +133,7 @@ describe('source', () => {
     // Prepare
     const { template } = buildStack({
       organizationTrail: true,
+      organizationTrustedAccess: true,
       organizationId: 'o-a1b2c3d4e5',
       logPrefix: 'org',
     });
@@ -145,15 +147,17 @@ describe('source', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 's3:PutObject',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] },
-                  '/org/AWSLogs/o-a1b2c3d4e5/*',
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourceBucket'), 'Arn'] },
+                    '/org/AWSLogs/o-a1b2c3d4e5/*',
+                  ],
                 ],
-              ],
-            },
+              },
+            ]),
           }),
         ]),
       },
@@ -188,6 +192,8 @@ describe('function', () => {
           ALERT_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AlertTopic') },
           SOURCE_BUCKETS: 'corp-cloudtrail-logs',
           LOG_PREFIX: 'org',
+          ALLOWED_ACCOUNTS: '',
+          ALLOWED_ORGANIZATIONS: '',
           RETENTION_DAYS: '365',
           PAYLOAD_MAX_BYTES: '32768',
           ALERTS_ENABLED: 'true',
@@ -321,7 +327,7 @@ describe('tables', () => {
 });
 
 describe('alert topic', () => {
-  it('is encrypted with a rotated customer key and refuses publishing without TLS', () => {
+  it('is encrypted with a rotated customer key and refuses every request without TLS', () => {
     // Prepare
     const key = new Capture();
     // Assess: protects encryption at rest and in transit of alerts.
@@ -338,10 +344,10 @@ describe('alert topic', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
-            Sid: 'AllowPublishThroughSSLOnly',
+            Sid: 'DenyInsecureTransport',
             Effect: 'Deny',
-            Principal: '*',
-            Action: 'sns:Publish',
+            Principal: { AWS: '*' },
+            Action: [...TOPIC_POLICY_ACTIONS],
             Resource: { Ref: Match.stringLikeRegexp('^AlertTopic') },
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           },
@@ -362,6 +368,7 @@ describe('alert topic', () => {
       Protocol: 'email',
       Endpoint: 'glue-team@example.com',
       FilterPolicy: { service: ['glue'] },
+      FilterPolicyScope: 'MessageAttributes',
     });
     newBucket.template.hasResourceProperties('AWS::SNS::Subscription', {
       Endpoint: 'platform@example.com',

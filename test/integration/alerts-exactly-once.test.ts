@@ -2,18 +2,15 @@ import { AuthorizationErrorException, InternalErrorException, SNSClient } from '
 import type { Message } from '@aws-sdk/client-sqs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
-import {
-  AlertInProgressError,
-  AlertPublishError,
-  SnsAlerter,
-  type AlertStep,
-  type SnsAlerterOptions,
-} from '../../lambdas/adapters/sns-alerter';
-import type { AlertDocument } from '../../lambdas/core/alert-format';
+import { AlertPublishError } from '../../lambdas/adapters/sns-publisher';
+import { AlertInProgressError } from '../../lambdas/core/alert-delivery';
+import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
+import { Crash, type CrashPoint } from '../helpers/crash-ports';
 import { describeWithMoto } from '../helpers/moto';
+import { snsAlertDelivery, type SnsAlertDeliveryOptions } from '../helpers/sns-alert-delivery';
 
 const SOURCE = {
   bucket: 'trail-bucket',
@@ -23,7 +20,15 @@ const T0 = new Date('2026-11-22T12:00:00Z');
 /** When the Lambda's retry of a crashed invocation arrives: asynchronous retries wait a minute or more. */
 const RETRY_AT = new Date('2026-11-22T12:01:30Z');
 
-class Crash extends Error {}
+/** The crash points of the protocol, as the ports see them (the in-memory suite tries every call). */
+const STEPS = {
+  'after-count-suppressed': { call: 'countSuppressed', phase: 'after' },
+  'before-publish': { call: 'publish', phase: 'before' },
+  'after-publish': { call: 'publish', phase: 'after' },
+  'after-sent-record': { call: 'markMessageSent', phase: 'after' },
+  'after-mark': { call: 'recordAlerted', phase: 'after' },
+} as const satisfies Record<string, CrashPoint>;
+type AlertStep = keyof typeof STEPS;
 
 describeWithMoto('alerts exactly once, proven by stopping the process at each step (moto + dynalite)', () => {
   let harness: AlertHarness;
@@ -39,8 +44,8 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const topicArn = await harness.newTopic();
     const queue = await harness.subscribeQueue(topicArn);
     const table = await harness.newStateTable();
-    const make = (options: Partial<SnsAlerterOptions> = {}) =>
-      new SnsAlerter({
+    const make = (options: Partial<SnsAlertDeliveryOptions> = {}) =>
+      snsAlertDelivery({
         topicArn,
         stateTableName: table,
         sns: harness.sns,
@@ -111,11 +116,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     async (step, expected) => {
       // Prepare: the first invocation dies at `step` of the first service it publishes (Glue).
       const { make, received, markers } = await setup();
-      const crashing = make({
-        onStep: (at) => {
-          if (at === step) throw new Crash(`process stopped at ${at}`);
-        },
-      });
+      const crashing = make({ crash: STEPS[step] });
       await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
 
       // Act: the Lambda retries the file with a new process, then a duplicate notification re-runs it.
@@ -133,11 +134,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
   test('a retry that comes while the crashed claim is still leased waits (throws), then publishes', async () => {
     // Prepare
     const { make, received } = await setup();
-    const crashing = make({
-      onStep: (at) => {
-        if (at === 'before-publish') throw new Crash('stopped');
-      },
-    });
+    const crashing = make({ crash: STEPS['before-publish'] });
     await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
 
     // Act
@@ -176,9 +173,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     await make().alertFile([failure(1)], { bucket: 'b', key: 'first' });
     const crashing = make({
       now: () => new Date(T0.getTime() + 10 * 60_000),
-      onStep: (at) => {
-        if (at === 'after-count-suppressed') throw new Crash('stopped');
-      },
+      crash: STEPS['after-count-suppressed'],
     });
     const repeats = [failure(2), failure(3), failure(4)];
     await expect(crashing.alertFile(repeats, { bucket: 'b', key: 'second' })).rejects.toBeInstanceOf(Crash);

@@ -6,7 +6,8 @@ import {
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { AlertStateStore, messageRecordKey } from '../../lambdas/adapters/alert-state-store';
+import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { messageRecordKey } from '../../lambdas/core/alert-ports';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { ensureTable } from '../../lambdas/adapters/table-definitions';
@@ -42,6 +43,7 @@ describe('AlertStateStore against dynalite', () => {
       sleep: async (ms) => {
         pauses.push(ms);
       },
+      random: () => 0.5,
     });
   }
 
@@ -165,7 +167,7 @@ describe('AlertStateStore against dynalite', () => {
 
     // Assess
     expect(injected).toEqual({ write: 1, get: 1 });
-    expect(pauses).toEqual([50, 50]);
+    expect(pauses).toEqual([38, 38]); // a 50 ms ceiling, half fixed + half jitter (0.5)
     expect(markers.size).toBe(130);
     expect(markers.get('e-0')).toBe('alerted');
     expect(markers.get('e-129')).toBe('suppressed');

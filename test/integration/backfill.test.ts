@@ -16,17 +16,25 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { CheckpointDataSchema } from '../../lambdas/core/checkpoint';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { createBackfillCommand, type BackfillCommandOverrides } from '../../cli/commands/backfill';
-import { createProgress, formatSeconds } from '../../cli/progress';
+import {
+  createProgress,
+  ETA_AFTER_MS,
+  formatBarLine,
+  formatSeconds,
+  ProgressTracker,
+} from '../../cli/progress';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
+import { readOutbox, startSnsServer } from '../../local/sns-server';
 import { seedRecords } from '../fixtures/seeds';
 
 const BUCKET = 'trail-logs';
@@ -102,6 +110,15 @@ function generate(): Generated[] {
     });
   }
   return out;
+}
+
+/** eventIds of the failed watched calls in a gzip log file. */
+function failedEventIds(body: Buffer): string[] {
+  const { Records } = JSON.parse(gunzipSync(body).toString('utf8')) as { Records: unknown[] };
+  return Records.flatMap((r) => {
+    const result = normalizeRecord(r);
+    return result.ok && result.event.failed ? [result.event.eventId] : [];
+  });
 }
 
 async function uploadAll(
@@ -193,7 +210,7 @@ describe('the progress display of backfill (and ingest)', () => {
 
     // Assess
     expect(text().split('\n')).toEqual([
-      'backfill: 2/10 objects, 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s, ETA ?',
+      'backfill: 2/10 objects (still listing), 2.0/10.0 MB, 0.4 objects/s, 0.4 MB/s',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
       'a message',
       'backfill: 3/10 objects, 5.0/10.0 MB, 0.3 objects/s, 0.5 MB/s, ETA 10s',
@@ -210,7 +227,7 @@ describe('the progress display of backfill (and ingest)', () => {
     // Act
     p.addTotal(4, 4_000_000);
     p.totalKnown();
-    t = 2000;
+    t = 4000;
     p.advance(2_000_000);
     p.log('s3://b/k: skipped');
     p.stop();
@@ -219,7 +236,46 @@ describe('the progress display of backfill (and ingest)', () => {
     const shown = text().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     expect(shown).toContain('s3://b/k: skipped\n');
     expect(shown).toContain(
-      'backfill [======------------------] 25% | 1/4 objects | 2.0/4.0 MB | 0.5 objects/s, 1.0 MB/s | ETA 2s',
+      'backfill [======------------------] 25% 1/4 objects | 2.0/4.0 MB | 0.3 objects/s, 0.5 MB/s | ETA 4s',
+    );
+  });
+
+  test.each([80, 100, 60])(
+    'the bar line fits %i columns and keeps the count, the rate and the ETA',
+    (columns) => {
+      const snapshot = {
+        objectsDone: 12_000,
+        objectsTotal: 100_000,
+        bytesDone: 3_200_000_000,
+        bytesTotal: 25_000_000_000,
+        elapsedMs: 300_000,
+        objectsPerSecond: 40.1,
+        bytesPerSecond: 1_100_000,
+        etaSeconds: 6000,
+        totalKnown: true,
+      };
+      const line = formatBarLine('backfill', snapshot, columns);
+      expect(line.length).toBeLessThanOrEqual(columns - 1);
+      expect(line).toMatch(
+        /^backfill (\[=+-+\] )?12% 12000\/100000 obj.* 40\.1 (obj|objects)\/s.*ETA 1h40m$/,
+      );
+    },
+  );
+
+  test('no ETA until the rate was measured for a few seconds; the start says it is still listing', () => {
+    let t = 0;
+    const tracker = new ProgressTracker(() => t);
+    tracker.addTotal(100, 100_000_000);
+    tracker.totalKnown();
+    t = 500;
+    tracker.advance(1_000); // a tiny first object would predict hours
+    expect(tracker.snapshot().etaSeconds).toBeUndefined();
+    t = ETA_AFTER_MS;
+    tracker.advance(30_000_000);
+    expect(tracker.snapshot().etaSeconds).toBeCloseTo(6.9, 0);
+    const listing = new ProgressTracker(() => 0).snapshot();
+    expect(formatBarLine('backfill', listing, 80)).toBe(
+      'backfill [--------------] 0% 0/0+ obj, 0.0/0.0 MB, 0.0 obj/s, 0.0 MB/s, listing',
     );
   });
 
@@ -382,6 +438,56 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     expect(dryCode).toBe(0);
     expect(dry.out()).toContain(`${said}; nothing would be backfilled`);
     rmSync(own, { recursive: true, force: true });
+  });
+
+  test('a later --alerts run is not skipped by the checkpoint of a run without alerts (issue 15, case 8)', async () => {
+    // Prepare: one account, region and day (33 objects, some with failed calls), a local SNS endpoint
+    // and an alert state table; first a backfill without alerts, with the default checkpoint.
+    const table = await newTable();
+    const stateTable = `alert-state-${tables}`;
+    await dynamodb.send(new CreateTableCommand(alertStateTableDefinition(stateTable)));
+    const own = mkdtempSync(join(tmpdir(), 'trailwatch-backfill-alerts-'));
+    const sns = await startSnsServer({ outbox: join(own, 'outbox') });
+    try {
+      const topicArn = sns.createTopic('alerts');
+      const day = RANGE.from;
+      const scope = [
+        ...rangeArgs(table).map((a) => (a === RANGE.to ? day : a)),
+        '--accounts',
+        ACCOUNTS[0] as string,
+        '--regions',
+        'us-east-1',
+      ];
+      const objects = generated.filter(
+        (g) => g.day === day && g.key.startsWith(accountRoot(0)) && g.key.includes('/us-east-1/'),
+      );
+      const failedIds = objects.flatMap((g) => failedEventIds(g.body));
+      expect(failedIds.length).toBeGreaterThan(0);
+      const quiet = await createBackfillCommand(counting().overrides).run(scope, captureIO(own, env));
+      expect(quiet).toBe(0);
+
+      // Act: the same range with --alerts.
+      const loud = counting();
+      const io = captureIO(own, { ...env, AWS_ENDPOINT_URL_SNS: sns.endpoint });
+      const code = await createBackfillCommand(loud.overrides).run(
+        [...scope, '--alerts', '--topic-arn', topicArn, '--alert-state-table', stateTable],
+        io,
+      );
+
+      // Assess: every object was read again and each failed call alerted once, or counted as
+      // suppressed by noise control (the seeds' failures repeat one signature).
+      expect(code).toBe(0);
+      expect(loud.seen.sort()).toEqual(objects.map((g) => g.key).sort());
+      const messages = readOutbox(join(own, 'outbox')).map((m) => m.message);
+      const alerted = failedIds.filter((id) => messages.some((m) => m.includes(id)));
+      expect(failedIds.filter((id) => messages.filter((m) => m.includes(id)).length > 1)).toEqual([]);
+      const suppressed = Number(/alerts: +\d+ sent, (\d+) failed calls suppressed/.exec(io.out())?.[1]);
+      expect(alerted.length).toBeGreaterThan(0);
+      expect(alerted.length + suppressed).toBe(failedIds.length);
+    } finally {
+      await sns.stop();
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   test('interrupted halfway and resumed, it stores exactly the events of the range; a second run adds nothing', async () => {
@@ -637,21 +743,61 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     );
   });
 
-  test('one --endpoint-url for S3 and DynamoDB (a DynamoDB server answering S3 calls) is one line naming the fix', async () => {
+  test('an S3 endpoint that is the DynamoDB server is one line naming the variable and the fix', async () => {
     // Prepare: the table check passes against dynalite, then S3 listing gets DynamoDB's answer.
     const table = await newTable();
     const { main } = await import('../../cli/main');
-    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const io = captureIO(cwd, {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: dynalite.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    });
     // Act
-    const code = await main(
-      ['backfill', '--bucket', BUCKET, '--table', table, '--endpoint-url', dynalite.endpoint],
-      io,
-    );
+    const code = await main(['backfill', '--bucket', BUCKET, '--table', table], io);
     // Assess
     expect(code).toBe(1);
     expect(io.err()).toBe(
-      `trailwatch backfill: the S3 endpoint ${dynalite.endpoint} did not answer like S3; with trailwatch local --serve use ` +
-        'AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568 and AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 (one --endpoint-url cannot serve both)\n',
+      `trailwatch backfill: AWS_ENDPOINT_URL_S3 ${dynalite.endpoint} did not answer like S3: is it another service's port? ` +
+        '(trailwatch local --serve: S3 is http://127.0.0.1:4568)\n',
+    );
+  });
+
+  test('a DynamoDB endpoint that is the S3 server is one line naming the flag, before anything is read', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, { AWS_REGION: 'us-east-1' });
+    const code = await main(
+      [
+        'backfill',
+        '--bucket',
+        BUCKET,
+        '--table',
+        'events',
+        '--s3-endpoint-url',
+        s3server.endpoint,
+        '--dynamodb-endpoint-url',
+        s3server.endpoint,
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      `trailwatch backfill: --dynamodb-endpoint-url ${s3server.endpoint} did not answer like DynamoDB: is it another service's port? ` +
+        '(trailwatch local --serve: DynamoDB is http://127.0.0.1:4567)\n',
+    );
+  });
+
+  test('one --endpoint-url for every service is refused with the per-service flags to use (exit 2)', async () => {
+    const { main } = await import('../../cli/main');
+    const io = captureIO(cwd, {});
+    const code = await main(
+      ['backfill', '--bucket', BUCKET, '--table', 't', '--endpoint-url', 'http://127.0.0.1:4567'],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(io.err()).toBe(
+      'trailwatch backfill: --endpoint-url: this command talks to S3, DynamoDB, SNS, each at its own endpoint; give ' +
+        '--s3-endpoint-url, --dynamodb-endpoint-url, --sns-endpoint-url (trailwatch local --serve: S3 http://127.0.0.1:4568, ' +
+        'DynamoDB http://127.0.0.1:4567, SNS http://127.0.0.1:4575)\n',
     );
   });
 
@@ -661,7 +807,7 @@ describe('trailwatch backfill (s3rver + dynalite)', () => {
     const code = await main(['backfill', ...rangeArgs('no-such-table')], io);
     expect(code).toBe(1);
     expect(io.err().trim()).toBe(
-      'trailwatch backfill: --table no-such-table: no such DynamoDB table (check the name, --region and the endpoint)',
+      `trailwatch backfill: --table no-such-table: no such DynamoDB table at ${dynalite.endpoint} (check the name, --region and the endpoint)`,
     );
   });
 });

@@ -9,9 +9,10 @@ import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lamb
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { ConfigError } from '../../lambdas/core/errors';
 import { encodeS3EventKey } from '../../lambdas/core/s3-event';
-import { composeIngestApp, IngestFailedError, InvalidEventError } from '../../lambdas/ingest/app';
+import { composeIngestApp } from '../../lambdas/app/compose';
+import { IngestFailedError, InvalidEventError } from '../../lambdas/app/s3-event-handler';
 import { loadIngestConfig } from '../../lambdas/ingest/config';
-import type { IngestObserver } from '../../lambdas/ingest/metrics';
+import type { IngestObserver } from '../../lambdas/app/ingest-observer';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { readOutbox, startSnsServer, type SnsServer } from '../../local/sns-server';
@@ -131,16 +132,16 @@ const SEEDS = seedRecords().map((s) => s.record);
 
 describe('the ingest handler on real local servers', () => {
   it('processes every record of an event: keys decoded, events stored, the failure alerted once', async () => {
-    // Prepare: two log objects, one under a prefix with a space and a plus.
+    // Prepare: two log objects under the configured prefix, which holds a space and a plus.
     const spaced = logKey('team logs+archive/');
-    const plain = logKey();
+    const plain = logKey('team logs+archive/', '210987654321');
     const spacedSize = await put(BUCKET, spaced, gzipSync(JSON.stringify({ Records: freshRecords(SEEDS) })));
     const plainSize = await put(
       BUCKET,
       plain,
       gzipSync(JSON.stringify({ Records: freshRecords([seedRecord('glue-delete-crawler').record]) })),
     );
-    const { ingest } = app();
+    const { ingest } = app({ LOG_PREFIX: 'team logs+archive' });
 
     // Act
     const result = await ingest.handleS3Event(
@@ -229,6 +230,38 @@ describe('the ingest handler on real local servers', () => {
     const result = await ingest.handleS3Event(s3Event([{ bucket: BUCKET, key, size: 10 }]));
 
     expect(result.objects).toMatchObject([{ status: 'skipped', skipReason: 'not-a-log-key' }]);
+  });
+
+  it('skips the nested-layout key and accounts outside ALLOWED_ACCOUNTS without reading them', async () => {
+    // Prepare: the key of the issue (a trail of 999988887777 writing under AWSLogs/111122223333/), and
+    // a well-formed key of an account not in the list; each object holds a failed call that would alert.
+    const body = gzipSync(JSON.stringify({ Records: freshRecords(SEEDS) }));
+    const nested = logKey('AWSLogs/111122223333/', '999988887777');
+    const foreignAccount = logKey('', '999988887777');
+    const allowed = logKey('', '111122223333');
+    for (const key of [nested, foreignAccount, allowed]) await put(BUCKET, key, body);
+    const { ingest, recorded } = app({ ALLOWED_ACCOUNTS: '111122223333' });
+
+    // Act
+    const result = await ingest.handleS3Event(
+      s3Event([nested, foreignAccount, allowed].map((key) => ({ bucket: BUCKET, key, size: body.length }))),
+    );
+
+    // Assess: protects "a key outside the allow-list is skipped, never ingested", with the reason logged.
+    expect(result.objects.map((o) => o.skipReason ?? o.status)).toEqual([
+      'not-a-log-key',
+      'foreign-account',
+      'processed',
+    ]);
+    expect(recorded.skipped.map((s) => s.message)).toEqual([
+      expect.stringMatching(/more than one AWSLogs\/ segment/),
+      expect.stringMatching(/account 999988887777 is not one of the allowed accounts/),
+    ]);
+    expect(await itemsOf(nested)).toHaveLength(0);
+    expect(await itemsOf(foreignAccount)).toHaveLength(0);
+    expect(alertsFor(nested)).toHaveLength(0);
+    expect(alertsFor(foreignAccount)).toHaveLength(0);
+    expect(await itemsOf(allowed)).toHaveLength(7);
   });
 
   it('ignores records that announce no new object', async () => {

@@ -43,7 +43,7 @@ function captureIO(): CliIO & { out: () => string; err: () => string } {
 
 function flags(): string[] {
   return [
-    '--endpoint-url',
+    '--dynamodb-endpoint-url',
     stack.endpoints.dynamodb,
     '--sns-endpoint-url',
     stack.endpoints.sns,
@@ -118,7 +118,7 @@ describe('trailwatch ingest', () => {
     const io = captureIO();
 
     const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir],
+      ['--no-alerts', '--dynamodb-endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir],
       io,
     );
 
@@ -128,20 +128,30 @@ describe('trailwatch ingest', () => {
     expect(io.out()).toContain('Alerts: off (--no-alerts)');
   });
 
-  it('names a local file as file:///path when the table write fails, never as s3://', async () => {
+  it('names the flag in one line, before reading any file, when the table does not exist', async () => {
     // Prepare
     const file = path.join(tmp, 'to-missing-table.json.gz');
     fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: seedRecords().map((s) => s.record) })));
     const io = captureIO();
     // Act
-    const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', 'no-such-table', file],
+    const code = await main(
+      [
+        'ingest',
+        '--no-alerts',
+        '--dynamodb-endpoint-url',
+        stack.endpoints.dynamodb,
+        '--table',
+        'no-such-table',
+        file,
+      ],
       io,
     );
     // Assess
     expect(code).toBe(1);
-    expect(io.err()).toContain(`events from file://${file} were not written to table no-such-table`);
-    expect(io.err()).not.toContain('s3://');
+    expect(io.err()).toBe(
+      `trailwatch ingest: --table no-such-table: no such DynamoDB table at ${stack.endpoints.dynamodb} (check the name, --region and the endpoint)\n`,
+    );
+    expect(io.out()).toBe('');
   });
 
   it('reads only log-named files inside a folder, but any file named on the command line', async () => {
@@ -156,7 +166,15 @@ describe('trailwatch ingest', () => {
     const io = captureIO();
     // Act
     const code = await ingestCommand.run(
-      ['--no-alerts', '--endpoint-url', stack.endpoints.dynamodb, '--table', stack.tableName, dir, named],
+      [
+        '--no-alerts',
+        '--dynamodb-endpoint-url',
+        stack.endpoints.dynamodb,
+        '--table',
+        stack.tableName,
+        dir,
+        named,
+      ],
       io,
     );
     // Assess
@@ -180,8 +198,16 @@ describe('trailwatch ingest', () => {
     [['x.json.gz'], /--table: required/],
     [['--table', 't', 'x.json.gz'], /--topic-arn: required to send alerts \(or pass --no-alerts/],
     [
-      ['--table', 't', '--no-alerts', '--endpoint-url', 'localhost:4567', 'x'],
-      /--endpoint-url: expected an http\(s\) URL/,
+      ['--table', 't', '--no-alerts', '--dynamodb-endpoint-url', 'localhost:4567', 'x'],
+      /^trailwatch ingest: --dynamodb-endpoint-url: expected an http\(s\) URL/,
+    ],
+    [
+      ['--table', 't', '--no-alerts', '--endpoint-url', 'http://127.0.0.1:4567', 'x'],
+      /^trailwatch ingest: --endpoint-url: this command talks to DynamoDB, SNS, each at its own endpoint; give --dynamodb-endpoint-url, --sns-endpoint-url/,
+    ],
+    [
+      ['--table', 't', '--bogus', 'x'],
+      /^trailwatch ingest: Unknown option '--bogus'. Run 'trailwatch ingest --help' for the options.\n$/,
     ],
     [
       ['--table', 't', '--topic-arn', 'alerts', '--alert-state-table', 's', 'x'],

@@ -283,7 +283,7 @@ describe('trailwatch local (npm start)', () => {
     expect(first.stdout).toContain('aws --endpoint-url');
     expect(first.stdout).toContain('AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
     expect(first.stdout).toMatch(
-      /AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:4568 AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:4567 /,
+      /backfill --s3-endpoint-url http:\/\/127\.0\.0\.1:4568 --dynamodb-endpoint-url http:\/\/127\.0\.0\.1:4567 /,
     );
     expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
 

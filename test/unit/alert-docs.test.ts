@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderAlert, type RenderedAlert } from '../../lambdas/core/alert-format';
+import type { RenderedAlert } from '../../lambdas/core/alert-document';
+import { renderAlert } from '../../lambdas/core/alert-fit';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
 
@@ -13,6 +14,12 @@ const SOURCE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/123456789012_CloudTrail_us-east-1_20170504T0025Z_Kx3jHT2bq9Ua4Rbo.json.gz',
 };
 
+// What the Lambda passes: its event table, and the runbook address when RUNBOOK_URL is set.
+const NEXT_STEPS = {
+  eventTable: 'trailwatch-events',
+  runbookUrl: 'https://wiki.example.com/trailwatch/runbook',
+};
+
 function seedAlert(): RenderedAlert {
   return renderAlert({
     service: 'athena',
@@ -21,6 +28,7 @@ function seedAlert(): RenderedAlert {
     suppressedInFile: 0,
     earlierSuppressed: [],
     windowMinutes: 60,
+    nextSteps: NEXT_STEPS,
   });
 }
 
@@ -63,6 +71,7 @@ function stormAlert(): RenderedAlert {
       },
     ],
     windowMinutes: 60,
+    nextSteps: NEXT_STEPS,
   });
 }
 

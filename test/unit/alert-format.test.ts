@@ -1,10 +1,6 @@
-import {
-  alertSubject,
-  renderAlert,
-  sanitizeSubject,
-  SNS_MAX_PUBLISH_BYTES,
-  type AlertDocument,
-} from '../../lambdas/core/alert-format';
+import type { AlertDocument } from '../../lambdas/core/alert-document';
+import { renderAlert, SNS_MAX_PUBLISH_BYTES } from '../../lambdas/core/alert-fit';
+import { alertSubject, sanitizeSubject } from '../../lambdas/core/alert-subject';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
@@ -50,7 +46,9 @@ describe('the seed Athena failure rendered', () => {
     const rendered = render([event]);
 
     // Assess
-    expect(rendered.subject).toBe('trailwatch: 1 failed Athena call in 123456789012 us-east-1');
+    expect(rendered.subject).toBe(
+      'trailwatch: Athena StartQueryExecution failed: InvalidRequestException (123456789012 us-east-1)',
+    );
     const lines = rendered.text.split('\n');
     expect(lines[0]).toBe('1 failed Athena call in account 123456789012, region us-east-1');
     expect(lines[1]).toBe('at 2017-05-04 00:21:57 UTC.');
@@ -60,7 +58,8 @@ describe('the seed Athena failure rendered', () => {
     );
     expect(rendered.text).toContain('  When:     2017-05-04 00:21:57 UTC');
     expect(rendered.text).toContain('  Caller:   johndoe (IAMUser arn:aws:iam::123456789012:user/johndoe)');
-    expect(rendered.text).toContain('  From:     77.88.999.69 (aws-internal/3)');
+    expect(rendered.text).toContain('  Source:   77.88.999.69 (aws-internal/3)');
+    expect(rendered.text).not.toMatch(/^\s*From:/m);
     expect(rendered.text).toContain('  Resource: none named in the call');
     expect(rendered.text).toContain(
       '  Console:  https://us-east-1.console.aws.amazon.com/athena/home?region=us-east-1#/query-editor/history',
@@ -148,22 +147,80 @@ describe('the seed Athena failure rendered', () => {
 
 describe('subjects', () => {
   test.each([
-    ['glue', 'trailwatch: 3 failed Glue calls in 123456789012 us-east-1'],
-    ['emr', 'trailwatch: 3 failed EMR calls in 123456789012 us-east-1'],
-    ['athena', 'trailwatch: 3 failed Athena calls in 123456789012 us-east-1'],
-    ['batch', 'trailwatch: 3 failed Batch calls in 123456789012 us-east-1'],
-  ] as Array<[ServiceName, string]>)('%s', (service, expected) => {
-    // Act
-    const rendered = render(
-      [1, 2, 3].map((n) => failure(n, { service })),
-      service,
-    );
+    ['glue', 'trailwatch: 3 failed Glue calls: StartJobRun EntityNotFoundException (123456789012 us-east-1)'],
+    ['emr', 'trailwatch: 3 failed EMR calls: StartJobRun EntityNotFoundException (123456789012 us-east-1)'],
+    [
+      'athena',
+      'trailwatch: 3 failed Athena calls: StartJobRun EntityNotFoundException (123456789012 us-east-1)',
+    ],
+    [
+      'batch',
+      'trailwatch: 3 failed Batch calls: StartJobRun EntityNotFoundException (123456789012 us-east-1)',
+    ],
+  ] as Array<[ServiceName, string]>)(
+    '%s: the call and error code, count, account and region',
+    (service, expected) => {
+      // Act
+      const rendered = render(
+        [1, 2, 3].map((n) =>
+          failure(n, { service, eventName: 'StartJobRun', errorCode: 'EntityNotFoundException' }),
+        ),
+        service,
+      );
 
-    // Assess
-    expect(rendered.subject).toBe(expected);
-    expect(alertSubject(service, 1, '123456789012', 'eu-west-1')).toBe(
-      expected.replace('3 failed', '1 failed').replace('calls', 'call').replace('us-east-1', 'eu-west-1'),
+      // Assess
+      expect(rendered.subject).toBe(expected);
+      expect(
+        alertSubject(
+          service,
+          [{ eventName: 'StartJobRun', errorCode: 'EntityNotFoundException' }],
+          '123456789012',
+          'eu-west-1',
+        ),
+      ).toBe(
+        expected
+          .replace('3 failed ', '')
+          .replace(' calls: StartJobRun', ' StartJobRun failed:')
+          .replace('us-east-1', 'eu-west-1'),
+      );
+    },
+  );
+
+  test('several kinds: the most frequent one is named, the others counted', () => {
+    const subject = alertSubject(
+      'athena',
+      [
+        { eventName: 'GetQueryResults', errorCode: 'AccessDeniedException' },
+        { eventName: 'StartQueryExecution', errorCode: 'InvalidRequestException' },
+        { eventName: 'StartQueryExecution', errorCode: 'InvalidRequestException' },
+        { eventName: 'StopQueryExecution', errorCode: 'InvalidRequestException' },
+      ],
+      '123456789012',
+      'us-east-1',
     );
+    // 101 characters with the region: it is left out too.
+    expect(subject).toBe(
+      'trailwatch: 4 failed Athena calls: StartQueryExecution InvalidRequestException, +2 others',
+    );
+  });
+
+  test('too long: the account goes first, then the region, then the text is cut; the call stays in front', () => {
+    const code = 'VeryLongErrorCodeThatServicesInventEx';
+    const subject = alertSubject(
+      'glue',
+      [{ eventName: 'BatchGetPartition', errorCode: code }],
+      '123456789012',
+      'ap-southeast-2',
+    );
+    expect(subject).toBe(`trailwatch: Glue BatchGetPartition failed: ${code} (ap-southeast-2)`);
+    const longer = alertSubject(
+      'glue',
+      [{ eventName: 'BatchGetPartition', errorCode: code.repeat(2) }],
+      '1',
+      'r',
+    );
+    expect(longer.length).toBe(100);
+    expect(longer).toMatch(/^trailwatch: Glue BatchGetPartition failed: VeryLong.*\.\.\.$/);
   });
 
   test('every service is covered above', () => {
@@ -171,7 +228,9 @@ describe('subjects', () => {
   });
 
   test('unknown account and region are left out, not printed as "unknown"', () => {
-    expect(alertSubject('glue', 2, 'unknown', 'unknown')).toBe('trailwatch: 2 failed Glue calls');
+    expect(
+      alertSubject('glue', [{ eventName: 'GetJob' }, { eventName: 'GetJob' }], 'unknown', 'unknown'),
+    ).toBe('trailwatch: 2 failed Glue calls: GetJob no error code');
   });
 
   test.each([
@@ -210,7 +269,7 @@ describe('subjects', () => {
     expect(rendered.subject.length).toBeLessThanOrEqual(100);
     expect(rendered.subject).toMatch(/^[\x20-\x7e]+$/);
     expect(rendered.subject).not.toMatch(/[\r\n]/);
-    expect(rendered.subject.startsWith('trailwatch: 1 failed Athena call in ')).toBe(true);
+    expect(rendered.subject.startsWith('trailwatch: Athena DemarrerDemarrer')).toBe(true);
   });
 });
 
@@ -232,7 +291,9 @@ describe('the text of many failures', () => {
     });
 
     // Assess
-    expect(rendered.subject).toBe('trailwatch: 15 failed Athena calls in 123456789012 us-east-1');
+    expect(rendered.subject).toBe(
+      'trailwatch: 15 failed Athena calls: StartQueryExecution InvalidRequestException, +1 other',
+    );
     expect(rendered.text).toContain('[1/2] StartQueryExecution failed 12 times: InvalidRequestException\n');
     expect(rendered.text).toContain('  When:     2026-11-22 03:00:00 UTC, last at 2026-11-22 03:00:11 UTC\n');
     expect(rendered.text).toContain('#/events/evt-000000 (the first one)\n');
@@ -356,7 +417,7 @@ describe('the 256 KB limit', () => {
       expect(document.events).toEqual(expected);
       expect(message.text).toMatch(/^\[7\/7\] StartQueryExecution failed 178 times: Code\d$/m);
       expect(message.subject).toBe(
-        `trailwatch: 1250 failed ${{ glue: 'Glue', emr: 'EMR', athena: 'Athena', batch: 'Batch' }[document.service]} calls in 123456789012 us-east-1`,
+        `trailwatch: 1250 failed ${{ glue: 'Glue', emr: 'EMR', athena: 'Athena', batch: 'Batch' }[document.service]} calls: StartQueryExecution Code${document.service === 'glue' ? 0 : document.service === 'emr' ? 1 : document.service === 'athena' ? 2 : 3}, +6 others (123456789012 us-east-1)`,
       );
     }
   });

@@ -2,7 +2,7 @@
  * The backfill run and its checkpoint, with an in-memory bucket and processor: what is done, what
  * is retried, what a resumed run reads. (The same against s3rver and dynalite: test/integration/backfill.test.ts.)
  */
-import { runBackfill, type BackfillLister } from '../../lambdas/ops/backfill-runner';
+import { runBackfill, type BackfillLister } from '../../lambdas/app/backfill-runner';
 import { silentProgress } from '../../cli/progress';
 import type { ListedObject } from '../../lambdas/adapters/s3-log-lister';
 import { BackfillCheckpoint } from '../../lambdas/core/checkpoint';

@@ -118,7 +118,14 @@ describe('isDaySealed', () => {
 });
 
 describe('backfillScopeText and its fingerprint', () => {
-  const base = { bucket: 'b', prefix: 'p/', from: '2024-01-01', to: '2024-01-31', table: 't' };
+  const base = {
+    bucket: 'b',
+    prefix: 'p/',
+    from: '2024-01-01',
+    to: '2024-01-31',
+    table: 't',
+    retentionDays: 365,
+  };
 
   test('list order does not matter, every argument that changes the work does', () => {
     const a = backfillScopeText({ ...base, accounts: ['2', '1'] });
@@ -131,10 +138,20 @@ describe('backfillScopeText and its fingerprint', () => {
       { from: '2024-01-02' },
       { to: '2024-02-01' },
       { table: 'u' },
+      // Issue 15, case 8: options that change what a run does with each object.
+      { alerts: { topicArn: 'arn:aws:sns:us-east-1:1:t', stateTable: 's' } },
+      { retentionDays: 30 },
     ]) {
       expect(backfillFingerprint(backfillScopeText({ ...base, ...change }))).not.toBe(backfillFingerprint(a));
     }
     expect(backfillFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('alerts to another topic or state table are another backfill too', () => {
+    const to = (topicArn: string, stateTable: string) =>
+      backfillFingerprint(backfillScopeText({ ...base, alerts: { topicArn, stateTable } }));
+    expect(new Set([to('arn:t1', 's1'), to('arn:t2', 's1'), to('arn:t1', 's2')]).size).toBe(3);
+    expect(backfillScopeText(base)).toContain('alerts=off');
   });
 
   test('the default checkpoint path is under .trailwatch/checkpoints', () => {

@@ -27,7 +27,8 @@ describe('loadIngestConfig', () => {
     expect(config).toEqual({
       tableName: 'events',
       sourceBuckets: ['logs-a', 'logs-b'],
-      logPrefix: '',
+      allowedAccounts: [],
+      allowedOrganizationIds: [],
       retentionDays: 365,
       payloadMaxBytes: 32768,
       alerts: { topicArn: VALID.ALERT_TOPIC_ARN, stateTableName: 'alert-state', windowMinutes: 60 },
@@ -38,6 +39,8 @@ describe('loadIngestConfig', () => {
     const config = loadIngestConfig({
       ...VALID,
       LOG_PREFIX: 'trail/',
+      ALLOWED_ACCOUNTS: '111122223333, 444455556666',
+      ALLOWED_ORGANIZATIONS: 'o-a1b2c3d4e5',
       RETENTION_DAYS: '30',
       PAYLOAD_MAX_BYTES: '1024',
       ALERT_WINDOW_MINUTES: '15',
@@ -45,6 +48,8 @@ describe('loadIngestConfig', () => {
     });
     expect(config).toMatchObject({
       logPrefix: 'trail/',
+      allowedAccounts: ['111122223333', '444455556666'],
+      allowedOrganizationIds: ['o-a1b2c3d4e5'],
       retentionDays: 30,
       payloadMaxBytes: 1024,
       alerts: { windowMinutes: 15 },
@@ -59,6 +64,12 @@ describe('loadIngestConfig', () => {
       ALERTS_ENABLED: 'false',
     });
     expect(config.alerts).toBeUndefined();
+  });
+
+  it("keeps LOG_PREFIX '' (no prefix) apart from LOG_PREFIX unset (any prefix)", () => {
+    // Assess: protects the stack's default (it always sets LOG_PREFIX, '' included) from meaning "any".
+    expect(loadIngestConfig({ ...VALID, LOG_PREFIX: '' }).logPrefix).toBe('');
+    expect(loadIngestConfig(VALID)).not.toHaveProperty('logPrefix');
   });
 
   it('treats empty optional variables as unset', () => {

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { ObjectProcessingError, runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
 import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
-import { createObjectProcessor } from '../../lambdas/ingest/app';
+import { createObjectProcessor } from '../../lambdas/app/object-processor';
 import { seedRecords } from '../fixtures/seeds';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/f.json.gz' };
@@ -99,6 +99,35 @@ describe('runLogPipeline', () => {
     });
     expect(summary.bytesRead).toBeGreaterThan(0);
     expect(summary.recordsSkipped).toMatchObject({ 'other-service': 1 });
+  });
+
+  it('counts a record repeated in its file once: stored, failed and alerted (issue 15, case 9)', async () => {
+    // Prepare: every seed twice (once right after itself, once at the end, across batches), plus a
+    // record with a repeated eventId but another time, which is another item in the table.
+    const ids = seeds.map((r, i) => ({ ...r, eventID: `dup-${i}` }));
+    const sameIdOtherTime = { ...ids[0], eventTime: '2017-05-04T00:00:01Z' };
+    const records = [...ids.flatMap((r) => [r, r]), ...ids, sameIdOtherTime];
+    const sink = new MemorySink();
+    const alerts = new MemoryAlerts();
+
+    // Act
+    const summary = await runLogPipeline(REF, {
+      source: bytesSource(logFile(records)),
+      sink,
+      alerts,
+      batchSize: 4,
+    });
+
+    // Assess: each seed once plus the other-time record; repeats counted apart.
+    const stored = sink.batches.flat().map((e) => `${e.eventId}@${e.eventTime}`);
+    expect(new Set(stored).size).toBe(stored.length);
+    expect(stored).toHaveLength(seeds.length + 1);
+    const storedCount = Object.values(summary.eventsStored).reduce((a, b) => a + b, 0);
+    expect(storedCount).toBe(seeds.length + 1);
+    expect(summary.failedCalls).toBe(seeds.filter((r) => r.errorCode !== undefined).length);
+    expect(alerts.calls[0]?.failures).toHaveLength(summary.failedCalls);
+    expect(summary.recordsSkipped).toMatchObject({ 'duplicate-event': seeds.length * 2 });
+    expect(summary.recordsRead).toBe(records.length);
   });
 
   it('does not call the alerter when nothing failed', async () => {
@@ -248,7 +277,11 @@ describe('createObjectProcessor skips', () => {
     ['trail', 'trail2/', 'skipped'],
     ['trail', '', 'skipped'],
     ['trail', 'x/trail/', 'skipped'],
-    ['', 'any prefix/', 'processed'],
+    ['', '', 'processed'],
+    // '' is "no prefix", not "any prefix": a writer elsewhere in the bucket is not read.
+    ['', 'any prefix/', 'skipped'],
+    ['', 'AWSLogs/111122223333/', 'skipped'],
+    ['trail', 'trail/AWSLogs/111122223333/', 'skipped'],
   ])('LOG_PREFIX %j and key prefix %j: %s', async (logPrefix, prefix, status) => {
     const processor = createObjectProcessor({
       source: bytesSource(logFile(seeds)),

@@ -1,4 +1,4 @@
-import { classifyLogKey } from '../../lambdas/core/log-key';
+import { checkLogKeyOrigin, classifyLogKey, type CloudTrailKeyLayout } from '../../lambdas/core/log-key';
 
 const FILE = '111122223333_CloudTrail_us-east-1_20240131T2355Z_AbCdEf0123456789.json.gz';
 
@@ -82,6 +82,12 @@ describe('classifyLogKey', () => {
       ['not-a-log-key', `AWSLogs/111122223333/CloudTrail/us-east-1/2024/13/01/${FILE}`],
       ['not-a-log-key', `AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/31/extra/${FILE}`],
       ['not-a-log-key', `prefixAWSLogs/111122223333/CloudTrail/us-east-1/2024/01/31/${FILE}`],
+      // The issue's key: under account A's AWSLogs/, a layout claiming account B. Never taken as B's.
+      ['not-a-log-key', `AWSLogs/111122223333/AWSLogs/999988887777/CloudTrail/us-east-1/2024/01/31/${FILE}`],
+      [
+        'not-a-log-key',
+        `org/AWSLogs/o-a1b2c3d4e5/AWSLogs/999988887777/CloudTrail/us-east-1/2024/01/31/${FILE}`,
+      ],
       ['not-a-log-key', `AWSLogs/111122223333/elasticloadbalancing/us-east-1/2024/01/31/${FILE}`],
     ])('%s: %s', (reason, key) => {
       // Act
@@ -99,5 +105,70 @@ describe('classifyLogKey', () => {
     );
     expect(result.ok).toBe(true);
     expect(result).not.toHaveProperty('deliveredAt');
+  });
+});
+
+describe('checkLogKeyOrigin', () => {
+  const layout = (prefix: string, accountId: string, orgId?: string): CloudTrailKeyLayout => ({
+    prefix,
+    accountId,
+    ...(orgId !== undefined ? { orgId } : {}),
+    region: 'us-east-1',
+    date: '2024-01-31',
+    fileName: FILE,
+  });
+  const ORG = 'o-a1b2c3d4e5';
+
+  it.each([
+    ['no prefix configured, key without one', { prefix: '' }, layout('', '111122223333'), 'ok'],
+    ['no prefix configured, key under one', { prefix: '' }, layout('x/', '111122223333'), 'not-a-log-key'],
+    ['the prefix, slashes trimmed', { prefix: '/org/' }, layout('org/', '111122223333'), 'ok'],
+    ['a longer prefix', { prefix: 'org' }, layout('x/org/', '111122223333'), 'not-a-log-key'],
+    ['any prefix (unset)', {}, layout('x/y/', '111122223333'), 'ok'],
+    ['an allowed account', { accounts: ['111122223333'] }, layout('', '111122223333'), 'ok'],
+    ['another account', { accounts: ['111122223333'] }, layout('', '999988887777'), 'foreign-account'],
+    ['an empty list accepts any', { accounts: [] }, layout('', '999988887777'), 'ok'],
+    ['the allowed organization', { organizationIds: [ORG] }, layout('', '999988887777', ORG), 'ok'],
+    [
+      'another organization',
+      { organizationIds: [ORG] },
+      layout('', '999988887777', 'o-zzzzzzzzzz'),
+      'foreign-account',
+    ],
+    [
+      'an account trail where only the organization is allowed',
+      { organizationIds: [ORG] },
+      layout('', '111122223333'),
+      'foreign-account',
+    ],
+    [
+      'an account trail of an allowed account beside the organization',
+      { organizationIds: [ORG], accounts: ['111122223333'] },
+      layout('', '111122223333'),
+      'ok',
+    ],
+    [
+      'a member of the organization outside the account list',
+      { organizationIds: [ORG], accounts: ['111122223333'] },
+      layout('', '999988887777', ORG),
+      'foreign-account',
+    ],
+    [
+      'an organization key of an allowed account, no organization configured',
+      { accounts: ['111122223333'] },
+      layout('', '111122223333', ORG),
+      'ok',
+    ],
+  ])('%s: %s', (_name, origins, key, expected) => {
+    // Act
+    const result = checkLogKeyOrigin(key, origins);
+
+    // Assess
+    if (expected === 'ok') {
+      expect(result).toEqual({ ok: true });
+    } else {
+      expect(result).toMatchObject({ ok: false, reason: expected });
+      if (!result.ok) expect(result.message).toMatch(/prefix|account|organization/);
+    }
   });
 });

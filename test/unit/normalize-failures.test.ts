@@ -12,6 +12,8 @@ interface FailureCase {
   readonly failed: boolean;
   readonly errorCode?: string;
   readonly errorMessage?: string;
+  /** Another source of the service than its main one (the EMR flavours). */
+  readonly eventSource?: string;
 }
 
 const CASES: FailureCase[] = [
@@ -180,6 +182,81 @@ const CASES: FailureCase[] = [
     errorMessage: 'Rate exceeded',
   },
   {
+    name: 'Glue DeleteSchemaVersions: schemaVersionErrors with errorDetails',
+    service: 'glue',
+    eventName: 'DeleteSchemaVersions',
+    response: {
+      schemaVersionErrors: [
+        {
+          versionNumber: 3,
+          errorDetails: { errorCode: 'EntityNotFoundException', errorMessage: 'Version 3 not found' },
+        },
+      ],
+    },
+    failed: true,
+    errorCode: 'EntityNotFoundException',
+    errorMessage: '1 item failed (schemaVersionErrors): Version 3 not found',
+  },
+  {
+    name: 'Glue BatchPutDataQualityStatisticAnnotation: failedInclusionAnnotations with a failureReason',
+    service: 'glue',
+    eventName: 'BatchPutDataQualityStatisticAnnotation',
+    response: {
+      failedInclusionAnnotations: [{ profileId: 'p', statisticId: 's', failureReason: 'No such statistic' }],
+    },
+    failed: true,
+    errorMessage: '1 item failed (failedInclusionAnnotations): No such statistic',
+  },
+  ...(['CreateIntegration', 'ModifyIntegration', 'DeleteIntegration'] as const).map(
+    (eventName): FailureCase => ({
+      name: `Glue ${eventName}: errors beside the integration's status are its state, not a failure`,
+      service: 'glue',
+      eventName,
+      response: {
+        integrationArn: 'arn:aws:glue:us-east-1:123456789012:integration:0f1e2d3c',
+        status: 'NEEDS_ATTENTION',
+        errors: [{ errorCode: 'SourceUnavailable', errorMessage: 'The source table was deleted' }],
+      },
+      failed: false,
+    }),
+  ),
+  {
+    name: 'a known call whose response has an errors field the model does not list is not failed',
+    service: 'glue',
+    eventName: 'StartJobRun',
+    response: { jobRunId: 'jr_1', errors: [{ errorCode: 'X' }] },
+    failed: false,
+  },
+  {
+    name: 'an event name newer than the models: failure members by name',
+    service: 'glue',
+    eventName: 'BatchDeleteSomethingNew',
+    response: { errors: [{ errorDetail: { errorCode: 'EntityNotFoundException', errorMessage: 'gone' } }] },
+    failed: true,
+    errorCode: 'EntityNotFoundException',
+    errorMessage: '1 item failed (errors): gone',
+  },
+  {
+    name: 'EMR Serverless: a failed call is an emr failure',
+    service: 'emr',
+    eventSource: 'emr-serverless.amazonaws.com',
+    eventName: 'StartJobRun',
+    top: { errorCode: 'ValidationException', errorMessage: 'Application 00app is not started' },
+    failed: true,
+    errorCode: 'ValidationException',
+    errorMessage: 'Application 00app is not started',
+  },
+  {
+    name: 'EMR on EKS: a failed call is an emr failure',
+    service: 'emr',
+    eventSource: 'emr-containers.amazonaws.com',
+    eventName: 'StartJobRun',
+    top: { errorCode: 'ResourceNotFoundException', errorMessage: 'Virtual cluster vc1 not found' },
+    failed: true,
+    errorCode: 'ResourceNotFoundException',
+    errorMessage: 'Virtual cluster vc1 not found',
+  },
+  {
     name: 'a null response (Glue Get* calls) succeeded',
     service: 'glue',
     eventName: 'GetTable',
@@ -193,7 +270,7 @@ describe('failure detection', () => {
     // Prepare
     const raw = {
       eventTime: '2024-05-01T08:00:00Z',
-      eventSource: SERVICES[c.service].eventSource,
+      eventSource: c.eventSource ?? SERVICES[c.service].eventSource,
       eventName: c.eventName,
       eventID: 'evt',
       ...c.top,
@@ -204,6 +281,7 @@ describe('failure detection', () => {
     // Assess
     expect(result.ok).toBe(true);
     if (!result.ok) return;
+    expect(result.event.service).toBe(c.service);
     expect(result.event.failed).toBe(c.failed);
     expect(result.event.errorCode).toBe(c.errorCode);
     expect(result.event.errorMessage).toBe(c.errorMessage);

@@ -11,12 +11,14 @@ interface Case {
   readonly response?: unknown;
   readonly resources: ResourceRef[];
   readonly note?: string;
+  /** Another source of the service than its main one (the EMR flavours). */
+  readonly eventSource?: string;
 }
 
 function resourcesOf(service: ServiceName, c: Case): ResourceRef[] {
   const result = normalizeRecord({
     eventTime: '2024-05-01T08:00:00Z',
-    eventSource: SERVICES[service].eventSource,
+    eventSource: c.eventSource ?? SERVICES[service].eventSource,
     eventName: c.eventName,
     eventID: 'evt',
     requestParameters: c.request ?? null,
@@ -58,6 +60,7 @@ const GLUE: Case[] = [
       { type: 'glue:crawler', id: 'c1' },
       { type: 'glue:database', id: 'raw' },
       { type: 'glue:database', id: 'staging' },
+      { type: 'glue:table', id: 'staging/t' },
     ],
   },
   {
@@ -74,7 +77,11 @@ const GLUE: Case[] = [
     eventName: 'StartJobRun',
     request: { jobName: 'etl' },
     response: { jobRunId: 'jr_1' },
-    resources: [{ type: 'glue:job', id: 'etl' }],
+    note: 'the run is what the call is about, and what on-call searches for',
+    resources: [
+      { type: 'glue:job-run', id: 'jr_1' },
+      { type: 'glue:job', id: 'etl' },
+    ],
   },
   {
     eventName: 'BatchGetJobs',
@@ -156,15 +163,18 @@ const GLUE: Case[] = [
     resources: [
       { type: 'glue:trigger', id: 'nightly' },
       { type: 'glue:workflow', id: 'wf' },
-      { type: 'glue:job', id: 'etl' },
       { type: 'glue:crawler', id: 'c1' },
+      { type: 'glue:job', id: 'etl' },
     ],
   },
   {
     eventName: 'StartWorkflowRun',
     request: { name: 'wf' },
     response: { runId: 'wr_1' },
-    resources: [{ type: 'glue:workflow', id: 'wf' }],
+    resources: [
+      { type: 'glue:workflow-run', id: 'wr_1' },
+      { type: 'glue:workflow', id: 'wf' },
+    ],
   },
   {
     eventName: 'CreateSession',
@@ -197,8 +207,102 @@ const GLUE: Case[] = [
   {
     eventName: 'GetClassifier',
     request: { name: 'csv-classifier' },
-    note: 'a bare name of an unwatched kind is no resource',
-    resources: [],
+    note: 'classifiers are a kind of their own',
+    resources: [{ type: 'glue:classifier', id: 'csv-classifier' }],
+  },
+  // Job runs, workflow runs, crawls, and resources named below the top level.
+  {
+    eventName: 'GetJobRun',
+    request: { jobName: 'etl', runId: 'jr_0a1b' },
+    resources: [
+      { type: 'glue:job-run', id: 'jr_0a1b' },
+      { type: 'glue:job', id: 'etl' },
+    ],
+  },
+  {
+    eventName: 'BatchStopJobRun',
+    request: { jobName: 'etl', jobRunIds: ['jr_1', 'jr_2'] },
+    response: {
+      successfulSubmissions: [{ jobName: 'etl', jobRunId: 'jr_1' }],
+      errors: [{ jobName: 'etl', jobRunId: 'jr_2', errorDetail: { errorCode: 'InvalidInputException' } }],
+    },
+    resources: [
+      { type: 'glue:job-run', id: 'jr_1' },
+      { type: 'glue:job-run', id: 'jr_2' },
+      { type: 'glue:job', id: 'etl' },
+    ],
+  },
+  {
+    eventName: 'GetJobBookmark',
+    request: { jobName: 'etl', runId: 'jr_9' },
+    resources: [
+      { type: 'glue:job-run', id: 'jr_9' },
+      { type: 'glue:job', id: 'etl' },
+    ],
+  },
+  {
+    eventName: 'GetWorkflowRun',
+    request: { name: 'daily', runId: 'wr_7' },
+    note: "a run's calls name their workflow with the generic name",
+    resources: [
+      { type: 'glue:workflow-run', id: 'wr_7' },
+      { type: 'glue:workflow', id: 'daily' },
+    ],
+  },
+  {
+    eventName: 'ListCrawls',
+    request: { crawlerName: 'raw' },
+    response: { crawls: [{ crawlId: 'crawl-1', state: 'COMPLETED' }] },
+    resources: [
+      { type: 'glue:crawler', id: 'raw' },
+      { type: 'glue:crawl', id: 'crawl-1' },
+    ],
+  },
+  {
+    eventName: 'CreateCrawler',
+    request: { name: 'c2', targets: { jdbcTargets: [{ connectionName: 'pg', path: 'db/%' }] } },
+    note: 'targets.jdbcTargets[].connectionName',
+    resources: [
+      { type: 'glue:crawler', id: 'c2' },
+      { type: 'glue:connection', id: 'pg' },
+    ],
+  },
+  {
+    eventName: 'UpdateJob',
+    request: { jobName: 'etl', jobUpdate: { connections: { connections: ['warehouse'] } } },
+    note: 'jobUpdate.connections.connections',
+    resources: [
+      { type: 'glue:job', id: 'etl' },
+      { type: 'glue:connection', id: 'warehouse' },
+    ],
+  },
+  {
+    eventName: 'CreateTrigger',
+    request: { name: 't2', type: 'ON_DEMAND', actions: [{ jobName: 'etl' }] },
+    response: { name: 't2' },
+    resources: [
+      { type: 'glue:trigger', id: 't2' },
+      { type: 'glue:job', id: 'etl' },
+    ],
+  },
+  {
+    eventName: 'GetTrigger',
+    request: { name: 't3' },
+    response: { trigger: { name: 't3', workflowName: 'daily' } },
+    note: "the trigger's workflow in the response",
+    resources: [
+      { type: 'glue:trigger', id: 't3' },
+      { type: 'glue:workflow', id: 'daily' },
+    ],
+  },
+  {
+    eventName: 'CreateIntegration',
+    request: { integrationName: 'zetl', sourceArn: `arn:aws:dynamodb:us-east-1:${ACCT}:table/orders` },
+    response: {
+      integrationArn: `arn:aws:glue:us-east-1:${ACCT}:integration:0f1e2d3c-aaaa-bbbb-cccc-111122223333`,
+    },
+    note: 'an integration is named by its ARN; ARNs of other services name nothing',
+    resources: [{ type: 'glue:integration', id: '0f1e2d3c-aaaa-bbbb-cccc-111122223333' }],
   },
 ];
 
@@ -267,6 +371,7 @@ const EMR: Case[] = [
     response: { notebookExecutionId: 'ex-1' },
     resources: [
       { type: 'emr:notebook-execution', id: 'ex-1' },
+      { type: 'emr:notebook', id: 'e-1' },
       { type: 'emr:cluster', id: 'j-5' },
     ],
   },
@@ -281,9 +386,136 @@ const EMR: Case[] = [
     note: 'unlisted event name',
     resources: [{ type: 'emr:cluster', id: 'j-7' }],
   },
+  {
+    eventName: 'AddInstanceGroups',
+    request: { jobFlowId: 'j-1', instanceGroups: [{ instanceRole: 'TASK', instanceCount: 2 }] },
+    response: {
+      jobFlowId: 'j-1',
+      instanceGroupIds: ['ig-1'],
+      clusterArn: `arn:aws:elasticmapreduce:us-east-1:${ACCT}:cluster/j-1`,
+    },
+    resources: [
+      { type: 'emr:instance-group', id: 'ig-1' },
+      { type: 'emr:cluster', id: 'j-1' },
+    ],
+  },
+  {
+    eventName: 'ModifyInstanceFleet',
+    request: { clusterId: 'j-2', instanceFleet: { instanceFleetId: 'if-2', targetOnDemandCapacity: 4 } },
+    resources: [
+      { type: 'emr:instance-fleet', id: 'if-2' },
+      { type: 'emr:cluster', id: 'j-2' },
+    ],
+  },
+  {
+    eventName: 'CreatePersistentAppUI',
+    request: { targetResourceArn: `arn:aws:elasticmapreduce:us-east-1:${ACCT}:cluster/j-3` },
+    response: { persistentAppUIId: 'p-3' },
+    note: 'targetResourceArn',
+    resources: [
+      { type: 'emr:persistent-app-ui', id: 'p-3' },
+      { type: 'emr:cluster', id: 'j-3' },
+    ],
+  },
+  {
+    eventName: 'ListNotebookExecutions',
+    request: { executionEngineId: 'j-8' },
+    note: 'executionEngineId',
+    resources: [{ type: 'emr:cluster', id: 'j-8' }],
+  },
+  {
+    eventName: 'CreateSecurityConfiguration',
+    request: { name: 'tls', securityConfiguration: '{}' },
+    response: { name: 'tls' },
+    resources: [{ type: 'emr:security-configuration', id: 'tls' }],
+  },
+  // EMR Serverless (emr-serverless.amazonaws.com).
+  {
+    eventName: 'StartJobRun',
+    eventSource: 'emr-serverless.amazonaws.com',
+    request: { applicationId: '00app', executionRoleArn: `arn:aws:iam::${ACCT}:role/job` },
+    response: {
+      applicationId: '00app',
+      jobRunId: '00run',
+      arn: `arn:aws:emr-serverless:us-east-1:${ACCT}:/applications/00app/jobruns/00run`,
+    },
+    note: 'EMR Serverless',
+    resources: [
+      { type: 'emr-serverless:job-run', id: '00run' },
+      { type: 'emr-serverless:application', id: '00app' },
+    ],
+  },
+  {
+    eventName: 'TagResource',
+    eventSource: 'emr-serverless.amazonaws.com',
+    request: { resourceArn: `arn:aws:emr-serverless:us-east-1:${ACCT}:/applications/00app`, tags: {} },
+    note: 'EMR Serverless ARN',
+    resources: [{ type: 'emr-serverless:application', id: '00app' }],
+  },
+  // EMR on EKS (emr-containers.amazonaws.com).
+  {
+    eventName: 'StartJobRun',
+    eventSource: 'emr-containers.amazonaws.com',
+    request: { virtualClusterId: 'vc1', name: 'pi', releaseLabel: 'emr-7.0.0-latest' },
+    response: {
+      id: 'run1',
+      name: 'pi',
+      arn: `arn:aws:emr-containers:us-east-1:${ACCT}:/virtualclusters/vc1/jobruns/run1`,
+      virtualClusterId: 'vc1',
+    },
+    note: 'EMR on EKS; the job name is no id',
+    resources: [
+      { type: 'emr-containers:job-run', id: 'run1' },
+      { type: 'emr-containers:virtual-cluster', id: 'vc1' },
+    ],
+  },
+  {
+    eventName: 'CancelJobRun',
+    eventSource: 'emr-containers.amazonaws.com',
+    request: { virtualClusterId: 'vc1', jobRunId: 'run1' },
+    note: 'EMR on EKS, path parameters as logged',
+    resources: [
+      { type: 'emr-containers:job-run', id: 'run1' },
+      { type: 'emr-containers:virtual-cluster', id: 'vc1' },
+    ],
+  },
+  {
+    eventName: 'CreateManagedEndpoint',
+    eventSource: 'emr-containers.amazonaws.com',
+    request: { name: 'studio', virtualClusterId: 'vc1', type: 'JUPYTER_ENTERPRISE_GATEWAY' },
+    response: { id: 'ep1', name: 'studio', virtualClusterId: 'vc1' },
+    resources: [
+      { type: 'emr-containers:managed-endpoint', id: 'ep1' },
+      { type: 'emr-containers:virtual-cluster', id: 'vc1' },
+    ],
+  },
+  {
+    eventName: 'CreateVirtualCluster',
+    eventSource: 'emr-containers.amazonaws.com',
+    request: { name: 'analytics', securityConfigurationId: 'sc1' },
+    response: { id: 'vc2', name: 'analytics' },
+    resources: [
+      { type: 'emr-containers:virtual-cluster', id: 'vc2' },
+      { type: 'emr-containers:security-configuration', id: 'sc1' },
+    ],
+  },
 ];
 
 const ATHENA: Case[] = [
+  {
+    eventName: 'GetPreparedStatement',
+    request: { statementName: 'top_orders', workGroup: 'bi' },
+    note: 'statement names are unique per workgroup',
+    resources: [
+      { type: 'athena:prepared-statement', id: 'bi/top_orders' },
+      { type: 'athena:workgroup', id: 'bi' },
+    ],
+  },
+  {
+    eventName: 'CreateCapacityReservation',
+    request: { name: 'reserved', targetDpus: 24 },
+    resources: [{ type: 'athena:capacity-reservation', id: 'reserved' }],
+  },
   {
     eventName: 'StartQueryExecution',
     request: { query: 'Select 10' },
@@ -300,8 +532,8 @@ const ATHENA: Case[] = [
     response: { queryExecutionId: 'q-2' },
     resources: [
       { type: 'athena:query-execution', id: 'q-2' },
-      { type: 'athena:workgroup', id: 'primary' },
       { type: 'athena:data-catalog', id: 'AwsDataCatalog' },
+      { type: 'athena:workgroup', id: 'primary' },
     ],
   },
   {
@@ -342,7 +574,12 @@ const ATHENA: Case[] = [
   {
     eventName: 'GetTableMetadata',
     request: { catalogName: 'AwsDataCatalog', databaseName: 'db', tableName: 't' },
-    resources: [{ type: 'athena:data-catalog', id: 'AwsDataCatalog' }],
+    note: 'databases and tables inside their catalog',
+    resources: [
+      { type: 'athena:data-catalog', id: 'AwsDataCatalog' },
+      { type: 'athena:database', id: 'AwsDataCatalog/db' },
+      { type: 'athena:table', id: 'AwsDataCatalog/db/t' },
+    ],
   },
   {
     eventName: 'CreateNotebook',
@@ -477,6 +714,35 @@ const BATCH: Case[] = [
     note: 'unlisted event name',
     resources: [{ type: 'batch:job-queue', id: 'high' }],
   },
+  {
+    eventName: 'SubmitJob',
+    request: { jobName: 'load', jobQueue: 'high', jobDefinition: 'etl:3', dependsOn: [{ jobId: 'dep-1' }] },
+    response: { jobName: 'load', jobId: 'job-2' },
+    note: 'dependsOn[].jobId; the submitted job stays first',
+    resources: [
+      { type: 'batch:job', id: 'job-2' },
+      { type: 'batch:job', id: 'dep-1' },
+      { type: 'batch:job-queue', id: 'high' },
+      { type: 'batch:job-definition', id: 'etl' },
+    ],
+  },
+  {
+    eventName: 'CreateSchedulingPolicy',
+    request: { name: 'fair', fairsharePolicy: { shareDecaySeconds: 3600 } },
+    response: { name: 'fair', arn: `arn:aws:batch:us-east-1:${ACCT}:scheduling-policy/fair` },
+    resources: [{ type: 'batch:scheduling-policy', id: 'fair' }],
+  },
+  {
+    eventName: 'UpdateJobQueue',
+    request: {
+      jobQueue: 'high',
+      schedulingPolicyArn: `arn:aws:batch:us-east-1:${ACCT}:scheduling-policy/fair`,
+    },
+    resources: [
+      { type: 'batch:job-queue', id: 'high' },
+      { type: 'batch:scheduling-policy', id: 'fair' },
+    ],
+  },
 ];
 
 const TABLES: Array<[ServiceName, Case[]]> = [
@@ -512,9 +778,9 @@ describe('resource extraction in general', () => {
   it('ignores parameters that are not objects and values that are not strings', () => {
     // Prepare
     const c: Case = {
-      eventName: 'StartJobRun',
-      request: ['jobName'],
-      response: { jobName: 42, jobNames: [1, 'ok', null] },
+      eventName: 'BatchGetJobs',
+      request: ['jobNames'],
+      response: { jobs: [{ name: 42 }, { name: 'ok' }, { name: null }] },
       resources: [],
     };
     // Act

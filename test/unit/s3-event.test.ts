@@ -79,6 +79,7 @@ describe('parseIngestEvent', () => {
           deliveredAt: new Date('2024-01-31T23:56:01.123Z'),
         },
       ],
+      rejected: [],
     });
   });
 
@@ -128,6 +129,7 @@ describe('parseIngestEvent', () => {
           deliveredAt: new Date('2024-01-31T23:56:02Z'),
         },
       ],
+      rejected: [],
     });
   });
 
@@ -140,7 +142,46 @@ describe('parseIngestEvent', () => {
       RequestId: 'r',
       HostId: 'h',
     });
-    expect(result).toEqual({ ok: true, objects: [] });
+    expect(result).toEqual({ ok: true, objects: [], rejected: [] });
+  });
+
+  it('reads the valid records of a notification when others are malformed (issue 15, case 9)', () => {
+    // Prepare: a good record, one with a bad escape, one without a bucket, one not from S3, a good one.
+    const noBucket = { ...s3Record('c.json.gz'), s3: { object: { key: 'c.json.gz' } } };
+    const event = {
+      Records: [
+        s3Record('a.json.gz'),
+        s3Record('bad%zz.json.gz'),
+        noBucket,
+        'not a record',
+        s3Record('b%2Bc.json.gz'),
+      ],
+    };
+
+    // Act
+    const result = parseIngestEvent(event);
+
+    // Assess: both valid objects, and each rejected record with its index, its field and what it names.
+    if (!result.ok) throw new Error(result.message);
+    expect(result.objects.map((o) => o.key)).toEqual(['a.json.gz', 'b+c.json.gz']);
+    expect(result.rejected).toEqual([
+      {
+        index: 1,
+        message: "Records.1.s3.object.key: 'bad%zz.json.gz' is not valid URL encoding",
+        bucket: 'logs',
+        key: 'bad%zz.json.gz',
+      },
+      { index: 2, message: expect.stringMatching(/^Records\.2\.s3\.bucket: /), key: 'c.json.gz' },
+      { index: 3, message: expect.stringMatching(/^Records\.3: /) },
+    ]);
+  });
+
+  it('names a long undecodable key cut to 200 characters', () => {
+    const key = `${'k'.repeat(1000)}%zz`;
+    const result = parseIngestEvent({ Records: [s3Record('a.json.gz'), s3Record(key)] });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.rejected[0]?.message.length).toBeLessThan(300);
+    expect(result.rejected[0]?.key).toBe(`${'k'.repeat(200)}…`);
   });
 
   it.each([
@@ -159,6 +200,11 @@ describe('parseIngestEvent', () => {
       /Records\.0\.eventSource/,
     ],
     ['a bad escape in a key', { Records: [s3Record('a%zz')] }, /not valid URL encoding/],
+    [
+      'two records, both bad',
+      { Records: [s3Record('a%zz'), s3Record('b%zz')] },
+      /^Records\.0\.s3\.object\.key: 'a%zz' is not valid URL encoding \(and 1 more records rejected\)$/,
+    ],
     [
       'an EventBridge event of another type',
       {

@@ -1,68 +1,38 @@
-import type { CloudTrailRecord } from '../cloudtrail-record';
-import {
-  extractResources,
-  resourceFromArn,
-  resourceOf,
-  resourceOfPrimary,
-  type ResourceSpec,
-} from '../resource-refs';
-import { findResponseFailure } from '../response-errors';
+import { getString, type ResourceContext } from '../resource-refs';
+import { modelNormalizer, slashArn } from './model-normalizer';
 import type { ServiceNormalizer } from './service-normalizer';
 
-/** Field names that name Athena resources, for any Athena event name. */
-export const ATHENA_RESOURCES: ResourceSpec = {
-  // Calculation before Session: StartCalculationExecution names a session but is about the calculation.
-  primary: [
-    { pattern: /QueryExecution|QueryResults|QueryRuntimeStatistics/, type: 'athena:query-execution' },
-    { pattern: /NamedQuer/, type: 'athena:named-query' },
-    { pattern: /WorkGroup/, type: 'athena:workgroup' },
-    { pattern: /DataCatalog/, type: 'athena:data-catalog' },
-    { pattern: /Notebook/, type: 'athena:notebook' },
-    { pattern: /Calculation/, type: 'athena:calculation' },
-    { pattern: /Session/, type: 'athena:session' },
-  ],
-  rules: [
-    { field: 'queryExecutionId', ref: resourceOf('athena:query-execution') },
-    { field: 'queryExecutionIds', ref: resourceOf('athena:query-execution') },
-    { field: 'queryExecutionId', within: ['queryExecution'], ref: resourceOf('athena:query-execution') },
-    { field: 'queryExecutionId', within: ['queryExecutions'], ref: resourceOf('athena:query-execution') },
-    {
-      field: 'queryExecutionId',
-      within: ['unprocessedQueryExecutionIds'],
-      ref: resourceOf('athena:query-execution'),
-    },
-    { field: 'namedQueryId', ref: resourceOf('athena:named-query') },
-    { field: 'namedQueryIds', ref: resourceOf('athena:named-query') },
-    { field: 'namedQueryId', within: ['namedQuery'], ref: resourceOf('athena:named-query') },
-    { field: 'namedQueryId', within: ['namedQueries'], ref: resourceOf('athena:named-query') },
-    { field: 'namedQueryId', within: ['unprocessedNamedQueryIds'], ref: resourceOf('athena:named-query') },
-    // CreateWorkGroup and the data catalog APIs call their subject just `name`.
-    { field: 'name', ref: resourceOfPrimary(['athena:workgroup', 'athena:data-catalog']) },
-    { field: 'workGroup', ref: resourceOf('athena:workgroup') },
-    { field: 'workGroup', within: ['queryExecution'], ref: resourceOf('athena:workgroup') },
-    { field: 'workGroup', within: ['namedQuery'], ref: resourceOf('athena:workgroup') },
-    { field: 'catalogName', ref: resourceOf('athena:data-catalog') },
-    { field: 'catalog', within: ['queryExecutionContext'], ref: resourceOf('athena:data-catalog') },
-    {
-      field: 'catalog',
-      within: ['queryExecution', 'queryExecutionContext'],
-      ref: resourceOf('athena:data-catalog'),
-    },
-    { field: 'notebookId', ref: resourceOf('athena:notebook') },
-    { field: 'notebookId', within: ['notebookMetadata'], ref: resourceOf('athena:notebook') },
-    { field: 'sessionId', ref: resourceOf('athena:session') },
-    { field: 'calculationExecutionId', ref: resourceOf('athena:calculation') },
-    // Tagging APIs: arn:aws:athena:<region>:<account>:workgroup/<name> or datacatalog/<name>.
-    {
-      field: 'resourceARN',
-      ref: resourceFromArn('athena', { workgroup: 'athena:workgroup', datacatalog: 'athena:data-catalog' }),
-    },
-  ],
-};
+// Prepared statement names are unique within a workgroup only: `<workgroup>/<statement>`.
+function preparedStatement(value: string, context: ResourceContext): string {
+  const workgroup =
+    getString(context.container, 'workGroup') ??
+    getString(context.container, 'workGroupName') ??
+    getString(context.root, 'workGroup');
+  return workgroup === undefined ? value : `${workgroup}/${value}`;
+}
+
+// Databases and tables live in a data catalog: `<catalog>/<database>` and `<catalog>/<database>/<table>`.
+function inCatalog(value: string, context: ResourceContext): string {
+  const catalog = getString(context.container, 'catalogName') ?? getString(context.root, 'catalogName');
+  return catalog === undefined ? value : `${catalog}/${value}`;
+}
+
+function catalogTable(value: string, context: ResourceContext): string {
+  const database = getString(context.container, 'databaseName') ?? getString(context.root, 'databaseName');
+  return inCatalog(database === undefined ? value : `${database}/${value}`, context);
+}
 
 /** Normalizes Amazon Athena calls (athena.amazonaws.com). */
-export const athenaNormalizer: ServiceNormalizer = {
-  service: 'athena',
-  resources: (record: CloudTrailRecord) => extractResources(record, ATHENA_RESOURCES),
-  responseFailure: (record: CloudTrailRecord) => findResponseFailure(record.responseElements),
-};
+export const athenaNormalizer: ServiceNormalizer = modelNormalizer('athena', {
+  ids: {
+    'athena:prepared-statement': preparedStatement,
+    'athena:database': inCatalog,
+    'athena:table': catalogTable,
+  },
+  // arn:aws:athena:<region>:<account>:workgroup/<name>, datacatalog/<name>, capacity-reservation/<name>.
+  arn: slashArn('athena', {
+    workgroup: 'athena:workgroup',
+    datacatalog: 'athena:data-catalog',
+    'capacity-reservation': 'athena:capacity-reservation',
+  }),
+});

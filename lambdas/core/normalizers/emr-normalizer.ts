@@ -1,52 +1,40 @@
-import type { CloudTrailRecord } from '../cloudtrail-record';
 import type { ResourceRef } from '../normalized-event';
-import { extractResources, nameFromNameOrArn, resourceOf, type ResourceSpec } from '../resource-refs';
-import { findResponseFailure } from '../response-errors';
+import { modelNormalizer, pathArn, slashArn } from './model-normalizer';
 import type { ServiceNormalizer } from './service-normalizer';
 
-// EMR ids say what they are: clusters `j-...`, studios `es-...`, steps `s-...`, notebook executions `ex-...`.
-function byIdPrefix(value: string): ResourceRef | undefined {
+// Amazon EMR has three flavours, each with its own CloudTrail source and API: EMR on EC2
+// (elasticmapreduce), EMR Serverless and EMR on EKS (emr-containers). They are one service in the
+// table; the event source and the resource kinds' prefixes tell them apart.
+
+// AddTags / RemoveTags name a cluster (`j-...`) or a studio (`es-...`) by the same member.
+function clusterOrStudio(value: string): ResourceRef | undefined {
   if (value.startsWith('j-')) return { type: 'emr:cluster', id: value };
   if (value.startsWith('es-')) return { type: 'emr:studio', id: value };
   return undefined;
 }
 
-function clusterId(value: string): string | undefined {
-  return value.startsWith('j-') ? value : undefined;
-}
+const onEc2Arn = slashArn('elasticmapreduce', {
+  cluster: 'emr:cluster',
+  studio: 'emr:studio',
+  'notebook-execution': 'emr:notebook-execution',
+  editor: 'emr:notebook',
+});
+const serverlessArn = pathArn('emr-serverless', {
+  applications: 'emr-serverless:application',
+  jobruns: 'emr-serverless:job-run',
+  sessions: 'emr-serverless:session',
+});
+const onEksArn = pathArn('emr-containers', {
+  virtualclusters: 'emr-containers:virtual-cluster',
+  jobruns: 'emr-containers:job-run',
+  endpoints: 'emr-containers:managed-endpoint',
+  jobtemplates: 'emr-containers:job-template',
+  securityconfigurations: 'emr-containers:security-configuration',
+});
 
-/** Field names that name EMR resources, for any EMR event name. */
-export const EMR_RESOURCES: ResourceSpec = {
-  // A call is about a cluster unless its name says step, studio or notebook execution
-  // (RunJobFlow, TerminateJobFlows, ModifyInstanceGroups, PutAutoScalingPolicy, ... are cluster calls).
-  primary: [
-    { pattern: /Step/, type: 'emr:step' },
-    { pattern: /NotebookExecution/, type: 'emr:notebook-execution' },
-    { pattern: /Studio/, type: 'emr:studio' },
-    { pattern: /./, type: 'emr:cluster' },
-  ],
-  rules: [
-    { field: 'jobFlowId', ref: resourceOf('emr:cluster') },
-    { field: 'clusterId', ref: resourceOf('emr:cluster') },
-    { field: 'jobFlowIds', ref: resourceOf('emr:cluster') },
-    { field: 'clusterIds', ref: resourceOf('emr:cluster') },
-    { field: 'clusterArn', ref: resourceOf('emr:cluster', (v) => nameFromNameOrArn(v, 'cluster')) },
-    { field: 'id', within: ['cluster'], ref: resourceOf('emr:cluster', clusterId) },
-    { field: 'id', within: ['executionEngine'], ref: resourceOf('emr:cluster', clusterId) },
-    // AddTags / RemoveTags take a cluster or a studio id.
-    { field: 'resourceId', ref: byIdPrefix },
-    { field: 'stepId', ref: resourceOf('emr:step') },
-    { field: 'stepIds', ref: resourceOf('emr:step') },
-    { field: 'id', within: ['step'], ref: resourceOf('emr:step') },
-    { field: 'studioId', ref: resourceOf('emr:studio') },
-    { field: 'studioArn', ref: resourceOf('emr:studio', (v) => nameFromNameOrArn(v, 'studio')) },
-    { field: 'notebookExecutionId', ref: resourceOf('emr:notebook-execution') },
-  ],
-};
-
-/** Normalizes Amazon EMR calls (elasticmapreduce.amazonaws.com). */
-export const emrNormalizer: ServiceNormalizer = {
-  service: 'emr',
-  resources: (record: CloudTrailRecord) => extractResources(record, EMR_RESOURCES),
-  responseFailure: (record: CloudTrailRecord) => findResponseFailure(record.responseElements),
-};
+/** Normalizes Amazon EMR calls of every flavour (elasticmapreduce, emr-serverless, emr-containers). */
+export const emrNormalizer: ServiceNormalizer = modelNormalizer('emr', {
+  mixed: { 'emr:cluster-or-studio': clusterOrStudio },
+  // A call of one flavour can name another's resource (CreatePersistentAppUI's targetResourceArn).
+  arn: (arn) => [...onEc2Arn(arn), ...serverlessArn(arn), ...onEksArn(arn)],
+});

@@ -9,3 +9,4 @@ export * from './normalized-event';
 export * from './table-contract';
 export * from './event-item';
 export * from './time-range';
+export * from './resource-types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrailwatchError } from './errors';
 import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
 import { SERVICE_NAMES, ServiceName } from './services';
@@ -146,6 +146,7 @@ export function toEventItem(
     errorCode: event.errorCode,
     errorMessage: event.errorMessage,
     resources: event.resources.map((r) => ({ type: r.type, id: r.id })),
+    payloadsClipped: event.payloadsClipped,
     resourceKey: indexKey(
       first && resourceKeyOf({ accountId: event.accountId, region: event.region, ...first }),
     ),
@@ -192,6 +193,7 @@ export function fromEventItem(raw: Record<string, unknown>): StoredEvent {
     errorCode: item.errorCode,
     errorMessage: item.errorMessage,
     resources: item.resources,
+    payloadsClipped: item.payloadsClipped,
     requestParameters: readPayload(item.requestParameters, item.requestParametersTruncated),
     responseElements: readPayload(item.responseElements, item.responseElementsTruncated),
     source: { bucket: item.s3Bucket, key: item.s3Key },

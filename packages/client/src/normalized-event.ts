@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SERVICE_NAMES } from './services';
 
 /** Who made the call, flattened from CloudTrail's userIdentity. Fields appear only when present. */
@@ -19,9 +19,9 @@ export type Principal = z.infer<typeof PrincipalSchema>;
 
 /** A resource the call touched, found in requestParameters or responseElements. */
 export const ResourceRefSchema = z.object({
-  /** Kind of resource, e.g. `glue:job`, `emr:cluster`, `athena:query-execution`, `batch:job-queue`. */
+  /** Kind of resource, e.g. `glue:job-run`, `emr:cluster`, `emr-serverless:job-run`, `batch:job-queue`. */
   type: z.string(),
-  /** The name, id or ARN as the call gave it. */
+  /** The resource's id in the format docs/normalized-event.md lists per kind (ARNs reduced, tables qualified). */
   id: z.string(),
 });
 export type ResourceRef = z.infer<typeof ResourceRefSchema>;
@@ -50,6 +50,8 @@ export const NormalizedEventSchema = z.object({
   resources: z.array(ResourceRefSchema),
   requestParameters: z.unknown().optional(),
   responseElements: z.unknown().optional(),
+  /** Set when requestParameters or responseElements nested too deep to keep whole (docs/normalized-event.md). */
+  payloadsClipped: z.literal(true).optional(),
 });
 export type NormalizedEvent = Omit<z.infer<typeof NormalizedEventSchema>, 'service'> & {
   service: import('./services').ServiceName;

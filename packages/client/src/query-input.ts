@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { isResourceType, RESOURCE_TYPES } from './resource-types';
 import { resourceKeyOf } from './table-contract';
 import { SERVICE_NAMES, ServiceName } from './services';
 import { dayCount, parseDuration, parseInstant, TimeRange } from './time-range';
@@ -84,7 +85,11 @@ export const ResourceQuerySchema = EventsQuerySchema.extend({
       .regex(
         /^\d{12}#[a-z]{2}(-[a-z]+)+-\d+#[a-z0-9-]+:[a-z0-9-]+#.+$/,
         "expected '<accountId>#<region>#<type>#<id>', e.g. 123456789012#us-east-1#glue:job#nightly-etl (names such as 'default' exist in every account)",
-      ),
+      )
+      .refine((key) => isResourceType(key.split('#')[2] ?? ''), {
+        error: (issue) =>
+          `'${String(issue.input).split('#')[2]}' is not a resource type; one of ${RESOURCE_TYPES.join(', ')}`,
+      }),
   ]),
 });
 /** Input of `byResource()`. */

@@ -1,0 +1,213 @@
+// The function's cold start for `npm run bench`: builds the bundle as the stack does (INGEST_BUNDLING), then
+// in fresh Node processes loads it with the function's environment, as Lambda's runtime does, and handles one
+// small log file against the local stack (s3rver, dynalite, the local SNS endpoint); a bare `node -e 0`
+// beside it is the start no function can beat.
+import { PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { INGEST_BUNDLING } from '../lib/ingest-function';
+import { LOCAL_CREDENTIALS } from '../lambdas/adapters/aws-clients';
+import { startLocalStack } from '../local/stack';
+import { logKey } from '../local/samples';
+import { generateLogFile } from './generate-log';
+import type { ProcessRunner } from './processes';
+
+/** The bundle as the function ships it. */
+export interface FunctionBundle {
+  readonly file: string;
+  readonly bytes: number;
+  readonly mapBytes: number;
+}
+
+/** One cold start: the process as a whole and, inside it, the load and the first event. */
+export interface ColdStart {
+  /** Spawn to exit of the process that loads the bundle and handles one file. */
+  readonly wallSeconds: number;
+  /** `require` of the bundle (module compile and top-level code: config, clients, schemas). */
+  readonly requireMs: number;
+  /** The first invocation, from the call to its result. */
+  readonly firstEventMs: number;
+  readonly maxRssBytes: number;
+  /** Spawn to exit of a process that only loads the bundle (what the init phase costs). */
+  readonly loadOnlyWallSeconds: number;
+  /** Spawn to exit of `node -e 0` in the same round. */
+  readonly bareWallSeconds: number;
+}
+
+/** Builds lambdas/ingest/handler.ts with the stack's own bundling options (lib/ingest-function.ts). */
+export async function buildFunctionBundle(dir: string): Promise<FunctionBundle> {
+  const b = INGEST_BUNDLING;
+  const outfile = path.join(dir, 'function', 'index.js');
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, '..', 'lambdas', 'ingest', 'handler.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: b.target,
+    minify: b.minify,
+    keepNames: b.keepNames,
+    mainFields: [...b.mainFields],
+    sourcemap: b.sourceMap,
+    sourcesContent: b.sourcesContent,
+    outfile,
+    logLevel: 'error',
+  });
+  return { file: outfile, bytes: fs.statSync(outfile).size, mapBytes: fs.statSync(`${outfile}.map`).size };
+}
+
+// Loads the bundle as the runtime does (require of the handler file), then handles one S3 event.
+const COLD_START_SCRIPT = `
+const t0 = process.hrtime.bigint();
+const { handler } = require(process.argv[1]);
+const t1 = process.hrtime.bigint();
+if (process.argv[2] !== 'load-only') {
+  handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 300000 }).then((result) => {
+    const t2 = process.hrtime.bigint();
+    const summary = result.objects[0];
+    console.log(JSON.stringify({ requireMs: Number(t1 - t0) / 1e6, firstEventMs: Number(t2 - t1) / 1e6, summary }));
+  });
+}
+`;
+
+const BUCKET = 'bench-cold-start';
+const ACCOUNT = '123456789012';
+
+/** The S3 notification Lambda would get for one object of the bench bucket. */
+function s3Event(key: string, size: number, region: string): string {
+  return JSON.stringify({
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        eventTime: new Date().toISOString(),
+        awsRegion: region,
+        s3: {
+          bucket: { name: BUCKET },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size },
+        },
+      },
+    ],
+  });
+}
+
+/** A large file processed by the bundled handler, as one invocation, against the local stack. */
+export interface HandlerRun {
+  readonly label: string;
+  readonly wallSeconds: number;
+  /** The function process's own CPU (the local servers run in the bench's process, as AWS's would elsewhere). */
+  readonly cpuSeconds: number;
+  readonly maxRssBytes: number;
+  readonly summary: unknown;
+}
+
+/**
+ * Runs `runs` cold starts against a local stack started in `dir`; each run handles a small file of its own
+ * (fresh event IDs, so every run stores and alerts as a first delivery would).
+ */
+export async function measureColdStarts(
+  runner: ProcessRunner,
+  bundle: FunctionBundle,
+  dir: string,
+  runs: number,
+  bigFiles: readonly { readonly label: string; readonly path: string }[] = [],
+): Promise<{
+  runs: ColdStart[];
+  file: { bytes: number; records: number; watched: number };
+  handlerRuns: HandlerRun[];
+}> {
+  const stack = await startLocalStack({ dataDir: path.join(dir, 'local-stack'), persistTables: false });
+  try {
+    // A bucket of its own: the local stack's in-process handler leaves it alone (not a source bucket).
+    await stack.clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      AWS_REGION: stack.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: stack.endpoints.sns,
+      // s3rver stores aws-chunked framing inside objects unless checksums are sent only when required.
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The function's own environment, as lib/ingest-function.ts sets it.
+      TABLE_NAME: stack.tableName,
+      ALERT_STATE_TABLE_NAME: stack.alertStateTableName,
+      ALERT_TOPIC_ARN: stack.topicArn,
+      SOURCE_BUCKETS: BUCKET,
+      LOG_PREFIX: '',
+      RETENTION_DAYS: '365',
+      PAYLOAD_MAX_BYTES: '32768',
+      ALERTS_ENABLED: 'true',
+      ALERT_WINDOW_MINUTES: '60',
+      POWERTOOLS_SERVICE_NAME: 'trailwatch',
+      POWERTOOLS_METRICS_NAMESPACE: 'Trailwatch',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const results: ColdStart[] = [];
+    let file = { bytes: 0, records: 0, watched: 0 };
+    for (let run = 0; run < runs; run++) {
+      const local = path.join(dir, `cold-start-${run}.json.gz`);
+      // About 60 records, a third of them from the watched services, a few failed.
+      const log = await generateLogFile(local, 80_000, 0.35, 1000 + run);
+      file = { bytes: log.uncompressedBytes, records: log.records, watched: log.watchedRecords };
+      const key = logKey({
+        accountId: ACCOUNT,
+        region: stack.region,
+        time: new Date('2026-11-01T00:00:00Z'),
+        suffix: `bench${run}`,
+      });
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: fs.readFileSync(local) }),
+      );
+      const event = s3Event(key, log.compressedBytes, stack.region);
+      const bare = await runner.run(['-e', '0']);
+      const loadOnly = await runner.run(['-e', COLD_START_SCRIPT, bundle.file, 'load-only'], { env });
+      const cold = await runner.run(['-e', COLD_START_SCRIPT, bundle.file, event], { env, keepStdout: true });
+      const line = JSON.parse(cold.lastLine) as {
+        requireMs: number;
+        firstEventMs: number;
+        summary: { status: string; eventsStored: Record<string, number> };
+      };
+      if (line.summary.status !== 'processed') {
+        throw new Error(`the cold-start run did not process its file: ${JSON.stringify(line.summary)}`);
+      }
+      results.push({
+        wallSeconds: cold.wallSeconds,
+        requireMs: line.requireMs,
+        firstEventMs: line.firstEventMs,
+        maxRssBytes: cold.maxRssBytes,
+        loadOnlyWallSeconds: loadOnly.wallSeconds,
+        bareWallSeconds: bare.wallSeconds,
+      });
+    }
+    const handlerRuns: HandlerRun[] = [];
+    for (const [k, big] of bigFiles.entries()) {
+      const key = logKey({
+        accountId: ACCOUNT,
+        region: stack.region,
+        time: new Date('2026-11-02T00:00:00Z'),
+        suffix: `big${k}`,
+      });
+      const body = fs.readFileSync(big.path);
+      await stack.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      const run = await runner.run(
+        ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
+        { env, keepStdout: true },
+      );
+      const line = JSON.parse(run.lastLine) as { summary: unknown };
+      handlerRuns.push({
+        label: big.label,
+        wallSeconds: run.wallSeconds,
+        cpuSeconds: run.cpuSeconds,
+        maxRssBytes: run.maxRssBytes,
+        summary: line.summary,
+      });
+    }
+    return { runs: results, file, handlerRuns };
+  } finally {
+    await stack.stop();
+  }
+}

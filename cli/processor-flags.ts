@@ -1,0 +1,128 @@
+/**
+ * The flags that set how the processor behaves (alert rules and window, payload and retention
+ * limits), shared by `ingest`, `backfill` and `replay`. They become the Lambda's own environment
+ * variables and go through the Lambda's schema (loadIngestConfig), so no command can silently
+ * behave differently from the deployed function for the same settings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { normalizeLogPrefix } from '../lambdas/core/backfill-plan';
+import { ConfigError } from '../lambdas/core/errors';
+import { loadIngestConfig, type IngestConfig } from '../lambdas/ingest/config';
+import { UsageError } from './usage';
+
+/** parseArgs options of the processor flags. */
+export const PROCESSOR_FLAGS = {
+  'alert-rules': { type: 'string' },
+  'alert-window': { type: 'string' },
+  'payload-max-bytes': { type: 'string' },
+  'retention-days': { type: 'string' },
+} as const;
+
+const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
+  ['--alert-rules FILE', 'alert rules (JSON, docs/alerts.md), as ALERT_RULES in the Lambda'],
+  ['--alert-window MINUTES', 'noise-control window in minutes (default 60), as ALERT_WINDOW_MINUTES'],
+  ['--payload-max-bytes N', 'request/response payload kept per event (default 32768), as PAYLOAD_MAX_BYTES'],
+  ['--retention-days N', 'days an event is kept, from its eventTime (default 365), as RETENTION_DAYS'],
+];
+
+/** Help lines of the processor flags, the descriptions starting at `column` as in the command's own help. */
+export function processorFlagsHelp(column: number): string {
+  return HELP_LINES.map(([flag, text]) => `  ${flag.padEnd(column - 2)}${text}`).join('\n');
+}
+
+/** The values parseArgs read for the processor flags. */
+export interface ProcessorFlagValues {
+  readonly 'alert-rules'?: string;
+  readonly 'alert-window'?: string;
+  readonly 'payload-max-bytes'?: string;
+  readonly 'retention-days'?: string;
+}
+
+/** What the command itself knows: the tables, the topic, and which objects it reads. */
+export interface ProcessorTargets {
+  readonly table: string;
+  /** Absent: alerts off. */
+  readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
+  /** Buckets whose objects are processed; absent: any. */
+  readonly sourceBuckets?: readonly string[];
+  /** The trail's key prefix before `AWSLogs/`; default any. */
+  readonly logPrefix?: string;
+}
+
+// The Lambda's variables and the flags (or, for the tables and topic, the commands' own flags) that set them.
+const FLAG_OF_VARIABLE: Readonly<Record<string, string>> = {
+  TABLE_NAME: '--table',
+  ALERT_STATE_TABLE_NAME: '--alert-state-table',
+  ALERT_TOPIC_ARN: '--topic-arn',
+  SOURCE_BUCKETS: '--bucket',
+  LOG_PREFIX: '--prefix',
+  RETENTION_DAYS: '--retention-days',
+  PAYLOAD_MAX_BYTES: '--payload-max-bytes',
+  ALERT_WINDOW_MINUTES: '--alert-window',
+};
+
+/** The Lambda's environment for these flags and targets (what the CDK stack would set). */
+export function processorEnvironment(
+  values: ProcessorFlagValues,
+  targets: ProcessorTargets,
+  cwd: string,
+): Record<string, string | undefined> {
+  return {
+    TABLE_NAME: targets.table,
+    ALERTS_ENABLED: targets.alerts ? 'true' : 'false',
+    ALERT_TOPIC_ARN: targets.alerts?.topicArn,
+    ALERT_STATE_TABLE_NAME: targets.alerts?.stateTable,
+    SOURCE_BUCKETS: targets.sourceBuckets?.join(','),
+    // As the stack sets it: no slash at either end.
+    // Unset (any prefix) unless the command names one: '' would mean keys starting with `AWSLogs/`.
+    LOG_PREFIX:
+      targets.logPrefix !== undefined ? trailPrefixOf(targets.logPrefix).replace(/\/$/, '') : undefined,
+    RETENTION_DAYS: values['retention-days'],
+    PAYLOAD_MAX_BYTES: values['payload-max-bytes'],
+    ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,
+    ALERT_WINDOW_MINUTES: values['alert-window'],
+  };
+}
+
+/**
+ * Validates the flags with the Lambda's schema. Throws one UsageError naming each bad flag (not the
+ * variable behind it).
+ */
+export function processorConfigFrom(
+  values: ProcessorFlagValues,
+  targets: ProcessorTargets,
+  cwd: string,
+): IngestConfig {
+  if (targets.alerts === undefined && values['alert-rules'] !== undefined)
+    throw new UsageError('--alert-rules: alerts are off (give the topic and alert state table, or drop it)');
+  try {
+    return loadIngestConfig(processorEnvironment(values, targets, cwd), { requireSourceBuckets: false });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Rules are named by their file (with the path of the field inside it), the rest by their flag.
+    const rulesFile = values['alert-rules'] ?? '--alert-rules';
+    const message = err.message
+      .replace(/^invalid environment: /, '')
+      .replace(/\bALERT_RULES\b/g, rulesFile)
+      .replace(/\b[A-Z][A-Z_]+(?=:)/g, (name) => FLAG_OF_VARIABLE[name] ?? name);
+    throw new UsageError(message);
+  }
+}
+
+function readRules(file: string, cwd: string): string {
+  try {
+    return fs.readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch {
+    throw new UsageError(`--alert-rules: cannot read ${file}`);
+  }
+}
+
+/**
+ * The trail's key prefix before `AWSLogs/`. The stack output LogKeyPrefix (and the S3 console) shows
+ * the prefix up to and including `AWSLogs/` (`AWSLogs/`, `org-trail/AWSLogs/`), so a value ending in
+ * `AWSLogs/` is read as that: the part before it.
+ */
+export function trailPrefixOf(given: string): string {
+  return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
+}

@@ -1,0 +1,106 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { AlertStateStore } from '../adapters/alert-state-store';
+import { DynamoDbEventStore } from '../adapters/event-store';
+import { S3LogSource } from '../adapters/s3-log-source';
+import { SnsPublisher } from '../adapters/sns-publisher';
+import { AlertDelivery } from '../core/alert-delivery';
+import type { LogObjectSource } from '../core/pipeline';
+import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
+import type { ProcessorConfig } from './processor-config';
+import { createObjectProcessor, type LogObjectProcessor, type ProcessOptions } from './object-processor';
+import { handleS3Event, type IngestResult } from './s3-event-handler';
+
+/** The SDK clients the processor talks to (the S3 one only when objects come from S3). */
+export interface ProcessorClients {
+  readonly s3?: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+}
+
+/** What an entry point may choose beside the configuration: where objects come from and who watches. */
+export interface ProcessorOptions {
+  /** Where objects are read; default S3 through `clients.s3`. */
+  readonly source?: LogObjectSource;
+  /** `any` for local files named freely (`trailwatch ingest`); default CloudTrail's key layout. */
+  readonly keyLayout?: 'cloudtrail' | 'any';
+  readonly observer?: IngestObserver;
+  /** Time left for the work in hand (the Lambda's remaining time): the event store's retry budget. */
+  readonly remainingTimeMs?: () => number | undefined;
+}
+
+/**
+ * The one composition of the object processor, used by the Lambda, `trailwatch local`, `ingest`,
+ * `backfill` and `replay`: the event store with the configured retention and payload limit, and,
+ * when alerts are on, the alert protocol over the DynamoDB ledger and the SNS publisher with the
+ * configured rules and window. An entry point adds flags that build the configuration, never wiring.
+ */
+export function composeProcessor(
+  config: ProcessorConfig,
+  clients: ProcessorClients,
+  options: ProcessorOptions = {},
+): LogObjectProcessor {
+  const sink = new DynamoDbEventStore({
+    tableName: config.tableName,
+    client: clients.dynamodb,
+    retentionDays: config.retentionDays,
+    payloadMaxBytes: config.payloadMaxBytes,
+    ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
+    ...(options.observer?.writesThrottled
+      ? { onThrottled: (items: number) => options.observer?.writesThrottled?.(items) }
+      : {}),
+  });
+  const alerts = config.alerts
+    ? new AlertDelivery({
+        ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
+        publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
+        windowMinutes: config.alerts.windowMinutes,
+        ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
+        nextSteps: {
+          eventTable: config.tableName,
+          ...(config.alerts.runbookUrl ? { runbookUrl: config.alerts.runbookUrl } : {}),
+        },
+      })
+    : undefined;
+  const source = options.source ?? new S3LogSource(clients.s3);
+  return createObjectProcessor({
+    source,
+    sink,
+    ...(alerts ? { alerts } : {}),
+    ...(config.sourceBuckets ? { sourceBuckets: config.sourceBuckets } : {}),
+    ...(config.logPrefix !== undefined ? { logPrefix: config.logPrefix } : {}),
+    ...(config.allowedAccounts ? { allowedAccounts: config.allowedAccounts } : {}),
+    ...(config.allowedOrganizationIds ? { allowedOrganizationIds: config.allowedOrganizationIds } : {}),
+    ...(options.keyLayout ? { keyLayout: options.keyLayout } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+}
+
+/** The ingest app as the Lambda and `trailwatch local` run it. */
+export interface IngestApp {
+  readonly processor: LogObjectProcessor;
+  handleS3Event(event: unknown, options?: ProcessOptions): Promise<IngestResult>;
+}
+
+/** The processor behind an S3/EventBridge event handler (the Lambda's and `trailwatch local`'s app). */
+export function composeIngestApp(
+  config: ProcessorConfig,
+  clients: ProcessorClients,
+  observer: IngestObserver = SILENT_OBSERVER,
+): IngestApp {
+  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
+  let remainingMs: (() => number) | undefined;
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  return {
+    processor,
+    async handleS3Event(event, options = {}) {
+      remainingMs = options.remainingMs;
+      try {
+        return await handleS3Event(event, processor, observer, options);
+      } finally {
+        remainingMs = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { renderAlert } from './alert-fit';
+import type { NextStepsContext } from './alert-next-steps';
+import {
+  fileId,
+  groupByService,
+  planServiceAlert,
+  selectAlertable,
+  signatureKey,
+  signatureOf,
+  type AlertSignature,
+  type SignatureWindow,
+} from './alert-policy';
+import { messageRecordKey, type AlertLedger, type AlertPublisher } from './alert-ports';
+import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
+import { TrailwatchError } from './errors';
+import type { NormalizedEvent } from './normalized-event';
+import { describeObject } from './object-ref';
+import type { AlertOutcome, AlertSink, LogObjectRef } from './ports';
+import type { ServiceName } from './services';
+
+/** Another invocation is publishing the same file's alert right now; retry the file later. */
+export class AlertInProgressError extends TrailwatchError {}
+
+// Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
+const LEASE_SAFETY_MS = 5_000;
+
+/** Options of AlertDelivery: the two ports and the noise-control settings. */
+export interface AlertDeliveryOptions {
+  readonly ledger: AlertLedger;
+  readonly publisher: AlertPublisher;
+  /** Which failures alert; default every failure of every watched service. */
+  readonly rules?: AlertRules;
+  /** Noise-control window in minutes (default 60). */
+  readonly windowMinutes?: number;
+  /** The event table and runbook the emails' "What to do next" block points at. */
+  readonly nextSteps?: NextStepsContext;
+  /** Wall clock for the ledger's timestamps; tests move it. */
+  readonly now?: () => Date;
+  /** Monotonic clock in ms for the publish deadline; default performance.now. */
+  readonly monotonicNow?: () => number;
+  /**
+   * How long a publishing claim keeps concurrent duplicates of the same file away (default 60 s; Lambda's
+   * first asynchronous retry comes a minute or more after a crash). The publish deadline is 5 s before
+   * the claim runs out, so a duplicate that takes over an expired claim never publishes alongside a
+   * slow publish of this one.
+   */
+  readonly leaseSeconds?: number;
+  /** Upper bound of one publish in bytes (default SNS's 256 KiB minus 1 KiB). */
+  readonly maxPublishBytes?: number;
+  /** Claim owner ids; default random UUIDs. */
+  readonly newOwner?: () => string;
+}
+
+interface Tally {
+  messagesPublished: number;
+  eventsAlerted: number;
+  eventsSuppressed: number;
+  eventsAlreadyAlerted: number;
+  eventsIgnored: number;
+  byService: Partial<Record<ServiceName, number>>;
+}
+
+/**
+ * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
+ * service with new alertable failures. Order per service: claim → count suppressed → publish →
+ * record "sent" → mark events → open windows. Nothing is marked alerted before the publisher
+ * accepted the message, so a crash or a failing publish loses no alert; everything after the
+ * publish is idempotent, so a retry finishes the bookkeeping without publishing again, except in
+ * the instant between the publish and the "sent" record.
+ */
+export class AlertDelivery implements AlertSink {
+  private readonly ledger: AlertLedger;
+  private readonly publisher: AlertPublisher;
+  private readonly rules: AlertRules;
+  private readonly windowMinutes: number;
+  private readonly nextSteps: NextStepsContext | undefined;
+  private readonly now: () => Date;
+  private readonly monotonicNow: () => number;
+  private readonly leaseMs: number;
+  private readonly maxPublishBytes: number | undefined;
+  private readonly newOwner: () => string;
+
+  constructor(options: AlertDeliveryOptions) {
+    this.ledger = options.ledger;
+    this.publisher = options.publisher;
+    this.rules = options.rules ?? DEFAULT_ALERT_RULES;
+    this.windowMinutes = options.windowMinutes ?? 60;
+    this.nextSteps = options.nextSteps;
+    this.now = options.now ?? (() => new Date());
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
+    this.maxPublishBytes = options.maxPublishBytes;
+    this.newOwner = options.newOwner ?? randomUUID;
+  }
+
+  /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
+  async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
+    const tally: Tally = {
+      messagesPublished: 0,
+      eventsAlerted: 0,
+      eventsSuppressed: 0,
+      eventsAlreadyAlerted: 0,
+      eventsIgnored: 0,
+      byService: {},
+    };
+    const { alertable, ignored } = selectAlertable(failures, this.rules);
+    tally.eventsIgnored = ignored.length;
+    if (alertable.length === 0) return tally;
+
+    // One event per eventId: CloudTrail can repeat a record, and a repeat is not a second failure.
+    const unique = [...new Map(alertable.map((e) => [e.eventId, e])).values()];
+    tally.eventsAlreadyAlerted += alertable.length - unique.length;
+    const markers = await this.ledger.eventMarkers(unique.map((e) => e.eventId));
+    const fresh = unique.filter((e) => !markers.has(e.eventId));
+    tally.eventsAlreadyAlerted += unique.length - fresh.length;
+
+    for (const [service, events] of groupByService(fresh)) {
+      // Identified by every alertable failure of the service in the file (already alerted or not), so
+      // a retry of the same content finds its message record and new content gets a new one.
+      const ids = unique.filter((e) => e.service === service).map((e) => e.eventId);
+      await this.alertService(service, events, source, fileId(source, ids), tally);
+    }
+    return tally;
+  }
+
+  private async alertService(
+    service: ServiceName,
+    events: NormalizedEvent[],
+    source: LogObjectRef,
+    fid: string,
+    tally: Tally,
+  ): Promise<void> {
+    const messageKey = messageRecordKey(fid, service);
+    const existing = await this.ledger.messageRecord(messageKey);
+    if (existing?.state === 'sent') {
+      // A previous attempt published this file's alert and stopped before marking every event.
+      await this.finishSent(messageKey, existing.sentAt ?? this.now().getTime(), events);
+      tally.eventsAlreadyAlerted += events.length;
+      return;
+    }
+
+    const nowMs = this.now().getTime();
+    const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
+    const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+
+    const owner = this.newOwner();
+    let publishDeadline = Number.POSITIVE_INFINITY;
+    if (plan.alert.length > 0) {
+      const claim = await this.ledger.claimMessage(messageKey, {
+        owner,
+        nowMs,
+        leaseUntil: nowMs + this.leaseMs,
+        source,
+        service,
+      });
+      // Measured on the monotonic clock from the moment the claim was taken (the wall clock may be fake).
+      publishDeadline = this.monotonicNow() + this.leaseMs - LEASE_SAFETY_MS;
+      if (!claim.claimed) {
+        if (claim.record.state === 'sent') {
+          await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
+          tally.eventsAlreadyAlerted += events.length;
+          return;
+        }
+        throw new AlertInProgressError(
+          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
+            `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
+        );
+      }
+    }
+
+    // Suppressed failures are counted before publishing: the count does not depend on this message.
+    const suppressedIds: string[] = [];
+    for (const [key, suppressedEvents] of plan.suppressed) {
+      const first = suppressedEvents[0] as NormalizedEvent;
+      await this.ledger.countSuppressed(key, signatureOf(first), {
+        fileId: fid,
+        count: suppressedEvents.length,
+        nowMs,
+      });
+      suppressedIds.push(...suppressedEvents.map((e) => e.eventId));
+    }
+    if (suppressedIds.length > 0) await this.ledger.markEvents(suppressedIds, 'suppressed', { nowMs });
+    tally.eventsSuppressed += suppressedIds.length;
+    if (plan.alert.length === 0) return;
+
+    const rendered = renderAlert(
+      {
+        service,
+        source,
+        events: plan.alert,
+        suppressedInFile: suppressedIds.length,
+        earlierSuppressed: plan.earlierSuppressed,
+        windowMinutes: this.windowMinutes,
+        ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
+      },
+      this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
+    );
+    let messageId: string;
+    try {
+      messageId = await this.publisher.publish(rendered, publishDeadline);
+    } catch (err) {
+      // The publish error is what the operator must see; if the release fails too, the lease expiring
+      // frees the claim anyway (the retry then waits at most leaseSeconds).
+      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+      throw err;
+    }
+    const sentAt = this.now().getTime();
+    await this.ledger.markMessageSent(messageKey, { messageId, sentAt, eventCount: plan.alert.length });
+    await this.ledger.markEvents(
+      plan.alert.map((e) => e.eventId),
+      'alerted',
+      { nowMs: sentAt, messageKey },
+    );
+    await this.openWindows(plan.alertedSignatures, windows, sentAt, messageKey);
+
+    tally.messagesPublished += 1;
+    tally.eventsAlerted += plan.alert.length;
+    tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;
+  }
+
+  /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */
+  private async finishSent(
+    messageKey: string,
+    sentAt: number,
+    events: readonly NormalizedEvent[],
+  ): Promise<void> {
+    await this.ledger.markEvents(
+      events.map((e) => e.eventId),
+      'alerted',
+      { nowMs: sentAt, messageKey },
+    );
+    const signatures = signaturesOf(events);
+    const windows = await this.ledger.windows([...signatures.keys()]);
+    await this.openWindows(signatures, windows, sentAt, messageKey);
+  }
+
+  private async openWindows(
+    signatures: ReadonlyMap<string, AlertSignature>,
+    windows: ReadonlyMap<string, SignatureWindow>,
+    sentAt: number,
+    messageKey: string,
+  ): Promise<void> {
+    for (const [key, signature] of signatures) {
+      // The message reported every suppression counted up to the read; later ones wait for the next alert.
+      const reportedTotal = windows.get(key)?.suppressedTotal ?? 0;
+      await this.ledger.recordAlerted(key, signature, { sentAt, reportedTotal, messageKey });
+    }
+  }
+}
+
+function signaturesOf(events: readonly NormalizedEvent[]): Map<string, AlertSignature> {
+  return new Map(events.map((e) => [signatureKey(signatureOf(e)), signatureOf(e)]));
+}

@@ -1,0 +1,112 @@
+import * as z from 'zod';
+import generated from './service-models.generated.json';
+
+// The table scripts/generate-service-models.py builds from the AWS API models (botocore): for each
+// CloudTrail event source and event name (API operation), the member paths that name a resource, in the
+// request and in the response, and the response members that list per-item failures. Resource
+// extraction then walks a few known paths per record instead of searching every field by name.
+
+const PathKindSchema = z.tuple([z.string(), z.string()]);
+
+/** One operation of a model: primary kind, resource paths (dotted, `*` = every map value), failure members. */
+export const ModelOperationSchema = z.object({
+  p: z.string().optional(),
+  req: z.array(PathKindSchema).optional(),
+  res: z.array(PathKindSchema).optional(),
+  fail: z.array(z.string()).optional(),
+});
+
+/** One AWS API model: its event source, the name rules and every operation. */
+export const ServiceModelSchema = z.object({
+  eventSource: z.string(),
+  service: z.string(),
+  /** `[regex, kind]`: the kind an event name is about; first match wins. */
+  primary: z.array(PathKindSchema),
+  /** `[member, kind]`: top-level members that name the same kind in every operation (for unknown event names). */
+  fallback: z.array(PathKindSchema),
+  /** `[primary kind, member, kind]`: generic `name` / `id` members (for unknown event names). */
+  generic: z.array(z.tuple([z.string(), z.string(), z.string()])),
+  operations: z.record(z.string(), ModelOperationSchema),
+});
+
+/** The generated file: the botocore version it was built from and one entry per model. */
+export const ServiceModelsSchema = z.object({
+  botocore: z.string(),
+  models: z.record(z.string(), ServiceModelSchema),
+});
+/** The generated table's type. */
+export type ServiceModels = z.infer<typeof ServiceModelsSchema>;
+
+/** A member path that names a resource kind; `arn` means "whatever the ARN names". */
+export interface ResourcePath {
+  readonly segments: readonly string[];
+  readonly kind: string;
+}
+
+/** What the normalizers need for one event name of one event source. */
+export interface OperationPlan {
+  /** The kind the event name is about; listed first so the table's byResource index keys on it. */
+  readonly primary: string | undefined;
+  readonly request: readonly ResourcePath[];
+  readonly response: readonly ResourcePath[];
+  /** Response members that list failed items; undefined when the model does not know the event name. */
+  readonly failureMembers: readonly string[] | undefined;
+}
+
+// The file is generated and validated by test/unit/service-models.test.ts; parsing 130 KB with zod at
+// every cold start would cost more than it protects.
+const MODELS = (generated as unknown as ServiceModels).models;
+
+const BY_EVENT_SOURCE: ReadonlyMap<string, z.infer<typeof ServiceModelSchema>> = new Map(
+  Object.values(MODELS).map((m) => [m.eventSource, m]),
+);
+
+/** The event sources the table has models for. */
+export const MODEL_EVENT_SOURCES: readonly string[] = [...BY_EVENT_SOURCE.keys()];
+
+const toPaths = (entries: readonly (readonly [string, string])[] | undefined): ResourcePath[] =>
+  (entries ?? []).map(([path, kind]) => ({ segments: path.split('.'), kind }));
+
+const plans = new Map<string, OperationPlan | undefined>();
+
+function buildPlan(eventSource: string, eventName: string): OperationPlan | undefined {
+  const model = BY_EVENT_SOURCE.get(eventSource);
+  if (!model) return undefined;
+  const op = Object.prototype.hasOwnProperty.call(model.operations, eventName)
+    ? model.operations[eventName]
+    : undefined;
+  if (op) {
+    return {
+      primary: op.p,
+      request: toPaths(op.req),
+      response: toPaths(op.res),
+      failureMembers: op.fail ?? [],
+    };
+  }
+  // An event name newer than the models: the members that mean one kind everywhere, and a generic name
+  // or id for the kind its name is about.
+  const primary = model.primary.find(([pattern]) => new RegExp(pattern).test(eventName))?.[1];
+  const generic = model.generic
+    .filter(([p]) => p === primary)
+    .map(([, member, kind]) => [member, kind] as const);
+  const paths = toPaths([...model.fallback, ...generic]);
+  return { primary, request: paths, response: paths, failureMembers: undefined };
+}
+
+/**
+ * The resource paths and failure members of one call, from the generated table; computed once per event
+ * name. Undefined for event sources the table has no model for.
+ */
+export function operationPlan(eventSource: string, eventName: string): OperationPlan | undefined {
+  const key = `${eventSource} ${eventName}`;
+  if (plans.has(key)) return plans.get(key);
+  const plan = buildPlan(eventSource, eventName);
+  // Unknown event names are bounded by what CloudTrail writes, but a hostile file could invent many.
+  if (plans.size < 10_000) plans.set(key, plan);
+  return plan;
+}
+
+/** The operations the table knows per event source, for coverage reports and tests. */
+export function modelOperations(eventSource: string): readonly string[] {
+  return Object.keys(BY_EVENT_SOURCE.get(eventSource)?.operations ?? {});
+}

@@ -1,0 +1,61 @@
+import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+
+/** The "process" died: thrown by every port call from the crash point on. */
+export class Crash extends Error {}
+
+/** A call of one of the alert protocol's ports. */
+export type PortCall = keyof AlertLedger | 'publish';
+
+/** Where to stop: before or after the nth (0-based) call of the given port operation. */
+export interface CrashPoint {
+  readonly call: PortCall;
+  readonly phase: 'before' | 'after';
+  readonly nth?: number;
+}
+
+/**
+ * Wraps a ledger and a publisher (real or in memory) so the process stops at one point: that call
+ * and every port call after it throw Crash, as if the Lambda had been killed there (the protocol's
+ * clean-up of a failed publish fails too, as it would). Records the calls made.
+ */
+export function crashAt(
+  ledger: AlertLedger,
+  publisher: AlertPublisher,
+  point: CrashPoint | undefined,
+): { ledger: AlertLedger; publisher: AlertPublisher; calls: PortCall[] } {
+  const calls: PortCall[] = [];
+  let dead = false;
+  const counts = new Map<PortCall, number>();
+  const guard = async <T>(call: PortCall, run: () => Promise<T>): Promise<T> => {
+    if (dead) throw new Crash(`dead before ${call}`);
+    const n = counts.get(call) ?? 0;
+    counts.set(call, n + 1);
+    const here = point !== undefined && point.call === call && (point.nth ?? 0) === n;
+    if (here && point.phase === 'before') {
+      dead = true;
+      throw new Crash(`stopped before ${call} #${n}`);
+    }
+    calls.push(call);
+    const result = await run();
+    if (here && point.phase === 'after') {
+      dead = true;
+      throw new Crash(`stopped after ${call} #${n}`);
+    }
+    return result;
+  };
+  const wrapped = new Proxy(ledger, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        guard(name as PortCall, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+  return {
+    ledger: wrapped,
+    publisher: {
+      publish: (message, deadline) => guard('publish', () => publisher.publish(message, deadline)),
+    },
+    calls,
+  };
+}

@@ -1,0 +1,143 @@
+import type { RenderedAlert } from '../../lambdas/core/alert-document';
+import type { AlertSignature, SignatureWindow } from '../../lambdas/core/alert-policy';
+import type {
+  AlertLedger,
+  AlertPublisher,
+  ClaimResult,
+  EventMarkerState,
+  MessageClaim,
+  MessageRecord,
+} from '../../lambdas/core/alert-ports';
+
+interface WindowItem {
+  lastAlertedAt?: number;
+  suppressedTotal: number;
+  reportedTotal: number;
+  countedFiles: Set<string>;
+}
+
+// Every operation yields once before it acts, so concurrent deliveries interleave between calls as
+// they would against a table; each operation itself is atomic, like a single conditional write.
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The alert ledger in memory, with the conditions of the DynamoDB one (docs/alerts.md#state). */
+export class InMemoryAlertLedger implements AlertLedger {
+  readonly markers = new Map<string, EventMarkerState>();
+  readonly messages = new Map<string, MessageRecord>();
+  readonly signatureWindows = new Map<string, WindowItem>();
+
+  async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
+    await tick();
+    const found = new Map<string, EventMarkerState>();
+    for (const id of eventIds) {
+      const state = this.markers.get(id);
+      if (state) found.set(id, state);
+    }
+    return found;
+  }
+
+  async windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>> {
+    await tick();
+    const found = new Map<string, SignatureWindow>();
+    for (const key of signatureKeys) {
+      const item = this.signatureWindows.get(key);
+      if (item)
+        found.set(key, {
+          ...(item.lastAlertedAt !== undefined ? { lastAlertedAt: item.lastAlertedAt } : {}),
+          suppressedTotal: item.suppressedTotal,
+          reportedTotal: item.reportedTotal,
+        });
+    }
+    return found;
+  }
+
+  async messageRecord(key: string): Promise<MessageRecord | undefined> {
+    await tick();
+    return this.messages.get(key);
+  }
+
+  async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
+    await tick();
+    const record = this.messages.get(key);
+    if (record === undefined || (record.state === 'publishing' && record.leaseUntil < claim.nowMs)) {
+      this.messages.set(key, { key, state: 'publishing', owner: claim.owner, leaseUntil: claim.leaseUntil });
+      return { claimed: true };
+    }
+    return { claimed: false, record };
+  }
+
+  async releaseClaim(key: string, owner: string): Promise<void> {
+    await tick();
+    const record = this.messages.get(key);
+    if (record?.state === 'publishing' && record.owner === owner) this.messages.delete(key);
+  }
+
+  async markMessageSent(key: string, sent: { messageId: string; sentAt: number }): Promise<void> {
+    await tick();
+    const record = this.messages.get(key);
+    this.messages.set(key, {
+      key,
+      owner: record?.owner ?? '',
+      leaseUntil: record?.leaseUntil ?? 0,
+      state: 'sent',
+      messageId: sent.messageId,
+      sentAt: sent.sentAt,
+    });
+  }
+
+  async markEvents(eventIds: readonly string[], state: EventMarkerState): Promise<void> {
+    await tick();
+    for (const id of eventIds) this.markers.set(id, state);
+  }
+
+  async countSuppressed(
+    signatureKey: string,
+    _signature: AlertSignature,
+    update: { fileId: string; count: number },
+  ): Promise<boolean> {
+    await tick();
+    const item = this.window(signatureKey);
+    if (item.countedFiles.has(update.fileId)) return false;
+    item.countedFiles.add(update.fileId);
+    item.suppressedTotal += update.count;
+    return true;
+  }
+
+  async recordAlerted(
+    signatureKey: string,
+    _signature: AlertSignature,
+    alerted: { sentAt: number; reportedTotal: number },
+  ): Promise<void> {
+    await tick();
+    const item = this.window(signatureKey);
+    if (item.lastAlertedAt !== undefined && item.lastAlertedAt >= alerted.sentAt) return;
+    item.lastAlertedAt = alerted.sentAt;
+    item.reportedTotal = alerted.reportedTotal;
+    item.countedFiles = new Set();
+  }
+
+  private window(key: string): WindowItem {
+    let item = this.signatureWindows.get(key);
+    if (!item) {
+      item = { suppressedTotal: 0, reportedTotal: 0, countedFiles: new Set() };
+      this.signatureWindows.set(key, item);
+    }
+    return item;
+  }
+}
+
+/** A publisher that keeps what it was given; `failures` first publishes throw (as SNS refusing them). */
+export class InMemoryPublisher implements AlertPublisher {
+  readonly published: RenderedAlert[] = [];
+  constructor(private failures = 0) {}
+
+  async publish(message: RenderedAlert): Promise<string> {
+    await tick();
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('publish refused');
+    }
+    this.published.push(message);
+    return `message-${this.published.length}`;
+  }
+}

@@ -1,0 +1,42 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { SnsPublisher } from '../../lambdas/adapters/sns-publisher';
+import { AlertDelivery, type AlertDeliveryOptions } from '../../lambdas/core/alert-delivery';
+import { crashAt, type CrashPoint } from './crash-ports';
+
+/** The alert protocol over the real adapters (DynamoDB ledger, SNS publisher), as the composition builds it. */
+export interface SnsAlertDeliveryOptions extends Omit<AlertDeliveryOptions, 'ledger' | 'publisher'> {
+  readonly topicArn: string;
+  readonly stateTableName: string;
+  /** Publish attempts (default 4). */
+  readonly publishAttempts?: number;
+  /** Pauses of the publisher and the store; tests record them instead of waiting. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source of the publisher's backoff. */
+  readonly random?: () => number;
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+  /** Stops the "process" there (see crash-ports.ts). */
+  readonly crash?: CrashPoint;
+}
+
+/** Builds an AlertDelivery on the DynamoDB alert state store and the SNS publisher. */
+export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDelivery {
+  const { stateTableName, dynamodb, crash, topicArn, sns, publishAttempts, sleep, random, ...delivery } =
+    options;
+  const ports = crashAt(
+    new AlertStateStore({ tableName: stateTableName, client: dynamodb, ...(sleep ? { sleep } : {}) }),
+    new SnsPublisher({
+      topicArn,
+      sns,
+      retry: {
+        ...(publishAttempts !== undefined ? { attempts: publishAttempts } : {}),
+        ...(sleep ? { sleep } : {}),
+        ...(random ? { random } : {}),
+      },
+    }),
+    crash,
+  );
+  return new AlertDelivery({ ...delivery, ledger: ports.ledger, publisher: ports.publisher });
+}

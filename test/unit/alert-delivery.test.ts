@@ -1,0 +1,212 @@
+import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
+import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { failure } from '../helpers/alert-events';
+import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
+import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+
+// The exactly-once protocol over in-memory ports: every crash point and concurrent duplicates, in
+// milliseconds. test/integration/alerts-exactly-once.test.ts runs the main points against moto and
+// dynalite, proving the real adapters keep the same conditions.
+
+const T0 = Date.parse('2026-11-22T12:00:00Z');
+const minutes = (n: number) => new Date(T0 + n * 60_000);
+const FILE = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
+};
+
+function delivery(ledger: AlertLedger, publisher: AlertPublisher, at: Date, monotonic = () => 0) {
+  return new AlertDelivery({ ledger, publisher, now: () => at, monotonicNow: monotonic });
+}
+
+/** A file with one repeat of an alerted Athena failure (suppressed), a new Athena failure and a Glue one. */
+const fileFailures = (): NormalizedEvent[] => [
+  failure(2),
+  failure(3, { errorCode: 'TooManyRequestsException' }),
+  failure(4, { service: 'glue', eventName: 'GetTable', errorCode: 'EntityNotFoundException' }),
+];
+
+/** The world before the file: failure 1 alerted at T0, which opened its signature's window. */
+async function world() {
+  const ledger = new InMemoryAlertLedger();
+  const publisher = new InMemoryPublisher();
+  await delivery(ledger, publisher, minutes(0)).alertFile([failure(1)], { bucket: 'b', key: 'earlier' });
+  publisher.published.length = 0;
+  return { ledger, publisher };
+}
+
+const sent = (publisher: InMemoryPublisher) =>
+  publisher.published.map(
+    (m) => `${m.document.service}:${m.document.events.map((e) => e.eventId).join(',')}`,
+  );
+
+/** Runs the file once, stopped at `point`, then the Lambda's retry after the lease, then a duplicate. */
+async function crashThenRetry(point: CrashPoint | undefined) {
+  const { ledger, publisher } = await world();
+  const crashing = crashAt(ledger, publisher, point);
+  const first = await delivery(crashing.ledger, crashing.publisher, minutes(10))
+    .alertFile(fileFailures(), FILE)
+    .then(
+      () => 'finished',
+      (err: unknown) => (err instanceof Crash ? 'crashed' : `failed: ${String(err)}`),
+    );
+  const retry = await delivery(ledger, publisher, minutes(11.5)).alertFile(fileFailures(), FILE);
+  const rerun = await delivery(ledger, publisher, minutes(12)).alertFile(fileFailures(), FILE);
+  // The next failure of the suppressed signature after its window: it reports the repeat, once.
+  const fileMessages = sent(publisher);
+  await delivery(ledger, publisher, minutes(61)).alertFile([failure(5)], { bucket: 'b', key: 'later' });
+  const later = publisher.published[publisher.published.length - 1]?.document;
+  return {
+    first,
+    calls: crashing.calls,
+    fileMessages,
+    retry,
+    rerun,
+    markers: Object.fromEntries([...ledger.markers].sort()),
+    laterReportsSuppressed: later?.suppressed.earlierTotal,
+  };
+}
+
+const MARKED = {
+  'evt-000001': 'alerted',
+  'evt-000002': 'suppressed',
+  'evt-000003': 'alerted',
+  'evt-000004': 'alerted',
+  'evt-000005': 'alerted',
+};
+
+describe('AlertDelivery: the exactly-once protocol over in-memory ports', () => {
+  test('without a crash: one message per service, the repeat counted, and a rerun sends nothing', async () => {
+    const outcome = await crashThenRetry(undefined);
+
+    expect(outcome.first).toBe('finished');
+    expect(outcome.fileMessages.sort()).toEqual(['athena:evt-000003', 'glue:evt-000004']);
+    expect(outcome.retry).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 3 });
+    expect(outcome.rerun).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 3 });
+    expect(outcome.markers).toEqual(MARKED);
+    expect(outcome.laterReportsSuppressed).toBe(1);
+  });
+
+  test('a crash before or after any port call loses no alert, counts no repeat twice, and duplicates only between publish and the sent record', async () => {
+    // Prepare: every port call of a clean run is a place the process can stop.
+    const clean = await crashThenRetry(undefined);
+    const points: CrashPoint[] = [];
+    const seen = new Map<PortCall, number>();
+    for (const call of clean.calls) {
+      const nth = seen.get(call) ?? 0;
+      seen.set(call, nth + 1);
+      points.push({ call, nth, phase: 'before' }, { call, nth, phase: 'after' });
+    }
+    expect(points.length).toBeGreaterThanOrEqual(30); // two services, each with claim, publish, marks, windows
+
+    for (const point of points) {
+      // Act
+      const outcome = await crashThenRetry(point);
+
+      // Assess: the only duplicate is the message SNS took just before the process died.
+      // (after the publish and before the sent record are the same instant).
+      const duplicate =
+        (point.call === 'publish' && point.phase === 'after') ||
+        (point.call === 'markMessageSent' && point.phase === 'before');
+      const expectedMessages = ['athena:evt-000003', 'glue:evt-000004'];
+      if (duplicate) {
+        const service = point.nth === 0 ? outcome.fileMessages[0] : outcome.fileMessages[1];
+        expectedMessages.push(service as string);
+      }
+      expect({ point, crashed: outcome.first }).toEqual({ point, crashed: 'crashed' });
+      expect({ point, messages: [...outcome.fileMessages].sort() }).toEqual({
+        point,
+        messages: expectedMessages.sort(),
+      });
+      expect({ point, markers: outcome.markers }).toEqual({ point, markers: MARKED });
+      expect({ point, rerun: outcome.rerun.messagesPublished }).toEqual({ point, rerun: 0 });
+      expect({ point, suppressed: outcome.laterReportsSuppressed }).toEqual({ point, suppressed: 1 });
+    }
+  });
+
+  test('a retry while the crashed claim is still leased waits (throws), and after the lease publishes', async () => {
+    // Prepare
+    const { ledger, publisher } = await world();
+    const crashing = crashAt(ledger, publisher, { call: 'publish', phase: 'before' });
+    await expect(
+      delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(fileFailures(), FILE),
+    ).rejects.toBeInstanceOf(Crash);
+
+    // Act
+    const tooSoon = delivery(ledger, publisher, minutes(10.5)).alertFile(fileFailures(), FILE);
+    await expect(tooSoon).rejects.toBeInstanceOf(AlertInProgressError);
+    await expect(tooSoon).rejects.toThrow(
+      /being published by another invocation until 2026-11-22T12:11:00.000Z/,
+    );
+    const later = await delivery(ledger, publisher, minutes(11.5)).alertFile(fileFailures(), FILE);
+
+    // Assess
+    expect(later.messagesPublished).toBe(2);
+    expect(sent(publisher).sort()).toEqual(['athena:evt-000003', 'glue:evt-000004']);
+  });
+
+  test.each([2, 5])('%i concurrent duplicates of the same file publish each alert once', async (copies) => {
+    // Prepare
+    const { ledger, publisher } = await world();
+
+    // Act: duplicate S3 notifications handled at the same time by separate Lambda instances.
+    const results = await Promise.allSettled(
+      Array.from({ length: copies }, () =>
+        delivery(ledger, publisher, minutes(10)).alertFile(fileFailures(), FILE),
+      ),
+    );
+
+    // Assess: the others found the work done or in progress (and would be retried).
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AlertInProgressError);
+    }
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    expect(sent(publisher).sort()).toEqual(['athena:evt-000003', 'glue:evt-000004']);
+    expect(Object.fromEntries([...ledger.markers].sort())).toMatchObject({
+      'evt-000002': 'suppressed',
+      'evt-000003': 'alerted',
+      'evt-000004': 'alerted',
+    });
+    expect(ledger.signatureWindows.size).toBe(3);
+  });
+
+  test('a refused publish marks nothing and releases the claim, so the next attempt sends at once', async () => {
+    // Prepare
+    const ledger = new InMemoryAlertLedger();
+    const refusing = new InMemoryPublisher(1);
+
+    // Act
+    const failing = delivery(ledger, refusing, minutes(0)).alertFile([failure(1)], FILE);
+    await expect(failing).rejects.toThrow('publish refused');
+    const retry = await delivery(ledger, refusing, minutes(0.1)).alertFile([failure(1)], FILE);
+
+    // Assess
+    expect(retry.messagesPublished).toBe(1);
+    expect(sent(refusing)).toEqual(['athena:evt-000001']);
+  });
+
+  test('the publish deadline is the lease less 5 s, on the monotonic clock from the claim', async () => {
+    // Prepare
+    const ledger = new InMemoryAlertLedger();
+    const deadlines: number[] = [];
+    const publisher: AlertPublisher = {
+      publish: async (_message, deadline) => {
+        deadlines.push(deadline);
+        return 'id';
+      },
+    };
+
+    // Act
+    await new AlertDelivery({
+      ledger,
+      publisher,
+      now: () => minutes(0),
+      monotonicNow: () => 1_000,
+      leaseSeconds: 30,
+    }).alertFile([failure(1)], FILE);
+
+    // Assess
+    expect(deadlines).toEqual([1_000 + 30_000 - 5_000]);
+  });
+});
