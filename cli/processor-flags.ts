@@ -17,6 +17,7 @@ export const PROCESSOR_FLAGS = {
   'alert-window': { type: 'string' },
   'payload-max-bytes': { type: 'string' },
   'retention-days': { type: 'string' },
+  'chat-topic-arn': { type: 'string' },
 } as const;
 
 const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
@@ -24,6 +25,7 @@ const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
   ['--alert-window MINUTES', 'noise-control window in minutes (default 60), as ALERT_WINDOW_MINUTES'],
   ['--payload-max-bytes N', 'request/response payload kept per event (default 32768), as PAYLOAD_MAX_BYTES'],
   ['--retention-days N', 'days an event is kept, from its eventTime (default 365), as RETENTION_DAYS'],
+  ['--chat-topic-arn ARN', 'also send each alert to this chat topic (Slack, Teams), as CHAT_TOPIC_ARN'],
 ];
 
 /** Help lines of the processor flags, the descriptions starting at `column` as in the command's own help. */
@@ -37,6 +39,7 @@ export interface ProcessorFlagValues {
   readonly 'alert-window'?: string;
   readonly 'payload-max-bytes'?: string;
   readonly 'retention-days'?: string;
+  readonly 'chat-topic-arn'?: string;
 }
 
 /** What the command itself knows: the tables, the topic, and which objects it reads. */
@@ -60,6 +63,7 @@ const FLAG_OF_VARIABLE: Readonly<Record<string, string>> = {
   RETENTION_DAYS: '--retention-days',
   PAYLOAD_MAX_BYTES: '--payload-max-bytes',
   ALERT_WINDOW_MINUTES: '--alert-window',
+  CHAT_TOPIC_ARN: '--chat-topic-arn',
 };
 
 /** The Lambda's environment for these flags and targets (what the CDK stack would set). */
@@ -82,6 +86,7 @@ export function processorEnvironment(
     PAYLOAD_MAX_BYTES: values['payload-max-bytes'],
     ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,
     ALERT_WINDOW_MINUTES: values['alert-window'],
+    CHAT_TOPIC_ARN: targets.alerts ? values['chat-topic-arn'] : undefined,
   };
 }
 
@@ -96,6 +101,10 @@ export function processorConfigFrom(
 ): IngestConfig {
   if (targets.alerts === undefined && values['alert-rules'] !== undefined)
     throw new UsageError('--alert-rules: alerts are off (give the topic and alert state table, or drop it)');
+  if (targets.alerts === undefined && values['chat-topic-arn'] !== undefined)
+    throw new UsageError(
+      '--chat-topic-arn: alerts are off (give the topic and alert state table, or drop it)',
+    );
   try {
     return loadIngestConfig(processorEnvironment(values, targets, cwd), { requireSourceBuckets: false });
   } catch (err) {

@@ -30,6 +30,31 @@ const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
 const email = z.email({ error: 'expected an email address' });
 
+// The chat service's own patterns (its API reference): Slack team and channel ids, Teams ids, names.
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const CHAT_CONFIGURATION_NAME = z
+  .string()
+  .regex(/^[A-Za-z0-9-_]{1,128}$/, { error: 'expected 1 to 128 letters, digits, - or _' });
+const slackChannel = z.strictObject({
+  workspaceId: z.string().regex(/^[0-9A-Z]{1,255}$/, {
+    error: 'expected the Slack workspace id (like T012ABCDEFG; the chat service console shows it)',
+  }),
+  channelId: z.string().regex(/^[A-Za-z0-9]{1,255}$/, {
+    error: 'expected the Slack channel id (like C0123456789; channel details in Slack), not its name',
+  }),
+  name: CHAT_CONFIGURATION_NAME.optional(),
+});
+const teamsChannel = z.strictObject({
+  teamId: z.string().regex(UUID, { error: 'expected the team id (a UUID: groupId in the channel link)' }),
+  tenantId: z
+    .string()
+    .regex(UUID, { error: 'expected the tenant id (a UUID: tenantId in the channel link)' }),
+  channelId: z.string().regex(/^[A-Za-z0-9-_=+/.,]*%3[aA][A-Za-z0-9-_=+/.,]*%40[A-Za-z0-9-_=+/.,]*$/, {
+    error: 'expected the channel id as the channel link has it, URL-encoded (19%3a...%40thread.tacv2)',
+  }),
+  name: CHAT_CONFIGURATION_NAME.optional(),
+});
+
 // A plain address receives every alert; `{ email, services }` subscribes with a filter policy on `service`.
 const alertSubscription = z.preprocess(
   (v) => (typeof v === 'string' ? { email: v } : v),
@@ -100,6 +125,8 @@ export const TrailwatchConfigSchema = z.object({
   alertEmails: z.array(alertSubscription, { error: 'expected a list of email addresses' }).default([]),
   opsEmails: z.array(email, { error: 'expected a list of email addresses' }).default([]),
   alertsEnabled: bool.default(true),
+  slackChannels: z.array(slackChannel, { error: 'expected a list of Slack channels' }).default([]),
+  teamsChannels: z.array(teamsChannel, { error: 'expected a list of Teams channels' }).default([]),
   alertRules: z
     .record(z.string(), z.unknown(), { error: 'expected a JSON object (the alert rules)' })
     .superRefine((rules, ctx) => {
@@ -234,6 +261,37 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
       seen.add(normalized);
     });
   }
+  problems.push(...chatProblems(raw));
+  return problems;
+}
+
+// Chat channels: each once, names unique (the chat service requires it per account), alerts on.
+function chatProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, string>();
+  const channels = new Set<string>();
+  let any = false;
+  for (const key of ['slackChannels', 'teamsChannels'] as const) {
+    const list = raw[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((entry: unknown, i) => {
+      if (entry === null || typeof entry !== 'object') return;
+      any = true;
+      const e = entry as { channelId?: unknown; name?: unknown; workspaceId?: unknown; teamId?: unknown };
+      const where = `${key}[${i}]`;
+      const channel = `${key}:${String(e.workspaceId ?? e.teamId)}:${String(e.channelId)}`;
+      if (channels.has(channel)) problems.push(`${where}: this channel is listed twice; list it once`);
+      channels.add(channel);
+      if (typeof e.name === 'string') {
+        const first = names.get(e.name);
+        if (first !== undefined)
+          problems.push(`${where}.name: ${e.name} is also the name of ${first}; names must be unique`);
+        else names.set(e.name, where);
+      }
+    });
+  }
+  if (any && raw.alertsEnabled === false)
+    problems.push('slackChannels/teamsChannels: alertsEnabled is false, so no alert would reach them');
   return problems;
 }
 

@@ -74,6 +74,11 @@ export interface IngestFunctionProps {
   readonly alertStateTable: dynamodb.ITable;
   /** The alert topic (granted through its own grantPublish, which avoids KMS wildcard actions). */
   readonly alertTopic: EncryptedTopic;
+  /**
+   * The chat topic each alert also goes to in the chat service's format (CHAT_TOPIC_ARN).
+   * @default - none
+   */
+  readonly chatTopic?: EncryptedTopic;
   /** Environment settings passed through to lambdas/ingest/config.ts. */
   readonly settings: {
     readonly retentionDays: number;
@@ -153,6 +158,7 @@ export class IngestFunction extends Construct {
     };
     if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
+    if (props.chatTopic !== undefined) environment.CHAT_TOPIC_ARN = props.chatTopic.topic.topicArn;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts'),
@@ -198,6 +204,7 @@ export class IngestFunction extends Construct {
       }),
     );
     props.alertTopic.grantPublish(role);
+    props.chatTopic?.grantPublish(role);
     // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
     this.logObjectsArn = props.bucket.arnForObjects(
       `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,

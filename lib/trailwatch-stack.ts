@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { AlertStateTable } from './alert-state-table';
 import { EncryptedTopic } from './alert-topic';
 import { ConfigError } from '../lambdas/core/errors';
+import { ChatChannels } from './chat-channels';
 import {
   configFromContext,
   deployTargetProblems,
@@ -55,6 +56,8 @@ export class TrailwatchStack extends Stack {
   public readonly alertStateTable: AlertStateTable;
   /** The alert topic. */
   public readonly alertTopic: EncryptedTopic;
+  /** The chat topic and channels, when any Slack or Teams channel is configured. */
+  public readonly chat?: ChatChannels;
   /** The ingest function. */
   public readonly ingest: IngestFunction;
   /** The trigger. */
@@ -91,6 +94,13 @@ export class TrailwatchStack extends Stack {
       purpose: 'alert',
       emails: config.alertEmails,
     });
+    if (config.slackChannels.length > 0 || config.teamsChannels.length > 0) {
+      this.chat = new ChatChannels(this, 'Chat', {
+        slack: config.slackChannels,
+        teams: config.teamsChannels,
+        namePrefix: this.stackName,
+      });
+    }
     this.ingest = new IngestFunction(this, 'Ingest', {
       bucket: this.source.bucket,
       bucketKey: this.source.encryptionKey,
@@ -100,6 +110,7 @@ export class TrailwatchStack extends Stack {
       eventTable: this.eventTable.table,
       alertStateTable: this.alertStateTable.table,
       alertTopic: this.alertTopic,
+      ...(this.chat ? { chatTopic: this.chat.topic } : {}),
       settings: config,
       memorySize: config.memorySize,
       timeoutSeconds: config.timeoutSeconds,
@@ -190,6 +201,12 @@ export class TrailwatchStack extends Stack {
       this.alertTopic.topic.topicArn,
       'SNS topic of failed-call alerts (subscribe machines here)',
     );
+    if (this.chat)
+      out(
+        'ChatTopicArn',
+        this.chat.topic.topic.topicArn,
+        'SNS topic of the chat form of the alerts (the Slack and Teams channels)',
+      );
     out('OperationsTopicArn', this.operations.topic.topic.topicArn, 'SNS topic of the operational alarms');
     out('LogBucketName', this.source.bucket.bucketName, 'S3 bucket the function reads CloudTrail logs from');
     out('LogKeyPrefix', logKeyPrefix(this.config), 'Key prefix the trigger watches');

@@ -19,6 +19,7 @@ import { NotificationJournal } from './notification-journal';
 import { startDynalite } from './dynalite-server';
 import { startS3Server } from './s3-server';
 import { asRealS3Notification } from './s3-notifications';
+import { saveChatNotification, type ChatOutboxEntry } from './chat-outbox';
 import { startSnsServer, type OutboxMessage } from './sns-server';
 
 /** Names of the local resources (fixed, so printed commands stay valid across runs). */
@@ -27,6 +28,7 @@ export const LOCAL_NAMES = {
   table: 'trailwatch-events',
   alertStateTable: 'trailwatch-alert-state',
   topic: 'trailwatch-alerts',
+  chatTopic: 'trailwatch-chat',
   region: 'us-east-1',
 } as const;
 
@@ -53,8 +55,10 @@ export interface LocalStackOptions {
   readonly persistTables?: boolean;
   /** Called once per object the handler finished with. */
   readonly onObject?: (outcome: LocalObjectOutcome) => void;
-  /** Called once per alert the SNS endpoint received. */
+  /** Called once per alert the SNS endpoint received on the alert topic. */
   readonly onAlert?: (message: OutboxMessage) => void;
+  /** Called once per alert received on the chat topic, with its custom notification (saved in `outbox/chat/`). */
+  readonly onChat?: (entry: ChatOutboxEntry) => void;
 }
 
 /** The running embedded stack: servers, resources, and the ingest handler wired to the bucket. */
@@ -64,6 +68,8 @@ export interface LocalStack {
   readonly tableName: string;
   readonly alertStateTableName: string;
   readonly topicArn: string;
+  /** The chat topic: each alert again, as the Slack or Teams channel gets it. */
+  readonly chatTopicArn: string;
   readonly region: string;
   readonly outbox: string;
   readonly dataDir: string;
@@ -115,6 +121,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let pending = 0;
   let app: IngestApp | undefined;
   const early: Array<{ event: unknown; id?: string }> = [];
+  let chatTopicArn: string | undefined;
 
   const outcome = (o: LocalObjectOutcome): void => {
     handled.set(o.ref.key, (handled.get(o.ref.key) ?? 0) + 1);
@@ -169,7 +176,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         port: options.snsPort ?? 0,
         outbox,
         region: LOCAL_NAMES.region,
-        ...(options.onAlert ? { onPublish: options.onAlert } : {}),
+        onPublish: (message) => {
+          if (message.topicArn === chatTopicArn) options.onChat?.(saveChatNotification(message));
+          else options.onAlert?.(message);
+        },
       }).then((server) => {
         stoppers.push(() => server.stop());
         return server;
@@ -189,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sns = started(snsStarted, 'the SNS endpoint', options.snsPort, '--sns-port');
     const s3 = started(s3Started, 'S3 (s3rver)', options.s3Port, '--s3-port');
     const topicArn = sns.createTopic(LOCAL_NAMES.topic);
+    chatTopicArn = sns.createTopic(LOCAL_NAMES.chatTopic);
 
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint };
     const clients = createAwsClients({
@@ -203,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TABLE_NAME: LOCAL_NAMES.table,
       ALERT_STATE_TABLE_NAME: LOCAL_NAMES.alertStateTable,
       ALERT_TOPIC_ARN: topicArn,
+      CHAT_TOPIC_ARN: chatTopicArn,
       SOURCE_BUCKETS: LOCAL_NAMES.bucket,
       ALERTS_ENABLED: 'true',
     });
@@ -236,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tableName: LOCAL_NAMES.table,
       alertStateTableName: LOCAL_NAMES.alertStateTable,
       topicArn,
+      chatTopicArn,
       region: LOCAL_NAMES.region,
       outbox,
       dataDir,

@@ -4,6 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
 import { renderAlertEmail } from '../../local/alert-email';
+import { renderChatNotification, type ChatOutboxEntry } from '../../local/chat-outbox';
 import { loadSamples, SAMPLE_DAY, type SampleObject } from '../../local/samples';
 import type { OutboxMessage } from '../../local/sns-server';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
@@ -15,9 +16,10 @@ const HELP = `Usage: trailwatch local [options]
 
 Runs the whole trailwatch pipeline on this machine, no AWS account needed: an S3-compatible server
 (s3rver), a DynamoDB-compatible server (dynalite) and a local SNS endpoint, the event table, the
-alert state table, the alert topic, and the ingest Lambda's own code wired to the bucket's
+alert state table, the alert and chat topics, and the ingest Lambda's own code wired to the bucket's
 object-created notifications. Uploads the bundled sample logs (the seed examples and a generated
-day of two accounts in two regions), then prints what was stored and the alerts as emails.
+day of two accounts in two regions), then prints what was stored, the alerts as emails, and one as
+a Slack or Teams channel shows it.
 
 Options:
   --serve              keep running (Ctrl-C stops): upload your own files, query the table
@@ -99,6 +101,7 @@ class Tally {
   suppressed = 0;
   readonly failures: string[] = [];
   readonly alerts: OutboxMessage[] = [];
+  readonly chats: ChatOutboxEntry[] = [];
 
   add(outcome: LocalObjectOutcome): void {
     if (outcome.status === 'processed') {
@@ -122,7 +125,11 @@ class Tally {
 async function startStack(
   args: LocalArgs,
   io: CliIO,
-  hooks: { onObject: (o: LocalObjectOutcome) => void; onAlert: (m: OutboxMessage) => void },
+  hooks: {
+    onObject: (o: LocalObjectOutcome) => void;
+    onAlert: (m: OutboxMessage) => void;
+    onChat: (c: ChatOutboxEntry) => void;
+  },
 ): Promise<LocalStack> {
   io.stdout.write(
     `trailwatch local: starting the embedded stack (data in ${displayPath(args.dataDir, io)})\n`,
@@ -133,6 +140,7 @@ async function startStack(
     dynamodbPort: args.ports.dynamodb,
     snsPort: args.ports.sns,
     onObject: hooks.onObject,
+    onChat: hooks.onChat,
     onAlert: hooks.onAlert,
   });
   io.stdout.write(
@@ -191,6 +199,7 @@ async function runOnce(args: LocalArgs, io: CliIO): Promise<number> {
   const stack = await startStack(args, io, {
     onObject: (o) => tally.add(o),
     onAlert: (m) => tally.alerts.push(m),
+    onChat: (c) => tally.chats.push(c),
   });
   try {
     const day = SAMPLE_DAY;
@@ -226,6 +235,11 @@ async function serve(args: LocalArgs, io: CliIO): Promise<number> {
     onAlert: (m) => {
       io.stdout.write(
         `\n${boxed(`alert sent to ${m.topicArn} (saved as ${displayPath(m.textFile ?? m.file, io)})`, renderAlertEmail(m))}\n\n`,
+      );
+    },
+    onChat: (c) => {
+      io.stdout.write(
+        `\n${boxed(`chat alert sent to ${c.message.topicArn} (saved as ${displayPath(c.file, io)})`, renderChatNotification(c.notification))}\n\n`,
       );
     },
   });
@@ -322,6 +336,16 @@ function printAlerts(tally: Tally, io: CliIO, where?: { outbox: string; data: st
       boxed(`alert ${i + 1} of ${n}, as an email subscriber receives it`, renderAlertEmail(m)) + '\n\n',
     );
   });
+  // Each alert also went to the chat topic; one shows what a Slack or Teams channel gets.
+  const chat = tally.chats[0];
+  if (chat) {
+    io.stdout.write(
+      boxed(
+        `alert 1 on the chat topic, as a Slack or Teams channel shows it (all ${tally.chats.length} in ${displayPath(path.dirname(chat.file), io)})`,
+        renderChatNotification(chat.notification),
+      ) + '\n\n',
+    );
+  }
 }
 
 function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: boolean): void {
@@ -368,6 +392,7 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       '',
       `Alerts are saved in ${displayPath(stack.outbox, io)}/, named by time and service: each as .txt (to read: cat),`,
       '.eml (opens in a mail client) and .json (the SNS publish, with the JSON body machines receive).',
+      `Their chat form (the custom notification a Slack or Teams channel gets) is in ${displayPath(stack.outbox, io)}/chat/.`,
       '',
     ].join('\n'),
   );

@@ -33,8 +33,8 @@ export interface ProcessorOptions {
 /**
  * The one composition of the object processor, used by the Lambda, `trailwatch local`, `ingest`,
  * `backfill` and `replay`: the event store with the configured retention and payload limit, and,
- * when alerts are on, the alert protocol over the DynamoDB ledger and the SNS publisher with the
- * configured rules and window. An entry point adds flags that build the configuration, never wiring.
+ * when alerts are on, the alert protocol over the DynamoDB ledger and the SNS publisher (and the
+ * chat topic's, when configured) with the configured rules and window. An entry point adds flags that build the configuration, never wiring.
  */
 export function composeProcessor(
   config: ProcessorConfig,
@@ -55,6 +55,9 @@ export function composeProcessor(
     ? new AlertDelivery({
         ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
         publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
+        ...(config.alerts.chatTopicArn !== undefined
+          ? { chatPublisher: new SnsPublisher({ topicArn: config.alerts.chatTopicArn, sns: clients.sns }) }
+          : {}),
         windowMinutes: config.alerts.windowMinutes,
         ...(config.alerts.rules ? { rules: config.alerts.rules } : {}),
         nextSteps: {

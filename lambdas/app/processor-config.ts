@@ -22,6 +22,8 @@ export interface ProcessorConfig {
   /** Absent when ALERTS_ENABLED=false. */
   readonly alerts?: {
     readonly topicArn: string;
+    /** The chat topic each alert also goes to, as a custom notification (docs/alerts.md#chat). */
+    readonly chatTopicArn?: string;
     readonly stateTableName: string;
     readonly rules?: AlertRules;
     readonly windowMinutes: number;

@@ -11,7 +11,14 @@ import {
   type AlertSignature,
   type SignatureWindow,
 } from './alert-policy';
-import { messageRecordKey, type AlertLedger, type AlertPublisher } from './alert-ports';
+import { renderChatAlert } from './alert-chat';
+import {
+  messageRecordKey,
+  type AlertChannel,
+  type AlertLedger,
+  type AlertPublisher,
+  type MessageRecord,
+} from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
@@ -29,6 +36,11 @@ const LEASE_SAFETY_MS = 5_000;
 export interface AlertDeliveryOptions {
   readonly ledger: AlertLedger;
   readonly publisher: AlertPublisher;
+  /**
+   * The chat topic's publisher (docs/alerts.md#chat): each alert also goes there in the chat service's
+   * custom notification format, exactly once too (its own message record). Default: none.
+   */
+  readonly chatPublisher?: AlertPublisher;
   /** Which failures alert; default every failure of every watched service. */
   readonly rules?: AlertRules;
   /** Noise-control window in minutes (default 60). */
@@ -71,7 +83,7 @@ interface Tally {
  */
 export class AlertDelivery implements AlertSink {
   private readonly ledger: AlertLedger;
-  private readonly publisher: AlertPublisher;
+  private readonly channels: ReadonlyArray<{ channel: AlertChannel; publisher: AlertPublisher }>;
   private readonly rules: AlertRules;
   private readonly windowMinutes: number;
   private readonly nextSteps: NextStepsContext | undefined;
@@ -83,7 +95,10 @@ export class AlertDelivery implements AlertSink {
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
-    this.publisher = options.publisher;
+    this.channels = [
+      { channel: 'topic', publisher: options.publisher },
+      ...(options.chatPublisher ? [{ channel: 'chat' as const, publisher: options.chatPublisher }] : []),
+    ];
     this.rules = options.rules ?? DEFAULT_ALERT_RULES;
     this.windowMinutes = options.windowMinutes ?? 60;
     this.nextSteps = options.nextSteps;
@@ -131,33 +146,46 @@ export class AlertDelivery implements AlertSink {
     fid: string,
     tally: Tally,
   ): Promise<void> {
-    const messageKey = messageRecordKey(fid, service);
-    const existing = await this.ledger.messageRecord(messageKey);
-    if (existing?.state === 'sent') {
+    const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
+    const messageKey = keys[0] as string;
+    const records: Array<MessageRecord | undefined> = [];
+    for (const key of keys) records.push(await this.ledger.messageRecord(key));
+    if (records.every((r) => r?.state === 'sent')) {
       // A previous attempt published this file's alert and stopped before marking every event.
-      await this.finishSent(messageKey, existing.sentAt ?? this.now().getTime(), events);
+      await this.finishSent(messageKey, records[0]?.sentAt ?? this.now().getTime(), events);
       tally.eventsAlreadyAlerted += events.length;
       return;
     }
 
     const nowMs = this.now().getTime();
     const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
-    const plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    // A channel published before the process stopped: the suppressed failures were marked before that
+    // publish, so every failure still unmarked is one that message alerted, and the other channels
+    // must say the same (even if another file's alert has opened a window since).
+    const resumed = records.some((r) => r?.state === 'sent');
+    if (resumed) {
+      plan = { ...plan, alert: events, suppressed: new Map(), alertedSignatures: signaturesOf(events) };
+    }
+    const pending = this.channels
+      .map((channel, i) => ({ ...channel, key: keys[i] as string }))
+      .filter((_, i) => records[i]?.state !== 'sent');
 
     const owner = this.newOwner();
     let publishDeadline = Number.POSITIVE_INFINITY;
     if (plan.alert.length > 0) {
-      const claim = await this.ledger.claimMessage(messageKey, {
-        owner,
-        nowMs,
-        leaseUntil: nowMs + this.leaseMs,
-        source,
-        service,
-      });
-      // Measured on the monotonic clock from the moment the claim was taken (the wall clock may be fake).
-      publishDeadline = this.monotonicNow() + this.leaseMs - LEASE_SAFETY_MS;
-      if (!claim.claimed) {
-        if (claim.record.state === 'sent') {
+      for (const [i, channel] of pending.entries()) {
+        const claim = await this.ledger.claimMessage(channel.key, {
+          owner,
+          nowMs,
+          leaseUntil: nowMs + this.leaseMs,
+          source,
+          service,
+        });
+        if (claim.claimed) continue;
+        // Another invocation of the same file got here first: leave the channels to it.
+        for (const taken of pending.slice(0, i)) await this.ledger.releaseClaim(taken.key, owner);
+        if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;
           return;
@@ -167,6 +195,8 @@ export class AlertDelivery implements AlertSink {
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
         );
       }
+      // Measured on the monotonic clock from the moment the claims were taken (the wall clock may be fake).
+      publishDeadline = this.monotonicNow() + this.leaseMs - LEASE_SAFETY_MS;
     }
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
@@ -184,36 +214,54 @@ export class AlertDelivery implements AlertSink {
     tally.eventsSuppressed += suppressedIds.length;
     if (plan.alert.length === 0) return;
 
+    const input = {
+      service,
+      source,
+      events: plan.alert,
+      suppressedInFile: suppressedIds.length,
+      earlierSuppressed: plan.earlierSuppressed,
+      windowMinutes: this.windowMinutes,
+      ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
+    };
     const rendered = renderAlert(
-      {
-        service,
-        source,
-        events: plan.alert,
-        suppressedInFile: suppressedIds.length,
-        earlierSuppressed: plan.earlierSuppressed,
-        windowMinutes: this.windowMinutes,
-        ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
-      },
+      input,
       this.maxPublishBytes !== undefined ? { maxPublishBytes: this.maxPublishBytes } : {},
     );
-    let messageId: string;
-    try {
-      messageId = await this.publisher.publish(rendered, publishDeadline);
-    } catch (err) {
-      // The publish error is what the operator must see; if the release fails too, the lease expiring
-      // frees the claim anyway (the retry then waits at most leaseSeconds).
-      await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
-      throw err;
+    // The topic's message first, then the chat's, each recorded `sent` the moment it was accepted, so
+    // a retry publishes only what was not sent.
+    let sentAt = records[0]?.sentAt;
+    for (const [i, channel] of pending.entries()) {
+      const message = channel.channel === 'chat' ? renderChatAlert(rendered, input) : rendered;
+      let messageId: string;
+      try {
+        messageId = await channel.publisher.publish(message, publishDeadline);
+      } catch (err) {
+        // The publish error is what the operator must see; if a release fails too, the lease expiring
+        // frees the claim anyway (the retry then waits at most leaseSeconds).
+        for (const unsent of pending.slice(i))
+          await this.ledger.releaseClaim(unsent.key, owner).catch(() => undefined);
+        throw err;
+      }
+      const at = this.now().getTime();
+      await this.ledger.markMessageSent(channel.key, {
+        messageId,
+        sentAt: at,
+        eventCount: plan.alert.length,
+      });
+      sentAt ??= at;
     }
-    const sentAt = this.now().getTime();
-    await this.ledger.markMessageSent(messageKey, { messageId, sentAt, eventCount: plan.alert.length });
+    const alertedAt = sentAt ?? nowMs;
     await this.ledger.markEvents(
       plan.alert.map((e) => e.eventId),
       'alerted',
-      { nowMs: sentAt, messageKey },
+      { nowMs: alertedAt, messageKey },
     );
-    await this.openWindows(plan.alertedSignatures, windows, sentAt, messageKey);
+    await this.openWindows(plan.alertedSignatures, windows, alertedAt, messageKey);
 
+    if (resumed) {
+      tally.eventsAlreadyAlerted += plan.alert.length;
+      return;
+    }
     tally.messagesPublished += 1;
     tally.eventsAlerted += plan.alert.length;
     tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;

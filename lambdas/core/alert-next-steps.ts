@@ -52,9 +52,18 @@ export function nextStepLines(event: NormalizedEvent, context: NextStepsContext 
   const table = context.eventTable !== undefined ? ` --table ${shellWord(context.eventTable)}` : '';
   const lines = ['What to do next'];
   const resource = event.resources.find((r) => isResourceType(r.type) && r.id.length <= MAX_VALUE_CHARS);
-  if (resource) {
-    lines.push(`  History of ${resource.type} ${resource.id}:`);
-    lines.push(`    trailwatch query${table} --resource ${shellWord(`${resource.type}#${resource.id}`)}`);
+  // byResource holds each event under its first resource, in its account and region (table v1).
+  const first = event.resources[0];
+  if (
+    first &&
+    event.accountId &&
+    event.region &&
+    isResourceType(first.type) &&
+    first.id.length <= MAX_VALUE_CHARS
+  ) {
+    const key = `${event.accountId}#${event.region}#${first.type}#${first.id}`;
+    lines.push(`  History of ${first.type} ${first.id}:`);
+    lines.push(`    trailwatch query${table} --resource ${shellWord(key)}`);
   }
   if (event.principal.arn && event.principal.arn.length <= MAX_VALUE_CHARS) {
     lines.push(`  Everything this caller did that day:`);

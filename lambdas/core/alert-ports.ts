@@ -84,7 +84,14 @@ export interface AlertPublisher {
   publish(message: RenderedAlert, deadlineMs: number): Promise<string>;
 }
 
-/** Key of the message record of one log file (by fileId) and service. */
-export function messageRecordKey(fileIdValue: string, service: ServiceName): string {
-  return `msg#${fileIdValue}#${service}`;
+/** A channel an alert goes to, each with its own message record: the alert topic, and the chat topic. */
+export type AlertChannel = 'topic' | 'chat';
+
+/** Key of the message record of one log file (by fileId), service and channel (the topic's has no suffix). */
+export function messageRecordKey(
+  fileIdValue: string,
+  service: ServiceName,
+  channel: AlertChannel = 'topic',
+): string {
+  return `msg#${fileIdValue}#${service}${channel === 'topic' ? '' : `#${channel}`}`;
 }

@@ -40,6 +40,11 @@ export const IngestEnvSchema = z.object({
     .string()
     .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
     .optional(),
+  /** The chat topic (Slack and Teams through the chat service); absent: alerts go to the alert topic only. */
+  CHAT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:sns:/, 'expected an SNS topic ARN (arn:aws:sns:...)')
+    .optional(),
   SOURCE_BUCKETS: z.string('required: comma-separated bucket names').pipe(bucketList),
   // Unset: any prefix (the function run some other way, `trailwatch local`); the stack always sets it.
   LOG_PREFIX: z.string().optional(),
@@ -126,6 +131,7 @@ export function loadIngestConfig(
           alerts: {
             topicArn: data.ALERT_TOPIC_ARN,
             stateTableName: data.ALERT_STATE_TABLE_NAME,
+            ...(data.CHAT_TOPIC_ARN !== undefined ? { chatTopicArn: data.CHAT_TOPIC_ARN } : {}),
             ...(rules !== undefined ? { rules } : {}),
             windowMinutes: data.ALERT_WINDOW_MINUTES,
             ...(data.RUNBOOK_URL !== undefined ? { runbookUrl: data.RUNBOOK_URL } : {}),

@@ -4,7 +4,7 @@ import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports
 export class Crash extends Error {}
 
 /** A call of one of the alert protocol's ports. */
-export type PortCall = keyof AlertLedger | 'publish';
+export type PortCall = keyof AlertLedger | 'publish' | 'publishChat';
 
 /** Where to stop: before or after the nth (0-based) call of the given port operation. */
 export interface CrashPoint {
@@ -14,7 +14,7 @@ export interface CrashPoint {
 }
 
 /**
- * Wraps a ledger and a publisher (real or in memory) so the process stops at one point: that call
+ * Wraps a ledger and a publisher (and a chat publisher, if given; real or in memory) so the process stops at one point: that call
  * and every port call after it throw Crash, as if the Lambda had been killed there (the protocol's
  * clean-up of a failed publish fails too, as it would). Records the calls made.
  */
@@ -22,7 +22,8 @@ export function crashAt(
   ledger: AlertLedger,
   publisher: AlertPublisher,
   point: CrashPoint | undefined,
-): { ledger: AlertLedger; publisher: AlertPublisher; calls: PortCall[] } {
+  chatPublisher?: AlertPublisher,
+): { ledger: AlertLedger; publisher: AlertPublisher; chatPublisher?: AlertPublisher; calls: PortCall[] } {
   const calls: PortCall[] = [];
   let dead = false;
   const counts = new Map<PortCall, number>();
@@ -56,6 +57,14 @@ export function crashAt(
     publisher: {
       publish: (message, deadline) => guard('publish', () => publisher.publish(message, deadline)),
     },
+    ...(chatPublisher
+      ? {
+          chatPublisher: {
+            publish: (message, deadline) =>
+              guard('publishChat', () => chatPublisher.publish(message, deadline)),
+          },
+        }
+      : {}),
     calls,
   };
 }

@@ -6,8 +6,13 @@ import { AlertDelivery, type AlertDeliveryOptions } from '../../lambdas/core/ale
 import { crashAt, type CrashPoint } from './crash-ports';
 
 /** The alert protocol over the real adapters (DynamoDB ledger, SNS publisher), as the composition builds it. */
-export interface SnsAlertDeliveryOptions extends Omit<AlertDeliveryOptions, 'ledger' | 'publisher'> {
+export interface SnsAlertDeliveryOptions extends Omit<
+  AlertDeliveryOptions,
+  'ledger' | 'publisher' | 'chatPublisher'
+> {
   readonly topicArn: string;
+  /** The chat topic, published to by a second SnsPublisher (as the composition does with CHAT_TOPIC_ARN). */
+  readonly chatTopicArn?: string;
   readonly stateTableName: string;
   /** Publish attempts (default 4). */
   readonly publishAttempts?: number;
@@ -23,20 +28,33 @@ export interface SnsAlertDeliveryOptions extends Omit<AlertDeliveryOptions, 'led
 
 /** Builds an AlertDelivery on the DynamoDB alert state store and the SNS publisher. */
 export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDelivery {
-  const { stateTableName, dynamodb, crash, topicArn, sns, publishAttempts, sleep, random, ...delivery } =
-    options;
+  const {
+    stateTableName,
+    dynamodb,
+    crash,
+    topicArn,
+    chatTopicArn,
+    sns,
+    publishAttempts,
+    sleep,
+    random,
+    ...delivery
+  } = options;
+  const retry = {
+    ...(publishAttempts !== undefined ? { attempts: publishAttempts } : {}),
+    ...(sleep ? { sleep } : {}),
+    ...(random ? { random } : {}),
+  };
   const ports = crashAt(
     new AlertStateStore({ tableName: stateTableName, client: dynamodb, ...(sleep ? { sleep } : {}) }),
-    new SnsPublisher({
-      topicArn,
-      sns,
-      retry: {
-        ...(publishAttempts !== undefined ? { attempts: publishAttempts } : {}),
-        ...(sleep ? { sleep } : {}),
-        ...(random ? { random } : {}),
-      },
-    }),
+    new SnsPublisher({ topicArn, sns, retry }),
     crash,
+    chatTopicArn !== undefined ? new SnsPublisher({ topicArn: chatTopicArn, sns, retry }) : undefined,
   );
-  return new AlertDelivery({ ...delivery, ledger: ports.ledger, publisher: ports.publisher });
+  return new AlertDelivery({
+    ...delivery,
+    ledger: ports.ledger,
+    publisher: ports.publisher,
+    ...(ports.chatPublisher ? { chatPublisher: ports.chatPublisher } : {}),
+  });
 }

@@ -27,6 +27,18 @@ const VARIANTS: Record<string, { config: Record<string, unknown>; envAgnostic?: 
   },
   'existing-kms-bucket': { config: { ...EXISTING_BUCKET, allowedAccounts: ['111122223333'] } },
   'existing-bucket-eventbridge': { config: { ...EXISTING_BUCKET, trigger: 'eventbridge' } },
+  'chat-channels': {
+    config: {
+      slackChannels: [{ workspaceId: 'T012ABCDEFG', channelId: 'C0123456789' }],
+      teamsChannels: [
+        {
+          teamId: '6f9e2c1a-1b2c-4d3e-8f4a-5b6c7d8e9f01',
+          tenantId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+          channelId: '19%3a0123456789abcdef0123456789abcdef%40thread.tacv2',
+        },
+      ],
+    },
+  },
   // As `cdk synth` renders it with no account known: tokens everywhere, and the bucket-account rule.
   'env-agnostic-with-bucket-account': {
     config: { ...EXISTING_BUCKET, sourceBucketAccount: '111122223333' },

@@ -1,5 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AlertDocument } from '../../lambdas/core/alert-document';
+import { ChatNotificationSchema } from '../../lambdas/core/alert-chat';
 import { parseAlertRules } from '../../lambdas/core/alert-rules';
 import { SERVICE_NAMES, type ServiceName } from '../../lambdas/core/services';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
@@ -295,6 +296,50 @@ describeWithMoto(
       }
       const markers = (await harness.scan(table)).filter((i) => (i.pk as { S: string }).S.startsWith('evt#'));
       expect(markers).toHaveLength(5000);
+    });
+
+    test('a chat topic gets each alert once more, as a custom notification the chat service can read', async () => {
+      // Prepare: a raw-delivery queue on the chat topic receives the body the chat service's HTTPS
+      // subscription would (the `default` entry).
+      const topicArn = await harness.newTopic();
+      const chatTopicArn = await harness.newTopic();
+      const emails = await harness.subscribeQueue(topicArn);
+      const chat = await harness.subscribeQueue(chatTopicArn, { raw: true });
+      const athenaChat = await harness.subscribeQueue(chatTopicArn, {
+        raw: true,
+        filterPolicy: { service: ['athena'] },
+      });
+      const table = await harness.newStateTable();
+      const sink = await alerter(topicArn, table, { chatTopicArn });
+      const failures = [seedAthenaFailure(), failure(1, { service: 'glue', errorCode: 'GlueError' })];
+
+      // Act
+      const outcome = await sink.alertFile(failures, SOURCE);
+      const again = await sink.alertFile(failures, SOURCE);
+
+      // Assess
+      expect(outcome).toMatchObject({ messagesPublished: 2, eventsAlerted: 2 });
+      expect(again).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 2 });
+      expect(await harness.drain(emails)).toHaveLength(2);
+      const notifications = (await harness.drain(chat)).map((m) =>
+        ChatNotificationSchema.parse(JSON.parse(m.Body as string)),
+      );
+      expect(notifications.map((n) => n.content.title).sort()).toEqual([
+        'Athena StartQueryExecution failed: InvalidRequestException in 123456789012 us-east-1',
+        'Glue StartQueryExecution failed: GlueError in 123456789012 us-east-1',
+      ]);
+      // The same attributes as the alert topic, so filter policies work on the chat topic too.
+      const filtered = await harness.drain(athenaChat);
+      expect(
+        filtered.map(
+          (m) =>
+            ChatNotificationSchema.parse(JSON.parse(m.Body as string)).metadata.additionalContext.service,
+        ),
+      ).toEqual(['athena']);
+      const chatRecords = (await harness.scan(table)).filter((i) =>
+        /^msg#.*#chat$/.test((i.pk as { S: string }).S),
+      );
+      expect(chatRecords.map((r) => (r.state as { S: string }).S)).toEqual(['sent', 'sent']);
     });
   },
 );

@@ -90,7 +90,9 @@ describe('the three EMR flavours', () => {
     const query = new EventQueryClient({ tableName: stack.tableName, client: stack.clients.dynamodb });
     const range = { from: '2024-05-01', to: '2024-05-01' };
     const stored = await collect(query.events({ service: 'emr', ...range }));
-    const runHistory = await collect(query.byResource({ resource: 'emr-serverless:job-run#00run' }));
+    const runHistory = await collect(
+      query.byResource({ resource: `${ACCT}#us-east-1#emr-serverless:job-run#00run` }),
+    );
     const failures = await collect(query.failures({ service: 'emr', ...range }));
 
     // Assess
@@ -107,7 +109,9 @@ describe('the three EMR flavours', () => {
     const alerts = readOutbox(stack.outbox);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.messageAttributes.service?.value).toBe('emr');
-    expect(alerts[0]?.subject).toBe(`trailwatch: 2 failed EMR calls in ${ACCT} us-east-1`);
+    expect(alerts[0]?.subject).toBe(
+      `trailwatch: 2 failed EMR calls: StartJobRun ValidationException, +1 other (${ACCT} us-east-1)`,
+    );
     const body = JSON.parse(alerts[0]!.message) as Record<string, string>;
     expect(body.default).toContain('emr-serverless:job-run 00gone');
     expect(body.default).toContain('emr-containers:virtual-cluster vc1');

@@ -8,8 +8,24 @@ import { CONTRACT_ITEM_KEY, eventPartitionKey, shardOf } from '../../lambdas/cor
 import type { ServiceName } from '../../lambdas/core/services';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
-import { readOutbox } from '../../local/sns-server';
+import { ChatNotificationSchema, type ChatNotification } from '../../lambdas/core/alert-chat';
+import { readOutbox, type OutboxMessage } from '../../local/sns-server';
 import { seedRecords } from '../fixtures/seeds';
+
+/** The outbox messages published to one local topic (the alert topic or the chat topic). */
+function onTopic(messages: OutboxMessage[], topic: string): OutboxMessage[] {
+  return messages.filter((m) => m.topicArn.endsWith(`:${topic}`));
+}
+
+/** The custom notifications saved in outbox/chat/, each checked against the format's schema. */
+function chatNotifications(data: string): ChatNotification[] {
+  const folder = path.join(data, 'outbox', 'chat');
+  if (!fs.existsSync(folder)) return [];
+  return fs
+    .readdirSync(folder)
+    .sort()
+    .map((f) => ChatNotificationSchema.parse(JSON.parse(fs.readFileSync(path.join(folder, f), 'utf8'))));
+}
 
 // `trailwatch local` as a user runs it: the real command in its own process, on free ports.
 const REPO = path.resolve(__dirname, '..', '..');
@@ -189,9 +205,16 @@ describe('trailwatch local --serve', () => {
       'StartQueryExecution',
     );
 
-    // ... and exactly one alert: the Athena failure, saved in the outbox and printed as an email.
-    const outbox = readOutbox(path.join(data, 'outbox'));
+    // ... and exactly one alert: the Athena failure, saved in the outbox and printed as an email,
+    // and once on the chat topic, its custom notification saved in outbox/chat/ and printed.
+    const outbox = onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-alerts');
     expect(outbox).toHaveLength(1);
+    expect(onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-chat')).toHaveLength(1);
+    expect(chatNotifications(data).map((n) => n.content.title)).toEqual([
+      'Athena StartQueryExecution failed: InvalidRequestException in 123456789012 us-east-1',
+    ]);
+    expect(proc.stdout).toMatch(/chat alert sent to arn:aws:sns:us-east-1:\d+:trailwatch-chat/);
+    expect(proc.stdout).toContain('*Athena StartQueryExecution failed: InvalidRequestException');
     expect(outbox[0]?.subject).toMatch(/Athena/);
     expect(outbox[0]?.messageAttributes.service?.value).toBe('athena');
     expect(outbox[0]?.message).toContain('6e1fc69b-d076-477e-8dec-024ee51488c4');
@@ -202,9 +225,10 @@ describe('trailwatch local --serve', () => {
       await clients.s3.send(new PutObjectCommand({ Bucket: 'trailwatch-logs', Key: u.key, Body: u.body }));
     await proc.waitFor((out) => (out.match(/^processed /gm) ?? []).length >= 14, '14 processed objects');
 
-    // Assess: the table is exactly as before and nothing more was sent.
+    // Assess: the table is exactly as before and nothing more was sent, on either topic.
     expect(await scan(clients)).toEqual(items);
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(1);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(2);
+    expect(chatNotifications(data)).toHaveLength(1);
 
     // Ctrl-C stops it cleanly.
     expect(await proc.stop()).toBe(0);
@@ -285,13 +309,17 @@ describe('trailwatch local (npm start)', () => {
     expect(first.stdout).toMatch(
       /backfill --s3-endpoint-url http:\/\/127\.0\.0\.1:4568 --dynamodb-endpoint-url http:\/\/127\.0\.0\.1:4567 /,
     );
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+    expect(onTopic(readOutbox(path.join(data, 'outbox')), 'trailwatch-alerts')).toHaveLength(6);
+    expect(chatNotifications(data)).toHaveLength(6);
+    expect(first.stdout).toMatch(/as a Slack or Teams channel shows it \(all 6 in .*outbox\/chat\)/);
+    expect(first.stdout).toMatch(/^Thread: {2}.* \(trailwatch-[0-9a-f]{32}\)$/m);
 
     expect(secondCode).toBe(0);
     expect(second.stdout).toMatch(
       /Alerts sent: 0 \(6 failed calls were already alerted by an earlier run, and nothing is sent twice\)\n/,
     );
-    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(6);
+    expect(readOutbox(path.join(data, 'outbox'))).toHaveLength(12);
+    expect(chatNotifications(data)).toHaveLength(6);
   });
 
   it('refuses a bad flag with a one-line usage error', async () => {

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RenderedAlert } from '../../lambdas/core/alert-document';
+import { buildChatNotification } from '../../lambdas/core/alert-chat';
+import { renderChatNotification } from '../../local/chat-outbox';
+import type { AlertMessageInput, RenderedAlert } from '../../lambdas/core/alert-document';
 import { renderAlert } from '../../lambdas/core/alert-fit';
 import { signatureOf } from '../../lambdas/core/alert-policy';
 import { failure, seedAthenaFailure } from '../helpers/alert-events';
@@ -33,6 +35,10 @@ function seedAlert(): RenderedAlert {
 }
 
 function stormAlert(): RenderedAlert {
+  return renderAlert(stormInput());
+}
+
+function stormInput(): AlertMessageInput {
   // A Glue storm: 14 failed StartJobRun calls of one job plus 2 other failures; 3 repeats were suppressed earlier.
   const job = { type: 'glue:job', id: 'nightly-orders-etl' };
   const events = [
@@ -57,7 +63,7 @@ function stormAlert(): RenderedAlert {
       requestParameters: { databaseName: 'sales', name: 'orders_raw' },
     }),
   ];
-  return renderAlert({
+  return {
     service: 'glue',
     source: SOURCE,
     events,
@@ -72,7 +78,7 @@ function stormAlert(): RenderedAlert {
     ],
     windowMinutes: 60,
     nextSteps: NEXT_STEPS,
-  });
+  };
 }
 
 const BLOCKS: Record<string, () => string> = {
@@ -82,6 +88,8 @@ const BLOCKS: Record<string, () => string> = {
   'seed-attributes': () => JSON.stringify(seedAlert().messageAttributes, null, 2),
   'storm-subject': () => stormAlert().subject,
   'storm-email': () => stormAlert().text,
+  'storm-chat-view': () => renderChatNotification(buildChatNotification(stormInput())),
+  'storm-chat': () => JSON.stringify(buildChatNotification(stormInput()), null, 2),
 };
 
 function blockPattern(name: string): RegExp {

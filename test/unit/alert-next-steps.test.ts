@@ -24,7 +24,7 @@ describe('the "What to do next" block', () => {
     expect(lines).toEqual([
       'What to do next',
       '  History of glue:table finance/ledger_2024:',
-      "    trailwatch query --table Trailwatch-Events --resource 'glue:table#finance/ledger_2024'",
+      "    trailwatch query --table Trailwatch-Events --resource '123456789012#us-east-1#glue:table#finance/ledger_2024'",
       '  Everything this caller did that day:',
       '    trailwatch query --table Trailwatch-Events --principal arn:aws:sts::123456789012:assumed-role/etl-runner/session-1 --from 2026-11-22 --to 2026-11-22',
       '  Every failed call that day:',

@@ -15,6 +15,7 @@ const RULES = JSON.stringify({
   ignore: [{ errorCode: 'ThrottlingException' }],
   services: ['athena', 'glue'],
 });
+const CHAT_TOPIC = 'arn:aws:sns:eu-west-1:111122223333:Trailwatch-ChatTopic';
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111122223333/Trailwatch-DeadLetterQueue';
 
 let dir: string;
@@ -35,6 +36,7 @@ const lambdaEnv = {
   PAYLOAD_MAX_BYTES: '4096',
   ALERT_RULES: RULES,
   ALERT_WINDOW_MINUTES: '15',
+  CHAT_TOPIC_ARN: CHAT_TOPIC,
 };
 
 const sharedFlags = [
@@ -52,6 +54,8 @@ const sharedFlags = [
   '4096',
   '--retention-days',
   '30',
+  '--chat-topic-arn',
+  CHAT_TOPIC,
 ];
 
 /** The configuration without a source-bucket filter (local files have no bucket). */
@@ -70,7 +74,7 @@ describe('the CLI entry points configure the processor as the Lambda for the sam
     expect(lambda).toMatchObject({
       retentionDays: 30,
       payloadMaxBytes: 4096,
-      alerts: { windowMinutes: 15, rules: { services: ['athena', 'glue'] } },
+      alerts: { windowMinutes: 15, rules: { services: ['athena', 'glue'] }, chatTopicArn: CHAT_TOPIC },
     });
   });
 
@@ -118,10 +122,13 @@ describe('the CLI entry points configure the processor as the Lambda for the sam
     [['--alert-window', '0'], /^--alert-window: expected minutes greater than 0$/],
     [['--payload-max-bytes', 'lots'], /^--payload-max-bytes: expected bytes as a whole number$/],
     [['--alert-rules', 'missing.json'], /^--alert-rules: cannot read missing.json$/],
+    [['--chat-topic-arn', 'chat'], /^--chat-topic-arn: expected an SNS topic ARN/],
+    [['--chat-topic-arn', CHAT_TOPIC], /^--chat-topic-arn: alerts are off/],
   ])('a bad setting is a usage error naming the flag: %j', (flags, message) => {
     const argv = ['--queue', QUEUE, '--table', 'events', '--no-alerts', ...flags];
     const alertArgv = ['--queue', QUEUE, ...sharedFlags, ...flags];
-    const parse = () => parseReplayOptions(flags[0] === '--alert-rules' ? alertArgv : argv, {}, dir);
+    const needsAlerts = flags[0] === '--alert-rules' || flags[1] === 'chat';
+    const parse = () => parseReplayOptions(needsAlerts ? alertArgv : argv, {}, dir);
     expect(parse).toThrow(UsageError);
     expect(parse).toThrow(message);
   });

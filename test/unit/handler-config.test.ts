@@ -107,6 +107,11 @@ describe('loadIngestConfig', () => {
       /ALERT_TOPIC_ARN: expected an SNS topic ARN/,
     ],
     [
+      'CHAT_TOPIC_ARN not an ARN',
+      { ...VALID, CHAT_TOPIC_ARN: 'chat' },
+      /CHAT_TOPIC_ARN: expected an SNS topic ARN/,
+    ],
+    [
       'ALERT_TOPIC_ARN missing with alerts on',
       { ...VALID, ALERT_TOPIC_ARN: undefined },
       /ALERT_TOPIC_ARN: required when ALERTS_ENABLED is true/,
