@@ -52,6 +52,9 @@ describe('the packed app', () => {
     expect(files).toContain('dist/trailwatch.js');
     expect(files).toContain('dist/s3rver-child.js');
     expect(files.filter((f) => f.startsWith('dist/seeds/') && f.endsWith('.json')).length).toBeGreaterThan(0);
+    expect(
+      files.filter((f) => f.startsWith('samples/AWSLogs/') && f.endsWith('.json.gz')).length,
+    ).toBeGreaterThan(0);
     expect(files).toContain('docs/table.md');
     expect(files).toContain('README.md');
     expect(files.filter((f) => f.endsWith('.ts') || f.startsWith('node_modules/'))).toEqual([]);
@@ -93,9 +96,9 @@ describe('the packed app', () => {
       env: consumerEnv(),
       timeoutMs: 180_000,
     });
-    // The seed examples and the generated day were uploaded (the seeds are read from the package),
+    // The seed examples and the generated day were uploaded (read from the package's samples/),
     // processed by the handler's code (s3rver runs in a compiled child process) and stored.
-    expect(out.stdout).toMatch(/Uploading \d+ sample log objects: 7 seed examples/);
+    expect(out.stdout).toMatch(/Uploading the \d+ sample log objects of samples\/: 7 seed examples/);
     expect(out.stdout).toMatch(/Log objects: [1-9]\d* processed, \d+ skipped \(\d+ digest\), 0 failed/);
     expect(out.stdout).toMatch(
       /Events stored: [1-9]\d* \(Glue [1-9]\d*, EMR [1-9]\d*, Athena [1-9]\d*, Batch [1-9]\d*\)/,
