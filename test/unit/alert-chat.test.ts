@@ -144,7 +144,7 @@ describe('the chat form of an alert (custom notification)', () => {
       '<https://us-east-1.console.aws.amazon.com/gluestudio/home?region=us-east-1#/editor/job/nightly-orders-etl/details|Open nightly-orders-etl in the Glue console>',
     );
     expect(n.content.nextSteps[3]).toBe(
-      "History of glue:job nightly-orders-etl: `trailwatch query --resource 'glue:job#nightly-orders-etl'`",
+      "History of glue:job nightly-orders-etl: `trailwatch query --resource '123456789012#us-east-1#glue:job#nightly-orders-etl'`",
     );
     expect(n.metadata.summary).toBe(
       'Glue StartJobRun: ConcurrentRunsExceededException by etl-runner in 123456789012 us-east-1',
@@ -166,7 +166,7 @@ describe('the chat form of an alert (custom notification)', () => {
       '<https://us-east-1.console.aws.amazon.com/gluestudio/home?region=us-east-1#/editor/job/nightly-orders-etl/details|Open nightly-orders-etl in the Glue console>',
       '<https://wiki.example.com/trailwatch/runbook#limits|Runbook: limits>',
       '<https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/evt-000001|This event in CloudTrail event history>',
-      "History of glue:job nightly-orders-etl: `trailwatch query --table prod-events --resource 'glue:job#nightly-orders-etl'`",
+      "History of glue:job nightly-orders-etl: `trailwatch query --table prod-events --resource '123456789012#us-east-1#glue:job#nightly-orders-etl'`",
       'Everything this caller did that day: `trailwatch query --table prod-events --principal arn:aws:sts::123456789012:assumed-role/etl-runner/session-1 --from 2026-11-22 --to 2026-11-22`',
     ]);
   });
