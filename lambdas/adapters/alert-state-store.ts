@@ -14,6 +14,8 @@ import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
 import type {
   AlertLedger,
   ClaimResult,
+  EventClaim,
+  EventClaims,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -41,6 +43,8 @@ export interface AlertStateStoreOptions {
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const UNPROCESSED_ROUNDS = 8;
+// Event claims are single-item conditional writes (BatchWriteItem takes no conditions); this many at once.
+const CLAIM_CONCURRENCY = 16;
 
 /** Key of the per-eventId marker item. */
 export function eventMarkerKey(eventId: string): string {
@@ -113,32 +117,47 @@ export class AlertStateStore implements AlertLedger {
   }
 
   /**
-   * Claims the right to publish the message of one (file, service) until `leaseUntil`. Fails (returns
-   * the record) when the message was sent, or another invocation holds an unexpired claim: a
+   * Claims the right to publish the message of one (file, service) until `leaseUntil`, or renews the
+   * owner's own claim. Fails (returns the record) when the message was sent, or another invocation
+   * holds an unexpired claim: a
    * duplicate S3 notification processed concurrently must not publish the same alert twice.
    */
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
-    const claimed = await this.conditional('PutItem', () =>
+    // An update, not a put: a record of uncertain publishes keeps its count when it is claimed again.
+    const claimed = await this.conditional('UpdateItem', () =>
       this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: key },
-            kind: { S: 'message' },
-            state: { S: 'publishing' },
-            owner: { S: claim.owner },
-            leaseUntil: { N: String(claim.leaseUntil) },
-            claimedAt: { N: String(claim.nowMs) },
-            bucket: { S: claim.source.bucket },
-            key: { S: claim.source.key },
-            service: { S: claim.service },
-            expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+          Key: { pk: { S: key } },
+          UpdateExpression:
+            'SET #kind = :kind, #state = :publishing, #owner = :owner, #lease = :lease, #claimedAt = :now, ' +
+            '#bucket = :bucket, #key = :key, #service = :service, #exp = :exp',
+          // Its own owner passes too: the SDK's retry of a claim whose answer was lost finds the claim it made.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#state <> :sent AND (#lease < :now OR #owner = :owner))',
+          // Every name through a placeholder: several (bucket, key, service, owner, state) are reserved words.
+          ExpressionAttributeNames: {
+            '#kind': 'kind',
+            '#state': 'state',
+            '#owner': 'owner',
+            '#lease': 'leaseUntil',
+            '#claimedAt': 'claimedAt',
+            '#bucket': 'bucket',
+            '#key': 'key',
+            '#service': 'service',
+            '#exp': 'expiresAt',
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
+            ':kind': { S: 'message' },
             ':publishing': { S: 'publishing' },
+            ':sent': { S: 'sent' },
+            ':owner': { S: claim.owner },
+            ':lease': { N: String(claim.leaseUntil) },
             ':now': { N: String(claim.nowMs) },
+            ':bucket': { S: claim.source.bucket },
+            ':key': { S: claim.source.key },
+            ':service': { S: claim.service },
+            ':exp': { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
           },
         }),
       ),
@@ -150,6 +169,117 @@ export class AlertStateStore implements AlertLedger {
       return this.claimMessage(key, claim);
     }
     return { claimed: false, record };
+  }
+
+  /**
+   * Claims failed events, one conditional PutItem each (CLAIM_CONCURRENCY at a time): an event with
+   * no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
+   * an expired claim is claimed; the old item's message key comes back (ALL_OLD) so a takeover knows
+   * which message the earlier claimant meant. A failed condition reads the item: final or held.
+   */
+  async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
+    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const final = new Map<string, EventMarkerState>();
+    const held = new Map<string, number>();
+    const queue = [...new Set(eventIds)];
+    const worker = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const outcome = await this.claimEvent(id, claim);
+        if (outcome.kind === 'claimed') {
+          claimed.set(
+            id,
+            outcome.previousMessageKey !== undefined
+              ? { previousMessageKey: outcome.previousMessageKey }
+              : {},
+          );
+        } else if (outcome.kind === 'final') final.set(id, outcome.state);
+        else held.set(id, outcome.leaseUntil);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
+    return { claimed, final, held };
+  }
+
+  private async claimEvent(
+    eventId: string,
+    claim: EventClaim,
+  ): Promise<
+    | { kind: 'claimed'; previousMessageKey?: string }
+    | { kind: 'final'; state: EventMarkerState }
+    | { kind: 'held'; leaseUntil: number }
+  > {
+    for (;;) {
+      let old: Record<string, AttributeValue> | undefined;
+      const written = await this.conditional('PutItem', async () => {
+        const out = await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: { S: eventMarkerKey(eventId) },
+              kind: { S: 'event' },
+              state: { S: 'claimed' },
+              owner: { S: claim.owner },
+              leaseUntil: { N: String(claim.leaseUntil) },
+              at: { N: String(claim.nowMs) },
+              message: { S: claim.messageKey },
+              expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+            },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':claimed': { S: 'claimed' },
+              ':now': { N: String(claim.nowMs) },
+              ':owner': { S: claim.owner },
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        old = out.Attributes;
+      });
+      if (written) {
+        const previous = old?.message?.S;
+        return previous !== undefined
+          ? { kind: 'claimed', previousMessageKey: previous }
+          : { kind: 'claimed' };
+      }
+      const out = await this.call('GetItem', () =>
+        this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: eventMarkerKey(eventId) } },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const state = out.Item?.state?.S;
+      if (state === 'alerted' || state === 'suppressed') return { kind: 'final', state };
+      if (state === 'claimed') return { kind: 'held', leaseUntil: Number(out.Item?.leaseUntil?.N ?? '0') };
+      // The item vanished between the two calls (TTL) or its claim just expired: claim again.
+    }
+  }
+
+  /** Ends the owner's own claims on events (lease 0), keeping the message key they name. */
+  async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
+    for (const eventId of new Set(eventIds)) {
+      // A failed condition: the event was marked, or another invocation took the claim over.
+      await this.conditional('UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: eventMarkerKey(eventId) } },
+            UpdateExpression: 'SET leaseUntil = :zero',
+            ConditionExpression: '#state = :claimed AND #owner = :owner',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':zero': { N: '0' },
+              ':claimed': { S: 'claimed' },
+              ':owner': { S: owner },
+            },
+          }),
+        ),
+      );
+    }
   }
 
   /**
@@ -166,6 +296,31 @@ export class AlertStateStore implements AlertLedger {
           ConditionExpression: '#state = :publishing AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: { ':publishing': { S: 'publishing' }, ':owner': { S: owner } },
+        }),
+      ),
+    );
+  }
+
+  /** Records a publish whose outcome is unknown: `uncertain`, one more `uncertainPublishes`, lease 0 (a sent record is left alone). */
+  async recordUncertainPublish(key: string, details: { owner: string; atMs: number }): Promise<void> {
+    await this.conditional('UpdateItem', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression:
+            'SET #state = :uncertain, leaseUntil = :zero, lastUncertainAt = :at, lastUncertainOwner = :owner ' +
+            'ADD uncertainPublishes :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR #state <> :sent',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':uncertain': { S: 'uncertain' },
+            ':sent': { S: 'sent' },
+            ':zero': { N: '0' },
+            ':one': { N: '1' },
+            ':at': { N: String(details.atMs) },
+            ':owner': { S: details.owner },
+          },
         }),
       ),
     );
@@ -383,9 +538,12 @@ export class AlertStateStore implements AlertLedger {
 function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
   const sentAt = item.sentAt?.N;
   const messageId = item.messageId?.S;
+  const state = item.state?.S;
+  const uncertain = item.uncertainPublishes?.N;
   return {
     key: item.pk?.S ?? '',
-    state: item.state?.S === 'sent' ? 'sent' : 'publishing',
+    state: state === 'sent' || state === 'uncertain' ? state : 'publishing',
+    ...(uncertain !== undefined ? { uncertainPublishes: Number(uncertain) } : {}),
     owner: item.owner?.S ?? '',
     leaseUntil: Number(item.leaseUntil?.N ?? '0'),
     ...(messageId !== undefined ? { messageId } : {}),

@@ -12,6 +12,14 @@ export interface RetryPolicy {
   readonly random?: () => number;
 }
 
+/** retryWithin reached its deadline before making an attempt (so none of this call is in flight). */
+export class NoTimeLeftError extends Error {
+  constructor() {
+    super('no time left before the deadline');
+    this.name = 'NoTimeLeftError';
+  }
+}
+
 /** Waits ms milliseconds. */
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -68,7 +76,7 @@ export async function retryWithin<T>(
     if (n > 1) await sleep(backoffMs(n - 1, policy));
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) {
-      lastError ??= new Error('no time left before the deadline');
+      lastError ??= new NoTimeLeftError();
       break;
     }
     try {

@@ -14,9 +14,11 @@ import {
 import { renderChatAlert } from './alert-chat';
 import {
   messageRecordKey,
+  PublishOutcomeUnknownError,
   type AlertChannel,
   type AlertLedger,
   type AlertPublisher,
+  type EventClaims,
   type MessageRecord,
 } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
@@ -62,6 +64,24 @@ export interface AlertDeliveryOptions {
   readonly maxPublishBytes?: number;
   /** Claim owner ids; default random UUIDs. */
   readonly newOwner?: () => string;
+  /**
+   * How long, in total, to wait for failed events another invocation has claimed (default 65 s: past
+   * a dead claimant's lease, so this invocation then takes the events over and alerts them itself).
+   * Only when the claims outlast it does alertFile throw AlertInProgressError.
+   */
+  readonly claimWaitSeconds?: number;
+  /** Pause between looks at claims held by another invocation (default 1 s). */
+  readonly claimPollMs?: number;
+  /** How to pause; tests move their clocks in it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** One reading of both clocks, taken just before the claims: the lease and the publish deadline both count from it. */
+interface ClaimClock {
+  readonly nowMs: number;
+  readonly leaseUntil: number;
+  /** On the monotonic clock: the lease's end less the safety margin. */
+  readonly publishDeadline: number;
 }
 
 interface Tally {
@@ -75,11 +95,13 @@ interface Tally {
 
 /**
  * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
- * service with new alertable failures. Order per service: claim → count suppressed → publish →
- * record "sent" → mark events → open windows. Nothing is marked alerted before the publisher
- * accepted the message, so a crash or a failing publish loses no alert; everything after the
- * publish is idempotent, so a retry finishes the bookkeeping without publishing again, except in
- * the instant between the publish and the "sent" record.
+ * service with new alertable failures. Order per service: claim the events → claim the message →
+ * count suppressed → publish → record "sent" → mark events → open windows. Nothing is marked
+ * alerted before the publisher accepted the message, so a crash or a failing publish loses no
+ * alert; everything after the publish is idempotent, so a retry finishes the bookkeeping without
+ * publishing again, except in the instant between the publish and the "sent" record. Events
+ * another invocation holds are waited for, not failed on: that invocation alerts them, or its
+ * lease runs out and this one takes them over.
  */
 export class AlertDelivery implements AlertSink {
   private readonly ledger: AlertLedger;
@@ -92,6 +114,9 @@ export class AlertDelivery implements AlertSink {
   private readonly leaseMs: number;
   private readonly maxPublishBytes: number | undefined;
   private readonly newOwner: () => string;
+  private readonly claimWaitMs: number;
+  private readonly claimPollMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -107,6 +132,9 @@ export class AlertDelivery implements AlertSink {
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.maxPublishBytes = options.maxPublishBytes;
     this.newOwner = options.newOwner ?? randomUUID;
+    this.claimWaitMs = (options.claimWaitSeconds ?? this.leaseMs / 1000 + 5) * 1000;
+    this.claimPollMs = options.claimPollMs ?? 1_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
@@ -139,25 +167,105 @@ export class AlertDelivery implements AlertSink {
     return tally;
   }
 
+  // Claims the service's events, delivers the ones it got, and waits for the ones another invocation
+  // holds (without holding up its own meanwhile, so two files waiting on each other cannot deadlock).
   private async alertService(
     service: ServiceName,
     events: NormalizedEvent[],
     source: LogObjectRef,
-    fid: string,
+    firstFid: string,
     tally: Tally,
   ): Promise<void> {
+    const owner = this.newOwner();
+    let pending = events;
+    let fid = firstFid;
+    let waitedMs = 0;
+    for (;;) {
+      const clock = this.claimClock();
+      const messageKey = messageRecordKey(fid, service);
+      const claims = await this.ledger.claimEvents(
+        pending.map((e) => e.eventId),
+        { owner, nowMs: clock.nowMs, leaseUntil: clock.leaseUntil, messageKey },
+      );
+      tally.eventsAlreadyAlerted += claims.final.size;
+      const mine = pending.filter((e) => claims.claimed.has(e.eventId));
+      if (mine.length > 0) await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+
+      pending = pending.filter((e) => claims.held.has(e.eventId));
+      if (pending.length === 0) return;
+      if (waitedMs >= this.claimWaitMs) {
+        const until = Math.max(...claims.held.values());
+        throw new AlertInProgressError(
+          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
+            `until ${new Date(until).toISOString()}; retry the file later`,
+        );
+      }
+      const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
+      await this.sleep(pause);
+      waitedMs += pause;
+      // The rest goes out in a message of its own (the first one, if any, holds only what was claimed).
+      fid = fileId(
+        source,
+        pending.map((e) => e.eventId),
+      );
+    }
+  }
+
+  // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
+  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between.
+  private claimClock(): ClaimClock {
+    const nowMs = this.now().getTime();
+    const monotonic = this.monotonicNow();
+    return {
+      nowMs,
+      leaseUntil: nowMs + this.leaseMs,
+      publishDeadline: monotonic + this.leaseMs - LEASE_SAFETY_MS,
+    };
+  }
+
+  private async deliver(
+    service: ServiceName,
+    claimedEvents: NormalizedEvent[],
+    claims: EventClaims,
+    source: LogObjectRef,
+    fid: string,
+    owner: string,
+    clock: ClaimClock,
+    tally: Tally,
+  ): Promise<void> {
+    // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
     const messageKey = keys[0] as string;
+    // Events taken over from a claimant that died: if the message it meant them for was sent (its
+    // topic record), they were alerted, and only its bookkeeping is missing.
+    let events = claimedEvents;
+    const byPrevious = new Map<string, NormalizedEvent[]>();
+    for (const e of events) {
+      const previous = claims.claimed.get(e.eventId)?.previousMessageKey;
+      if (previous !== undefined && previous !== messageKey) {
+        byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
+      }
+    }
+    for (const [previousKey, previousEvents] of byPrevious) {
+      const record = await this.ledger.messageRecord(previousKey);
+      if (record?.state !== 'sent') continue;
+      await this.finishSent(previousKey, record.sentAt ?? clock.nowMs, previousEvents);
+      tally.eventsAlreadyAlerted += previousEvents.length;
+      const done = new Set(previousEvents.map((e) => e.eventId));
+      events = events.filter((e) => !done.has(e.eventId));
+    }
+    if (events.length === 0) return;
+
     const records: Array<MessageRecord | undefined> = [];
     for (const key of keys) records.push(await this.ledger.messageRecord(key));
     if (records.every((r) => r?.state === 'sent')) {
       // A previous attempt published this file's alert and stopped before marking every event.
-      await this.finishSent(messageKey, records[0]?.sentAt ?? this.now().getTime(), events);
+      await this.finishSent(messageKey, records[0]?.sentAt ?? clock.nowMs, events);
       tally.eventsAlreadyAlerted += events.length;
       return;
     }
 
-    const nowMs = this.now().getTime();
+    const nowMs = clock.nowMs;
     const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
     let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
     // A channel published before the process stopped: the suppressed failures were marked before that
@@ -170,33 +278,35 @@ export class AlertDelivery implements AlertSink {
     const pending = this.channels
       .map((channel, i) => ({ ...channel, key: keys[i] as string }))
       .filter((_, i) => records[i]?.state !== 'sent');
+    const alertIds = plan.alert.map((e) => e.eventId);
 
-    const owner = this.newOwner();
-    let publishDeadline = Number.POSITIVE_INFINITY;
     if (plan.alert.length > 0) {
       for (const [i, channel] of pending.entries()) {
         const claim = await this.ledger.claimMessage(channel.key, {
           owner,
           nowMs,
-          leaseUntil: nowMs + this.leaseMs,
+          leaseUntil: clock.leaseUntil,
           source,
           service,
         });
-        if (claim.claimed) continue;
+        // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
+        if (claim.claimed || claim.record.owner === owner) continue;
         // Another invocation of the same file got here first: leave the channels to it.
-        for (const taken of pending.slice(0, i)) await this.ledger.releaseClaim(taken.key, owner);
+        for (const taken of pending.slice(0, i)) {
+          await this.ledger.releaseClaim(taken.key, owner).catch(() => undefined);
+        }
         if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
           tally.eventsAlreadyAlerted += events.length;
           return;
         }
+        // Unreachable while this owner holds the events; kept so a broken ledger fails loudly.
+        await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
         );
       }
-      // Measured on the monotonic clock from the moment the claims were taken (the wall clock may be fake).
-      publishDeadline = this.monotonicNow() + this.leaseMs - LEASE_SAFETY_MS;
     }
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
@@ -234,12 +344,23 @@ export class AlertDelivery implements AlertSink {
       const message = channel.channel === 'chat' ? renderChatAlert(rendered, input) : rendered;
       let messageId: string;
       try {
-        messageId = await channel.publisher.publish(message, publishDeadline);
+        messageId = await channel.publisher.publish(message, clock.publishDeadline);
       } catch (err) {
         // The publish error is what the operator must see; if a release fails too, the lease expiring
-        // frees the claim anyway (the retry then waits at most leaseSeconds).
-        for (const unsent of pending.slice(i))
-          await this.ledger.releaseClaim(unsent.key, owner).catch(() => undefined);
+        // frees the claims anyway (the retry then waits at most leaseSeconds).
+        let unsent = pending.slice(i);
+        if (err instanceof PublishOutcomeUnknownError) {
+          // Recorded on this channel's message before anyone publishes it again, so every copy its
+          // receivers may get is accounted for; the file fails, and its retry (or a replay) publishes
+          // this channel (and the ones after it) once more, never a channel already sent.
+          await this.ledger.recordUncertainPublish(channel.key, { owner, atMs: this.now().getTime() });
+          unsent = unsent.slice(1);
+        }
+        for (const rest of unsent) {
+          await this.ledger.releaseClaim(rest.key, owner).catch(() => undefined);
+        }
+        // The events keep naming the topic's message, so the retry finds what was sent and resumes.
+        await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw err;
       }
       const at = this.now().getTime();
@@ -251,11 +372,7 @@ export class AlertDelivery implements AlertSink {
       sentAt ??= at;
     }
     const alertedAt = sentAt ?? nowMs;
-    await this.ledger.markEvents(
-      plan.alert.map((e) => e.eventId),
-      'alerted',
-      { nowMs: alertedAt, messageKey },
-    );
+    await this.ledger.markEvents(alertIds, 'alerted', { nowMs: alertedAt, messageKey });
     await this.openWindows(plan.alertedSignatures, windows, alertedAt, messageKey);
 
     if (resumed) {

@@ -1,7 +1,15 @@
 import type { RenderedAlert } from './alert-document';
 import type { AlertSignature, SignatureWindow } from './alert-policy';
 import type { LogObjectRef } from './ports';
+import { TrailwatchError } from './errors';
 import type { ServiceName } from './services';
+
+/**
+ * The publisher cannot tell whether the channel accepted the message (the request may have reached
+ * it: a lost answer, a timeout after sending, a server error). Never retried blindly: the protocol
+ * records it on the message before anyone publishes again (docs/alerts.md#ambiguous-publishes).
+ */
+export class PublishOutcomeUnknownError extends TrailwatchError {}
 
 /** What the ledger says about one failed event: alerted in a message, or counted as suppressed. */
 export type EventMarkerState = 'alerted' | 'suppressed';
@@ -9,14 +17,19 @@ export type EventMarkerState = 'alerted' | 'suppressed';
 /** The record of one (log file, service) alert message. */
 export interface MessageRecord {
   readonly key: string;
-  /** `publishing`: claimed, publish may or may not have happened; `sent`: the publisher accepted it. */
-  readonly state: 'publishing' | 'sent';
+  /**
+   * `publishing`: claimed, publish may or may not have happened; `uncertain`: a publish ended without
+   * knowing whether it was accepted (recorded, claim ended); `sent`: the publisher accepted it.
+   */
+  readonly state: 'publishing' | 'uncertain' | 'sent';
   readonly owner: string;
   /** Epoch ms after which another invocation may take over a `publishing` claim. */
   readonly leaseUntil: number;
   readonly messageId?: string;
   /** Epoch ms when the publisher accepted the message. */
   readonly sentAt?: number;
+  /** Publishes of this message whose outcome was unknown: each may have delivered one more copy. */
+  readonly uncertainPublishes?: number;
 }
 
 /** Result of AlertLedger.claimMessage. */
@@ -32,6 +45,29 @@ export interface MessageClaim {
   readonly service: ServiceName;
 }
 
+/** What a claim on failed events records: who holds them, until when, and the message they go out in. */
+export interface EventClaim {
+  readonly owner: string;
+  readonly nowMs: number;
+  readonly leaseUntil: number;
+  /** The message record the claimed events are to be alerted (or counted) in. */
+  readonly messageKey: string;
+}
+
+/** Result of AlertLedger.claimEvents: every asked eventId is in exactly one of the three. */
+export interface EventClaims {
+  /**
+   * Now held by this owner: unclaimed, already this owner's, or taken over from an expired claim. A
+   * taken-over claim names the message its earlier owner meant them for (`previousMessageKey`), so
+   * the protocol can tell whether that message went out before its owner died.
+   */
+  readonly claimed: ReadonlyMap<string, { readonly previousMessageKey?: string }>;
+  /** Already alerted or suppressed (final markers). */
+  readonly final: ReadonlyMap<string, EventMarkerState>;
+  /** Claimed by another owner whose lease has not run out: the epoch ms it runs to. */
+  readonly held: ReadonlyMap<string, number>;
+}
+
 /**
  * The alert protocol's state (docs/alerts.md#state), as the persistence layer of an idempotency
  * handler: per-eventId markers, per-(file, service) message records with a publishing lease, and
@@ -43,18 +79,34 @@ export interface AlertLedger {
   eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>>;
   /** Suppression windows of the given signature keys (absent keys have never alerted). */
   windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>>;
+  /**
+   * Claims failed events for one message, one conditional write per event: an event is claimed when
+   * it has no marker, or its claim is this owner's (a retried write after a lost answer finds its own
+   * token) or has expired. One event is so alerted once whichever files carry it.
+   */
+  claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims>;
+  /**
+   * Ends the owner's own claims on events now (lease set to 0) while keeping the message they name,
+   * so the next claimant can publish at once and still sees which message they were meant for.
+   */
+  releaseEvents(eventIds: readonly string[], owner: string): Promise<void>;
   /** The message record of one (file, service), if any (strongly consistent). */
   messageRecord(key: string): Promise<MessageRecord | undefined>;
-  /** Takes the right to publish unless the message was sent or another owner holds an unexpired claim. */
+  /** Takes (or, for the same owner, renews) the right to publish unless the message was sent or another owner holds an unexpired claim. */
   claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult>;
   /** Deletes the owner's own unsent claim (someone else's, or a sent record, is left alone). */
   releaseClaim(key: string, owner: string): Promise<void>;
+  /**
+   * Records a publish whose outcome is unknown: state `uncertain`, one more `uncertainPublishes`,
+   * the claim ended (lease 0). A `sent` record is left alone.
+   */
+  recordUncertainPublish(key: string, details: { owner: string; atMs: number }): Promise<void>;
   /** Records that the publisher accepted the message: the write that closes the duplicate window. */
   markMessageSent(
     key: string,
     sent: { messageId: string; sentAt: number; eventCount: number },
   ): Promise<void>;
-  /** Writes markers for events (overwrites are harmless: the same event gets the same state). */
+  /** Writes final markers for events, replacing their claims (overwrites are harmless: the same event gets the same state). */
   markEvents(
     eventIds: readonly string[],
     state: EventMarkerState,
@@ -79,7 +131,7 @@ export interface AlertPublisher {
   /**
    * Publishes the message and returns the channel's message id. `deadlineMs` is on the monotonic
    * clock (`performance.now()`): no attempt may still be in flight after it. Throws when the message
-   * was not accepted.
+   * was not accepted, and PublishOutcomeUnknownError (after no retry) when it may have been.
    */
   publish(message: RenderedAlert, deadlineMs: number): Promise<string>;
 }

@@ -1,4 +1,5 @@
 import { TrailwatchError } from './errors';
+import { FailureCollector } from './failure-collector';
 import { newLogStats, readLogEvents } from './log-events';
 import { describeObject } from './object-ref';
 import type { NormalizedEvent } from './normalized-event';
@@ -99,8 +100,8 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   const stats = newLogStats();
   const eventsStored: Partial<Record<ServiceName, number>> = {};
   const failedCallsByService: Partial<Record<ServiceName, number>> = {};
-  // Failed calls are few next to the file's events; alerting needs them all at once.
-  const failures: NormalizedEvent[] = [];
+  // Alerting needs a file's failed calls at once; past the first per service they are kept slim.
+  const failures = new FailureCollector();
   let batch: NormalizedEvent[] = [];
   // A record repeated in the file is one item in the table (same keys) and one alert: count it once.
   const seen = new Set<string>();
@@ -159,7 +160,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     if (seen.size < MAX_TRACKED_EVENTS) seen.add(identity);
     batch.push(event);
     if (event.failed) {
-      failures.push(event);
+      failures.add(event);
       failedCallsByService[event.service] = (failedCallsByService[event.service] ?? 0) + 1;
     }
     if (batch.length >= batchSize) {
@@ -175,14 +176,14 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   await flush();
 
   let alerts: AlertOutcome | undefined;
-  if (deps.alerts && failures.length > 0) {
+  if (deps.alerts && failures.failures.length > 0) {
     try {
-      checkTime(`alerting on ${failures.length} failed calls`);
-      alerts = await deps.alerts.alertFile(failures, ref);
+      checkTime(`alerting on ${failures.failures.length} failed calls`);
+      alerts = await deps.alerts.alertFile(failures.failures, ref);
     } catch (err) {
       throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, {
         eventsStored,
-        failedCalls: failures.length,
+        failedCalls: failures.failures.length,
       });
     }
   }
@@ -195,7 +196,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     recordsRead: stats.recordsRead,
     recordsSkipped: { ...stats.recordsSkipped },
     eventsStored,
-    failedCalls: failures.length,
+    failedCalls: failures.failures.length,
     failedCallsByService,
     ...(alerts ? { alerts } : {}),
     durationMs: clock() - started,

@@ -21,6 +21,8 @@ export interface AlertHarness {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly motoEndpoint: string;
+  /** dynalite's endpoint, for clients with injected faults. */
+  readonly dynaliteEndpoint: string;
   /** A new topic with a unique name. */
   newTopic(): Promise<string>;
   /** A new queue subscribed to the topic, optionally with a filter policy on message attributes. */
@@ -57,6 +59,7 @@ export async function startAlertHarness(): Promise<AlertHarness | undefined> {
     sqs,
     dynamodb,
     motoEndpoint: moto.endpoint,
+    dynaliteEndpoint: dynalite.endpoint,
     async newTopic() {
       const out = await sns.send(new CreateTopicCommand({ Name: `alerts-${randomUUID()}` }));
       return out.TopicArn as string;

@@ -4,6 +4,8 @@ import type {
   AlertLedger,
   AlertPublisher,
   ClaimResult,
+  EventClaim,
+  EventClaims,
   EventMarkerState,
   MessageClaim,
   MessageRecord,
@@ -25,6 +27,8 @@ export class InMemoryAlertLedger implements AlertLedger {
   readonly markers = new Map<string, EventMarkerState>();
   readonly messages = new Map<string, MessageRecord>();
   readonly signatureWindows = new Map<string, WindowItem>();
+  /** Claims on events not yet marked: owner, lease and the message they are meant for. */
+  readonly eventClaims = new Map<string, { owner: string; leaseUntil: number; messageKey: string }>();
 
   async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
     await tick();
@@ -59,17 +63,75 @@ export class InMemoryAlertLedger implements AlertLedger {
   async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
     await tick();
     const record = this.messages.get(key);
-    if (record === undefined || (record.state === 'publishing' && record.leaseUntil < claim.nowMs)) {
-      this.messages.set(key, { key, state: 'publishing', owner: claim.owner, leaseUntil: claim.leaseUntil });
+    if (
+      record === undefined ||
+      (record.state !== 'sent' && (record.leaseUntil < claim.nowMs || record.owner === claim.owner))
+    ) {
+      this.messages.set(key, {
+        key,
+        state: 'publishing',
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
+        ...(record?.uncertainPublishes !== undefined
+          ? { uncertainPublishes: record.uncertainPublishes }
+          : {}),
+      });
       return { claimed: true };
     }
     return { claimed: false, record };
+  }
+
+  async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
+    await tick();
+    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const final = new Map<string, EventMarkerState>();
+    const held = new Map<string, number>();
+    for (const id of new Set(eventIds)) {
+      const marker = this.markers.get(id);
+      if (marker) {
+        final.set(id, marker);
+        continue;
+      }
+      const current = this.eventClaims.get(id);
+      if (current && current.owner !== claim.owner && current.leaseUntil >= claim.nowMs) {
+        held.set(id, current.leaseUntil);
+        continue;
+      }
+      claimed.set(id, current ? { previousMessageKey: current.messageKey } : {});
+      this.eventClaims.set(id, {
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
+        messageKey: claim.messageKey,
+      });
+    }
+    return { claimed, final, held };
+  }
+
+  async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
+    await tick();
+    for (const id of eventIds) {
+      const current = this.eventClaims.get(id);
+      if (current?.owner === owner) this.eventClaims.set(id, { ...current, leaseUntil: 0 });
+    }
   }
 
   async releaseClaim(key: string, owner: string): Promise<void> {
     await tick();
     const record = this.messages.get(key);
     if (record?.state === 'publishing' && record.owner === owner) this.messages.delete(key);
+  }
+
+  async recordUncertainPublish(key: string, details: { owner: string }): Promise<void> {
+    await tick();
+    const record = this.messages.get(key);
+    if (record?.state === 'sent') return;
+    this.messages.set(key, {
+      key,
+      state: 'uncertain',
+      owner: record?.owner ?? details.owner,
+      leaseUntil: 0,
+      uncertainPublishes: (record?.uncertainPublishes ?? 0) + 1,
+    });
   }
 
   async markMessageSent(key: string, sent: { messageId: string; sentAt: number }): Promise<void> {
@@ -82,12 +144,16 @@ export class InMemoryAlertLedger implements AlertLedger {
       state: 'sent',
       messageId: sent.messageId,
       sentAt: sent.sentAt,
+      ...(record?.uncertainPublishes !== undefined ? { uncertainPublishes: record.uncertainPublishes } : {}),
     });
   }
 
   async markEvents(eventIds: readonly string[], state: EventMarkerState): Promise<void> {
     await tick();
-    for (const id of eventIds) this.markers.set(id, state);
+    for (const id of eventIds) {
+      this.markers.set(id, state);
+      this.eventClaims.delete(id);
+    }
   }
 
   async countSuppressed(

@@ -16,7 +16,7 @@ export interface SnsAlertDeliveryOptions extends Omit<
   readonly stateTableName: string;
   /** Publish attempts (default 4). */
   readonly publishAttempts?: number;
-  /** Pauses of the publisher and the store; tests record them instead of waiting. */
+  /** Pauses of the publisher, the store and the protocol's waits for claims; tests record them instead of waiting. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source of the publisher's backoff. */
   readonly random?: () => number;
@@ -53,6 +53,7 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
   );
   return new AlertDelivery({
     ...delivery,
+    ...(sleep ? { sleep } : {}),
     ledger: ports.ledger,
     publisher: ports.publisher,
     ...(ports.chatPublisher ? { chatPublisher: ports.chatPublisher } : {}),

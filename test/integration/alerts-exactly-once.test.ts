@@ -1,8 +1,18 @@
-import { AuthorizationErrorException, InternalErrorException, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DynamoDBClient,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AuthorizationErrorException,
+  InternalErrorException,
+  SNSClient,
+  ThrottledException,
+} from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
-import { AlertPublishError } from '../../lambdas/adapters/sns-publisher';
+import { AlertPublishError, AlertPublishUncertainError } from '../../lambdas/adapters/sns-publisher';
 import { AlertInProgressError } from '../../lambdas/core/alert-delivery';
 import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
@@ -63,9 +73,11 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     /** The queue's alerts as [service, eventIds]. */
     const received = async () =>
       (await receivedDocuments()).map((d) => [d.service, d.events.map((e) => e.eventId)] as const);
+    // Final markers only: an event claimed for a publish that failed is not marked.
     const markers = async () =>
       (await harness.scan(table))
         .filter((i) => (i.pk as { S: string }).S.startsWith('evt#'))
+        .filter((i) => (i.state as { S: string }).S !== 'claimed')
         .map((i) => `${(i.pk as { S: string }).S.slice(4)}=${(i.state as { S: string }).S}`)
         .sort();
     return { table, make, received, receivedDocuments, markers };
@@ -138,7 +150,10 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     await expect(crashing.alertFile(fileFailures(), SOURCE)).rejects.toBeInstanceOf(Crash);
 
     // Act
-    const tooSoon = make({ now: () => new Date(T0.getTime() + 5_000) }).alertFile(fileFailures(), SOURCE);
+    const tooSoon = make({ now: () => new Date(T0.getTime() + 5_000), claimWaitSeconds: 0 }).alertFile(
+      fileFailures(),
+      SOURCE,
+    );
     await expect(tooSoon).rejects.toBeInstanceOf(AlertInProgressError);
     const later = await make({ now: () => RETRY_AT }).alertFile(fileFailures(), SOURCE);
 
@@ -167,6 +182,26 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     expect(await markers()).toEqual(allAlerted);
   });
 
+  test('one failed event in two files processed at the same time is alerted once (issue 15 case 2, DynamoDB claims)', async () => {
+    // Prepare: an organization trail's file and an account trail's file carry the same failed call.
+    const { make, received, markers } = await setup();
+    const orgSource = {
+      bucket: 'org-trail',
+      key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/f.json.gz',
+    };
+
+    // Act
+    const results = await Promise.allSettled([
+      make().alertFile([seedAthenaFailure()], SOURCE),
+      make().alertFile([seedAthenaFailure()], orgSource),
+    ]);
+
+    // Assess: neither fails, one message.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(await received()).toEqual([['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]);
+    expect(await markers()).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted']);
+  });
+
   test('suppressed counts survive a crash between counting and marking without being counted twice', async () => {
     // Prepare: one alert opens the window; then a file with 3 repeats crashes after counting them.
     const { make, receivedDocuments } = await setup();
@@ -178,8 +213,8 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const repeats = [failure(2), failure(3), failure(4)];
     await expect(crashing.alertFile(repeats, { bucket: 'b', key: 'second' })).rejects.toBeInstanceOf(Crash);
 
-    // Act: the retry of the crashed file, then the first failure after the window.
-    const retry = await make({ now: () => new Date(T0.getTime() + 11 * 60_000) }).alertFile(repeats, {
+    // Act: the retry of the crashed file after its claims' lease, then the first failure after the window.
+    const retry = await make({ now: () => new Date(T0.getTime() + 11.5 * 60_000) }).alertFile(repeats, {
       bucket: 'b',
       key: 'second',
     });
@@ -193,6 +228,121 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     const documents = await receivedDocuments();
     expect(documents.map((d) => d.events.map((e) => e.eventId))).toEqual([['evt-000001'], ['evt-000005']]);
     expect(documents[1]?.suppressed).toMatchObject({ earlierTotal: 3, earlier: [{ count: 3 }] });
+  });
+
+  describe('a lost answer to a claim write (issue 15 case 4, SDK-level injected fault)', () => {
+    /**
+     * A DynamoDB client whose first write on a key starting with `prefix` (the claim) reaches dynalite, is
+     * written, and then loses its answer (a connection reset): the SDK retries the same write.
+     */
+    function answerLosingDynamoDb(prefix: string) {
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: harness.dynaliteEndpoint,
+      });
+      let lost = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const input = args.input as Partial<PutItemCommandInput & UpdateItemCommandInput>;
+          const pk =
+            input.Item?.pk?.S ?? (input.UpdateExpression !== undefined ? input.Key?.pk?.S : undefined);
+          if (lost === 0 && pk?.startsWith(prefix)) {
+            lost += 1;
+            throw Object.assign(new Error('socket hang up (injected after the write)'), {
+              code: 'ECONNRESET',
+            });
+          }
+          return out;
+        },
+        { step: 'deserialize', name: 'loseClaimAnswer' },
+      );
+      return { client, lost: () => lost };
+    }
+
+    test.each(['evt#', 'msg#'])(
+      'the retried %s claim finds its own token and publishes at once, once',
+      async (prefix) => {
+        // Prepare
+        const { make, received, markers } = await setup();
+        const dynamodb = answerLosingDynamoDb(prefix);
+
+        // Act: a delivery that would fail at once if it took its own claim for another invocation's.
+        const outcome = await make({ dynamodb: dynamodb.client, claimWaitSeconds: 0 }).alertFile(
+          [seedAthenaFailure()],
+          SOURCE,
+        );
+
+        // Assess
+        expect(dynamodb.lost()).toBe(1);
+        expect(outcome.messagesPublished).toBe(1);
+        expect(await received()).toEqual([['athena', ['6e1fc69b-d076-477e-8dec-024ee51488c4']]]);
+        expect(await markers()).toEqual(['6e1fc69b-d076-477e-8dec-024ee51488c4=alerted']);
+        dynamodb.client.destroy();
+      },
+    );
+  });
+
+  describe("SNS's answer lost (issue 15 case 1, SDK-level injected fault)", () => {
+    /** An SNS client whose first `lost` publishes reach moto (delivered) and then lose the answer. */
+    function answerLosingSns(lost: number) {
+      const client = new SNSClient({
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: harness.motoEndpoint,
+        maxAttempts: 1,
+      });
+      let calls = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          calls += 1;
+          const out = await next(args);
+          if (calls <= lost) {
+            throw Object.assign(new Error('socket hang up (injected after SNS took it)'), {
+              code: 'ECONNRESET',
+            });
+          }
+          return out;
+        },
+        { step: 'deserialize', name: 'loseSnsAnswer' },
+      );
+      return { client, calls: () => calls };
+    }
+
+    test('three invocations whose answers are lost, then a healthy one: one copy per ambiguous publish, each recorded', async () => {
+      // Prepare: the issue's run produced 12 copies here (4 attempts per invocation, each delivered).
+      const { make, received, markers, table } = await setup();
+      const sns = answerLosingSns(3);
+
+      // Act: the Lambda's first try and two retries lose the answer; a replay finds SNS healthy.
+      for (let i = 0; i < 3; i++) {
+        const attempt = make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+        await expect(attempt).rejects.toBeInstanceOf(AlertPublishUncertainError);
+        await expect(attempt).rejects.toThrow(
+          /may or may not have reached arn:aws:sns:.*recorded as uncertain/,
+        );
+      }
+      const replay = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+      const rerun = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+
+      // Assess: 3 ambiguous publishes + 1 accepted = 4 copies at most, never retried blindly.
+      expect(sns.calls()).toBe(4);
+      expect(replay.messagesPublished).toBe(1);
+      expect(rerun.messagesPublished).toBe(0);
+      expect((await received()).map(([, ids]) => ids)).toEqual([
+        ['evt-000001'],
+        ['evt-000001'],
+        ['evt-000001'],
+        ['evt-000001'],
+      ]);
+      expect(await markers()).toEqual(['evt-000001=alerted']);
+      const records = (await harness.scan(table)).filter((i) => (i.pk as { S: string }).S.startsWith('msg#'));
+      expect(
+        records.map((r) => [(r.state as { S: string }).S, (r.uncertainPublishes as { N: string }).N]),
+      ).toEqual([['sent', '3']]);
+      sns.client.destroy();
+    });
   });
 
   describe('publish failures (SDK-level injected faults)', () => {
@@ -217,11 +367,13 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     }
     const serverError = () =>
       new InternalErrorException({ message: 'injected 500', $metadata: { httpStatusCode: 500 } });
+    const throttled = () =>
+      new ThrottledException({ message: 'injected throttling', $metadata: { httpStatusCode: 400 } });
 
-    test('transient 5xx are retried with growing backoff, then the alert is sent once', async () => {
+    test('throttling (SNS did not take it) is retried with growing backoff, then the alert is sent once', async () => {
       // Prepare
       const { make, received } = await setup();
-      const sns = faultySns(2, serverError);
+      const sns = faultySns(2, throttled);
       const pauses: number[] = [];
 
       // Act
@@ -244,7 +396,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
     test('a publish that keeps failing throws, marks nothing, and the next attempt sends it', async () => {
       // Prepare
       const { make, received, markers } = await setup();
-      const sns = faultySns(Number.MAX_SAFE_INTEGER, serverError);
+      const sns = faultySns(Number.MAX_SAFE_INTEGER, throttled);
 
       // Act
       const failing = make({ sns: sns.client, publishAttempts: 3 }).alertFile([failure(1)], SOURCE);
@@ -252,7 +404,7 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       // Assess
       await expect(failing).rejects.toBeInstanceOf(AlertPublishError);
       await expect(failing).rejects.toThrow(
-        /^cannot publish the athena alert for s3:\/\/trail-bucket\/AWSLogs\/.*file-1\.json\.gz to arn:aws:sns:.*: InternalErrorException: injected 500$/,
+        /^cannot publish the athena alert for s3:\/\/trail-bucket\/AWSLogs\/.*file-1\.json\.gz to arn:aws:sns:.*: ThrottledException: injected throttling$/,
       );
       expect(sns.calls()).toBe(3);
       expect(await markers()).toEqual([]);
@@ -318,8 +470,9 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       // Act
       const failing = make({ sns, leaseSeconds: 6 }).alertFile([failure(1)], SOURCE);
 
-      // Assess: it gave up within the claim (well before the 6 s lease), marked nothing, released it.
-      await expect(failing).rejects.toBeInstanceOf(AlertPublishError);
+      // Assess: it gave up within the claim (well before the 6 s lease), marked nothing, released it;
+      // the request had gone out, so the outcome is recorded as uncertain rather than retried.
+      await expect(failing).rejects.toBeInstanceOf(AlertPublishUncertainError);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(await markers()).toEqual([]);
       const retry = await make().alertFile([failure(1)], SOURCE);
@@ -327,6 +480,27 @@ describeWithMoto('alerts exactly once, proven by stopping the process at each st
       sns.destroy();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    });
+
+    test('a server error (5xx) may have been accepted: not retried, recorded uncertain, sent once more by the retry', async () => {
+      // Prepare
+      const { make, received, table } = await setup();
+      const sns = faultySns(1, serverError);
+
+      // Act
+      const failing = make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+      await expect(failing).rejects.toBeInstanceOf(AlertPublishUncertainError);
+      const retry = await make({ sns: sns.client }).alertFile([failure(1)], SOURCE);
+
+      // Assess
+      expect(sns.calls()).toBe(2);
+      expect(retry.messagesPublished).toBe(1);
+      expect(await received()).toEqual([['athena', ['evt-000001']]]);
+      const records = (await harness.scan(table)).filter((i) => (i.pk as { S: string }).S.startsWith('msg#'));
+      expect(
+        records.map((r) => [(r.state as { S: string }).S, (r.uncertainPublishes as { N: string }).N]),
+      ).toEqual([['sent', '1']]);
+      sns.client.destroy();
     });
 
     test('a rejected request (4xx) is not retried', async () => {

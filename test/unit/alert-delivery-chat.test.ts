@@ -1,7 +1,16 @@
-import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
+import {
+  AlertDelivery,
+  AlertInProgressError,
+  type AlertDeliveryOptions,
+} from '../../lambdas/core/alert-delivery';
 import { ChatNotificationSchema } from '../../lambdas/core/alert-chat';
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
-import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import {
+  messageRecordKey,
+  PublishOutcomeUnknownError,
+  type AlertLedger,
+  type AlertPublisher,
+} from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
@@ -18,13 +27,20 @@ const FILE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
 };
 
-function delivery(ledger: AlertLedger, publisher: AlertPublisher, chat: AlertPublisher, at: Date) {
+function delivery(
+  ledger: AlertLedger,
+  publisher: AlertPublisher,
+  chat: AlertPublisher,
+  at: Date,
+  options: Partial<AlertDeliveryOptions> = {},
+) {
   return new AlertDelivery({
     ledger,
     publisher,
     chatPublisher: chat,
     now: () => at,
     monotonicNow: () => 0,
+    ...options,
   });
 }
 
@@ -164,8 +180,8 @@ describe('AlertDelivery with a chat topic', () => {
     expect(ledger.markers.get('evt-000001')).toBe('alerted');
   });
 
-  test('a duplicate invocation holding the chat claim makes this one wait, and releases nothing of its own', async () => {
-    // Prepare: an invocation claimed both records and is still publishing.
+  test('a duplicate invocation while another publishes the chat fails once its wait is over, and releases nothing of the other', async () => {
+    // Prepare: an invocation claimed the events and both records and is still publishing the chat.
     const ledger = new InMemoryAlertLedger();
     const publisher = new InMemoryPublisher();
     const chat = new InMemoryPublisher();
@@ -174,11 +190,13 @@ describe('AlertDelivery with a chat topic', () => {
       publish: (m) => new Promise<void>((r) => (release = r)).then(() => chat.publish(m)),
     };
     const running = delivery(ledger, publisher, slowChat, minutes(0)).alertFile([failure(1)], FILE);
-    while (chat.published.length === 0 && publisher.published.length === 0)
-      await new Promise((r) => setImmediate(r));
+    while (publisher.published.length === 0) await new Promise((r) => setImmediate(r));
 
-    // Act
-    const duplicate = delivery(ledger, publisher, chat, minutes(0.1)).alertFile([failure(1)], FILE);
+    // Act: a duplicate that does not wait for the events the first one holds.
+    const duplicate = delivery(ledger, publisher, chat, minutes(0.1), { claimWaitSeconds: 0 }).alertFile(
+      [failure(1)],
+      FILE,
+    );
 
     // Assess
     await expect(duplicate).rejects.toBeInstanceOf(AlertInProgressError);
@@ -186,5 +204,100 @@ describe('AlertDelivery with a chat topic', () => {
     await running;
     expect(publisher.published).toHaveLength(1);
     expect(chat.published).toHaveLength(1);
+    expect(ledger.markers.get('evt-000001')).toBe('alerted');
+  });
+
+  test('a duplicate invocation waits for the one publishing the chat, then finds the alert sent on both channels', async () => {
+    // Prepare: an invocation claimed the events and both records and is still publishing the chat.
+    const ledger = new InMemoryAlertLedger();
+    const publisher = new InMemoryPublisher();
+    const chat = new InMemoryPublisher();
+    let release: () => void = () => undefined;
+    const slowChat: AlertPublisher = {
+      publish: (m) => new Promise<void>((r) => (release = r)).then(() => chat.publish(m)),
+    };
+    const running = delivery(ledger, publisher, slowChat, minutes(0)).alertFile([failure(1)], FILE);
+    while (publisher.published.length === 0) await new Promise((r) => setImmediate(r));
+    const pauses: number[] = [];
+
+    // Act: the duplicate's first pause lets the first invocation finish.
+    const duplicate = await delivery(ledger, publisher, chat, minutes(0.1), {
+      sleep: async (ms) => {
+        pauses.push(ms);
+        release();
+        await running;
+      },
+    }).alertFile([failure(1)], FILE);
+
+    // Assess
+    expect(pauses).toEqual([1_000]);
+    expect(duplicate).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 1 });
+    expect(publisher.published).toHaveLength(1);
+    expect(chat.published).toHaveLength(1);
+  });
+
+  test('a chat publish of unknown outcome is recorded on the chat record alone; the retry publishes only the chat again', async () => {
+    // Prepare: the chat's answer is lost once (it may have been delivered).
+    const ledger = new InMemoryAlertLedger();
+    const publisher = new InMemoryPublisher();
+    const chat = new InMemoryPublisher();
+    let lost = 1;
+    const lossyChat: AlertPublisher = {
+      publish: async (m) => {
+        if (lost-- > 0) throw new PublishOutcomeUnknownError('answer lost');
+        return chat.publish(m);
+      },
+    };
+
+    // Act
+    const first = delivery(ledger, publisher, lossyChat, minutes(0)).alertFile([failure(1)], FILE);
+    await expect(first).rejects.toBeInstanceOf(PublishOutcomeUnknownError);
+    const states = [...ledger.messages.values()].map((r) => [r.key, r.state, r.uncertainPublishes]);
+    const retry = await delivery(ledger, publisher, lossyChat, minutes(0.5)).alertFile([failure(1)], FILE);
+
+    // Assess
+    const fid = [...ledger.messages.keys()][0]?.split('#')[1] as string;
+    expect(states).toEqual([
+      [messageRecordKey(fid, failure(1).service), 'sent', undefined],
+      [messageRecordKey(fid, failure(1).service, 'chat'), 'uncertain', 1],
+    ]);
+    expect(ledger.messages.get(messageRecordKey(fid, failure(1).service, 'chat'))).toMatchObject({
+      state: 'sent',
+      uncertainPublishes: 1,
+    });
+    expect(publisher.published).toHaveLength(1);
+    expect(chat.published).toHaveLength(1);
+    expect(retry).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 1 });
+    expect(ledger.markers.get('evt-000001')).toBe('alerted');
+  });
+
+  test('a topic publish of unknown outcome is recorded on the topic record, the unpublished chat claim is released', async () => {
+    // Prepare: the topic's answer is lost once.
+    const ledger = new InMemoryAlertLedger();
+    const publisher = new InMemoryPublisher();
+    const chat = new InMemoryPublisher();
+    let lost = 1;
+    const lossyTopic: AlertPublisher = {
+      publish: async (m) => {
+        if (lost-- > 0) throw new PublishOutcomeUnknownError('answer lost');
+        return publisher.publish(m);
+      },
+    };
+
+    // Act
+    const first = delivery(ledger, lossyTopic, chat, minutes(0)).alertFile([failure(1)], FILE);
+    await expect(first).rejects.toBeInstanceOf(PublishOutcomeUnknownError);
+    const states = [...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes]);
+    const retry = await delivery(ledger, lossyTopic, chat, minutes(0.5)).alertFile([failure(1)], FILE);
+
+    // Assess: the retry publishes at once (the events' claims were released too), each channel once.
+    expect(states).toEqual([['uncertain', 1]]);
+    expect(publisher.published).toHaveLength(1);
+    expect(chat.published).toHaveLength(1);
+    expect([...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes])).toEqual([
+      ['sent', 1],
+      ['sent', undefined],
+    ]);
+    expect(retry).toMatchObject({ messagesPublished: 1, eventsAlerted: 1 });
   });
 });

@@ -1,5 +1,9 @@
 import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
-import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import {
+  PublishOutcomeUnknownError,
+  type AlertLedger,
+  type AlertPublisher,
+} from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
@@ -16,8 +20,30 @@ const FILE = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
 };
 
+// A delivery on a stopped clock that does not wait for other invocations' claims (it throws at once).
 function delivery(ledger: AlertLedger, publisher: AlertPublisher, at: Date, monotonic = () => 0) {
-  return new AlertDelivery({ ledger, publisher, now: () => at, monotonicNow: monotonic });
+  return new AlertDelivery({
+    ledger,
+    publisher,
+    now: () => at,
+    monotonicNow: monotonic,
+    claimWaitSeconds: 0,
+  });
+}
+
+/** A delivery whose clocks (wall and monotonic, one reading) move only while it sleeps, as it waits for claims. */
+function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date) {
+  let t = start.getTime();
+  return new AlertDelivery({
+    ledger,
+    publisher,
+    now: () => new Date(t),
+    monotonicNow: () => t,
+    sleep: async (ms) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      t += ms;
+    },
+  });
 }
 
 /** A file with one repeat of an alerted Athena failure (suppressed), a new Athena failure and a Glue one. */
@@ -171,6 +197,88 @@ describe('AlertDelivery: the exactly-once protocol over in-memory ports', () => 
     expect(ledger.signatureWindows.size).toBe(3);
   });
 
+  test('one failed event in two files processed at the same time is alerted once (issue 15 case 2)', async () => {
+    // Prepare: an organization trail and an account trail deliver the same failed call (evt 3);
+    // each file also has a failure of its own, with a signature of its own.
+    const { ledger, publisher } = await world();
+    const orgFile = { bucket: 'org-trail', key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/f.json.gz' };
+    const shared = () => failure(3, { errorCode: 'TooManyRequestsException' });
+    const own = (n: number, errorCode: string) => failure(n, { errorCode });
+
+    // Act
+    const results = await Promise.allSettled([
+      waitingDelivery(ledger, publisher, minutes(10)).alertFile([shared(), own(6, 'A')], FILE),
+      waitingDelivery(ledger, publisher, minutes(10)).alertFile([shared(), own(7, 'B')], orgFile),
+    ]);
+
+    // Assess: both finish, and evt 3 is in exactly one message.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const carrying = publisher.published.filter((m) =>
+      m.document.events.some((e) => e.eventId === 'evt-000003'),
+    );
+    expect(carrying).toHaveLength(1);
+    expect(
+      sent(publisher)
+        .flatMap((m) => m.split(':')[1]?.split(',') ?? [])
+        .sort(),
+    ).toEqual(['evt-000003', 'evt-000006', 'evt-000007']);
+    expect(ledger.markers.get('evt-000003')).toBe('alerted');
+  });
+
+  test('files that share failures both ways do not wait on each other (no deadlock)', async () => {
+    // Prepare: file A has evt 3 and 4, file B has 4 and 3: each may claim one the other wants.
+    const ledger = new InMemoryAlertLedger();
+    const publisher = new InMemoryPublisher();
+    const a = () => [failure(3, { errorCode: 'X' }), failure(4, { errorCode: 'Y' })];
+    const b = () => [failure(4, { errorCode: 'Y' }), failure(3, { errorCode: 'X' })];
+
+    // Act
+    const results = await Promise.allSettled([
+      waitingDelivery(ledger, publisher, minutes(0)).alertFile(a(), FILE),
+      waitingDelivery(ledger, publisher, minutes(0)).alertFile(b(), { bucket: 'other', key: 'k' }),
+    ]);
+
+    // Assess
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const ids = publisher.published.flatMap((m) => m.document.events.map((e) => e.eventId)).sort();
+    expect(ids).toEqual(['evt-000003', 'evt-000004']);
+  });
+
+  test.each([2, 5])(
+    '%i concurrent duplicates that wait for the first claim all succeed, and each alert is sent once (issue 15 case 10)',
+    async (copies) => {
+      // Prepare
+      const { ledger, publisher } = await world();
+
+      // Act
+      const results = await Promise.allSettled(
+        Array.from({ length: copies }, () =>
+          waitingDelivery(ledger, publisher, minutes(10)).alertFile(fileFailures(), FILE),
+        ),
+      );
+
+      // Assess: no invocation fails (a Lambda error would trip FunctionErrors), nothing is sent twice.
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(sent(publisher).sort()).toEqual(['athena:evt-000003', 'glue:evt-000004']);
+    },
+  );
+
+  test('a duplicate that waits for a claimant that died takes over after its lease and sends the alert (issue 15 case 10)', async () => {
+    // Prepare: the first invocation claims and dies before publishing.
+    const { ledger, publisher } = await world();
+    const crashing = crashAt(ledger, publisher, { call: 'publish', phase: 'before' });
+    await expect(
+      delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(fileFailures(), FILE),
+    ).rejects.toBeInstanceOf(Crash);
+
+    // Act: the duplicate notification arrives 30 s later, within the 60 s lease.
+    const outcome = await waitingDelivery(ledger, publisher, minutes(10.5)).alertFile(fileFailures(), FILE);
+
+    // Assess
+    expect(outcome.messagesPublished).toBe(2);
+    expect(sent(publisher).sort()).toEqual(['athena:evt-000003', 'glue:evt-000004']);
+  });
+
   test('a refused publish marks nothing and releases the claim, so the next attempt sends at once', async () => {
     // Prepare
     const ledger = new InMemoryAlertLedger();
@@ -208,5 +316,82 @@ describe('AlertDelivery: the exactly-once protocol over in-memory ports', () => 
 
     // Assess
     expect(deadlines).toEqual([1_000 + 30_000 - 5_000]);
+  });
+});
+
+describe('AlertDelivery: one clock for the lease and the publish deadline (issue 15 case 3)', () => {
+  test('a slow read of the windows cannot push the publish deadline past the lease', async () => {
+    // Prepare: wall and monotonic clock are one clock here; reading the windows takes 30 s.
+    let t = T0;
+    const inner = new InMemoryAlertLedger();
+    const leases: number[] = [];
+    const ledger: AlertLedger = Object.assign(Object.create(inner) as InMemoryAlertLedger, {
+      windows: async (keys: readonly string[]) => {
+        t += 30_000;
+        return inner.windows(keys);
+      },
+      claimMessage: async (...args: Parameters<AlertLedger['claimMessage']>) => {
+        leases.push(args[1].leaseUntil);
+        return inner.claimMessage(...args);
+      },
+    });
+    const deadlines: number[] = [];
+    const publisher: AlertPublisher = {
+      publish: async (_message, deadline) => {
+        deadlines.push(deadline);
+        return 'id';
+      },
+    };
+
+    // Act
+    await new AlertDelivery({
+      ledger,
+      publisher,
+      now: () => new Date(t),
+      monotonicNow: () => t,
+    }).alertFile([failure(1)], FILE);
+
+    // Assess: publishing stops 5 s before the lease ends, measured from the same instant.
+    expect(leases).toHaveLength(1);
+    expect(deadlines).toEqual([(leases[0] as number) - 5_000]);
+  });
+});
+
+describe('AlertDelivery: a publish whose outcome is unknown (issue 15 case 1)', () => {
+  test('is recorded on its message before anything publishes again, and each retry adds at most one copy', async () => {
+    // Prepare: a channel that takes the first two messages but whose answers are lost.
+    const ledger = new InMemoryAlertLedger();
+    const delivered: string[] = [];
+    let lost = 2;
+    const publisher: AlertPublisher = {
+      publish: async (message) => {
+        delivered.push(message.document.events.map((e) => e.eventId).join(','));
+        if (lost > 0) {
+          lost -= 1;
+          throw new PublishOutcomeUnknownError('answer lost');
+        }
+        return 'id';
+      },
+    };
+
+    // Act: two failed tries (the Lambda's retries), then one that gets the answer, then a rerun.
+    for (let i = 0; i < 2; i++) {
+      await expect(
+        delivery(ledger, publisher, minutes(i * 0.1)).alertFile([failure(1)], FILE),
+      ).rejects.toBeInstanceOf(PublishOutcomeUnknownError);
+      expect([...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes])).toEqual([
+        ['uncertain', i + 1],
+      ]);
+      expect(ledger.markers.size).toBe(0);
+    }
+    const ok = await delivery(ledger, publisher, minutes(0.3)).alertFile([failure(1)], FILE);
+    const rerun = await delivery(ledger, publisher, minutes(0.4)).alertFile([failure(1)], FILE);
+
+    // Assess: 2 unknown + 1 accepted publishes: 3 copies at most, and the record says so.
+    expect(ok.messagesPublished).toBe(1);
+    expect(rerun.messagesPublished).toBe(0);
+    expect(delivered).toEqual(['evt-000001', 'evt-000001', 'evt-000001']);
+    expect([...ledger.messages.values()].map((r) => [r.state, r.uncertainPublishes])).toEqual([['sent', 2]]);
+    expect(ledger.markers.get('evt-000001')).toBe('alerted');
   });
 });

@@ -1,0 +1,91 @@
+import { gzipSync } from 'node:zlib';
+import { AlertDelivery } from '../../lambdas/core/alert-delivery';
+import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/failure-collector';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
+import type { AlertOutcome, AlertSink, EventSink } from '../../lambdas/core/ports';
+import { seedRecord } from '../fixtures/seeds';
+import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+
+// Issue 15, case 6: a file's failed calls were all held whole until the alert (3.3 GB for one
+// file). Past the first FULL_FAILURES_PER_SERVICE of a service they are now held without payloads.
+
+const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/f.json.gz' };
+const EXTRA = 150;
+const PAYLOAD_CHARS = 4_000;
+
+/** A file of FULL + EXTRA distinct Athena failures, each with a 4 KB query in requestParameters. */
+function failingFile(): LogObjectSource {
+  const seed = seedRecord('athena-start-query-execution-failed').record as Record<string, unknown>;
+  const records = Array.from({ length: FULL_FAILURES_PER_SERVICE + EXTRA }, (_, i) => ({
+    ...seed,
+    eventID: `big-${i}`,
+    requestParameters: { queryString: `SELECT ${'x'.repeat(PAYLOAD_CHARS)} -- ${i}` },
+    errorMessage: `${'m'.repeat(5_000)} ${i}`,
+  }));
+  const body = gzipSync(JSON.stringify({ Records: records }));
+  return {
+    async open() {
+      return (async function* () {
+        yield body;
+      })();
+    },
+  };
+}
+
+const sink: EventSink = { putEvents: async () => undefined };
+
+describe('failed calls kept for the alert (bounded memory)', () => {
+  it('keeps the first failures of a service whole and the rest without payloads', async () => {
+    // Prepare
+    let given: readonly NormalizedEvent[] = [];
+    const alerts: AlertSink = {
+      alertFile: async (failures): Promise<AlertOutcome> => {
+        given = failures;
+        return {
+          messagesPublished: 0,
+          eventsAlerted: 0,
+          eventsSuppressed: 0,
+          eventsAlreadyAlerted: 0,
+          eventsIgnored: 0,
+          byService: {},
+        };
+      },
+    };
+
+    // Act
+    const summary = await runLogPipeline(REF, { source: failingFile(), sink, alerts });
+
+    // Assess: every failure is there (each is claimed and marked once), only the first ones whole.
+    expect(summary.failedCalls).toBe(FULL_FAILURES_PER_SERVICE + EXTRA);
+    expect(given).toHaveLength(FULL_FAILURES_PER_SERVICE + EXTRA);
+    const whole = given.filter((e) => e.requestParameters !== undefined);
+    expect(whole.map((e) => e.eventId)).toEqual(
+      Array.from({ length: FULL_FAILURES_PER_SERVICE }, (_, i) => `big-${i}`),
+    );
+    const rest = given.slice(FULL_FAILURES_PER_SERVICE);
+    expect(rest.every((e) => e.requestParameters === undefined && (e.errorMessage ?? '').length <= 600)).toBe(
+      true,
+    );
+    const restBytes = rest.reduce((n, e) => n + JSON.stringify(e).length, 0);
+    expect(restBytes / EXTRA).toBeLessThan(2_000);
+  });
+
+  it('alerts every failure once, slim ones included', async () => {
+    // Prepare
+    const ledger = new InMemoryAlertLedger();
+    const publisher = new InMemoryPublisher();
+    const alerts = new AlertDelivery({ ledger, publisher, claimWaitSeconds: 0 });
+
+    // Act
+    const summary = await runLogPipeline(REF, { source: failingFile(), sink, alerts });
+
+    // Assess: one message; every eventId marked alerted; the message counts all of them.
+    expect(summary.alerts).toMatchObject({
+      messagesPublished: 1,
+      eventsAlerted: FULL_FAILURES_PER_SERVICE + EXTRA,
+    });
+    expect(ledger.markers.size).toBe(FULL_FAILURES_PER_SERVICE + EXTRA);
+    expect(publisher.published[0]?.document.failureCount).toBe(FULL_FAILURES_PER_SERVICE + EXTRA);
+  });
+});
