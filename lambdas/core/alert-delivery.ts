@@ -173,7 +173,23 @@ export class AlertDelivery implements AlertSink {
       );
       tally.eventsAlreadyAlerted += claims.final.size;
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
-      if (mine.length > 0) await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+      if (mine.length > 0) {
+        try {
+          await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+        } catch (err) {
+          // Whatever failed, this invocation stops working on these now: its retry (or another file)
+          // need not wait out the lease. The event claims keep naming the message, so a taker still
+          // finds it sent if it was; a publishing claim is the duplicate window docs/alerts.md names.
+          await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+          await this.ledger
+            .releaseEvents(
+              mine.map((e) => e.eventId),
+              owner,
+            )
+            .catch(() => undefined);
+          throw err;
+        }
+      }
 
       pending = pending.filter((e) => claims.held.has(e.eventId));
       if (pending.length === 0) return;
@@ -306,14 +322,12 @@ export class AlertDelivery implements AlertSink {
     } catch (err) {
       // The publish error is what the operator must see; if a release fails too, the lease expiring
       // frees the claims anyway (the retry then waits at most leaseSeconds).
+      // Recorded before anyone publishes again, so every copy the receivers may get is accounted for;
+      // the file fails, and its retry (or a replay) publishes once more. The claims are released by
+      // the caller.
       if (err instanceof PublishOutcomeUnknownError) {
-        // Recorded before anyone publishes again, so every copy the receivers may get is accounted
-        // for; the file fails, and its retry (or a replay) publishes once more.
         await this.ledger.recordUncertainPublish(messageKey, { owner, atMs: this.now().getTime() });
-      } else {
-        await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
       }
-      await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
       throw err;
     }
     const sentAt = this.now().getTime();
