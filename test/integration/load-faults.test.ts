@@ -19,7 +19,7 @@ import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../..
 import type { OutboxMessage } from '../../local/sns-server';
 import { seedRecord } from '../fixtures/seeds';
 
-const OBJECTS = Number(process.env.LOAD_OBJECTS ?? 240);
+const OBJECTS = 240;
 const RECORDS = 8;
 // DynamoDB throttling, as the service shows it: every 5th BatchWriteItem comes back with all its items
 // unprocessed, and every 60th other request fails with ProvisionedThroughputExceededException.
@@ -72,7 +72,6 @@ function logObject(i: number): LogObject {
 const injected = { throttled: 0, answersLost: 0 };
 
 function injectFaults(clients: AwsClients): void {
-  if (process.env.LOAD_NO_FAULTS) return;
   let batchWrites = 0;
   let otherCalls = 0;
   // Outermost (initialize): the answer stands for the whole call, as DynamoDB's own would.
@@ -170,13 +169,6 @@ describe('load with faults through the local stack', () => {
         onAlert: (m) => alerts.push(m),
         onObject: (o) => {
           outcomes.push(o);
-          if (process.env.LOAD_DEBUG)
-            console.error(
-              Date.now() % 100000,
-              o.status,
-              o.ref.key.slice(-14),
-              o.status === 'failed' ? o.error.message.slice(150, 400) : '',
-            );
         },
       }).then((s) => {
         stacks.push(s);
@@ -202,11 +194,8 @@ describe('load with faults through the local stack', () => {
       );
 
     // Act 1: everything uploaded at once; the stack stops once a third is handled, leaving the rest queued.
-    const t0 = Date.now();
     const first = await start();
-    if (process.env.LOAD_DEBUG) console.error('started', Date.now() - t0);
     await upload(uploader(first), objects);
-    if (process.env.LOAD_DEBUG) console.error('uploaded', Date.now() - t0);
     while (outcomes.length < OBJECTS / 3) await new Promise((r) => setTimeout(r, 20));
     await first.stop({ leaveQueued: true });
     stacks.pop();
@@ -216,7 +205,6 @@ describe('load with faults through the local stack', () => {
     // uploaded again, as the Lambda's retry or a replay would process them again, until none fails.
     const second = await start();
     await second.idle();
-    if (process.env.LOAD_DEBUG) console.error('second idle', Date.now() - t0, outcomes.length);
     const s3 = uploader(second);
     for (let round = 0; round < 6; round++) {
       const latest = new Map<string, LocalObjectOutcome>();
@@ -235,7 +223,7 @@ describe('load with faults through the local stack', () => {
     expect(second.resumed).toBeGreaterThan(0);
     expect(handledBeforeRestart).toBeLessThan(OBJECTS);
     expect(injected.throttled).toBeGreaterThan(10);
-    expect(injected.answersLost).toBeGreaterThan(process.env.LOAD_OBJECTS ? 0 : 5);
+    expect(injected.answersLost).toBeGreaterThan(5);
     const latest = new Map<string, LocalObjectOutcome>();
     for (const o of outcomes) latest.set(o.ref.key, o);
     expect(objects.filter((o) => latest.get(o.key)?.status !== 'processed').map((o) => o.key)).toEqual([]);
