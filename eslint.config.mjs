@@ -9,7 +9,17 @@ const ZOD_NAMED_IMPORT = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.trailwatch/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '**/dist/**',
+      'cdk.out/**',
+      '.trailwatch/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -21,7 +31,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambdas/**/*.ts'],
+    // The client package is bundled into the Lambda and the CLI as well.
+    files: ['lambdas/**/*.ts', 'packages/*/src/**/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT] },
   },
   {
@@ -30,7 +41,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'] },
+        {
+          // The client package's root entry carries the SDK; its `/contract` entry is pure.
+          paths: [
+            { name: '@trailwatch/client', message: "core may import '@trailwatch/client/contract' only" },
+          ],
+          patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'],
+        },
       ],
       'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
     },

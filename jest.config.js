@@ -6,6 +6,12 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
+  // The workspace packages run from their sources, as tsconfig.json's `paths` say.
+  moduleNameMapper: {
+    '^@trailwatch/client$': '<rootDir>/packages/client/src/index.ts',
+    '^@trailwatch/client/contract$': '<rootDir>/packages/client/src/contract.ts',
+    '^@trailwatch/client/errors$': '<rootDir>/packages/client/src/errors.ts',
+  },
   testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

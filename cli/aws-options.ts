@@ -22,9 +22,16 @@ export const ENDPOINT_FLAG: Record<AwsService, string> = {
   dynamodb: 'dynamodb-endpoint-url',
   sns: 'sns-endpoint-url',
   sqs: 'sqs-endpoint-url',
+  sts: 'sts-endpoint-url',
 };
 
-const SERVICE_TITLE: Record<AwsService, string> = { s3: 'S3', dynamodb: 'DynamoDB', sns: 'SNS', sqs: 'SQS' };
+const SERVICE_TITLE: Record<AwsService, string> = {
+  s3: 'S3',
+  dynamodb: 'DynamoDB',
+  sns: 'SNS',
+  sqs: 'SQS',
+  sts: 'STS',
+};
 
 /** parseArgs options of the per-service endpoint flags of `services`, plus `--endpoint-url` (refused, with a pointer). */
 export function endpointFlagOptions(services: readonly AwsService[]) {

@@ -1,21 +1,18 @@
 #!/usr/bin/env node
-// Entry point of the `trailwatch` command: runs the TypeScript CLI through tsx so that
-// `npx trailwatch` works right after `npm ci`, with no build step.
+// Runs the `trailwatch` CLI from its TypeScript sources through tsx, with no build: what the tests
+// spawn and what a developer runs while editing (`node cli/bin.js ...`). The installed command is the
+// compiled dist/trailwatch.js (package.json `bin`, built by `npm run build`).
 'use strict';
-// trailwatch supports Node.js 20 (engines); the SDK's multi-line notice about it would land in the middle
-// of command output, so it is off unless the user sets the variable themselves.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Imported TypeScript through tsx's loaders: main.ts loads each command with import(), which Node
+// hands to its ESM loader, so both the CommonJS and the ESM hooks are needed (`tsx/esm/api`'s CommonJS
+// build resolves its hook file wrongly in tsx 4, hence the dynamic import of its ESM build).
 require('tsx/cjs');
-// main.ts loads each command with import(), which Node hands to its ESM loader: tsx must hook that
-// loader too (tsx 4's CommonJS build of `tsx/esm/api` resolves its hook file wrongly, so load the ESM build).
 import('tsx/esm/api')
   .then((tsx) => {
     tsx.register();
-    return require('./main.ts').main(process.argv.slice(2));
+    return require('./trailwatch.ts');
   })
-  .then((code) => {
-    process.exitCode = code;
-    // The reader of stdout went away (`| head`): the command ended early; its remaining work
-    // (a query page in flight) has nowhere to go.
-    if (process.stdout.destroyed) process.exit(code);
+  .catch((err) => {
+    process.stderr.write(`trailwatch: cannot load the TypeScript sources: ${err.message}\n`);
+    process.exitCode = 1;
   });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { normalizeLogPrefix } from '../lambdas/core/backfill-plan';
 import { ConfigError } from '../lambdas/core/errors';
-import { loadIngestConfig, type IngestConfig } from '../lambdas/ingest/config';
+import { loadIngestConfig, READ_ROLE_ARN, type IngestConfig } from '../lambdas/ingest/config';
 import { UsageError } from './usage';
 
 /** parseArgs options of the processor flags. */
@@ -27,6 +27,28 @@ const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
   ['--retention-days N', 'days an event is kept, from its eventTime (default 365), as RETENTION_DAYS'],
   ['--chat-topic-arn ARN', 'also send each alert to this chat topic (Slack, Teams), as CHAT_TOPIC_ARN'],
 ];
+
+/**
+ * parseArgs options of the read-role flag, for the commands that read a bucket (backfill, replay): the
+ * read role of the cross-account layout, as READ_ROLE_ARN in the Lambda.
+ */
+export const READ_ROLE_FLAGS = { 'read-role-arn': { type: 'string' } } as const;
+
+/** Help line of --read-role-arn, the description starting at `column`. */
+export function readRoleFlagHelp(column: number): string {
+  return `  ${'--read-role-arn ARN'.padEnd(column - 2)}read the bucket through this role of its account (ReadRoleArn in the
+${' '.repeat(column)}bucket-account stack's outputs), as READ_ROLE_ARN in the Lambda`;
+}
+
+/** The --read-role-arn value, checked as the Lambda checks READ_ROLE_ARN; undefined when not given. */
+export function readRoleArnFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!READ_ROLE_ARN.test(value))
+    throw new UsageError(
+      `--read-role-arn: expected an IAM role ARN (arn:aws:iam::<account>:role/<name>), got '${value}'`,
+    );
+  return value;
+}
 
 /** Help lines of the processor flags, the descriptions starting at `column` as in the command's own help. */
 export function processorFlagsHelp(column: number): string {
@@ -51,6 +73,8 @@ export interface ProcessorTargets {
   readonly sourceBuckets?: readonly string[];
   /** The trail's key prefix before `AWSLogs/`; default any. */
   readonly logPrefix?: string;
+  /** The role of the bucket's account that reads the objects (--read-role-arn); default the caller's credentials. */
+  readonly readRoleArn?: string;
 }
 
 // The Lambda's variables and the flags (or, for the tables and topic, the commands' own flags) that set them.
@@ -64,6 +88,7 @@ const FLAG_OF_VARIABLE: Readonly<Record<string, string>> = {
   PAYLOAD_MAX_BYTES: '--payload-max-bytes',
   ALERT_WINDOW_MINUTES: '--alert-window',
   CHAT_TOPIC_ARN: '--chat-topic-arn',
+  READ_ROLE_ARN: '--read-role-arn',
 };
 
 /** The Lambda's environment for these flags and targets (what the CDK stack would set). */
@@ -87,6 +112,7 @@ export function processorEnvironment(
     ALERT_RULES: values['alert-rules'] !== undefined ? readRules(values['alert-rules'], cwd) : undefined,
     ALERT_WINDOW_MINUTES: values['alert-window'],
     CHAT_TOPIC_ARN: targets.alerts ? values['chat-topic-arn'] : undefined,
+    READ_ROLE_ARN: targets.readRoleArn,
   };
 }
 

@@ -22,6 +22,8 @@ const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/** IAM's role name characters and length (no path: trailwatch names both roles of the cross-account layout). */
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 // Lambda keeps at least this many executions of the account's concurrency unreserved.
 const MIN_UNRESERVED_CONCURRENCY = 10;
 // A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
@@ -120,6 +122,14 @@ export const TrailwatchConfigSchema = z.object({
   organizationTrustedAccess: bool.default(false),
   allowedAccounts: z.array(accountId, { error: 'expected a list of 12-digit account ids' }).optional(),
   sourceBucketAccount: accountId.optional(),
+  readRoleName: z
+    .string()
+    .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' })
+    .optional(),
+  ingestRoleName: z
+    .string()
+    .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' })
+    .optional(),
   trigger: z
     .enum(['s3-notification', 'eventbridge'], { error: 'expected "s3-notification" or "eventbridge"' })
     .default('s3-notification'),
@@ -248,6 +258,7 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
       );
     }
   }
+  problems.push(...crossAccountProblems(raw));
   const reserved = raw.reservedConcurrency;
   const limit = typeof raw.accountConcurrencyLimit === 'number' ? raw.accountConcurrencyLimit : 1000;
   if (typeof reserved === 'number' && reserved > limit - MIN_UNRESERVED_CONCURRENCY) {
@@ -313,6 +324,34 @@ function chatProblems(raw: Record<string, unknown>): string[] {
     problems.push('slackChannels/teamsChannels: alertsEnabled is false, so no alert would reach them');
   return problems;
 }
+
+// The cross-account layout (README, "A bucket in another account"): the bucket-account stack forwards
+// S3's EventBridge events and lends a read role, so the trigger is EventBridge and the bucket is named.
+function crossAccountProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (raw.readRoleName === undefined) {
+    if (raw.ingestRoleName !== undefined)
+      problems.push(
+        'ingestRoleName: only applies with readRoleName (the cross-account layout names the function role)',
+      );
+    return problems;
+  }
+  for (const key of ['sourceBucketName', 'sourceBucketAccount'] as const) {
+    if (raw[key] === undefined)
+      problems.push(
+        `${key}: required with readRoleName (the bucket-account stack's bucket and account; README, "A bucket in another account")`,
+      );
+  }
+  if (raw.trigger !== 'eventbridge')
+    problems.push(
+      "trigger: must be eventbridge with readRoleName: the bucket-account stack forwards the bucket's S3 events " +
+        "to this account's default event bus (an S3 notification cannot reach a function in another account)",
+    );
+  return problems;
+}
+
+/** The name the ingest function's role gets in the cross-account layout, unless ingestRoleName says otherwise. */
+export const DEFAULT_INGEST_ROLE_NAME = 'trailwatch-ingest';
 
 /**
  * Validates trailwatch's configuration and applies defaults; throws one ConfigError listing every
@@ -383,13 +422,20 @@ export function logKeyPrefix(config: Pick<TrailwatchConfig, 'logPrefix'>): strin
  */
 export function deployTargetProblems(config: TrailwatchConfig, stackAccount: string | undefined): string[] {
   const bucketAccount = config.sourceBucketAccount;
-  if (bucketAccount === undefined || stackAccount === undefined || bucketAccount === stackAccount) return [];
+  if (bucketAccount === undefined || stackAccount === undefined) return [];
+  if (config.readRoleName !== undefined && bucketAccount === stackAccount) {
+    return [
+      `readRoleName: the bucket is in this account (${stackAccount}); the cross-account layout is for a bucket ` +
+        'in another account: remove readRoleName (and the bucket-account stack) and let the function read the bucket directly',
+    ];
+  }
+  if (bucketAccount === stackAccount) return [];
   if (config.trigger === 's3-notification') {
     return [
       `sourceBucketAccount: the bucket is in account ${bucketAccount} and the stack deploys to ${stackAccount}; ` +
         "only the bucket's owner can set its event notifications, so trigger s3-notification cannot work: deploy " +
-        "trailwatch in the bucket's account, or use trigger eventbridge and forward the bucket account's " +
-        'S3 events to this account (README, "The account a bucket must live in")',
+        "trailwatch in the bucket's account, or use the cross-account layout: deploy the bucket-account stack in " +
+        `${bucketAccount}, then set trigger eventbridge and readRoleName (README, "A bucket in another account")`,
     ];
   }
   return [];

@@ -68,6 +68,17 @@ export interface IngestFunctionProps {
   readonly keyOrigins: { readonly accounts: readonly string[]; readonly organizationIds: readonly string[] };
   /** The account that owns the bucket: reads of a same-named bucket elsewhere are refused. */
   readonly bucketAccount: string;
+  /**
+   * The read role of the bucket's account (the cross-account layout): the function assumes it to read
+   * log objects and gets no S3 or KMS permission of its own.
+   * @default - the function reads the bucket with its own role
+   */
+  readonly readRoleArn?: string;
+  /**
+   * A fixed name for the function's role, which the bucket account's read role trusts by ARN.
+   * @default - a name CloudFormation generates
+   */
+  readonly roleName?: string;
   /** The event table. */
   readonly eventTable: dynamodb.ITable;
   /** The alert state table. */
@@ -111,8 +122,10 @@ export class IngestFunction extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
-  /** The objects the function may read: the log files under the prefix (an ARN with a trailing `*`). */
-  public readonly logObjectsArn: string;
+  /** The objects the function may read with its own role (an ARN with a trailing `*`); absent with a read role. */
+  public readonly logObjectsArn?: string;
+  /** The function's role. */
+  public readonly role: iam.Role;
   /** The function's environment (lambdas/ingest/config.ts), shared with the real-time function. */
   public readonly environment: Readonly<Record<string, string>>;
 
@@ -136,7 +149,9 @@ export class IngestFunction extends Construct {
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'trailwatch ingest function',
+      ...(props.roleName !== undefined ? { roleName: props.roleName } : {}),
     });
+    this.role = role;
 
     const s = props.settings;
     const environment: Record<string, string> = {
@@ -161,6 +176,7 @@ export class IngestFunction extends Construct {
     if (s.runbookUrl !== undefined) environment.RUNBOOK_URL = s.runbookUrl;
     if (s.alertRules !== undefined) environment.ALERT_RULES = JSON.stringify(s.alertRules);
     if (props.chatTopic !== undefined) environment.CHAT_TOPIC_ARN = props.chatTopic.topic.topicArn;
+    if (props.readRoleArn !== undefined) environment.READ_ROLE_ARN = props.readRoleArn;
     this.environment = environment;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -208,14 +224,22 @@ export class IngestFunction extends Construct {
     );
     props.alertTopic.grantPublish(role);
     props.chatTopic?.grantPublish(role);
+    if (props.readRoleArn !== undefined) {
+      // The read role alone holds the bucket's permissions; this role may only assume it.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [props.readRoleArn] }),
+      );
+      return;
+    }
     // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
-    this.logObjectsArn = props.bucket.arnForObjects(
+    const logObjectsArn = props.bucket.arnForObjects(
       `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
     );
+    this.logObjectsArn = logObjectsArn;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [this.logObjectsArn],
+        resources: [logObjectsArn],
         conditions: { StringEquals: { 's3:ResourceAccount': props.bucketAccount } },
       }),
     );

@@ -21,6 +21,12 @@ export interface LogTriggerProps {
   readonly mode: TriggerMode;
   /** Where EventBridge puts events it could not deliver (EventBridge mode only). */
   readonly deadLetterQueue: sqs.IQueue;
+  /**
+   * The account whose S3 events the rule accepts (EventBridge mode; the bucket-account stack forwards
+   * another account's events here, and they keep that account in `account`).
+   * @default - any account that reaches the bus (this account alone, without a bus policy)
+   */
+  readonly sourceAccount?: string;
 }
 
 /** Suffix of CloudTrail log files; digests (`CloudTrail-Digest/`) share the prefix but are read and skipped. */
@@ -55,6 +61,7 @@ export class LogTrigger extends Construct {
       description: 'trailwatch: new CloudTrail log files',
       eventPattern: {
         source: ['aws.s3'],
+        ...(props.sourceAccount !== undefined ? { account: [props.sourceAccount] } : {}),
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [props.bucket.bucketName] },

@@ -18,6 +18,7 @@ import { ConfigError } from '../lambdas/core/errors';
 import { ChatChannels } from './chat-channels';
 import {
   configFromContext,
+  DEFAULT_INGEST_ROLE_NAME,
   deployTargetProblems,
   keyAllowList,
   type KeyAllowList,
@@ -25,6 +26,7 @@ import {
   parseTrailwatchConfig,
   type TrailwatchConfig,
 } from './config';
+import { CrossAccountEvents } from './cross-account-events';
 import { EventTable } from './event-table';
 import { IngestFunction } from './ingest-function';
 import { LogSource } from './log-source';
@@ -67,6 +69,8 @@ export class TrailwatchStack extends Stack {
   public readonly realTime?: RealTimeAlerts;
   /** Alarms, operations topic, dashboard. */
   public readonly operations: Operations;
+  /** The default bus's permission for the bucket account's events, in the cross-account layout. */
+  public readonly crossAccountEvents?: CrossAccountEvents;
 
   constructor(scope: Construct, id: string, props: TrailwatchStackProps = {}) {
     super(scope, id, {
@@ -110,6 +114,7 @@ export class TrailwatchStack extends Stack {
       logPrefix: config.logPrefix,
       keyOrigins: this.keyOrigins(config),
       bucketAccount: config.sourceBucketAccount ?? this.account,
+      ...this.crossAccountRead(config),
       eventTable: this.eventTable.table,
       alertStateTable: this.alertStateTable.table,
       alertTopic: this.alertTopic,
@@ -126,6 +131,7 @@ export class TrailwatchStack extends Stack {
       function: this.ingest.function,
       mode: config.trigger,
       deadLetterQueue: this.ingest.deadLetterQueue,
+      ...(config.readRoleName !== undefined ? { sourceAccount: config.sourceBucketAccount } : {}),
     });
     if (config.realTimeAlerts) {
       this.realTime = new RealTimeAlerts(this, 'RealTime', {
@@ -136,6 +142,11 @@ export class TrailwatchStack extends Stack {
         environment: this.ingest.environment,
         regions: [this.region, ...config.realTimeRegions],
         logRetentionDays: config.logRetentionDays,
+      });
+    }
+    if (config.readRoleName !== undefined && config.sourceBucketAccount !== undefined) {
+      this.crossAccountEvents = new CrossAccountEvents(this, 'CrossAccountEvents', {
+        bucketAccount: config.sourceBucketAccount,
       });
     }
     this.operations = new Operations(this, 'Operations', {
@@ -165,17 +176,41 @@ export class TrailwatchStack extends Stack {
     if (
       known === undefined &&
       config.sourceBucketAccount !== undefined &&
+      config.readRoleName !== undefined
+    ) {
+      new CfnRule(this, 'SourceBucketInAnotherAccount', {
+        assertions: [
+          {
+            assert: Fn.conditionNot(Fn.conditionEquals(Aws.ACCOUNT_ID, config.sourceBucketAccount)),
+            assertDescription: `readRoleName: the bucket is in this account (${config.sourceBucketAccount}); the cross-account layout is for a bucket in another account: remove readRoleName`,
+          },
+        ],
+      });
+    }
+    if (
+      known === undefined &&
+      config.sourceBucketAccount !== undefined &&
       config.trigger === 's3-notification'
     ) {
       new CfnRule(this, 'SourceBucketInThisAccount', {
         assertions: [
           {
             assert: Fn.conditionEquals(Aws.ACCOUNT_ID, config.sourceBucketAccount),
-            assertDescription: `sourceBucketAccount: the bucket is in account ${config.sourceBucketAccount}; only its owner can set its event notifications (trigger s3-notification): deploy trailwatch there, or use trigger eventbridge`,
+            assertDescription: `sourceBucketAccount: the bucket is in account ${config.sourceBucketAccount}; only its owner can set its event notifications (trigger s3-notification): deploy trailwatch there, or use the cross-account layout (bucket-account stack there, then trigger eventbridge and readRoleName)`,
           },
         ],
       });
     }
+  }
+
+  // The cross-account layout: the function's role gets a fixed name (the read role trusts it by ARN)
+  // and reads through the bucket account's read role instead of its own permissions.
+  private crossAccountRead(config: TrailwatchConfig): { readRoleArn?: string; roleName?: string } {
+    if (config.readRoleName === undefined || config.sourceBucketAccount === undefined) return {};
+    return {
+      readRoleArn: `arn:${this.partition}:iam::${config.sourceBucketAccount}:role/${config.readRoleName}`,
+      roleName: config.ingestRoleName ?? DEFAULT_INGEST_ROLE_NAME,
+    };
   }
 
   // Whose log files the function reads (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS); an open list is said.
@@ -241,6 +276,13 @@ export class TrailwatchStack extends Stack {
         'EventBridge events the real-time path could not handle (the log files alert them)',
       );
     }
+    if (this.crossAccountEvents !== undefined) {
+      out(
+        'IngestRoleArn',
+        this.ingest.role.roleArn,
+        "The function's role: the bucket account's read role trusts exactly this ARN",
+      );
+    }
     out('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
   }
 
@@ -281,10 +323,11 @@ export class TrailwatchStack extends Stack {
       reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
     });
     const role = this.ingest.function.role;
-    if (role !== undefined) {
+    const logObjectsArn = this.ingest.logObjectsArn;
+    if (role !== undefined && logObjectsArn !== undefined) {
       // Named the way cdk-nag renders the granted ARN in this stack's environment (see nagResourceName).
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResourceName(this, this.ingest.logObjectsArn)}]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResourceName(this, logObjectsArn)}]`,
         reason:
           'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
       });

@@ -35,7 +35,9 @@ export interface S3Server {
 /** s3rver could not be started. */
 export class S3ServerError extends TrailwatchError {}
 
-const CHILD = path.join(__dirname, 's3rver-child.ts');
+// The child is the sibling file of this one: s3rver-child.ts under tsx, s3rver-child.js once compiled.
+const FROM_SOURCES = path.extname(__filename) === '.ts';
+const CHILD = path.join(__dirname, `s3rver-child${path.extname(__filename)}`);
 
 /** Starts s3rver in a child process run with `--openssl-legacy-provider` and waits until it listens. */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
@@ -52,7 +54,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }),
     ],
     {
-      execArgv: ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs')],
+      execArgv: [
+        '--openssl-legacy-provider',
+        ...(FROM_SOURCES ? ['--require', require.resolve('tsx/cjs')] : []),
+      ],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
   );

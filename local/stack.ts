@@ -70,6 +70,8 @@ export interface LocalStackOptions {
   readonly onAlert?: (message: OutboxMessage) => void;
   /** Called once per alert received on the chat topic, with its custom notification (saved in `outbox/chat/`). */
   readonly onChat?: (entry: ChatOutboxEntry) => void;
+  /** Called with the handler's clients before the first notification: where the load test injects faults. */
+  readonly instrumentClients?: (clients: AwsClients) => void;
 }
 
 /** The running embedded stack: servers, resources, and the ingest handler wired to the bucket. */
@@ -104,8 +106,12 @@ export interface LocalStack {
   readonly resumed: number;
   /** Journal entries that could not be read: left in place and named so a person can look. */
   readonly unreadableNotifications: readonly string[];
-  /** Stops the servers; safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops the servers after the notifications queued so far are handled; safe to call twice. With
+   * `leaveQueued`, only the one being handled finishes and the rest stay in the journal, as after a
+   * crash, for the next start to resume.
+   */
+  stop(how?: { readonly leaveQueued?: boolean }): Promise<void>;
 }
 
 /** A local server or resource could not be started. */
@@ -141,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let queue: Promise<void> = Promise.resolve();
   let pending = 0;
   let app: IngestApp | undefined;
+  let leaveQueued = false;
   const early: Array<{ event: unknown; id?: string }> = [];
   let chatTopicArn: string | undefined;
 
@@ -194,15 +201,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const current = app;
     pending += 1;
+    let left = false;
     queue = queue
-      .then(() => current.handleS3Event(asRealS3Notification(event)))
+      .then(async () => {
+        // Stopping without draining: what has not started stays in the journal for the next run.
+        if (leaveQueued) {
+          left = true;
+          return;
+        }
+        await current.handleS3Event(asRealS3Notification(event));
+      })
       // A failed object is reported through the observer (objectFailed); the aggregate adds nothing.
       .then(
         () => undefined,
         () => undefined,
       )
       .finally(() => {
-        if (id !== undefined) journal.done(id);
+        if (id !== undefined && !left) journal.done(id);
         pending -= 1;
         for (const wake of [...waiters]) wake();
       });
@@ -270,6 +285,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, sns: sns.endpoint },
     });
     stoppers.push(async () => destroyAwsClients(clients));
+    options.instrumentClients?.(clients);
 
     // The Lambda's own configuration path: the environment the CDK stack would set.
     const config = loadIngestConfig({
@@ -344,7 +360,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           () => `${pending} notifications and EventBridge events`,
         );
       },
-      stop: async () => {
+      stop: async (how) => {
+        if (how?.leaveQueued) leaveQueued = true;
         await queue;
         await waitFor(
           () => pending === 0,

@@ -23,7 +23,7 @@ import {
   defaultCheckpointPath,
 } from '../../lambdas/adapters/checkpoint-file';
 import { S3LogLister } from '../../lambdas/adapters/s3-log-lister';
-import { composeProcessor } from '../../lambdas/app/compose';
+import { composeProcessor, logReadClient } from '../../lambdas/app/compose';
 import { isAccountId, isRegionName, parseDay } from '../../lambdas/core/backfill-plan';
 import {
   backfillScopeText,
@@ -39,7 +39,15 @@ import {
   type BackfillReport,
   type BackfillRunOptions,
 } from '../../lambdas/app/backfill-runner';
-import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom, trailPrefixOf } from '../processor-flags';
+import {
+  PROCESSOR_FLAGS,
+  processorFlagsHelp,
+  processorConfigFrom,
+  READ_ROLE_FLAGS,
+  readRoleArnFlag,
+  readRoleFlagHelp,
+  trailPrefixOf,
+} from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -66,6 +74,7 @@ Options:
   --table T                the event table (required unless --dry-run)
   --alert-state-table T    the alert state table (with --alerts)
   --topic-arn ARN          the alert topic (with --alerts)
+${readRoleFlagHelp(27)}
 ${processorFlagsHelp(27)}
 ${endpointFlagsHelp(['s3', 'dynamodb', 'sns'])}
   --region R               AWS region (default AWS_REGION)
@@ -95,6 +104,7 @@ const FLAGS = {
   table: { type: 'string' },
   'alert-state-table': { type: 'string' },
   'topic-arn': { type: 'string' },
+  ...READ_ROLE_FLAGS,
   ...PROCESSOR_FLAGS,
   ...endpointFlagOptions(['s3', 'dynamodb', 'sns']),
   region: { type: 'string' },
@@ -110,6 +120,8 @@ export interface BackfillOptions extends BackfillRunOptions {
   readonly table?: string;
   /** The processor's configuration (the Lambda's schema); absent on a dry run. */
   readonly config?: IngestConfig;
+  /** The bucket account's read role that lists and reads the bucket (a dry run lists with it too). */
+  readonly readRoleArn?: string;
   readonly aws: AwsFlags;
 }
 
@@ -171,12 +183,19 @@ export function parseBackfillOptions(
   const accounts = listFlag('accounts', v.accounts, isAccountId, '12-digit account id');
   const regions = listFlag('regions', v.regions, isRegionName, 'AWS region');
   const prefix = trailPrefixOf(v.prefix ?? '');
+  const readRoleArn = readRoleArnFlag(v['read-role-arn']);
   // As the Lambda of a trail delivering to this bucket and prefix would be configured.
   const config =
     !dryRun && v.table
       ? processorConfigFrom(
           v,
-          { table: v.table, ...(alerts ? { alerts } : {}), sourceBuckets: [v.bucket], logPrefix: prefix },
+          {
+            table: v.table,
+            ...(alerts ? { alerts } : {}),
+            sourceBuckets: [v.bucket],
+            logPrefix: prefix,
+            ...(readRoleArn !== undefined ? { readRoleArn } : {}),
+          },
           cwd,
         )
       : undefined;
@@ -196,6 +215,7 @@ export function parseBackfillOptions(
     restart: v.restart === true,
     ...(v.table ? { table: v.table } : {}),
     ...(config ? { config } : {}),
+    ...(readRoleArn !== undefined ? { readRoleArn } : {}),
     aws: awsFlagsFrom(v, env, ['s3', 'dynamodb', 'sns']),
   };
 }
@@ -374,7 +394,12 @@ async function execute(
     throw err;
   }
 
-  const lister = new S3LogLister({ bucket: options.bucket, client: clients.s3 });
+  const lister = new S3LogLister({
+    bucket: options.bucket,
+    client:
+      logReadClient(options.readRoleArn !== undefined ? { readRoleArn: options.readRoleArn } : {}, clients) ??
+      clients.s3,
+  });
   let processor: ObjectProcessor | undefined;
   if (!options.dryRun && options.config !== undefined) {
     await preflight(clients, options.aws, {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { isServiceName, SERVICE_NAMES, ServiceName } from '../../lambdas/core/services';
-import { EventQueryClient, StoredEvent, ValidationError } from '../../lambdas/query';
+import { EventQueryClient, StoredEvent, ValidationError } from '@trailwatch/client';
 import { explainAwsSetupError, isLocalEndpoint } from '../aws-options';
 import { Command, CliIO, UsageError } from '../usage';
 

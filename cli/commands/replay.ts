@@ -11,7 +11,14 @@ import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambd
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
-import { PROCESSOR_FLAGS, processorFlagsHelp, processorConfigFrom } from '../processor-flags';
+import {
+  PROCESSOR_FLAGS,
+  processorFlagsHelp,
+  processorConfigFrom,
+  READ_ROLE_FLAGS,
+  readRoleArnFlag,
+  readRoleFlagHelp,
+} from '../processor-flags';
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
@@ -44,6 +51,7 @@ Options:
   --topic-arn ARN          the alert topic (required with --alerts)
   --source-buckets B1,B2   only objects of these buckets, as SOURCE_BUCKETS in the Lambda (default: any)
   --prefix P               only keys under the trail prefix P, as LOG_PREFIX in the Lambda (default: any)
+${readRoleFlagHelp(27)}
 ${processorFlagsHelp(27)}
   --visibility-timeout S   seconds a received message stays hidden while it is worked on (default 300)
 ${endpointFlagsHelp(['sqs', 's3', 'dynamodb', 'sns'])}
@@ -64,6 +72,7 @@ const FLAGS = {
   'topic-arn': { type: 'string' },
   'source-buckets': { type: 'string' },
   prefix: { type: 'string' },
+  ...READ_ROLE_FLAGS,
   ...PROCESSOR_FLAGS,
   'visibility-timeout': { type: 'string' },
   ...endpointFlagOptions(['sqs', 's3', 'dynamodb', 'sns']),
@@ -115,6 +124,7 @@ export function parseReplayOptions(
     ?.split(',')
     .map((b) => b.trim())
     .filter((b) => b !== '');
+  const readRoleArn = readRoleArnFlag(v['read-role-arn']);
   // As the Lambda whose dead-letter queue this is: the same rules, window and limits.
   const config =
     !dryRun && v.table
@@ -125,6 +135,7 @@ export function parseReplayOptions(
             ...(alerts ? { alerts } : {}),
             ...(sourceBuckets && sourceBuckets.length > 0 ? { sourceBuckets } : {}),
             ...(v.prefix !== undefined ? { logPrefix: v.prefix } : {}),
+            ...(readRoleArn !== undefined ? { readRoleArn } : {}),
           },
           cwd,
         )

@@ -2,7 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { AssumedRoleCredentials } from './assumed-role-credentials';
 import { TimedHttpHandler, type RequestDeadline, type RequestTimeouts } from './timed-http-handler';
 
 /** Endpoint overrides, one per service (local servers, VPC endpoints). */
@@ -11,6 +13,7 @@ export interface AwsEndpoints {
   readonly dynamodb?: string;
   readonly sns?: string;
   readonly sqs?: string;
+  readonly sts?: string;
 }
 
 /** Options of createAwsClients. */
@@ -35,7 +38,16 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
+  readonly sts: STSClient;
+  /**
+   * An S3 client (same region, endpoint and timeouts as `s3`) whose credentials come from assuming
+   * `roleArn`, e.g. the read role in a log-archive account; one per role, closed with the others.
+   */
+  s3ForRole(roleArn: string): S3Client;
 }
+
+/** The session name trailwatch's reads show in the bucket account's CloudTrail (`assumed-role/<role>/trailwatch`). */
+export const READ_ROLE_SESSION_NAME = 'trailwatch';
 
 /**
  * Creates the SDK clients (no network call). With an S3 endpoint override the S3 client uses path-style
@@ -60,7 +72,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
           responseChecksumValidation: 'WHEN_REQUIRED' as const,
         }
       : {};
-  return {
+  const sts = new STSClient({ ...common, ...endpointOf(endpoints.sts), ...timed() });
+  const roleClients = new Map<string, S3Client>();
+  const clients: AwsClients = {
     s3: new S3Client({ ...common, ...s3Local, ...timed() }),
     dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb), ...timed() }),
     // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
@@ -72,12 +86,29 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
       ...timed(),
     }),
     sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs), ...timed() }),
+    sts,
+    s3ForRole(roleArn: string): S3Client {
+      let client = roleClients.get(roleArn);
+      if (client === undefined) {
+        const role = new AssumedRoleCredentials({ sts, roleArn, sessionName: READ_ROLE_SESSION_NAME });
+        client = new S3Client({ ...common, ...s3Local, ...timed(), credentials: role.provider() });
+        roleClients.set(roleArn, client);
+      }
+      return client;
+    },
   };
+  ROLE_CLIENTS.set(clients, roleClients);
+  return clients;
 }
+
+// The role clients of each set, so destroyAwsClients closes them too (a set may be shared widely).
+const ROLE_CLIENTS = new WeakMap<object, ReadonlyMap<string, S3Client>>();
 
 /** Closes the clients' sockets (a CLI command or a test is done with them); safe on clients already closed. */
 export function destroyAwsClients(clients: Partial<AwsClients>): void {
-  for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs]) client?.destroy();
+  for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs, clients.sts])
+    client?.destroy();
+  for (const client of ROLE_CLIENTS.get(clients)?.values() ?? []) client.destroy();
 }
 
 /** True for an endpoint on this machine (a local server such as `trailwatch local --serve`). */

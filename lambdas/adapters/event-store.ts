@@ -7,23 +7,23 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { AdaptiveLimit, retryDelay } from '../core/adaptive-limit';
 import { ConfigError, TrailwatchError } from '../core/errors';
-import {
-  DEFAULT_PAYLOAD_MAX_BYTES,
-  DEFAULT_RETENTION_DAYS,
-  EventItem,
-  MAX_PAYLOAD_MAX_BYTES,
-  toEventItem,
-} from '../core/event-item';
-import type { NormalizedEvent } from '../core/normalized-event';
-import { describeObject } from '../core/object-ref';
-import type { EventSink, LogObjectRef, SingleEventSink } from '../core/ports';
-import { isRetryable } from './retry';
+// The item codec and the table contract come from the client package that readers install, so what
+// is written and what is read cannot drift apart.
 import {
   CONTRACT_ITEM_KEY,
   contractItem,
+  DEFAULT_PAYLOAD_MAX_BYTES,
+  DEFAULT_RETENTION_DAYS,
+  EventItem,
   layoutMismatch,
+  MAX_PAYLOAD_MAX_BYTES,
   TABLE_CONTRACT_VERSION,
-} from '../core/table-contract';
+  toEventItem,
+  type NormalizedEvent,
+} from '@trailwatch/client/contract';
+import { describeObject } from '../core/object-ref';
+import type { EventSink, LogObjectRef, SingleEventSink } from '../core/ports';
+import { isRetryable } from './retry';
 
 /** BatchWriteItem's limit of put requests per call. */
 const BATCH_SIZE = 25;

@@ -8,7 +8,7 @@ import {
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { TrailwatchError } from '../core/errors';
-import { EVENT_INDEXES, EventIndexName, EventIndexSpec, TABLE_KEYS } from '../core/table-contract';
+import { EVENT_INDEXES, EventIndexName, EventIndexSpec, TABLE_KEYS } from '@trailwatch/client/contract';
 
 /** CreateTable input of the event table: the public layout of docs/table.md (pk/sk, three GSIs, on-demand). */
 export function eventTableDefinition(tableName: string): CreateTableCommandInput {

@@ -6,6 +6,7 @@ import { DynamoDbEventStore } from '../adapters/event-store';
 import { S3LogSource } from '../adapters/s3-log-source';
 import { SnsPublisher } from '../adapters/sns-publisher';
 import { AlertDelivery } from '../core/alert-delivery';
+import { ConfigError } from '../core/errors';
 import type { LogObjectSource } from '../core/pipeline';
 import {
   handleApiCallEvent,
@@ -21,6 +22,8 @@ import { handleS3Event, type IngestResult } from './s3-event-handler';
 /** The SDK clients the processor talks to (the S3 one only when objects come from S3). */
 export interface ProcessorClients {
   readonly s3?: S3Client;
+  /** An S3 client reading with a role's credentials; needed when the configuration names a read role. */
+  readonly s3ForRole?: (roleArn: string) => S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly sns: SNSClient;
 }
@@ -53,7 +56,7 @@ export function composeProcessor(
       ? { onThrottled: (items: number) => options.observer?.writesThrottled?.(items) }
       : {}),
   });
-  const source = options.source ?? new S3LogSource(clients.s3);
+  const source = options.source ?? new S3LogSource(logReadClient(config, clients));
   return createObjectProcessor({
     source,
     sink,
@@ -126,6 +129,21 @@ export function composeApiCallApp(
     handleApiCallEvent: (event) =>
       handleApiCallEvent(event, { sink, ...(alerts ? { alerts } : {}), observer }),
   };
+}
+
+/**
+ * The S3 client that reads (and, for backfill, lists) log objects: through the read role when the
+ * configuration names one (the bucket is in another account), else the caller's own.
+ */
+export function logReadClient(
+  config: Pick<ProcessorConfig, 'readRoleArn'>,
+  clients: Pick<ProcessorClients, 's3' | 's3ForRole'>,
+): S3Client | undefined {
+  if (config.readRoleArn === undefined) return clients.s3;
+  if (clients.s3ForRole === undefined) {
+    throw new ConfigError(`READ_ROLE_ARN: no client can assume ${config.readRoleArn} here`);
+  }
+  return clients.s3ForRole(config.readRoleArn);
 }
 
 /** The ingest app as the Lambda and `trailwatch local` run it. */

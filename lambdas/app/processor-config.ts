@@ -17,6 +17,11 @@ export interface ProcessorConfig {
   readonly allowedAccounts?: readonly string[];
   /** Organizations whose organization-trail files are read (ALLOWED_ORGANIZATIONS); absent or empty accepts any. */
   readonly allowedOrganizationIds?: readonly string[];
+  /**
+   * A role in the bucket's account whose credentials read the log objects (READ_ROLE_ARN; the
+   * cross-account layout); absent: the caller's own credentials.
+   */
+  readonly readRoleArn?: string;
   readonly retentionDays: number;
   readonly payloadMaxBytes: number;
   /** Absent when ALERTS_ENABLED=false. */

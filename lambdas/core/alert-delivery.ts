@@ -191,7 +191,23 @@ export class AlertDelivery implements AlertSink {
       );
       tally.eventsAlreadyAlerted += claims.final.size;
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
-      if (mine.length > 0) await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+      if (mine.length > 0) {
+        try {
+          await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+        } catch (err) {
+          // Whatever failed, this invocation stops working on these now: its retry (or another file)
+          // need not wait out the lease. The event claims keep naming the message, so a taker still
+          // finds it sent if it was; a publishing claim is the duplicate window docs/alerts.md names.
+          await this.ledger.releaseClaim(messageKey, owner).catch(() => undefined);
+          await this.ledger
+            .releaseEvents(
+              mine.map((e) => e.eventId),
+              owner,
+            )
+            .catch(() => undefined);
+          throw err;
+        }
+      }
 
       pending = pending.filter((e) => claims.held.has(e.eventId));
       if (pending.length === 0) return;
@@ -352,13 +368,12 @@ export class AlertDelivery implements AlertSink {
       } catch (err) {
         // The publish error is what the operator must see; if a release fails too, the lease expiring
         // frees the claims anyway (the retry then waits at most leaseSeconds).
-        let unsent = pending.slice(i);
+        const unsent = pending.slice(i);
         if (err instanceof PublishOutcomeUnknownError) {
           // Recorded on this channel's message before anyone publishes it again, so every copy its
           // receivers may get is accounted for; the file fails, and its retry (or a replay) publishes
           // this channel (and the ones after it) once more, never a channel already sent.
           await this.ledger.recordUncertainPublish(channel.key, { owner, atMs: this.now().getTime() });
-          unsent = unsent.slice(1);
         }
         for (const rest of unsent) {
           await this.ledger.releaseClaim(rest.key, owner).catch(() => undefined);

@@ -1,10 +1,9 @@
-/** Base class of the errors trailwatch expects and reports in one line (no stack trace). */
-export class TrailwatchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+// The base class lives in the client package, so an error of the query library is a TrailwatchError
+// to the CLI as much as one of the app's own. Its own entry point loads nothing else (not zod), which
+// keeps `trailwatch --version` and `--help` fast.
+import { TrailwatchError } from '@trailwatch/client/errors';
+
+export { TrailwatchError };
 
 /** A whole log file could not be read: empty, not gzip, truncated, not JSON, no `Records` array. */
 export class LogFileError extends TrailwatchError {}

@@ -1,11 +1,9 @@
+import type { LogObjectRef } from '@trailwatch/client/contract';
 import type { NormalizedEvent } from './normalized-event';
 import type { ServiceName } from './services';
 
-/** Where a batch of events came from: the S3 object of one CloudTrail log file. */
-export interface LogObjectRef {
-  readonly bucket: string;
-  readonly key: string;
-}
+// Where a batch of events came from: the S3 object of one CloudTrail log file (part of the table contract).
+export type { LogObjectRef };
 
 /** Stores normalized events idempotently (implemented by the DynamoDB event store adapter). */
 export interface EventSink {

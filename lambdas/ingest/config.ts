@@ -32,6 +32,9 @@ const idList = (pattern: RegExp, what: string) =>
     )
     .refine((ids) => ids.every((id) => pattern.test(id)), `expected comma-separated ${what}`);
 
+/** An IAM role ARN, path allowed; no wildcard (a role is assumed by its exact ARN). */
+export const READ_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
 /** The ingest function's environment (set by the CDK stack; documented in docs/lambda.md). */
 export const IngestEnvSchema = z.object({
   TABLE_NAME: z.string('required').min(1, 'required'),
@@ -59,6 +62,11 @@ export const IngestEnvSchema = z.object({
   ALERT_RULES: z.string().optional(),
   ALERT_WINDOW_MINUTES: positiveInt('minutes').default(60),
   RUNBOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  // A role in the bucket's account the function assumes to read log objects (the cross-account layout).
+  READ_ROLE_ARN: z
+    .string()
+    .regex(READ_ROLE_ARN, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+    .optional(),
 });
 
 /**
@@ -126,6 +134,7 @@ export function loadIngestConfig(
     allowedOrganizationIds: data.ALLOWED_ORGANIZATIONS,
     retentionDays: data.RETENTION_DAYS,
     payloadMaxBytes: data.PAYLOAD_MAX_BYTES,
+    ...(data.READ_ROLE_ARN !== undefined ? { readRoleArn: data.READ_ROLE_ARN } : {}),
     ...(data.ALERTS_ENABLED && data.ALERT_TOPIC_ARN !== undefined && data.ALERT_STATE_TABLE_NAME !== undefined
       ? {
           alerts: {

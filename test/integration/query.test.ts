@@ -4,7 +4,7 @@ import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
-import { collect, EventQueryClient, StoredEvent, ValidationError } from '../../lambdas/query';
+import { collect, EventQueryClient, StoredEvent, ValidationError } from '@trailwatch/client';
 import { shardOf } from '../../lambdas/core/table-contract';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
 import { seedRecords } from '../fixtures/seeds';

@@ -114,7 +114,7 @@ describe('the examples of docs/table.md', () => {
   }, 120_000);
 
   it('TypeScript: the library and plain SDK examples print the documented events', async () => {
-    // The one change: the package name `trailwatch` resolves to this checkout.
+    // The one change: the client package resolves to its sources in this checkout.
     const dir = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.doc-examples-'));
     try {
       const outputs: string[] = [];
@@ -122,7 +122,7 @@ describe('the examples of docs/table.md', () => {
         const file = path.join(dir, `example-${i}.mts`);
         fs.writeFileSync(
           file,
-          code.replace("from 'trailwatch/lambdas/query'", `from '${ROOT}/lambdas/query/index.ts'`),
+          code.replace("from '@trailwatch/client'", `from '${ROOT}/packages/client/src/index.ts'`),
         );
         const { stdout } = await run(process.execPath, [require.resolve('tsx/cli'), file], {
           env: { ...env, NODE_NO_WARNINGS: '1' },

@@ -118,6 +118,57 @@ describe('the CLI entry points configure the processor as the Lambda for the sam
     expect(parseIngestArgs([...targets, 'f.json'], {}, dir).config).toEqual(withoutBuckets(defaults));
   });
 
+  test('the read role of the cross-account layout: --read-role-arn is READ_ROLE_ARN', () => {
+    const role = 'arn:aws:iam::444455556666:role/trailwatch-log-reader';
+    const withRole = loadIngestConfig({ ...lambdaEnv, READ_ROLE_ARN: role });
+    const backfill = parseBackfillOptions(
+      [
+        '--bucket',
+        'trail-bucket',
+        '--prefix',
+        'org-trail',
+        '--alerts',
+        '--read-role-arn',
+        role,
+        ...sharedFlags,
+      ],
+      {},
+      dir,
+    );
+    const replay = parseReplayOptions(
+      [
+        '--queue',
+        QUEUE,
+        '--source-buckets',
+        'trail-bucket',
+        '--prefix',
+        'org-trail',
+        '--read-role-arn',
+        role,
+        ...sharedFlags,
+      ],
+      {},
+      dir,
+    );
+    expect(withRole.readRoleArn).toBe(role);
+    expect(backfill?.config).toEqual(withRole);
+    // A dry run reads no object but still lists the bucket through the role.
+    expect(
+      parseBackfillOptions(['--bucket', 'b', '--dry-run', '--read-role-arn', role], {}, dir)?.readRoleArn,
+    ).toBe(role);
+    expect(replay?.config).toEqual(withRole);
+    expect(() => loadIngestConfig({ ...lambdaEnv, READ_ROLE_ARN: 'trailwatch-log-reader' })).toThrow(
+      /READ_ROLE_ARN: expected an IAM role ARN/,
+    );
+    expect(() =>
+      parseReplayOptions(
+        ['--queue', QUEUE, '--dry-run', '--read-role-arn', 'arn:aws:iam::444455556666:role/*'],
+        {},
+        dir,
+      ),
+    ).toThrow(/^--read-role-arn: expected an IAM role ARN/);
+  });
+
   test.each([
     [['--alert-window', '0'], /^--alert-window: expected minutes greater than 0$/],
     [['--payload-max-bytes', 'lots'], /^--payload-max-bytes: expected bytes as a whole number$/],

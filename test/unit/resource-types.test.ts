@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RESOURCE_TYPES } from '../../lambdas/core/resource-types';
-import { ResourceQuerySchema, validate } from '../../lambdas/query/query-input';
-import { ValidationError } from '../../lambdas/query/validation-error';
+import { ResourceQuerySchema, validate } from '../../packages/client/src/query-input';
+import { ValidationError } from '../../packages/client/src/validation-error';
 
 describe('resource types', () => {
   it('are the kinds docs/normalized-event.md lists', () => {

@@ -1,4 +1,4 @@
-import { TrailwatchError } from '../core/errors';
+import { TrailwatchError } from './errors';
 
 /** A query input is invalid; `field` names the input field and the message says what it expects. */
 export class ValidationError extends TrailwatchError {

@@ -6,10 +6,11 @@ import {
   QueryCommandInput,
   QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { fromEventItem, StoredEvent } from '../core/event-item';
-import type { ServiceName } from '../core/services';
-import { EVENT_INDEXES, EventIndexName, servicePartitionKeys } from '../core/table-contract';
-import { DayPartition, dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from '../core/time-range';
+import { fromEventItem, StoredEvent } from './event-item';
+import type { ServiceName } from './services';
+import { EVENT_INDEXES, EventIndexName, servicePartitionKeys } from './table-contract';
+import { DayPartition, dayPartitions, sortKeyBounds, SortKeyBounds, TimeRange } from './time-range';
+import { dynamoDbClientFor, type DynamoDbConnectionOptions } from './dynamodb-client';
 import { mergeSorted } from './merge-sorted';
 import { checkTableContract } from './table-contract-check';
 import { ValidationError } from './validation-error';
@@ -30,11 +31,10 @@ import {
   validate,
 } from './query-input';
 
-/** Options of {@link EventQueryClient}. */
-export interface EventQueryClientOptions {
+/** Options of {@link EventQueryClient}: the table, how to reach DynamoDB, and paging. */
+export interface EventQueryClientOptions extends DynamoDbConnectionOptions {
+  /** The event table's name (the stack's `EventTableName` output). */
   readonly tableName: string;
-  /** @default a new DynamoDBClient from the environment */
-  readonly client?: DynamoDBClient;
   /** Items per Query page (DynamoDB's `Limit`); unset lets DynamoDB fill 1 MB pages. */
   readonly pageSize?: number;
   /** Clock for `since` and for the default end of a range. @default () => new Date() */
@@ -74,20 +74,29 @@ export class EventQueryClient {
   private readonly doc: DynamoDBDocumentClient;
   private readonly pageSize?: number;
   private readonly now: () => Date;
+  private readonly ownsClient: boolean;
   private contract?: Promise<void>;
 
   constructor(options: EventQueryClientOptions) {
-    this.tableName = options.tableName;
-    this.client = options.client ?? new DynamoDBClient({});
-    this.doc = DynamoDBDocumentClient.from(this.client);
     if (options.pageSize !== undefined && (!Number.isInteger(options.pageSize) || options.pageSize < 1)) {
       throw new ValidationError('pageSize', `expected a positive whole number, got ${options.pageSize}`);
     }
-    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
-      throw new ValidationError('tableName', `'${options.tableName}' is not a DynamoDB table name`);
+    if (typeof options.tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
+      throw new ValidationError('tableName', `'${String(options.tableName)}' is not a DynamoDB table name`);
     }
+    // Built last, so that invalid options never leave a client behind.
+    const { client, owned } = dynamoDbClientFor(options);
+    this.tableName = options.tableName;
+    this.client = client;
+    this.ownsClient = owned;
+    this.doc = DynamoDBDocumentClient.from(this.client);
     this.pageSize = options.pageSize;
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** Closes the DynamoDB client this instance built (its open connections); a client passed in is left to its owner. */
+  destroy(): void {
+    if (this.ownsClient) this.client.destroy();
   }
 
   /** Events of one, several or all services in a time range (default: the last 24 hours), over every shard of each day. */

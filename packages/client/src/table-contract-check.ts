@@ -1,7 +1,7 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TrailwatchError } from '../core/errors';
-import { CONTRACT_ITEM_KEY, layoutMismatch, TABLE_CONTRACT_VERSION } from '../core/table-contract';
+import { TrailwatchError } from './errors';
+import { CONTRACT_ITEM_KEY, layoutMismatch, TABLE_CONTRACT_VERSION } from './table-contract';
 
 /** The table is not one this library can read: another contract version, or not a trailwatch table. */
 export class TableContractError extends TrailwatchError {

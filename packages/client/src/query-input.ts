@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { isResourceType, RESOURCE_TYPES } from '../core/resource-types';
-import { resourceKeyOf } from '../core/table-contract';
-import { SERVICE_NAMES, ServiceName } from '../core/services';
-import { dayCount, parseDuration, parseInstant, TimeRange } from '../core/time-range';
+import { isResourceType, RESOURCE_TYPES } from './resource-types';
+import { resourceKeyOf } from './table-contract';
+import { SERVICE_NAMES, ServiceName } from './services';
+import { dayCount, parseDuration, parseInstant, TimeRange } from './time-range';
 import { ValidationError } from './validation-error';
 
 /** The most days one day-partitioned query fans out over (ten years): guards against typos in `from`. */
