@@ -404,7 +404,7 @@ function printNextSteps(stack: LocalStack, io: CliIO, day: string, serving: bool
       '  # query the table with trailwatch',
       `  npx trailwatch query --endpoint-url ${ddb} --from ${day} --to ${day}            # the sample day, newest first`,
       `  npx trailwatch query --endpoint-url ${ddb} --failed --from ${day} --to ${day}   # its failed calls`,
-      `  npx trailwatch query --endpoint-url ${ddb} --resource glue:job#nightly-orders-etl --json`,
+      `  npx trailwatch query --endpoint-url ${ddb} --resource '111122223333#eu-west-1#glue:crawler#raw-orders-crawler' --json`,
       `  npx trailwatch query --endpoint-url ${ddb} --service athena --from 2017-05-04 --to 2017-05-05`,
       '',
       '  # ... or with the AWS CLI: the failed Athena calls of a day (the `failures` index, one Query per',
