@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { once } from 'node:events';
+import { seededRandom } from '../local/seeded-random';
 
 /** What generateLogFile wrote. */
 export interface GeneratedLog {
@@ -10,18 +11,6 @@ export interface GeneratedLog {
   readonly records: number;
   /** Records from the four watched services. */
   readonly watchedRecords: number;
-}
-
-/** A small, fast, seeded PRNG (mulberry32), so every run generates the same file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HEX = '0123456789abcdef';
@@ -55,7 +44,7 @@ class RecordFactory {
     /** Share of the watched calls that failed (other services' calls fail 3% of the time). */
     private readonly watchedFailedShare = 0.03,
   ) {
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
   }
 
   private pick<T>(items: readonly T[]): T {
@@ -279,7 +268,7 @@ export async function generateLogFile(
   watchedFailedShare = 0.03,
 ): Promise<GeneratedLog> {
   const factory = new RecordFactory(seed, watchedFailedShare);
-  const random = prng(seed + 1);
+  const random = seededRandom(seed + 1);
   const out = fs.createWriteStream(path);
   const gzip = zlib.createGzip({ level: 6 });
   gzip.pipe(out);

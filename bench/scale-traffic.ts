@@ -64,18 +64,6 @@ interface Account {
   readonly workgroups: string[];
 }
 
-/** A seeded random source in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The organization's accounts, each with its own names. */
 export function organization(random: () => number): Account[] {
   const pick = (n: number, make: (i: number) => string) => Array.from({ length: n }, (_, i) => make(i));

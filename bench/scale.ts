@@ -17,7 +17,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { startDynalite } from '../local/dynalite-server';
 import { capacity } from './scale-capacity';
-import { peakSecond, seeded } from './scale-traffic';
+import { seededRandom } from '../local/seeded-random';
+import { peakSecond } from './scale-traffic';
 
 const TARGET_CEILING = 20_000;
 const TARGET_UNITS = 4;
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const k = process.argv.indexOf('--trailwatch');
   const checkout = path.resolve(k >= 0 ? (process.argv[k + 1] ?? '.') : path.join(__dirname, '..'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-scale-'));
-  const files = peakSecond(seeded(20240501));
+  const files = peakSecond(seededRandom(20240501));
   let records = 0;
   for (const f of files) {
     const folder = path.join(dir, 'AWSLogs', f.accountId, 'CloudTrail', f.region, '2024', '05', '01');

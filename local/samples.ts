@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { seedRecords } from '../test/fixtures/seeds';
+import { seededRandom, seedOfText } from './seeded-random';
 
 /** One sample log object: where CloudTrail would put it, and its gzipped body. */
 export interface SampleObject {
@@ -108,7 +109,8 @@ export function logKey(args: {
 }
 
 function generatedDay(day: string): SampleObject[] {
-  const random = seededRandom(day);
+  // Same day, same samples.
+  const random = seededRandom(seedOfText(day));
   const out: SampleObject[] = [];
   const failures = plannedFailures(day);
   for (const account of SAMPLE_ACCOUNTS) {
@@ -482,19 +484,6 @@ function accountOfIdentity(record: Record<string, unknown>): string | undefined 
   if (typeof identity !== 'object' || identity === null) return undefined;
   const account = (identity as Record<string, unknown>).accountId;
   return typeof account === 'string' && /^\d{12}$/.test(account) ? account : undefined;
-}
-
-/** A small deterministic PRNG (mulberry32) seeded from a string: same day, same samples. */
-function seededRandom(seed: string): () => number {
-  let state = 0;
-  for (const ch of seed) state = (Math.imul(state ^ ch.charCodeAt(0), 2654435761) + 0x9e3779b9) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {

@@ -2,6 +2,7 @@ import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newReadStats, readWatchedRecords } from '../../lambdas/core/log-reader';
+import { seededRandom } from '../../local/seeded-random';
 import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
 
 // Property: on any valid CloudTrail-like file, however it is encoded and chunked, the streaming reader
@@ -16,17 +17,6 @@ function expectedRecords(doc: { Records: unknown[] }): unknown[] {
     const source = (r as { eventSource?: unknown }).eventSource;
     return typeof source === 'string' && WATCHED.has(source);
   });
-}
-
-/** A small seeded PRNG, so one generated seed decides every serialization choice (and shrinks as a unit). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -172,7 +162,7 @@ describe('readWatchedRecords: properties', () => {
     await fc.assert(
       fc.asyncProperty(documentArb, encodingArb, async (doc, enc) => {
         // Prepare
-        const text = serialize(doc, prng(enc.seed));
+        const text = serialize(doc, seededRandom(enc.seed));
         const parsed = JSON.parse(text) as { Records: unknown[] };
         const bytes = encode(text, enc);
         const stats = newReadStats();
@@ -201,7 +191,7 @@ describe('readWatchedRecords: properties', () => {
         async (doc, enc, where) => {
           // Prepare: the encoded file without its tail (at least one byte missing). Trailing whitespace is
           // dropped first: cutting only that would leave a complete file.
-          const bytes = encode(serialize(doc, prng(enc.seed)).trimEnd(), enc);
+          const bytes = encode(serialize(doc, seededRandom(enc.seed)).trimEnd(), enc);
           const cut = bytes.subarray(0, Math.floor(where * bytes.length));
           // Act
           const reading = (async () => {
