@@ -1,22 +1,16 @@
 #!/usr/bin/env node
 // CDK app entry: read the context, build the stack, run cdk-nag's AwsSolutions checks on every synth.
-import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../lambdas/core/errors';
-import { configFromContext } from '../lib/config';
+import { defaultEnvironment, runCdkApp } from '../lib/cdk-app';
+import { STACK_NAME } from '../lib/config';
 import { ForwardingStack } from '../lib/forwarding-stack';
-import { addNagChecks } from '../lib/nag';
 import { TrailwatchStack } from '../lib/trailwatch-stack';
 
-const app = new App();
-try {
-  const config = configFromContext(app);
+runCdkApp((app, config) => {
   // A malformed stackName is reported by the stack's validation with every other problem, not by CDK first.
   const requested = config.stackName;
-  const stackName =
-    typeof requested === 'string' && /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(requested)
-      ? requested
-      : 'Trailwatch';
-  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  const stackName = typeof requested === 'string' && STACK_NAME.test(requested) ? requested : 'Trailwatch';
+  const env = defaultEnvironment();
   const home = new TrailwatchStack(app, stackName, { config, env });
   // EventBridge keeps CloudTrail's events in the region of the call: one forwarding stack per listed region.
   for (const region of home.config.realTimeRegions) {
@@ -35,11 +29,4 @@ try {
       env: { account: env.account, region },
     });
   }
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
-addNagChecks(app);
+});

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { ConfigError } from '../lambdas/core/errors';
-import { CONFIG_KEYS, DEFAULT_INGEST_ROLE_NAME, ROLE_NAME, TrailwatchConfigSchema } from './config';
+import {
+  CONFIG_KEYS,
+  DEFAULT_INGEST_ROLE_NAME,
+  regionSetting,
+  roleNameSetting,
+  stackNameSetting,
+  TrailwatchConfigSchema,
+} from './config';
 
 // An exact role ARN (path allowed, no wildcard): the read role's trust names principals one by one.
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 const shape = TrailwatchConfigSchema.shape;
-const roleName = z
-  .string()
-  .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' });
 
 /**
  * The bucket-account part's settings (README, "A bucket in another account"). Where a key means the
@@ -17,22 +20,14 @@ const roleName = z
  * cdk.json can serve both parts.
  */
 export const BucketAccountConfigSchema = z.object({
-  stackName: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
-      error: 'expected a CloudFormation stack name (letters, digits, -)',
-    })
-    .default('TrailwatchBucketAccount'),
+  stackName: stackNameSetting('TrailwatchBucketAccount'),
   sourceBucketName: shape.sourceBucketName.unwrap(),
   logPrefix: shape.logPrefix,
   sourceBucketKmsKeyArn: shape.sourceBucketKmsKeyArn,
-  readRoleName: roleName.default('trailwatch-log-reader'),
+  readRoleName: roleNameSetting.default('trailwatch-log-reader'),
   trailwatchAccount: shape.sourceBucketAccount.unwrap(),
-  trailwatchRegion: z
-    .string()
-    .regex(REGION, { error: 'expected an AWS region such as eu-west-1' })
-    .optional(),
-  ingestRoleName: roleName.default(DEFAULT_INGEST_ROLE_NAME),
+  trailwatchRegion: regionSetting.optional(),
+  ingestRoleName: roleNameSetting.default(DEFAULT_INGEST_ROLE_NAME),
   operatorRoleArns: z
     .array(
       z.string().regex(ROLE_ARN, {

@@ -22,13 +22,14 @@ const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const ACCOUNT_ID = /^\d{12}$/;
-/** IAM's role name characters and length (no path: trailwatch names both roles of the cross-account layout). */
-export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+// IAM's role name characters and length (no path: trailwatch names both roles of the cross-account layout).
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** CloudFormation's stack name rule (bin/ checks it too, before CDK would reject the name first). */
+export const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 // Lambda keeps at least this many executions of the account's concurrency unreserved.
 const MIN_UNRESERVED_CONCURRENCY = 10;
 // A key prefix like `org/trails`: no leading or trailing slash, no `AWSLogs` (trailwatch appends it),
 // no `*` (a wildcard in the EventBridge pattern).
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const LOG_PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
 const email = z.email({ error: 'expected an email address' });
@@ -82,6 +83,23 @@ const int = (min: number, max: number) =>
 
 const bool = z.boolean({ error: 'expected true or false' });
 
+/** A CloudFormation stack name, `fallback` when not given (each CDK app of the repository has its own). */
+export const stackNameSetting = (fallback: string) =>
+  z
+    .string()
+    .regex(STACK_NAME, { error: 'expected a CloudFormation stack name (letters, digits, -)' })
+    .default(fallback);
+
+/** An IAM role name that trailwatch gives a role (both parts of the cross-account layout name roles). */
+export const roleNameSetting = z
+  .string()
+  .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' });
+
+/** An AWS region name. */
+export const regionSetting = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region name like eu-west-1' });
+
 // JSON turns `-c allowedAccounts=[111122223333]` into numbers; an id is text (leading zeros count).
 const accountId = z.preprocess(
   (v) => (typeof v === 'number' ? String(v) : v),
@@ -92,12 +110,7 @@ const accountId = z.preprocess(
 
 /** The schema of trailwatch's deployment configuration: one field per cdk.json context key. */
 export const TrailwatchConfigSchema = z.object({
-  stackName: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
-      error: 'expected a CloudFormation stack name (letters, digits, -)',
-    })
-    .default('Trailwatch'),
+  stackName: stackNameSetting('Trailwatch'),
   sourceBucketName: z
     .string()
     .regex(BUCKET_NAME, { error: 'expected an S3 bucket name (not an ARN or s3:// URL)' })
@@ -122,14 +135,8 @@ export const TrailwatchConfigSchema = z.object({
   organizationTrustedAccess: bool.default(false),
   allowedAccounts: z.array(accountId, { error: 'expected a list of 12-digit account ids' }).optional(),
   sourceBucketAccount: accountId.optional(),
-  readRoleName: z
-    .string()
-    .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' })
-    .optional(),
-  ingestRoleName: z
-    .string()
-    .regex(ROLE_NAME, { error: 'expected an IAM role name (up to 64 letters, digits and +=,.@_-; no ARN)' })
-    .optional(),
+  readRoleName: roleNameSetting.optional(),
+  ingestRoleName: roleNameSetting.optional(),
   trigger: z
     .enum(['s3-notification', 'eventbridge'], { error: 'expected "s3-notification" or "eventbridge"' })
     .default('s3-notification'),
@@ -168,11 +175,7 @@ export const TrailwatchConfigSchema = z.object({
     })
     .default(90),
   realTimeAlerts: bool.default(false),
-  realTimeRegions: z
-    .array(z.string().regex(REGION, { error: 'expected an AWS region name like eu-west-1' }), {
-      error: 'expected a list of region names',
-    })
-    .default([]),
+  realTimeRegions: z.array(regionSetting, { error: 'expected a list of region names' }).default([]),
   noObjectsAlarmMinutes: int(5, 1440).default(60),
   retainData: bool.default(true),
 });
