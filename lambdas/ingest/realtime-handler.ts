@@ -1,34 +1,13 @@
 // Composition root of the real-time function (EventBridge "AWS API Call via CloudTrail" events for
 // failed calls): the same configuration, store and alert delivery as the ingest function.
-import type { Context } from 'aws-lambda';
-import { createAwsClients } from '../adapters/aws-clients';
-import { RequestDeadline } from '../adapters/timed-http-handler';
 import type { ApiCallSummary } from '../app/api-call-handler';
 import { composeApiCallApp } from '../app/compose';
-import { loadIngestConfig } from './config';
-import { createLambdaTelemetry } from './metrics';
+import { createLambdaRuntime, type InvocationContext } from './lambda-runtime';
 
-// Time kept after the last AWS request of an invocation to log the outcome and flush metrics.
-const REPORT_MARGIN_MS = 2_000;
-
-const telemetry = createLambdaTelemetry();
-const deadline = new RequestDeadline();
-const app = composeApiCallApp(
-  loadIngestConfig(process.env),
-  createAwsClients({ deadline }),
-  telemetry.apiCallObserver,
-);
+const runtime = createLambdaRuntime();
+const app = composeApiCallApp(runtime.config, runtime.clients, runtime.telemetry.apiCallObserver);
 
 /** Lambda entry point: stores and alerts the failed call one EventBridge event carries. */
-export async function handler(
-  event: unknown,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<ApiCallSummary> {
-  if (context) deadline.set(Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS);
-  try {
-    return await app.handleApiCallEvent(event);
-  } finally {
-    deadline.clear();
-    telemetry.flush();
-  }
+export async function handler(event: unknown, context?: InvocationContext): Promise<ApiCallSummary> {
+  return runtime.invoke(context, () => app.handleApiCallEvent(event));
 }
