@@ -4,6 +4,7 @@ import {
   CfnOutput,
   CfnRule,
   Fn,
+  type ICfnRuleConditionExpression,
   Stack,
   type StackProps,
   Token,
@@ -173,33 +174,24 @@ export class TrailwatchStack extends Stack {
           problems.map((p) => `  - ${p}`).join('\n'),
       );
     }
-    if (
-      known === undefined &&
-      config.sourceBucketAccount !== undefined &&
-      config.readRoleName !== undefined
-    ) {
-      new CfnRule(this, 'SourceBucketInAnotherAccount', {
-        assertions: [
-          {
-            assert: Fn.conditionNot(Fn.conditionEquals(Aws.ACCOUNT_ID, config.sourceBucketAccount)),
-            assertDescription: `readRoleName: the bucket is in this account (${config.sourceBucketAccount}); the cross-account layout is for a bucket in another account: remove readRoleName`,
-          },
-        ],
-      });
+    const bucketAccount = config.sourceBucketAccount;
+    if (known !== undefined || bucketAccount === undefined) return;
+    const inBucketAccount = Fn.conditionEquals(Aws.ACCOUNT_ID, bucketAccount);
+    const assertBeforeDeploy = (id: string, assert: ICfnRuleConditionExpression, assertDescription: string) =>
+      new CfnRule(this, id, { assertions: [{ assert, assertDescription }] });
+    if (config.readRoleName !== undefined) {
+      assertBeforeDeploy(
+        'SourceBucketInAnotherAccount',
+        Fn.conditionNot(inBucketAccount),
+        `readRoleName: the bucket is in this account (${bucketAccount}); the cross-account layout is for a bucket in another account: remove readRoleName`,
+      );
     }
-    if (
-      known === undefined &&
-      config.sourceBucketAccount !== undefined &&
-      config.trigger === 's3-notification'
-    ) {
-      new CfnRule(this, 'SourceBucketInThisAccount', {
-        assertions: [
-          {
-            assert: Fn.conditionEquals(Aws.ACCOUNT_ID, config.sourceBucketAccount),
-            assertDescription: `sourceBucketAccount: the bucket is in account ${config.sourceBucketAccount}; only its owner can set its event notifications (trigger s3-notification): deploy trailwatch there, or use the cross-account layout (bucket-account stack there, then trigger eventbridge and readRoleName)`,
-          },
-        ],
-      });
+    if (config.trigger === 's3-notification') {
+      assertBeforeDeploy(
+        'SourceBucketInThisAccount',
+        inBucketAccount,
+        `sourceBucketAccount: the bucket is in account ${bucketAccount}; only its owner can set its event notifications (trigger s3-notification): deploy trailwatch there, or use the cross-account layout (bucket-account stack there, then trigger eventbridge and readRoleName)`,
+      );
     }
   }
 
@@ -308,20 +300,18 @@ export class TrailwatchStack extends Stack {
           'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
       });
     }
-    if (this.realTime) {
-      Validations.of(this.realTime.function).acknowledge({
+    for (const pinned of this.realTime ? [fn, this.realTime.function] : [fn]) {
+      Validations.of(pinned).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
       });
+    }
+    if (this.realTime) {
       Validations.of(this.realTime.deadLetterQueue).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is the dead-letter queue itself; the log files alert what it holds.',
       });
     }
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
-    });
     const role = this.ingest.function.role;
     const logObjectsArn = this.ingest.logObjectsArn;
     if (role !== undefined && logObjectsArn !== undefined) {
