@@ -6,9 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { failedStartJobRun } from '../local/api-call-sample';
 import { startLocalStack } from '../local/stack';
-import { alertsFor, deliverLogFile, putOnLocalBus } from '../local/two-paths-demo';
+import { runTwoPathsDemo } from '../local/two-paths-demo';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -23,22 +22,14 @@ async function main(): Promise<void> {
   const results: Record<'eventbridge' | 's3', number[]> = { eventbridge: [], s3: [] };
   try {
     for (let i = 0; i < calls; i++) {
-      // Each call its own caller: noise control would otherwise hold back all but the first.
-      const viaBus = failedStartJobRun(new Date(), undefined, `bench-bus-${i}`);
-      const t0 = Date.now();
-      await putOnLocalBus(stack, [viaBus]);
-      await stack.waitForApiCalls(i + 1);
-      const viaFile = failedStartJobRun(new Date(), undefined, `bench-file-${i}`);
-      const t1 = Date.now();
-      await deliverLogFile(stack, [viaFile], `BENCH${i}`);
-      for (const [record, path, at] of [
-        [viaBus, 'eventbridge', t0],
-        [viaFile, 's3', t1],
-      ] as const) {
-        const found = alertsFor(stack, String(record.eventID));
+      // What `npm start` shows, once per round: a call on the bus, then a log file with it and one
+      // call the bus never had. Each round its own callers: noise control would otherwise hold back
+      // all but the first.
+      const alerts = await runTwoPathsDemo(stack, `bench-${i}`);
+      for (const path of ['eventbridge', 's3'] as const) {
+        const found = alerts.filter((a) => a.path === path);
         if (found.length !== 1) throw new Error(`${path}: ${found.length} alerts for one call`);
-        const sentAt = Date.parse(found[0]?.document.delivery?.sentAt ?? '');
-        results[path].push(sentAt - at);
+        results[path].push(found[0]?.trailwatchMs ?? NaN);
       }
     }
   } finally {
