@@ -126,8 +126,9 @@ function generatedDay(day: string): SampleObject[] {
           records.push(random() < 0.3 ? watchedCall(ctx, time) : otherServiceCall(ctx, time));
         }
         for (const failure of failures) {
-          if (failure.accountId === account.accountId && failure.region === region && failure.hour === hour) {
-            records.push(failure.build(ctx, new Date(hourStart + failure.minute * 60_000 + 17_000)));
+          const { at } = failure;
+          if (at.accountId === account.accountId && at.region === region && at.hour === hour) {
+            records.push(failedCall(ctx, failure, new Date(hourStart + at.minute * 60_000 + 17_000)));
           }
         }
         records.sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)));
@@ -158,94 +159,74 @@ interface RecordContext {
   readonly region: string;
 }
 
+// A failed call of the generated day: when and where, who called, what was asked and the error.
 interface PlannedFailure {
-  readonly accountId: string;
-  readonly region: string;
-  readonly hour: number;
-  readonly minute: number;
-  readonly build: (ctx: RecordContext, time: Date) => Record<string, unknown>;
+  readonly at: {
+    readonly accountId: string;
+    readonly region: string;
+    readonly hour: number;
+    readonly minute: number;
+  };
+  readonly call: {
+    readonly service: keyof typeof EVENT_SOURCES;
+    readonly eventName: string;
+    readonly caller: { readonly role: string } | { readonly user: string };
+  };
+  readonly request: unknown;
+  readonly error: [code: string, message: string];
 }
 
 // A handful of failures a data team would want to hear about, spread over the day.
-function plannedFailures(_day: string): PlannedFailure[] {
+function plannedFailures(day: string): PlannedFailure[] {
   return [
     {
-      accountId: '111122223333',
-      region: 'us-east-1',
-      hour: 2,
-      minute: 14,
-      build: (ctx, time) =>
-        call(ctx, time, 'glue', 'StartJobRun', roleIdentity(ctx, 'glue-scheduler'), {
-          request: { jobName: 'nightly-orders-etl', arguments: { '--day': time.toISOString().slice(0, 10) } },
-          error: ['ConcurrentRunsExceededException', 'Concurrent runs exceeded for nightly-orders-etl'],
-        }),
+      at: { accountId: '111122223333', region: 'us-east-1', hour: 2, minute: 14 },
+      call: { service: 'glue', eventName: 'StartJobRun', caller: { role: 'glue-scheduler' } },
+      request: { jobName: 'nightly-orders-etl', arguments: { '--day': day } },
+      error: ['ConcurrentRunsExceededException', 'Concurrent runs exceeded for nightly-orders-etl'],
     },
     {
-      accountId: '111122223333',
-      region: 'us-east-1',
-      hour: 9,
-      minute: 41,
-      build: (ctx, time) =>
-        call(ctx, time, 'athena', 'StartQueryExecution', userIdentity(ctx, 'maria'), {
-          request: {
-            queryString: 'SELECT order_id, total FROM sales.orders WHERE day = current_date',
-            workGroup: 'analysts',
-            queryExecutionContext: { database: 'sales' },
-          },
-          error: [
-            'InvalidRequestException',
-            'Unable to verify/create output bucket athena-results-111122223333',
-          ],
-        }),
+      at: { accountId: '111122223333', region: 'us-east-1', hour: 9, minute: 41 },
+      call: { service: 'athena', eventName: 'StartQueryExecution', caller: { user: 'maria' } },
+      request: {
+        queryString: 'SELECT order_id, total FROM sales.orders WHERE day = current_date',
+        workGroup: 'analysts',
+        queryExecutionContext: { database: 'sales' },
+      },
+      error: ['InvalidRequestException', 'Unable to verify/create output bucket athena-results-111122223333'],
     },
     {
-      accountId: '444455556666',
-      region: 'eu-west-1',
-      hour: 11,
-      minute: 3,
-      build: (ctx, time) =>
-        call(ctx, time, 'emr', 'RunJobFlow', roleIdentity(ctx, 'data-platform-deployer'), {
-          request: {
-            name: 'spark-feature-build',
-            releaseLabel: 'emr-7.2.0',
-            instances: { instanceCount: 5, keepJobFlowAliveWhenNoSteps: false },
-          },
-          error: [
-            'ValidationException',
-            'Specified instance type m5.12xlarge is not supported in eu-west-1c',
-          ],
-        }),
+      at: { accountId: '444455556666', region: 'eu-west-1', hour: 11, minute: 3 },
+      call: { service: 'emr', eventName: 'RunJobFlow', caller: { role: 'data-platform-deployer' } },
+      request: {
+        name: 'spark-feature-build',
+        releaseLabel: 'emr-7.2.0',
+        instances: { instanceCount: 5, keepJobFlowAliveWhenNoSteps: false },
+      },
+      error: ['ValidationException', 'Specified instance type m5.12xlarge is not supported in eu-west-1c'],
     },
     {
-      accountId: '444455556666',
-      region: 'us-east-1',
-      hour: 15,
-      minute: 27,
-      build: (ctx, time) =>
-        call(ctx, time, 'batch', 'SubmitJob', roleIdentity(ctx, 'scheduler-lambda'), {
-          request: {
-            jobName: 'reindex-catalog',
-            jobQueue: 'batch-high-priority',
-            jobDefinition: 'reindex:7',
-          },
-          error: ['ClientException', 'JobQueue batch-high-priority not found.'],
-        }),
+      at: { accountId: '444455556666', region: 'us-east-1', hour: 15, minute: 27 },
+      call: { service: 'batch', eventName: 'SubmitJob', caller: { role: 'scheduler-lambda' } },
+      request: { jobName: 'reindex-catalog', jobQueue: 'batch-high-priority', jobDefinition: 'reindex:7' },
+      error: ['ClientException', 'JobQueue batch-high-priority not found.'],
     },
     {
-      accountId: '444455556666',
-      region: 'us-east-1',
-      hour: 16,
-      minute: 50,
-      build: (ctx, time) =>
-        call(ctx, time, 'glue', 'GetTable', userIdentity(ctx, 'sam'), {
-          request: { databaseName: 'finance', name: 'ledger_2024' },
-          error: [
-            'AccessDeniedException',
-            'User: arn:aws:iam::444455556666:user/sam is not authorized to perform: glue:GetTable on resource: arn:aws:glue:us-east-1:444455556666:table/finance/ledger_2024',
-          ],
-        }),
+      at: { accountId: '444455556666', region: 'us-east-1', hour: 16, minute: 50 },
+      call: { service: 'glue', eventName: 'GetTable', caller: { user: 'sam' } },
+      request: { databaseName: 'finance', name: 'ledger_2024' },
+      error: [
+        'AccessDeniedException',
+        'User: arn:aws:iam::444455556666:user/sam is not authorized to perform: glue:GetTable on resource: arn:aws:glue:us-east-1:444455556666:table/finance/ledger_2024',
+      ],
     },
   ];
+}
+
+function failedCall(ctx: RecordContext, failure: PlannedFailure, time: Date): Record<string, unknown> {
+  const { service, eventName, caller } = failure.call;
+  const who = 'role' in caller ? roleIdentity(ctx, caller.role) : userIdentity(ctx, caller.user);
+  return call(ctx, time, service, eventName, who, { request: failure.request, error: failure.error });
 }
 
 const JOBS = ['nightly-orders-etl', 'customer-dedupe', 'clickstream-compact', 'inventory-snapshot'];
