@@ -8,6 +8,18 @@ const ZOD_NAMED_IMPORT = {
   message: "Use `import * as z from 'zod'`: the named `z` takes all of zod (every locale) into the bundle.",
 };
 
+/**
+ * A layer below the entry points: what it may not import, and no `process.env` (configuration is read
+ * once, at the edge, and handed in).
+ */
+const layer = (files, restrictedImports) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', restrictedImports],
+    'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: [
@@ -35,48 +47,19 @@ export default tseslint.config(
     files: ['lambdas/**/*.ts', 'packages/*/src/**/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT] },
   },
-  {
-    // The pure core must never reach AWS or the environment.
-    files: ['lambdas/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          // The client package's root entry carries the SDK; its `/contract` entry is pure.
-          paths: [
-            { name: '@trailwatch/client', message: "core may import '@trailwatch/client/contract' only" },
-          ],
-          patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'],
-        },
-      ],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
-    },
-  },
-  {
-    // Adapters talk to AWS for the core; they know nothing of who composes them.
-    files: ['lambdas/adapters/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: ['**/app/**', '**/ingest/**', '**/cli/**', '**/local/**', 'aws-cdk-lib', 'aws-cdk-lib/*'],
-        },
-      ],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
-    },
-  },
-  {
-    // The shared orchestration: composed from configuration it is given, never from the environment,
-    // and used by the Lambda and the CLI alike, so it imports neither (the Lambda's folder included).
-    files: ['lambdas/app/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: ['**/cli/**', '**/local/**', '**/lib/**', 'aws-cdk-lib', 'aws-cdk-lib/*', '**/ingest/**'],
-        },
-      ],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
-    },
-  },
+  // The pure core must never reach AWS or the environment.
+  layer(['lambdas/core/**/*.ts'], {
+    // The client package's root entry carries the SDK; its `/contract` entry is pure.
+    paths: [{ name: '@trailwatch/client', message: "core may import '@trailwatch/client/contract' only" }],
+    patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'],
+  }),
+  // Adapters talk to AWS for the core; they know nothing of who composes them.
+  layer(['lambdas/adapters/**/*.ts'], {
+    patterns: ['**/app/**', '**/ingest/**', '**/cli/**', '**/local/**', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+  }),
+  // The shared orchestration: composed from configuration it is given, never from the environment,
+  // and used by the Lambda and the CLI alike, so it imports neither (the Lambda's folder included).
+  layer(['lambdas/app/**/*.ts'], {
+    patterns: ['**/cli/**', '**/local/**', '**/lib/**', 'aws-cdk-lib', 'aws-cdk-lib/*', '**/ingest/**'],
+  }),
 );
