@@ -6,7 +6,9 @@ import { PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { App, Token } from 'aws-cdk-lib';
 import { INGEST_BUNDLING } from '../lib/ingest-function';
+import { TrailwatchStack } from '../lib/trailwatch-stack';
 import { LOCAL_CREDENTIALS } from '../lambdas/adapters/aws-clients';
 import { startLocalStack } from '../local/stack';
 import { logKey } from '../local/samples';
@@ -73,6 +75,21 @@ if (process.argv[2] !== 'load-only') {
 const BUCKET = 'bench-cold-start';
 const ACCOUNT = '123456789012';
 
+/**
+ * The function's environment as the stack sets it (a stack of the default configuration reading the
+ * bench bucket), with the local stack's resources in place of the ones the deployment would create.
+ */
+function deployedEnvironment(resources: Readonly<Record<string, string>>): Record<string, string> {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const deployed = new TrailwatchStack(app, 'BenchColdStart', { config: { sourceBucketName: BUCKET } });
+  const environment = { ...deployed.ingest.environment, ...resources };
+  const unresolved = Object.keys(environment).filter((k) => Token.isUnresolved(environment[k]));
+  if (unresolved.length > 0) {
+    throw new Error(`bench/cold-start.ts has no local value for ${unresolved.join(', ')}: add it`);
+  }
+  return environment;
+}
+
 /** The S3 notification Lambda would get for one object of the bench bucket. */
 function s3Event(key: string, size: number, region: string): string {
   return JSON.stringify({
@@ -132,19 +149,11 @@ export async function measureColdStarts(
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // The function's own environment, as lib/ingest-function.ts sets it.
-      TABLE_NAME: stack.tableName,
-      ALERT_STATE_TABLE_NAME: stack.alertStateTableName,
-      ALERT_TOPIC_ARN: stack.topicArn,
-      SOURCE_BUCKETS: BUCKET,
-      LOG_PREFIX: '',
-      RETENTION_DAYS: '365',
-      PAYLOAD_MAX_BYTES: '32768',
-      ALERTS_ENABLED: 'true',
-      ALERT_WINDOW_MINUTES: '60',
-      POWERTOOLS_SERVICE_NAME: 'trailwatch',
-      POWERTOOLS_METRICS_NAMESPACE: 'Trailwatch',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...deployedEnvironment({
+        TABLE_NAME: stack.tableName,
+        ALERT_STATE_TABLE_NAME: stack.alertStateTableName,
+        ALERT_TOPIC_ARN: stack.topicArn,
+      }),
     };
     const results: ColdStart[] = [];
     let file = { bytes: 0, records: 0, watched: 0 };
