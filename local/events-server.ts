@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { listenLocal } from './listen-local';
+import { LocalServiceError, serviceErrorOf } from './service-error';
 
 /** An event as EventBridge delivers it to a rule's target (the envelope around the entry's Detail). */
 export interface BusEvent {
@@ -32,16 +33,6 @@ export interface EventsServer {
   stop(): Promise<void>;
 }
 
-class EventsFault extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 // EventBridge's own limits on PutEvents, checked so a local run catches what AWS would refuse.
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -62,7 +53,11 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
   const putEvents = (body: unknown): { answer: unknown; accepted: BusEvent[] } => {
     const entries = isRecord(body) ? body.Entries : undefined;
     if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) {
-      throw new EventsFault(400, 'ValidationException', `Entries must hold 1 to ${MAX_ENTRIES} entries`);
+      throw new LocalServiceError(
+        400,
+        'ValidationException',
+        `Entries must hold 1 to ${MAX_ENTRIES} entries`,
+      );
     }
     const accepted: BusEvent[] = [];
     const results = entries.map((entry: unknown) => {
@@ -103,11 +98,15 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
       try {
         refuseBrowser(req);
         if (size > MAX_REQUEST_BYTES) {
-          throw new EventsFault(413, 'ValidationException', `request larger than ${MAX_REQUEST_BYTES} bytes`);
+          throw new LocalServiceError(
+            413,
+            'ValidationException',
+            `request larger than ${MAX_REQUEST_BYTES} bytes`,
+          );
         }
         const target = req.headers['x-amz-target'];
         if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
-          throw new EventsFault(
+          throw new LocalServiceError(
             400,
             'UnknownOperationException',
             `only PutEvents is served here, not ${typeof target === 'string' ? target : req.method}`,
@@ -117,14 +116,11 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
-          throw new EventsFault(400, 'SerializationException', 'the request body is not JSON');
+          throw new LocalServiceError(400, 'SerializationException', 'the request body is not JSON');
         }
         ({ answer, accepted } = putEvents(body));
       } catch (err) {
-        const fault =
-          err instanceof EventsFault
-            ? err
-            : new EventsFault(500, 'InternalException', err instanceof Error ? err.message : String(err));
+        const fault = serviceErrorOf(err, 'InternalException');
         status = fault.status;
         answer = { __type: fault.code, message: fault.message };
       }
@@ -162,7 +158,11 @@ function refuseBrowser(req: http.IncomingMessage): void {
   const browser =
     req.headers.origin !== undefined || Object.keys(req.headers).some((h) => h.startsWith('sec-fetch-'));
   if (browser || !LOOPBACK_HOSTS.has(host)) {
-    throw new EventsFault(403, 'AccessDeniedException', 'browser requests are refused by the local endpoint');
+    throw new LocalServiceError(
+      403,
+      'AccessDeniedException',
+      'browser requests are refused by the local endpoint',
+    );
   }
 }
 

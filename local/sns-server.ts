@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { listenLocal } from './listen-local';
 
 import { renderAlertEmail, renderEml } from './alert-email';
+import { LocalServiceError, serviceErrorOf } from './service-error';
 
 /** One message as the local SNS endpoint received and saved it (`<outbox>/<file>.json`). */
 export interface OutboxMessage {
@@ -45,16 +46,6 @@ export interface SnsServer {
   stop(): Promise<void>;
 }
 
-class SnsFault extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 // SNS's own limits, checked so a local run catches what AWS would refuse.
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -73,7 +64,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
 
   const createTopic = (name: string): string => {
     if (!/^[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(name))
-      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
+      throw new LocalServiceError(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
     const arn = `arn:aws:sns:${region}:${accountId}:${name}`;
     topics.add(arn);
     return arn;
@@ -81,13 +72,13 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
 
   const publish = (params: URLSearchParams, prefix: string): OutboxMessage => {
     const topicArn = params.get('TopicArn') ?? '';
-    if (!topics.has(topicArn)) throw new SnsFault(404, 'NotFound', 'Topic does not exist');
+    if (!topics.has(topicArn)) throw new LocalServiceError(404, 'NotFound', 'Topic does not exist');
     const message = params.get(`${prefix}Message`);
     if (message === null || message === '')
-      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Empty message');
+      throw new LocalServiceError(400, 'InvalidParameter', 'Invalid parameter: Empty message');
     const subject = params.get(`${prefix}Subject`) ?? undefined;
     if (subject !== undefined && (subject.length > MAX_SUBJECT_CHARS || /[^\x20-\x7e]/.test(subject))) {
-      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Subject');
+      throw new LocalServiceError(400, 'InvalidParameter', 'Invalid parameter: Subject');
     }
     const messageStructure = params.get(`${prefix}MessageStructure`) ?? undefined;
     if (messageStructure === 'json') {
@@ -95,7 +86,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       try {
         bodies = JSON.parse(message);
       } catch {
-        throw new SnsFault(
+        throw new LocalServiceError(
           400,
           'InvalidParameter',
           'Invalid parameter: Message Structure - JSON message body failed to parse',
@@ -106,7 +97,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
         bodies === null ||
         typeof (bodies as Record<string, unknown>).default !== 'string'
       ) {
-        throw new SnsFault(
+        throw new LocalServiceError(
           400,
           'InvalidParameter',
           'Invalid parameter: Message Structure - No default entry in JSON message body',
@@ -121,7 +112,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
         0,
       );
     if (size > MAX_MESSAGE_BYTES) {
-      throw new SnsFault(400, 'InvalidParameter', 'Invalid parameter: Message too long');
+      throw new LocalServiceError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
     }
     const messageId = randomUUID();
     const receivedAt = new Date().toISOString();
@@ -170,7 +161,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
             const saved = publish(params, prefix);
             ok.push(`<member><Id>${xml(id)}</Id><MessageId>${saved.messageId}</MessageId></member>`);
           } catch (err) {
-            if (!(err instanceof SnsFault) || err.code === 'NotFound') throw err;
+            if (!(err instanceof LocalServiceError) || err.code === 'NotFound') throw err;
             failed.push(
               `<member><Id>${xml(id)}</Id><Code>${err.code}</Code><Message>${xml(err.message)}</Message><SenderFault>true</SenderFault></member>`,
             );
@@ -183,7 +174,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       }
       case 'GetTopicAttributes': {
         const arn = params.get('TopicArn') ?? '';
-        if (!topics.has(arn)) throw new SnsFault(404, 'NotFound', 'Topic does not exist');
+        if (!topics.has(arn)) throw new LocalServiceError(404, 'NotFound', 'Topic does not exist');
         return result(
           'GetTopicAttributes',
           `<Attributes><entry><key>TopicArn</key><value>${xml(arn)}</value></entry></Attributes>`,
@@ -195,7 +186,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
           `<Topics>${[...topics].map((t) => `<member><TopicArn>${xml(t)}</TopicArn></member>`).join('')}</Topics>`,
         );
       default:
-        throw new SnsFault(
+        throw new LocalServiceError(
           400,
           'InvalidAction',
           `The action ${action ?? '(none)'} is not valid for this local endpoint`,
@@ -213,10 +204,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       try {
         body = handle(params);
       } catch (err) {
-        const fault =
-          err instanceof SnsFault
-            ? err
-            : new SnsFault(500, 'InternalError', err instanceof Error ? err.message : String(err));
+        const fault = serviceErrorOf(err, 'InternalError');
         status = fault.status;
         body = `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${fault.code}</Code><Message>${xml(fault.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
       }
