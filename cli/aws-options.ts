@@ -1,5 +1,5 @@
 /** Flags and AWS connection options shared by the commands that talk to AWS (backfill, replay). */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import {
   createAwsClients,
   destroyAwsClients,
@@ -10,6 +10,7 @@ import {
 } from '../lambdas/adapters/aws-clients';
 import { isRegionName } from '../lambdas/core/backfill-plan';
 import { TrailwatchError } from '../lambdas/core/errors';
+import { parseCommandLine } from './flags';
 import { SERVE_PORTS } from './serve-ports';
 import { UsageError } from './usage';
 
@@ -162,13 +163,9 @@ export function intFlag(
   return Number(value);
 }
 
-/** Parses argv with node:util parseArgs, turning its errors into one-line usage errors. */
+/** The flags of a command that takes no positional arguments (see parseCommandLine). */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
-  }
+  return parseCommandLine(argv, options).values;
 }
 
 // The one local-endpoint check lives with the clients; re-exported for the commands that import it here.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../flags';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import { FileLogSource } from '../../lambdas/adapters/file-log-source';
 import { composeProcessor } from '../../lambdas/app/compose';
@@ -76,24 +76,19 @@ export const ingestCommand: Command = {
 
 /** Validates the command line (UsageError naming the flag). */
 export function parseIngestArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): IngestArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        table: { type: 'string' },
-        'alert-state-table': { type: 'string' },
-        'topic-arn': { type: 'string' },
-        'no-alerts': { type: 'boolean', default: false },
-        ...PROCESSOR_FLAGS,
-        ...endpointFlagOptions(['dynamodb', 'sns']),
-        region: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      table: { type: 'string' },
+      'alert-state-table': { type: 'string' },
+      'topic-arn': { type: 'string' },
+      'no-alerts': { type: 'boolean', default: false },
+      ...PROCESSOR_FLAGS,
+      ...endpointFlagOptions(['dynamodb', 'sns']),
+      region: { type: 'string' },
+    },
+    true,
+  );
   const v = parsed.values;
   const aws = awsFlagsFrom(v, env, ['dynamodb', 'sns']);
   if (parsed.positionals.length === 0)

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../flags';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObject } from '../../lambdas/core/object-ref';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../../lambdas/core/services';
@@ -57,24 +57,15 @@ export const localCommand: Command = {
 };
 
 function parseLocalArgs(argv: string[], io: CliIO): LocalArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        serve: { type: 'boolean', default: false },
-        'no-samples': { type: 'boolean', default: false },
-        data: { type: 'string' },
-        's3-port': { type: 'string' },
-        'dynamodb-port': { type: 'string' },
-        'sns-port': { type: 'string' },
-        'events-port': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, {
+    serve: { type: 'boolean', default: false },
+    'no-samples': { type: 'boolean', default: false },
+    data: { type: 'string' },
+    's3-port': { type: 'string' },
+    'dynamodb-port': { type: 'string' },
+    'sns-port': { type: 'string' },
+    'events-port': { type: 'string' },
+  });
   const v = parsed.values;
   const port = (flag: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return v.serve ? fallback : 0;

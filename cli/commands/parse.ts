@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../flags';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
 import { looksLikeLogFile } from '../log-files';
@@ -174,23 +174,9 @@ function summary(files: number, failed: number, stats: LogStats): string {
   );
 }
 
-function parseCommandLine(argv: string[]): { help: boolean; paths: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    return { help: values.help === true, paths: positionals };
-  } catch (err) {
-    // parseArgs explains at length; its first sentence ("Unknown option '--x'") is what the user needs.
-    // (Read `message` directly: under a test runner the error may come from another realm than Error.)
-    const text = (err as { message?: unknown }).message;
-    const first = (typeof text === 'string' ? text : String(err)).split(/\.\s/)[0] ?? '';
-    const reason = first.charAt(0).toLowerCase() + first.slice(1).replace(/\.$/, '');
-    throw new UsageError(`${reason}. Run 'trailwatch parse --help' for the options.`, { cause: err });
-  }
+function parseParseArgs(argv: string[]): { help: boolean; paths: string[] } {
+  const { values, positionals } = parseCommandLine(argv, { help: { type: 'boolean', short: 'h' } }, true);
+  return { help: values.help === true, paths: positionals };
 }
 
 /** `trailwatch parse PATH...`: prints the normalized events of local CloudTrail log files as JSON lines. */
@@ -198,7 +184,7 @@ export const parseCommand: Command = {
   name: 'parse',
   summary: 'Print the Glue, EMR, Athena and Batch events of CloudTrail log files as JSON lines',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { help, paths } = parseCommandLine(argv);
+    const { help, paths } = parseParseArgs(argv);
     if (help) {
       io.stdout.write(USAGE + '\n');
       return 0;

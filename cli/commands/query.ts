@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../flags';
 import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { TrailwatchError } from '../../lambdas/core/errors';
 import { isServiceName, SERVICE_NAMES, ServiceName } from '../../lambdas/core/services';
@@ -141,42 +141,23 @@ interface QueryArgs {
 
 /** Parses and checks the command line; every problem is a one-line UsageError naming the flag. */
 export function parseQueryArgs(argv: string[]): QueryArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        service: { type: 'string' },
-        since: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        failed: { type: 'boolean' },
-        principal: { type: 'string' },
-        resource: { type: 'string' },
-        order: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        table: { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        region: { type: 'string' },
-        'page-size': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    const message = (err as Error).message;
-    // parseArgs refuses `--since -1d` as ambiguous in three lines; say it in one.
-    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message);
-    if (ambiguous) {
-      throw new UsageError(
-        `${ambiguous[1]}: the value starts with '-'; write ${ambiguous[1]}=VALUE if you mean it`,
-      );
-    }
-    // The other messages name the option in their first line; drop the hint about `--` positionals.
-    throw new UsageError(`${message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '')}`);
-  }
+  const { values } = parseCommandLine(argv, {
+    help: { type: 'boolean', short: 'h' },
+    service: { type: 'string' },
+    since: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    failed: { type: 'boolean' },
+    principal: { type: 'string' },
+    resource: { type: 'string' },
+    order: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    table: { type: 'string' },
+    'endpoint-url': { type: 'string' },
+    region: { type: 'string' },
+    'page-size': { type: 'string' },
+  });
   if (values.since !== undefined && values.from !== undefined) {
     throw new UsageError('--since and --from cannot be combined: give a duration or a start time');
   }

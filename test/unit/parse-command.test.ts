@@ -194,7 +194,11 @@ describe('trailwatch parse', () => {
 
   it.each([
     ['no path', [], /no PATH given/],
-    ['an unknown flag', ['--bogus', 'x.json'], /unknown option '--bogus'/],
+    [
+      'an unknown flag',
+      ['--bogus', 'x.json'],
+      /Unknown option '--bogus'. Run 'trailwatch parse --help' for the options./,
+    ],
   ])('is a usage error with %s: exit 2, one line', async (_label, args, message) => {
     // Act
     const { code, stdout, stderr } = await run(args, dir);
