@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { ObjectProcessingError, runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
-import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
+import type { EventSink, LogObjectRef } from '../../lambdas/core/ports';
 import { createObjectProcessor } from '../../lambdas/app/object-processor';
 import { seedRecords } from '../fixtures/seeds';
+import { MemoryAlertSink, MemoryEventSink } from '../helpers/memory-sinks';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/f.json.gz' };
 
@@ -18,34 +18,6 @@ function bytesSource(body: Buffer): LogObjectSource & { opened: number } {
       })();
     },
   };
-}
-
-/** An in-memory EventSink that records each putEvents batch. */
-class MemorySink implements EventSink {
-  readonly batches: NormalizedEvent[][] = [];
-  constructor(private readonly failOnCall?: number) {}
-  async putEvents(events: readonly NormalizedEvent[]): Promise<void> {
-    if (this.failOnCall === this.batches.length + 1) throw new Error('table unavailable');
-    this.batches.push([...events]);
-  }
-}
-
-/** An in-memory AlertSink that records each call. */
-class MemoryAlerts implements AlertSink {
-  readonly calls: Array<{ failures: NormalizedEvent[]; source: LogObjectRef }> = [];
-  constructor(private readonly fail = false) {}
-  async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
-    if (this.fail) throw new Error('topic unavailable');
-    this.calls.push({ failures: [...failures], source });
-    return {
-      messagesPublished: 1,
-      eventsAlerted: failures.length,
-      eventsSuppressed: 0,
-      eventsAlreadyAlerted: 0,
-      eventsIgnored: 0,
-      byService: {},
-    };
-  }
 }
 
 function logFile(records: unknown[]): Buffer {
@@ -67,8 +39,8 @@ describe('runLogPipeline', () => {
       ...r,
       eventID: `id-${i}`,
     }));
-    const sink = new MemorySink();
-    const alerts = new MemoryAlerts();
+    const sink = new MemoryEventSink();
+    const alerts = new MemoryAlertSink();
 
     // Act
     const summary = await runLogPipeline(REF, {
@@ -107,8 +79,8 @@ describe('runLogPipeline', () => {
     const ids = seeds.map((r, i) => ({ ...r, eventID: `dup-${i}` }));
     const sameIdOtherTime = { ...ids[0], eventTime: '2017-05-04T00:00:01Z' };
     const records = [...ids.flatMap((r) => [r, r]), ...ids, sameIdOtherTime];
-    const sink = new MemorySink();
-    const alerts = new MemoryAlerts();
+    const sink = new MemoryEventSink();
+    const alerts = new MemoryAlertSink();
 
     // Act
     const summary = await runLogPipeline(REF, {
@@ -131,12 +103,12 @@ describe('runLogPipeline', () => {
   });
 
   it('does not call the alerter when nothing failed', async () => {
-    const alerts = new MemoryAlerts();
+    const alerts = new MemoryAlertSink();
     const ok = seeds.filter((r) => r.errorCode === undefined);
 
     const summary = await runLogPipeline(REF, {
       source: bytesSource(logFile(ok)),
-      sink: new MemorySink(),
+      sink: new MemoryEventSink(),
       alerts,
     });
 
@@ -164,9 +136,9 @@ describe('runLogPipeline', () => {
     ],
     ['not a log file', Buffer.from('{"hello": 1}'), 'read', /cannot read the log file/],
   ])('fails the file, naming it and the stage, for %s', async (_name, body, stage, message) => {
-    const alerts = new MemoryAlerts();
+    const alerts = new MemoryAlertSink();
 
-    const failure = runLogPipeline(REF, { source: bytesSource(body), sink: new MemorySink(), alerts });
+    const failure = runLogPipeline(REF, { source: bytesSource(body), sink: new MemoryEventSink(), alerts });
 
     await expect(failure).rejects.toBeInstanceOf(ObjectProcessingError);
     await expect(failure).rejects.toMatchObject({
@@ -184,7 +156,7 @@ describe('runLogPipeline', () => {
       open: async () => Promise.reject(new Error('the object does not exist (NoSuchKey)')),
     };
 
-    const failure = runLogPipeline(REF, { source, sink: new MemorySink() });
+    const failure = runLogPipeline(REF, { source, sink: new MemoryEventSink() });
 
     await expect(failure).rejects.toMatchObject({
       stage: 'read',
@@ -193,11 +165,11 @@ describe('runLogPipeline', () => {
   });
 
   it('fails the file when storing fails, and sends no alert', async () => {
-    const alerts = new MemoryAlerts();
+    const alerts = new MemoryAlertSink();
 
     const failure = runLogPipeline(REF, {
       source: bytesSource(logFile([...seeds, ...seeds])),
-      sink: new MemorySink(2),
+      sink: new MemoryEventSink(2),
       alerts,
       batchSize: 5,
     });
@@ -210,12 +182,12 @@ describe('runLogPipeline', () => {
   });
 
   it('fails the file when alerting fails, after every event is stored', async () => {
-    const sink = new MemorySink();
+    const sink = new MemoryEventSink();
 
     const failure = runLogPipeline(REF, {
       source: bytesSource(logFile(seeds)),
       sink,
-      alerts: new MemoryAlerts(true),
+      alerts: new MemoryAlertSink(true),
     });
 
     await expect(failure).rejects.toMatchObject({
@@ -245,7 +217,7 @@ describe('createObjectProcessor skips', () => {
     const skipped: string[] = [];
     const processor = createObjectProcessor({
       source,
-      sink: new MemorySink(),
+      sink: new MemoryEventSink(),
       sourceBuckets: ['logs'],
       logPrefix: ref.key.startsWith('other/') ? 'trail/' : '',
       observer: {
@@ -285,7 +257,7 @@ describe('createObjectProcessor skips', () => {
   ])('LOG_PREFIX %j and key prefix %j: %s', async (logPrefix, prefix, status) => {
     const processor = createObjectProcessor({
       source: bytesSource(logFile(seeds)),
-      sink: new MemorySink(),
+      sink: new MemoryEventSink(),
       logPrefix,
     });
 
@@ -313,7 +285,7 @@ describe('createObjectProcessor skips', () => {
   it('reads any file name with keyLayout any (local files), still skipping digests', async () => {
     const processor = createObjectProcessor({
       source: bytesSource(logFile(seeds)),
-      sink: new MemorySink(),
+      sink: new MemoryEventSink(),
       keyLayout: 'any',
     });
 

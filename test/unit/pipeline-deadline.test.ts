@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import {
   ObjectProcessingError,
   OutOfTimeError,
@@ -7,8 +6,8 @@ import {
   TIME_RESERVE_MS,
   type LogObjectSource,
 } from '../../lambdas/core/pipeline';
-import type { AlertOutcome, AlertSink, EventSink } from '../../lambdas/core/ports';
 import { seedRecords } from '../fixtures/seeds';
+import { MemoryAlertSink, MemoryEventSink } from '../helpers/memory-sinks';
 
 // The pipeline given the caller's remaining time stops with a clear error before a step it could not
 // finish, instead of being killed by the Lambda timeout in the middle of it.
@@ -34,28 +33,6 @@ function source(records: unknown[]): LogObjectSource & { opened: number } {
   };
 }
 
-class MemorySink implements EventSink {
-  readonly batches: NormalizedEvent[][] = [];
-  async putEvents(events: readonly NormalizedEvent[]): Promise<void> {
-    this.batches.push([...events]);
-  }
-}
-
-class MemoryAlerts implements AlertSink {
-  calls = 0;
-  async alertFile(failures: readonly NormalizedEvent[]): Promise<AlertOutcome> {
-    this.calls += 1;
-    return {
-      messagesPublished: 1,
-      eventsAlerted: failures.length,
-      eventsSuppressed: 0,
-      eventsAlreadyAlerted: 0,
-      eventsIgnored: 0,
-      byService: {},
-    };
-  }
-}
-
 /** A clock of remaining time that loses `stepMs` at each look, starting from `startMs`. */
 function countdown(startMs: number, stepMs: number): () => number {
   let left = startMs + stepMs;
@@ -74,8 +51,8 @@ async function failure(run: Promise<unknown>): Promise<ObjectProcessingError> {
 describe('runLogPipeline with the time left', () => {
   it('stops before the batch it has no time to store, names what it did, and never alerts', async () => {
     // Prepare: time for the start and two batch writes, not for the third.
-    const sink = new MemorySink();
-    const alerts = new MemoryAlerts();
+    const sink = new MemoryEventSink();
+    const alerts = new MemoryAlertSink();
     const remainingMs = countdown(TIME_RESERVE_MS + 2_500, 1_000);
     // Act
     const err = await failure(
@@ -88,13 +65,13 @@ describe('runLogPipeline with the time left', () => {
       /^s3:\/\/logs\/.*f\.json\.gz: cannot store its events: out of time: 9\.5 s left before storing the next events, after \d+ records \(0\.0 MB\) read and 10 events stored; /,
     );
     expect(sink.batches.map((b) => b.length)).toEqual([5, 5]);
-    expect(alerts.calls).toBe(0);
+    expect(alerts.calls).toHaveLength(0);
   });
 
   it('stops before alerting when the events are stored but no time is left to alert', async () => {
     // Prepare: one look at the start, one per batch (21 events in 5 batches), then the look before alerting.
-    const sink = new MemorySink();
-    const alerts = new MemoryAlerts();
+    const sink = new MemoryEventSink();
+    const alerts = new MemoryAlertSink();
     const remainingMs = countdown(TIME_RESERVE_MS + 5_500, 1_000);
     // Act
     const err = await failure(
@@ -104,7 +81,7 @@ describe('runLogPipeline with the time left', () => {
     expect(err.stage).toBe('alert');
     expect(err.message).toMatch(/cannot send its alerts: out of time: .* before alerting on 3 failed calls/);
     expect(sink.batches.flat()).toHaveLength(21);
-    expect(alerts.calls).toBe(0);
+    expect(alerts.calls).toHaveLength(0);
   });
 
   it('does not open the file when the time is already short', async () => {
@@ -112,7 +89,11 @@ describe('runLogPipeline with the time left', () => {
     const src = source(RECORDS);
     // Act
     const err = await failure(
-      runLogPipeline(REF, { source: src, sink: new MemorySink(), remainingMs: () => TIME_RESERVE_MS - 1 }),
+      runLogPipeline(REF, {
+        source: src,
+        sink: new MemoryEventSink(),
+        remainingMs: () => TIME_RESERVE_MS - 1,
+      }),
     );
     // Assess
     expect(err.stage).toBe('read');
@@ -121,8 +102,8 @@ describe('runLogPipeline with the time left', () => {
 
   it('runs to the end, alerts included, when the time suffices', async () => {
     // Prepare
-    const sink = new MemorySink();
-    const alerts = new MemoryAlerts();
+    const sink = new MemoryEventSink();
+    const alerts = new MemoryAlertSink();
     // Act
     const summary = await runLogPipeline(REF, {
       source: source(RECORDS),
@@ -134,6 +115,6 @@ describe('runLogPipeline with the time left', () => {
     // Assess
     expect(summary.status).toBe('processed');
     expect(sink.batches.flat()).toHaveLength(21);
-    expect(alerts.calls).toBe(1);
+    expect(alerts.calls).toHaveLength(1);
   });
 });

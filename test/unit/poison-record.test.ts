@@ -9,6 +9,7 @@ import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { clipPayloadDepth, DEPTH_CUT_MARKER, MAX_PAYLOAD_DEPTH } from '../../lambdas/core/payload-depth';
 import { runLogPipeline } from '../../lambdas/core/pipeline';
 import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
+import { allAlerted } from '../helpers/memory-sinks';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/f.json.gz' };
 const ITEM_OPTIONS = { retentionDays: 365, payloadMaxBytes: 32_768, ingestedAt: new Date(0) };
@@ -62,14 +63,7 @@ class RenderingAlerts implements AlertSink {
       windowMinutes: 60,
     });
     this.messages.push(JSON.stringify(rendered));
-    return {
-      messagesPublished: 1,
-      eventsAlerted: failures.length,
-      eventsSuppressed: 0,
-      eventsAlreadyAlerted: 0,
-      eventsIgnored: 0,
-      byService: {},
-    };
+    return allAlerted(failures);
   }
 }
 
