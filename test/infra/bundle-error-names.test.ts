@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { TrailwatchStack } from '../../lib/trailwatch-stack';
+import { synthesizeBundled, type BundledStack } from '../helpers/bundle';
 
 // Issue 15, case 10: the minified function reported `IngestFailedError` as `$K` and
 // `ObjectProcessingError` as `rc`, so CloudWatch and the dead-letter records carried names that changed
@@ -21,34 +19,15 @@ function runBundle(bundle: string, script: string, env: Record<string, string>):
 }
 
 describe('the bundled function keeps its error names', () => {
-  const saved = { docker: process.env.CDK_DOCKER, validation: process.env.CDK_VALIDATION };
-  let outdir: string;
+  let bundled: BundledStack;
   let bundle: string;
 
   beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-names-'));
-    process.env.CDK_DOCKER = path.join(outdir, 'no-docker-here');
-    process.env.CDK_VALIDATION = 'false';
-    const app = new App({ outdir });
-    const stack = new TrailwatchStack(app, 'Names', { config: {} });
-    const template = app.synth().getStackByName(stack.stackName).template as {
-      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
-    };
-    const s3Key = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')
-      ?.Properties.Code?.S3Key;
-    bundle = path.join(outdir, `asset.${(s3Key ?? 'missing').replace(/\.zip$/, '')}`, 'index.js');
+    bundled = synthesizeBundled({});
+    bundle = path.join(bundled.assetDir, 'index.js');
   }, 120_000);
 
-  afterAll(() => {
-    for (const [name, value] of [
-      ['CDK_DOCKER', saved.docker],
-      ['CDK_VALIDATION', saved.validation],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    fs.rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(bundled.outdir, { recursive: true, force: true }));
 
   it('a bad configuration fails the cold start with ConfigError', () => {
     // Act: no TABLE_NAME, no SOURCE_BUCKETS.
