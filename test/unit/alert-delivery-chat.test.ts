@@ -12,6 +12,7 @@ import {
   type AlertPublisher,
 } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { LOG_FILE as FILE, minutes } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -19,13 +20,6 @@ import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-ale
 // The chat topic is a second channel of the same exactly-once protocol: each (file, service) alert
 // goes to the alert topic and to the chat topic once each, whatever the crash point, and a chat
 // publish that fails retries only the chat message.
-
-const T0 = Date.parse('2026-11-22T12:00:00Z');
-const minutes = (n: number) => new Date(T0 + n * 60_000);
-const FILE = {
-  bucket: 'trail-bucket',
-  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
-};
 
 function delivery(
   ledger: AlertLedger,

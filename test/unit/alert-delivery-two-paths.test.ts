@@ -1,8 +1,8 @@
-import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
-import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import { AlertInProgressError } from '../../lambdas/core/alert-delivery';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { EVENTBRIDGE_BUCKET } from '../../lambdas/core/object-ref';
 import type { LogObjectRef } from '../../lambdas/core/ports';
+import { LOG_FILE, minutes, waitingDelivery as delivery } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -11,12 +11,6 @@ import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-ale
 // log file (minutes later, with other events): the per-event claims make it one alert whichever
 // comes first, and also when both run at the same moment.
 
-const T0 = Date.parse('2026-11-22T12:00:00Z');
-const minutes = (n: number) => new Date(T0 + n * 60_000);
-const LOG_FILE: LogObjectRef = {
-  bucket: 'trail-bucket',
-  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
-};
 const EVENT: LogObjectRef = { bucket: EVENTBRIDGE_BUCKET, key: 'eb-0001' };
 
 const theCall = () => failure(3);
@@ -25,21 +19,6 @@ const fileFailures = (): NormalizedEvent[] => [
   theCall(),
   failure(4, { service: 'glue', eventName: 'GetTable', errorCode: 'EntityNotFoundException' }),
 ];
-
-// A delivery whose clocks move only while it waits for claims another invocation holds.
-function delivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date) {
-  let t = start.getTime();
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
-}
 
 const alertedIds = (publisher: InMemoryPublisher) =>
   publisher.published.flatMap((m) => m.document.events.map((e) => e.eventId)).sort();

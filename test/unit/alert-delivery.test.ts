@@ -5,6 +5,7 @@ import {
   type AlertPublisher,
 } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { LOG_FILE as FILE, minutes, T0, waitingDelivery } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -12,13 +13,6 @@ import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-ale
 // The exactly-once protocol over in-memory ports: every crash point and concurrent duplicates, in
 // milliseconds. test/integration/alerts-exactly-once.test.ts runs the main points against moto and
 // dynalite, proving the real adapters keep the same conditions.
-
-const T0 = Date.parse('2026-11-22T12:00:00Z');
-const minutes = (n: number) => new Date(T0 + n * 60_000);
-const FILE = {
-  bucket: 'trail-bucket',
-  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
-};
 
 // A delivery on a stopped clock that does not wait for other invocations' claims (it throws at once).
 function delivery(ledger: AlertLedger, publisher: AlertPublisher, at: Date, monotonic = () => 0) {
@@ -28,21 +22,6 @@ function delivery(ledger: AlertLedger, publisher: AlertPublisher, at: Date, mono
     now: () => at,
     monotonicNow: monotonic,
     claimWaitSeconds: 0,
-  });
-}
-
-/** A delivery whose clocks (wall and monotonic, one reading) move only while it sleeps, as it waits for claims. */
-function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date) {
-  let t = start.getTime();
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
   });
 }
 

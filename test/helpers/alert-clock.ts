@@ -1,0 +1,33 @@
+import { AlertDelivery } from '../../lambdas/core/alert-delivery';
+import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import type { LogObjectRef } from '../../lambdas/core/ports';
+
+/** The moment the alert protocol tests start from (their failures are called minutes after it). */
+export const T0 = Date.parse('2026-11-22T12:00:00Z');
+
+/** `n` minutes after T0. */
+export const minutes = (n: number): Date => new Date(T0 + n * 60_000);
+
+/** The log file the tests' failures come from. */
+export const LOG_FILE: LogObjectRef = {
+  bucket: 'trail-bucket',
+  key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
+};
+
+/**
+ * A delivery whose clocks (wall and monotonic, one reading) move only while it sleeps, as it waits for
+ * the claims another invocation holds.
+ */
+export function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date): AlertDelivery {
+  let t = start.getTime();
+  return new AlertDelivery({
+    ledger,
+    publisher,
+    now: () => new Date(t),
+    monotonicNow: () => t,
+    sleep: async (ms) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      t += ms;
+    },
+  });
+}
