@@ -92,8 +92,8 @@ describe('backfill status | stop | resume flags', () => {
     ['resume', ['--mapping-id', 'abc'], "--mapping-id: expected the mapping's UUID, got 'abc'"],
     [
       'status',
-      ['--queue-url', Q, '--interval', '-1'],
-      "--interval: expected a whole number from 0 to 600, got '-1'",
+      ['--queue-url', Q, '--interval', '1h'],
+      "--interval: expected a whole number from 0 to 600, got '1h'",
     ],
   ] as const)('%s %j: %s', (sub, argv, message) => {
     expect(usage(() => parseEngineOptions(sub, [...argv], {}))).toContain(message);
