@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 import { BackfillQueue } from '../lambdas/adapters/backfill-queue';
 import { backfillFingerprint, CheckpointFile } from '../lambdas/adapters/checkpoint-file';
 import { S3LogLister } from '../lambdas/adapters/s3-log-lister';
-import { S3LogSource } from '../lambdas/adapters/s3-log-source';
+import { LogObjectReadError, S3LogSource } from '../lambdas/adapters/s3-log-source';
 import { inventoryUnits, prefixWalkUnits, type ListingUnit } from '../lambdas/app/backfill-listing';
 import { logReadClient } from '../lambdas/app/compose';
 import { runEnqueue, type BatchSender, type EnqueueReport } from '../lambdas/app/enqueue-runner';
@@ -25,6 +25,7 @@ import {
   EnqueueCheckpointMismatchError,
   type EnqueueCheckpointData,
 } from '../lambdas/core/enqueue-checkpoint';
+import { TrailwatchError } from '../lambdas/core/errors';
 import { isKeyInScope, parseInventoryManifest } from '../lambdas/core/inventory-manifest';
 import {
   awsFlagsFrom,
@@ -187,9 +188,15 @@ function scopeText(bucket: string, options: OnAwsOptions): string {
   });
 }
 
-async function readText(source: S3LogSource, ref: { bucket: string; key: string }): Promise<string> {
+/** The manifest's text; a read failure is one line naming --manifest and the object. */
+async function readManifest(source: S3LogSource, ref: { bucket: string; key: string }): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await source.open(ref)) chunks.push(Buffer.from(chunk));
+  try {
+    for await (const chunk of await source.open(ref)) chunks.push(Buffer.from(chunk));
+  } catch (err) {
+    if (!(err instanceof LogObjectReadError)) throw err;
+    throw new TrailwatchError(`--manifest s3://${ref.bucket}/${ref.key}: ${err.message}`, { cause: err });
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -213,7 +220,7 @@ export async function runOnAws(
         const source = new S3LogSource(readClient);
         const where = `s3://${options.manifest.bucket}/${options.manifest.key}`;
         const manifest = parseInventoryManifest(
-          await readText(source, options.manifest),
+          await readManifest(source, options.manifest),
           `--manifest ${where}`,
         );
         if (bucket !== undefined && bucket !== manifest.sourceBucket)
