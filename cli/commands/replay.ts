@@ -6,7 +6,6 @@
  */
 import { isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
 import { DlqSource } from '../../lambdas/adapters/dlq-source';
-import { composeProcessor } from '../../lambdas/app/compose';
 import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/app/replay-runner';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
@@ -19,10 +18,10 @@ import {
   readRoleArnFlag,
   readRoleFlagHelp,
 } from '../processor-flags';
-import { createProgress, formatSeconds, silentProgress } from '../progress';
-import { interruptOnCtrlC } from '../interrupt';
+import { formatSeconds } from '../progress';
+import { startRunDisplay } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { preflight } from '../preflight';
+import { checkedProcessor } from '../preflight';
 import {
   awsFlagsFrom,
   endpointFlagOptions,
@@ -258,28 +257,21 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         });
         let processor: ObjectProcessor | undefined;
         if (!options.dryRun && options.config !== undefined) {
-          await preflight(clients, options.aws, {
-            tables: [
-              { name: options.config.tableName, flag: '--table' },
-              ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
-            ],
-            ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
-          });
-          processor = composeProcessor(options.config, clients);
+          processor = await checkedProcessor(clients, options.aws, options.config, options.alerts);
         }
         const before = await queue.approximateCount();
         io.stderr.write(
           `replay: ${before.visible} messages visible in the queue, ${before.inFlight} in flight\n`,
         );
 
-        const progress = options.dryRun
-          ? silentProgress()
-          : createProgress({ label: 'replay', stream: io.stderr });
-        const interruption = interruptOnCtrlC(
-          (line) => progress.log(line),
-          'interrupted: finishing the messages in flight; the others go back to the queue',
-          overrides.signal,
-        );
+        const display = startRunDisplay({
+          label: 'replay',
+          quiet: options.dryRun,
+          stream: io.stderr,
+          message: 'interrupted: finishing the messages in flight; the others go back to the queue',
+          ...(overrides.signal ? { signal: overrides.signal } : {}),
+        });
+        const progress = display.progress;
         let report: ReplayReport;
         try {
           report = await runReplay(options, {
@@ -287,11 +279,10 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
             ...(processor ? { processor } : {}),
             progress,
             log: options.dryRun ? (line) => io.stdout.write(`${line}\n`) : (line) => progress.log(line),
-            signal: interruption.signal,
+            signal: display.signal,
           });
         } finally {
-          progress.stop();
-          interruption.dispose();
+          display.end();
         }
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;

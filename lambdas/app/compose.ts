@@ -14,6 +14,7 @@ import {
   type ApiCallObserver,
   type ApiCallSummary,
 } from './api-call-handler';
+import { handleSqsBatch, type BatchObserver, type BatchResponse } from './backfill-batch-handler';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 import type { ProcessorConfig } from './processor-config';
 import { createObjectProcessor, type LogObjectProcessor, type ProcessOptions } from './object-processor';
@@ -158,18 +159,57 @@ export function composeIngestApp(
   clients: ProcessorClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
-  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
-  let remainingMs: (() => number) | undefined;
-  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  const clock = invocationClock();
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: clock.remainingTimeMs });
   return {
     processor,
-    async handleS3Event(event, options = {}) {
-      remainingMs = options.remainingMs;
+    handleS3Event: (event, options = {}) =>
+      clock.during(options.remainingMs, () => handleS3Event(event, processor, observer, options)),
+  };
+}
+
+/**
+ * The remaining time of the invocation being handled, for the event store's retry budget of
+ * throttled writes (set for the duration of each invocation, unset between them).
+ */
+function invocationClock(): {
+  remainingTimeMs: () => number | undefined;
+  during<T>(remainingMs: (() => number) | undefined, run: () => Promise<T>): Promise<T>;
+} {
+  let current: (() => number) | undefined;
+  return {
+    remainingTimeMs: () => current?.(),
+    async during(remainingMs, run) {
+      current = remainingMs;
       try {
-        return await handleS3Event(event, processor, observer, options);
+        return await run();
       } finally {
-        remainingMs = undefined;
+        current = undefined;
       }
     },
+  };
+}
+
+/** The backfill app as the backfill function runs it: SQS events of key batches. */
+export interface BackfillApp {
+  readonly processor: LogObjectProcessor;
+  handleSqsEvent(event: unknown, options?: ProcessOptions): Promise<BatchResponse>;
+}
+
+/**
+ * The processor behind the backfill function (the same composition as the ingest function's, so the
+ * same writes and filters), handling SQS events of batch messages (lambdas/core/backfill-batch.ts).
+ */
+export function composeBackfillApp(
+  config: ProcessorConfig,
+  clients: ProcessorClients,
+  observer: IngestObserver & BatchObserver,
+): BackfillApp {
+  const clock = invocationClock();
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: clock.remainingTimeMs });
+  return {
+    processor,
+    handleSqsEvent: (event, options = {}) =>
+      clock.during(options.remainingMs, () => handleSqsBatch(event, processor, observer, options)),
   };
 }

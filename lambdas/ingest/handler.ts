@@ -10,6 +10,7 @@ const app = composeIngestApp(runtime.config, runtime.clients, runtime.telemetry.
 /** Lambda entry point: processes the CloudTrail log objects named by an S3 or EventBridge event. */
 export async function handler(event: unknown, context?: InvocationContext): Promise<IngestResult> {
   // The pipeline stops with a clear error before the timeout would kill it mid-step.
-  const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-  return runtime.invoke(context, () => app.handleS3Event(event, remainingMs ? { remainingMs } : {}));
+  return runtime.invoke(context, (remainingMs) =>
+    app.handleS3Event(event, remainingMs ? { remainingMs } : {}),
+  );
 }
