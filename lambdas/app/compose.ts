@@ -14,6 +14,7 @@ import {
   type ApiCallObserver,
   type ApiCallSummary,
 } from './api-call-handler';
+import { handleSqsBatch, type BatchObserver, type BatchResponse } from './backfill-batch-handler';
 import { SILENT_OBSERVER, type IngestObserver } from './ingest-observer';
 import type { ProcessorConfig } from './processor-config';
 import { createObjectProcessor, type LogObjectProcessor, type ProcessOptions } from './object-processor';
@@ -167,6 +168,36 @@ export function composeIngestApp(
       remainingMs = options.remainingMs;
       try {
         return await handleS3Event(event, processor, observer, options);
+      } finally {
+        remainingMs = undefined;
+      }
+    },
+  };
+}
+
+/** The backfill app as the backfill function runs it: SQS events of key batches. */
+export interface BackfillApp {
+  readonly processor: LogObjectProcessor;
+  handleSqsEvent(event: unknown, options?: ProcessOptions): Promise<BatchResponse>;
+}
+
+/**
+ * The processor behind the backfill function (the same composition as the ingest function's, so the
+ * same writes and filters), handling SQS events of batch messages (lambdas/core/backfill-batch.ts).
+ */
+export function composeBackfillApp(
+  config: ProcessorConfig,
+  clients: ProcessorClients,
+  observer: IngestObserver & BatchObserver,
+): BackfillApp {
+  let remainingMs: (() => number) | undefined;
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  return {
+    processor,
+    async handleSqsEvent(event, options = {}) {
+      remainingMs = options.remainingMs;
+      try {
+        return await handleSqsBatch(event, processor, observer, options);
       } finally {
         remainingMs = undefined;
       }

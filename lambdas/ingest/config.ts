@@ -149,3 +149,25 @@ export function loadIngestConfig(
       : {}),
   };
 }
+
+/** The backfill function's own variable: whether history alerts (`on`/`off`, default `off`). */
+const BackfillAlertsSchema = z.enum(['on', 'off'], "expected 'on' or 'off'").default('off');
+
+/**
+ * The backfill function's configuration: the ingest function's environment (same table, filters and
+ * alert settings) plus BACKFILL_ALERTS; with it `off` (the default) history raises no alerts, whatever
+ * ALERTS_ENABLED says for the live path.
+ */
+export function loadBackfillConfig(env: Readonly<Record<string, string | undefined>>): IngestConfig {
+  const alerts = BackfillAlertsSchema.safeParse(env.BACKFILL_ALERTS || undefined);
+  if (!alerts.success) {
+    let rest = '';
+    try {
+      loadIngestConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) rest = `; ${err.message.replace(/^invalid environment: /, '')}`;
+    }
+    throw new ConfigError(`invalid environment: BACKFILL_ALERTS: ${alerts.error.issues[0]?.message}${rest}`);
+  }
+  return loadIngestConfig(alerts.data === 'on' ? env : { ...env, ALERTS_ENABLED: 'false' });
+}

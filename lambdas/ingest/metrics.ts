@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SERVICE_NAMES } from '../core/services';
 import type { ApiCallObserver } from '../app/api-call-handler';
+import type { BatchObserver } from '../app/backfill-batch-handler';
 import type { IngestObserver } from '../app/ingest-observer';
 
 /** Powertools logger and metrics behind an IngestObserver, plus the flush the handler calls per invocation. */
@@ -11,6 +12,8 @@ export interface LambdaTelemetry {
   readonly observer: IngestObserver;
   /** The same telemetry for the real-time function (EventBridge events). */
   readonly apiCallObserver: ApiCallObserver;
+  /** The same telemetry for the backfill function: the object reports plus its batch messages. */
+  readonly batchObserver: IngestObserver & BatchObserver;
   /** Writes the invocation's metrics (EMF) and clears them; call once per invocation, also on failure. */
   flush(): void;
 }
@@ -30,7 +33,21 @@ export const METRIC = {
   alertLatency: 'AlertLatency',
   /** EventBridge events the real-time function handled (stored or found stored). */
   realTimeEvents: 'RealTimeEvents',
+  /** Backfill batch messages left in the queue (a key failed, or the body is not a batch). */
+  batchMessagesFailed: 'BatchMessagesFailed',
 } as const;
+
+/**
+ * The `service` dimension of each function's metrics: the backfill function's differ from the live
+ * path's, so that the live path's ThrottledWrites alarm reads its own (docs/operations.md).
+ */
+export const METRICS_SERVICE = { ingest: 'trailwatch', backfill: 'trailwatch-backfill' } as const;
+
+/** Options of createLambdaTelemetry. */
+export interface TelemetryOptions {
+  /** The `service` dimension and the logs' service (default METRICS_SERVICE.ingest). */
+  readonly serviceName?: string;
+}
 
 /** The AlertLatency dimension value of each path (the dashboard graphs one line per path). */
 export const PATH_DIMENSION = { s3: 'S3', eventbridge: 'EventBridge' } as const;
@@ -39,9 +56,10 @@ export const PATH_DIMENSION = { s3: 'S3', eventbridge: 'EventBridge' } as const;
  * Creates the Lambda's structured logger and metrics. Namespace, service name and log level come
  * from the POWERTOOLS_* variables the stack sets; the defaults match them.
  */
-export function createLambdaTelemetry(): LambdaTelemetry {
-  const logger = new Logger({ serviceName: 'trailwatch' });
-  const metrics = new Metrics({ namespace: 'Trailwatch', serviceName: 'trailwatch' });
+export function createLambdaTelemetry(options: TelemetryOptions = {}): LambdaTelemetry {
+  const serviceName = options.serviceName ?? METRICS_SERVICE.ingest;
+  const logger = new Logger({ serviceName });
+  const metrics = new Metrics({ namespace: 'Trailwatch', serviceName });
 
   // Metrics with their own extra dimension each go out as a single-metric EMF document,
   // because a Metrics store shares one dimension set between all its metrics.
@@ -121,11 +139,32 @@ export function createLambdaTelemetry(): LambdaTelemetry {
     },
   };
 
+  const batchObserver: IngestObserver & BatchObserver = {
+    ...observer,
+    messageRejected(messageId, reason) {
+      metrics.addMetric(METRIC.batchMessagesFailed, MetricUnit.Count, 1);
+      logger.error('backfill message rejected: not a batch message; it stays in the queue', {
+        messageId,
+        reason,
+      });
+    },
+    messageFailed(messageId, runId, failedKeys) {
+      metrics.addMetric(METRIC.batchMessagesFailed, MetricUnit.Count, 1);
+      logger.warn('backfill message failed: it stays in the queue for a retry', {
+        messageId,
+        runId,
+        failedKeys: failedKeys.length,
+        keys: failedKeys.slice(0, 5),
+      });
+    },
+  };
+
   return {
     logger,
     metrics,
     observer,
     apiCallObserver,
+    batchObserver,
     flush() {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     },

@@ -1,5 +1,5 @@
 import type { PipelineSummary } from '../../lambdas/core/pipeline';
-import { createLambdaTelemetry } from '../../lambdas/ingest/metrics';
+import { createLambdaTelemetry, METRICS_SERVICE } from '../../lambdas/ingest/metrics';
 
 interface Emf {
   _aws: {
@@ -123,6 +123,31 @@ describe('Lambda telemetry (Powertools logger and metrics)', () => {
     );
     expect(latencies).toHaveLength(2);
     expect(metricsIn(docs).find((m) => m.name === 'RealTimeEvents')).toMatchObject({ value: 1 });
+  });
+
+  it('the backfill function emits the same metrics under service=trailwatch-backfill, apart from the live path', () => {
+    // Prepare
+    const telemetry = createLambdaTelemetry({ serviceName: METRICS_SERVICE.backfill });
+
+    // Act
+    const docs = captureOutput(() => {
+      telemetry.batchObserver.writesThrottled?.(7);
+      telemetry.batchObserver.objectProcessed(SUMMARY);
+      telemetry.batchObserver.messageFailed('m-1', 'run-1', ['k']);
+      telemetry.flush();
+    });
+
+    // Assess: the live path's ThrottledWrites alarm selects service=trailwatch, so these never count there.
+    const metrics = metricsIn(docs);
+    expect(metrics.find((m) => m.name === 'ThrottledWrites')).toMatchObject({
+      value: 7,
+      dimensions: { service: 'trailwatch-backfill' },
+    });
+    expect(metrics.find((m) => m.name === 'ObjectsProcessed')).toMatchObject({
+      dimensions: { service: 'trailwatch-backfill' },
+    });
+    expect(metrics.find((m) => m.name === 'BatchMessagesFailed')).toMatchObject({ value: 1 });
+    expect(metrics.every((m) => m.dimensions.service === 'trailwatch-backfill')).toBe(true);
   });
 
   it('emits the documented metrics, namespace Trailwatch, dimension service=trailwatch', () => {
