@@ -93,8 +93,9 @@ const BACKFILL_KEYS = {
   maxConcurrency: int(2, 1000).default(10),
   alerts: bool.default(false),
   memorySize: int(256, 10240).default(1024),
-  // A message holds a batch of keys: the longest timeout Lambda allows lets one batch take its time.
-  timeoutSeconds: int(60, 900).default(900),
+  // A message of 20 keys takes about a minute even of large files (lambdas/core/backfill-batch.ts); the
+  // queue's visibility timeout is 6x this, so a crashed invocation's message returns after 30 minutes.
+  timeoutSeconds: int(60, 900).default(300),
 };
 const backfillSettings = z
   .preprocess(
