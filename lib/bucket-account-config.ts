@@ -33,6 +33,9 @@ export const BucketAccountConfigSchema = z.object({
     .regex(REGION, { error: 'expected an AWS region such as eu-west-1' })
     .optional(),
   ingestRoleName: roleName.default(DEFAULT_INGEST_ROLE_NAME),
+  // The trailwatch stack's distributed backfill function role (its default name is trailwatch-backfill);
+  // trusted only when named, so a stack without the backfill trusts no extra role.
+  backfillRoleName: roleName.optional(),
   operatorRoleArns: z
     .array(
       z.string().regex(ROLE_ARN, {
