@@ -27,10 +27,10 @@ describe('function bundling', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('bundles lambdas/ingest/handler.ts with the local esbuild, without Docker', () => {
-    // Prepare
+  it('bundles lambdas/ingest/handler.ts (and backfill-handler.ts) with the local esbuild, without Docker', () => {
+    // Prepare: with the distributed backfill on, so its function is bundled in the same synth.
     const app = new App({ outdir });
-    const stack = new TrailwatchStack(app, 'Bundled', { config: {} });
+    const stack = new TrailwatchStack(app, 'Bundled', { config: { backfill: true } });
     // Act
     const assembly = app.synth();
     // Assess: protects offline, Docker-free `cdk synth` and that the asset is the handler, bundled as CJS.
@@ -43,10 +43,15 @@ describe('function bundling', () => {
         }
       >;
     };
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
-    const s3Key = fn?.Properties.Code?.S3Key;
+    const functionNamed = (prefix: string) =>
+      Object.entries(template.Resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(prefix),
+      )?.[1];
     // The asset's staging directory is named after the hash the S3 key carries.
-    const assetDir = path.join(outdir, `asset.${(s3Key ?? 'missing').replace(/\.zip$/, '')}`);
+    const assetDirOf = (f: ReturnType<typeof functionNamed>) =>
+      path.join(outdir, `asset.${(f?.Properties.Code?.S3Key ?? 'missing').replace(/\.zip$/, '')}`);
+    const fn = functionNamed('IngestFunction');
+    const assetDir = assetDirOf(fn);
     const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(bundle).toMatch(/handler/);
     expect(bundle).toMatch(/module\.exports/);
@@ -60,5 +65,14 @@ describe('function bundling', () => {
     // Minified but with names kept: error classes name themselves (`new.target.name`) in logs and errorType.
     expect(bundle).toMatch(/["']LogFileError["']/);
     expect(bundle).toMatch(/["']ObjectProcessingError["']/);
+    // The backfill function's asset is its own entry (the batch message contract), with the same settings.
+    const backfillFn = functionNamed('BackfillFunction');
+    expect(backfillFn?.Properties.Code?.S3Key).not.toBe(fn?.Properties.Code?.S3Key);
+    const backfill = fs.readFileSync(path.join(assetDirOf(backfillFn), 'index.js'), 'utf8');
+    // Its entry's own names (the handler of batch messages), kept by keepNames like the ingest bundle's.
+    expect(backfill.includes('handleSqsEvent')).toBe(true);
+    expect(bundle.includes('handleSqsEvent')).toBe(false);
+    expect(/["']BackfillBatchError["']/.test(backfill)).toBe(true);
+    expect(/module\.exports/.test(backfill)).toBe(true);
   });
 });
