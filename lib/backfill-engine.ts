@@ -34,14 +34,16 @@ export const OPERATOR_QUEUE_ACTIONS = [
 ] as const;
 
 /**
- * The SQS calls on the backfill's dead-letter queue: its depth, reading what failed, and moving it back
- * to the work queue once the cause is fixed (SQS's message move task, the redrive of a DLQ).
+ * The SQS calls on the backfill's dead-letter queue: its depth, `trailwatch replay` of what failed
+ * (receive, delete, extend the visibility), and moving it back to the work queue once the cause is fixed
+ * (SQS's message move task, the redrive of a DLQ).
  */
 export const OPERATOR_DLQ_ACTIONS = [
   'sqs:GetQueueAttributes',
   'sqs:GetQueueUrl',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
   'sqs:StartMessageMoveTask',
   'sqs:ListMessageMoveTasks',
   'sqs:CancelMessageMoveTask',
