@@ -23,6 +23,7 @@ export const ENDPOINT_FLAG: Record<AwsService, string> = {
   sns: 'sns-endpoint-url',
   sqs: 'sqs-endpoint-url',
   sts: 'sts-endpoint-url',
+  lambda: 'lambda-endpoint-url',
 };
 
 const SERVICE_TITLE: Record<AwsService, string> = {
@@ -31,6 +32,7 @@ const SERVICE_TITLE: Record<AwsService, string> = {
   sns: 'SNS',
   sqs: 'SQS',
   sts: 'STS',
+  lambda: 'Lambda',
 };
 
 /** parseArgs options of the per-service endpoint flags of `services`, plus `--endpoint-url` (refused, with a pointer). */

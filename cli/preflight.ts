@@ -5,6 +5,9 @@
  */
 import type { AwsClients } from '../lambdas/adapters/aws-clients';
 import { tableStatus, topicStatus } from '../lambdas/adapters/resource-checks';
+import { composeProcessor } from '../lambdas/app/compose';
+import type { LogObjectProcessor } from '../lambdas/app/object-processor';
+import type { ProcessorConfig } from '../lambdas/app/processor-config';
 import { TrailwatchError } from '../lambdas/core/errors';
 import { explainAwsSetupError, type AwsFlags } from './aws-options';
 
@@ -54,4 +57,25 @@ export async function preflight(
         `${targets.topic.flag} ${targets.topic.arn}: no such SNS topic ${where('sns')} (check the ARN and the endpoint)`,
       );
   }
+}
+
+/**
+ * The processor of a command that processes log objects (backfill, replay): checks the event table,
+ * and with alerts the state table and topic, named by their flags, then composes the processor from
+ * the configuration (lambdas/app/compose.ts, the one composition).
+ */
+export async function checkedProcessor(
+  clients: AwsClients,
+  aws: AwsFlags,
+  config: ProcessorConfig,
+  alerts: { readonly topicArn: string; readonly stateTable: string } | undefined,
+): Promise<LogObjectProcessor> {
+  await preflight(clients, aws, {
+    tables: [
+      { name: config.tableName, flag: '--table' },
+      ...(alerts ? [{ name: alerts.stateTable, flag: '--alert-state-table' }] : []),
+    ],
+    ...(alerts ? { topic: { arn: alerts.topicArn, flag: '--topic-arn' } } : {}),
+  });
+  return composeProcessor(config, clients);
 }

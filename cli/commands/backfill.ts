@@ -5,7 +5,16 @@
  * handles Ctrl-C and prints the summary.
  */
 import { relative } from 'node:path';
-import { preflight } from '../preflight';
+import {
+  ENGINE_HELP,
+  ENGINE_SUBCOMMANDS,
+  parseEngineOptions,
+  runEngine,
+  type EngineOverrides,
+} from '../backfill-engine';
+import { ON_AWS_HELP, parseOnAwsOptions, runOnAws, type OnAwsOverrides } from '../backfill-on-aws';
+import { parseScopeFlags, SCOPE_FLAGS } from '../backfill-scope-flags';
+import { checkedProcessor } from '../preflight';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
@@ -23,8 +32,7 @@ import {
   defaultCheckpointPath,
 } from '../../lambdas/adapters/checkpoint-file';
 import { S3LogLister } from '../../lambdas/adapters/s3-log-lister';
-import { composeProcessor, logReadClient } from '../../lambdas/app/compose';
-import { isAccountId, isRegionName, parseDay } from '../../lambdas/core/backfill-plan';
+import { logReadClient } from '../../lambdas/app/compose';
 import {
   backfillScopeText,
   type BackfillCheckpoint,
@@ -46,7 +54,6 @@ import {
   READ_ROLE_FLAGS,
   readRoleArnFlag,
   readRoleFlagHelp,
-  trailPrefixOf,
 } from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
@@ -56,7 +63,8 @@ const HELP = `Usage: trailwatch backfill --bucket B [options]
 
 Processes the CloudTrail log objects already in a bucket (S3 notifications only fire for new ones),
 walking the date-partitioned layout <prefix>AWSLogs/[<o-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/.
-Safe to run twice: a checkpoint skips what is done and the table write is idempotent.
+Safe to run twice: a checkpoint skips what is done and the table write is idempotent. For more than
+a few days of an organization, run it on AWS: trailwatch backfill --on-aws --help.
 
 Options:
   --bucket B               the CloudTrail bucket (required)
@@ -90,11 +98,7 @@ const DEFAULT_CONCURRENCY = 8;
 
 const FLAGS = {
   bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  accounts: { type: 'string' },
-  regions: { type: 'string' },
+  ...SCOPE_FLAGS,
   concurrency: { type: 'string' },
   'dry-run': { type: 'boolean' },
   alerts: { type: 'boolean' },
@@ -125,35 +129,6 @@ export interface BackfillOptions extends BackfillRunOptions {
   readonly aws: AwsFlags;
 }
 
-function listFlag(
-  name: string,
-  value: string | undefined,
-  valid: (v: string) => boolean,
-  what: string,
-): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = [
-    ...new Set(
-      value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
-    ),
-  ];
-  if (items.length === 0) throw new UsageError(`--${name}: expected a comma-separated list of ${what}s`);
-  const bad = items.find((v) => !valid(v));
-  if (bad !== undefined)
-    throw new UsageError(`--${name}: '${bad}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`);
-  return items;
-}
-
-function dayFlag(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const day = parseDay(value);
-  if (day === undefined) throw new UsageError(`--${name}: expected a UTC day YYYY-MM-DD, got '${value}'`);
-  return day;
-}
-
 /** Validates the command line (UsageError naming the flag); `undefined` means --help was asked for. */
 export function parseBackfillOptions(
   argv: string[],
@@ -163,10 +138,7 @@ export function parseBackfillOptions(
   const v = parseFlags(argv, FLAGS);
   if (v.help) return undefined;
   if (!v.bucket) throw new UsageError('--bucket is required (the bucket CloudTrail delivers to)');
-  const from = dayFlag('from', v.from);
-  const to = dayFlag('to', v.to);
-  if (from !== undefined && to !== undefined && from > to)
-    throw new UsageError(`--from ${from} is after --to ${to}`);
+  const scope = parseScopeFlags(v);
   if (v.alerts && v['no-alerts']) throw new UsageError('--alerts and --no-alerts exclude each other');
   const dryRun = v['dry-run'] === true;
   if (!dryRun && !v.table)
@@ -180,9 +152,7 @@ export function parseBackfillOptions(
     }
     alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
   }
-  const accounts = listFlag('accounts', v.accounts, isAccountId, '12-digit account id');
-  const regions = listFlag('regions', v.regions, isRegionName, 'AWS region');
-  const prefix = trailPrefixOf(v.prefix ?? '');
+  const prefix = scope.prefix;
   const readRoleArn = readRoleArnFlag(v['read-role-arn']);
   // As the Lambda of a trail delivering to this bucket and prefix would be configured.
   const config =
@@ -201,13 +171,7 @@ export function parseBackfillOptions(
       : undefined;
   return {
     bucket: v.bucket,
-    scope: {
-      prefix,
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-      ...(accounts ? { accounts } : {}),
-      ...(regions ? { regions } : {}),
-    },
+    scope,
     concurrency: intFlag('concurrency', v.concurrency, DEFAULT_CONCURRENCY, 1, 256),
     dryRun,
     ...(alerts ? { alerts } : {}),
@@ -341,14 +305,39 @@ export interface BackfillCommandOverrides {
   /** Wraps the object processor (e.g. to interrupt after N objects). */
   readonly decorateProcessor?: (processor: ObjectProcessor) => ObjectProcessor;
   readonly now?: () => Date;
+  /** Seams of `backfill --on-aws` (the signal and clock above apply to it too). */
+  readonly onAws?: Pick<OnAwsOverrides, 'decorateQueue'>;
+  /** Seams of `backfill status|stop|resume`. */
+  readonly engine?: EngineOverrides;
 }
 
 /** Builds the backfill command; `backfillCommand` is the real one. */
 export function createBackfillCommand(overrides: BackfillCommandOverrides = {}): Command {
   return {
     name: 'backfill',
-    summary: 'Process the log objects already in the bucket for a date range',
+    summary: 'Process the log objects already in the bucket for a date range (here, or --on-aws)',
     async run(argv: string[], io: CliIO): Promise<number> {
+      const sub = ENGINE_SUBCOMMANDS.find((s) => s === argv[0]);
+      if (sub !== undefined) {
+        const engine = parseEngineOptions(sub, argv.slice(1), io.env);
+        if (!engine) {
+          io.stdout.write(ENGINE_HELP + '\n');
+          return 0;
+        }
+        return runEngine(engine, io, overrides.engine);
+      }
+      if (argv.includes('--on-aws')) {
+        const onAws = parseOnAwsOptions(argv, io.env);
+        if (!onAws) {
+          io.stdout.write(ON_AWS_HELP + '\n');
+          return 0;
+        }
+        return runOnAws(onAws, io, {
+          ...(overrides.signal ? { signal: overrides.signal } : {}),
+          ...(overrides.now ? { now: overrides.now } : {}),
+          ...(overrides.onAws?.decorateQueue ? { decorateQueue: overrides.onAws.decorateQueue } : {}),
+        });
+      }
       const options = parseBackfillOptions(argv, io.env, io.cwd);
       if (!options) {
         io.stdout.write(HELP + '\n');
@@ -402,14 +391,7 @@ async function execute(
   });
   let processor: ObjectProcessor | undefined;
   if (!options.dryRun && options.config !== undefined) {
-    await preflight(clients, options.aws, {
-      tables: [
-        { name: options.config.tableName, flag: '--table' },
-        ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
-      ],
-      ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
-    });
-    processor = composeProcessor(options.config, clients);
+    processor = await checkedProcessor(clients, options.aws, options.config, options.alerts);
     if (overrides.decorateProcessor) processor = overrides.decorateProcessor(processor);
   }
 

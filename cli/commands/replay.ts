@@ -6,7 +6,6 @@
  */
 import { isLocalEndpoint } from '../../lambdas/adapters/aws-clients';
 import { DlqSource } from '../../lambdas/adapters/dlq-source';
-import { composeProcessor } from '../../lambdas/app/compose';
 import { runReplay, type ReplayReport, type ReplayRunOptions } from '../../lambdas/app/replay-runner';
 import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
@@ -22,7 +21,7 @@ import {
 import { createProgress, formatSeconds, silentProgress } from '../progress';
 import { interruptOnCtrlC } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
-import { preflight } from '../preflight';
+import { checkedProcessor } from '../preflight';
 import {
   awsFlagsFrom,
   endpointFlagOptions,
@@ -258,14 +257,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
         });
         let processor: ObjectProcessor | undefined;
         if (!options.dryRun && options.config !== undefined) {
-          await preflight(clients, options.aws, {
-            tables: [
-              { name: options.config.tableName, flag: '--table' },
-              ...(options.alerts ? [{ name: options.alerts.stateTable, flag: '--alert-state-table' }] : []),
-            ],
-            ...(options.alerts ? { topic: { arn: options.alerts.topicArn, flag: '--topic-arn' } } : {}),
-          });
-          processor = composeProcessor(options.config, clients);
+          processor = await checkedProcessor(clients, options.aws, options.config, options.alerts);
         }
         const before = await queue.approximateCount();
         io.stderr.write(

@@ -14,6 +14,8 @@ export interface AwsEndpoints {
   readonly sns?: string;
   readonly sqs?: string;
   readonly sts?: string;
+  /** Only `backfill stop|resume|status` talk to Lambda (adapters/event-source-mapping.ts builds that client). */
+  readonly lambda?: string;
 }
 
 /** Options of createAwsClients. */

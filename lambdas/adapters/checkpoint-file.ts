@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type * as z from 'zod';
 import { CheckpointDataSchema, type CheckpointData } from '../core/checkpoint';
 import { TrailwatchError } from '../core/errors';
 
@@ -18,16 +19,20 @@ export function defaultCheckpointPath(cwd: string, fingerprint: string): string 
 }
 
 /**
- * A checkpoint persisted as a JSON file. Writes go to a temporary file in the same folder that is
+ * A checkpoint persisted as a JSON file (the local backfill's by default; another schema for the
+ * enqueue checkpoint of `backfill --on-aws`). Writes go to a temporary file in the same folder that is
  * then renamed over the checkpoint, so a crash or kill mid-write leaves the previous checkpoint whole.
  */
-export class CheckpointFile {
+export class CheckpointFile<T = CheckpointData> {
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly schema: z.ZodType<T> = CheckpointDataSchema as unknown as z.ZodType<T>,
+  ) {}
 
   /** The stored checkpoint, or undefined when the file does not exist. */
-  async load(): Promise<CheckpointData | undefined> {
+  async load(): Promise<T | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -43,7 +48,7 @@ export class CheckpointFile {
     } catch (err) {
       throw new CheckpointFileError(`${this.path}: not JSON; delete it or pass --restart`, { cause: err });
     }
-    const parsed = CheckpointDataSchema.safeParse(json);
+    const parsed = this.schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'checkpoint';
@@ -56,7 +61,7 @@ export class CheckpointFile {
   }
 
   /** Replaces the stored checkpoint atomically. Saves run one after the other, in call order. */
-  save(data: CheckpointData): Promise<void> {
+  save(data: T): Promise<void> {
     const run = this.queue.then(() => this.write(data));
     // A failed save must not block the next one; the caller still sees its own failure.
     this.queue = run.catch(() => undefined);
@@ -69,7 +74,7 @@ export class CheckpointFile {
     await rm(this.path, { force: true });
   }
 
-  private async write(data: CheckpointData): Promise<void> {
+  private async write(data: T): Promise<void> {
     const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });

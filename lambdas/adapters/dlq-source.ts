@@ -4,17 +4,18 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
-  SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { decodeBackfillBatch, looksLikeBackfillBatch } from '../core/backfill-batch';
 import { TrailwatchError } from '../core/errors';
 import { parseIngestEvent, type AnnouncedObject } from '../core/s3-event';
+import { translateSqsError } from './sqs-errors';
 
 /** An SQS call on the dead-letter queue failed: names the queue and what to check. */
 export class DlqError extends TrailwatchError {}
 
 /** How a dead-letter message carried its S3 event. */
-export type DlqMessageFormat = 'lambda-destination' | 'sns-envelope' | 'event';
+export type DlqMessageFormat = 'lambda-destination' | 'sns-envelope' | 'event' | 'backfill-batch';
 
 /** What a dead-letter message says: the objects to process, or why it cannot be read. */
 export type DlqMessageContent =
@@ -47,8 +48,9 @@ const SnsEnvelopeSchema = z.looseObject({ Type: z.literal('Notification'), Messa
 
 /**
  * Reads a dead-letter message body: a Lambda on-failure destination record (its `requestPayload` is
- * the original event), an SNS notification wrapping an S3 event, or a bare S3 notification /
- * EventBridge "Object Created" event (what a Lambda dead-letter queue receives).
+ * the original event), an SNS notification wrapping an S3 event, a bare S3 notification /
+ * EventBridge "Object Created" event (what a Lambda dead-letter queue receives), or a backfill batch
+ * message (lambdas/core/backfill-batch.ts; what the backfill queue's dead-letter queue receives).
  */
 export function parseDlqMessageBody(body: string | undefined): DlqMessageContent {
   if (body === undefined || body.trim() === '') return { ok: false, message: 'empty message body' };
@@ -57,6 +59,25 @@ export function parseDlqMessageBody(body: string | undefined): DlqMessageContent
     json = JSON.parse(body);
   } catch {
     return { ok: false, message: 'message body is not JSON' };
+  }
+
+  // The backfill queue's dead-letter queue holds its batch messages (keys, not an S3 event).
+  if (looksLikeBackfillBatch(json)) {
+    try {
+      const batch = decodeBackfillBatch(body);
+      return {
+        ok: true,
+        format: 'backfill-batch',
+        objects: batch.keys.map((key) => ({
+          bucket: batch.bucket,
+          key,
+          eventName: `backfill ${batch.runId}`,
+          created: true,
+        })),
+      };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   const destination = LambdaDestinationRecordSchema.safeParse(json);
@@ -228,16 +249,7 @@ export class DlqSource {
     try {
       return await send();
     } catch (err) {
-      if (!(err instanceof SQSServiceException)) throw err;
-      if (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue') {
-        throw new DlqError(`${this.queueUrl}: no such queue (check --queue, --region and the endpoint)`, {
-          cause: err,
-        });
-      }
-      if (err.name === 'AccessDenied' || err.name === 'AccessDeniedException') {
-        throw new DlqError(`${this.queueUrl}: access denied (${err.message})`, { cause: err });
-      }
-      throw new DlqError(`${this.queueUrl}: ${err.name}: ${err.message}`, { cause: err });
+      throw translateSqsError(this.queueUrl, err, '--queue');
     }
   }
 }
