@@ -26,21 +26,19 @@ export const BACKFILL_METRICS_SERVICE = 'trailwatch-backfill';
 /** AWS's guidance for a queue a Lambda function consumes: a visibility timeout of 6x the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/** The SQS calls the operator's `trailwatch backfill --on-aws` makes on the work queue. */
-export const OPERATOR_QUEUE_ACTIONS = [
-  'sqs:SendMessage',
-  'sqs:GetQueueAttributes',
-  'sqs:GetQueueUrl',
-] as const;
+/**
+ * The SQS calls the operator's `trailwatch backfill --on-aws` and `backfill status` make on the work queue
+ * (lambdas/adapters/backfill-queue.ts; SendMessageBatch is authorized as SendMessage).
+ */
+export const OPERATOR_QUEUE_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueAttributes'] as const;
 
 /**
- * The SQS calls on the backfill's dead-letter queue: its depth, `trailwatch replay` of what failed
- * (receive, delete, extend the visibility), and moving it back to the work queue once the cause is fixed
- * (SQS's message move task, the redrive of a DLQ).
+ * The SQS calls on the backfill's dead-letter queue: its depth (`backfill status`), `trailwatch replay` of
+ * what failed (lambdas/adapters/dlq-source.ts: receive, delete, extend the visibility), and moving it back
+ * to the work queue once the cause is fixed (SQS's message move task, the redrive of a DLQ, from the AWS CLI).
  */
 export const OPERATOR_DLQ_ACTIONS = [
   'sqs:GetQueueAttributes',
-  'sqs:GetQueueUrl',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
@@ -49,7 +47,10 @@ export const OPERATOR_DLQ_ACTIONS = [
   'sqs:CancelMessageMoveTask',
 ] as const;
 
-/** The Lambda calls on the event source mapping: its state, and stop/resume by disabling/enabling it. */
+/**
+ * The Lambda calls on the event source mapping (lambdas/adapters/event-source-mapping.ts): its state, and
+ * stop/resume by disabling/enabling it.
+ */
 export const OPERATOR_MAPPING_ACTIONS = [
   'lambda:GetEventSourceMapping',
   'lambda:UpdateEventSourceMapping',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { loadBackfillConfig } from '../../lambdas/ingest/config';
 import { METRICS_SERVICE } from '../../lambdas/ingest/metrics';
@@ -333,6 +335,37 @@ describe('distributed backfill: least privilege', () => {
       },
     ]);
     expect(policy?.Properties?.Roles).toBeUndefined();
+  });
+});
+
+// The IAM actions of the SDK commands an adapter sends (the batch forms are authorized as the single ones).
+function actionsSent(service: 'sqs' | 'lambda', ...files: string[]): string[] {
+  const iamName = (command: string) =>
+    command.replace(/^(SendMessage|DeleteMessage|ChangeMessageVisibility)Batch$/, '$1');
+  const sent = files.flatMap((file) => {
+    const source = readFileSync(path.join(__dirname, '..', '..', 'lambdas', 'adapters', file), 'utf8');
+    return [...source.matchAll(/new (\w+)Command\(/g)].map((m) => `${service}:${iamName(m[1] ?? '')}`);
+  });
+  return [...new Set(sent)].sort();
+}
+
+describe('distributed backfill: the operator policy follows the CLI', () => {
+  // SQS's redrive of a dead-letter queue (docs/operations.md), from the AWS CLI rather than trailwatch.
+  const REDRIVE = ['sqs:CancelMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:StartMessageMoveTask'];
+
+  it.each([
+    ['the work queue', OPERATOR_QUEUE_ACTIONS, actionsSent('sqs', 'backfill-queue.ts')],
+    [
+      'the dead-letter queue',
+      OPERATOR_DLQ_ACTIONS,
+      [...actionsSent('sqs', 'dlq-source.ts'), ...REDRIVE].sort(),
+    ],
+    ['the event source mapping', OPERATOR_MAPPING_ACTIONS, actionsSent('lambda', 'event-source-mapping.ts')],
+  ])('on %s: exactly the calls the adapters send', (_name, granted, sent) => {
+    // Assess: protects the operator policy against drift when `backfill --on-aws`, `status`, `stop`,
+    // `resume` or `replay` start (or stop) sending a call.
+    expect(sent.length).toBeGreaterThan(1);
+    expect([...granted].sort()).toEqual(sent);
   });
 });
 
