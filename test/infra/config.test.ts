@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_MEMORY_GB } from '../../lambdas/core/backfill-estimate';
 import { ConfigError } from '../../lambdas/core/errors';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
 import {
@@ -128,6 +129,15 @@ describe('trailwatch configuration', () => {
     });
     expect(on).toEqual({ ...off, enabled: true });
     expect(tuned).toEqual({ ...off, enabled: true, maxConcurrency: 50 });
+  });
+
+  it("estimates with the stack's backfill defaults (lambdas/core/backfill-estimate.ts)", () => {
+    // Act
+    const defaults = parseTrailwatchConfig({ backfill: true }).backfill;
+    // Assess: protects the dry run's time and write rate from describing another concurrency or memory
+    // than the one the stack deploys.
+    expect(defaults.maxConcurrency).toBe(DEFAULT_MAX_CONCURRENCY);
+    expect(defaults.memorySize).toBe(DEFAULT_MEMORY_GB * 1024);
   });
 
   it('reports each backfill problem naming its key', () => {
