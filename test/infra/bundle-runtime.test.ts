@@ -36,6 +36,13 @@ function functionEnvironment(bundled: BundledStack, functionId = bundled.functio
   return env;
 }
 
+// The EMF documents (metrics) among a run's output lines.
+const emfDocuments = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
 const notification = (...keys: string[]) => ({
   Records: keys.map((key) => ({
     eventVersion: '2.1',
@@ -111,10 +118,7 @@ describe('the bundled function, loaded as Lambda loads it', () => {
         expect.objectContaining({ key: nested, status: 'skipped', skipReason: 'not-a-log-key' }),
         expect.objectContaining({ key: foreign, status: 'skipped', skipReason: 'foreign-account' }),
       ]);
-      const metrics = run.stdout
-        .split('\n')
-        .filter((l) => l.includes('"_aws"'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const metrics = emfDocuments(run.stdout);
       expect(metrics).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ Reason: 'not-a-log-key', ObjectsSkipped: 1 }),
@@ -152,10 +156,7 @@ describe('the bundled function, loaded as Lambda loads it', () => {
       // service=trailwatch-backfill, apart from the live path's.
       expect(run.error).toBeUndefined();
       expect(run.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
-      const metrics = run.stdout
-        .split('\n')
-        .filter((l) => l.includes('"_aws"'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const metrics = emfDocuments(run.stdout);
       expect(metrics).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
