@@ -38,9 +38,9 @@ import {
 } from './aws-options';
 import { formatBackfillEstimate } from './backfill-estimate-text';
 import { parseScopeFlags, SCOPE_FLAGS } from './backfill-scope-flags';
-import { interruptOnCtrlC } from './interrupt';
+import { startRunDisplay } from './interrupt';
 import { READ_ROLE_FLAGS, readRoleArnFlag, readRoleFlagHelp } from './processor-flags';
-import { createProgress, formatMegabytes, formatSeconds, silentProgress } from './progress';
+import { formatMegabytes, formatSeconds } from './progress';
 import { UsageError, type CliIO } from './usage';
 
 /** The help of `backfill --on-aws`. */
@@ -256,14 +256,13 @@ export async function runOnAws(
       queue = new BackfillQueue(options.queueUrl, clients.sqs);
       if (overrides.decorateQueue) queue = overrides.decorateQueue(queue);
     }
-    const progress = options.dryRun
-      ? silentProgress()
-      : createProgress({ label: 'enqueue', stream: io.stderr });
-    const interruption = interruptOnCtrlC(
-      (line) => progress.log(line),
-      'interrupted: finishing the calls in flight and saving the checkpoint',
-      overrides.signal,
-    );
+    const display = startRunDisplay({
+      label: 'enqueue',
+      quiet: options.dryRun,
+      stream: io.stderr,
+      message: 'interrupted: finishing the calls in flight and saving the checkpoint',
+      ...(overrides.signal ? { signal: overrides.signal } : {}),
+    });
     let report: EnqueueReport;
     try {
       report = await runEnqueue(
@@ -274,16 +273,15 @@ export async function runOnAws(
           ...(queue ? { queue } : {}),
           checkpoint,
           ...(options.dryRun ? {} : { checkpointStore: file }),
-          progress,
+          progress: display.progress,
           now,
-          signal: interruption.signal,
+          signal: display.signal,
         },
       );
     } catch (err) {
       throw explainAwsSetupError(err, options.aws.endpoints, 'sqs', options.aws.sources) ?? err;
     } finally {
-      progress.stop();
-      interruption.dispose();
+      display.end();
     }
     const listing: ListingSummary = {
       objects: report.keys,

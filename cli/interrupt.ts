@@ -1,4 +1,5 @@
 /** Ctrl-C handling shared by the long-running commands (backfill, replay). */
+import { createProgress, silentProgress, type Progress } from './progress';
 
 /** An abort signal for a run, and how to stop listening when the run is over. */
 export interface Interruption {
@@ -27,4 +28,37 @@ export function interruptOnCtrlC(
   };
   process.on('SIGINT', onSigint);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** A run's progress display with its Ctrl-C handling, ended together. */
+export interface RunDisplay {
+  readonly progress: Progress;
+  readonly signal: AbortSignal;
+  /** Final render of the progress and no more Ctrl-C handling. */
+  end(): void;
+}
+
+/**
+ * The progress display of a long run (`label` on stderr; silent when `quiet`, e.g. a dry run) and its
+ * Ctrl-C handling, which logs `message` through the display.
+ */
+export function startRunDisplay(options: {
+  readonly label: string;
+  readonly quiet: boolean;
+  readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly message: string;
+  readonly signal?: AbortSignal;
+}): RunDisplay {
+  const progress = options.quiet
+    ? silentProgress()
+    : createProgress({ label: options.label, stream: options.stream });
+  const interruption = interruptOnCtrlC((line) => progress.log(line), options.message, options.signal);
+  return {
+    progress,
+    signal: interruption.signal,
+    end() {
+      progress.stop();
+      interruption.dispose();
+    },
+  };
 }

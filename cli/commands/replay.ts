@@ -18,8 +18,8 @@ import {
   readRoleArnFlag,
   readRoleFlagHelp,
 } from '../processor-flags';
-import { createProgress, formatSeconds, silentProgress } from '../progress';
-import { interruptOnCtrlC } from '../interrupt';
+import { formatSeconds } from '../progress';
+import { startRunDisplay } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { checkedProcessor } from '../preflight';
 import {
@@ -264,14 +264,14 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
           `replay: ${before.visible} messages visible in the queue, ${before.inFlight} in flight\n`,
         );
 
-        const progress = options.dryRun
-          ? silentProgress()
-          : createProgress({ label: 'replay', stream: io.stderr });
-        const interruption = interruptOnCtrlC(
-          (line) => progress.log(line),
-          'interrupted: finishing the messages in flight; the others go back to the queue',
-          overrides.signal,
-        );
+        const display = startRunDisplay({
+          label: 'replay',
+          quiet: options.dryRun,
+          stream: io.stderr,
+          message: 'interrupted: finishing the messages in flight; the others go back to the queue',
+          ...(overrides.signal ? { signal: overrides.signal } : {}),
+        });
+        const progress = display.progress;
         let report: ReplayReport;
         try {
           report = await runReplay(options, {
@@ -279,11 +279,10 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
             ...(processor ? { processor } : {}),
             progress,
             log: options.dryRun ? (line) => io.stdout.write(`${line}\n`) : (line) => progress.log(line),
-            signal: interruption.signal,
+            signal: display.signal,
           });
         } finally {
-          progress.stop();
-          interruption.dispose();
+          display.end();
         }
         io.stdout.write(formatReplaySummary(options, report, Date.now() - started));
         if (options.dryRun) return report.invalid.length > 0 ? 1 : 0;

@@ -159,17 +159,32 @@ export function composeIngestApp(
   clients: ProcessorClients,
   observer: IngestObserver = SILENT_OBSERVER,
 ): IngestApp {
-  // The invocation being handled: its remaining time bounds how long throttled writes are retried.
-  let remainingMs: (() => number) | undefined;
-  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  const clock = invocationClock();
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: clock.remainingTimeMs });
   return {
     processor,
-    async handleS3Event(event, options = {}) {
-      remainingMs = options.remainingMs;
+    handleS3Event: (event, options = {}) =>
+      clock.during(options.remainingMs, () => handleS3Event(event, processor, observer, options)),
+  };
+}
+
+/**
+ * The remaining time of the invocation being handled, for the event store's retry budget of
+ * throttled writes (set for the duration of each invocation, unset between them).
+ */
+function invocationClock(): {
+  remainingTimeMs: () => number | undefined;
+  during<T>(remainingMs: (() => number) | undefined, run: () => Promise<T>): Promise<T>;
+} {
+  let current: (() => number) | undefined;
+  return {
+    remainingTimeMs: () => current?.(),
+    async during(remainingMs, run) {
+      current = remainingMs;
       try {
-        return await handleS3Event(event, processor, observer, options);
+        return await run();
       } finally {
-        remainingMs = undefined;
+        current = undefined;
       }
     },
   };
@@ -190,17 +205,11 @@ export function composeBackfillApp(
   clients: ProcessorClients,
   observer: IngestObserver & BatchObserver,
 ): BackfillApp {
-  let remainingMs: (() => number) | undefined;
-  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: () => remainingMs?.() });
+  const clock = invocationClock();
+  const processor = composeProcessor(config, clients, { observer, remainingTimeMs: clock.remainingTimeMs });
   return {
     processor,
-    async handleSqsEvent(event, options = {}) {
-      remainingMs = options.remainingMs;
-      try {
-        return await handleSqsBatch(event, processor, observer, options);
-      } finally {
-        remainingMs = undefined;
-      }
-    },
+    handleSqsEvent: (event, options = {}) =>
+      clock.during(options.remainingMs, () => handleSqsBatch(event, processor, observer, options)),
   };
 }

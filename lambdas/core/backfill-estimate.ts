@@ -81,7 +81,10 @@ export interface BackfillEstimate {
   readonly invocations: number;
   readonly lambdaSeconds: number;
   readonly gbSeconds: number;
-  /** SendMessageBatch, ReceiveMessage and DeleteMessageBatch calls (10 messages each). */
+  /**
+   * SendMessageBatch and ReceiveMessage calls (10 messages each) and one delete per message: the
+   * stack's mapping hands one message to each invocation (batch size 1).
+   */
   readonly sqsRequests: number;
   readonly s3Gets: number;
   readonly s3Lists: number;
@@ -122,8 +125,7 @@ export function estimateBackfill(
   const speedup = Math.min(a.memoryGb, 1769 / 1024) / DEFAULT_MEMORY_GB;
   const lambdaSeconds = bytes / (HANDLER_GZIP_BYTES_PER_SECOND * speedup) + objects * PER_OBJECT_SECONDS;
   const gbSeconds = lambdaSeconds * a.memoryGb;
-  const batchCalls = Math.ceil(messages / 10);
-  const sqsRequests = batchCalls * 3;
+  const sqsRequests = 2 * Math.ceil(messages / 10) + messages;
   const s3Lists = listing.source === 'prefix-walk' ? Math.ceil(objects / 1000) : 0;
   const records = bytes * RECORDS_PER_GZIP_BYTE;
   const events = records * a.targetShare;

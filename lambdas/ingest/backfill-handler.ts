@@ -6,10 +6,8 @@ import { createAwsClients } from '../adapters/aws-clients';
 import { RequestDeadline } from '../adapters/timed-http-handler';
 import { composeBackfillApp } from '../app/compose';
 import { loadBackfillConfig } from './config';
+import { runInvocation } from './invocation';
 import { createLambdaTelemetry, METRICS_SERVICE } from './metrics';
-
-// Time kept after the last AWS request of an invocation to log the outcome and flush metrics.
-const REPORT_MARGIN_MS = 2_000;
 
 const telemetry = createLambdaTelemetry({ serviceName: METRICS_SERVICE.backfill });
 const deadline = new RequestDeadline();
@@ -24,13 +22,10 @@ export async function handler(
   event: SQSEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<SQSBatchResponse> {
-  // No request may outlive the invocation: a hung call fails its key (its message is retried).
-  if (context) deadline.set(Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS);
-  try {
-    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-    return await app.handleSqsEvent(event, remainingMs ? { remainingMs } : {});
-  } finally {
-    deadline.clear();
-    telemetry.flush();
-  }
+  return runInvocation(
+    deadline,
+    () => telemetry.flush(),
+    context,
+    (remainingMs) => app.handleSqsEvent(event, remainingMs ? { remainingMs } : {}),
+  );
 }

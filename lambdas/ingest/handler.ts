@@ -6,10 +6,8 @@ import { RequestDeadline } from '../adapters/timed-http-handler';
 import { composeIngestApp } from '../app/compose';
 import type { IngestResult } from '../app/s3-event-handler';
 import { loadIngestConfig } from './config';
+import { runInvocation } from './invocation';
 import { createLambdaTelemetry } from './metrics';
-
-// Time kept after the last AWS request of an invocation to log the outcome and flush metrics.
-const REPORT_MARGIN_MS = 2_000;
 
 const telemetry = createLambdaTelemetry();
 const deadline = new RequestDeadline();
@@ -24,15 +22,11 @@ export async function handler(
   event: unknown,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<IngestResult> {
-  // No request may outlive the invocation: a hung call fails the file (retried later) instead of
-  // being cut off by the Lambda timeout with nothing logged.
-  if (context) deadline.set(Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS);
-  try {
-    // The pipeline stops with a clear error before the timeout would kill it mid-step.
-    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-    return await app.handleS3Event(event, remainingMs ? { remainingMs } : {});
-  } finally {
-    deadline.clear();
-    telemetry.flush();
-  }
+  // The pipeline stops with a clear error before the timeout would kill it mid-step.
+  return runInvocation(
+    deadline,
+    () => telemetry.flush(),
+    context,
+    (remainingMs) => app.handleS3Event(event, remainingMs ? { remainingMs } : {}),
+  );
 }

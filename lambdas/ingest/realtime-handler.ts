@@ -6,10 +6,8 @@ import { RequestDeadline } from '../adapters/timed-http-handler';
 import type { ApiCallSummary } from '../app/api-call-handler';
 import { composeApiCallApp } from '../app/compose';
 import { loadIngestConfig } from './config';
+import { runInvocation } from './invocation';
 import { createLambdaTelemetry } from './metrics';
-
-// Time kept after the last AWS request of an invocation to log the outcome and flush metrics.
-const REPORT_MARGIN_MS = 2_000;
 
 const telemetry = createLambdaTelemetry();
 const deadline = new RequestDeadline();
@@ -24,11 +22,10 @@ export async function handler(
   event: unknown,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<ApiCallSummary> {
-  if (context) deadline.set(Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS);
-  try {
-    return await app.handleApiCallEvent(event);
-  } finally {
-    deadline.clear();
-    telemetry.flush();
-  }
+  return runInvocation(
+    deadline,
+    () => telemetry.flush(),
+    context,
+    () => app.handleApiCallEvent(event),
+  );
 }

@@ -45,6 +45,7 @@ import { seedRecords } from '../fixtures/seeds';
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto';
 
 const BUCKET = 'org-trail';
+const INVENTORY = 'inventory-reports';
 const TABLE = 'events';
 const ACCOUNTS = ['111122223333', '444455556666'];
 const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03', '2024-05-04', '2024-05-05'];
@@ -140,7 +141,11 @@ describeWithMoto('backfill --on-aws end to end (moto SQS + s3rver + dynalite, th
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trailwatch-bf-aws-'));
-    const [m, s, d] = await Promise.all([startMoto(), startS3Server({ buckets: [BUCKET] }), startDynalite()]);
+    const [m, s, d] = await Promise.all([
+      startMoto(),
+      startS3Server({ buckets: [BUCKET, INVENTORY] }),
+      startDynalite(),
+    ]);
     moto = m as MotoServer;
     s3server = s;
     dynalite = d;
@@ -394,4 +399,74 @@ describeWithMoto('backfill --on-aws end to end (moto SQS + s3rver + dynalite, th
     expect(await attributes(dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
     expect(await attributes(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   }, 180_000);
+
+  test('an S3 Inventory report (CSV) is the listing: filtered to the scope, estimated, enqueued', async () => {
+    // Prepare: the report of the log bucket as S3 Inventory writes it: a manifest and a gzipped CSV
+    // data file, every key URL-encoded, plus an object that is not a log file.
+    const rows = files.map(
+      (f) => `"${BUCKET}","${encodeURIComponent(f.key).replace(/%2F/g, '/')}","${f.body.length}"`,
+    );
+    rows.push(`"${BUCKET}","AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/02/d.json.gz","10"`);
+    const dataKey = `reports/${BUCKET}/trailwatch/data/0001.csv.gz`;
+    await s3.send(
+      new PutObjectCommand({ Bucket: INVENTORY, Key: dataKey, Body: gzipSync(rows.join('\n') + '\n') }),
+    );
+    const manifestKey = `reports/${BUCKET}/trailwatch/2024-05-06T01-00Z/manifest.json`;
+    const manifest = {
+      sourceBucket: BUCKET,
+      destinationBucket: `arn:aws:s3:::${INVENTORY}`,
+      version: '2016-11-30',
+      creationTimestamp: '1714957200000',
+      fileFormat: 'CSV',
+      fileSchema: 'Bucket, Key, Size',
+      files: [{ key: dataKey, size: 1, MD5checksum: '0' }],
+    };
+    await s3.send(
+      new PutObjectCommand({ Bucket: INVENTORY, Key: manifestKey, Body: JSON.stringify(manifest) }),
+    );
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'backfill-inventory' })))
+      .QueueUrl as string;
+    const args = [
+      '--on-aws',
+      '--manifest',
+      `s3://${INVENTORY}/${manifestKey}`,
+      '--from',
+      '2024-05-02',
+      '--to',
+      '2024-05-02',
+      '--accounts',
+      ACCOUNTS[0] as string,
+    ];
+    const inScope = files.filter(
+      (f) => f.key.includes(`AWSLogs/${ACCOUNTS[0]}/`) && f.key.includes('/2024/05/02/'),
+    );
+
+    // Act 1: the dry run
+    const dry = captureIO(env, dir);
+    expect(await createBackfillCommand().run([...args, '--dry-run'], dry)).toBe(0);
+
+    // Assess 1: one account's day of the 1,000 rows; the digest and the rest are out of scope.
+    expect(dry.out()).toContain(
+      `backfill on AWS of the inventory s3://${INVENTORY}/${manifestKey} (dry run)`,
+    );
+    expect(dry.out()).toContain(
+      `1 inventory files (0 already enqueued per the checkpoint), ${inScope.length} objects to enqueue`,
+    );
+    expect(dry.out()).toContain(
+      `(0 already sent, ${files.length + 1 - inScope.length} out of scope or empty)`,
+    );
+    expect(dry.out()).toContain('S3:              100 GETs: under $0.01'); // no LIST for an inventory
+
+    // Act 2: the enqueue
+    const run = captureIO(env, dir);
+    const code = await createBackfillCommand().run(
+      [...args, '--queue-url', queueUrl, '--checkpoint', join(dir, 'inventory.json')],
+      run,
+    );
+
+    // Assess 2: exactly the keys in scope, 20 a message.
+    expect(run.out()).toContain('result: every object in scope is enqueued');
+    expect(code).toBe(0);
+    expect(await attributes(queueUrl)).toEqual({ visible: inScope.length / 20, inFlight: 0 });
+  });
 });

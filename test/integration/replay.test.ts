@@ -160,6 +160,26 @@ describe('dead-letter message formats', () => {
     });
   });
 
+  test('a backfill batch message (the backfill DLQ) names each of its keys', () => {
+    const batch = {
+      kind: 'trailwatch.backfill-batch',
+      version: 1,
+      runId: 'bf-20240501000000-abcdef12',
+      bucket: BUCKET,
+      keys: [object.key, `${object.key}.2`],
+    };
+    expect(parseDlqMessageBody(JSON.stringify(batch))).toMatchObject({
+      ok: true,
+      format: 'backfill-batch',
+      objects: [
+        { bucket: BUCKET, key: object.key, created: true },
+        { bucket: BUCKET, key: `${object.key}.2`, created: true },
+      ],
+    });
+    const broken = parseDlqMessageBody(JSON.stringify({ ...batch, keys: [] }));
+    expect(broken).toEqual({ ok: false, message: 'backfill batch: keys: expected at least one key' });
+  });
+
   test('the destination record keeps why the invocation failed', () => {
     const content = parseDlqMessageBody(JSON.stringify(destinationRecord(s3Event([object]))));
     expect(content).toMatchObject({ failure: 'RetriesExhausted: cannot store its events: throttled' });

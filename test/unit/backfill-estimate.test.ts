@@ -17,7 +17,7 @@ describe('estimateBackfill', () => {
     expect(e.invocations).toBe(50);
     expect(e.lambdaSeconds).toBeCloseTo(seconds, 6);
     expect(e.gbSeconds).toBeCloseTo(seconds, 6);
-    expect(e.sqsRequests).toBe(15); // 5 calls each to send, receive and delete 50 messages
+    expect(e.sqsRequests).toBe(60); // 5 calls each to send and receive 50 messages, 50 deletes
     expect(e.s3Gets).toBe(1000);
     expect(e.s3Lists).toBe(1);
     expect(e.events).toBeCloseTo(100e6 * RECORDS_PER_GZIP_BYTE * 0.05, 6);
