@@ -28,6 +28,9 @@ export const BucketAccountConfigSchema = z.object({
   trailwatchAccount: shape.sourceBucketAccount.unwrap(),
   trailwatchRegion: regionSetting.optional(),
   ingestRoleName: roleNameSetting.default(DEFAULT_INGEST_ROLE_NAME),
+  // The trailwatch stack's distributed backfill function role (its default name is trailwatch-backfill);
+  // trusted only when named, so a stack without the backfill trusts no extra role.
+  backfillRoleName: roleNameSetting.optional(),
   operatorRoleArns: z
     .array(
       z.string().regex(ROLE_ARN, {

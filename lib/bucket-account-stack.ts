@@ -36,7 +36,10 @@ export class BucketAccountStack extends Stack {
     });
     const config = parseBucketAccountConfig(props.config ?? configFromContext(this));
     this.config = config;
-    const ingestRoleArn = `arn:${this.partition}:iam::${config.trailwatchAccount}:role/${config.ingestRoleName}`;
+    const roleArn = (name: string) => `arn:${this.partition}:iam::${config.trailwatchAccount}:role/${name}`;
+    const ingestRoleArn = roleArn(config.ingestRoleName);
+    const backfillRoleArn =
+      config.backfillRoleName !== undefined ? roleArn(config.backfillRoleName) : undefined;
 
     this.forwarder = new LogForwarder(this, 'Forwarder', {
       bucketName: config.sourceBucketName,
@@ -49,7 +52,11 @@ export class BucketAccountStack extends Stack {
       logPrefix: config.logPrefix,
       ...(config.sourceBucketKmsKeyArn !== undefined ? { kmsKeyArn: config.sourceBucketKmsKeyArn } : {}),
       roleName: config.readRoleName,
-      trustedRoleArns: [ingestRoleArn, ...config.operatorRoleArns],
+      trustedRoleArns: [
+        ingestRoleArn,
+        ...(backfillRoleArn !== undefined ? [backfillRoleArn] : []),
+        ...config.operatorRoleArns,
+      ],
     });
 
     Validations.of(this.forwarder.deadLetterQueue).acknowledge({
@@ -71,6 +78,12 @@ export class BucketAccountStack extends Stack {
       'Pass to the trailwatch stack as readRoleName (its name) and to backfill/replay as --read-role-arn',
     );
     out('TrustedIngestRoleArn', ingestRoleArn, 'The trailwatch function role the read role trusts');
+    if (backfillRoleArn !== undefined)
+      out(
+        'TrustedBackfillRoleArn',
+        backfillRoleArn,
+        "The trailwatch backfill function's role the read role trusts",
+      );
     out('ForwardedToBusArn', this.forwarder.targetBusArn, "The trailwatch account's default event bus");
     out(
       'ForwarderDeadLetterQueueUrl',

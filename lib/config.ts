@@ -100,6 +100,31 @@ export const regionSetting = z
   .string()
   .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region name like eu-west-1' });
 
+/** Receives of a backfill message before it moves to the backfill's dead-letter queue. */
+export const BACKFILL_MAX_RECEIVES = 5;
+
+// The distributed backfill (docs/operations.md, "Distributed backfill"): off unless enabled, so a stack
+// without it has no queue, function or mapping. `backfill: true` is short for `{ "enabled": true }`.
+const BACKFILL_KEYS = {
+  enabled: bool.default(false),
+  // The pacing knob: the event source mapping's maximum concurrency (Lambda accepts 2 to 1000).
+  maxConcurrency: int(2, 1000).default(10),
+  alerts: bool.default(false),
+  memorySize: int(256, 10240).default(1024),
+  // A message of 20 keys takes about a minute even of large files (lambdas/core/backfill-batch.ts); the
+  // queue's visibility timeout is 6x this, so a crashed invocation's message returns after 30 minutes.
+  timeoutSeconds: int(60, 900).default(300),
+};
+const backfillSettings = z
+  .preprocess(
+    (v) => (typeof v === 'boolean' ? { enabled: v } : v),
+    // Not strict: backfillProblems names an unknown key with the known ones (zod would only say "unrecognized").
+    z.object(BACKFILL_KEYS, {
+      error: 'expected { "enabled": true, "maxConcurrency": 10 } (or true / false)',
+    }),
+  )
+  .prefault({});
+
 // JSON turns `-c allowedAccounts=[111122223333]` into numbers; an id is text (leading zeros count).
 const accountId = z.preprocess(
   (v) => (typeof v === 'number' ? String(v) : v),
@@ -178,6 +203,8 @@ export const TrailwatchConfigSchema = z.object({
   realTimeRegions: z.array(regionSetting, { error: 'expected a list of region names' }).default([]),
   noObjectsAlarmMinutes: int(5, 1440).default(60),
   retainData: bool.default(true),
+  backfill: backfillSettings,
+  backfillRoleName: roleNameSetting.optional(),
 });
 
 /** Validated trailwatch configuration, every default applied. */
@@ -295,6 +322,44 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
     });
   }
   problems.push(...chatProblems(raw));
+  problems.push(...backfillProblems(raw));
+  return problems;
+}
+
+// The distributed backfill: its settings need it enabled, its alerts need alerts, and its concurrency
+// must leave the account's unreserved executions to the live path.
+function backfillProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const value = typeof raw.backfill === 'boolean' ? { enabled: raw.backfill } : raw.backfill;
+  const backfill = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  const known = Object.keys(BACKFILL_KEYS);
+  const unknown = Object.keys(backfill).filter((k) => !known.includes(k));
+  for (const key of unknown)
+    problems.push(`backfill.${key}: not a backfill setting (known settings: ${known.join(', ')})`);
+  const enabled = backfill.enabled === true;
+  if (!enabled) {
+    for (const key of Object.keys(backfill).filter((k) => k !== 'enabled' && known.includes(k)))
+      problems.push(`backfill.${key}: only applies with backfill.enabled: true`);
+    if (raw.backfillRoleName !== undefined)
+      problems.push('backfillRoleName: only applies with backfill.enabled: true');
+    return problems;
+  }
+  if (raw.backfillRoleName !== undefined && raw.readRoleName === undefined)
+    problems.push(
+      'backfillRoleName: only applies with readRoleName (the cross-account layout names the backfill role)',
+    );
+  if (backfill.alerts === true && raw.alertsEnabled === false)
+    problems.push('backfill.alerts: needs alertsEnabled (the backfill would alert through the same topic)');
+  const maxConcurrency = typeof backfill.maxConcurrency === 'number' ? backfill.maxConcurrency : 10;
+  const limit = typeof raw.accountConcurrencyLimit === 'number' ? raw.accountConcurrencyLimit : 1000;
+  const reserved = typeof raw.reservedConcurrency === 'number' ? raw.reservedConcurrency : 0;
+  const unreserved = limit - reserved - MIN_UNRESERVED_CONCURRENCY;
+  if (maxConcurrency > unreserved)
+    problems.push(
+      `backfill.maxConcurrency: ${maxConcurrency} would take every unreserved execution of the account's ${limit} ` +
+        `(${reserved} reserved, ${MIN_UNRESERVED_CONCURRENCY} kept free) and throttle the live path; use at most ` +
+        `${Math.max(unreserved, 2)}, or set accountConcurrencyLimit to your account's limit`,
+    );
   return problems;
 }
 
@@ -355,6 +420,9 @@ function crossAccountProblems(raw: Record<string, unknown>): string[] {
 
 /** The name the ingest function's role gets in the cross-account layout, unless ingestRoleName says otherwise. */
 export const DEFAULT_INGEST_ROLE_NAME = 'trailwatch-ingest';
+
+/** The name the backfill function's role gets in the cross-account layout, unless backfillRoleName says otherwise. */
+export const DEFAULT_BACKFILL_ROLE_NAME = 'trailwatch-backfill';
 
 /**
  * Validates trailwatch's configuration and applies defaults; throws one ConfigError listing every

@@ -1,19 +1,15 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EncryptedTopic } from './alert-topic';
-
-/** The repository root, where package-lock.json and lambdas/ live. */
-const PROJECT_ROOT = path.join(__dirname, '..');
+import { encryptedQueue } from './encrypted-queue';
+import { addTrailwatchFunction, grantLogRead } from './trailwatch-function';
 
 /**
  * DynamoDB calls the function makes on the event table (lambdas/adapters/event-store.ts): the event
@@ -21,40 +17,8 @@ const PROJECT_ROOT = path.join(__dirname, '..');
  */
 export const EVENT_TABLE_ACTIONS = ['BatchWriteItem', 'DescribeTable', 'PutItem'] as const;
 
-/**
- * DynamoDB calls the function makes on the alert state table (lambdas/adapters/alert-state-store.ts:
- * marker and window reads, claim, release, sent/suppressed updates, marker writes).
- */
-export const ALERT_STATE_TABLE_ACTIONS = [
-  'BatchGetItem',
-  'GetItem',
-  'PutItem',
-  'UpdateItem',
-  'DeleteItem',
-  'BatchWriteItem',
-] as const;
-
-/**
- * How the function is bundled; `npm run bench` builds the same bundle to measure its size and cold start.
- * Every option here was measured there (README, Benchmarks).
- */
-export const INGEST_BUNDLING = {
-  // Bundle with the esbuild in node_modules: synth must work offline and without Docker.
-  forceDockerBundling: false,
-  format: nodejs.OutputFormat.CJS,
-  target: 'node22',
-  minify: true,
-  // Error classes take their name from the class (TrailwatchError: `new.target.name`); minified names
-  // would turn `LogFileError` into a letter in logs and in `errorType`.
-  keepNames: true,
-  // The SDK's ES modules, which esbuild can trim, instead of its CommonJS builds: 1.09 MB -> 0.78 MB.
-  mainFields: ['module', 'main'],
-  // A map beside the bundle, without the sources (5 MB with them), never loaded by the function.
-  sourceMap: true,
-  sourcesContent: false,
-  // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
-  bundleAwsSDK: true,
-} as const satisfies nodejs.BundlingOptions;
+// Kept importable from here, where they were first defined (bench/cold-start.ts, tests).
+export { ALERT_STATE_TABLE_ACTIONS, INGEST_BUNDLING } from './trailwatch-function';
 
 /** Properties of {@link IngestFunction}. */
 export interface IngestFunctionProps {
@@ -132,26 +96,7 @@ export class IngestFunction extends Construct {
   constructor(scope: Construct, id: string, props: IngestFunctionProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      // SSE-SQS: encrypted at rest without a KMS key the function would need kms:GenerateDataKey on.
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The maximum: time to fix the cause and replay (`trailwatch replay`) before records expire.
-      retentionPeriod: Duration.days(14),
-    });
-
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: (props.logRetentionDays ?? 90) as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // An own role without AWSLambdaBasicExecutionRole, whose log permissions are on `*`.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'trailwatch ingest function',
-      ...(props.roleName !== undefined ? { roleName: props.roleName } : {}),
-    });
-    this.role = role;
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
 
     const s = props.settings;
     const environment: Record<string, string> = {
@@ -179,79 +124,45 @@ export class IngestFunction extends Construct {
     if (props.readRoleArn !== undefined) environment.READ_ROLE_ARN = props.readRoleArn;
     this.environment = environment;
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+    const parts = addTrailwatchFunction(this, {
+      entry: 'handler.ts',
+      description:
+        'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
+      roleDescription: 'trailwatch ingest function',
+      ...(props.roleName !== undefined ? { roleName: props.roleName } : {}),
       // Sized from `npm run bench` (README, Benchmarks): the reader's peak RSS stays ~110 MB even for a
       // 600 MB (uncompressed) log file, and it needs ~2.2 s of CPU for that file. 1024 MB gives ~0.6 vCPU,
       // so even such a file (far larger than CloudTrail's usual few-MB files) is read in seconds; the
       // 5-minute timeout leaves the rest for DynamoDB writes of its events with throttling back-off.
       memorySize: props.memorySize ?? 1024,
       timeout: Duration.seconds(props.timeoutSeconds ?? 300),
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      role,
-      logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+      logRetentionDays: props.logRetentionDays ?? 90,
       environment,
       // Two retries (Lambda's maximum) absorb transient faults; what still fails is kept in the DLQ.
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-      recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      bundling: INGEST_BUNDLING,
-      description:
-        'trailwatch: reads CloudTrail log files, stores Glue/EMR/Athena/Batch calls, alerts on failures',
+      asyncFailures: {
+        queue: this.deadLetterQueue,
+        as: 'destination',
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      },
+      eventTable: props.eventTable,
+      eventTableActions: EVENT_TABLE_ACTIONS,
+      alerts: {
+        stateTable: props.alertStateTable,
+        topic: props.alertTopic,
+        ...(props.chatTopic !== undefined ? { chatTopic: props.chatTopic } : {}),
+      },
     });
-
-    this.logGroup.grantWrite(role);
-    // Exactly the calls the function makes, on the table ARN only (it queries no index). Not Table.grant*:
-    // those add `<table>/index/*` and, for the data grants, Scan, Query, stream reads and more.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: EVENT_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
-        resources: [props.eventTable.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ALERT_STATE_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
-        resources: [props.alertStateTable.tableArn],
-      }),
-    );
-    props.alertTopic.grantPublish(role);
-    props.chatTopic?.grantPublish(role);
-    if (props.readRoleArn !== undefined) {
-      // The read role alone holds the bucket's permissions; this role may only assume it.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [props.readRoleArn] }),
-      );
-      return;
-    }
-    // Only GetObject, only under the log prefix: the function never lists, writes or deletes logs.
-    const logObjectsArn = props.bucket.arnForObjects(
-      `${props.logPrefix === '' ? '' : `${props.logPrefix}/`}AWSLogs/*`,
-    );
-    this.logObjectsArn = logObjectsArn;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [logObjectsArn],
-        conditions: { StringEquals: { 's3:ResourceAccount': props.bucketAccount } },
-      }),
-    );
-    if (props.bucketKey !== undefined) {
-      // Decrypt only, and only when S3 asks on the function's behalf.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.bucketKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-        }),
-      );
-    }
+    this.function = parts.function;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+    this.logObjectsArn = grantLogRead(this.role, {
+      bucket: props.bucket,
+      ...(props.bucketKey !== undefined ? { bucketKey: props.bucketKey } : {}),
+      logPrefix: props.logPrefix,
+      bucketAccount: props.bucketAccount,
+      ...(props.readRoleArn !== undefined ? { readRoleArn: props.readRoleArn } : {}),
+    });
   }
 }

@@ -1,8 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { encryptedQueue } from './encrypted-queue';
 import { LOG_FILE_SUFFIX } from './log-trigger';
 
 /** Properties of {@link LogForwarder}. */
@@ -34,11 +35,7 @@ export class LogForwarder extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.targetBusArn = `arn:${stack.partition}:events:${props.trailwatchRegion ?? stack.region}:${props.trailwatchAccount}:event-bus/default`;
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
     this.rule = new events.Rule(this, 'ObjectCreated', {
       description: 'trailwatch: new CloudTrail log files, forwarded to the trailwatch account',
       eventPattern: {

@@ -11,12 +11,45 @@ import { WATCHED_SERVICES } from './config';
 export const METRICS_NAMESPACE = 'Trailwatch';
 const SERVICE_DIMENSION = { service: 'trailwatch' };
 
+/** A function and the queue that keeps what it could not process. */
+export interface WatchedFunction {
+  readonly function: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/** The distributed backfill's resources the alarms and the dashboard row read. */
+export interface WatchedBackfill extends WatchedFunction {
+  /** The work queue. */
+  readonly queue: sqs.IQueue;
+  /** The `service` dimension of the backfill function's metrics. */
+  readonly metricsService: string;
+}
+
+/** The operations alarms, by purpose; the real-time and backfill ones exist when those are deployed. */
+export type OperationsAlarms = Readonly<
+  Record<'errors' | 'throttles' | 'dlqDepth' | 'dlqAge' | 'noObjects', cloudwatch.Alarm> &
+    Partial<
+      Record<
+        | 'realTimeErrors'
+        | 'realTimeDlqDepth'
+        | 'backfillErrors'
+        | 'backfillDlqDepth'
+        | 'liveThrottledDuringBackfill',
+        cloudwatch.Alarm
+      >
+    >
+>;
+
 /** Properties of {@link Operations}. */
 export interface OperationsProps {
   /** The ingest function. */
   readonly function: lambda.IFunction;
   /** Its dead-letter queue. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The real-time function and its dead-letter queue, when `realTimeAlerts` is on. @default - none */
+  readonly realTime?: WatchedFunction;
+  /** The distributed backfill, when `backfill.enabled`. @default - none */
+  readonly backfill?: WatchedBackfill;
   /** Minutes without a processed object after which the trail is considered stopped. */
   readonly noObjectsAlarmMinutes: number;
   /** Addresses subscribed to the operations topic. */
@@ -44,6 +77,17 @@ function trailwatchMetric(
   });
 }
 
+const FIVE_MINUTES = Duration.minutes(5);
+
+// The messages waiting in a queue, at their most in each period.
+function dlqDepth(queue: sqs.IQueue, label?: string): cloudwatch.Metric {
+  return queue.metricApproximateNumberOfMessagesVisible({
+    period: FIVE_MINUTES,
+    statistic: 'Maximum',
+    ...(label !== undefined ? { label } : {}),
+  });
+}
+
 /**
  * What an operator needs: alarms (function errors and throttles, dead-letter depth and age, and no
  * processed object for a while, i.e. the trail stopped delivering) sent to an encrypted operations
@@ -53,9 +97,7 @@ export class Operations extends Construct {
   /** Where alarms go. */
   public readonly topic: EncryptedTopic;
   /** The alarms, by purpose. */
-  public readonly alarms: Readonly<
-    Record<'errors' | 'throttles' | 'dlqDepth' | 'dlqAge' | 'noObjects', cloudwatch.Alarm>
-  >;
+  public readonly alarms: OperationsAlarms;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
 
@@ -78,7 +120,7 @@ export class Operations extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    const alarms = {
+    const alarms: OperationsAlarms = {
       errors: onAnyOccurrence(
         'FunctionErrors',
         props.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
@@ -91,10 +133,7 @@ export class Operations extends Construct {
       ),
       dlqDepth: onAnyOccurrence(
         'DeadLetterDepth',
-        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: fiveMinutes,
-          statistic: 'Maximum',
-        }),
+        dlqDepth(props.deadLetterQueue),
         'trailwatch: log files failed after every retry; inspect and replay the dead-letter queue.',
       ),
       dlqAge: props.deadLetterQueue
@@ -118,9 +157,25 @@ export class Operations extends Construct {
         // No datapoint at all is exactly the failure this alarm is for.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
+      ...(props.realTime !== undefined
+        ? {
+            realTimeErrors: onAnyOccurrence(
+              'RealTimeFunctionErrors',
+              props.realTime.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+              'trailwatch: the real-time function failed (retried, then kept in its dead-letter queue; the log files still alert).',
+            ),
+            realTimeDlqDepth: onAnyOccurrence(
+              'RealTimeDeadLetterDepth',
+              dlqDepth(props.realTime.deadLetterQueue),
+              'trailwatch: real-time events failed after every retry; their log files alert them later. Inspect the RealTimeDeadLetterQueueUrl queue.',
+            ),
+          }
+        : {}),
+      ...(props.backfill !== undefined ? this.backfillAlarms(props.backfill, onAnyOccurrence) : {}),
     };
+    const alarmList = Object.values(alarms).filter((a): a is cloudwatch.Alarm => a !== undefined);
     const action = new actions.SnsAction(this.topic.topic);
-    for (const alarm of Object.values(alarms)) {
+    for (const alarm of alarmList) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
@@ -129,7 +184,7 @@ export class Operations extends Construct {
     // Only these alarms publish: exact ARNs in the topic policy, this account's alarms in the key policy.
     this.topic.allowServicePublish({
       service: 'cloudwatch.amazonaws.com',
-      sourceArns: Object.values(alarms).map((alarm) => alarm.alarmArn),
+      sourceArns: alarmList.map((alarm) => alarm.alarmArn),
       sourceArnPattern: `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
     });
 
@@ -236,9 +291,103 @@ export class Operations extends Construct {
             ],
             width: 8,
           }),
-          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(alarms), width: 8 }),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: alarmList, width: 8 }),
         ],
+        ...(props.backfill !== undefined ? [backfillRow(props.backfill)] : []),
       ],
     });
   }
+
+  // The backfill's own failures, and the one thing a backfill must never do: throttle the live path.
+  private backfillAlarms(
+    backfill: WatchedBackfill,
+    onAnyOccurrence: (id: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm,
+  ): Pick<OperationsAlarms, 'backfillErrors' | 'backfillDlqDepth' | 'liveThrottledDuringBackfill'> {
+    return {
+      backfillErrors: onAnyOccurrence(
+        'BackfillFunctionErrors',
+        backfill.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        'trailwatch: the backfill function failed an invocation (its message returns to the queue; after 5 receives it moves to the backfill dead-letter queue).',
+      ),
+      backfillDlqDepth: onAnyOccurrence(
+        'BackfillDeadLetterDepth',
+        dlqDepth(backfill.deadLetterQueue),
+        'trailwatch: backfill batches failed every receive; read the backfill function log, fix the cause, then move them back to the queue (docs/operations.md).',
+      ),
+      liveThrottledDuringBackfill: onAnyOccurrence(
+        'LiveThrottledDuringBackfill',
+        liveThrottledWhileBackfilling(backfill),
+        'trailwatch: the live ingest function had writes throttled while backfill batches were in flight; lower the backfill maxConcurrency or stop it (docs/operations.md, Distributed backfill).',
+      ),
+    };
+  }
+}
+
+// The live path's throttled writes, counted only in periods when backfill messages are being processed.
+function liveThrottledWhileBackfilling(backfill: WatchedBackfill): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'IF(FILL(inFlight, 0) > 0, FILL(liveThrottled, 0), 0)',
+    usingMetrics: {
+      liveThrottled: trailwatchMetric('ThrottledWrites', { period: FIVE_MINUTES }),
+      inFlight: backfill.queue.metricApproximateNumberOfMessagesNotVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
+    },
+    label: 'live writes throttled while a backfill runs',
+    period: FIVE_MINUTES,
+  });
+}
+
+// The dashboard's backfill row: progress of the queue, failures, duration, and the two paths' throttling.
+function backfillRow(backfill: WatchedBackfill): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Backfill queue',
+      left: [
+        dlqDepth(backfill.queue, 'waiting'),
+        backfill.queue.metricApproximateNumberOfMessagesNotVisible({
+          period: FIVE_MINUTES,
+          statistic: 'Maximum',
+          label: 'in flight',
+        }),
+      ],
+      right: [dlqDepth(backfill.deadLetterQueue, 'dead-lettered')],
+      width: 8,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Backfill function',
+      left: [
+        backfill.function.metricDuration({
+          statistic: 'Average',
+          period: FIVE_MINUTES,
+          label: 'duration avg',
+        }),
+        backfill.function.metricDuration({
+          statistic: 'Maximum',
+          period: FIVE_MINUTES,
+          label: 'duration max',
+        }),
+      ],
+      right: [
+        backfill.function.metricErrors({ period: FIVE_MINUTES, label: 'errors' }),
+        trailwatchMetric('ObjectsProcessed', {
+          dimensions: { service: backfill.metricsService },
+          label: 'objects processed',
+        }),
+      ],
+      width: 8,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Throttled writes: live vs backfill',
+      left: [
+        trailwatchMetric('ThrottledWrites', { label: 'live' }),
+        trailwatchMetric('ThrottledWrites', {
+          dimensions: { service: backfill.metricsService },
+          label: 'backfill',
+        }),
+      ],
+      width: 8,
+    }),
+  ];
 }

@@ -1,19 +1,16 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { apiCallRulePattern } from '../lambdas/core/api-call-rule';
 import type { EncryptedTopic } from './alert-topic';
-import { ALERT_STATE_TABLE_ACTIONS } from './ingest-function';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
+import { encryptedQueue } from './encrypted-queue';
+import { addTrailwatchFunction } from './trailwatch-function';
 
 /**
  * DynamoDB calls the real-time function makes on the event table: one conditional PutItem per event,
@@ -60,68 +57,36 @@ export class RealTimeAlerts extends Construct {
   constructor(scope: Construct, id: string, props: RealTimeAlertsProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: (props.logRetentionDays ?? 90) as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'trailwatch real-time alert function',
-    });
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambdas', 'ingest', 'realtime-handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
+    const parts = addTrailwatchFunction(this, {
+      entry: 'realtime-handler.ts',
+      description:
+        'trailwatch: alerts failed Glue/EMR/Athena/Batch calls seconds after EventBridge sees them',
+      roleDescription: 'trailwatch real-time alert function',
       // One event per invocation: a few DynamoDB writes and one publish.
       memorySize: 512,
       // An event claimed by the log file's invocation at the same moment is waited for (up to its
       // 60-second lease and 5 s more) rather than failed on; then publishing is bounded by its lease.
       timeout: Duration.seconds(150),
-      role,
-      logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { ...props.environment },
-      retryAttempts: 2,
+      logRetentionDays: props.logRetentionDays ?? 90,
+      environment: props.environment,
       // Past an hour a real-time alert is no longer real time; the log file alerts it anyway.
-      maxEventAge: Duration.hours(1),
-      deadLetterQueue: this.deadLetterQueue,
-      recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        bundleAwsSDK: true,
+      asyncFailures: {
+        queue: this.deadLetterQueue,
+        as: 'dead-letter-queue',
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
       },
-      description:
-        'trailwatch: alerts failed Glue/EMR/Athena/Batch calls seconds after EventBridge sees them',
+      eventTable: props.eventTable,
+      eventTableActions: REAL_TIME_EVENT_TABLE_ACTIONS,
+      alerts: {
+        stateTable: props.alertStateTable,
+        topic: props.alertTopic,
+        ...(props.chatTopic !== undefined ? { chatTopic: props.chatTopic } : {}),
+      },
     });
-
-    this.logGroup.grantWrite(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: REAL_TIME_EVENT_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
-        resources: [props.eventTable.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ALERT_STATE_TABLE_ACTIONS.map((a) => `dynamodb:${a}`),
-        resources: [props.alertStateTable.tableArn],
-      }),
-    );
-    props.alertTopic.grantPublish(role);
-    props.chatTopic?.grantPublish(role);
+    this.function = parts.function;
+    this.logGroup = parts.logGroup;
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'trailwatch: failed Glue/EMR/Athena/Batch API calls (CloudTrail via EventBridge)',

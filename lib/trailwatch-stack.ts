@@ -14,11 +14,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AlertStateTable } from './alert-state-table';
+import { BACKFILL_METRICS_SERVICE, BackfillEngine } from './backfill-engine';
 import { EncryptedTopic } from './alert-topic';
 import { ConfigError } from '../lambdas/core/errors';
 import { ChatChannels } from './chat-channels';
 import {
   configFromContext,
+  DEFAULT_BACKFILL_ROLE_NAME,
   DEFAULT_INGEST_ROLE_NAME,
   deployTargetProblems,
   keyAllowList,
@@ -72,6 +74,8 @@ export class TrailwatchStack extends Stack {
   public readonly operations: Operations;
   /** The default bus's permission for the bucket account's events, in the cross-account layout. */
   public readonly crossAccountEvents?: CrossAccountEvents;
+  /** The distributed backfill (queue, function, mapping, operator policy), when `backfill.enabled`. */
+  public readonly backfill?: BackfillEngine;
 
   constructor(scope: Construct, id: string, props: TrailwatchStackProps = {}) {
     super(scope, id, {
@@ -145,6 +149,7 @@ export class TrailwatchStack extends Stack {
         logRetentionDays: config.logRetentionDays,
       });
     }
+    if (config.backfill.enabled) this.backfill = this.addBackfill(config);
     if (config.readRoleName !== undefined && config.sourceBucketAccount !== undefined) {
       this.crossAccountEvents = new CrossAccountEvents(this, 'CrossAccountEvents', {
         bucketAccount: config.sourceBucketAccount,
@@ -153,6 +158,17 @@ export class TrailwatchStack extends Stack {
     this.operations = new Operations(this, 'Operations', {
       function: this.ingest.function,
       deadLetterQueue: this.ingest.deadLetterQueue,
+      ...(this.realTime !== undefined ? { realTime: this.realTime } : {}),
+      ...(this.backfill !== undefined
+        ? {
+            backfill: {
+              function: this.backfill.function,
+              queue: this.backfill.queue,
+              deadLetterQueue: this.backfill.deadLetterQueue,
+              metricsService: BACKFILL_METRICS_SERVICE,
+            },
+          }
+        : {}),
       noObjectsAlarmMinutes: config.noObjectsAlarmMinutes,
       opsEmails: config.opsEmails,
       dashboardName: `${this.stackName}-pipeline`,
@@ -203,6 +219,39 @@ export class TrailwatchStack extends Stack {
       readRoleArn: `arn:${this.partition}:iam::${config.sourceBucketAccount}:role/${config.readRoleName}`,
       roleName: config.ingestRoleName ?? DEFAULT_INGEST_ROLE_NAME,
     };
+  }
+
+  // The backfill function reads the logs exactly as the ingest function does (its own role, or the read
+  // role, which trusts its fixed name) and writes the same table; it alerts only if asked to.
+  private addBackfill(config: TrailwatchConfig): BackfillEngine {
+    const crossAccount = this.crossAccountRead(config);
+    return new BackfillEngine(this, 'Backfill', {
+      environment: this.ingest.environment,
+      logRead: {
+        bucket: this.source.bucket,
+        ...(this.source.encryptionKey !== undefined ? { bucketKey: this.source.encryptionKey } : {}),
+        logPrefix: config.logPrefix,
+        bucketAccount: config.sourceBucketAccount ?? this.account,
+        ...(crossAccount.readRoleArn !== undefined ? { readRoleArn: crossAccount.readRoleArn } : {}),
+      },
+      eventTable: this.eventTable.table,
+      ...(config.backfill.alerts
+        ? {
+            alerts: {
+              stateTable: this.alertStateTable.table,
+              topic: this.alertTopic,
+              ...(this.chat ? { chatTopic: this.chat.topic } : {}),
+            },
+          }
+        : {}),
+      maxConcurrency: config.backfill.maxConcurrency,
+      memorySize: config.backfill.memorySize,
+      timeoutSeconds: config.backfill.timeoutSeconds,
+      logRetentionDays: config.logRetentionDays,
+      ...(crossAccount.readRoleArn !== undefined
+        ? { roleName: config.backfillRoleName ?? DEFAULT_BACKFILL_ROLE_NAME }
+        : {}),
+    });
   }
 
   // Whose log files the function reads (ALLOWED_ACCOUNTS / ALLOWED_ORGANIZATIONS); an open list is said.
@@ -275,7 +324,38 @@ export class TrailwatchStack extends Stack {
         "The function's role: the bucket account's read role trusts exactly this ARN",
       );
     }
+    if (this.backfill !== undefined) this.addBackfillOutputs(this.backfill);
     out('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+  }
+
+  // What `trailwatch backfill --on-aws` reads from the stack (docs/operations.md, Distributed backfill).
+  private addBackfillOutputs(backfill: BackfillEngine): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    out('BackfillQueueUrl', backfill.queue.queueUrl, 'Queue of backfill key batches (backfill --on-aws)');
+    out(
+      'BackfillDeadLetterQueueUrl',
+      backfill.deadLetterQueue.queueUrl,
+      'Backfill batches that failed every receive (move them back once fixed)',
+    );
+    out('BackfillFunctionName', backfill.function.functionName, 'The backfill Lambda function');
+    out(
+      'BackfillEventSourceMappingId',
+      backfill.eventSourceMapping.eventSourceMappingId,
+      'UUID of the queue-to-function mapping: disabled, the backfill stops; enabled, it resumes',
+    );
+    out(
+      'BackfillOperatorPolicyArn',
+      backfill.operatorPolicy.managedPolicyArn,
+      'Managed policy to attach to the role that runs backfill --on-aws',
+    );
+    if (this.config.readRoleName !== undefined) {
+      out(
+        'BackfillRoleArn',
+        backfill.role.roleArn,
+        "The backfill function's role: the bucket account's read role must trust it (backfillRoleName)",
+      );
+    }
   }
 
   // Findings that cannot be fixed in code; each says why it is accepted.
@@ -300,7 +380,8 @@ export class TrailwatchStack extends Stack {
           'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',
       });
     }
-    for (const pinned of this.realTime ? [fn, this.realTime.function] : [fn]) {
+    const pinnedFunctions = [fn, this.realTime?.function, this.backfill?.function];
+    for (const pinned of pinnedFunctions.filter((f) => f !== undefined)) {
       Validations.of(pinned).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'Pinned to Node.js 22 (the tested runtime); upgrading is a deliberate, tested change.',
@@ -312,15 +393,24 @@ export class TrailwatchStack extends Stack {
         reason: 'This queue is the dead-letter queue itself; the log files alert what it holds.',
       });
     }
-    const role = this.ingest.function.role;
-    const logObjectsArn = this.ingest.logObjectsArn;
-    if (role !== undefined && logObjectsArn !== undefined) {
-      // Named the way cdk-nag renders the granted ARN in this stack's environment (see nagResourceName).
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResourceName(this, logObjectsArn)}]`,
+    this.acknowledgeLogObjectsGrant(this.ingest.role, this.ingest.logObjectsArn);
+    if (this.backfill !== undefined) {
+      Validations.of(this.backfill.deadLetterQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
         reason:
-          'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
+          'This queue is the backfill dead-letter queue itself; its batches are moved back to the work queue.',
       });
+      this.acknowledgeLogObjectsGrant(this.backfill.role, this.backfill.logObjectsArn);
     }
+  }
+
+  private acknowledgeLogObjectsGrant(role: iam.IRole, logObjectsArn: string | undefined): void {
+    if (logObjectsArn === undefined) return;
+    // Named the way cdk-nag renders the granted ARN in this stack's environment (see nagResourceName).
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResourceName(this, logObjectsArn)}]`,
+      reason:
+        'GetObject on the CloudTrail log files, which are only known by key at run time; scoped to the log prefix.',
+    });
   }
 }

@@ -29,6 +29,22 @@ export interface BundledStack {
   readonly assetKey: string;
 }
 
+/** Another bundled function of the same synth (the backfill function): its logical id and asset directory. */
+export function bundledFunction(
+  bundled: BundledStack,
+  idPrefix: string,
+): { functionId: string; assetDir: string } {
+  const [functionId, fn] =
+    Object.entries(bundled.template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(idPrefix),
+    ) ?? [];
+  const assetKey = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key;
+  if (functionId === undefined || assetKey === undefined) throw new Error(`no ${idPrefix} with an S3 asset`);
+  const assetDir = path.join(bundled.outdir, `asset.${assetKey.replace(/\.zip$/, '')}`);
+  if (!existsSync(path.join(assetDir, 'index.js'))) throw new Error(`no bundle at ${assetDir}/index.js`);
+  return { functionId, assetDir };
+}
+
 /**
  * Synthesizes the stack with bundling (the local esbuild, never Docker) into a fresh directory, with
  * cdk.json's feature flags, and finds the ingest function's asset.

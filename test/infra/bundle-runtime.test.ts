@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import {
+  bundledFunction,
   NODE22_PATH,
   REQUIRE_NODE22_VARIABLE,
   runBundledHandler,
@@ -12,8 +13,8 @@ const BUCKET = 'corp-cloudtrail-logs';
 const FILE = `${ACCOUNT}_CloudTrail_eu-west-1_20240131T2355Z_AbCdEf0123456789.json.gz`;
 
 // The function's environment as the template sets it, with the values CloudFormation would fill in.
-function functionEnvironment(bundled: BundledStack): Record<string, string> {
-  const fn = bundled.template.Resources[bundled.functionId];
+function functionEnvironment(bundled: BundledStack, functionId = bundled.functionId): Record<string, string> {
+  const fn = bundled.template.Resources[functionId];
   const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
   const deployed: Record<string, string> = {
     TABLE_NAME: 'Trailwatch-EventTable',
@@ -34,6 +35,13 @@ function functionEnvironment(bundled: BundledStack): Record<string, string> {
   }
   return env;
 }
+
+// The EMF documents (metrics) among a run's output lines.
+const emfDocuments = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const notification = (...keys: string[]) => ({
   Records: keys.map((key) => ({
@@ -59,12 +67,16 @@ else process.stderr.write(`SKIPPED the bundle under Node.js 22: ${NODE22_SKIP}\n
 describe('the bundled function, loaded as Lambda loads it', () => {
   let bundled: BundledStack;
   let env: Record<string, string>;
+  let backfill: { assetDir: string; env: Record<string, string> };
   beforeAll(() => {
+    // With the distributed backfill on: its function is bundled in the same synth.
     bundled = synthesizeBundled(
-      { sourceBucketName: BUCKET, logPrefix: 'org', allowedAccounts: [ACCOUNT] },
+      { sourceBucketName: BUCKET, logPrefix: 'org', allowedAccounts: [ACCOUNT], backfill: true },
       { account: ACCOUNT, region: 'eu-west-1' },
     );
     env = functionEnvironment(bundled);
+    const fn = bundledFunction(bundled, 'BackfillFunction');
+    backfill = { assetDir: fn.assetDir, env: functionEnvironment(bundled, fn.functionId) };
   });
   afterAll(() => rmSync(bundled.outdir, { recursive: true, force: true }));
 
@@ -106,16 +118,56 @@ describe('the bundled function, loaded as Lambda loads it', () => {
         expect.objectContaining({ key: nested, status: 'skipped', skipReason: 'not-a-log-key' }),
         expect.objectContaining({ key: foreign, status: 'skipped', skipReason: 'foreign-account' }),
       ]);
-      const metrics = run.stdout
-        .split('\n')
-        .filter((l) => l.includes('"_aws"'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const metrics = emfDocuments(run.stdout);
       expect(metrics).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ Reason: 'not-a-log-key', ObjectsSkipped: 1 }),
           expect.objectContaining({ Reason: 'foreign-account', ObjectsSkipped: 1 }),
         ]),
       );
+    });
+
+    it('runs the backfill bundle on an SQS event: a bad message fails alone, skipped keys are done', async () => {
+      // Prepare: a body that is no batch, and a batch whose keys are outside the allow-list (never read:
+      // no S3 endpoint exists here).
+      const foreign = `org/AWSLogs/999988887777/CloudTrail/eu-west-1/2024/01/31/${FILE}`;
+      const batch = {
+        kind: 'trailwatch.backfill-batch',
+        version: 1,
+        runId: 'bundle-test',
+        bucket: BUCKET,
+        keys: [foreign, 'org/AWSLogs/not-a-log-key.txt'],
+      };
+      const sqsEvent = {
+        Records: [
+          { messageId: 'm-bad', body: '{"Records":[]}' },
+          { messageId: 'm-batch', body: JSON.stringify(batch) },
+        ].map((r) => ({ ...r, eventSource: 'aws:sqs', receiptHandle: `rh-${r.messageId}` })),
+      };
+      // Act
+      const run = await runBundledHandler({
+        nodePath,
+        assetDir: backfill.assetDir,
+        env: backfill.env,
+        event: sqsEvent,
+      });
+      // Assess: protects the shipped backfill artifact: it loads with the stack's environment, answers with
+      // a partial batch response (only the bad message returns to the queue), and its metrics are under
+      // service=trailwatch-backfill, apart from the live path's.
+      expect(run.error).toBeUndefined();
+      expect(run.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+      const metrics = emfDocuments(run.stdout);
+      expect(metrics).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            service: 'trailwatch-backfill',
+            Reason: 'foreign-account',
+            ObjectsSkipped: 1,
+          }),
+          expect.objectContaining({ service: 'trailwatch-backfill', BatchMessagesFailed: 1 }),
+        ]),
+      );
+      expect(metrics.some((m) => m.service === 'trailwatch')).toBe(false);
     });
 
     it('fails the cold start on a bad environment, naming the variable', async () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { synthesizeBundled, type BundledStack } from '../helpers/bundle';
+import { bundledFunction, synthesizeBundled, type BundledStack } from '../helpers/bundle';
 
 describe('function bundling', () => {
   let bundled: BundledStack | undefined;
@@ -9,9 +9,10 @@ describe('function bundling', () => {
     if (bundled) fs.rmSync(bundled.outdir, { recursive: true, force: true });
   });
 
-  it('bundles lambdas/ingest/handler.ts with the local esbuild, without Docker', () => {
-    // Act: synthesized as `cdk synth` does it, with Docker made unusable.
-    bundled = synthesizeBundled({});
+  it('bundles lambdas/ingest/handler.ts (and backfill-handler.ts) with the local esbuild, without Docker', () => {
+    // Act: synthesized as `cdk synth` does it, with Docker made unusable, and the distributed backfill on
+    // so its function is bundled in the same synth.
+    bundled = synthesizeBundled({ backfill: true });
     // Assess: protects offline, Docker-free `cdk synth` and that the asset is the handler, bundled as CJS.
     const fn = bundled.template.Resources[bundled.functionId] as {
       Properties: { Environment?: { Variables?: Record<string, string> } };
@@ -30,5 +31,14 @@ describe('function bundling', () => {
     // Minified but with names kept: error classes name themselves (`new.target.name`) in logs and errorType.
     expect(bundle).toMatch(/["']LogFileError["']/);
     expect(bundle).toMatch(/["']ObjectProcessingError["']/);
+    // The backfill function's asset is its own entry (the batch message contract), with the same settings.
+    const backfillFn = bundledFunction(bundled, 'BackfillFunction');
+    expect(backfillFn.assetDir).not.toBe(assetDir);
+    const backfill = fs.readFileSync(path.join(backfillFn.assetDir, 'index.js'), 'utf8');
+    // Its entry's own names (the handler of batch messages), kept by keepNames like the ingest bundle's.
+    expect(backfill.includes('handleSqsEvent')).toBe(true);
+    expect(bundle.includes('handleSqsEvent')).toBe(false);
+    expect(/["']BackfillBatchError["']/.test(backfill)).toBe(true);
+    expect(/module\.exports/.test(backfill)).toBe(true);
   });
 });

@@ -39,6 +39,13 @@ const VARIANTS: Record<string, { config: Record<string, unknown>; envAgnostic?: 
       ],
     },
   },
+  'distributed-backfill': {
+    config: {
+      ...EXISTING_BUCKET,
+      backfill: { enabled: true, maxConcurrency: 50, alerts: true, timeoutSeconds: 600 },
+      realTimeAlerts: true,
+    },
+  },
   // As `cdk synth` renders it with no account known: tokens everywhere, and the bucket-account rule.
   'env-agnostic-with-bucket-account': {
     config: { ...EXISTING_BUCKET, sourceBucketAccount: '111122223333' },

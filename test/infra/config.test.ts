@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_MEMORY_GB } from '../../lambdas/core/backfill-estimate';
 import { ConfigError } from '../../lambdas/core/errors';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
 import {
@@ -111,6 +112,62 @@ describe('trailwatch configuration', () => {
     expect(config.multiRegionTrail).toBe(false);
     expect(config.memorySize).toBe(2048);
     expect(config.alertRules).toEqual({ ignore: [] });
+  });
+
+  it('reads the distributed backfill settings: off by default, `true` or an object, from -c strings too', () => {
+    // Act
+    const off = parseTrailwatchConfig({}).backfill;
+    const on = parseTrailwatchConfig({ backfill: 'true' }).backfill;
+    const tuned = parseTrailwatchConfig({ backfill: '{"enabled": true, "maxConcurrency": 50}' }).backfill;
+    // Assess: protects the README's defaults (no resources unless enabled; 10 concurrent, alerts off, 300 s).
+    expect(off).toEqual({
+      enabled: false,
+      maxConcurrency: 10,
+      alerts: false,
+      memorySize: 1024,
+      timeoutSeconds: 300,
+    });
+    expect(on).toEqual({ ...off, enabled: true });
+    expect(tuned).toEqual({ ...off, enabled: true, maxConcurrency: 50 });
+  });
+
+  it("estimates with the stack's backfill defaults (lambdas/core/backfill-estimate.ts)", () => {
+    // Act
+    const defaults = parseTrailwatchConfig({ backfill: true }).backfill;
+    // Assess: protects the dry run's time and write rate from describing another concurrency or memory
+    // than the one the stack deploys.
+    expect(defaults.maxConcurrency).toBe(DEFAULT_MAX_CONCURRENCY);
+    expect(defaults.memorySize).toBe(DEFAULT_MEMORY_GB * 1024);
+  });
+
+  it('reports each backfill problem naming its key', () => {
+    // Act
+    const message = problemsOf({
+      backfill: { maxConcurrency: 1, alerts: true, speed: 'fast' },
+      backfillRoleName: 'arn:aws:iam::111122223333:role/x',
+    });
+    const enabled = problemsOf({
+      backfill: { enabled: true, alerts: true, maxConcurrency: 995 },
+      alertsEnabled: false,
+      backfillRoleName: 'org-backfill',
+    });
+    // Assess: protects one line per problem: ranges, unknown keys, settings without enabled, and the rules
+    // between keys (history alerts need alerts; the concurrency must leave the live path its executions).
+    expect(message).toMatch(/- backfill\.maxConcurrency: expected a whole number from 2 to 1000 \(got 1\)/);
+    expect(message).toMatch(
+      /- backfill\.speed: not a backfill setting \(known settings: enabled, maxConcurrency/,
+    );
+    expect(message).toMatch(/- backfill\.alerts: only applies with backfill\.enabled: true/);
+    expect(message).toMatch(/- backfillRoleName: expected an IAM role name/);
+    expect(enabled).toMatch(/- backfill\.alerts: needs alertsEnabled/);
+    expect(enabled).toMatch(
+      /- backfill\.maxConcurrency: 995 would take every unreserved execution .* use at most 990/,
+    );
+    expect(enabled).toMatch(/- backfillRoleName: only applies with readRoleName/);
+    expect(problemsOf({ backfill: 'soon' })).toMatch(/- backfill: expected \{ "enabled": true/);
+    expect(
+      problemsOf({ backfill: { enabled: true, maxConcurrency: 500 }, reservedConcurrency: 495 }),
+    ).toMatch(/backfill\.maxConcurrency: 500 .* \(495 reserved, 10 kept free\).* use at most 495/);
   });
 
   it('rejects alert rules the function would reject, naming the field', () => {

@@ -134,6 +134,25 @@ describe('the bucket-account part', () => {
     });
   });
 
+  it("trusts the backfill function's role too when backfillRoleName names it, with one shared cdk.json", () => {
+    // Prepare: the keys both parts read from one cdk.json, the backfill on in the trailwatch part.
+    const shared = { backfillRoleName: 'trailwatch-backfill', backfill: { enabled: true } };
+    const { template: withBackfill } = bucketAccountStack({ ...BUCKET_PART, ...shared });
+    const { stack } = newDeployedStack({ ...TRAILWATCH_PART, ...shared }, IN_AUDIT);
+    // Act
+    const trusted = withBackfill.findResources('AWS::IAM::Role') as Record<string, { Properties: unknown }>;
+    const outputs = withBackfill.toJSON().Outputs as Record<string, { Value: unknown }>;
+    // Assess: protects the cross-account backfill: the read role trusts exactly the role name the
+    // trailwatch stack gives its backfill function, and nothing is trusted without the key.
+    expect(JSON.stringify(trusted)).toContain(`"arn:aws:iam::${AUDIT}:role/trailwatch-backfill"`);
+    expect(outputs.TrustedBackfillRoleArn?.Value).toBe(`arn:aws:iam::${AUDIT}:role/trailwatch-backfill`);
+    expect(Template.fromStack(stack).toJSON().Outputs.BackfillRoleArn.Value).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^BackfillRole/), 'Arn'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', { RoleName: 'trailwatch-backfill' });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('backfill');
+  });
+
   it('reads only the log prefix, and decrypts only through S3 for those objects', () => {
     // Assess: protects "read-only, only the logs": no write, no other prefix, the key only via S3.
     const objects = `arn:aws:s3:::${BUCKET}/o-a1b2c3d4e5/AWSLogs/*`;

@@ -95,6 +95,10 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     realTimeAlerts: true,
     realTimeRegions: ['us-east-1', 'us-west-2'],
   },
+  'distributed backfill with alerts, existing SSE-KMS bucket': {
+    ...EXISTING_BUCKET,
+    backfill: { enabled: true, alerts: true },
+  },
 };
 
 describe('least privilege', () => {

@@ -14,6 +14,10 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   },
   'existing SSE-KMS bucket, S3 notification': { ...EXISTING_BUCKET },
   'existing bucket, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
+  'distributed backfill, real-time alerts': {
+    backfill: { enabled: true, alerts: true },
+    realTimeAlerts: true,
+  },
 };
 
 function findings(report: ReturnType<StrictAwsSolutionsChecks['validateScope']>): string[] {
@@ -103,6 +107,11 @@ const DEPLOYED_LAYOUTS: Record<string, Record<string, unknown>> = {
   },
   'existing bucket, EventBridge': { sourceBucketName: 'corp-cloudtrail-logs', trigger: 'eventbridge' },
   'existing SSE-KMS bucket under a prefix, EventBridge': { ...EXISTING_BUCKET, trigger: 'eventbridge' },
+  'existing bucket under a prefix, distributed backfill': {
+    sourceBucketName: 'corp-cloudtrail-logs',
+    logPrefix: 'org-trail',
+    backfill: true,
+  },
 };
 
 // One region per partition; a region without an account (the CLI's default region, no credentials);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
   CloudFormationClient,
@@ -16,7 +17,14 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { encodeS3EventKey } from '../../lambdas/core/s3-event';
 import { seedRecords } from '../fixtures/seeds';
-import { runBundledHandler, synthesizeBundled, type BundledStack, type CfnTemplate } from '../helpers/bundle';
+import { createBackfillCommand } from '../../cli/commands/backfill';
+import {
+  bundledFunction,
+  runBundledHandler,
+  synthesizeBundled,
+  type BundledStack,
+  type CfnTemplate,
+} from '../helpers/bundle';
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto';
 
 // moto's default account; the stack is synthesized for it so ARNs and conditions are concrete.
@@ -115,7 +123,8 @@ describeWithMoto('deploy into moto and invoke the deployed function code', () =>
       endpoints: { s3: moto.endpoint, dynamodb: moto.endpoint, sns: moto.endpoint, sqs: moto.endpoint },
     });
     cfn = new CloudFormationClient(config);
-    bundled = synthesizeBundled({}, { account: ACCOUNT, region: REGION });
+    // With the distributed backfill on: its queue, function and mapping are deployed beside the pipeline.
+    bundled = synthesizeBundled({ backfill: true }, { account: ACCOUNT, region: REGION });
     work = mkdtempSync(path.join(tmpdir(), 'trailwatch-moto-deploy-'));
   }, 60_000);
 
@@ -147,6 +156,18 @@ describeWithMoto('deploy into moto and invoke the deployed function code', () =>
     await clients.s3.send(new CreateBucketCommand({ Bucket: code.S3Bucket }));
     await clients.s3.send(
       new PutObjectCommand({ Bucket: code.S3Bucket, Key: code.S3Key, Body: readFileSync(zip) }),
+    );
+    // The backfill function's own asset, uploaded the same way.
+    const backfillFn = bundledFunction(bundled, 'BackfillFunction');
+    const backfillKey = (
+      bundled.template.Resources[backfillFn.functionId]?.Properties?.Code as { S3Key: string }
+    ).S3Key;
+    const backfillZip = path.join(work, 'backfill.zip');
+    execFileSync('python3', ['-m', 'zipfile', '-c', backfillZip, 'index.js', 'index.js.map'], {
+      cwd: backfillFn.assetDir,
+    });
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: code.S3Bucket, Key: backfillKey, Body: readFileSync(backfillZip) }),
     );
     const { template, removed } = withoutMotoGaps(bundled.template);
     // Only the named gaps (and the dashboard, which shows the alarms) are left out.
@@ -284,4 +305,66 @@ describeWithMoto('deploy into moto and invoke the deployed function code', () =>
     );
     expect(alerts[0]?.Message).toContain(key);
   }, 60_000);
+
+  it('deploys the backfill engine whose outputs drive the CLI: stop and resume the deployed mapping', async () => {
+    // Prepare: the stack of the test above, its outputs as `aws cloudformation describe-stacks` gives them.
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks?.[0];
+    expect(stack?.StackStatus).toBe('CREATE_COMPLETE');
+    const outputs = Object.fromEntries(
+      (stack?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+    );
+    const uuid = outputs.BackfillEventSourceMappingId ?? '';
+    const queueArn = (
+      await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: outputs.BackfillQueueUrl,
+          AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'],
+        }),
+      )
+    ).Attributes;
+    const mapping = async () => {
+      const response = await fetch(`${moto.endpoint}/2015-03-31/event-source-mappings/${uuid}`, {
+        headers: { Authorization: MOTO_AUTH.replace('/ssm/', '/lambda/') },
+      });
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const cli = async (...args: string[]) => {
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const io = {
+        stdout,
+        stderr: new PassThrough(),
+        // No credentials: with a local endpoint the CLI uses the dummy ones moto accepts.
+        env: { AWS_REGION: REGION },
+        cwd: work,
+      };
+      const code = await createBackfillCommand().run(
+        [...args, '--mapping-id', uuid, '--lambda-endpoint-url', moto.endpoint],
+        io,
+      );
+      return { code, out };
+    };
+
+    // Assess: the deployed queue and mapping are the ones the outputs name, as configured.
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(queueArn?.VisibilityTimeout).toBe('1800');
+    expect(JSON.parse(queueArn?.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 5 });
+    expect(await mapping()).toMatchObject({
+      UUID: uuid,
+      EventSourceArn: queueArn?.QueueArn,
+      FunctionArn: expect.stringContaining(outputs.BackfillFunctionName ?? 'missing'),
+      BatchSize: 1,
+      State: 'Enabled',
+    });
+
+    // Act / Assess: `trailwatch backfill stop` and `resume` with the output, against the deployed mapping.
+    const stopped = await cli('stop');
+    expect(stopped.code).toBe(0);
+    expect(stopped.out).toContain(`event source mapping ${uuid}`);
+    expect((await mapping()).State).toBe('Disabled');
+    const resumed = await cli('resume');
+    expect(resumed.code).toBe(0);
+    expect((await mapping()).State).toBe('Enabled');
+  }, 30_000);
 });
