@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { seedRecords } from '../test/fixtures/seeds';
+import { seedRecords } from './seed-records';
 import { seededRandom, seedOfText } from './seeded-random';
 
 /** One sample log object: where CloudTrail would put it, and its gzipped body. */

@@ -3,7 +3,7 @@
  *
  * The files are CloudTrail log files as CloudTrail delivers them (gzipped `{"Records":[...]}`, under
  * `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`): the seven seed examples of
- * test/fixtures/seeds, one file each, and a generated day (SAMPLE_DAY) of hourly files for two
+ * local/seeds, one file each, and a generated day (SAMPLE_DAY) of hourly files for two
  * accounts in two regions with five failed Glue, EMR, Athena and Batch calls. The output is
  * deterministic; test/unit/samples.test.ts fails when the files and this generator disagree.
  */

@@ -16,7 +16,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 /** Packages the bundle may name without depending on them: tsx is only resolved when the sources run through it (local/s3-server.ts). */
 const DEV_ONLY = new Set(['tsx']);
 /** Data read by path at run time, copied to where the bundled code looks for it (beside dist/trailwatch.js). */
-const ASSETS = { 'test/fixtures/seeds': 'seeds' };
+const ASSETS = { 'local/seeds': 'seeds' };
 
 /** `@scope/name` or `name` of an import path such as `s3rver/lib/models/account`. */
 function packageOf(importPath) {

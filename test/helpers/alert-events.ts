@@ -2,7 +2,7 @@ import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
 import { SERVICES } from '../../lambdas/core/services';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 
 /** The seed Athena failure (StartQueryExecution, InvalidRequestException) through the real normalizer. */
 export function seedAthenaFailure(): NormalizedEvent {

@@ -13,7 +13,7 @@ import {
   tempFolder,
   writeProject,
 } from '../helpers/package-project';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 
 // The app package as a platform team gets it without a checkout: `npm pack` of the repository,
 // installed from the tarball into an empty project, then `npx trailwatch` run there (compiled code,

@@ -10,7 +10,7 @@ import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
 import { RequestDeadline } from '../../lambdas/adapters/timed-http-handler';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 
 const FAST = { connectMs: 1_000, requestMs: 300, idleMs: 300 };

@@ -35,7 +35,7 @@ import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { readOutbox, startSnsServer } from '../../local/sns-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 const BUCKET = 'trail-logs';
 const PREFIX = 'cloudtrail/';

@@ -20,7 +20,7 @@ import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { ServiceName } from '../../lambdas/core/services';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 const SOURCE = {
   bucket: 'trail-bucket',

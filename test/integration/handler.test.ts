@@ -16,7 +16,7 @@ import type { IngestObserver } from '../../lambdas/app/ingest-observer';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { readOutbox, startSnsServer, type SnsServer } from '../../local/sns-server';
-import { seedRecord, seedRecords } from '../fixtures/seeds';
+import { seedRecord, seedRecords } from '../../local/seed-records';
 
 // The ingest app against real local servers: s3rver (objects), dynalite (tables), the local SNS endpoint.
 const BUCKET = 'trail-logs';

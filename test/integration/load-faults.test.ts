@@ -17,7 +17,7 @@ import { LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-c
 import type { AlertDocument } from '../../lambdas/core/alert-document';
 import { startLocalStack, type LocalObjectOutcome, type LocalStack } from '../../local/stack';
 import type { OutboxMessage } from '../../local/sns-server';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 
 const OBJECTS = 240;
 const RECORDS = 8;

@@ -10,7 +10,7 @@ import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { readOutbox } from '../../local/sns-server';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OBJECTS = 24;

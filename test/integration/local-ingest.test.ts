@@ -9,7 +9,7 @@ import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/usage';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { readOutbox } from '../../local/sns-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 // `trailwatch ingest` against the embedded stack's table and topic (the same servers `trailwatch local` runs).
 let stack: LocalStack;

@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
 import { ChatNotificationSchema, type ChatNotification } from '../../lambdas/core/alert-chat';
 import { readOutbox, type OutboxMessage } from '../../local/sns-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 /** The outbox messages published to one local topic (the alert topic or the chat topic). */
 function onTopic(messages: OutboxMessage[], topic: string): OutboxMessage[] {

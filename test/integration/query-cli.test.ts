@@ -11,7 +11,7 @@ import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 const TABLE = 'cli-events';
 const SOURCE = {

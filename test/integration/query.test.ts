@@ -7,7 +7,7 @@ import type { ServiceName } from '../../lambdas/core/services';
 import { collect, EventQueryClient, StoredEvent, ValidationError } from '@trailwatch/client';
 import { shardOf } from '../../lambdas/core/table-contract';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 const TABLE = 'query-events';
 const SOURCE = {

@@ -34,7 +34,7 @@ import { createReplayCommand } from '../../cli/commands/replay';
 import type { CliIO } from '../../cli/usage';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto';
 
 const BUCKET = 'trail-logs';

@@ -8,7 +8,7 @@ import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import { DynaliteServer, startDynalite } from '../../local/dynalite-server';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 // Every example of docs/table.md runs here as a user types it (AWS CLI blocks with bash, the
 // TypeScript with tsx, the Python with python3 and boto3), against a table named as in the docs

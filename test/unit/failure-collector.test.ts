@@ -4,7 +4,7 @@ import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/failure-collector'
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
 import type { AlertOutcome, AlertSink, EventSink } from '../../lambdas/core/ports';
-import { seedRecord } from '../fixtures/seeds';
+import { seedRecord } from '../../local/seed-records';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 
 // Issue 15, case 6: a file's failed calls were all held whole until the alert (3.3 GB for one

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { ObjectProcessingError, runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
 import type { EventSink, LogObjectRef } from '../../lambdas/core/ports';
 import { createObjectProcessor } from '../../lambdas/app/object-processor';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 import { MemoryAlertSink, MemoryEventSink } from '../helpers/memory-sinks';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/05/04/f.json.gz' };

@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newReadStats, readWatchedRecords, type ReadStats } from '../../lambdas/core/log-reader';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 /** The bytes as a stream of chunks of `size` bytes (the last one shorter). */
 async function* chunks(bytes: Uint8Array, size = 65536): AsyncGenerator<Uint8Array> {

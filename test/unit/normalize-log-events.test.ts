@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newLogStats, readLogEvents } from '../../lambdas/core/log-events';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 async function* chunks(bytes: Buffer, size = 64): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

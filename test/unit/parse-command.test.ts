@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/usage';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 const REPO = path.resolve(__dirname, '../..');
 

@@ -6,7 +6,7 @@ import {
   TIME_RESERVE_MS,
   type LogObjectSource,
 } from '../../lambdas/core/pipeline';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 import { MemoryAlertSink, MemoryEventSink } from '../helpers/memory-sinks';
 
 // The pipeline given the caller's remaining time stops with a clear error before a step it could not

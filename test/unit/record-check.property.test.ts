@@ -6,7 +6,7 @@ import {
   normalizeEventTime,
 } from '../../lambdas/core/cloudtrail-record';
 import { checkCloudTrailRecord, cheapRecordVerdict, RECORD_RULES } from '../../lambdas/core/record-check';
-import { seedRecords } from '../fixtures/seeds';
+import { seedRecords } from '../../local/seed-records';
 
 // Property: the cheap path (record-check.ts) accepts and rejects exactly what the record schema does, and
 // what it accepts as-is is exactly the schema's result. The records are generated from the schema itself

@@ -2,7 +2,7 @@
 // field by field against an expectation written out by hand from the AWS pages.
 import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
-import { seedRecord, seedRecords } from '../fixtures/seeds';
+import { seedRecord, seedRecords } from '../../local/seed-records';
 
 type Expected = Omit<NormalizedEvent, 'requestParameters' | 'responseElements'>;
 
