@@ -161,3 +161,74 @@ function readRules(file: string, cwd: string): string {
 export function trailPrefixOf(given: string): string {
   return normalizeLogPrefix(normalizeLogPrefix(given).replace(/(^|\/)AWSLogs\/$/, '$1'));
 }
+
+/** The values parseArgs read for the flags of a command that processes history (backfill, replay). */
+export interface HistoryFlagValues extends ProcessorFlagValues {
+  readonly table?: string;
+  readonly 'topic-arn'?: string;
+  readonly 'alert-state-table'?: string;
+  readonly 'read-role-arn'?: string;
+  readonly alerts?: boolean;
+  readonly 'no-alerts'?: boolean;
+  readonly 'dry-run'?: boolean;
+}
+
+/** Where a history command writes and how it reads: checked from its flags, before anything runs. */
+export interface HistoryTargets {
+  readonly dryRun: boolean;
+  readonly table?: string;
+  /** Absent: alerts off. */
+  readonly alerts?: { readonly topicArn: string; readonly stateTable: string };
+  readonly readRoleArn?: string;
+}
+
+/**
+ * Checks the table, alert and read-role flags of backfill and replay. `alertsOn` is the command's own
+ * default applied to the flags; `alertsMissing` says what to give when alerts are on without a topic.
+ */
+export function historyTargetsFrom(
+  values: HistoryFlagValues,
+  alertsOn: boolean,
+  alertsMissing: string,
+): HistoryTargets {
+  if (values.alerts && values['no-alerts'])
+    throw new UsageError('--alerts and --no-alerts exclude each other');
+  const dryRun = values['dry-run'] === true;
+  if (!dryRun && !values.table)
+    throw new UsageError('--table is required (the event table, EventTableName in the stack outputs)');
+  let alerts: HistoryTargets['alerts'];
+  if (alertsOn) {
+    if (!values['topic-arn'] || !values['alert-state-table']) throw new UsageError(alertsMissing);
+    alerts = { topicArn: values['topic-arn'], stateTable: values['alert-state-table'] };
+  }
+  const readRoleArn = readRoleArnFlag(values['read-role-arn']);
+  return {
+    dryRun,
+    ...(values.table ? { table: values.table } : {}),
+    ...(alerts ? { alerts } : {}),
+    ...(readRoleArn !== undefined ? { readRoleArn } : {}),
+  };
+}
+
+/**
+ * The Lambda's configuration for a history command's targets and the objects it reads (undefined for
+ * a dry run, which processes nothing).
+ */
+export function historyProcessorConfig(
+  values: HistoryFlagValues,
+  targets: HistoryTargets,
+  objects: Pick<ProcessorTargets, 'sourceBuckets' | 'logPrefix'>,
+  cwd: string,
+): IngestConfig | undefined {
+  if (targets.dryRun || targets.table === undefined) return undefined;
+  return processorConfigFrom(
+    values,
+    {
+      table: targets.table,
+      ...(targets.alerts ? { alerts: targets.alerts } : {}),
+      ...objects,
+      ...(targets.readRoleArn !== undefined ? { readRoleArn: targets.readRoleArn } : {}),
+    },
+    cwd,
+  );
+}

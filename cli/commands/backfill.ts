@@ -48,11 +48,11 @@ import {
   type BackfillRunOptions,
 } from '../../lambdas/app/backfill-runner';
 import {
+  historyProcessorConfig,
+  historyTargetsFrom,
   PROCESSOR_FLAGS,
   processorFlagsHelp,
-  processorConfigFrom,
   READ_ROLE_FLAGS,
-  readRoleArnFlag,
   readRoleFlagHelp,
 } from '../processor-flags';
 import { interruptOnCtrlC } from '../interrupt';
@@ -139,36 +139,19 @@ export function parseBackfillOptions(
   if (v.help) return undefined;
   if (!v.bucket) throw new UsageError('--bucket is required (the bucket CloudTrail delivers to)');
   const scope = parseScopeFlags(v);
-  if (v.alerts && v['no-alerts']) throw new UsageError('--alerts and --no-alerts exclude each other');
-  const dryRun = v['dry-run'] === true;
-  if (!dryRun && !v.table)
-    throw new UsageError('--table is required (the event table, EventTableName in the stack outputs)');
-  let alerts: BackfillOptions['alerts'];
-  if (v.alerts) {
-    if (!v['topic-arn'] || !v['alert-state-table']) {
-      throw new UsageError(
-        '--alerts needs --topic-arn and --alert-state-table (AlertTopicArn, AlertStateTableName in the stack outputs)',
-      );
-    }
-    alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
-  }
-  const prefix = scope.prefix;
-  const readRoleArn = readRoleArnFlag(v['read-role-arn']);
+  const targets = historyTargetsFrom(
+    v,
+    v.alerts === true,
+    '--alerts needs --topic-arn and --alert-state-table (AlertTopicArn, AlertStateTableName in the stack outputs)',
+  );
+  const { dryRun, alerts, readRoleArn } = targets;
   // As the Lambda of a trail delivering to this bucket and prefix would be configured.
-  const config =
-    !dryRun && v.table
-      ? processorConfigFrom(
-          v,
-          {
-            table: v.table,
-            ...(alerts ? { alerts } : {}),
-            sourceBuckets: [v.bucket],
-            logPrefix: prefix,
-            ...(readRoleArn !== undefined ? { readRoleArn } : {}),
-          },
-          cwd,
-        )
-      : undefined;
+  const config = historyProcessorConfig(
+    v,
+    targets,
+    { sourceBuckets: [v.bucket], logPrefix: scope.prefix },
+    cwd,
+  );
   return {
     bucket: v.bucket,
     scope,

@@ -11,11 +11,11 @@ import type { ObjectProcessor } from '../../lambdas/core/ports';
 import { SERVICE_NAMES } from '../../lambdas/core/services';
 import type { IngestConfig } from '../../lambdas/ingest/config';
 import {
+  historyProcessorConfig,
+  historyTargetsFrom,
   PROCESSOR_FLAGS,
   processorFlagsHelp,
-  processorConfigFrom,
   READ_ROLE_FLAGS,
-  readRoleArnFlag,
   readRoleFlagHelp,
 } from '../processor-flags';
 import { formatSeconds } from '../progress';
@@ -106,39 +106,26 @@ export function parseReplayOptions(
     throw new UsageError(
       `--queue: expected a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>), got '${v.queue}'`,
     );
-  if (v.alerts && v['no-alerts']) throw new UsageError('--alerts and --no-alerts exclude each other');
-  const dryRun = v['dry-run'] === true;
-  if (!dryRun && !v.table)
-    throw new UsageError('--table is required (the event table, EventTableName in the stack outputs)');
-  let alerts: ReplayOptions['alerts'];
-  if (!dryRun && !v['no-alerts']) {
-    if (!v['topic-arn'] || !v['alert-state-table']) {
-      throw new UsageError(
-        'alerts need --topic-arn and --alert-state-table (AlertTopicArn, AlertStateTableName in the stack outputs), or pass --no-alerts',
-      );
-    }
-    alerts = { topicArn: v['topic-arn'], stateTable: v['alert-state-table'] };
-  }
+  const targets = historyTargetsFrom(
+    v,
+    v['dry-run'] !== true && v['no-alerts'] !== true,
+    'alerts need --topic-arn and --alert-state-table (AlertTopicArn, AlertStateTableName in the stack outputs), or pass --no-alerts',
+  );
+  const { dryRun, alerts } = targets;
   const sourceBuckets = v['source-buckets']
     ?.split(',')
     .map((b) => b.trim())
     .filter((b) => b !== '');
-  const readRoleArn = readRoleArnFlag(v['read-role-arn']);
   // As the Lambda whose dead-letter queue this is: the same rules, window and limits.
-  const config =
-    !dryRun && v.table
-      ? processorConfigFrom(
-          v,
-          {
-            table: v.table,
-            ...(alerts ? { alerts } : {}),
-            ...(sourceBuckets && sourceBuckets.length > 0 ? { sourceBuckets } : {}),
-            ...(v.prefix !== undefined ? { logPrefix: v.prefix } : {}),
-            ...(readRoleArn !== undefined ? { readRoleArn } : {}),
-          },
-          cwd,
-        )
-      : undefined;
+  const config = historyProcessorConfig(
+    v,
+    targets,
+    {
+      ...(sourceBuckets && sourceBuckets.length > 0 ? { sourceBuckets } : {}),
+      ...(v.prefix !== undefined ? { logPrefix: v.prefix } : {}),
+    },
+    cwd,
+  );
   const maxMessages =
     v['max-messages'] !== undefined ? intFlag('max-messages', v['max-messages'], 0, 1, 1_000_000) : undefined;
   return {
