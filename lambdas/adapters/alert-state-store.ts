@@ -51,6 +51,21 @@ export function eventMarkerKey(eventId: string): string {
   return `evt#${eventId}`;
 }
 
+// The two updates of a signature window. Suppressed: counted once per file (its id joins countedFiles
+// in the same update). Alerted: lastAlertedAt only moves forward, and the counted files start empty.
+const SIGNATURE_UPDATES = {
+  suppressed: {
+    update:
+      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
+    condition: 'NOT contains(countedFiles, :file)',
+  },
+  alerted: {
+    update:
+      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
+    condition: 'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+  },
+} as const;
+
 // Unprocessed items mean the table is throttling: back off from 50 ms, at most 2 s.
 const UNPROCESSED_BACKOFF = { baseMs: 50, maxMs: 2_000 } as const;
 
@@ -383,19 +398,12 @@ export class AlertStateStore implements AlertLedger {
     signature: AlertSignature,
     update: { fileId: string; count: number; nowMs: number },
   ): Promise<boolean> {
-    return this.updateSignature(
-      signatureKeyValue,
-      signature,
-      update.nowMs,
-      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
-      'NOT contains(countedFiles, :file)',
-      {
-        ':n': { N: String(update.count) },
-        ':files': { SS: [update.fileId] },
-        ':file': { S: update.fileId },
-        ':now': { N: String(update.nowMs) },
-      },
-    );
+    return this.updateSignature('suppressed', signatureKeyValue, signature, update.nowMs, {
+      ':n': { N: String(update.count) },
+      ':files': { SS: [update.fileId] },
+      ':file': { S: update.fileId },
+      ':now': { N: String(update.nowMs) },
+    });
   }
 
   /**
@@ -409,29 +417,22 @@ export class AlertStateStore implements AlertLedger {
     alerted: { sentAt: number; reportedTotal: number; messageKey: string },
   ): Promise<void> {
     // A failed condition: a newer alert already opened a later window (or an earlier attempt did this).
-    await this.updateSignature(
-      signatureKeyValue,
-      signature,
-      alerted.sentAt,
-      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
-      'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
-      {
-        ':at': { N: String(alerted.sentAt) },
-        ':rep': { N: String(alerted.reportedTotal) },
-        ':msg': { S: alerted.messageKey },
-      },
-    );
+    await this.updateSignature('alerted', signatureKeyValue, signature, alerted.sentAt, {
+      ':at': { N: String(alerted.sentAt) },
+      ':rep': { N: String(alerted.reportedTotal) },
+      ':msg': { S: alerted.messageKey },
+    });
   }
 
   // One conditional update of a signature window item; its kind, signature and expiry are always set.
   private updateSignature(
+    kind: keyof typeof SIGNATURE_UPDATES,
     key: string,
     signature: AlertSignature,
     atMs: number,
-    update: string,
-    condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<boolean> {
+    const { update, condition } = SIGNATURE_UPDATES[kind];
     return this.conditional('UpdateItem', () =>
       this.client.send(
         new UpdateItemCommand({

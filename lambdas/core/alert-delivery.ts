@@ -25,7 +25,13 @@ import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
 import { describeObject } from './object-ref';
-import type { AlertOutcome, AlertSink, LogObjectRef } from './ports';
+import {
+  emptyAlertOutcome,
+  type AlertOutcome,
+  type AlertTally,
+  type AlertSink,
+  type LogObjectRef,
+} from './ports';
 import type { ServiceName } from './services';
 
 /** Another invocation is publishing the same file's alert right now; retry the file later. */
@@ -84,15 +90,7 @@ interface ClaimClock {
   readonly publishDeadline: number;
 }
 
-interface Tally {
-  messagesPublished: number;
-  eventsAlerted: number;
-  eventsSuppressed: number;
-  eventsAlreadyAlerted: number;
-  eventsIgnored: number;
-  byService: Partial<Record<ServiceName, number>>;
-  secondsAfterFirstCall: number[];
-}
+type Tally = AlertTally;
 
 /**
  * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
@@ -140,15 +138,7 @@ export class AlertDelivery implements AlertSink {
 
   /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
   async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
-    const tally: Tally = {
-      messagesPublished: 0,
-      eventsAlerted: 0,
-      eventsSuppressed: 0,
-      eventsAlreadyAlerted: 0,
-      eventsIgnored: 0,
-      byService: {},
-      secondsAfterFirstCall: [],
-    };
+    const tally: Tally = emptyAlertOutcome();
     const { alertable, ignored } = selectAlertable(failures, this.rules);
     tally.eventsIgnored = ignored.length;
     if (alertable.length === 0) return tally;

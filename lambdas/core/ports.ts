@@ -35,6 +35,26 @@ export interface AlertOutcome {
   readonly secondsAfterFirstCall?: readonly number[];
 }
 
+/** An AlertOutcome being counted: every field present and writable. */
+export type AlertTally = {
+  -readonly [K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall'>]: AlertOutcome[K];
+} & {
+  secondsAfterFirstCall: number[];
+};
+
+/** An AlertOutcome with nothing done yet (every count 0), to be added to as alerting proceeds. */
+export function emptyAlertOutcome(): AlertTally {
+  return {
+    messagesPublished: 0,
+    eventsAlerted: 0,
+    eventsSuppressed: 0,
+    eventsAlreadyAlerted: 0,
+    eventsIgnored: 0,
+    byService: {},
+    secondsAfterFirstCall: [],
+  };
+}
+
 /** Sends alerts for the failed events of one log file (implemented by the SNS alert adapter). */
 export interface AlertSink {
   /** Called once per file, after every event of the file is stored. Throws when publishing keeps failing. */

@@ -3,7 +3,12 @@ import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/failure-collector';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
-import type { AlertOutcome, AlertSink, EventSink } from '../../lambdas/core/ports';
+import {
+  emptyAlertOutcome,
+  type AlertOutcome,
+  type AlertSink,
+  type EventSink,
+} from '../../lambdas/core/ports';
 import { seedRecord } from '../fixtures/seeds';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 
@@ -42,14 +47,7 @@ describe('failed calls kept for the alert (bounded memory)', () => {
     const alerts: AlertSink = {
       alertFile: async (failures): Promise<AlertOutcome> => {
         given = failures;
-        return {
-          messagesPublished: 0,
-          eventsAlerted: 0,
-          eventsSuppressed: 0,
-          eventsAlreadyAlerted: 0,
-          eventsIgnored: 0,
-          byService: {},
-        };
+        return emptyAlertOutcome();
       },
     };
 
