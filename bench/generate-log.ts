@@ -277,6 +277,8 @@ export async function generateLogFile(
   watchedShare = 0.03,
   seed = 42,
   watchedFailedShare = 0.03,
+  /** Stop after this many records (rounded up to the batch of 500), whatever the size. */
+  maxRecords = Number.POSITIVE_INFINITY,
 ): Promise<GeneratedLog> {
   const factory = new RecordFactory(seed, watchedFailedShare);
   const random = prng(seed + 1);
@@ -291,7 +293,7 @@ export async function generateLogFile(
     if (!gzip.write(text)) await once(gzip, 'drain');
   };
   await write('{"Records":[');
-  while (uncompressed < targetBytes) {
+  while (uncompressed < targetBytes && records < maxRecords) {
     const batch: string[] = [];
     for (let i = 0; i < 500; i++) {
       const isWatched = random() < watchedShare;
@@ -310,5 +312,40 @@ export async function generateLogFile(
     compressedBytes: fs.statSync(path).size,
     records,
     watchedRecords: watched,
+  };
+}
+
+/**
+ * Writes a gzip log file of one failed watched call repeated `count` times (the same record, eventId
+ * included: CloudTrail can repeat a record), streaming: issue 15's 3.45 million repeated failures.
+ */
+export async function generateRepeatedFailure(path: string, count: number): Promise<GeneratedLog> {
+  const factory = new RecordFactory(7, 1);
+  const record = JSON.stringify(factory.next(true));
+  const out = fs.createWriteStream(path);
+  const gzip = zlib.createGzip({ level: 6 });
+  gzip.pipe(out);
+  let uncompressed = 0;
+  const write = async (text: string): Promise<void> => {
+    uncompressed += Buffer.byteLength(text);
+    if (!gzip.write(text)) await once(gzip, 'drain');
+  };
+  await write('{"Records":[');
+  const block = Array.from({ length: 1000 }, () => record).join(',');
+  for (let written = 0; written < count; written += 1000) {
+    const n = Math.min(1000, count - written);
+    await write(
+      (written > 0 ? ',' : '') + (n === 1000 ? block : Array.from({ length: n }, () => record).join(',')),
+    );
+  }
+  await write(']}');
+  gzip.end();
+  await once(out, 'finish');
+  return {
+    path,
+    uncompressedBytes: uncompressed,
+    compressedBytes: fs.statSync(path).size,
+    records: count,
+    watchedRecords: count,
   };
 }
