@@ -1,7 +1,8 @@
-// `npm run bench:alerts [-- --bookkeeping 10000 --failures 150000 --repeated 3450000]`: the alert step under
+// `npm run bench:alerts [-- --bookkeeping 10000 --latency-ms 5 --failures 150000 --repeated 3450000]`: the alert step under
 // load (issues 15 case 6 and 19 item 2).
 // 1. Bookkeeping, in this process: `--bookkeeping` distinct failed calls alerted by AlertDelivery over the
-//    DynamoDB ledger on dynalite (the publisher only counts): wall time and DynamoDB calls per operation.
+//    DynamoDB ledger on dynalite (the publisher only counts), each request delayed by `--latency-ms` (5: a
+//    DynamoDB round trip in the region): wall time and DynamoDB calls per operation.
 // 2. The bundled handler, each file in a Lambda-like process of its own against the local stack: a file
 //    with `--failures` distinct failed calls, and one with one failed record repeated `--repeated` times;
 //    its own CPU (scaled to 0.58 vCPU, what Lambda gives 1,024 MB) and peak RSS. `--skip-handler` skips it.
@@ -30,7 +31,7 @@ function option(name: string, fallback: number): number {
   const value = Number(i >= 0 ? process.argv[i + 1] : fallback);
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(
-      `usage: npm run bench:alerts [-- --bookkeeping 10000] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
+      `usage: npm run bench:alerts [-- --bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
     );
   }
   return value;
@@ -44,7 +45,7 @@ async function failuresOf(file: string): Promise<NormalizedEvent[]> {
   return failures;
 }
 
-async function bookkeeping(dir: string, count: number): Promise<void> {
+async function bookkeeping(dir: string, count: number, latencyMs: number): Promise<void> {
   const file = path.join(dir, `bookkeeping-${count}.json.gz`);
   await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 44, 1, count);
   const failures = (await failuresOf(file)).slice(0, count);
@@ -59,6 +60,8 @@ async function bookkeeping(dir: string, count: number): Promise<void> {
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
       calls.set(name, (calls.get(name) ?? 0) + 1);
+      // The round trip to DynamoDB in the same region, which dynalite on this machine does not have.
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return next(args);
     },
     { step: 'initialize', name: 'benchCallCounter' },
@@ -81,7 +84,7 @@ async function bookkeeping(dir: string, count: number): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const total = [...calls.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `bookkeeping: ${failures.length} distinct failed calls, ${outcome.messagesPublished} messages, ` +
+      `bookkeeping (${latencyMs} ms added per request): ${failures.length} distinct failed calls, ${outcome.messagesPublished} messages, ` +
         `${outcome.eventsAlerted} alerted, ${outcome.eventsSuppressed} suppressed: ${seconds.toFixed(1)} s, ` +
         `${total} DynamoDB calls (${[...calls].map(([name, n]) => `${name.replace(/Command$/, '')} ${n}`).join(', ')})`,
     );
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-alert-load-'));
   try {
     const count = option('--bookkeeping', 10_000);
-    if (count > 0) await bookkeeping(dir, count);
+    if (count > 0) await bookkeeping(dir, count, option('--latency-ms', 5));
     if (!process.argv.includes('--skip-handler')) {
       await handlerRuns(dir, option('--failures', 150_000), option('--repeated', 3_450_000));
     }
