@@ -20,6 +20,7 @@ import {
   type AlertPublisher,
   type EventClaims,
   type MessageRecord,
+  type SuppressedCount,
 } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
@@ -319,15 +320,13 @@ export class AlertDelivery implements AlertSink {
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
     const suppressedIds: string[] = [];
+    const counts: SuppressedCount[] = [];
     for (const [key, suppressedEvents] of plan.suppressed) {
       const first = suppressedEvents[0] as NormalizedEvent;
-      await this.ledger.countSuppressed(key, signatureOf(first), {
-        fileId: fid,
-        count: suppressedEvents.length,
-        nowMs,
-      });
+      counts.push({ signatureKey: key, signature: signatureOf(first), count: suppressedEvents.length });
       suppressedIds.push(...suppressedEvents.map((e) => e.eventId));
     }
+    if (counts.length > 0) await this.ledger.countSuppressed(counts, { fileId: fid, nowMs });
     if (suppressedIds.length > 0) await this.ledger.markEvents(suppressedIds, 'suppressed', { nowMs });
     tally.eventsSuppressed += suppressedIds.length;
     if (plan.alert.length === 0) return;
@@ -418,11 +417,14 @@ export class AlertDelivery implements AlertSink {
     sentAt: number,
     messageKey: string,
   ): Promise<void> {
-    for (const [key, signature] of signatures) {
-      // The message reported every suppression counted up to the read; later ones wait for the next alert.
-      const reportedTotal = windows.get(key)?.suppressedTotal ?? 0;
-      await this.ledger.recordAlerted(key, signature, { sentAt, reportedTotal, messageKey });
-    }
+    if (signatures.size === 0) return;
+    // The message reported every suppression counted up to the read; later ones wait for the next alert.
+    const alerted = [...signatures].map(([key, signature]) => ({
+      signatureKey: key,
+      signature,
+      reportedTotal: windows.get(key)?.suppressedTotal ?? 0,
+    }));
+    await this.ledger.recordAlerted(alerted, { sentAt, messageKey });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
-import type { AlertSignature, SignatureWindow } from '../../lambdas/core/alert-policy';
+import type { SignatureWindow } from '../../lambdas/core/alert-policy';
 // One namespace import: the port types are the adapter's too, and listing them twice is noise.
 import type * as Ports from '../../lambdas/core/alert-ports';
 
@@ -149,29 +149,30 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
   }
 
   async countSuppressed(
-    signatureKey: string,
-    _signature: AlertSignature,
-    update: { fileId: string; count: number },
-  ): Promise<boolean> {
+    counts: readonly Ports.SuppressedCount[],
+    update: { fileId: string },
+  ): Promise<ReadonlySet<string>> {
     await tick();
-    const item = this.window(signatureKey);
-    if (item.countedFiles.has(update.fileId)) return false;
-    item.countedFiles.add(update.fileId);
-    item.suppressedTotal += update.count;
-    return true;
+    const counted = new Set<string>();
+    for (const { signatureKey, count } of counts) {
+      const item = this.window(signatureKey);
+      if (item.countedFiles.has(update.fileId)) continue;
+      item.countedFiles.add(update.fileId);
+      item.suppressedTotal += count;
+      counted.add(signatureKey);
+    }
+    return counted;
   }
 
-  async recordAlerted(
-    signatureKey: string,
-    _signature: AlertSignature,
-    alerted: { sentAt: number; reportedTotal: number },
-  ): Promise<void> {
+  async recordAlerted(windows: readonly Ports.AlertedWindow[], alerted: { sentAt: number }): Promise<void> {
     await tick();
-    const item = this.window(signatureKey);
-    if (item.lastAlertedAt !== undefined && item.lastAlertedAt >= alerted.sentAt) return;
-    item.lastAlertedAt = alerted.sentAt;
-    item.reportedTotal = alerted.reportedTotal;
-    item.countedFiles = new Set();
+    for (const { signatureKey, reportedTotal } of windows) {
+      const item = this.window(signatureKey);
+      if (item.lastAlertedAt !== undefined && item.lastAlertedAt >= alerted.sentAt) continue;
+      item.lastAlertedAt = alerted.sentAt;
+      item.reportedTotal = reportedTotal;
+      item.countedFiles = new Set();
+    }
   }
 
   private window(key: string): WindowItem {

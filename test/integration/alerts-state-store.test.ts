@@ -100,16 +100,18 @@ describe('AlertStateStore against dynalite', () => {
     const key = signatureKey(signature);
 
     // Act
-    const counted = await store.countSuppressed(key, signature, { fileId: 'file-a', count: 3, nowMs: 1 });
-    const again = await store.countSuppressed(key, signature, { fileId: 'file-a', count: 3, nowMs: 2 });
-    const other = await store.countSuppressed(key, signature, { fileId: 'file-b', count: 2, nowMs: 3 });
-    await store.recordAlerted(key, signature, { sentAt: 10, reportedTotal: 5, messageKey: 'msg#x' });
-    await store.recordAlerted(key, signature, { sentAt: 5, reportedTotal: 0, messageKey: 'msg#older' }); // older: ignored
-    const afterNewWindow = await store.countSuppressed(key, signature, {
-      fileId: 'file-a',
-      count: 1,
-      nowMs: 11,
-    });
+    const count = (fileId: string, n: number, nowMs: number) =>
+      store
+        .countSuppressed([{ signatureKey: key, signature, count: n }], { fileId, nowMs })
+        .then((keys) => keys.has(key));
+    const counted = await count('file-a', 3, 1);
+    const again = await count('file-a', 3, 2);
+    const other = await count('file-b', 2, 3);
+    const alerted = (sentAt: number, reportedTotal: number, messageKey: string) =>
+      store.recordAlerted([{ signatureKey: key, signature, reportedTotal }], { sentAt, messageKey });
+    await alerted(10, 5, 'msg#x');
+    await alerted(5, 0, 'msg#older'); // older: ignored
+    const afterNewWindow = await count('file-a', 1, 11);
 
     // Assess
     expect([counted, again, other, afterNewWindow]).toEqual([true, false, true, true]);
