@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
+  ProvisionedThroughputExceededException,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   type BatchWriteItemCommandInput,
@@ -175,5 +176,58 @@ describe('AlertStateStore against dynalite', () => {
     expect(markers.get('e-129')).toBe('suppressed');
     expect(markers.has('never-marked')).toBe(false);
     throttled.destroy();
+  });
+
+  test('a batch of claims, some throttled (injected at the SDK), some final, some held by another file', async () => {
+    // Prepare: every third PutItem is refused as throttled after the SDK's own retries would have given up.
+    const throttling = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: dynalite.endpoint,
+      maxAttempts: 1,
+    });
+    let puts = 0;
+    throttling.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand' && ++puts % 3 === 0) {
+          throw new ProvisionedThroughputExceededException({
+            message: 'injected: the level of configured provisioned throughput for the table was exceeded',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottling' },
+    );
+    const pauses: number[] = [];
+    const store = await newStore(throttling, pauses);
+    const ids = Array.from({ length: 60 }, (_, i) => `e-${i}`);
+    const claim = (owner: string, nowMs: number) => ({
+      owner,
+      nowMs,
+      leaseUntil: nowMs + 60_000,
+      messageKey: `msg#${owner}#athena`,
+    });
+    // Another file holds 10..19 and has alerted 0..4; 5..9 it claimed and then let its lease run out.
+    await store.claimEvents(ids.slice(5, 10), claim('other', 1));
+    await store.claimEvents(ids.slice(10, 20), claim('other', 100_000));
+    await store.markEvents(ids.slice(0, 5), 'alerted', { nowMs: 100_000, messageKey: 'msg#other#athena' });
+
+    // Act
+    const claims = await store.claimEvents(ids, claim('mine', 100_500));
+
+    // Assess: every event in exactly one of the three; the throttled ones retried; the limit halved.
+    expect([...claims.final.keys()].sort()).toEqual(ids.slice(0, 5).sort());
+    expect([...claims.held.keys()].sort()).toEqual(ids.slice(10, 20).sort());
+    expect([...claims.held.values()]).toEqual(Array(10).fill(160_000));
+    expect([...claims.claimed.keys()].sort()).toEqual([...ids.slice(5, 10), ...ids.slice(20)].sort());
+    // The expired claims taken over name the message they were meant for; the others had none.
+    expect(claims.claimed.get('e-5')).toEqual({ previousMessageKey: 'msg#other#athena' });
+    expect(claims.claimed.get('e-30')).toEqual({});
+    expect(store.throttled).toBeGreaterThanOrEqual(20); // of the 60 + 15 PutItem calls, every third
+    expect(pauses.length).toBe(store.throttled);
+    const markers = await store.eventMarkers(ids);
+    expect(markers.size).toBe(5);
+    throttling.destroy();
   });
 });
