@@ -26,8 +26,10 @@ import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
 import { describeObject } from './object-ref';
+import { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
 import {
   emptyAlertOutcome,
+  type AlertFileOptions,
   type AlertOutcome,
   type AlertTally,
   type AlertSink,
@@ -81,6 +83,12 @@ export interface AlertDeliveryOptions {
   readonly claimPollMs?: number;
   /** How to pause; tests move their clocks in it. */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The caller's remaining time: `check` throws OutOfTimeError when less than the reserve (plus needMs) is left. */
+interface TimeCheck {
+  left(): number;
+  check(before: string, needMs?: number): void;
 }
 
 /** One reading of both clocks, taken just before the claims: the lease and the publish deadline both count from it. */
@@ -138,8 +146,13 @@ export class AlertDelivery implements AlertSink {
   }
 
   /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
-  async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
+  async alertFile(
+    failures: readonly NormalizedEvent[],
+    source: LogObjectRef,
+    options: AlertFileOptions = {},
+  ): Promise<AlertOutcome> {
     const tally: Tally = emptyAlertOutcome();
+    const time = this.timeCheck(source, options.remainingMs);
     const { alertable, ignored } = selectAlertable(failures, this.rules);
     tally.eventsIgnored = ignored.length;
     if (alertable.length === 0) return tally;
@@ -155,7 +168,7 @@ export class AlertDelivery implements AlertSink {
       // Identified by every alertable failure of the service in the file (already alerted or not), so
       // a retry of the same content finds its message record and new content gets a new one.
       const ids = unique.filter((e) => e.service === service).map((e) => e.eventId);
-      await this.alertService(service, events, source, fileId(source, ids), tally);
+      await this.alertService(service, events, source, fileId(source, ids), tally, time);
     }
     return tally;
   }
@@ -168,13 +181,15 @@ export class AlertDelivery implements AlertSink {
     source: LogObjectRef,
     firstFid: string,
     tally: Tally,
+    time: TimeCheck,
   ): Promise<void> {
     const owner = this.newOwner();
     let pending = events;
     let fid = firstFid;
     let waitedMs = 0;
     for (;;) {
-      const clock = this.claimClock();
+      time.check(`claiming ${pending.length} ${service} failures`);
+      const clock = this.claimClock(time);
       const messageKey = messageRecordKey(fid, service);
       const claims = await this.ledger.claimEvents(
         pending.map((e) => e.eventId),
@@ -184,7 +199,7 @@ export class AlertDelivery implements AlertSink {
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
       if (mine.length > 0) {
         try {
-          await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+          await this.deliver(service, mine, claims, source, fid, owner, clock, tally, time);
         } catch (err) {
           // Whatever failed, this invocation stops working on these now: its retry (or another file)
           // need not wait out the lease. The event claims keep naming the message, so a taker still
@@ -210,6 +225,7 @@ export class AlertDelivery implements AlertSink {
         );
       }
       const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
+      time.check(`waiting for ${pending.length} ${service} failures another invocation holds`, pause);
       await this.sleep(pause);
       waitedMs += pause;
       // The rest goes out in a message of its own (the first one, if any, holds only what was claimed).
@@ -221,14 +237,35 @@ export class AlertDelivery implements AlertSink {
   }
 
   // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
-  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between.
-  private claimClock(): ClaimClock {
+  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between, or
+  // earlier when the caller's time ends first (half the reserve before it: the records need the rest).
+  private claimClock(time: TimeCheck): ClaimClock {
     const nowMs = this.now().getTime();
     const monotonic = this.monotonicNow();
+    const left = time.left();
     return {
       nowMs,
       leaseUntil: nowMs + this.leaseMs,
-      publishDeadline: monotonic + this.leaseMs - LEASE_SAFETY_MS,
+      publishDeadline: Math.min(
+        monotonic + this.leaseMs - LEASE_SAFETY_MS,
+        monotonic + left - TIME_RESERVE_MS / 2,
+      ),
+    };
+  }
+
+  // The caller's remaining time, checked before each step that claims, waits or publishes.
+  private timeCheck(source: LogObjectRef, remainingMs: (() => number) | undefined): TimeCheck {
+    const left = (): number => remainingMs?.() ?? Number.POSITIVE_INFINITY;
+    return {
+      left,
+      check(before, needMs = 0) {
+        const ms = left();
+        if (ms - needMs >= TIME_RESERVE_MS) return;
+        throw new OutOfTimeError(
+          `out of time: ${(Math.max(0, ms) / 1000).toFixed(1)} s left before ${before} for ` +
+            `${describeObject(source)}; its claims are released for the retry`,
+        );
+      },
     };
   }
 
@@ -241,6 +278,7 @@ export class AlertDelivery implements AlertSink {
     owner: string,
     clock: ClaimClock,
     tally: Tally,
+    time: TimeCheck,
   ): Promise<void> {
     // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
@@ -290,6 +328,7 @@ export class AlertDelivery implements AlertSink {
     const alertIds = plan.alert.map((e) => e.eventId);
 
     if (plan.alert.length > 0) {
+      time.check(`publishing the ${service} alert`);
       for (const [i, channel] of pending.entries()) {
         const claim = await this.ledger.claimMessage(channel.key, {
           owner,

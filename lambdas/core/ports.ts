@@ -55,10 +55,24 @@ export function emptyAlertOutcome(): AlertTally {
   };
 }
 
+/** How long alertFile may take. */
+export interface AlertFileOptions {
+  /**
+   * Milliseconds the caller has left (the Lambda's `getRemainingTimeInMillis`): the alert step stops with
+   * OutOfTimeError before claiming, waiting or publishing when less than TIME_RESERVE_MS is left, and no
+   * publish may still be in flight at the reserve. Omit for no limit.
+   */
+  readonly remainingMs?: () => number;
+}
+
 /** Sends alerts for the failed events of one log file (implemented by the SNS alert adapter). */
 export interface AlertSink {
   /** Called once per file, after every event of the file is stored. Throws when publishing keeps failing. */
-  alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome>;
+  alertFile(
+    failures: readonly NormalizedEvent[],
+    source: LogObjectRef,
+    options?: AlertFileOptions,
+  ): Promise<AlertOutcome>;
 }
 
 /** Why an object was not processed (it is not a CloudTrail log file this pipeline reads). */
