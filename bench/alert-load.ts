@@ -1,5 +1,7 @@
 // `npm run bench:alerts [-- --bookkeeping 10000 --latency-ms 5 --failures 150000 --repeated 3450000]`: the alert step under
 // load (issues 15 case 6 and 19 item 2).
+// 0. The heap a FailureCollector holds per failed call, `--collector` of them (every one slim, then the
+//    first 1,000 per service whole).
 // 1. Bookkeeping, in this process: `--bookkeeping` distinct failed calls alerted by AlertDelivery over the
 //    DynamoDB ledger on dynalite (the publisher only counts), each request delayed by `--latency-ms` (5: a
 //    DynamoDB round trip in the region): wall time and DynamoDB calls per operation.
@@ -15,6 +17,7 @@ import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table
 import { LOCAL_CREDENTIALS } from '../lambdas/adapters/aws-clients';
 import { ensureTable } from '../lambdas/adapters/table-definitions';
 import { AlertDelivery } from '../lambdas/core/alert-delivery';
+import { FailureCollector, FULL_FAILURES_PER_SERVICE } from '../lambdas/core/failure-collector';
 import { newLogStats, readLogEvents } from '../lambdas/core/log-events';
 import type { NormalizedEvent } from '../lambdas/core/normalized-event';
 import { startDynalite } from '../local/dynalite-server';
@@ -31,7 +34,7 @@ function option(name: string, fallback: number): number {
   const value = Number(i >= 0 ? process.argv[i + 1] : fallback);
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(
-      `usage: npm run bench:alerts [-- --bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
+      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
     );
   }
   return value;
@@ -43,6 +46,29 @@ async function failuresOf(file: string): Promise<NormalizedEvent[]> {
     if (event.failed) failures.push(event);
   }
   return failures;
+}
+
+// The heap a FailureCollector holds per failure, every failure past the whole ones slim (needs --expose-gc).
+async function collectorHeap(dir: string, count: number): Promise<void> {
+  const file = path.join(dir, `collector-${count}.json.gz`);
+  await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 46, 1, count);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the collector measurement needs node --expose-gc');
+  for (const whole of [0, FULL_FAILURES_PER_SERVICE]) {
+    const collector = new FailureCollector(whole);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for await (const event of readLogEvents(fs.createReadStream(file), newLogStats())) {
+      if (event.failed) collector.add(event);
+    }
+    gc();
+    const bytes = process.memoryUsage().heapUsed - before;
+    const held = collector.holdings;
+    console.log(
+      `collector: ${held.whole + held.slim} failures (${held.whole} whole, ${held.slim} slim, ${held.sharedValues} shared values): ` +
+        `${(bytes / MB).toFixed(1)} MB of heap, ${(bytes / (held.whole + held.slim)).toFixed(0)} bytes per failure`,
+    );
+  }
 }
 
 async function bookkeeping(dir: string, count: number, latencyMs: number): Promise<void> {
@@ -128,6 +154,8 @@ async function handlerRuns(dir: string, distinct: number, repeated: number): Pro
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-alert-load-'));
   try {
+    const collected = option('--collector', 40_000);
+    if (collected > 0) await collectorHeap(dir, collected);
     const count = option('--bookkeeping', 10_000);
     if (count > 0) await bookkeeping(dir, count, option('--latency-ms', 5));
     if (!process.argv.includes('--skip-handler')) {
