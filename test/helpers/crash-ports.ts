@@ -3,6 +3,14 @@ import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports
 /** The "process" died: thrown by every port call from the crash point on. */
 export class Crash extends Error {}
 
+/** How a run that may be stopped ended: `finished`, `crashed` (at the crash point), or `failed: <error>`. */
+export function howItEnded(run: Promise<unknown>): Promise<string> {
+  return run.then(
+    () => 'finished',
+    (err: unknown) => (err instanceof Crash ? 'crashed' : `failed: ${String(err)}`),
+  );
+}
+
 /** A call of one of the alert protocol's ports. */
 export type PortCall = keyof AlertLedger | 'publish' | 'publishChat';
 

@@ -24,16 +24,22 @@ describe('AlertStateStore against dynalite', () => {
 
   beforeAll(async () => {
     dynalite = await startDynalite();
-    client = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynalite.endpoint,
-    });
+    client = dynaliteClient();
   });
   afterAll(async () => {
     client?.destroy();
     await dynalite?.stop();
   });
+
+  // A client of the test's dynalite; tests with injected faults add their middleware to their own.
+  function dynaliteClient(options: { maxAttempts?: number } = {}): DynamoDBClient {
+    return new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: dynalite.endpoint,
+      ...options,
+    });
+  }
 
   async function newStore(storeClient: DynamoDBClient = client, pauses: number[] = []) {
     const tableName = `alert-state-${randomUUID()}`;
@@ -125,11 +131,7 @@ describe('AlertStateStore against dynalite', () => {
 
   test('unprocessed batch items and keys (throttling, injected at the SDK) are sent again until done', async () => {
     // Prepare: dynalite never throttles, so the first batch call of each kind processes one item only.
-    const throttled = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynalite.endpoint,
-    });
+    const throttled = dynaliteClient();
     const injected = { write: 0, get: 0 };
     throttled.middlewareStack.add(
       (next, context) => async (args) => {
@@ -180,12 +182,7 @@ describe('AlertStateStore against dynalite', () => {
 
   test('a batch of claims, some throttled (injected at the SDK), some final, some held by another file', async () => {
     // Prepare: every third PutItem is refused as throttled after the SDK's own retries would have given up.
-    const throttling = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynalite.endpoint,
-      maxAttempts: 1,
-    });
+    const throttling = dynaliteClient({ maxAttempts: 1 });
     let puts = 0;
     throttling.middlewareStack.add(
       (next, context) => async (args) => {

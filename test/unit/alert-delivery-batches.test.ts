@@ -3,8 +3,9 @@ import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports
 import { signatureKey, signatureOf } from '../../lambdas/core/alert-policy';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
-import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
+import { Crash, crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+import { waitingDelivery } from '../helpers/waiting-delivery';
 
 // The ledger's batch operations (claims, releases, markers, reads, window counts and openings), each
 // stopped in its middle: half of its items done, as when a Lambda dies while some of a batch's
@@ -41,12 +42,9 @@ async function crashThenRetry(point: CrashPoint | undefined) {
   await delivery(ledger, publisher, minutes(0)).alertFile([failure(1)], { bucket: 'b', key: 'earlier' });
   publisher.published.length = 0;
   const crashing = crashAt(ledger, publisher, point);
-  const first = await delivery(crashing.ledger, crashing.publisher, minutes(10))
-    .alertFile(fileFailures(), FILE)
-    .then(
-      () => 'finished',
-      (err: unknown) => (err instanceof Crash ? 'crashed' : `failed: ${String(err)}`),
-    );
+  const first = await howItEnded(
+    delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(fileFailures(), FILE),
+  );
   // The Lambda's retry after the lease of the crashed claims, then a rerun.
   await delivery(ledger, publisher, minutes(11.5)).alertFile(fileFailures(), FILE);
   const rerun = await delivery(ledger, publisher, minutes(12)).alertFile(fileFailures(), FILE);
@@ -119,17 +117,7 @@ describe('AlertDelivery: a crash in the middle of a batch', () => {
       .catch((err: unknown) => {
         if (!(err instanceof Crash)) throw err;
       });
-    let t = minutes(10.5).getTime();
-    const waiting = new AlertDelivery({
-      ledger,
-      publisher,
-      now: () => new Date(t),
-      monotonicNow: () => t,
-      sleep: async (ms) => {
-        await new Promise((resolve) => setImmediate(resolve));
-        t += ms;
-      },
-    });
+    const { delivery: waiting, now } = waitingDelivery(ledger, publisher, minutes(10.5).getTime());
 
     // Act
     const outcome = await waiting.alertFile(fileFailures(), FILE);
@@ -142,6 +130,6 @@ describe('AlertDelivery: a crash in the middle of a batch', () => {
     expect(glue).toEqual([GLUE.slice(3).map(id)]);
     expect(outcome).toMatchObject({ eventsAlerted: fileFailures().length - 3, eventsSuppressed: 3 });
     for (const n of GLUE.slice(0, 3)) expect(ledger.markers.get(id(n))).toBe('suppressed');
-    expect(t).toBeGreaterThanOrEqual(minutes(11).getTime());
+    expect(now()).toBeGreaterThanOrEqual(minutes(11).getTime());
   });
 });

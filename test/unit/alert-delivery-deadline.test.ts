@@ -5,6 +5,7 @@ import { OutOfTimeError, TIME_RESERVE_MS } from '../../lambdas/core/out-of-time'
 import { failure } from '../helpers/alert-events';
 import { crashAt } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+import { waitingDelivery } from '../helpers/waiting-delivery';
 
 // The alert step given the caller's remaining time (issue 19): it stops with OutOfTimeError before a
 // claim, a wait or a publish it could not finish, releases what it claimed so the retry need not wait out
@@ -89,17 +90,9 @@ describe('AlertDelivery within the caller remaining time', () => {
     await delivery(dead.ledger, dead.publisher)
       .alertFile(FAILURES, FILE)
       .catch(() => undefined);
-    let t = T0 + 1_000;
     let left = TIME_RESERVE_MS + 3_500;
-    const waiting = new AlertDelivery({
-      ledger,
-      publisher,
-      now: () => new Date(t),
-      monotonicNow: () => t,
-      sleep: async (ms) => {
-        t += ms;
-        left -= ms;
-      },
+    const { delivery: waiting, now } = waitingDelivery(ledger, publisher, T0 + 1_000, (ms) => {
+      left -= ms;
     });
 
     // Act
@@ -110,7 +103,7 @@ describe('AlertDelivery within the caller remaining time', () => {
     // Assess: three 1 s looks fit, the fourth would not; nothing was published meanwhile.
     expect(err).toBeInstanceOf(OutOfTimeError);
     expect((err as Error).message).toContain('before waiting for 2 athena failures another invocation holds');
-    expect(t - (T0 + 1_000)).toBe(3_000);
+    expect(now() - (T0 + 1_000)).toBe(3_000);
     expect(publisher.published).toHaveLength(0);
   });
 });

@@ -1,4 +1,4 @@
-import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
+import { AlertInProgressError } from '../../lambdas/core/alert-delivery';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { EVENTBRIDGE_BUCKET } from '../../lambdas/core/object-ref';
@@ -6,6 +6,7 @@ import type { LogObjectRef } from '../../lambdas/core/ports';
 import { failure } from '../helpers/alert-events';
 import { Crash, crashAt } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+import { waitingDelivery } from '../helpers/waiting-delivery';
 
 // The same failed call reaching the protocol by EventBridge (one event, within seconds) and in its
 // log file (minutes later, with other events): the per-event claims make it one alert whichever
@@ -28,17 +29,7 @@ const fileFailures = (): NormalizedEvent[] => [
 
 // A delivery whose clocks move only while it waits for claims another invocation holds.
 function delivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date) {
-  let t = start.getTime();
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
+  return waitingDelivery(ledger, publisher, start.getTime()).delivery;
 }
 
 const alertedIds = (publisher: InMemoryPublisher) =>

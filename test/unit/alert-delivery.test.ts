@@ -6,8 +6,9 @@ import {
 } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
-import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
+import { Crash, crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+import { waitingDelivery as waitingDeliveryFrom } from '../helpers/waiting-delivery';
 
 // The exactly-once protocol over in-memory ports: every crash point and concurrent duplicates, in
 // milliseconds. test/integration/alerts-exactly-once.test.ts runs the main points against moto and
@@ -33,17 +34,7 @@ function delivery(ledger: AlertLedger, publisher: AlertPublisher, at: Date, mono
 
 /** A delivery whose clocks (wall and monotonic, one reading) move only while it sleeps, as it waits for claims. */
 function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date) {
-  let t = start.getTime();
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
+  return waitingDeliveryFrom(ledger, publisher, start.getTime()).delivery;
 }
 
 /** A file with one repeat of an alerted Athena failure (suppressed), a new Athena failure and a Glue one. */
@@ -71,12 +62,9 @@ const sent = (publisher: InMemoryPublisher) =>
 async function crashThenRetry(point: CrashPoint | undefined) {
   const { ledger, publisher } = await world();
   const crashing = crashAt(ledger, publisher, point);
-  const first = await delivery(crashing.ledger, crashing.publisher, minutes(10))
-    .alertFile(fileFailures(), FILE)
-    .then(
-      () => 'finished',
-      (err: unknown) => (err instanceof Crash ? 'crashed' : `failed: ${String(err)}`),
-    );
+  const first = await howItEnded(
+    delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(fileFailures(), FILE),
+  );
   const retry = await delivery(ledger, publisher, minutes(11.5)).alertFile(fileFailures(), FILE);
   const rerun = await delivery(ledger, publisher, minutes(12)).alertFile(fileFailures(), FILE);
   // The next failure of the suppressed signature after its window: it reports the repeat, once.
