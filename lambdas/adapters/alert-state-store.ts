@@ -25,6 +25,7 @@ import type {
 } from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
 import { backoffMs, isRetryable, sleepMs } from './retry';
+import { DeadlineExceededError } from './timed-http-handler';
 
 /** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
 export class AlertStateError extends TrailwatchError {}
@@ -566,8 +567,10 @@ export class AlertStateStore implements AlertLedger {
         this.limit.succeeded();
         return out;
       } catch (err) {
+        // The invocation's time is up: nothing more is sent, and pausing would only eat what is left.
         if (
           err instanceof ConditionalCheckFailedException ||
+          err instanceof DeadlineExceededError ||
           !isRetryable(err) ||
           round >= UNPROCESSED_ROUNDS
         ) {

@@ -7,7 +7,8 @@ import {
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { AlertStateError, AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { DeadlineExceededError } from '../../lambdas/adapters/timed-http-handler';
 import { messageRecordKey } from '../../lambdas/core/alert-ports';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
@@ -226,5 +227,34 @@ describe('AlertStateStore against dynalite', () => {
     const markers = await store.eventMarkers(ids);
     expect(markers.size).toBe(5);
     throttling.destroy();
+  });
+
+  test("a request refused because the invocation's time is up is not retried", async () => {
+    // Prepare: the request deadline has passed (timed-http-handler refuses to send).
+    const late = dynaliteClient({ maxAttempts: 1 });
+    late.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand') {
+          throw new DeadlineExceededError("127.0.0.1: not sent, the invocation's time is up");
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'pastTheDeadline' },
+    );
+    const pauses: number[] = [];
+    const store = await newStore(late, pauses);
+
+    // Act
+    const err: unknown = await store
+      .claimEvents(['e-1', 'e-2'], { owner: 'a', nowMs: 1, leaseUntil: 60_001, messageKey: 'msg#f#glue' })
+      .catch((e: unknown) => e);
+
+    // Assess: it fails at once, naming the call, with no pause spent on a retry.
+    expect(err).toBeInstanceOf(AlertStateError);
+    expect((err as Error).message).toContain(
+      "PutItem failed: 127.0.0.1: not sent, the invocation's time is up",
+    );
+    expect(pauses).toEqual([]);
+    late.destroy();
   });
 });
