@@ -42,6 +42,13 @@ export class AlertInProgressError extends TrailwatchError {}
 
 // Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
 const LEASE_SAFETY_MS = 5_000;
+/** Events whose claims the plain lease covers (a second or two of requests at most). */
+export const LEASE_COVERS_EVENTS = 1_000;
+/**
+ * Lease added per event claimed past LEASE_COVERS_EVENTS: time for the claims themselves (150,000 events
+ * get 5 more minutes; DynamoDB takes a fraction of that at 64 requests in flight, dynalite about 1.5 ms each).
+ */
+export const LEASE_MS_PER_EVENT = 2;
 
 /** Options of AlertDelivery: the two ports and the noise-control settings. */
 export interface AlertDeliveryOptions {
@@ -189,7 +196,7 @@ export class AlertDelivery implements AlertSink {
     let waitedMs = 0;
     for (;;) {
       time.check(`claiming ${pending.length} ${service} failures`);
-      const clock = this.claimClock(time);
+      const clock = this.claimClock(time, pending.length);
       const messageKey = messageRecordKey(fid, service);
       const claims = await this.ledger.claimEvents(
         pending.map((e) => e.eventId),
@@ -239,15 +246,18 @@ export class AlertDelivery implements AlertSink {
   // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
   // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between, or
   // earlier when the caller's time ends first (half the reserve before it: the records need the rest).
-  private claimClock(time: TimeCheck): ClaimClock {
+  // The lease also covers the claims themselves, which for tens of thousands of events take a while:
+  // without that, a big file's lease could run out before its publish, on every attempt.
+  private claimClock(time: TimeCheck, events: number): ClaimClock {
     const nowMs = this.now().getTime();
     const monotonic = this.monotonicNow();
     const left = time.left();
+    const leaseMs = this.leaseMs + Math.max(0, events - LEASE_COVERS_EVENTS) * LEASE_MS_PER_EVENT;
     return {
       nowMs,
-      leaseUntil: nowMs + this.leaseMs,
+      leaseUntil: nowMs + leaseMs,
       publishDeadline: Math.min(
-        monotonic + this.leaseMs - LEASE_SAFETY_MS,
+        monotonic + leaseMs - LEASE_SAFETY_MS,
         monotonic + left - TIME_RESERVE_MS / 2,
       ),
     };

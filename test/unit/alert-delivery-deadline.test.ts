@@ -1,4 +1,4 @@
-import { AlertDelivery } from '../../lambdas/core/alert-delivery';
+import { AlertDelivery, LEASE_COVERS_EVENTS, LEASE_MS_PER_EVENT } from '../../lambdas/core/alert-delivery';
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import { OutOfTimeError, TIME_RESERVE_MS } from '../../lambdas/core/out-of-time';
@@ -105,5 +105,25 @@ describe('AlertDelivery within the caller remaining time', () => {
     expect((err as Error).message).toContain('before waiting for 2 athena failures another invocation holds');
     expect(now() - (T0 + 1_000)).toBe(3_000);
     expect(publisher.published).toHaveLength(0);
+  });
+
+  test('the lease, and so the publish deadline, also covers the claims of a big file', async () => {
+    // Prepare: 1,500 failures of one service; the plain lease covers the claims of the first 1,000.
+    const ledger = new InMemoryAlertLedger();
+    const deadlines: number[] = [];
+    const publisher: AlertPublisher = {
+      publish: async (_message: RenderedAlert, deadlineMs: number) => {
+        deadlines.push(deadlineMs);
+        return 'm-1';
+      },
+    };
+    const failures = Array.from({ length: LEASE_COVERS_EVENTS + 500 }, (_, i) => failure(i));
+
+    // Act
+    await delivery(ledger, publisher).alertFile(failures, FILE);
+
+    // Assess: 60 s plus 2 ms for each of the 500 more, less the 5 s margin, on the monotonic clock (1,000).
+    expect(deadlines).toEqual([1_000 + 60_000 + 500 * LEASE_MS_PER_EVENT - 5_000]);
+    expect(ledger.markers.size).toBe(failures.length);
   });
 });
