@@ -22,6 +22,18 @@ function delivery(ledger: AlertLedger, publisher: AlertPublisher, at = T0) {
   return new AlertDelivery({ ledger, publisher, now: () => new Date(at), monotonicNow: () => 1_000 });
 }
 
+/** A publisher that accepts every message and records the deadline it was given. */
+function recordingPublisher(): { publisher: AlertPublisher; deadlines: number[] } {
+  const deadlines: number[] = [];
+  const publisher: AlertPublisher = {
+    publish: async (_message: RenderedAlert, deadlineMs: number) => {
+      deadlines.push(deadlineMs);
+      return `m-${deadlines.length}`;
+    },
+  };
+  return { publisher, deadlines };
+}
+
 /** Remaining time that loses `stepMs` at each look, starting from `startMs`. */
 function countdown(startMs: number, stepMs: number): () => number {
   let left = startMs + stepMs;
@@ -67,13 +79,7 @@ describe('AlertDelivery within the caller remaining time', () => {
 
   test('a publish gets no deadline past half the reserve before the caller time ends', async () => {
     const ledger = new InMemoryAlertLedger();
-    const deadlines: number[] = [];
-    const publisher: AlertPublisher = {
-      publish: async (_message: RenderedAlert, deadlineMs: number) => {
-        deadlines.push(deadlineMs);
-        return 'm-1';
-      },
-    };
+    const { publisher, deadlines } = recordingPublisher();
 
     await delivery(ledger, publisher).alertFile(FAILURES, FILE, { remainingMs: () => 25_000 });
     await delivery(ledger, publisher, T0 + 1).alertFile([failure(3, { service: 'glue' })], FILE);
@@ -110,13 +116,7 @@ describe('AlertDelivery within the caller remaining time', () => {
   test('the lease, and so the publish deadline, also covers the claims of a big file', async () => {
     // Prepare: 1,500 failures of one service; the plain lease covers the claims of the first 1,000.
     const ledger = new InMemoryAlertLedger();
-    const deadlines: number[] = [];
-    const publisher: AlertPublisher = {
-      publish: async (_message: RenderedAlert, deadlineMs: number) => {
-        deadlines.push(deadlineMs);
-        return 'm-1';
-      },
-    };
+    const { publisher, deadlines } = recordingPublisher();
     const failures = Array.from({ length: LEASE_COVERS_EVENTS + 500 }, (_, i) => failure(i));
 
     // Act
