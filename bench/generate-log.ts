@@ -266,38 +266,70 @@ export async function generateLogFile(
   watchedShare = 0.03,
   seed = 42,
   watchedFailedShare = 0.03,
+  /** Stop after this many records (rounded up to the batch of 500), whatever the size. */
+  maxRecords = Number.POSITIVE_INFINITY,
 ): Promise<GeneratedLog> {
   const factory = new RecordFactory(seed, watchedFailedShare);
   const random = seededRandom(seed + 1);
+  let records = 0;
+  let watched = 0;
+  const written = await writeRecordsFile(path, async (write, uncompressed) => {
+    while (uncompressed() < targetBytes && records < maxRecords) {
+      const batch: string[] = [];
+      for (let i = 0; i < 500; i++) {
+        const isWatched = random() < watchedShare;
+        if (isWatched) watched++;
+        batch.push(JSON.stringify(factory.next(isWatched)));
+      }
+      await write((records > 0 ? ',' : '') + batch.join(','));
+      records += batch.length;
+    }
+  });
+  return { path, ...written.sizes(), records, watchedRecords: watched };
+}
+
+/**
+ * Writes a gzip log file of one failed watched call repeated `count` times (the same record, eventId
+ * included: CloudTrail can repeat a record), streaming: issue 15's 3.45 million repeated failures.
+ */
+export async function generateRepeatedFailure(path: string, count: number): Promise<GeneratedLog> {
+  const record = JSON.stringify(new RecordFactory(7, 1).next(true));
+  const block = Array.from({ length: 1000 }, () => record).join(',');
+  const written = await writeRecordsFile(path, async (write) => {
+    for (let done = 0; done < count; done += 1000) {
+      const n = Math.min(1000, count - done);
+      const text = n === 1000 ? block : Array.from({ length: n }, () => record).join(',');
+      await write((done > 0 ? ',' : '') + text);
+    }
+  });
+  return { path, ...written.sizes(), records: count, watchedRecords: count };
+}
+
+/** What writeRecordsFile wrote. */
+interface WrittenFile {
+  sizes(): { uncompressedBytes: number; compressedBytes: number };
+}
+
+// Streams `{"Records":[` + what `fill` writes + `]}` through gzip into `path`, with backpressure.
+async function writeRecordsFile(
+  path: string,
+  fill: (write: (text: string) => Promise<void>, uncompressed: () => number) => Promise<void>,
+): Promise<WrittenFile> {
   const out = fs.createWriteStream(path);
   const gzip = zlib.createGzip({ level: 6 });
   gzip.pipe(out);
-  let uncompressed = 0;
-  let records = 0;
-  let watched = 0;
+  const state = {
+    uncompressed: 0,
+    sizes: () => ({ uncompressedBytes: state.uncompressed, compressedBytes: fs.statSync(path).size }),
+  };
   const write = async (text: string): Promise<void> => {
-    uncompressed += Buffer.byteLength(text);
+    state.uncompressed += Buffer.byteLength(text);
     if (!gzip.write(text)) await once(gzip, 'drain');
   };
   await write('{"Records":[');
-  while (uncompressed < targetBytes) {
-    const batch: string[] = [];
-    for (let i = 0; i < 500; i++) {
-      const isWatched = random() < watchedShare;
-      if (isWatched) watched++;
-      batch.push(JSON.stringify(factory.next(isWatched)));
-    }
-    await write((records > 0 ? ',' : '') + batch.join(','));
-    records += batch.length;
-  }
+  await fill(write, () => state.uncompressed);
   await write(']}');
   gzip.end();
   await once(out, 'finish');
-  return {
-    path,
-    uncompressedBytes: uncompressed,
-    compressedBytes: fs.statSync(path).size,
-    records,
-    watchedRecords: watched,
-  };
+  return state;
 }

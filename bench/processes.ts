@@ -63,7 +63,7 @@ export class ProcessRunner {
     });
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (status !== 0 || !fs.existsSync(this.usageFile)) {
-      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      const tail = stderr.trim().split('\n').slice(-40).join(' | ');
       throw new Error(`node ${args.slice(0, 3).join(' ').slice(0, 200)} failed (exit ${status}): ${tail}`);
     }
     const usage = JSON.parse(fs.readFileSync(this.usageFile, 'utf8')) as {

@@ -10,8 +10,10 @@ import {
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { AlertSignature, SignatureWindow } from '../core/alert-policy';
+import { AdaptiveLimit } from '../core/adaptive-limit';
+import type { SignatureWindow } from '../core/alert-policy';
 import type {
+  AlertedWindow,
   AlertLedger,
   ClaimResult,
   EventClaim,
@@ -19,9 +21,11 @@ import type {
   EventMarkerState,
   MessageClaim,
   MessageRecord,
+  SuppressedCount,
 } from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
-import { backoffMs, sleepMs } from './retry';
+import { backoffMs, isRetryable, sleepMs } from './retry';
+import { DeadlineExceededError } from './timed-http-handler';
 
 /** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
 export class AlertStateError extends TrailwatchError {}
@@ -38,18 +42,39 @@ export interface AlertStateStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source of that pause in [0, 1); default Math.random. */
   readonly random?: () => number;
+  /**
+   * Most single-item requests (and batch requests) in flight at once; the limit starts at a quarter of
+   * it, halves on throttling and grows back by one per success. Default 64.
+   */
+  readonly maxConcurrency?: number;
 }
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const UNPROCESSED_ROUNDS = 8;
-// Event claims are single-item conditional writes (BatchWriteItem takes no conditions); this many at once.
-const CLAIM_CONCURRENCY = 16;
+// Event claims are single-item conditional writes (BatchWriteItem takes no conditions, and dynalite has no
+// transactions to test TransactWriteItems on), so they run side by side: at most this many in flight.
+const MAX_CONCURRENCY = 64;
 
 /** Key of the per-eventId marker item. */
 export function eventMarkerKey(eventId: string): string {
   return `evt#${eventId}`;
 }
+
+// The two updates of a signature window. Suppressed: counted once per file (its id joins countedFiles
+// in the same update). Alerted: lastAlertedAt only moves forward, and the counted files start empty.
+const SIGNATURE_UPDATES = {
+  suppressed: {
+    update:
+      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
+    condition: 'NOT contains(countedFiles, :file)',
+  },
+  alerted: {
+    update:
+      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
+    condition: 'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
+  },
+} as const;
 
 // Unprocessed items mean the table is throttling: back off from 50 ms, at most 2 s.
 const UNPROCESSED_BACKOFF = { baseMs: 50, maxMs: 2_000 } as const;
@@ -67,6 +92,10 @@ export class AlertStateStore implements AlertLedger {
   private readonly windowTtlSeconds: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  // Shared by every request of this store: one file's claims, markers and windows back off together.
+  private readonly limit: AdaptiveLimit;
+  private readonly maxConcurrency: number;
+  private throttledRequests = 0;
 
   constructor(options: AlertStateStoreOptions) {
     this.tableName = options.tableName;
@@ -75,6 +104,21 @@ export class AlertStateStore implements AlertLedger {
     this.windowTtlSeconds = (options.windowRetentionDays ?? 30) * 86_400;
     this.sleep = options.sleep ?? sleepMs;
     this.random = options.random ?? Math.random;
+    this.maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency ?? MAX_CONCURRENCY));
+    this.limit = new AdaptiveLimit({
+      initial: Math.max(1, Math.floor(this.maxConcurrency / 4)),
+      max: this.maxConcurrency,
+    });
+  }
+
+  /** Requests DynamoDB throttled (or left items of unprocessed) since this store was made; each retry counts. */
+  get throttled(): number {
+    return this.throttledRequests;
+  }
+
+  /** Requests currently allowed in flight (halved on throttling, grown back by one per success). */
+  get concurrency(): number {
+    return this.limit.limit;
   }
 
   /** Markers of the given events that exist (strongly consistent reads), by eventId. */
@@ -172,46 +216,54 @@ export class AlertStateStore implements AlertLedger {
   }
 
   /**
-   * Claims failed events, one conditional PutItem each (CLAIM_CONCURRENCY at a time): an event with
-   * no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
+   * Claims failed events, one conditional PutItem each, side by side under the adaptive limit: an event
+   * with no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
    * an expired claim is claimed; the old item's message key comes back (ALL_OLD) so a takeover knows
-   * which message the earlier claimant meant. A failed condition reads the item: final or held.
+   * which message the earlier claimant meant. The events whose condition failed are then read in
+   * BatchGetItem calls (strongly consistent): final, held, or gone in between (claimed again).
    */
   async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
     const claimed = new Map<string, { previousMessageKey?: string }>();
     const final = new Map<string, EventMarkerState>();
     const held = new Map<string, number>();
-    const queue = [...new Set(eventIds)];
-    const worker = async (): Promise<void> => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const outcome = await this.claimEvent(id, claim);
-        if (outcome.kind === 'claimed') {
-          claimed.set(
-            id,
-            outcome.previousMessageKey !== undefined
-              ? { previousMessageKey: outcome.previousMessageKey }
-              : {},
-          );
-        } else if (outcome.kind === 'final') final.set(id, outcome.state);
-        else held.set(id, outcome.leaseUntil);
+    let todo = [...new Set(eventIds)];
+    for (let round = 0; todo.length > 0; round++) {
+      if (round >= UNPROCESSED_ROUNDS) {
+        throw new AlertStateError(
+          `alert state table ${this.tableName}: ${todo.length} event claims kept changing between the write and the read`,
+        );
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
+      const refused: string[] = [];
+      await this.each(todo, async (id) => {
+        const written = await this.tryClaimEvent(id, claim);
+        if (written === undefined) refused.push(id);
+        else claimed.set(id, written);
+      });
+      const items = await this.batchGet(refused.map(eventMarkerKey), ['pk', 'state', 'leaseUntil']);
+      const found = new Map(items.map((item) => [item.pk?.S?.slice(4) ?? '', item]));
+      todo = [];
+      for (const id of refused) {
+        const item = found.get(id);
+        const state = item?.state?.S;
+        if (state === 'alerted' || state === 'suppressed') final.set(id, state);
+        else if (state === 'claimed') held.set(id, Number(item?.leaseUntil?.N ?? '0'));
+        // The item vanished between the two calls (TTL): claim it again.
+        else todo.push(id);
+      }
+    }
     return { claimed, final, held };
   }
 
-  private async claimEvent(
+  // One event's conditional claim: what it took over (its previous message, if any), or undefined when the
+  // condition failed (a final marker, or another owner's unexpired claim).
+  private async tryClaimEvent(
     eventId: string,
     claim: EventClaim,
-  ): Promise<
-    | { kind: 'claimed'; previousMessageKey?: string }
-    | { kind: 'final'; state: EventMarkerState }
-    | { kind: 'held'; leaseUntil: number }
-  > {
-    for (;;) {
-      let old: Record<string, AttributeValue> | undefined;
-      const written = await this.conditional('PutItem', async () => {
-        const out = await this.client.send(
+  ): Promise<{ previousMessageKey?: string } | undefined> {
+    let old: Record<string, AttributeValue> | undefined;
+    const written = await this.conditional('PutItem', async () => {
+      const out = await this.limited(() =>
+        this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: {
@@ -234,52 +286,38 @@ export class AlertStateStore implements AlertLedger {
             },
             ReturnValues: 'ALL_OLD',
           }),
-        );
-        old = out.Attributes;
-      });
-      if (written) {
-        const previous = old?.message?.S;
-        return previous !== undefined
-          ? { kind: 'claimed', previousMessageKey: previous }
-          : { kind: 'claimed' };
-      }
-      const out = await this.call('GetItem', () =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: eventMarkerKey(eventId) } },
-            ConsistentRead: true,
-          }),
         ),
       );
-      const state = out.Item?.state?.S;
-      if (state === 'alerted' || state === 'suppressed') return { kind: 'final', state };
-      if (state === 'claimed') return { kind: 'held', leaseUntil: Number(out.Item?.leaseUntil?.N ?? '0') };
-      // The item vanished between the two calls (TTL) or its claim just expired: claim again.
-    }
+      old = out.Attributes;
+    });
+    if (!written) return undefined;
+    const previous = old?.message?.S;
+    return previous !== undefined ? { previousMessageKey: previous } : {};
   }
 
   /** Ends the owner's own claims on events (lease 0), keeping the message key they name. */
   async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
-    for (const eventId of new Set(eventIds)) {
+    await this.each([...new Set(eventIds)], async (eventId) => {
       // A failed condition: the event was marked, or another invocation took the claim over.
       await this.conditional('UpdateItem', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: eventMarkerKey(eventId) } },
-            UpdateExpression: 'SET leaseUntil = :zero',
-            ConditionExpression: '#state = :claimed AND #owner = :owner',
-            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-            ExpressionAttributeValues: {
-              ':zero': { N: '0' },
-              ':claimed': { S: 'claimed' },
-              ':owner': { S: owner },
-            },
-          }),
+        this.limited(() =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: { pk: { S: eventMarkerKey(eventId) } },
+              UpdateExpression: 'SET leaseUntil = :zero',
+              ConditionExpression: '#state = :claimed AND #owner = :owner',
+              ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+              ExpressionAttributeValues: {
+                ':zero': { N: '0' },
+                ':claimed': { S: 'claimed' },
+                ':owner': { S: owner },
+              },
+            }),
+          ),
         ),
       );
-    }
+    });
   }
 
   /**
@@ -368,84 +406,75 @@ export class AlertStateStore implements AlertLedger {
         },
       },
     }));
-    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
-      await this.batchWrite(requests.slice(i, i + BATCH_WRITE_LIMIT));
-    }
+    await this.each(chunks(requests, BATCH_WRITE_LIMIT), (batch) => this.batchWrite(batch));
   }
 
   /**
-   * Adds `count` suppressed failures of one log file to a signature's window, once per file: the
-   * file id goes into the window's `countedFiles` set in the same conditional update, so a retry of
-   * the file does not count them again. Returns false when this file was already counted.
+   * Adds one log file's suppressed failures to their signatures' windows, once per file: the file id
+   * goes into each window's `countedFiles` set in the same conditional update, so a retry of the file
+   * does not count them again. One update per signature, side by side. Returns the keys counted now.
    */
   async countSuppressed(
-    signatureKeyValue: string,
-    signature: AlertSignature,
-    update: { fileId: string; count: number; nowMs: number },
-  ): Promise<boolean> {
-    return this.updateSignature(
-      signatureKeyValue,
-      signature,
-      update.nowMs,
-      'ADD suppressedTotal :n, countedFiles :files SET kind = :kind, signature = :sig, lastSuppressedAt = :now, expiresAt = :exp',
-      'NOT contains(countedFiles, :file)',
-      {
-        ':n': { N: String(update.count) },
+    counts: readonly SuppressedCount[],
+    update: { fileId: string; nowMs: number },
+  ): Promise<ReadonlySet<string>> {
+    const counted = new Set<string>();
+    await this.each(counts, async ({ signatureKey, signature, count }) => {
+      const written = await this.updateSignature('suppressed', signatureKey, signature, update.nowMs, {
+        ':n': { N: String(count) },
         ':files': { SS: [update.fileId] },
         ':file': { S: update.fileId },
         ':now': { N: String(update.nowMs) },
-      },
-    );
+      });
+      if (written) counted.add(signatureKey);
+    });
+    return counted;
   }
 
   /**
-   * Opens a new window for a signature that was just alerted: lastAlertedAt moves forward only (a
-   * slower, older invocation cannot shorten a newer window), reportedTotal records what the alert
-   * reported, and the per-window counted file set starts empty.
+   * Opens a new window for each signature that was just alerted, side by side: lastAlertedAt moves
+   * forward only (a slower, older invocation cannot shorten a newer window), reportedTotal records what
+   * the alert reported, and the per-window counted file set starts empty.
    */
   async recordAlerted(
-    signatureKeyValue: string,
-    signature: AlertSignature,
-    alerted: { sentAt: number; reportedTotal: number; messageKey: string },
+    windows: readonly AlertedWindow[],
+    alerted: { sentAt: number; messageKey: string },
   ): Promise<void> {
     // A failed condition: a newer alert already opened a later window (or an earlier attempt did this).
-    await this.updateSignature(
-      signatureKeyValue,
-      signature,
-      alerted.sentAt,
-      'SET kind = :kind, signature = :sig, lastAlertedAt = :at, reportedTotal = :rep, lastMessage = :msg, expiresAt = :exp REMOVE countedFiles',
-      'attribute_not_exists(lastAlertedAt) OR lastAlertedAt < :at',
-      {
+    await this.each(windows, async ({ signatureKey, signature, reportedTotal }) => {
+      await this.updateSignature('alerted', signatureKey, signature, alerted.sentAt, {
         ':at': { N: String(alerted.sentAt) },
-        ':rep': { N: String(alerted.reportedTotal) },
+        ':rep': { N: String(reportedTotal) },
         ':msg': { S: alerted.messageKey },
-      },
-    );
+      });
+    });
   }
 
   // One conditional update of a signature window item; its kind, signature and expiry are always set.
   private updateSignature(
+    kind: keyof typeof SIGNATURE_UPDATES,
     key: string,
-    signature: AlertSignature,
+    signature: SuppressedCount['signature'],
     atMs: number,
-    update: string,
-    condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<boolean> {
+    const { update, condition } = SIGNATURE_UPDATES[kind];
     return this.conditional('UpdateItem', () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: key } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: {
-            ...values,
-            ':kind': { S: 'signature' },
-            ':sig': { S: JSON.stringify(signature) },
-            ':exp': { N: String(Math.floor(atMs / 1000) + this.windowTtlSeconds) },
-          },
-        }),
+      this.limited(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: key } },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: {
+              ...values,
+              ':kind': { S: 'signature' },
+              ':sig': { S: JSON.stringify(signature) },
+              ':exp': { N: String(Math.floor(atMs / 1000) + this.windowTtlSeconds) },
+            },
+          }),
+        ),
       ),
     );
   }
@@ -461,41 +490,42 @@ export class AlertStateStore implements AlertLedger {
     }
   }
 
+  // BatchGetItem in chunks of 100, side by side; unprocessed keys (throttling) are asked again after a backoff.
   private async batchGet(
     keys: readonly string[],
     attributes: string[],
   ): Promise<Array<Record<string, AttributeValue>>> {
     const found: Array<Record<string, AttributeValue>> = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      let pending: Array<Record<string, AttributeValue>> | undefined = keys
-        .slice(i, i + BATCH_GET_LIMIT)
-        .map((pk) => ({ pk: { S: pk } }));
+    await this.each(chunks(keys, BATCH_GET_LIMIT), async (chunk) => {
+      let pending: Array<Record<string, AttributeValue>> | undefined = chunk.map((pk) => ({ pk: { S: pk } }));
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round >= UNPROCESSED_ROUNDS) {
           throw new AlertStateError(
             `alert state table ${this.tableName}: BatchGetItem kept leaving keys unprocessed`,
           );
         }
-        if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
+        if (round > 0) await this.backOff(round);
         const keysThisRound: Array<Record<string, AttributeValue>> = pending;
         const out = await this.call('BatchGetItem', () =>
-          this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.tableName]: {
-                  Keys: keysThisRound,
-                  ConsistentRead: true,
-                  ProjectionExpression: attributes.map((_, j) => `#a${j}`).join(', '),
-                  ExpressionAttributeNames: Object.fromEntries(attributes.map((a, j) => [`#a${j}`, a])),
+          this.limited(() =>
+            this.client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: keysThisRound,
+                    ConsistentRead: true,
+                    ProjectionExpression: attributes.map((_, j) => `#a${j}`).join(', '),
+                    ExpressionAttributeNames: Object.fromEntries(attributes.map((a, j) => [`#a${j}`, a])),
+                  },
                 },
-              },
-            }),
+              }),
+            ),
           ),
         );
         found.push(...(out.Responses?.[this.tableName] ?? []));
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
       }
-    }
+    });
     return found;
   }
 
@@ -507,13 +537,69 @@ export class AlertStateStore implements AlertLedger {
           `alert state table ${this.tableName}: BatchWriteItem kept leaving items unprocessed`,
         );
       }
-      if (round > 0) await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
+      if (round > 0) await this.backOff(round);
       const thisRound: WriteRequest[] = pending;
       const out = await this.call('BatchWriteItem', () =>
-        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: thisRound } })),
+        this.limited(() =>
+          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: thisRound } })),
+        ),
       );
       pending = out.UnprocessedItems?.[this.tableName];
     }
+  }
+
+  // Unprocessed items are DynamoDB throttling part of a batch: fewer requests in flight, then a pause.
+  private async backOff(round: number): Promise<void> {
+    this.limit.throttled();
+    this.throttledRequests++;
+    await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
+  }
+
+  // One request under the shared adaptive limit. Throttling (and other transient faults) left after the
+  // SDK's own retries halves the limit and is sent again after a backoff, up to UNPROCESSED_ROUNDS times.
+  // Used only for requests that may be repeated: conditional claims that pass for their own owner,
+  // releases, reads, marker overwrites and the signature updates guarded by their conditions.
+  private async limited<T>(send: () => Promise<T>): Promise<T> {
+    for (let round = 1; ; round++) {
+      await this.limit.acquire();
+      try {
+        const out = await send();
+        this.limit.succeeded();
+        return out;
+      } catch (err) {
+        // The invocation's time is up: nothing more is sent, and pausing would only eat what is left.
+        if (
+          err instanceof ConditionalCheckFailedException ||
+          err instanceof DeadlineExceededError ||
+          !isRetryable(err) ||
+          round >= UNPROCESSED_ROUNDS
+        ) {
+          throw err;
+        }
+      } finally {
+        this.limit.release();
+      }
+      await this.backOff(round);
+    }
+  }
+
+  // Runs `work` for every item with at most maxConcurrency running (the adaptive limit then bounds the
+  // requests). After a failure no further item starts; the ones running finish, then the first error is thrown.
+  private async each<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async (): Promise<void> => {
+      while (failure === undefined && next < items.length) {
+        const item = items[next++] as T;
+        try {
+          await work(item);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.maxConcurrency, items.length) }, worker));
+    if (failure !== undefined) throw failure.error;
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -549,4 +635,10 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
     ...(messageId !== undefined ? { messageId } : {}),
     ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
   };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

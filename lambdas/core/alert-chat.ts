@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import type { AlertMessageInput, RenderedAlert } from './alert-document';
 import { signatureOf, sortOldestFirst } from './alert-policy';
-import { eventSignatureKey } from './alert-summary';
+import { eventSignatureKey, eventsBySignature } from './alert-summary';
 import { nextStepLines, type NextStepsContext } from './alert-next-steps';
 import { cloudTrailEventUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
@@ -74,7 +74,7 @@ export function chatThreadId(event: NormalizedEvent): string {
 export function buildChatNotification(input: AlertMessageInput): ChatNotification {
   const events = sortOldestFirst(input.events);
   if (events.length === 0) throw new RangeError('buildChatNotification needs at least one event');
-  const groups = failureGroups(events);
+  const groups = eventsBySignature(events);
   const top = groups[0] as NormalizedEvent[];
   const first = top[0] as NormalizedEvent;
   const name = SERVICES[input.service].displayName;
@@ -246,18 +246,6 @@ function relatedResources(events: readonly NormalizedEvent[]): string[] {
     }
   }
   return [...seen];
-}
-
-// Events by signature, largest group first (ties: first seen first), each oldest first.
-function failureGroups(events: readonly NormalizedEvent[]): NormalizedEvent[][] {
-  const groups = new Map<string, NormalizedEvent[]>();
-  for (const event of events) {
-    const key = eventSignatureKey(event);
-    const list = groups.get(key);
-    if (list) list.push(event);
-    else groups.set(key, [event]);
-  }
-  return [...groups.values()].sort((a, b) => b.length - a.length);
 }
 
 function callerName(principal: Principal): string {

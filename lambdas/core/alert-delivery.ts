@@ -20,12 +20,21 @@ import {
   type AlertPublisher,
   type EventClaims,
   type MessageRecord,
+  type SuppressedCount,
 } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
 import { TrailwatchError } from './errors';
 import type { NormalizedEvent } from './normalized-event';
 import { describeObject } from './object-ref';
-import type { AlertOutcome, AlertSink, LogObjectRef } from './ports';
+import { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
+import {
+  emptyAlertOutcome,
+  type AlertFileOptions,
+  type AlertOutcome,
+  type AlertTally,
+  type AlertSink,
+  type LogObjectRef,
+} from './ports';
 import type { ServiceName } from './services';
 
 /** Another invocation is publishing the same file's alert right now; retry the file later. */
@@ -33,6 +42,13 @@ export class AlertInProgressError extends TrailwatchError {}
 
 // Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
 const LEASE_SAFETY_MS = 5_000;
+/** Events whose claims the plain lease covers (a second or two of requests at most). */
+export const LEASE_COVERS_EVENTS = 1_000;
+/**
+ * Lease added per event claimed past LEASE_COVERS_EVENTS: time for the claims themselves (150,000 events
+ * get 5 more minutes; DynamoDB takes a fraction of that at 64 requests in flight, dynalite about 1.5 ms each).
+ */
+export const LEASE_MS_PER_EVENT = 2;
 
 /** Options of AlertDelivery: the two ports and the noise-control settings. */
 export interface AlertDeliveryOptions {
@@ -76,6 +92,12 @@ export interface AlertDeliveryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** The caller's remaining time: `check` throws OutOfTimeError when less than the reserve (plus needMs) is left. */
+interface TimeCheck {
+  left(): number;
+  check(before: string, needMs?: number): void;
+}
+
 /** One reading of both clocks, taken just before the claims: the lease and the publish deadline both count from it. */
 interface ClaimClock {
   readonly nowMs: number;
@@ -84,15 +106,7 @@ interface ClaimClock {
   readonly publishDeadline: number;
 }
 
-interface Tally {
-  messagesPublished: number;
-  eventsAlerted: number;
-  eventsSuppressed: number;
-  eventsAlreadyAlerted: number;
-  eventsIgnored: number;
-  byService: Partial<Record<ServiceName, number>>;
-  secondsAfterFirstCall: number[];
-}
+type Tally = AlertTally;
 
 /**
  * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
@@ -139,16 +153,13 @@ export class AlertDelivery implements AlertSink {
   }
 
   /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
-  async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
-    const tally: Tally = {
-      messagesPublished: 0,
-      eventsAlerted: 0,
-      eventsSuppressed: 0,
-      eventsAlreadyAlerted: 0,
-      eventsIgnored: 0,
-      byService: {},
-      secondsAfterFirstCall: [],
-    };
+  async alertFile(
+    failures: readonly NormalizedEvent[],
+    source: LogObjectRef,
+    options: AlertFileOptions = {},
+  ): Promise<AlertOutcome> {
+    const tally: Tally = emptyAlertOutcome();
+    const time = this.timeCheck(source, options.remainingMs);
     const { alertable, ignored } = selectAlertable(failures, this.rules);
     tally.eventsIgnored = ignored.length;
     if (alertable.length === 0) return tally;
@@ -164,7 +175,7 @@ export class AlertDelivery implements AlertSink {
       // Identified by every alertable failure of the service in the file (already alerted or not), so
       // a retry of the same content finds its message record and new content gets a new one.
       const ids = unique.filter((e) => e.service === service).map((e) => e.eventId);
-      await this.alertService(service, events, source, fileId(source, ids), tally);
+      await this.alertService(service, events, source, fileId(source, ids), tally, time);
     }
     return tally;
   }
@@ -177,13 +188,15 @@ export class AlertDelivery implements AlertSink {
     source: LogObjectRef,
     firstFid: string,
     tally: Tally,
+    time: TimeCheck,
   ): Promise<void> {
     const owner = this.newOwner();
     let pending = events;
     let fid = firstFid;
     let waitedMs = 0;
     for (;;) {
-      const clock = this.claimClock();
+      time.check(`claiming ${pending.length} ${service} failures`);
+      const clock = this.claimClock(time, pending.length);
       const messageKey = messageRecordKey(fid, service);
       const claims = await this.ledger.claimEvents(
         pending.map((e) => e.eventId),
@@ -193,7 +206,7 @@ export class AlertDelivery implements AlertSink {
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
       if (mine.length > 0) {
         try {
-          await this.deliver(service, mine, claims, source, fid, owner, clock, tally);
+          await this.deliver(service, mine, claims, source, fid, owner, clock, tally, time);
         } catch (err) {
           // Whatever failed, this invocation stops working on these now: its retry (or another file)
           // need not wait out the lease. The event claims keep naming the message, so a taker still
@@ -219,6 +232,7 @@ export class AlertDelivery implements AlertSink {
         );
       }
       const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
+      time.check(`waiting for ${pending.length} ${service} failures another invocation holds`, pause);
       await this.sleep(pause);
       waitedMs += pause;
       // The rest goes out in a message of its own (the first one, if any, holds only what was claimed).
@@ -230,14 +244,38 @@ export class AlertDelivery implements AlertSink {
   }
 
   // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
-  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between.
-  private claimClock(): ClaimClock {
+  // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between, or
+  // earlier when the caller's time ends first (half the reserve before it: the records need the rest).
+  // The lease also covers the claims themselves, which for tens of thousands of events take a while:
+  // without that, a big file's lease could run out before its publish, on every attempt.
+  private claimClock(time: TimeCheck, events: number): ClaimClock {
     const nowMs = this.now().getTime();
     const monotonic = this.monotonicNow();
+    const left = time.left();
+    const leaseMs = this.leaseMs + Math.max(0, events - LEASE_COVERS_EVENTS) * LEASE_MS_PER_EVENT;
     return {
       nowMs,
-      leaseUntil: nowMs + this.leaseMs,
-      publishDeadline: monotonic + this.leaseMs - LEASE_SAFETY_MS,
+      leaseUntil: nowMs + leaseMs,
+      publishDeadline: Math.min(
+        monotonic + leaseMs - LEASE_SAFETY_MS,
+        monotonic + left - TIME_RESERVE_MS / 2,
+      ),
+    };
+  }
+
+  // The caller's remaining time, checked before each step that claims, waits or publishes.
+  private timeCheck(source: LogObjectRef, remainingMs: (() => number) | undefined): TimeCheck {
+    const left = (): number => remainingMs?.() ?? Number.POSITIVE_INFINITY;
+    return {
+      left,
+      check(before, needMs = 0) {
+        const ms = left();
+        if (ms - needMs >= TIME_RESERVE_MS) return;
+        throw new OutOfTimeError(
+          `out of time: ${(Math.max(0, ms) / 1000).toFixed(1)} s left before ${before} for ` +
+            `${describeObject(source)}; its claims are released for the retry`,
+        );
+      },
     };
   }
 
@@ -250,6 +288,7 @@ export class AlertDelivery implements AlertSink {
     owner: string,
     clock: ClaimClock,
     tally: Tally,
+    time: TimeCheck,
   ): Promise<void> {
     // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
@@ -299,6 +338,7 @@ export class AlertDelivery implements AlertSink {
     const alertIds = plan.alert.map((e) => e.eventId);
 
     if (plan.alert.length > 0) {
+      time.check(`publishing the ${service} alert`);
       for (const [i, channel] of pending.entries()) {
         const claim = await this.ledger.claimMessage(channel.key, {
           owner,
@@ -329,15 +369,13 @@ export class AlertDelivery implements AlertSink {
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
     const suppressedIds: string[] = [];
+    const counts: SuppressedCount[] = [];
     for (const [key, suppressedEvents] of plan.suppressed) {
       const first = suppressedEvents[0] as NormalizedEvent;
-      await this.ledger.countSuppressed(key, signatureOf(first), {
-        fileId: fid,
-        count: suppressedEvents.length,
-        nowMs,
-      });
+      counts.push({ signatureKey: key, signature: signatureOf(first), count: suppressedEvents.length });
       suppressedIds.push(...suppressedEvents.map((e) => e.eventId));
     }
+    if (counts.length > 0) await this.ledger.countSuppressed(counts, { fileId: fid, nowMs });
     if (suppressedIds.length > 0) await this.ledger.markEvents(suppressedIds, 'suppressed', { nowMs });
     tally.eventsSuppressed += suppressedIds.length;
     if (plan.alert.length === 0) return;
@@ -428,11 +466,14 @@ export class AlertDelivery implements AlertSink {
     sentAt: number,
     messageKey: string,
   ): Promise<void> {
-    for (const [key, signature] of signatures) {
-      // The message reported every suppression counted up to the read; later ones wait for the next alert.
-      const reportedTotal = windows.get(key)?.suppressedTotal ?? 0;
-      await this.ledger.recordAlerted(key, signature, { sentAt, reportedTotal, messageKey });
-    }
+    if (signatures.size === 0) return;
+    // The message reported every suppression counted up to the read; later ones wait for the next alert.
+    const alerted = [...signatures].map(([key, signature]) => ({
+      signatureKey: key,
+      signature,
+      reportedTotal: windows.get(key)?.suppressedTotal ?? 0,
+    }));
+    await this.ledger.recordAlerted(alerted, { sentAt, messageKey });
   }
 }
 

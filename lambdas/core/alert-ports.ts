@@ -68,6 +68,20 @@ export interface EventClaims {
   readonly held: ReadonlyMap<string, number>;
 }
 
+/** One signature's suppressed failures in one file. */
+export interface SuppressedCount {
+  readonly signatureKey: string;
+  readonly signature: AlertSignature;
+  readonly count: number;
+}
+
+/** One signature an alert carried, and the suppressions that alert reported for it. */
+export interface AlertedWindow {
+  readonly signatureKey: string;
+  readonly signature: AlertSignature;
+  readonly reportedTotal: number;
+}
+
 /**
  * The alert protocol's state (docs/alerts.md#state), as the persistence layer of an idempotency
  * handler: per-eventId markers, per-(file, service) message records with a publishing lease, and
@@ -112,17 +126,21 @@ export interface AlertLedger {
     state: EventMarkerState,
     details: { nowMs: number; messageKey?: string },
   ): Promise<void>;
-  /** Adds one file's suppressed failures to a signature's window, once per file; false when already counted. */
+  /**
+   * Adds one file's suppressed failures to their signatures' windows, once per file and signature (the
+   * signatures' updates may run in parallel); returns the signature keys counted now (not already counted).
+   */
   countSuppressed(
-    signatureKey: string,
-    signature: AlertSignature,
-    update: { fileId: string; count: number; nowMs: number },
-  ): Promise<boolean>;
-  /** Opens a new window after an alert; lastAlertedAt only moves forward, the counted files start empty. */
+    counts: readonly SuppressedCount[],
+    update: { fileId: string; nowMs: number },
+  ): Promise<ReadonlySet<string>>;
+  /**
+   * Opens a new window for each signature an alert carried (in parallel); lastAlertedAt only moves
+   * forward, the counted files start empty.
+   */
   recordAlerted(
-    signatureKey: string,
-    signature: AlertSignature,
-    alerted: { sentAt: number; reportedTotal: number; messageKey: string },
+    windows: readonly AlertedWindow[],
+    alerted: { sentAt: number; messageKey: string },
   ): Promise<void>;
 }
 

@@ -95,6 +95,18 @@ export function eventSignatureKey(event: NormalizedEvent): string {
   return key;
 }
 
+/** Events by signature, largest group first (ties: first seen first, as sort is stable), each in the given order. */
+export function eventsBySignature(events: readonly NormalizedEvent[]): NormalizedEvent[][] {
+  const groups = new Map<string, NormalizedEvent[]>();
+  for (const event of events) {
+    const key = eventSignatureKey(event);
+    const list = groups.get(key);
+    if (list) list.push(event);
+    else groups.set(key, [event]);
+  }
+  return [...groups.values()].sort((a, b) => b.length - a.length);
+}
+
 function groupEvents(events: readonly NormalizedEvent[]): AlertGroup[] {
   const groups = new Map<string, AlertGroup>();
   for (const event of events) {

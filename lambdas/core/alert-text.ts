@@ -1,5 +1,5 @@
 import type { AlertMessageInput } from './alert-document';
-import { eventSignatureKey, FULL_SUMMARY, type SummaryLimits } from './alert-summary';
+import { eventsBySignature, FULL_SUMMARY, type SummaryLimits } from './alert-summary';
 import { nextStepLines } from './alert-next-steps';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
@@ -155,18 +155,9 @@ interface FailureGroup {
   readonly events: NormalizedEvent[];
 }
 
-// Events by signature, largest group first (ties: first seen first, as sort is stable); each oldest first.
+// Events by signature, largest group first; each oldest first.
 function failureGroups(events: readonly NormalizedEvent[]): FailureGroup[] {
-  const groups = new Map<string, NormalizedEvent[]>();
-  for (const event of events) {
-    const key = eventSignatureKey(event);
-    const list = groups.get(key);
-    if (list) list.push(event);
-    else groups.set(key, [event]);
-  }
-  return [...groups.values()]
-    .map((list) => ({ events: list }))
-    .sort((a, b) => b.events.length - a.events.length);
+  return eventsBySignature(events).map((list) => ({ events: list }));
 }
 
 /** "johndoe (IAMUser arn:aws:iam::123456789012:user/johndoe)". */

@@ -1,5 +1,6 @@
 import { TrailwatchError } from './errors';
 import { FailureCollector } from './failure-collector';
+import { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
 import { newLogStats, readLogEvents } from './log-events';
 import { describeObject } from './object-ref';
 import type { NormalizedEvent } from './normalized-event';
@@ -36,15 +37,7 @@ export interface PipelineDeps {
   readonly remainingMs?: () => number;
 }
 
-/**
- * Time kept in hand before each batch write and before alerting. A function killed at its timeout logs
- * only "Task timed out", and one killed while alerting leaves claims for the retry to wait out; with this
- * reserve it stops first and says where it stood.
- */
-export const TIME_RESERVE_MS = 10_000;
-
-/** The caller's time ran out before the file was done; the message says how far it got. */
-export class OutOfTimeError extends TrailwatchError {}
+export { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
 
 /** The stage of the pipeline where a file-level error happened. */
 export type PipelineStage = 'read' | 'store' | 'alert';
@@ -179,7 +172,11 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   if (deps.alerts && failures.failures.length > 0) {
     try {
       checkTime(`alerting on ${failures.failures.length} failed calls`);
-      alerts = await deps.alerts.alertFile(failures.failures, ref);
+      alerts = await deps.alerts.alertFile(
+        failures.failures,
+        ref,
+        deps.remainingMs ? { remainingMs: deps.remainingMs } : {},
+      );
     } catch (err) {
       throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, {
         eventsStored,

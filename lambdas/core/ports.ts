@@ -35,10 +35,44 @@ export interface AlertOutcome {
   readonly secondsAfterFirstCall?: readonly number[];
 }
 
+/** An AlertOutcome being counted: every field present and writable. */
+export type AlertTally = {
+  -readonly [K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall'>]: AlertOutcome[K];
+} & {
+  secondsAfterFirstCall: number[];
+};
+
+/** An AlertOutcome with nothing done yet (every count 0), to be added to as alerting proceeds. */
+export function emptyAlertOutcome(): AlertTally {
+  return {
+    messagesPublished: 0,
+    eventsAlerted: 0,
+    eventsSuppressed: 0,
+    eventsAlreadyAlerted: 0,
+    eventsIgnored: 0,
+    byService: {},
+    secondsAfterFirstCall: [],
+  };
+}
+
+/** How long alertFile may take. */
+export interface AlertFileOptions {
+  /**
+   * Milliseconds the caller has left (the Lambda's `getRemainingTimeInMillis`): the alert step stops with
+   * OutOfTimeError before claiming, waiting or publishing when less than TIME_RESERVE_MS is left, and no
+   * publish may still be in flight at the reserve. Omit for no limit.
+   */
+  readonly remainingMs?: () => number;
+}
+
 /** Sends alerts for the failed events of one log file (implemented by the SNS alert adapter). */
 export interface AlertSink {
   /** Called once per file, after every event of the file is stored. Throws when publishing keeps failing. */
-  alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome>;
+  alertFile(
+    failures: readonly NormalizedEvent[],
+    source: LogObjectRef,
+    options?: AlertFileOptions,
+  ): Promise<AlertOutcome>;
 }
 
 /** Why an object was not processed (it is not a CloudTrail log file this pipeline reads). */

@@ -19,8 +19,21 @@ export const LOG_FILE: LogObjectRef = {
  * the claims another invocation holds.
  */
 export function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, start: Date): AlertDelivery {
-  let t = start.getTime();
-  return new AlertDelivery({
+  return waitingDeliveryWithClock(ledger, publisher, start.getTime()).delivery;
+}
+
+/**
+ * {@link waitingDelivery} with its clock readable, from `startMs`; `onSleep` sees each pause (a caller's
+ * remaining time shrinking with it).
+ */
+export function waitingDeliveryWithClock(
+  ledger: AlertLedger,
+  publisher: AlertPublisher,
+  startMs: number,
+  onSleep: (ms: number) => void = () => undefined,
+): { delivery: AlertDelivery; now: () => number } {
+  let t = startMs;
+  const delivery = new AlertDelivery({
     ledger,
     publisher,
     now: () => new Date(t),
@@ -28,6 +41,8 @@ export function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, 
     sleep: async (ms) => {
       await new Promise((resolve) => setImmediate(resolve));
       t += ms;
+      onSleep(ms);
     },
   });
+  return { delivery, now: () => t };
 }

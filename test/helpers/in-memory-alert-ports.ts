@@ -1,15 +1,7 @@
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
-import type { AlertSignature, SignatureWindow } from '../../lambdas/core/alert-policy';
-import type {
-  AlertLedger,
-  AlertPublisher,
-  ClaimResult,
-  EventClaim,
-  EventClaims,
-  EventMarkerState,
-  MessageClaim,
-  MessageRecord,
-} from '../../lambdas/core/alert-ports';
+import type { SignatureWindow } from '../../lambdas/core/alert-policy';
+// One namespace import: the port types are the adapter's too, and listing them twice is noise.
+import type * as Ports from '../../lambdas/core/alert-ports';
 
 interface WindowItem {
   lastAlertedAt?: number;
@@ -23,16 +15,16 @@ interface WindowItem {
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The alert ledger in memory, with the conditions of the DynamoDB one (docs/alerts.md#state). */
-export class InMemoryAlertLedger implements AlertLedger {
-  readonly markers = new Map<string, EventMarkerState>();
-  readonly messages = new Map<string, MessageRecord>();
+export class InMemoryAlertLedger implements Ports.AlertLedger {
+  readonly markers = new Map<string, Ports.EventMarkerState>();
+  readonly messages = new Map<string, Ports.MessageRecord>();
   readonly signatureWindows = new Map<string, WindowItem>();
   /** Claims on events not yet marked: owner, lease and the message they are meant for. */
   readonly eventClaims = new Map<string, { owner: string; leaseUntil: number; messageKey: string }>();
 
-  async eventMarkers(eventIds: readonly string[]): Promise<Map<string, EventMarkerState>> {
+  async eventMarkers(eventIds: readonly string[]): Promise<Map<string, Ports.EventMarkerState>> {
     await tick();
-    const found = new Map<string, EventMarkerState>();
+    const found = new Map<string, Ports.EventMarkerState>();
     for (const id of eventIds) {
       const state = this.markers.get(id);
       if (state) found.set(id, state);
@@ -55,12 +47,12 @@ export class InMemoryAlertLedger implements AlertLedger {
     return found;
   }
 
-  async messageRecord(key: string): Promise<MessageRecord | undefined> {
+  async messageRecord(key: string): Promise<Ports.MessageRecord | undefined> {
     await tick();
     return this.messages.get(key);
   }
 
-  async claimMessage(key: string, claim: MessageClaim): Promise<ClaimResult> {
+  async claimMessage(key: string, claim: Ports.MessageClaim): Promise<Ports.ClaimResult> {
     await tick();
     const record = this.messages.get(key);
     if (
@@ -81,10 +73,10 @@ export class InMemoryAlertLedger implements AlertLedger {
     return { claimed: false, record };
   }
 
-  async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
+  async claimEvents(eventIds: readonly string[], claim: Ports.EventClaim): Promise<Ports.EventClaims> {
     await tick();
     const claimed = new Map<string, { previousMessageKey?: string }>();
-    const final = new Map<string, EventMarkerState>();
+    const final = new Map<string, Ports.EventMarkerState>();
     const held = new Map<string, number>();
     for (const id of new Set(eventIds)) {
       const marker = this.markers.get(id);
@@ -148,7 +140,7 @@ export class InMemoryAlertLedger implements AlertLedger {
     });
   }
 
-  async markEvents(eventIds: readonly string[], state: EventMarkerState): Promise<void> {
+  async markEvents(eventIds: readonly string[], state: Ports.EventMarkerState): Promise<void> {
     await tick();
     for (const id of eventIds) {
       this.markers.set(id, state);
@@ -157,29 +149,30 @@ export class InMemoryAlertLedger implements AlertLedger {
   }
 
   async countSuppressed(
-    signatureKey: string,
-    _signature: AlertSignature,
-    update: { fileId: string; count: number },
-  ): Promise<boolean> {
+    counts: readonly Ports.SuppressedCount[],
+    update: { fileId: string },
+  ): Promise<ReadonlySet<string>> {
     await tick();
-    const item = this.window(signatureKey);
-    if (item.countedFiles.has(update.fileId)) return false;
-    item.countedFiles.add(update.fileId);
-    item.suppressedTotal += update.count;
-    return true;
+    const counted = new Set<string>();
+    for (const { signatureKey, count } of counts) {
+      const item = this.window(signatureKey);
+      if (item.countedFiles.has(update.fileId)) continue;
+      item.countedFiles.add(update.fileId);
+      item.suppressedTotal += count;
+      counted.add(signatureKey);
+    }
+    return counted;
   }
 
-  async recordAlerted(
-    signatureKey: string,
-    _signature: AlertSignature,
-    alerted: { sentAt: number; reportedTotal: number },
-  ): Promise<void> {
+  async recordAlerted(windows: readonly Ports.AlertedWindow[], alerted: { sentAt: number }): Promise<void> {
     await tick();
-    const item = this.window(signatureKey);
-    if (item.lastAlertedAt !== undefined && item.lastAlertedAt >= alerted.sentAt) return;
-    item.lastAlertedAt = alerted.sentAt;
-    item.reportedTotal = alerted.reportedTotal;
-    item.countedFiles = new Set();
+    for (const { signatureKey, reportedTotal } of windows) {
+      const item = this.window(signatureKey);
+      if (item.lastAlertedAt !== undefined && item.lastAlertedAt >= alerted.sentAt) continue;
+      item.lastAlertedAt = alerted.sentAt;
+      item.reportedTotal = reportedTotal;
+      item.countedFiles = new Set();
+    }
   }
 
   private window(key: string): WindowItem {
@@ -193,7 +186,7 @@ export class InMemoryAlertLedger implements AlertLedger {
 }
 
 /** A publisher that keeps what it was given; `failures` first publishes throw (as SNS refusing them). */
-export class InMemoryPublisher implements AlertPublisher {
+export class InMemoryPublisher implements Ports.AlertPublisher {
   readonly published: RenderedAlert[] = [];
   constructor(private failures = 0) {}
 

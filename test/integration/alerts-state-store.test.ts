@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
+  ProvisionedThroughputExceededException,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { AlertStateError, AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { DeadlineExceededError } from '../../lambdas/adapters/timed-http-handler';
 import { messageRecordKey } from '../../lambdas/core/alert-ports';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
@@ -23,16 +25,22 @@ describe('AlertStateStore against dynalite', () => {
 
   beforeAll(async () => {
     dynalite = await startDynalite();
-    client = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynalite.endpoint,
-    });
+    client = dynaliteClient();
   });
   afterAll(async () => {
     client?.destroy();
     await dynalite?.stop();
   });
+
+  // A client of the test's dynalite; tests with injected faults add their middleware to their own.
+  function dynaliteClient(options: { maxAttempts?: number } = {}): DynamoDBClient {
+    return new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: dynalite.endpoint,
+      ...options,
+    });
+  }
 
   async function newStore(storeClient: DynamoDBClient = client, pauses: number[] = []) {
     const tableName = `alert-state-${randomUUID()}`;
@@ -100,16 +108,18 @@ describe('AlertStateStore against dynalite', () => {
     const key = signatureKey(signature);
 
     // Act
-    const counted = await store.countSuppressed(key, signature, { fileId: 'file-a', count: 3, nowMs: 1 });
-    const again = await store.countSuppressed(key, signature, { fileId: 'file-a', count: 3, nowMs: 2 });
-    const other = await store.countSuppressed(key, signature, { fileId: 'file-b', count: 2, nowMs: 3 });
-    await store.recordAlerted(key, signature, { sentAt: 10, reportedTotal: 5, messageKey: 'msg#x' });
-    await store.recordAlerted(key, signature, { sentAt: 5, reportedTotal: 0, messageKey: 'msg#older' }); // older: ignored
-    const afterNewWindow = await store.countSuppressed(key, signature, {
-      fileId: 'file-a',
-      count: 1,
-      nowMs: 11,
-    });
+    const count = (fileId: string, n: number, nowMs: number) =>
+      store
+        .countSuppressed([{ signatureKey: key, signature, count: n }], { fileId, nowMs })
+        .then((keys) => keys.has(key));
+    const counted = await count('file-a', 3, 1);
+    const again = await count('file-a', 3, 2);
+    const other = await count('file-b', 2, 3);
+    const alerted = (sentAt: number, reportedTotal: number, messageKey: string) =>
+      store.recordAlerted([{ signatureKey: key, signature, reportedTotal }], { sentAt, messageKey });
+    await alerted(10, 5, 'msg#x');
+    await alerted(5, 0, 'msg#older'); // older: ignored
+    const afterNewWindow = await count('file-a', 1, 11);
 
     // Assess
     expect([counted, again, other, afterNewWindow]).toEqual([true, false, true, true]);
@@ -122,11 +132,7 @@ describe('AlertStateStore against dynalite', () => {
 
   test('unprocessed batch items and keys (throttling, injected at the SDK) are sent again until done', async () => {
     // Prepare: dynalite never throttles, so the first batch call of each kind processes one item only.
-    const throttled = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynalite.endpoint,
-    });
+    const throttled = dynaliteClient();
     const injected = { write: 0, get: 0 };
     throttled.middlewareStack.add(
       (next, context) => async (args) => {
@@ -173,5 +179,82 @@ describe('AlertStateStore against dynalite', () => {
     expect(markers.get('e-129')).toBe('suppressed');
     expect(markers.has('never-marked')).toBe(false);
     throttled.destroy();
+  });
+
+  test('a batch of claims, some throttled (injected at the SDK), some final, some held by another file', async () => {
+    // Prepare: every third PutItem is refused as throttled after the SDK's own retries would have given up.
+    const throttling = dynaliteClient({ maxAttempts: 1 });
+    let puts = 0;
+    throttling.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand' && ++puts % 3 === 0) {
+          throw new ProvisionedThroughputExceededException({
+            message: 'injected: the level of configured provisioned throughput for the table was exceeded',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottling' },
+    );
+    const pauses: number[] = [];
+    const store = await newStore(throttling, pauses);
+    const ids = Array.from({ length: 60 }, (_, i) => `e-${i}`);
+    const claim = (owner: string, nowMs: number) => ({
+      owner,
+      nowMs,
+      leaseUntil: nowMs + 60_000,
+      messageKey: `msg#${owner}#athena`,
+    });
+    // Another file holds 10..19 and has alerted 0..4; 5..9 it claimed and then let its lease run out.
+    await store.claimEvents(ids.slice(5, 10), claim('other', 1));
+    await store.claimEvents(ids.slice(10, 20), claim('other', 100_000));
+    await store.markEvents(ids.slice(0, 5), 'alerted', { nowMs: 100_000, messageKey: 'msg#other#athena' });
+
+    // Act
+    const claims = await store.claimEvents(ids, claim('mine', 100_500));
+
+    // Assess: every event in exactly one of the three; the throttled ones retried; the limit halved.
+    expect([...claims.final.keys()].sort()).toEqual(ids.slice(0, 5).sort());
+    expect([...claims.held.keys()].sort()).toEqual(ids.slice(10, 20).sort());
+    expect([...claims.held.values()]).toEqual(Array(10).fill(160_000));
+    expect([...claims.claimed.keys()].sort()).toEqual([...ids.slice(5, 10), ...ids.slice(20)].sort());
+    // The expired claims taken over name the message they were meant for; the others had none.
+    expect(claims.claimed.get('e-5')).toEqual({ previousMessageKey: 'msg#other#athena' });
+    expect(claims.claimed.get('e-30')).toEqual({});
+    expect(store.throttled).toBeGreaterThanOrEqual(20); // of the 60 + 15 PutItem calls, every third
+    expect(pauses.length).toBe(store.throttled);
+    const markers = await store.eventMarkers(ids);
+    expect(markers.size).toBe(5);
+    throttling.destroy();
+  });
+
+  test("a request refused because the invocation's time is up is not retried", async () => {
+    // Prepare: the request deadline has passed (timed-http-handler refuses to send).
+    const late = dynaliteClient({ maxAttempts: 1 });
+    late.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand') {
+          throw new DeadlineExceededError("127.0.0.1: not sent, the invocation's time is up");
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'pastTheDeadline' },
+    );
+    const pauses: number[] = [];
+    const store = await newStore(late, pauses);
+
+    // Act
+    const err: unknown = await store
+      .claimEvents(['e-1', 'e-2'], { owner: 'a', nowMs: 1, leaseUntil: 60_001, messageKey: 'msg#f#glue' })
+      .catch((e: unknown) => e);
+
+    // Assess: it fails at once, naming the call, with no pause spent on a retry.
+    expect(err).toBeInstanceOf(AlertStateError);
+    expect((err as Error).message).toContain(
+      "PutItem failed: 127.0.0.1: not sent, the invocation's time is up",
+    );
+    expect(pauses).toEqual([]);
+    late.destroy();
   });
 });

@@ -7,7 +7,7 @@ import {
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { LOG_FILE as FILE, minutes, T0, waitingDelivery } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
-import { Crash, crashAt, type CrashPoint, type PortCall } from '../helpers/crash-ports';
+import { Crash, crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 
 // The exactly-once protocol over in-memory ports: every crash point and concurrent duplicates, in
@@ -50,12 +50,9 @@ const sent = (publisher: InMemoryPublisher) =>
 async function crashThenRetry(point: CrashPoint | undefined) {
   const { ledger, publisher } = await world();
   const crashing = crashAt(ledger, publisher, point);
-  const first = await delivery(crashing.ledger, crashing.publisher, minutes(10))
-    .alertFile(fileFailures(), FILE)
-    .then(
-      () => 'finished',
-      (err: unknown) => (err instanceof Crash ? 'crashed' : `failed: ${String(err)}`),
-    );
+  const first = await howItEnded(
+    delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(fileFailures(), FILE),
+  );
   const retry = await delivery(ledger, publisher, minutes(11.5)).alertFile(fileFailures(), FILE);
   const rerun = await delivery(ledger, publisher, minutes(12)).alertFile(fileFailures(), FILE);
   // The next failure of the suppressed signature after its window: it reports the repeat, once.

@@ -1,10 +1,20 @@
 import { gzipSync } from 'node:zlib';
 import { AlertDelivery } from '../../lambdas/core/alert-delivery';
-import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/failure-collector';
+import {
+  FailureCollector,
+  FULL_FAILURES_PER_SERVICE,
+  MAX_SHARED_VALUES,
+} from '../../lambdas/core/failure-collector';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { runLogPipeline, type LogObjectSource } from '../../lambdas/core/pipeline';
-import type { AlertOutcome, AlertSink, EventSink } from '../../lambdas/core/ports';
+import {
+  emptyAlertOutcome,
+  type AlertOutcome,
+  type AlertSink,
+  type EventSink,
+} from '../../lambdas/core/ports';
 import { seedRecord } from '../../local/seed-records';
+import { failure } from '../helpers/alert-events';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 
 // Issue 15, case 6: a file's failed calls were all held whole until the alert (3.3 GB for one
@@ -42,14 +52,7 @@ describe('failed calls kept for the alert (bounded memory)', () => {
     const alerts: AlertSink = {
       alertFile: async (failures): Promise<AlertOutcome> => {
         given = failures;
-        return {
-          messagesPublished: 0,
-          eventsAlerted: 0,
-          eventsSuppressed: 0,
-          eventsAlreadyAlerted: 0,
-          eventsIgnored: 0,
-          byService: {},
-        };
+        return emptyAlertOutcome();
       },
     };
 
@@ -87,5 +90,39 @@ describe('failed calls kept for the alert (bounded memory)', () => {
     });
     expect(ledger.markers.size).toBe(FULL_FAILURES_PER_SERVICE + EXTRA);
     expect(publisher.published[0]?.document.failureCount).toBe(FULL_FAILURES_PER_SERVICE + EXTRA);
+  });
+
+  it('holds each slim failure with its own ids and shared values, the shared table capped', () => {
+    // Prepare: 3,000 failures past the whole ones, from one role in sessions of their own, every
+    // one with its own user agent (so the shared table fills past its cap).
+    const collector = new FailureCollector(10);
+    const seed = failure(0);
+    const count = 10 + MAX_SHARED_VALUES + 3_000;
+
+    // Act
+    for (let i = 0; i < count; i++) {
+      collector.add(
+        failure(i, {
+          userAgent: `agent/${i}`,
+          principal: { ...seed.principal, arn: `${seed.principal.arn ?? ''}-${i}` },
+          requestParameters: { queryString: 'x'.repeat(1_000) },
+          errorMessage: 'm'.repeat(5_000),
+        }),
+      );
+    }
+
+    // Assess: what it holds, counted.
+    expect(collector.holdings).toEqual({ whole: 10, slim: count - 10, sharedValues: MAX_SHARED_VALUES });
+    const slim = collector.failures.slice(10);
+    expect(slim.every((e) => e.requestParameters === undefined && e.resources.length === 0)).toBe(true);
+    const first = slim[0] as NormalizedEvent;
+    const second = slim[1] as NormalizedEvent;
+    // The error clipped to what the email shows; each session's ARN its own.
+    expect(first.errorMessage).toHaveLength(600);
+    expect(first.principal).not.toBe(second.principal);
+    expect(first.principal).toEqual({ ...seed.principal, arn: `${seed.principal.arn ?? ''}-10` });
+    expect(slim.map((e) => e.eventId)).toEqual(
+      Array.from({ length: count - 10 }, (_, i) => `evt-${String(i + 10).padStart(6, '0')}`),
+    );
   });
 });

@@ -1,0 +1,172 @@
+// `npm run bench:alerts [-- --bookkeeping 10000 --latency-ms 5 --failures 150000 --repeated 3450000]`: the alert step under
+// load (issues 15 case 6 and 19 item 2).
+// 0. The heap a FailureCollector holds per failed call, `--collector` of them (every one slim, then the
+//    first 1,000 per service whole).
+// 1. Bookkeeping, in this process: `--bookkeeping` distinct failed calls alerted by AlertDelivery over the
+//    DynamoDB ledger on dynalite (the publisher only counts), each request delayed by `--latency-ms` (5: a
+//    DynamoDB round trip in the region): wall time and DynamoDB calls per operation.
+// 2. The bundled handler, each file in a Lambda-like process of its own against the local stack: a file
+//    with `--failures` distinct failed calls, and one with one failed record repeated `--repeated` times;
+//    its own CPU (scaled to 0.58 vCPU, what Lambda gives 1,024 MB) and peak RSS. `--skip-handler` skips it.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AlertStateStore } from '../lambdas/adapters/alert-state-store';
+import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table';
+import { LOCAL_CREDENTIALS } from '../lambdas/adapters/aws-clients';
+import { ensureTable } from '../lambdas/adapters/table-definitions';
+import { AlertDelivery } from '../lambdas/core/alert-delivery';
+import { FailureCollector, FULL_FAILURES_PER_SERVICE } from '../lambdas/core/failure-collector';
+import { newLogStats, readLogEvents } from '../lambdas/core/log-events';
+import type { NormalizedEvent } from '../lambdas/core/normalized-event';
+import { startDynalite } from '../local/dynalite-server';
+import { buildFunctionBundle, measureColdStarts } from './cold-start';
+import { generateLogFile, generateRepeatedFailure } from './generate-log';
+import { ProcessRunner } from './processes';
+
+const MB = 1024 * 1024;
+// Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB, so 0.58 at 1,024 MB.
+const SHARE_AT_1024 = 1024 / 1769;
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = Number(i >= 0 ? process.argv[i + 1] : fallback);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
+    );
+  }
+  return value;
+}
+
+async function failuresOf(file: string): Promise<NormalizedEvent[]> {
+  const failures: NormalizedEvent[] = [];
+  for await (const event of readLogEvents(fs.createReadStream(file), newLogStats())) {
+    if (event.failed) failures.push(event);
+  }
+  return failures;
+}
+
+// The heap a FailureCollector holds per failure, every failure past the whole ones slim (needs --expose-gc).
+async function collectorHeap(dir: string, count: number): Promise<void> {
+  const file = path.join(dir, `collector-${count}.json.gz`);
+  await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 46, 1, count);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the collector measurement needs node --expose-gc');
+  for (const whole of [0, FULL_FAILURES_PER_SERVICE]) {
+    const collector = new FailureCollector(whole);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for await (const event of readLogEvents(fs.createReadStream(file), newLogStats())) {
+      if (event.failed) collector.add(event);
+    }
+    gc();
+    const bytes = process.memoryUsage().heapUsed - before;
+    const held = collector.holdings;
+    console.log(
+      `collector: ${held.whole + held.slim} failures (${held.whole} whole, ${held.slim} slim, ${held.sharedValues} shared values): ` +
+        `${(bytes / MB).toFixed(1)} MB of heap, ${(bytes / (held.whole + held.slim)).toFixed(0)} bytes per failure`,
+    );
+  }
+}
+
+async function bookkeeping(dir: string, count: number, latencyMs: number): Promise<void> {
+  const file = path.join(dir, `bookkeeping-${count}.json.gz`);
+  await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 44, 1, count);
+  const failures = (await failuresOf(file)).slice(0, count);
+  const dynalite = await startDynalite();
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: dynalite.endpoint,
+  });
+  const calls = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      // The round trip to DynamoDB in the same region, which dynalite on this machine does not have.
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCallCounter' },
+  );
+  try {
+    const tableName = 'bench-alert-state';
+    await ensureTable(client, alertStateTableDefinition(tableName), { pollMs: 20 });
+    let published = 0;
+    const delivery = new AlertDelivery({
+      ledger: new AlertStateStore({ tableName, client }),
+      publisher: {
+        publish: async () => {
+          published++;
+          return `m-${published}`;
+        },
+      },
+    });
+    const started = performance.now();
+    const outcome = await delivery.alertFile(failures, { bucket: 'bench', key: 'bookkeeping.json.gz' });
+    const seconds = (performance.now() - started) / 1000;
+    const total = [...calls.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `bookkeeping (${latencyMs} ms added per request): ${failures.length} distinct failed calls, ${outcome.messagesPublished} messages, ` +
+        `${outcome.eventsAlerted} alerted, ${outcome.eventsSuppressed} suppressed: ${seconds.toFixed(1)} s, ` +
+        `${total} DynamoDB calls (${[...calls].map(([name, n]) => `${name.replace(/Command$/, '')} ${n}`).join(', ')})`,
+    );
+  } finally {
+    client.destroy();
+    await dynalite.stop();
+  }
+}
+
+async function handlerRuns(dir: string, distinct: number, repeated: number): Promise<void> {
+  const files: { label: string; path: string }[] = [];
+  if (distinct > 0) {
+    const file = path.join(dir, `distinct-${distinct}.json.gz`);
+    const log = await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 45, 1, distinct);
+    files.push({
+      label: `${log.records} distinct failed calls (${(log.uncompressedBytes / MB).toFixed(0)} MB, ${(log.compressedBytes / MB).toFixed(1)} MB gzip)`,
+      path: file,
+    });
+  }
+  if (repeated > 0) {
+    const file = path.join(dir, `repeated-${repeated}.json.gz`);
+    const log = await generateRepeatedFailure(file, repeated);
+    files.push({
+      label: `one failed call repeated ${log.records} times (${(log.uncompressedBytes / MB).toFixed(0)} MB, ${(log.compressedBytes / MB).toFixed(1)} MB gzip)`,
+      path: file,
+    });
+  }
+  const runner = new ProcessRunner(dir);
+  const bundle = await buildFunctionBundle(dir);
+  const { handlerRuns: runs } = await measureColdStarts(runner, bundle, dir, 0, files);
+  for (const run of runs) {
+    const scaled = Math.max(run.wallSeconds, run.cpuSeconds / SHARE_AT_1024);
+    console.log(
+      `bundled handler, ${run.label}: ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU of its own, ` +
+        `peak RSS ${(run.maxRssBytes / MB).toFixed(0)} MB; at 1,024 MB (${SHARE_AT_1024.toFixed(2)} vCPU) about ` +
+        `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; summary ${JSON.stringify(run.summary)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-alert-load-'));
+  try {
+    const collected = option('--collector', 40_000);
+    if (collected > 0) await collectorHeap(dir, collected);
+    const count = option('--bookkeeping', 10_000);
+    if (count > 0) await bookkeeping(dir, count, option('--latency-ms', 5));
+    if (!process.argv.includes('--skip-handler')) {
+      await handlerRuns(dir, option('--failures', 150_000), option('--repeated', 3_450_000));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
