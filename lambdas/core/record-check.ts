@@ -90,15 +90,53 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** One level's rules as parallel arrays, walked by index: iterating the Map allocated an entry per field. */
+interface CompiledRules {
+  readonly byKey: Rules;
+  readonly keys: readonly string[];
+  readonly kinds: readonly number[]; // the rule when it is a number, else 0
+  readonly nested: readonly (CompiledRules | undefined)[];
+  readonly isList: readonly boolean[];
+}
+
+const compiled = new Map<Rules, CompiledRules>();
+
+function compile(levelRules: Rules): CompiledRules {
+  const known = compiled.get(levelRules);
+  if (known) return known;
+  const keys: string[] = [];
+  const kinds: number[] = [];
+  const nested: (CompiledRules | undefined)[] = [];
+  const isList: boolean[] = [];
+  for (const [key, rule] of levelRules) {
+    keys.push(key);
+    if (typeof rule === 'number') {
+      kinds.push(rule);
+      nested.push(undefined);
+      isList.push(false);
+    } else {
+      const list = 'listOf' in rule;
+      kinds.push(0);
+      nested.push(compile(list ? (rule as { readonly listOf: Rules }).listOf : (rule as Rules)));
+      isList.push(list);
+    }
+  }
+  const result = { byKey: levelRules, keys, kinds, nested, isList };
+  compiled.set(levelRules, result);
+  return result;
+}
+
 /** The verdict on one object level and everything below it (the worst of its fields'). */
-function checkObject(value: Record<string, unknown>, levelRules: Rules): number {
+function checkObject(value: Record<string, unknown>, level: CompiledRules): number {
   let verdict = AS_IS;
   // A null the schema drops: any field but those typed unknown, unknown fields included.
   for (const key in value) {
-    if (value[key] === null && levelRules.get(key) !== ANY) verdict = NEEDS_SCHEMA;
+    if (value[key] === null && level.byKey.get(key) !== ANY) verdict = NEEDS_SCHEMA;
   }
-  for (const [key, rule] of levelRules) {
-    const v = value[key];
+  const { keys, kinds, nested, isList } = level;
+  for (let k = 0; k < keys.length; k++) {
+    const v = value[keys[k]!];
+    const rule = kinds[k]!;
     if (v === undefined || v === null) {
       // Absent (a null is dropped first): only the required fields must be there.
       if (rule === REQUIRED_STRING || rule === EVENT_TIME) return INVALID;
@@ -120,20 +158,20 @@ function checkObject(value: Record<string, unknown>, levelRules: Rules): number 
       case ANY:
         break;
       default: {
-        const nested = rule as Rules | { readonly listOf: Rules };
-        if ('listOf' in nested) {
+        const inner = nested[k]!;
+        if (isList[k]) {
           if (!Array.isArray(v)) return INVALID;
           for (const element of v as unknown[]) {
             if (!isPlainObject(element)) return INVALID;
-            const inner = checkObject(element, nested.listOf);
-            if (inner === INVALID) return INVALID;
-            if (inner > verdict) verdict = inner;
+            const worst = checkObject(element, inner);
+            if (worst === INVALID) return INVALID;
+            if (worst > verdict) verdict = worst;
           }
         } else {
           if (!isPlainObject(v)) return INVALID;
-          const inner = checkObject(v, nested);
-          if (inner === INVALID) return INVALID;
-          if (inner > verdict) verdict = inner;
+          const worst = checkObject(v, inner);
+          if (worst === INVALID) return INVALID;
+          if (worst > verdict) verdict = worst;
         }
       }
     }
@@ -141,9 +179,11 @@ function checkObject(value: Record<string, unknown>, levelRules: Rules): number 
   return verdict;
 }
 
+const COMPILED_RECORD_RULES = compile(RECORD_RULES);
+
 /** The cheap path's verdict alone (exported for the property test that holds it to the schema). */
 export function cheapRecordVerdict(raw: Record<string, unknown>): CheapVerdict {
-  return VERDICTS[checkObject(raw, RECORD_RULES)]!;
+  return VERDICTS[checkObject(raw, COMPILED_RECORD_RULES)]!;
 }
 
 /** Outcome of checkCloudTrailRecord: the record as the schema returns it, or the schema's issues. */
@@ -157,7 +197,7 @@ export type RecordCheck =
  */
 export function checkCloudTrailRecord(raw: Record<string, unknown>): RecordCheck {
   // A record the schema returns unchanged is its own result.
-  if (checkObject(raw, RECORD_RULES) === AS_IS) return { ok: true, record: raw as CloudTrailRecord };
+  if (checkObject(raw, COMPILED_RECORD_RULES) === AS_IS) return { ok: true, record: raw as CloudTrailRecord };
   const parsed = cloudTrailRecordSchema().safeParse(raw);
   return parsed.success ? { ok: true, record: parsed.data } : { ok: false, issues: parsed.error.issues };
 }
