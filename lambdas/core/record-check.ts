@@ -90,38 +90,42 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** One level's rules as parallel arrays, walked by index: iterating the Map allocated an entry per field. */
+/**
+ * One level's rules keyed for a walk over the object's own keys: a record has fewer keys than the schema
+ * has fields, and looking up absent fields by name was most of this check's cost.
+ */
 interface CompiledRules {
-  readonly byKey: Rules;
-  readonly keys: readonly string[];
-  readonly kinds: readonly number[]; // the rule when it is a number, else 0
-  readonly nested: readonly (CompiledRules | undefined)[];
-  readonly isList: readonly boolean[];
+  /** The rule of each field when it is a number, NESTED for an object, NESTED_LIST for a list of them. */
+  readonly kinds: ReadonlyMap<string, number>;
+  readonly nested: ReadonlyMap<string, CompiledRules>;
+  /** How many fields are required (they must all be there). */
+  readonly required: number;
 }
+
+const NESTED = 0;
+const NESTED_LIST = -1;
 
 const compiled = new Map<Rules, CompiledRules>();
 
 function compile(levelRules: Rules): CompiledRules {
   const known = compiled.get(levelRules);
   if (known) return known;
-  const keys: string[] = [];
-  const kinds: number[] = [];
-  const nested: (CompiledRules | undefined)[] = [];
-  const isList: boolean[] = [];
+  const kinds = new Map<string, number>();
+  const nested = new Map<string, CompiledRules>();
+  let required = 0;
   for (const [key, rule] of levelRules) {
-    keys.push(key);
     if (typeof rule === 'number') {
-      kinds.push(rule);
-      nested.push(undefined);
-      isList.push(false);
+      kinds.set(key, rule);
+      if (rule === REQUIRED_STRING || rule === EVENT_TIME) required++;
+    } else if ('listOf' in rule) {
+      kinds.set(key, NESTED_LIST);
+      nested.set(key, compile((rule as { readonly listOf: Rules }).listOf));
     } else {
-      const list = 'listOf' in rule;
-      kinds.push(0);
-      nested.push(compile(list ? (rule as { readonly listOf: Rules }).listOf : (rule as Rules)));
-      isList.push(list);
+      kinds.set(key, NESTED);
+      nested.set(key, compile(rule as Rules));
     }
   }
-  const result = { byKey: levelRules, keys, kinds, nested, isList };
+  const result = { kinds, nested, required };
   compiled.set(levelRules, result);
   return result;
 }
@@ -129,28 +133,30 @@ function compile(levelRules: Rules): CompiledRules {
 /** The verdict on one object level and everything below it (the worst of its fields'). */
 function checkObject(value: Record<string, unknown>, level: CompiledRules): number {
   let verdict = AS_IS;
-  // A null the schema drops: any field but those typed unknown, unknown fields included.
+  let required = 0;
   for (const key in value) {
-    if (value[key] === null && level.byKey.get(key) !== ANY) verdict = NEEDS_SCHEMA;
-  }
-  const { keys, kinds, nested, isList } = level;
-  for (let k = 0; k < keys.length; k++) {
-    const v = value[keys[k]!];
-    const rule = kinds[k]!;
-    if (v === undefined || v === null) {
-      // Absent (a null is dropped first): only the required fields must be there.
+    const v = value[key];
+    const rule = level.kinds.get(key);
+    if (v === null) {
+      // The schema drops a null (any field but those typed unknown, unknown fields included); a required
+      // field is then missing.
       if (rule === REQUIRED_STRING || rule === EVENT_TIME) return INVALID;
+      if (rule !== ANY) verdict = NEEDS_SCHEMA;
       continue;
     }
+    // Fields the schema does not name, and fields holding undefined (absent to the schema).
+    if (rule === undefined || v === undefined) continue;
     switch (rule) {
       case OPTIONAL_STRING:
         if (typeof v !== 'string') return INVALID;
         break;
       case REQUIRED_STRING:
         if (typeof v !== 'string' || v === '') return INVALID;
+        required++;
         break;
       case EVENT_TIME:
         if (typeof v !== 'string' || v === '' || normalizeEventTime(v) === undefined) return INVALID;
+        required++;
         break;
       case OPTIONAL_BOOLEAN:
         if (typeof v !== 'boolean') return INVALID;
@@ -158,8 +164,8 @@ function checkObject(value: Record<string, unknown>, level: CompiledRules): numb
       case ANY:
         break;
       default: {
-        const inner = nested[k]!;
-        if (isList[k]) {
+        const inner = level.nested.get(key)!;
+        if (rule === NESTED_LIST) {
           if (!Array.isArray(v)) return INVALID;
           for (const element of v as unknown[]) {
             if (!isPlainObject(element)) return INVALID;
@@ -176,7 +182,8 @@ function checkObject(value: Record<string, unknown>, level: CompiledRules): numb
       }
     }
   }
-  return verdict;
+  // Absent (or undefined) required fields.
+  return required === level.required ? verdict : INVALID;
 }
 
 const COMPILED_RECORD_RULES = compile(RECORD_RULES);
