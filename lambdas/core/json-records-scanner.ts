@@ -230,22 +230,10 @@ export class RecordsScanner {
         i = end;
       }
     } else if (state === ST_STRING && i < len) {
-      let from = i;
-      if (this.escapeNext) {
-        // The previous chunk ended on a backslash: this chunk's first byte is escaped.
-        this.escapeNext = false;
-        from++;
-      }
-      const q = stringEnd(buf, from);
+      const q = this.endOfSplitString(buf, i);
       if (q < 0) {
-        this.escapeNext = q === -2;
-        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
         i = len;
       } else {
-        if (this.capture !== CAP_NONE) {
-          this.appendCapture(buf, i, q);
-          this.endSplitCapture(q);
-        }
         state = this.stringIsKey ? ST_COLON : ST_AFTER;
         i = q + 1;
       }
@@ -471,21 +459,8 @@ export class RecordsScanner {
   private scanRecord(buf: Buffer, i: number): number {
     const len = buf.length;
     if (this.recordInString) {
-      let p = i;
-      if (this.escapeNext) {
-        this.escapeNext = false;
-        p++;
-      }
-      const q = stringEnd(buf, p);
-      if (q < 0) {
-        this.escapeNext = q === -2;
-        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
-        return -1;
-      }
-      if (this.capture !== CAP_NONE) {
-        this.appendCapture(buf, i, q);
-        this.endSplitCapture(q);
-      }
+      const q = this.endOfSplitString(buf, i);
+      if (q < 0) return -1;
       this.recordInString = false;
       i = q + 1;
     }
@@ -556,6 +531,30 @@ export class RecordsScanner {
     }
     this.recordNesting = nesting;
     return -1;
+  }
+
+  /**
+   * A string that a previous chunk left open goes on at byte i: the index of its closing quote (its
+   * captured bytes acted on), or -1 when it goes on into the next chunk too.
+   */
+  private endOfSplitString(buf: Buffer, i: number): number {
+    let from = i;
+    if (this.escapeNext) {
+      // The previous chunk ended on a backslash: this chunk's first byte is escaped.
+      this.escapeNext = false;
+      from++;
+    }
+    const q = stringEnd(buf, from);
+    if (q < 0) {
+      this.escapeNext = q === -2;
+      if (this.capture !== CAP_NONE) this.appendCapture(buf, i, buf.length);
+      return -1;
+    }
+    if (this.capture !== CAP_NONE) {
+      this.appendCapture(buf, i, q);
+      this.endSplitCapture(q);
+    }
+    return q;
   }
 
   private eventSourceNotString(): void {

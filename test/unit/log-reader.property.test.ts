@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newReadStats, readWatchedRecords } from '../../lambdas/core/log-reader';
 import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
+import { prng } from '../helpers/prng';
 
 // Property: on any valid CloudTrail-like file, however it is encoded and chunked, the streaming reader
 // yields exactly what JSON.parse of the whole file followed by a filter of Records would, in order.
@@ -16,17 +17,6 @@ function expectedRecords(doc: { Records: unknown[] }): unknown[] {
     const source = (r as { eventSource?: unknown }).eventSource;
     return typeof source === 'string' && WATCHED.has(source);
   });
-}
-
-/** A small seeded PRNG, so one generated seed decides every serialization choice (and shrinks as a unit). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

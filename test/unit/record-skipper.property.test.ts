@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { RecordsScanner, type ScanCounters } from '../../lambdas/core/json-records-scanner';
 import { RecordSkipper } from '../../lambdas/core/record-skipper';
 import { RECORD_SKIPPER_WASM } from '../../lambdas/core/record-skipper-wasm.generated';
+import { prng } from '../helpers/prng';
 
 // The WebAssembly record skipper (lambdas/core/record-skipper.wat) walks whole records for the scanner. It
 // must change nothing but the speed: on any document, however chunked, the scanner with it hands out the
@@ -111,16 +112,6 @@ function serialize(value: unknown, random: () => number): string {
     return `{${ws()}${entries.map(([k, e]) => `${ws()}${str(k)}${ws()}:${ws()}${walk(e)}${ws()}`).join(',')}}`;
   };
   return walk(value);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const chunkSizes = fc.oneof(
