@@ -14,6 +14,11 @@ export interface ProcessRun {
   readonly maxRssBytes: number;
   /** The last line the process printed on stdout (when it is asked to keep stdout). */
   readonly lastLine: string;
+  /** Exit status (only ever non-zero with `allowFailure`). */
+  readonly status: number | null;
+  /** The first and the last 4,000 characters the process wrote on stderr. */
+  readonly stderrHead: string;
+  readonly stderrTail: string;
 }
 
 // Written into the bench's temp folder and preloaded with `-r`: runs last, on the way out.
@@ -40,12 +45,13 @@ export class ProcessRunner {
 
   /**
    * Runs `node <args>`; stdout goes to /dev/null unless `keepStdout`. Rejects with the process's last
-   * stderr lines when it fails. Asynchronous: the local stack's servers run in this process and must go on
-   * answering while the child runs.
+   * stderr lines when it fails, unless `allowFailure` (then the caller reads `status` and `stderrTail`).
+   * Asynchronous: the local stack's servers run in this process and must go on answering while the child
+   * runs.
    */
   async run(
     args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean } = {},
+    options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; allowFailure?: boolean } = {},
   ): Promise<ProcessRun> {
     fs.rmSync(this.usageFile, { force: true });
     const started = process.hrtime.bigint();
@@ -55,14 +61,18 @@ export class ProcessRunner {
     });
     let stdout = '';
     let stderr = '';
+    let stderrHead = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderrHead.length < 4000) stderrHead = (stderrHead + d).slice(0, 4000);
+      stderr = (stderr + d).slice(-4000);
+    });
     const status = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code) => resolve(code));
     });
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (status !== 0 || !fs.existsSync(this.usageFile)) {
+    if ((status !== 0 && options.allowFailure !== true) || !fs.existsSync(this.usageFile)) {
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
       throw new Error(`node ${args.slice(0, 3).join(' ').slice(0, 200)} failed (exit ${status}): ${tail}`);
     }
@@ -71,7 +81,7 @@ export class ProcessRunner {
       cpuSeconds: number;
     };
     const lastLine = stdout.trim().split('\n').pop() ?? '';
-    return { wallSeconds, ...usage, lastLine };
+    return { wallSeconds, ...usage, lastLine, status, stderrHead, stderrTail: stderr };
   }
 }
 

@@ -278,9 +278,15 @@ async function main(): Promise<void> {
       // Lambda gives a function CPU in proportion to its memory: one vCPU at 1769 MB, so 0.58 at 1024 MB.
       const share = 1024 / 1769;
       const scaled = Math.max(h.wallSeconds, h.cpuSeconds / share);
+      const figures =
+        `${fmt(h.wallSeconds, 1)} s wall, ${fmt(h.cpuSeconds, 1)} s CPU of its own, ` +
+        `peak RSS ${fmt(h.maxRssBytes / MB)} MB`;
+      if (h.error !== undefined) {
+        console.log(`bundled handler, ${h.label}: DID NOT COMPLETE after ${figures}: ${h.error}`);
+        continue;
+      }
       console.log(
-        `bundled handler, ${h.label}: ${fmt(h.wallSeconds, 1)} s wall, ${fmt(h.cpuSeconds, 1)} s CPU of its own, ` +
-          `peak RSS ${fmt(h.maxRssBytes / MB)} MB; at 1024 MB (${fmt(share, 2)} vCPU) about ${fmt(scaled)} s ` +
+        `bundled handler, ${h.label}: ${figures}; at 1024 MB (${fmt(share, 2)} vCPU) about ${fmt(scaled)} s ` +
           `(the larger of the wall time and CPU / share) against half the 300 s timeout: ${scaled <= 150 ? 'fits' : 'DOES NOT FIT'}; ` +
           `summary ${JSON.stringify(h.summary)}`,
       );
