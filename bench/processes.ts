@@ -16,7 +16,7 @@ export interface ProcessRun {
   readonly lastLine: string;
   /** Exit status (only ever non-zero with `allowFailure`). */
   readonly status: number | null;
-  /** The first and the last 4,000 characters the process wrote on stderr. */
+  /** The first 64 KB and the last 4,000 characters the process wrote on stderr. */
   readonly stderrHead: string;
   readonly stderrTail: string;
 }
@@ -31,6 +31,9 @@ process.on('exit', () => {
   }));
 });
 `;
+
+// A failing function's first stderr lines are a JSON log line with the whole error, then the thrown error.
+const HEAD_CHARS = 64 * 1024;
 
 /** Runs Node processes with the usage probe preloaded; every file it writes lives in `dir`. */
 export class ProcessRunner {
@@ -64,7 +67,7 @@ export class ProcessRunner {
     let stderrHead = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (stderrHead.length < 4000) stderrHead = (stderrHead + d).slice(0, 4000);
+      if (stderrHead.length < HEAD_CHARS) stderrHead = (stderrHead + d).slice(0, HEAD_CHARS);
       stderr = (stderr + d).slice(-4000);
     });
     const status = await new Promise<number | null>((resolve, reject) => {
