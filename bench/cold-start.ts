@@ -116,7 +116,10 @@ export interface HandlerRun {
   /** The function process's own CPU (the local servers run in the bench's process, as AWS's would elsewhere). */
   readonly cpuSeconds: number;
   readonly maxRssBytes: number;
+  /** The invocation's summary of the object; undefined when the invocation failed. */
   readonly summary: unknown;
+  /** Why the invocation failed (the error's first line), when it did. */
+  readonly error?: string;
 }
 
 /**
@@ -204,19 +207,26 @@ export async function measureColdStarts(
       const body = fs.readFileSync(big.path);
       await stack.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
       // An hour in hand: the local servers (dynalite in this process, on a busy machine) can take longer
-      // than the function's 300 s timeout, and the figure that matters is the function's own CPU.
+      // than the function's 300 s timeout, and the figure that matters is the function's own CPU. A failed
+      // invocation is a result too (out of time, out of memory): reported, not fatal to the bench.
       const run = await runner.run(
         ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
-        { env: { ...env, TRAILWATCH_BENCH_REMAINING_MS: '3600000' }, keepStdout: true },
+        { env: { ...env, TRAILWATCH_BENCH_REMAINING_MS: '3600000' }, keepStdout: true, allowFailure: true },
       );
-      const line = JSON.parse(run.lastLine) as { summary: unknown };
-      handlerRuns.push({
+      const figures = {
         label: big.label,
         wallSeconds: run.wallSeconds,
         cpuSeconds: run.cpuSeconds,
         maxRssBytes: run.maxRssBytes,
-        summary: line.summary,
-      });
+      };
+      if (run.status === 0) {
+        handlerRuns.push({ ...figures, summary: (JSON.parse(run.lastLine) as { summary: unknown }).summary });
+      } else {
+        const thrown = /^[A-Za-z]*Error\b.*$/m;
+        const error =
+          thrown.exec(run.stderrHead)?.[0] ?? thrown.exec(run.stderrTail)?.[0] ?? `exit status ${run.status}`;
+        handlerRuns.push({ ...figures, summary: undefined, error: error.slice(0, 400) });
+      }
     }
     return { runs: results, file, handlerRuns };
   } finally {

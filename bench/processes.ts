@@ -14,6 +14,11 @@ export interface ProcessRun {
   readonly maxRssBytes: number;
   /** The last line the process printed on stdout (when it is asked to keep stdout). */
   readonly lastLine: string;
+  /** Exit status (only ever non-zero with `allowFailure`). */
+  readonly status: number | null;
+  /** The first 64 KB and the last 4,000 characters the process wrote on stderr. */
+  readonly stderrHead: string;
+  readonly stderrTail: string;
 }
 
 // Written into the bench's temp folder and preloaded with `-r`: runs last, on the way out.
@@ -26,6 +31,9 @@ process.on('exit', () => {
   }));
 });
 `;
+
+// A failing function's first stderr lines are a JSON log line with the whole error, then the thrown error.
+const HEAD_CHARS = 64 * 1024;
 
 /** Runs Node processes with the usage probe preloaded; every file it writes lives in `dir`. */
 export class ProcessRunner {
@@ -40,12 +48,13 @@ export class ProcessRunner {
 
   /**
    * Runs `node <args>`; stdout goes to /dev/null unless `keepStdout`. Rejects with the process's last
-   * stderr lines when it fails. Asynchronous: the local stack's servers run in this process and must go on
-   * answering while the child runs.
+   * stderr lines when it fails, unless `allowFailure` (then the caller reads `status` and `stderrTail`).
+   * Asynchronous: the local stack's servers run in this process and must go on answering while the child
+   * runs.
    */
   async run(
     args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean } = {},
+    options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; allowFailure?: boolean } = {},
   ): Promise<ProcessRun> {
     fs.rmSync(this.usageFile, { force: true });
     const started = process.hrtime.bigint();
@@ -55,14 +64,18 @@ export class ProcessRunner {
     });
     let stdout = '';
     let stderr = '';
+    let stderrHead = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderrHead.length < HEAD_CHARS) stderrHead = (stderrHead + d).slice(0, HEAD_CHARS);
+      stderr = (stderr + d).slice(-4000);
+    });
     const status = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code) => resolve(code));
     });
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (status !== 0 || !fs.existsSync(this.usageFile)) {
+    if ((status !== 0 && options.allowFailure !== true) || !fs.existsSync(this.usageFile)) {
       const tail = stderr.trim().split('\n').slice(-40).join(' | ');
       throw new Error(`node ${args.slice(0, 3).join(' ').slice(0, 200)} failed (exit ${status}): ${tail}`);
     }
@@ -71,7 +84,7 @@ export class ProcessRunner {
       cpuSeconds: number;
     };
     const lastLine = stdout.trim().split('\n').pop() ?? '';
-    return { wallSeconds, ...usage, lastLine };
+    return { wallSeconds, ...usage, lastLine, status, stderrHead, stderrTail: stderr };
   }
 }
 

@@ -1,4 +1,10 @@
 import { LogFileError } from './errors';
+import {
+  RecordSkipper,
+  SKIPPED_ES_NOT_STRING,
+  SKIPPED_ES_STRING,
+  SKIPPER_ROW_FIELDS,
+} from './record-skipper';
 
 /** Counters the scanner fills; ReadStats has these fields. */
 export interface ScanCounters {
@@ -18,6 +24,11 @@ export interface RecordsScannerOptions {
   readonly counters: ScanCounters;
   /** Message when the first byte cannot start JSON (the caller knows whether the bytes came out of gzip). */
   readonly notJsonMessage?: string;
+  /**
+   * Walk whole records with the WebAssembly skipper where it is available (default true); false keeps every
+   * byte in the JavaScript walk, which the tests compare it with.
+   */
+  readonly accelerate?: boolean;
 }
 
 // Bytes that matter outside strings.
@@ -120,6 +131,8 @@ export class RecordsScanner {
   private readonly counters: ScanCounters;
   private readonly notJsonMessage: string;
   private readonly captureLimit: number;
+  private readonly skipper: RecordSkipper | undefined;
+  private skipperLoaded = false; // the current chunk is in the skipper's memory
 
   private base = 0; // absolute offset of the current chunk
   private state = ST_VALUE;
@@ -174,6 +187,7 @@ export class RecordsScanner {
     this.captureLimit = 6 * longest + 16;
     this.captureBuffer = Buffer.alloc(this.captureLimit);
     this.wantedBytes = [...this.wanted].map((w) => Buffer.from(w, 'utf8'));
+    this.skipper = options.accelerate === false ? undefined : RecordSkipper.shared();
   }
 
   /** Scans the next chunk; returns the wanted records that ended in it, parsed, in file order. */
@@ -203,6 +217,7 @@ export class RecordsScanner {
   private scan(buf: Buffer): unknown[] {
     const len = buf.length;
     let i = 0;
+    this.skipperLoaded = false;
     if (this.bomIndex < BOM.length) i = this.skipBom(buf);
     let state = this.state;
     if (state === ST_RECORD && i < len) {
@@ -215,22 +230,10 @@ export class RecordsScanner {
         i = end;
       }
     } else if (state === ST_STRING && i < len) {
-      let from = i;
-      if (this.escapeNext) {
-        // The previous chunk ended on a backslash: this chunk's first byte is escaped.
-        this.escapeNext = false;
-        from++;
-      }
-      const q = stringEnd(buf, from);
+      const q = this.endOfSplitString(buf, i);
       if (q < 0) {
-        this.escapeNext = q === -2;
-        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
         i = len;
       } else {
-        if (this.capture !== CAP_NONE) {
-          this.appendCapture(buf, i, q);
-          this.endSplitCapture(q);
-        }
         state = this.stringIsKey ? ST_COLON : ST_AFTER;
         i = q + 1;
       }
@@ -310,7 +313,17 @@ export class RecordsScanner {
           }
           if (depth < 3) {
             if (depth === 2 && c === LBRACE && this.inRecords) {
-              // A record: scanned by scanRecord, which only needs to find where it ends.
+              // Records: the whole ones that start here go through the skipper, the rest (one split by the
+              // chunk's end, or one the skipper leaves to us) through scanRecord, which only needs to find
+              // where it ends.
+              if (this.skipper !== undefined) {
+                const done = this.skipRecords(this.skipper, buf, i);
+                if (done > i) {
+                  state = ST_AFTER;
+                  i = done;
+                  break;
+                }
+              }
               this.startElement(i);
               const end = this.scanRecord(buf, i + 1);
               if (end < 0) {
@@ -409,6 +422,34 @@ export class RecordsScanner {
   }
 
   /**
+   * Hands the whole records from the '{' at i to the skipper and takes each it found; returns the index just
+   * past the last one (i when it found none).
+   */
+  private skipRecords(skipper: RecordSkipper, buf: Buffer, i: number): number {
+    if (!this.skipperLoaded) {
+      skipper.load(buf);
+      this.skipperLoaded = true;
+    }
+    const done = skipper.scan(i, buf.length);
+    const rows = skipper.table;
+    const first = skipper.tableStart;
+    const end = first + skipper.count * SKIPPER_ROW_FIELDS;
+    for (let r = first; r < end; r += SKIPPER_ROW_FIELDS) {
+      const es = rows[r + 2]!;
+      const eventSource =
+        es === SKIPPED_ES_STRING
+          ? this.classifyEventSource(buf, rows[r + 3]!, rows[r + 4]!)
+          : es === SKIPPED_ES_NOT_STRING
+            ? ES_NOT_STRING
+            : ES_NONE;
+      this.read++;
+      if (eventSource === ES_WANTED) this.keep(buf.subarray(rows[r]!, rows[r + 1]!));
+      else this.skippedBy[eventSource === ES_UNWANTED ? SKIP_OTHER_SERVICE : SKIP_MISSING_EVENT_SOURCE]!++;
+    }
+    return done;
+  }
+
+  /**
    * Scans a record (an object element of Records) from byte i, where a previous chunk may have left off.
    * Returns the index just past its closing brace, or -1 when it goes on into the next chunk. Only its own
    * keys are looked at (for eventSource); nested values are skipped by counting brackets outside strings.
@@ -418,21 +459,8 @@ export class RecordsScanner {
   private scanRecord(buf: Buffer, i: number): number {
     const len = buf.length;
     if (this.recordInString) {
-      let p = i;
-      if (this.escapeNext) {
-        this.escapeNext = false;
-        p++;
-      }
-      const q = stringEnd(buf, p);
-      if (q < 0) {
-        this.escapeNext = q === -2;
-        if (this.capture !== CAP_NONE) this.appendCapture(buf, i, len);
-        return -1;
-      }
-      if (this.capture !== CAP_NONE) {
-        this.appendCapture(buf, i, q);
-        this.endSplitCapture(q);
-      }
+      const q = this.endOfSplitString(buf, i);
+      if (q < 0) return -1;
       this.recordInString = false;
       i = q + 1;
     }
@@ -503,6 +531,30 @@ export class RecordsScanner {
     }
     this.recordNesting = nesting;
     return -1;
+  }
+
+  /**
+   * A string that a previous chunk left open goes on at byte i: the index of its closing quote (its
+   * captured bytes acted on), or -1 when it goes on into the next chunk too.
+   */
+  private endOfSplitString(buf: Buffer, i: number): number {
+    let from = i;
+    if (this.escapeNext) {
+      // The previous chunk ended on a backslash: this chunk's first byte is escaped.
+      this.escapeNext = false;
+      from++;
+    }
+    const q = stringEnd(buf, from);
+    if (q < 0) {
+      this.escapeNext = q === -2;
+      if (this.capture !== CAP_NONE) this.appendCapture(buf, i, buf.length);
+      return -1;
+    }
+    if (this.capture !== CAP_NONE) {
+      this.appendCapture(buf, i, q);
+      this.endSplitCapture(q);
+    }
+    return q;
   }
 
   private eventSourceNotString(): void {
@@ -687,27 +739,30 @@ export class RecordsScanner {
     this.read++;
     if (this.eventSource === ES_WANTED) {
       const start = this.elementStart - this.base;
-      const bytes =
+      this.keep(
         this.elementParts.length === 0
           ? buf.subarray(start, end)
-          : Buffer.concat([...this.elementParts, buf.subarray(0, end)]);
-      let value: unknown;
-      try {
-        value = JSON.parse(bytes.toString('utf8'));
-      } catch (err) {
-        throw new LogFileError(
-          `invalid JSON in record ${this.counters.recordsRead + this.read} (${(err as Error).message})`,
-          {
-            cause: err,
-          },
-        );
-      }
-      this.matched++;
-      this.out.push(value);
+          : Buffer.concat([...this.elementParts, buf.subarray(0, end)]),
+      );
     } else {
       this.skippedBy[this.eventSource === ES_UNWANTED ? SKIP_OTHER_SERVICE : SKIP_MISSING_EVENT_SOURCE]!++;
     }
     if (this.elementParts.length > 0) this.elementParts = [];
+  }
+
+  /** A wanted record's bytes (the read counter already counts it): parsed and handed out. */
+  private keep(bytes: Buffer): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw new LogFileError(
+        `invalid JSON in record ${this.counters.recordsRead + this.read} (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+    this.matched++;
+    this.out.push(value);
   }
 
   /** One byte of a number: does it go on, did it end before this byte, or is the byte invalid? */

@@ -92,33 +92,40 @@ function buildEvent(logged: CloudTrailRecord, service: ServiceName, eventTime: s
     }
   }
   // Keys are added in the documented order, and only when there is a value: absent means absent,
-  // never `undefined`, so JSON lines and stored items look alike.
-  const event: Record<string, unknown> = {};
-  const put = (key: keyof NormalizedEvent, value: unknown): void => {
-    if (value !== undefined) event[key] = value;
+  // never `undefined`, so JSON lines and stored items look alike. (No helper closure: it would be made,
+  // and named, once per record.)
+  const event: Record<string, unknown> = {
+    service,
+    eventSource: record.eventSource,
+    eventName: record.eventName,
   };
-  put('service', service);
-  put('eventSource', record.eventSource);
-  put('eventName', record.eventName);
-  put('eventTime', eventTime);
-  put('eventId', record.eventID);
-  put('requestId', presentString(record.requestID));
-  put('eventType', presentString(record.eventType));
-  put('eventVersion', presentString(record.eventVersion));
-  put('readOnly', record.readOnly);
-  put('accountId', presentString(record.recipientAccountId) ?? presentString(identity?.accountId));
-  put('region', presentString(record.awsRegion));
-  put('principal', principalFromIdentity(identity));
-  put('sourceIp', presentString(record.sourceIPAddress));
-  put('userAgent', presentString(record.userAgent));
-  put('failed', failed);
-  put('errorCode', errorCode);
-  put('errorMessage', errorMessage);
-  put('resources', normalizer.resources(record));
+  event.eventTime = eventTime;
+  event.eventId = record.eventID;
+  const requestId = presentString(record.requestID);
+  if (requestId !== undefined) event.requestId = requestId;
+  const eventType = presentString(record.eventType);
+  if (eventType !== undefined) event.eventType = eventType;
+  const eventVersion = presentString(record.eventVersion);
+  if (eventVersion !== undefined) event.eventVersion = eventVersion;
+  if (record.readOnly !== undefined) event.readOnly = record.readOnly;
+  const accountId = presentString(record.recipientAccountId) ?? presentString(identity?.accountId);
+  if (accountId !== undefined) event.accountId = accountId;
+  const region = presentString(record.awsRegion);
+  if (region !== undefined) event.region = region;
+  const principal = principalFromIdentity(identity);
+  if (principal !== undefined) event.principal = principal;
+  const sourceIp = presentString(record.sourceIPAddress);
+  if (sourceIp !== undefined) event.sourceIp = sourceIp;
+  const userAgent = presentString(record.userAgent);
+  if (userAgent !== undefined) event.userAgent = userAgent;
+  event.failed = failed;
+  if (errorCode !== undefined) event.errorCode = errorCode;
+  if (errorMessage !== undefined) event.errorMessage = errorMessage;
+  event.resources = normalizer.resources(record);
   // Raw parameters are kept as logged, null included (Glue logs null responses for many Get* calls).
-  put('requestParameters', record.requestParameters);
-  put('responseElements', record.responseElements);
-  if (request.clipped || response.clipped) put('payloadsClipped', true);
+  if (record.requestParameters !== undefined) event.requestParameters = record.requestParameters;
+  if (record.responseElements !== undefined) event.responseElements = record.responseElements;
+  if (request.clipped || response.clipped) event.payloadsClipped = true;
   return event as NormalizedEvent;
 }
 

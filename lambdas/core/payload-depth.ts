@@ -31,15 +31,20 @@ export function clipPayloadDepth(value: unknown, maxDepth: number = MAX_PAYLOAD_
   return { value: copyClipped(value, maxDepth), clipped: true };
 }
 
-// Walks without copying: nearly every record is shallow, and it should cost no allocation.
-function depthWithin(root: Container, maxDepth: number): boolean {
-  const stack: Array<[Container, number]> = [[root, 1]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [node, depth] = top;
-    if (depth > maxDepth) return false;
-    for (const child of Object.values(node)) {
-      if (isContainer(child)) stack.push([child, depth + 1]);
+// Walks without copying or allocating: nearly every record is shallow. Recursive, but never deeper than
+// maxDepth + 1 calls, whatever the payload's depth.
+function depthWithin(node: Container, maxDepth: number, depth = 1): boolean {
+  if (depth > maxDepth) return false;
+  if (Array.isArray(node)) {
+    for (let k = 0; k < node.length; k++) {
+      const child: unknown = node[k];
+      if (isContainer(child) && !depthWithin(child, maxDepth, depth + 1)) return false;
     }
+    return true;
+  }
+  for (const key in node) {
+    const child = node[key];
+    if (isContainer(child) && !depthWithin(child, maxDepth, depth + 1)) return false;
   }
   return true;
 }

@@ -49,12 +49,28 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const lowerNames = new Map<string, { readonly text: string; readonly ascii: boolean }>();
+
+function lowerName(name: string): { readonly text: string; readonly ascii: boolean } {
+  let known = lowerNames.get(name);
+  if (known === undefined) {
+    const text = name.toLowerCase();
+    known = { text, ascii: !/[^\x00-\x7f]/.test(text) };
+    // Names come from the models and the normalizers: a bounded set.
+    if (lowerNames.size < 10_000) lowerNames.set(name, known);
+  }
+  return known;
+}
+
 /** Reads a field by name, ignoring case. */
 export function getField(obj: Readonly<Record<string, unknown>>, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(obj, name)) return obj[name];
-  const wanted = name.toLowerCase();
+  const wanted = lowerName(name);
+  // Lower-casing only the keys of the right length (most lookups are for fields the call does not have):
+  // a key that lower-cases to an ASCII name has the name's length.
+  const length = wanted.ascii ? wanted.text.length : -1;
   for (const key of Object.keys(obj)) {
-    if (key.toLowerCase() === wanted) return obj[key];
+    if ((length < 0 || key.length === length) && key.toLowerCase() === wanted.text) return obj[key];
   }
   return undefined;
 }
@@ -96,15 +112,51 @@ function usableId(id: string): boolean {
   return trimmed !== '' && trimmed.length <= MAX_ID_LENGTH && trimmed !== REDACTED;
 }
 
-// Calls `visit` with each string at the end of `segments` under `root` and the object holding it: lists
+/** What extractResources gathers while it walks one record's paths (one object, no closure per path). */
+interface Gathered {
+  readonly eventName: string;
+  readonly primary: string | undefined;
+  readonly resolve: ResolveResource;
+  readonly found: ResourceRef[];
+  seen: Set<string> | undefined;
+  topPrimary: Set<ResourceRef> | undefined;
+  path: ResourcePath;
+  root: Record<string, unknown>;
+}
+
+/** One string found at the current path: the resources it names, each kept once. */
+function take(g: Gathered, raw: string, container: Record<string, unknown>): void {
+  if (!usableId(raw)) return;
+  const refs = g.resolve(g.path.kind, raw.trim(), { eventName: g.eventName, container, root: g.root });
+  for (const ref of refs) {
+    if (!usableId(ref.id)) continue;
+    const key = `${ref.type}#${ref.id}`;
+    g.seen ??= new Set();
+    if (g.seen.has(key)) continue;
+    g.seen.add(key);
+    g.found.push(ref);
+    if (ref.type === g.primary && g.path.segments.length === 1) (g.topPrimary ??= new Set()).add(ref);
+  }
+}
+
+/** The strings of one field of `container` (a string, or the strings of a list). */
+function takeField(g: Gathered, container: Record<string, unknown>, field: string): void {
+  const value = getField(container, field);
+  if (typeof value === 'string') take(g, value, container);
+  else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') take(g, v, container);
+}
+
+// Takes each string at the end of the path's segments under the root, with the object holding it: lists
 // are flattened at every step, `*` stands for every value of a map, anything else is ignored.
-function visitStrings(
-  root: Record<string, unknown>,
-  segments: readonly string[],
-  visit: (value: string, container: Record<string, unknown>) => void,
-): void {
-  let current: Record<string, unknown>[] = [root];
+function visitStrings(g: Gathered): void {
+  const segments = g.path.segments;
   const last = segments.length - 1;
+  // Most paths are one member of the top level.
+  if (last === 0) {
+    takeField(g, g.root, segments[0]!);
+    return;
+  }
+  let current: Record<string, unknown>[] = [g.root];
   for (let i = 0; i < last; i++) {
     const step = segments[i]!;
     const next: Record<string, unknown>[] = [];
@@ -118,12 +170,7 @@ function visitStrings(
     if (next.length === 0) return;
     current = next;
   }
-  const field = segments[last]!;
-  for (const container of current) {
-    const value = getField(container, field);
-    if (typeof value === 'string') visit(value, container);
-    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') visit(v, container);
-  }
+  for (const container of current) takeField(g, container, segments[last]!);
 }
 
 /**
@@ -136,39 +183,33 @@ export function extractResources(
   plan: ResourcePlan,
   resolve: ResolveResource,
 ): ResourceRef[] {
-  const found: ResourceRef[] = [];
   // Primary-kind resources named at the top level come first: SubmitJob's own jobId before the jobs of
   // its dependsOn list, which name the same kind one level down.
-  const topPrimary = new Set<ResourceRef>();
-  const seen = new Set<string>();
-  const sides = [
-    [source.requestParameters, plan.request],
-    [source.responseElements, plan.response],
-  ] as const;
-  for (const [root, paths] of sides) {
+  const g: Gathered = {
+    eventName: source.eventName,
+    primary: plan.primary,
+    resolve,
+    found: [],
+    seen: undefined,
+    topPrimary: undefined,
+    path: { segments: [], kind: '' },
+    root: {},
+  };
+  for (let side = 0; side < 2; side++) {
+    const root = side === 0 ? source.requestParameters : source.responseElements;
     if (!isObject(root)) continue;
-    for (const path of paths) {
-      visitStrings(root, path.segments, (raw, container) => {
-        if (!usableId(raw)) return;
-        for (const ref of resolve(path.kind, raw.trim(), { eventName: source.eventName, container, root })) {
-          if (!usableId(ref.id)) continue;
-          const key = `${ref.type}#${ref.id}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          found.push(ref);
-          if (ref.type === plan.primary && path.segments.length === 1) topPrimary.add(ref);
-        }
-      });
+    g.root = root;
+    for (const path of side === 0 ? plan.request : plan.response) {
+      g.path = path;
+      visitStrings(g);
     }
   }
-  const primary = plan.primary;
-  const ordered =
-    primary === undefined
-      ? found
-      : [
-          ...found.filter((r) => topPrimary.has(r)),
-          ...found.filter((r) => r.type === primary && !topPrimary.has(r)),
-          ...found.filter((r) => r.type !== primary),
-        ];
-  return ordered.slice(0, MAX_RESOURCES);
+  const { found, primary, topPrimary } = g;
+  if (primary === undefined || found.length < 2) return found.slice(0, MAX_RESOURCES);
+  const top = topPrimary ?? new Set<ResourceRef>();
+  return [
+    ...found.filter((r) => top.has(r)),
+    ...found.filter((r) => r.type === primary && !top.has(r)),
+    ...found.filter((r) => r.type !== primary),
+  ].slice(0, MAX_RESOURCES);
 }

@@ -67,7 +67,9 @@ export const MODEL_EVENT_SOURCES: readonly string[] = [...BY_EVENT_SOURCE.keys()
 const toPaths = (entries: readonly (readonly [string, string])[] | undefined): ResourcePath[] =>
   (entries ?? []).map(([path, kind]) => ({ segments: path.split('.'), kind }));
 
-const plans = new Map<string, OperationPlan | undefined>();
+// By event source, then event name: two lookups, no key string built per record.
+const plans = new Map<string, Map<string, OperationPlan | undefined>>();
+let planCount = 0;
 
 function buildPlan(eventSource: string, eventName: string): OperationPlan | undefined {
   const model = BY_EVENT_SOURCE.get(eventSource);
@@ -98,11 +100,19 @@ function buildPlan(eventSource: string, eventName: string): OperationPlan | unde
  * name. Undefined for event sources the table has no model for.
  */
 export function operationPlan(eventSource: string, eventName: string): OperationPlan | undefined {
-  const key = `${eventSource} ${eventName}`;
-  if (plans.has(key)) return plans.get(key);
+  let byName = plans.get(eventSource);
+  if (byName === undefined) {
+    byName = new Map();
+    // Event sources are bounded by what CloudTrail writes, but a hostile file could invent many.
+    if (planCount < 10_000) plans.set(eventSource, byName);
+  }
+  if (byName.has(eventName)) return byName.get(eventName);
   const plan = buildPlan(eventSource, eventName);
   // Unknown event names are bounded by what CloudTrail writes, but a hostile file could invent many.
-  if (plans.size < 10_000) plans.set(key, plan);
+  if (planCount < 10_000) {
+    byName.set(eventName, plan);
+    planCount++;
+  }
   return plan;
 }
 
