@@ -60,8 +60,6 @@ async function main(): Promise<void> {
         '--table',
         'scale-events',
         '--no-alerts',
-        '--endpoint-url',
-        server.endpoint,
         dir,
       ],
       {
@@ -70,6 +68,10 @@ async function main(): Promise<void> {
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
+          // By variable, not flag: the flag is --dynamodb-endpoint-url now but --endpoint-url in an
+          // older checkout (v0); both read the variables.
+          AWS_ENDPOINT_URL_DYNAMODB: server.endpoint,
+          AWS_ENDPOINT_URL: server.endpoint,
         },
         maxBuffer: 64 << 20,
       },
@@ -85,8 +87,8 @@ async function main(): Promise<void> {
     const items: Record<string, AttributeValue>[] = [];
     for await (const page of paginateScan({ client }, { TableName: 'scale-events' }))
       items.push(...(page.Items ?? []));
-    // Events only: not a contract item.
-    const events = items.filter((i) => i.eventId !== undefined);
+    // Events only: not the contract item (nor any other `trailwatch#` item of an older checkout).
+    const events = items.filter((i) => !i.pk?.S?.startsWith('trailwatch#'));
     const report = capacity(table, events);
 
     const out = (s: string) => process.stdout.write(s + '\n');

@@ -276,11 +276,24 @@ describe('tables', () => {
       ]),
     );
     expect(Object.keys(byName).sort()).toEqual(['byPrincipal', 'byResource', 'failures']);
-    // Contract v1 (docs/table.md): whole items only in the sparse failures index; the lookup indexes
-    // carry keys and `failed`, which keeps their writes at one unit each.
+    // Contract v1 (docs/table.md): no index carries whole items, which keeps each index write at one
+    // unit; failures carries what a list of failed calls shows, the lookup indexes keys and `failed`.
+    const listed = [
+      'service',
+      'eventSource',
+      'eventName',
+      'eventTime',
+      'accountId',
+      'region',
+      'principalArn',
+    ];
     for (const [name, partition, projection] of [
       ['byPrincipal', 'principalArn', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
-      ['failures', 'failurePk', { ProjectionType: 'ALL' }],
+      [
+        'failures',
+        'failurePk',
+        { ProjectionType: 'INCLUDE', NonKeyAttributes: [...listed, 'failed', 'errorCode', 'errorMessage'] },
+      ],
       ['byResource', 'resourceKey', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
     ] as const) {
       expect(byName[name]).toEqual({

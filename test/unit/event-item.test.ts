@@ -51,12 +51,10 @@ describe('toEventItem', () => {
       pk: 'glue#2017-10-11#10',
       sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       service: 'glue',
-      eventSource: 'glue.amazonaws.com',
+      // No eventId (it is in sk), eventSource (glue's own) or eventType (AwsApiCall): see below.
       eventName: 'StartJobRun',
       eventTime: '2017-10-11T22:29:49Z',
-      eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
-      eventType: 'AwsApiCall',
       eventVersion: '1.05',
       accountId: '123456789012',
       region: 'us-east-1',
@@ -268,6 +266,92 @@ describe('fromEventItem', () => {
     }
     // Act + Assess
     expect(() => fromEventItem(item)).toThrow(new RegExp(`: ${field}: `));
+  });
+});
+
+describe('attributes left out of the item (docs/table.md)', () => {
+  const SESSION = 'arn:aws:sts::123456789012:assumed-role/etl-runner/nightly';
+  const session = (principal: Partial<NormalizedEvent['principal']>): NormalizedEvent =>
+    event({ principal: { type: 'AssumedRole', arn: SESSION, ...principal } as NormalizedEvent['principal'] });
+
+  it('leaves out of a role session what its ARN says, and gives all of it back', () => {
+    // Prepare: what CloudTrail gives for an assumed role without a path.
+    const original = session({
+      accountId: '123456789012',
+      principalId: 'AROAEXAMPLE:nightly',
+      userName: 'etl-runner',
+      sessionIssuerArn: 'arn:aws:iam::123456789012:role/etl-runner',
+    });
+    // Act
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess: only what the ARN cannot say is stored.
+    expect(item.principal).toEqual({ principalId: 'AROAEXAMPLE:nightly' });
+    expect(fromEventItem(item).principal).toEqual(original.principal);
+  });
+
+  it.each<[string, Partial<NormalizedEvent['principal']>, Record<string, unknown>]>([
+    [
+      'a role with a path (its issuer ARN is stored)',
+      {
+        accountId: '123456789012',
+        userName: 'etl-runner',
+        sessionIssuerArn: 'arn:aws:iam::123456789012:role/service-role/etl-runner',
+      },
+      { sessionIssuerArn: 'arn:aws:iam::123456789012:role/service-role/etl-runner' },
+    ],
+    [
+      'fields CloudTrail left out (null, not rebuilt; no issuer, so no userName is rebuilt either)',
+      {},
+      { sessionIssuerArn: null, accountId: null },
+    ],
+    [
+      'values that differ from the ARN',
+      { type: 'FederatedUser', accountId: '999999999999', userName: 'someone' },
+      { type: 'FederatedUser', accountId: '999999999999', userName: 'someone', sessionIssuerArn: null },
+    ],
+  ])('keeps %s', (_name, principal, stored) => {
+    // Act
+    const original = session(principal);
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess
+    expect(item.principal).toEqual(stored);
+    expect(fromEventItem(item)).toEqual(expect.objectContaining({ principal: original.principal }));
+  });
+
+  it.each<[string, Partial<NormalizedEvent>, Record<string, unknown>]>([
+    [
+      'an EMR Serverless eventSource',
+      { service: 'emr', eventSource: 'emr-serverless.amazonaws.com' },
+      { eventSource: 'emr-serverless.amazonaws.com' },
+    ],
+    ['another eventType', { eventType: 'AwsServiceEvent' }, { eventType: 'AwsServiceEvent' }],
+    ['no eventType (null)', { eventType: undefined }, { eventType: null }],
+  ])('stores %s and reads it back', (_name, change, stored) => {
+    // Act
+    const original = event(change);
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess
+    expect(item).toEqual(expect.objectContaining(stored));
+    expect(fromEventItem(item)).toEqual({
+      ...original,
+      source: SOURCE,
+      ingestedAt: '2017-10-11T22:35:00.000Z',
+      expiresAt: 1507760989 + 365 * 86_400,
+    });
+  });
+
+  it('stores no principal field of an identity without a session ARN away', () => {
+    const original = event({
+      principal: {
+        type: 'IAMUser',
+        arn: 'arn:aws:iam::123456789012:user/jo',
+        accountId: '123456789012',
+        userName: 'jo',
+      },
+    });
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    expect(item.principal).toEqual({ type: 'IAMUser', accountId: '123456789012', userName: 'jo' });
+    expect(fromEventItem(item).principal).toEqual(original.principal);
   });
 });
 

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type * as z from 'zod';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -102,49 +103,13 @@ export class EventQueryClient {
   /** Events of one, several or all services in a time range (default: the last 24 hours), over every shard of each day. */
   events(input: EventsQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(EventsQuerySchema, input);
-    const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
-    checkFanOut(range);
-    const services = servicesOf(q.service);
-    const descending = q.order === 'newest';
-    const days = dayPartitions(range);
-    if (descending) days.reverse();
-    const filters: Filters = { failed: q.failed };
-    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
-      this.merged(
-        services.flatMap((service) => servicePartitionKeys(service, day)),
-        (pk, pageLimit, limit) =>
-          this.partition({ keyAttribute: 'pk', keyValue: pk, bounds }, filters, descending, pageLimit, limit),
-        descending,
-        q.limit,
-      );
-    return this.run(() => dayByDay(days, open), q.limit);
+    return this.days(q, { keyAttribute: 'pk' }, { failed: q.failed });
   }
 
   /** Failed calls in a time range (default: the last 24 hours), any service unless `service` is given: the sparse `failures` index, every shard of each day. */
   failures(input: FailuresQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(FailuresQuerySchema, input);
-    const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
-    checkFanOut(range);
-    const services = servicesOf(q.service);
-    const descending = q.order === 'newest';
-    const days = dayPartitions(range);
-    if (descending) days.reverse();
-    const keyAttribute = EVENT_INDEXES.failures.partitionKey;
-    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
-      this.merged(
-        services.flatMap((service) => servicePartitionKeys(service, day)),
-        (key, pageLimit, limit) =>
-          this.partition(
-            { indexName: 'failures', keyAttribute, keyValue: key, bounds },
-            {},
-            descending,
-            pageLimit,
-            limit,
-          ),
-        descending,
-        q.limit,
-      );
-    return this.run(() => dayByDay(days, open), q.limit);
+    return this.days(q, { indexName: 'failures', keyAttribute: EVENT_INDEXES.failures.partitionKey }, {});
   }
 
   /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
@@ -181,6 +146,33 @@ export class EventQueryClient {
     );
   }
 
+  // Every shard of every day of a range, on the table or on an index keyed like it (`failures`):
+  // the days one after the other, each day's shards in parallel, merged in sort-key order. An index
+  // carries part of each item, so its entries are fetched whole, in order.
+  private days(
+    q: z.output<typeof FailuresQuerySchema>,
+    on: { readonly indexName?: EventIndexName; readonly keyAttribute: string },
+    filters: Filters,
+  ): AsyncGenerator<StoredEvent> {
+    const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
+    checkFanOut(range);
+    const services = servicesOf(q.service);
+    const descending = q.order === 'newest';
+    const days = dayPartitions(range);
+    if (descending) days.reverse();
+    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
+      this.merged(
+        services.flatMap((service) => servicePartitionKeys(service, day)),
+        (key, pageLimit, limit) =>
+          this.partition({ ...on, keyValue: key, bounds }, filters, descending, pageLimit, limit),
+        descending,
+        q.limit,
+      );
+    if (on.indexName === undefined) return this.run(() => dayByDay(days, open), q.limit);
+    const chunk = q.limit === undefined ? BATCH_GET_SIZE : Math.min(q.limit, BATCH_GET_SIZE);
+    return this.run(() => this.hydrated(dayByDay(days, open), chunk), q.limit);
+  }
+
   // Checks the contract once, then yields the items as StoredEvents, at most `limit` of them.
   private async *run(
     start: () => AsyncGenerator<Item>,
@@ -194,7 +186,7 @@ export class EventQueryClient {
     for await (const item of limited(start(), limit)) yield fromEventItem(item);
   }
 
-  // An index that holds keys (and `failed`) only: its keys page by page, each page's items fetched whole.
+  // A lookup index (one partition): its entries page by page, each page's items fetched whole.
   private lookup(p: Partition, filters: Filters, descending: boolean, limit: number | undefined) {
     const pageLimit = limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE);
     return this.run(

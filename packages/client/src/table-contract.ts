@@ -36,13 +36,29 @@ export interface EventIndexSpec {
 }
 
 /**
- * The event table's indexes. `failures` carries whole items: dashboards read it every minute and
- * failed calls are few. The two lookup indexes hold the keys and `failed` only (so a query for one
- * principal's failures filters in the index), which keeps each of their writes at one write unit
- * whatever the size of the event.
+ * The event table's indexes, each projecting what its readers filter and show, so that each index
+ * write stays one write unit whatever the size of the event; the query library fetches the whole
+ * items from the table (BatchGetItem). `failures` carries what a dashboard of failed calls lists
+ * (who, what, when, which error); the two lookup indexes carry `failed`, so a query for one
+ * principal's or resource's failures filters in the index.
  */
 export const EVENT_INDEXES = {
-  failures: { partitionKey: 'failurePk', projection: 'ALL' },
+  failures: {
+    partitionKey: 'failurePk',
+    projection: 'INCLUDE',
+    include: [
+      'service',
+      'eventSource',
+      'eventName',
+      'eventTime',
+      'accountId',
+      'region',
+      'principalArn',
+      'failed',
+      'errorCode',
+      'errorMessage',
+    ],
+  },
   byPrincipal: { partitionKey: 'principalArn', projection: 'INCLUDE', include: ['failed'] },
   byResource: { partitionKey: 'resourceKey', projection: 'INCLUDE', include: ['failed'] },
 } as const satisfies Record<string, EventIndexSpec>;
