@@ -88,6 +88,25 @@ export function contractItem(): ContractItem {
   return { ...CONTRACT_ITEM_KEY, contractVersion: TABLE_CONTRACT_VERSION, shards: { ...SERVICE_SHARDS } };
 }
 
+/** A DynamoDB attribute value of the contract item, in the API's own JSON form. */
+export type ContractAttributeValue = { S: string } | { N: string } | { M: Record<string, ContractAttributeValue> };
+
+/**
+ * The contract item in DynamoDB's JSON form (`{"S": ...}`, `{"N": ...}`), for writers without a
+ * document client: the stack puts it when it creates the table (lib/table-contract-item.ts).
+ */
+export function contractItemAttributes(): Record<keyof ContractItem, ContractAttributeValue> {
+  const item = contractItem();
+  return {
+    pk: { S: item.pk },
+    sk: { S: item.sk },
+    contractVersion: { N: String(item.contractVersion) },
+    shards: {
+      M: Object.fromEntries(Object.entries(item.shards).map(([service, n]) => [service, { N: String(n) }])),
+    },
+  };
+}
+
 /** Shard of an event, `0 <= shard < SERVICE_SHARDS[service]`: the FNV-1a hash of its eventId modulo the count. */
 export function shardOf(service: ServiceName, eventId: string): number {
   return fnv1a32(eventId) % SERVICE_SHARDS[service];
