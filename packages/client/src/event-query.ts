@@ -115,35 +115,13 @@ export class EventQueryClient {
   /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
   byPrincipal(input: PrincipalQuery): AsyncGenerator<StoredEvent> {
     const q = validate(PrincipalQuerySchema, input);
-    const range = resolveRange(q, this.now(), undefined);
-    return this.lookup(
-      {
-        indexName: 'byPrincipal',
-        keyAttribute: EVENT_INDEXES.byPrincipal.partitionKey,
-        keyValue: q.principalArn,
-        bounds: range && sortKeyBounds(range),
-      },
-      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-      q.order === 'newest',
-      q.limit,
-    );
+    return this.lookup('byPrincipal', q.principalArn, q);
   }
 
   /** The history of one resource in one account and region (the `byResource` index, keyed by the event's first resource); whole history unless a range is given. */
   byResource(input: ResourceQuery): AsyncGenerator<StoredEvent> {
     const q = validate(ResourceQuerySchema, input);
-    const range = resolveRange(q, this.now(), undefined);
-    return this.lookup(
-      {
-        indexName: 'byResource',
-        keyAttribute: EVENT_INDEXES.byResource.partitionKey,
-        keyValue: resourceKeyFor(q.resource),
-        bounds: range && sortKeyBounds(range),
-      },
-      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-      q.order === 'newest',
-      q.limit,
-    );
+    return this.lookup('byResource', resourceKeyFor(q.resource), q);
   }
 
   // Every shard of every day of a range, on the table or on an index keyed like it (`failures`):
@@ -186,12 +164,32 @@ export class EventQueryClient {
     for await (const item of limited(start(), limit)) yield fromEventItem(item);
   }
 
-  // A lookup index (one partition): its entries page by page, each page's items fetched whole.
-  private lookup(p: Partition, filters: Filters, descending: boolean, limit: number | undefined) {
-    const pageLimit = limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE);
+  // A lookup index (one partition, whole history unless a range is given): its entries page by
+  // page, each page's items fetched whole.
+  private lookup(
+    indexName: 'byPrincipal' | 'byResource',
+    keyValue: string,
+    q: z.output<typeof EventsQuerySchema>,
+  ): AsyncGenerator<StoredEvent> {
+    const range = resolveRange(q, this.now(), undefined);
+    const p: Partition = {
+      indexName,
+      keyAttribute: EVENT_INDEXES[indexName].partitionKey,
+      keyValue,
+      bounds: range && sortKeyBounds(range),
+    };
+    const filters = {
+      services: q.service === undefined ? undefined : servicesOf(q.service),
+      failed: q.failed,
+    };
+    const pageLimit = q.limit === undefined ? undefined : Math.min(q.limit, BATCH_GET_SIZE);
     return this.run(
-      () => this.hydrated(this.partition(p, filters, descending, pageLimit), pageLimit ?? BATCH_GET_SIZE),
-      limit,
+      () =>
+        this.hydrated(
+          this.partition(p, filters, q.order === 'newest', pageLimit),
+          pageLimit ?? BATCH_GET_SIZE,
+        ),
+      q.limit,
     );
   }
 
