@@ -118,7 +118,7 @@ const EXPECTED_SEED_ITEMS = [
     resources: [],
     failurePk: 'athena#2017-05-04#14',
     requestParameters: '{"clientRequestToken":"ca0e965f-d6d8-4277-8257-814a57f57446","query":"Select 10"}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -207,7 +207,7 @@ const EXPECTED_SEED_ITEMS = [
     resources: [{ type: 'glue:crawler', id: 'tes-alpha' }],
     resourceKey: '123456789012#us-east-1#glue:crawler#tes-alpha',
     requestParameters: '{"name":"tes-alpha"}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -237,7 +237,7 @@ const EXPECTED_SEED_ITEMS = [
     resourceKey: '123456789012#us-east-1#glue:connection#test-connection-alpha',
     requestParameters:
       '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,

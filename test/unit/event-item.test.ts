@@ -73,7 +73,7 @@ describe('toEventItem', () => {
       resourceKey: '123456789012#us-east-1#glue:job#nightly-etl',
       failurePk: 'glue#2017-10-11#10',
       requestParameters: '{"jobName":"nightly-etl"}',
-      responseElements: 'null',
+      // No responseElements: CloudTrail's null response, the usual one.
       s3Bucket: 'trail-bucket',
       s3Key: SOURCE.key,
       ingestedAt: '2017-10-11T22:35:00.000Z',
@@ -95,16 +95,12 @@ describe('toEventItem', () => {
     // Act
     const item = toEventItem(e, SOURCE, OPTIONS);
     // Assess
-    for (const absent of [
-      'failurePk',
-      'resourceKey',
-      'principalArn',
-      'errorCode',
-      'requestParameters',
-      'responseElements',
-    ]) {
+    for (const absent of ['failurePk', 'resourceKey', 'principalArn', 'errorCode', 'requestParameters']) {
       expect(item).not.toHaveProperty(absent);
     }
+    // No response at all, unlike the usual null one (left out), is said by a null.
+    expect(item.responseElements).toBeNull();
+    expect(fromEventItem(item)).not.toHaveProperty('responseElements');
     expect(Object.values(item)).not.toContain(undefined);
   });
 
@@ -326,6 +322,8 @@ describe('attributes left out of the item (docs/table.md)', () => {
     ],
     ['another eventType', { eventType: 'AwsServiceEvent' }, { eventType: 'AwsServiceEvent' }],
     ['no eventType (null)', { eventType: undefined }, { eventType: null }],
+    ['a response', { responseElements: { jobRunId: 'jr_1' } }, { responseElements: '{"jobRunId":"jr_1"}' }],
+    ['no response (null)', { responseElements: undefined }, { responseElements: null }],
   ])('stores %s and reads it back', (_name, change, stored) => {
     // Act
     const original = event(change);

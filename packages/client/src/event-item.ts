@@ -56,6 +56,8 @@ export const EventItemSchema = FullItemSchema.extend({
   eventSource: z.string().optional(),
   /** Absent: `AwsApiCall`; null: the event has no eventType. */
   eventType: z.string().nullable().optional(),
+  /** Absent: `"null"` (CloudTrail's null response, as reads have); null: the event has no responseElements. */
+  responseElements: z.string().nullable().optional(),
   /** Of a role session (principalArn `...:assumed-role/...`), fields left out are rebuilt from the ARN; null: none. */
   principal: z.object(
     Object.fromEntries(

@@ -3,14 +3,16 @@ import { SERVICES, type ServiceName } from './services';
 // Attributes an item leaves out because the item already says them (docs/table.md, "Attributes
 // left out"). Every copy of an event is billed per started KB, and these repeats pushed typical items
 // just over 1 KB: the eventId is in `sk`, the usual eventSource is the service's, nearly every
-// eventType is `AwsApiCall`, and an assumed role's type, account, role ARN and role name are in its
-// session ARN. The round trip is lossless: a value is left out only when `restoreDefaults` rebuilds
+// eventType is `AwsApiCall`, reads have a null response, and an assumed role's type, account, role
+// ARN and role name are in its session ARN. The round trip is lossless: a value is left out only when `restoreDefaults` rebuilds
 // exactly it, and an optional field the event does not have, where one would be rebuilt, is null.
 
 type Item = Record<string, unknown>;
 
 /** The eventType of an item that has no `eventType` attribute (`null` there: the event has none). */
 export const DEFAULT_EVENT_TYPE = 'AwsApiCall';
+/** The responseElements text of an item without one: CloudTrail's null response of reads (`null` there: none recorded). */
+export const DEFAULT_RESPONSE_ELEMENTS = 'null';
 type PrincipalMap = Record<string, unknown>;
 
 // The principal fields rebuilt from a session ARN, in the order they are rebuilt: userName is the
@@ -24,6 +26,8 @@ export function omitDefaults<T extends Item>(item: T): T {
   if (out.eventSource === mainEventSource(out.service)) delete out.eventSource;
   if (out.eventType === DEFAULT_EVENT_TYPE) delete out.eventType;
   else if (out.eventType === undefined) out.eventType = null;
+  if (out.responseElements === DEFAULT_RESPONSE_ELEMENTS) delete out.responseElements;
+  else if (out.responseElements === undefined) out.responseElements = null;
   const arn = typeof out.principalArn === 'string' ? out.principalArn : undefined;
   if (arn && SESSION_ARN.test(arn) && isMap(out.principal)) {
     const short: PrincipalMap = { ...out.principal };
@@ -47,6 +51,8 @@ export function restoreDefaults(raw: Item): Item {
   if (out.eventSource === undefined) out.eventSource = mainEventSource(out.service);
   if (out.eventType === null) delete out.eventType;
   else if (out.eventType === undefined) out.eventType = DEFAULT_EVENT_TYPE;
+  if (out.responseElements === null) delete out.responseElements;
+  else if (out.responseElements === undefined) out.responseElements = DEFAULT_RESPONSE_ELEMENTS;
   const arn = typeof out.principalArn === 'string' ? out.principalArn : undefined;
   if (arn && SESSION_ARN.test(arn) && isMap(out.principal)) {
     const p: PrincipalMap = { ...out.principal };
