@@ -54,14 +54,7 @@ async function main(): Promise<void> {
     // Asynchronously: dynalite answers from this very process.
     await promisify(execFile)(
       process.execPath,
-      [
-        path.join(checkout, 'cli', 'bin.js'),
-        'ingest',
-        '--table',
-        'scale-events',
-        '--no-alerts',
-        dir,
-      ],
+      [path.join(checkout, 'cli', 'bin.js'), 'ingest', '--table', 'scale-events', '--no-alerts', dir],
       {
         env: {
           ...process.env,

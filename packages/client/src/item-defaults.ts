@@ -4,16 +4,17 @@ import { SERVICES, type ServiceName } from './services';
 // left out"). Every copy of an event is billed per started KB, and these repeats pushed typical items
 // just over 1 KB: the eventId is in `sk`, the usual eventSource is the service's, nearly every
 // eventType is `AwsApiCall`, reads have a null response, and an assumed role's type, account, role
-// ARN and role name are in its session ARN. The round trip is lossless: a value is left out only when `restoreDefaults` rebuilds
-// exactly it, and an optional field the event does not have, where one would be rebuilt, is null.
+// ARN and role name are in its session ARN. The round trip is lossless: a value is left out only
+// when `restoreDefaults` rebuilds exactly it, and an optional value the event lacks, where one would
+// be rebuilt, is stored as null.
 
 type Item = Record<string, unknown>;
+type PrincipalMap = Record<string, unknown>;
 
 /** The eventType of an item that has no `eventType` attribute (`null` there: the event has none). */
 export const DEFAULT_EVENT_TYPE = 'AwsApiCall';
 /** The responseElements text of an item without one: CloudTrail's null response of reads (`null` there: none recorded). */
 export const DEFAULT_RESPONSE_ELEMENTS = 'null';
-type PrincipalMap = Record<string, unknown>;
 
 // The principal fields rebuilt from a session ARN, in the order they are rebuilt: userName is the
 // last segment of the issuer ARN, which may itself be rebuilt.

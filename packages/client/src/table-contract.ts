@@ -89,7 +89,8 @@ export function contractItem(): ContractItem {
 }
 
 /** A DynamoDB attribute value of the contract item, in the API's own JSON form. */
-export type ContractAttributeValue = { S: string } | { N: string } | { M: Record<string, ContractAttributeValue> };
+export type ContractAttributeValue =
+  { S: string } | { N: string } | { M: Record<string, ContractAttributeValue> };
 
 /**
  * The contract item in DynamoDB's JSON form (`{"S": ...}`, `{"N": ...}`), for writers without a
