@@ -43,7 +43,10 @@ describe('function bundling', () => {
         }
       >;
     };
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    // The ingest function's asset (CDK's custom resource handlers have assets of their own).
+    const fn = Object.entries(template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('IngestFunction'),
+    )?.[1];
     const s3Key = fn?.Properties.Code?.S3Key;
     // The asset's staging directory is named after the hash the S3 key carries.
     const assetDir = path.join(outdir, `asset.${(s3Key ?? 'missing').replace(/\.zip$/, '')}`);
