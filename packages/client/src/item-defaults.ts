@@ -16,75 +16,71 @@ export const DEFAULT_EVENT_TYPE = 'AwsApiCall';
 /** The responseElements text of an item without one: CloudTrail's null response of reads (`null` there: none recorded). */
 export const DEFAULT_RESPONSE_ELEMENTS = 'null';
 
-// The principal fields rebuilt from a session ARN, in the order they are rebuilt: userName is the
-// last segment of the issuer ARN, which may itself be rebuilt.
-const DERIVED_PRINCIPAL_FIELDS = ['sessionIssuerArn', 'userName', 'accountId', 'type'] as const;
+// One attribute that is left out when it has its usual value, which `usual` computes from the
+// attributes as a reader sees them (the ones before it in its list already put back).
+interface Rule {
+  readonly field: string;
+  readonly usual: (seen: Item) => unknown;
+}
+
+// The item's own rules, then (for a role session) its principal's, in the order a reader applies them.
+const ITEM_RULES: readonly Rule[] = [
+  {
+    field: 'eventId',
+    usual: (item) => (typeof item.sk === 'string' ? eventIdOfSortKey(item.sk) : undefined),
+  },
+  { field: 'eventSource', usual: (item) => mainEventSource(item.service) },
+  { field: 'eventType', usual: () => DEFAULT_EVENT_TYPE },
+  { field: 'responseElements', usual: () => DEFAULT_RESPONSE_ELEMENTS },
+];
+
+function sessionRules(arn: string): readonly Rule[] | undefined {
+  const m = SESSION_ARN.exec(arn);
+  if (!m) return undefined;
+  const [, partition, account, role] = m;
+  return [
+    // The issuer of an assumed-role session is that role; with a path, CloudTrail's ARN differs and is kept.
+    { field: 'sessionIssuerArn', usual: () => `arn:${partition}:iam::${account}:role/${role}` },
+    { field: 'userName', usual: (p) => lastSegment(p.sessionIssuerArn) },
+    { field: 'accountId', usual: () => account },
+    { field: 'type', usual: () => 'AssumedRole' },
+  ];
+}
 
 /** Removes from a finished item the attributes {@link restoreDefaults} can rebuild from the rest. */
 export function omitDefaults<T extends Item>(item: T): T {
-  const out: Item = { ...item };
-  if (typeof out.sk === 'string' && out.eventId === eventIdOfSortKey(out.sk)) delete out.eventId;
-  if (out.eventSource === mainEventSource(out.service)) delete out.eventSource;
-  if (out.eventType === DEFAULT_EVENT_TYPE) delete out.eventType;
-  else if (out.eventType === undefined) out.eventType = null;
-  if (out.responseElements === DEFAULT_RESPONSE_ELEMENTS) delete out.responseElements;
-  else if (out.responseElements === undefined) out.responseElements = null;
-  const arn = typeof out.principalArn === 'string' ? out.principalArn : undefined;
-  if (arn && SESSION_ARN.test(arn) && isMap(out.principal)) {
-    const short: PrincipalMap = { ...out.principal };
-    const rebuilt: PrincipalMap = {};
-    for (const field of DERIVED_PRINCIPAL_FIELDS) {
-      const derived = derive(field, rebuilt, arn);
-      rebuilt[field] = short[field];
-      if (short[field] === derived) delete short[field];
-      // `type` is always set; an absent optional field is kept absent by a null.
-      else if (short[field] === undefined) short[field] = null;
-    }
-    out.principal = short;
-  }
+  const out = leaveOut(item, ITEM_RULES);
+  const rules = typeof out.principalArn === 'string' ? sessionRules(out.principalArn) : undefined;
+  if (rules && isMap(out.principal)) out.principal = leaveOut(out.principal, rules);
   return out as T;
 }
 
 /** Puts back the attributes {@link omitDefaults} left out; an item that has them all is returned as it is. */
 export function restoreDefaults(raw: Item): Item {
-  const out: Item = { ...raw };
-  if (out.eventId === undefined && typeof out.sk === 'string') out.eventId = eventIdOfSortKey(out.sk);
-  if (out.eventSource === undefined) out.eventSource = mainEventSource(out.service);
-  if (out.eventType === null) delete out.eventType;
-  else if (out.eventType === undefined) out.eventType = DEFAULT_EVENT_TYPE;
-  if (out.responseElements === null) delete out.responseElements;
-  else if (out.responseElements === undefined) out.responseElements = DEFAULT_RESPONSE_ELEMENTS;
-  const arn = typeof out.principalArn === 'string' ? out.principalArn : undefined;
-  if (arn && SESSION_ARN.test(arn) && isMap(out.principal)) {
-    const p: PrincipalMap = { ...out.principal };
-    for (const field of DERIVED_PRINCIPAL_FIELDS) {
-      if (p[field] === null) delete p[field];
-      else if (p[field] === undefined) p[field] = derive(field, p, arn);
-    }
-    out.principal = p;
+  const out = putBack(raw, ITEM_RULES);
+  const rules = typeof out.principalArn === 'string' ? sessionRules(out.principalArn) : undefined;
+  if (rules && isMap(out.principal)) out.principal = putBack(out.principal, rules);
+  return out;
+}
+
+// A value equal to its usual one is left out; a value the event lacks, where a reader would put the
+// usual one, is null. The reader's view of earlier fields is the original, so `usual` sees `values`.
+function leaveOut(values: Item, rules: readonly Rule[]): Item {
+  const out: Item = { ...values };
+  for (const { field, usual } of rules) {
+    if (out[field] === usual(values)) delete out[field];
+    else if (out[field] === undefined) out[field] = null;
   }
   return out;
 }
 
-// The value a field of a role session's principal has unless the item says otherwise. `known`
-// holds the fields before it in DERIVED_PRINCIPAL_FIELDS as the reader sees them.
-function derive(field: (typeof DERIVED_PRINCIPAL_FIELDS)[number], known: PrincipalMap, arn: string) {
-  const m = SESSION_ARN.exec(arn);
-  if (!m) return undefined;
-  const [, partition, account, role] = m;
-  switch (field) {
-    case 'sessionIssuerArn':
-      // The issuer of an assumed-role session is that role; with a path, CloudTrail's ARN differs and is stored.
-      return `arn:${partition}:iam::${account}:role/${role}`;
-    case 'userName':
-      return typeof known.sessionIssuerArn === 'string'
-        ? known.sessionIssuerArn.slice(known.sessionIssuerArn.lastIndexOf('/') + 1)
-        : undefined;
-    case 'accountId':
-      return account;
-    case 'type':
-      return 'AssumedRole';
+function putBack(values: Item, rules: readonly Rule[]): Item {
+  const out: Item = { ...values };
+  for (const { field, usual } of rules) {
+    if (out[field] === undefined) out[field] = usual(out);
+    if (out[field] === null || out[field] === undefined) delete out[field];
   }
+  return out;
 }
 
 // `sk` is `<second>#<eventId>`; the time part never holds a `#`.
@@ -101,6 +97,10 @@ function mainEventSource(service: unknown): string | undefined {
 
 // `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`, the ARN of a role session.
 const SESSION_ARN = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+
+function lastSegment(arn: unknown): string | undefined {
+  return typeof arn === 'string' ? arn.slice(arn.lastIndexOf('/') + 1) : undefined;
+}
 
 function isMap(value: unknown): value is PrincipalMap {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
