@@ -55,22 +55,17 @@ async function main(): Promise<void> {
     // Asynchronously: dynalite answers from this very process.
     await promisify(execFile)(
       process.execPath,
-      [
-        path.join(checkout, 'cli', 'bin.js'),
-        'ingest',
-        '--table',
-        'scale-events',
-        '--no-alerts',
-        '--endpoint-url',
-        server.endpoint,
-        dir,
-      ],
+      [path.join(checkout, 'cli', 'bin.js'), 'ingest', '--table', 'scale-events', '--no-alerts', dir],
       {
         env: {
           ...process.env,
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
+          // By variable, not flag: the flag is --dynamodb-endpoint-url now but --endpoint-url in an
+          // older checkout (v0); both read the variables.
+          AWS_ENDPOINT_URL_DYNAMODB: server.endpoint,
+          AWS_ENDPOINT_URL: server.endpoint,
         },
         maxBuffer: 64 << 20,
       },
@@ -86,8 +81,8 @@ async function main(): Promise<void> {
     const items: Record<string, AttributeValue>[] = [];
     for await (const page of paginateScan({ client }, { TableName: 'scale-events' }))
       items.push(...(page.Items ?? []));
-    // Events only: not a contract item.
-    const events = items.filter((i) => i.eventId !== undefined);
+    // Events only: not the contract item (nor any other `trailwatch#` item of an older checkout).
+    const events = items.filter((i) => !i.pk?.S?.startsWith('trailwatch#'));
     const report = capacity(table, events);
 
     const out = (s: string) => process.stdout.write(s + '\n');

@@ -1,15 +1,9 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { RetainedTableProps, retainedTableSettings } from './retained-table';
 
 /** Props of AlertStateTable. */
-export interface AlertStateTableProps {
-  /**
-   * Keep the table (RETAIN, deletion protection) when the stack is deleted or replaced.
-   * @default true
-   */
-  readonly retainData?: boolean;
-}
+export type AlertStateTableProps = RetainedTableProps;
 
 /**
  * The alert state table: per-event "alerted" markers (kept as long as events, so re-running old files
@@ -22,15 +16,10 @@ export class AlertStateTable extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertStateTableProps = {}) {
     super(scope, id);
-    const retain = props.retainData ?? true;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: retain,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...retainedTableSettings(props),
     });
   }
 }

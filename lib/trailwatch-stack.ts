@@ -366,15 +366,18 @@ export class TrailwatchStack extends Stack {
       reason:
         'This queue is the dead-letter destination itself; its records are replayed, not redriven further.',
     });
-    // CDK's singleton that writes the bucket notification configuration (its policy is scoped to the bucket).
-    const notificationsHandler = this.node.tryFindChild(
-      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    // CDK's singletons: the one that writes the bucket notification configuration (its policy is
+    // scoped to the bucket) and the one that puts the table's contract item (PutItem on the table).
+    const basicExecution = iam.ManagedPolicy.fromAwsManagedPolicyName(
+      'service-role/AWSLambdaBasicExecutionRole',
     );
-    if (notificationsHandler !== undefined) {
-      const basicExecution = iam.ManagedPolicy.fromAwsManagedPolicyName(
-        'service-role/AWSLambdaBasicExecutionRole',
-      );
-      Validations.of(notificationsHandler).acknowledge({
+    const providers = [
+      this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834'),
+      this.eventTable.contractItem.resource.grantPrincipal,
+    ];
+    for (const provider of providers) {
+      if (!Construct.isConstruct(provider)) continue;
+      Validations.of(provider).acknowledge({
         id: `AwsSolutions-IAM4[Policy::${nagResourceName(this, basicExecution.managedPolicyArn)}]`,
         reason:
           'CDK-provided custom resource handler; its role and managed logging policy are not configurable.',

@@ -8,6 +8,7 @@ export {
   TTL_ATTRIBUTE,
   CONTRACT_ITEM_KEY,
   contractItem,
+  contractItemAttributes,
   shardOf,
   fnv1a32,
   eventPartitionKey,
@@ -18,5 +19,6 @@ export {
   type EventIndexSpec,
   type EventIndexName,
   type ContractItem,
+  type ContractAttributeValue,
   type DescribedLayout,
 } from '@trailwatch/client/contract';

@@ -1,5 +1,7 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TOPIC_POLICY_ACTIONS } from '../../lib/alert-topic';
+import { contractItem, contractItemAttributes } from '../../lambdas/core/table-contract';
 import { buildStack, EXISTING_BUCKET } from './synth';
 
 // Built once per configuration: synthesis is the slow part.
@@ -276,11 +278,17 @@ describe('tables', () => {
       ]),
     );
     expect(Object.keys(byName).sort()).toEqual(['byPrincipal', 'byResource', 'failures']);
-    // Contract v1 (docs/table.md): whole items only in the sparse failures index; the lookup indexes
-    // carry keys and `failed`, which keeps their writes at one unit each.
+    // Contract v1 (docs/table.md): no index carries whole items, which keeps each index write at one
+    // unit; failures carries what a list of failed calls shows, the lookup indexes keys and `failed`.
+    // Written out as docs/table.md lists them, so a change to the contract's list fails here.
+    const listed = 'service eventSource eventName eventTime accountId region principalArn'.split(' ');
     for (const [name, partition, projection] of [
       ['byPrincipal', 'principalArn', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
-      ['failures', 'failurePk', { ProjectionType: 'ALL' }],
+      [
+        'failures',
+        'failurePk',
+        { ProjectionType: 'INCLUDE', NonKeyAttributes: [...listed, 'failed', 'errorCode', 'errorMessage'] },
+      ],
       ['byResource', 'resourceKey', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['failed'] }],
     ] as const) {
       expect(byName[name]).toEqual({
@@ -292,6 +300,53 @@ describe('tables', () => {
         Projection: projection,
       });
     }
+  });
+
+  it('puts the contract item into the new event table at deploy, from the contract module, never over an existing one', () => {
+    // Prepare: the call as the custom resource's handler receives it (the table's Ref in place).
+    const tables = newBucket.template.findResources('AWS::DynamoDB::Table');
+    const eventTableId = Object.keys(tables).find((id) => id.startsWith('EventTable')) as string;
+    const [resource, ...others] = Object.values(newBucket.template.findResources('Custom::AWS'));
+    const resolve = (value: unknown): string => {
+      const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (!join) return String(value);
+      return join[1]
+        .map((part) =>
+          typeof part === 'string' ? part : (part as { Ref?: string }).Ref === eventTableId ? 'TABLE' : '?',
+        )
+        .join(join[0]);
+    };
+    // Act
+    const create = JSON.parse(resolve(resource?.Properties?.Create)) as Record<string, unknown>;
+    const update = JSON.parse(resolve(resource?.Properties?.Update)) as Record<string, unknown>;
+    // Assess: protects a reader of a table no event was written to yet (no DescribeTable needed).
+    expect(others).toHaveLength(0);
+    expect(create).toMatchObject({
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: {
+        TableName: 'TABLE',
+        Item: contractItemAttributes(),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+      ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
+    });
+    expect(update).toEqual(create);
+    expect(unmarshall(create.parameters ? (create.parameters as { Item: never }).Item : {})).toEqual(
+      contractItem(),
+    );
+    // Its handler may put items into this table only.
+    newBucket.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'dynamodb:PutItem',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [eventTableId, 'Arn'] },
+          },
+        ],
+      },
+    });
   });
 
   it('creates the alert state table with pk only, TTL and PITR, retained by default', () => {

@@ -12,6 +12,7 @@ import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-
 import { eventSortKey, utcDayOf } from '../../lambdas/core/event-item';
 import {
   CONTRACT_ITEM_KEY,
+  EVENT_INDEXES,
   eventPartitionKey,
   servicePartitionKeys,
   shardOf,
@@ -95,12 +96,9 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'athena#2017-05-04#14',
     sk: '2017-05-04T00:21:57Z#6e1fc69b-d076-477e-8dec-024ee51488c4',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'StartQueryExecution',
     eventTime: '2017-05-04T00:21:57Z',
-    eventId: '6e1fc69b-d076-477e-8dec-024ee51488c4',
     requestId: 'aefbc057-305f-11e7-9f39-bbc56d5d161e',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
@@ -120,7 +118,7 @@ const EXPECTED_SEED_ITEMS = [
     resources: [],
     failurePk: 'athena#2017-05-04#14',
     requestParameters: '{"clientRequestToken":"ca0e965f-d6d8-4277-8257-814a57f57446","query":"Select 10"}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -130,12 +128,9 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'athena#2017-05-04#04',
     sk: '2017-05-04T00:23:55Z#c97cf8c8-6112-467a-8777-53bb38f83fd5',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'StartQueryExecution',
     eventTime: '2017-05-04T00:23:55Z',
-    eventId: 'c97cf8c8-6112-467a-8777-53bb38f83fd5',
     requestId: 'f5039b01-305f-11e7-b146-c3fc56a7dc7a',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
@@ -163,12 +158,9 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'athena#2017-05-16#14',
     sk: '2017-05-16T22:00:58Z#15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
     service: 'athena',
-    eventSource: 'athena.amazonaws.com',
     eventName: 'CreateNamedQuery',
     eventTime: '2017-05-16T22:00:58Z',
-    eventId: '15e3d3b5-6c3b-4c7c-bc0b-36a8dd95227b',
     requestId: '2487dd96-3a83-11e7-8f67-c9de5ac76512',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-west-2',
@@ -196,12 +188,9 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'glue#2017-10-11#10',
     sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
     service: 'glue',
-    eventSource: 'glue.amazonaws.com',
     eventName: 'DeleteCrawler',
     eventTime: '2017-10-11T22:29:49Z',
-    eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
     requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
@@ -218,7 +207,7 @@ const EXPECTED_SEED_ITEMS = [
     resources: [{ type: 'glue:crawler', id: 'tes-alpha' }],
     resourceKey: '123456789012#us-east-1#glue:crawler#tes-alpha',
     requestParameters: '{"name":"tes-alpha"}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -228,12 +217,9 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'glue#2017-10-13#02',
     sk: '2017-10-13T00:19:19Z#e8b3baeb-c511-4597-880f-c16210c60a4a',
     service: 'glue',
-    eventSource: 'glue.amazonaws.com',
     eventName: 'CreateConnection',
     eventTime: '2017-10-13T00:19:19Z',
-    eventId: 'e8b3baeb-c511-4597-880f-c16210c60a4a',
     requestId: '27136ebc-afac-11e7-a7d6-ab217e5c3f19',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     accountId: '123456789012',
     region: 'us-east-1',
@@ -251,7 +237,7 @@ const EXPECTED_SEED_ITEMS = [
     resourceKey: '123456789012#us-east-1#glue:connection#test-connection-alpha',
     requestParameters:
       '{"connectionInput":{"name":"test-connection-alpha","connectionType":"JDBC","physicalConnectionRequirements":{"subnetId":"subnet-323232","availabilityZone":"us-east-1a","securityGroupIdList":["sg-12121212"]}}}',
-    responseElements: 'null',
+    // responseElements left out: CloudTrail's null response.
     s3Bucket: SOURCE.bucket,
     s3Key: SOURCE.key,
     ingestedAt: DELIVERED_AT,
@@ -261,22 +247,16 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'batch#2017-12-20#01',
     sk: '2017-12-20T00:48:46Z#874f89fa-70fc-4798-bc00-EXAMPLE',
     service: 'batch',
-    eventSource: 'batch.amazonaws.com',
     eventName: 'CreateComputeEnvironment',
     eventTime: '2017-12-20T00:48:46Z',
-    eventId: '874f89fa-70fc-4798-bc00-EXAMPLE',
     requestId: '890b8639-e51f-11e7-b038-EXAMPLE',
-    eventType: 'AwsApiCall',
     eventVersion: '1.05',
     readOnly: false,
     accountId: '012345678910',
     region: 'us-east-1',
+    // The rest of this assumed role's identity is in its session ARN (docs/table.md, "Attributes left out").
     principal: {
-      type: 'AssumedRole',
-      accountId: '012345678910',
       principalId: 'AIDACKCEVSQ6C2EXAMPLE:admin',
-      userName: 'Admin',
-      sessionIssuerArn: 'arn:aws:iam::012345678910:role/Admin',
     },
     principalArn: 'arn:aws:sts::012345678910:assumed-role/Admin/admin',
     sourceIp: '203.0.113.1',
@@ -297,11 +277,10 @@ const EXPECTED_SEED_ITEMS = [
     pk: 'emr#2018-03-31#06',
     sk: '2018-03-31T17:59:21Z#b348a38d-f744-4097-8b2a-e68c9b424698',
     service: 'emr',
-    eventSource: 'elasticmapreduce.amazonaws.com',
     eventName: 'RunJobFlow',
     eventTime: '2018-03-31T17:59:21Z',
-    eventId: 'b348a38d-f744-4097-8b2a-e68c9b424698',
     requestId: '2f482daf-b8fe-11e3-89e7-75a3d0e071c5',
+    eventType: null, // the seed record has none
     eventVersion: '1.01',
     accountId: '123456789012',
     region: 'us-west-2',
@@ -346,7 +325,12 @@ describe('DynamoDbEventStore against dynalite', () => {
       include: i.Projection?.NonKeyAttributes,
     }));
     expect(indexes).toEqual([
-      { name: 'failures', keys: ['failurePk:HASH', 'sk:RANGE'], projection: 'ALL', include: undefined },
+      {
+        name: 'failures',
+        keys: ['failurePk:HASH', 'sk:RANGE'],
+        projection: 'INCLUDE',
+        include: [...EVENT_INDEXES.failures.include],
+      },
       {
         name: 'byPrincipal',
         keys: ['principalArn:HASH', 'sk:RANGE'],
@@ -435,7 +419,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     expect([wroteFirst, wroteLate, wroteAgain]).toEqual([true, false, false]);
     const items = (await scanAll(client, tableName)).sort(byKey);
     const ids = [first, second].map((e) => (e as NormalizedEvent).eventId);
-    expect(items).toEqual(EXPECTED_SEED_ITEMS.filter((i) => ids.includes(i.eventId)));
+    expect(items).toEqual(EXPECTED_SEED_ITEMS.filter((i) => ids.some((id) => i.sk.endsWith(`#${id}`))));
     expect(items.map((i) => i.pk).sort()).toEqual(
       [first, second]
         .map((e) =>
@@ -594,7 +578,9 @@ describe('DynamoDbEventStore against dynalite', () => {
       // Assess: every event once, after real throttling.
       const items = await scanAll(client, tableName);
       expect(items).toHaveLength(1_000);
-      expect(new Set(items.map((i) => i.eventId))).toEqual(new Set(events.map((e) => e.eventId)));
+      expect(new Set(items.map((i) => String(i.sk).split('#')[1]))).toEqual(
+        new Set(events.map((e) => e.eventId)),
+      );
       expect(faults.injected.throttled).toBeGreaterThan(8);
       expect(store.throttledWrites).toBe(throttled.reduce((a, b) => a + b, 0));
       expect(store.throttledWrites).toBe(faults.injected.throttled * 25);

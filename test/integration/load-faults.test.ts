@@ -232,7 +232,8 @@ describe('load with faults through the local stack', () => {
     const client = second.clients.dynamodb;
     // The table's contract item (table v1, docs/table.md "Versions") is not an event.
     const items = (await scanAll(client, second.tableName)).filter((i) => i.pk?.S !== 'trailwatch#contract');
-    const ids = items.map((i) => i.eventId?.S);
+    // The eventId is the part of sk after '#' (docs/table.md, "Attributes left out").
+    const ids = items.map((i) => i.sk?.S?.split('#')[1]);
     expect(ids.length).toBe(new Set(ids).size);
     expect(new Set(ids)).toEqual(new Set(objects.flatMap((o) => o.eventIds)));
 

@@ -57,7 +57,7 @@ async function outcomeOf(eventId: string) {
     .map((m) => JSON.parse((JSON.parse(m.message) as { sqs: string }).sqs) as AlertDocument)
     .filter((d) => d.events.some((e) => e.eventId === eventId));
   const scan = await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.tableName }));
-  const items = (scan.Items ?? []).filter((i) => i.eventId?.S === eventId);
+  const items = (scan.Items ?? []).filter((i) => i.sk?.S?.endsWith(`#${eventId}`));
   return { paths: alerts.map((a) => a.delivery?.path), items };
 }
 

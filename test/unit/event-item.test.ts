@@ -5,7 +5,11 @@ import {
   truncateUtf8,
   utf8Length,
 } from '../../lambdas/core/event-item';
+import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
+import { peakSecond } from '../../bench/scale-traffic';
+import { seededRandom } from '../../local/seeded-random';
+import { seedRecords } from '../../local/seed-records';
 
 const SOURCE = {
   bucket: 'trail-bucket',
@@ -51,12 +55,10 @@ describe('toEventItem', () => {
       pk: 'glue#2017-10-11#10',
       sk: '2017-10-11T22:29:49Z#e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       service: 'glue',
-      eventSource: 'glue.amazonaws.com',
+      // No eventId (it is in sk), eventSource (glue's own) or eventType (AwsApiCall): see below.
       eventName: 'StartJobRun',
       eventTime: '2017-10-11T22:29:49Z',
-      eventId: 'e73dd117-cfd1-47d1-9e2f-d1271cad838c',
       requestId: 'b16f4050-aed3-11e7-b0b3-75564a46954f',
-      eventType: 'AwsApiCall',
       eventVersion: '1.05',
       accountId: '123456789012',
       region: 'us-east-1',
@@ -75,7 +77,7 @@ describe('toEventItem', () => {
       resourceKey: '123456789012#us-east-1#glue:job#nightly-etl',
       failurePk: 'glue#2017-10-11#10',
       requestParameters: '{"jobName":"nightly-etl"}',
-      responseElements: 'null',
+      // No responseElements: CloudTrail's null response, the usual one.
       s3Bucket: 'trail-bucket',
       s3Key: SOURCE.key,
       ingestedAt: '2017-10-11T22:35:00.000Z',
@@ -97,16 +99,12 @@ describe('toEventItem', () => {
     // Act
     const item = toEventItem(e, SOURCE, OPTIONS);
     // Assess
-    for (const absent of [
-      'failurePk',
-      'resourceKey',
-      'principalArn',
-      'errorCode',
-      'requestParameters',
-      'responseElements',
-    ]) {
+    for (const absent of ['failurePk', 'resourceKey', 'principalArn', 'errorCode', 'requestParameters']) {
       expect(item).not.toHaveProperty(absent);
     }
+    // No response at all, unlike the usual null one (left out), is said by a null.
+    expect(item.responseElements).toBeNull();
+    expect(fromEventItem(item)).not.toHaveProperty('responseElements');
     expect(Object.values(item)).not.toContain(undefined);
   });
 
@@ -268,6 +266,122 @@ describe('fromEventItem', () => {
     }
     // Act + Assess
     expect(() => fromEventItem(item)).toThrow(new RegExp(`: ${field}: `));
+  });
+});
+
+describe('attributes left out of the item (docs/table.md)', () => {
+  const SESSION = 'arn:aws:sts::123456789012:assumed-role/etl-runner/nightly';
+  const session = (principal: Partial<NormalizedEvent['principal']>): NormalizedEvent =>
+    event({ principal: { type: 'AssumedRole', arn: SESSION, ...principal } as NormalizedEvent['principal'] });
+
+  it('leaves out of a role session what its ARN says, and gives all of it back', () => {
+    // Prepare: what CloudTrail gives for an assumed role without a path.
+    const original = session({
+      accountId: '123456789012',
+      principalId: 'AROAEXAMPLE:nightly',
+      userName: 'etl-runner',
+      sessionIssuerArn: 'arn:aws:iam::123456789012:role/etl-runner',
+    });
+    // Act
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess: only what the ARN cannot say is stored.
+    expect(item.principal).toEqual({ principalId: 'AROAEXAMPLE:nightly' });
+    expect(fromEventItem(item).principal).toEqual(original.principal);
+  });
+
+  it.each<[string, Partial<NormalizedEvent['principal']>, Record<string, unknown>]>([
+    [
+      'a role with a path (its issuer ARN is stored)',
+      {
+        accountId: '123456789012',
+        userName: 'etl-runner',
+        sessionIssuerArn: 'arn:aws:iam::123456789012:role/service-role/etl-runner',
+      },
+      { sessionIssuerArn: 'arn:aws:iam::123456789012:role/service-role/etl-runner' },
+    ],
+    [
+      'fields CloudTrail left out (null, not rebuilt; no issuer, so no userName is rebuilt either)',
+      {},
+      { sessionIssuerArn: null, accountId: null },
+    ],
+    [
+      'values that differ from the ARN',
+      { type: 'FederatedUser', accountId: '999999999999', userName: 'someone' },
+      { type: 'FederatedUser', accountId: '999999999999', userName: 'someone', sessionIssuerArn: null },
+    ],
+  ])('keeps %s', (_name, principal, stored) => {
+    // Act
+    const original = session(principal);
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess
+    expect(item.principal).toEqual(stored);
+    expect(fromEventItem(item)).toEqual(expect.objectContaining({ principal: original.principal }));
+  });
+
+  it.each<[string, Partial<NormalizedEvent>, Record<string, unknown>]>([
+    [
+      'an EMR Serverless eventSource',
+      { service: 'emr', eventSource: 'emr-serverless.amazonaws.com' },
+      { eventSource: 'emr-serverless.amazonaws.com' },
+    ],
+    ['another eventType', { eventType: 'AwsServiceEvent' }, { eventType: 'AwsServiceEvent' }],
+    ['no eventType (null)', { eventType: undefined }, { eventType: null }],
+    ['a response', { responseElements: { jobRunId: 'jr_1' } }, { responseElements: '{"jobRunId":"jr_1"}' }],
+    ['no response (null)', { responseElements: undefined }, { responseElements: null }],
+  ])('stores %s and reads it back', (_name, change, stored) => {
+    // Act
+    const original = event(change);
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    // Assess
+    expect(item).toEqual(expect.objectContaining(stored));
+    expect(fromEventItem(item)).toEqual({
+      ...original,
+      source: SOURCE,
+      ingestedAt: '2017-10-11T22:35:00.000Z',
+      expiresAt: 1507760989 + 365 * 86_400,
+    });
+  });
+
+  it('gives back every event of the seed records and of one peak second of the benchmark organization', () => {
+    // Prepare: real identity shapes (users, role sessions, services) and every tenth of the 9,002
+    // generated calls (each call mix entry and identity shape many times over).
+    const records = [
+      ...seedRecords().map((seed) => seed.record),
+      ...peakSecond(seededRandom(20240501))
+        .flatMap((file) => file.records)
+        .filter((_, i) => i % 10 === 0),
+    ];
+    let compacted = 0;
+    for (const record of records) {
+      const result = normalizeRecord(record);
+      if (!result.ok) continue;
+      // Act
+      const item = toEventItem(result.event, SOURCE, OPTIONS);
+      // Assess: what went in comes out, whatever was left out of the item.
+      expect(fromEventItem(item)).toEqual({
+        ...result.event,
+        source: SOURCE,
+        ingestedAt: OPTIONS.ingestedAt.toISOString(),
+        expiresAt: expect.any(Number) as number,
+      });
+      if (item.eventId === undefined && item.principal.type === undefined) compacted++;
+    }
+    // The generated role sessions were left out of their items (so the rules really ran).
+    expect(compacted).toBeGreaterThan(850);
+  });
+
+  it('stores no principal field of an identity without a session ARN away', () => {
+    const original = event({
+      principal: {
+        type: 'IAMUser',
+        arn: 'arn:aws:iam::123456789012:user/jo',
+        accountId: '123456789012',
+        userName: 'jo',
+      },
+    });
+    const item = toEventItem(original, SOURCE, OPTIONS);
+    expect(item.principal).toEqual({ type: 'IAMUser', accountId: '123456789012', userName: 'jo' });
+    expect(fromEventItem(item).principal).toEqual(original.principal);
   });
 });
 

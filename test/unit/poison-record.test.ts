@@ -84,7 +84,7 @@ describe('a record nested too deep to store whole (issue 15, case 5)', () => {
     // Assess: all three stored, only the poison one flagged; both failures alerted.
     expect(summary.eventsStored).toEqual({ glue: 3 });
     expect(summary.failedCalls).toBe(2);
-    expect(sink.items.map((i) => [i.eventId, i.payloadsClipped])).toEqual([
+    expect(sink.items.map((i) => [i.sk.split('#')[1], i.payloadsClipped])).toEqual([
       ['before', undefined],
       ['poison', true],
       ['after', undefined],

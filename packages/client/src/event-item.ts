@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { TrailwatchError } from './errors';
-import { NormalizedEvent, NormalizedEventSchema } from './normalized-event';
+import { omitDefaults, restoreDefaults } from './item-defaults';
+import { NormalizedEvent, NormalizedEventSchema, PrincipalSchema } from './normalized-event';
 import { SERVICE_NAMES, ServiceName } from './services';
 import { eventPartitionKey, resourceKeyOf, shardOf } from './table-contract';
 
@@ -14,11 +15,8 @@ export const MAX_PAYLOAD_MAX_BYTES = 131_072;
 const ITEM_BUDGET_BYTES = 380_000;
 const SECONDS_PER_DAY = 86_400;
 
-/**
- * One stored event as a DynamoDB item (docs/table.md is the public description of these attributes):
- * the normalized event's fields, with the payloads as capped JSON text, plus keys and bookkeeping.
- */
-export const EventItemSchema = NormalizedEventSchema.omit({
+// The item with every attribute present, as fromEventItem reads it once the left-out ones are back.
+const FullItemSchema = NormalizedEventSchema.omit({
   requestParameters: true,
   responseElements: true,
 }).extend({
@@ -44,6 +42,28 @@ export const EventItemSchema = NormalizedEventSchema.omit({
   ingestedAt: z.string(),
   /** Epoch seconds: eventTime + retention. The table's TTL attribute. */
   expiresAt: z.number().int(),
+});
+
+/**
+ * One stored event as a DynamoDB item (docs/table.md is the public description of these attributes):
+ * the normalized event's fields, with the payloads as capped JSON text, plus keys and bookkeeping,
+ * less what the item already says (`eventId` is in `sk`; see docs/table.md, "Attributes left out").
+ */
+export const EventItemSchema = FullItemSchema.extend({
+  /** Absent: the part of `sk` after `#`. */
+  eventId: z.string().optional(),
+  /** Absent: the service's main eventSource (`glue.amazonaws.com`, `elasticmapreduce.amazonaws.com`, ...). */
+  eventSource: z.string().optional(),
+  /** Absent: `AwsApiCall`; null: the event has no eventType. */
+  eventType: z.string().nullable().optional(),
+  /** Absent: `"null"` (CloudTrail's null response, as reads have); null: the event has no responseElements. */
+  responseElements: z.string().nullable().optional(),
+  /** Of a role session (principalArn `...:assumed-role/...`), fields left out are rebuilt from the ARN; null: none. */
+  principal: z.object(
+    Object.fromEntries(
+      Object.keys(PrincipalSchema.shape).map((name) => [name, z.string().nullable().optional()]),
+    ) as Record<keyof typeof PrincipalSchema.shape, z.ZodOptional<z.ZodNullable<z.ZodString>>>,
+  ),
 });
 /** One stored event as a DynamoDB item (attribute names are the public contract). */
 export type EventItem = z.infer<typeof EventItemSchema>;
@@ -160,12 +180,12 @@ export function toEventItem(
   setPayload(item, 'requestParameters', event.requestParameters, options.payloadMaxBytes);
   setPayload(item, 'responseElements', event.responseElements, options.payloadMaxBytes);
   fitResources(item);
-  return definedOnly(item);
+  return omitDefaults(definedOnly(item));
 }
 
 /** Reads an item back into a StoredEvent; throws EventItemError naming the field when the item is not one of ours. */
 export function fromEventItem(raw: Record<string, unknown>): StoredEvent {
-  const parsed = EventItemSchema.safeParse(raw);
+  const parsed = FullItemSchema.safeParse(restoreDefaults(raw));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join('.') || '(item)';

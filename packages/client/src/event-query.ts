@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type * as z from 'zod';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -102,83 +103,52 @@ export class EventQueryClient {
   /** Events of one, several or all services in a time range (default: the last 24 hours), over every shard of each day. */
   events(input: EventsQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(EventsQuerySchema, input);
-    const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
-    checkFanOut(range);
-    const services = servicesOf(q.service);
-    const descending = q.order === 'newest';
-    const days = dayPartitions(range);
-    if (descending) days.reverse();
-    const filters: Filters = { failed: q.failed };
-    const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
-      this.merged(
-        services.flatMap((service) => servicePartitionKeys(service, day)),
-        (pk, pageLimit, limit) =>
-          this.partition({ keyAttribute: 'pk', keyValue: pk, bounds }, filters, descending, pageLimit, limit),
-        descending,
-        q.limit,
-      );
-    return this.run(() => dayByDay(days, open), q.limit);
+    return this.days(q, { keyAttribute: 'pk' }, { failed: q.failed });
   }
 
   /** Failed calls in a time range (default: the last 24 hours), any service unless `service` is given: the sparse `failures` index, every shard of each day. */
   failures(input: FailuresQuery = {}): AsyncGenerator<StoredEvent> {
     const q = validate(FailuresQuerySchema, input);
+    return this.days(q, { indexName: 'failures', keyAttribute: EVENT_INDEXES.failures.partitionKey }, {});
+  }
+
+  /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
+  byPrincipal(input: PrincipalQuery): AsyncGenerator<StoredEvent> {
+    const q = validate(PrincipalQuerySchema, input);
+    return this.lookup('byPrincipal', q.principalArn, q);
+  }
+
+  /** The history of one resource in one account and region (the `byResource` index, keyed by the event's first resource); whole history unless a range is given. */
+  byResource(input: ResourceQuery): AsyncGenerator<StoredEvent> {
+    const q = validate(ResourceQuerySchema, input);
+    return this.lookup('byResource', resourceKeyFor(q.resource), q);
+  }
+
+  // Every shard of every day of a range, on the table or on an index keyed like it (`failures`):
+  // the days one after the other, each day's shards in parallel, merged in sort-key order. An index
+  // carries part of each item, so its entries are fetched whole, in order.
+  private days(
+    q: z.output<typeof FailuresQuerySchema>,
+    on: { readonly indexName?: EventIndexName; readonly keyAttribute: string },
+    filters: Filters,
+  ): AsyncGenerator<StoredEvent> {
     const range = resolveRange(q, this.now(), DEFAULT_SINCE) as TimeRange;
     checkFanOut(range);
     const services = servicesOf(q.service);
     const descending = q.order === 'newest';
     const days = dayPartitions(range);
     if (descending) days.reverse();
-    const keyAttribute = EVENT_INDEXES.failures.partitionKey;
     const open = ({ day, bounds }: DayPartition): AsyncGenerator<Item> =>
       this.merged(
         services.flatMap((service) => servicePartitionKeys(service, day)),
         (key, pageLimit, limit) =>
-          this.partition(
-            { indexName: 'failures', keyAttribute, keyValue: key, bounds },
-            {},
-            descending,
-            pageLimit,
-            limit,
-          ),
+          this.partition({ ...on, keyValue: key, bounds }, filters, descending, pageLimit, limit),
         descending,
         q.limit,
       );
-    return this.run(() => dayByDay(days, open), q.limit);
-  }
-
-  /** What one principal ARN did (the `byPrincipal` index); whole history unless a range is given. */
-  byPrincipal(input: PrincipalQuery): AsyncGenerator<StoredEvent> {
-    const q = validate(PrincipalQuerySchema, input);
-    const range = resolveRange(q, this.now(), undefined);
-    return this.lookup(
-      {
-        indexName: 'byPrincipal',
-        keyAttribute: EVENT_INDEXES.byPrincipal.partitionKey,
-        keyValue: q.principalArn,
-        bounds: range && sortKeyBounds(range),
-      },
-      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-      q.order === 'newest',
-      q.limit,
-    );
-  }
-
-  /** The history of one resource in one account and region (the `byResource` index, keyed by the event's first resource); whole history unless a range is given. */
-  byResource(input: ResourceQuery): AsyncGenerator<StoredEvent> {
-    const q = validate(ResourceQuerySchema, input);
-    const range = resolveRange(q, this.now(), undefined);
-    return this.lookup(
-      {
-        indexName: 'byResource',
-        keyAttribute: EVENT_INDEXES.byResource.partitionKey,
-        keyValue: resourceKeyFor(q.resource),
-        bounds: range && sortKeyBounds(range),
-      },
-      { services: q.service === undefined ? undefined : servicesOf(q.service), failed: q.failed },
-      q.order === 'newest',
-      q.limit,
-    );
+    if (on.indexName === undefined) return this.run(() => dayByDay(days, open), q.limit);
+    const chunk = q.limit === undefined ? BATCH_GET_SIZE : Math.min(q.limit, BATCH_GET_SIZE);
+    return this.run(() => this.hydrated(dayByDay(days, open), chunk), q.limit);
   }
 
   // Checks the contract once, then yields the items as StoredEvents, at most `limit` of them.
@@ -194,12 +164,32 @@ export class EventQueryClient {
     for await (const item of limited(start(), limit)) yield fromEventItem(item);
   }
 
-  // An index that holds keys (and `failed`) only: its keys page by page, each page's items fetched whole.
-  private lookup(p: Partition, filters: Filters, descending: boolean, limit: number | undefined) {
-    const pageLimit = limit === undefined ? undefined : Math.min(limit, BATCH_GET_SIZE);
+  // A lookup index (one partition, whole history unless a range is given): its entries page by
+  // page, each page's items fetched whole.
+  private lookup(
+    indexName: 'byPrincipal' | 'byResource',
+    keyValue: string,
+    q: z.output<typeof EventsQuerySchema>,
+  ): AsyncGenerator<StoredEvent> {
+    const range = resolveRange(q, this.now(), undefined);
+    const p: Partition = {
+      indexName,
+      keyAttribute: EVENT_INDEXES[indexName].partitionKey,
+      keyValue,
+      bounds: range && sortKeyBounds(range),
+    };
+    const filters = {
+      services: q.service === undefined ? undefined : servicesOf(q.service),
+      failed: q.failed,
+    };
+    const pageLimit = q.limit === undefined ? undefined : Math.min(q.limit, BATCH_GET_SIZE);
     return this.run(
-      () => this.hydrated(this.partition(p, filters, descending, pageLimit), pageLimit ?? BATCH_GET_SIZE),
-      limit,
+      () =>
+        this.hydrated(
+          this.partition(p, filters, q.order === 'newest', pageLimit),
+          pageLimit ?? BATCH_GET_SIZE,
+        ),
+      q.limit,
     );
   }
 

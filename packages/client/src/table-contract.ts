@@ -36,13 +36,29 @@ export interface EventIndexSpec {
 }
 
 /**
- * The event table's indexes. `failures` carries whole items: dashboards read it every minute and
- * failed calls are few. The two lookup indexes hold the keys and `failed` only (so a query for one
- * principal's failures filters in the index), which keeps each of their writes at one write unit
- * whatever the size of the event.
+ * The event table's indexes, each projecting what its readers filter and show, so that each index
+ * write stays one write unit whatever the size of the event; the query library fetches the whole
+ * items from the table (BatchGetItem). `failures` carries what a dashboard of failed calls lists
+ * (who, what, when, which error); the two lookup indexes carry `failed`, so a query for one
+ * principal's or resource's failures filters in the index.
  */
 export const EVENT_INDEXES = {
-  failures: { partitionKey: 'failurePk', projection: 'ALL' },
+  failures: {
+    partitionKey: 'failurePk',
+    projection: 'INCLUDE',
+    include: [
+      'service',
+      'eventSource',
+      'eventName',
+      'eventTime',
+      'accountId',
+      'region',
+      'principalArn',
+      'failed',
+      'errorCode',
+      'errorMessage',
+    ],
+  },
   byPrincipal: { partitionKey: 'principalArn', projection: 'INCLUDE', include: ['failed'] },
   byResource: { partitionKey: 'resourceKey', projection: 'INCLUDE', include: ['failed'] },
 } as const satisfies Record<string, EventIndexSpec>;
@@ -70,6 +86,26 @@ export interface ContractItem {
 /** The contract item of this version. */
 export function contractItem(): ContractItem {
   return { ...CONTRACT_ITEM_KEY, contractVersion: TABLE_CONTRACT_VERSION, shards: { ...SERVICE_SHARDS } };
+}
+
+/** A DynamoDB attribute value of the contract item, in the API's own JSON form. */
+export type ContractAttributeValue =
+  { S: string } | { N: string } | { M: Record<string, ContractAttributeValue> };
+
+/**
+ * The contract item in DynamoDB's JSON form (`{"S": ...}`, `{"N": ...}`), for writers without a
+ * document client: the stack puts it when it creates the table (lib/table-contract-item.ts).
+ */
+export function contractItemAttributes(): Record<keyof ContractItem, ContractAttributeValue> {
+  const item = contractItem();
+  return {
+    pk: { S: item.pk },
+    sk: { S: item.sk },
+    contractVersion: { N: String(item.contractVersion) },
+    shards: {
+      M: Object.fromEntries(Object.entries(item.shards).map(([service, n]) => [service, { N: String(n) }])),
+    },
+  };
 }
 
 /** Shard of an event, `0 <= shard < SERVICE_SHARDS[service]`: the FNV-1a hash of its eventId modulo the count. */
