@@ -4,7 +4,6 @@ import { LogFileError } from '../../lambdas/core/errors';
 import { newReadStats, readWatchedRecords } from '../../lambdas/core/log-reader';
 import { seededRandom } from '../../local/seeded-random';
 import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
-import { prng } from '../helpers/prng';
 
 // Property: on any valid CloudTrail-like file, however it is encoded and chunked, the streaming reader
 // yields exactly what JSON.parse of the whole file followed by a filter of Records would, in order.

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { RecordsScanner, type ScanCounters } from '../../lambdas/core/json-records-scanner';
 import { RecordSkipper } from '../../lambdas/core/record-skipper';
 import { RECORD_SKIPPER_WASM } from '../../lambdas/core/record-skipper-wasm.generated';
-import { prng } from '../helpers/prng';
+import { seededRandom as prng } from '../../local/seeded-random';
 
 // The WebAssembly record skipper (lambdas/core/record-skipper.wat) walks whole records for the scanner. It
 // must change nothing but the speed: on any document, however chunked, the scanner with it hands out the
