@@ -1,6 +1,12 @@
 /** Ctrl-C handling shared by the long-running commands (backfill, replay). */
 import { createProgress, silentProgress, type Progress } from './progress';
 
+/** The seam of the commands that can be interrupted (backfill, replay): a test stands in for Ctrl-C. */
+export interface InterruptSeam {
+  /** Replaces Ctrl-C handling: aborting it interrupts the run as Ctrl-C would. */
+  readonly signal?: AbortSignal;
+}
+
 /** An abort signal for a run, and how to stop listening when the run is over. */
 export interface Interruption {
   readonly signal: AbortSignal;

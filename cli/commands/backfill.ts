@@ -55,7 +55,7 @@ import {
   READ_ROLE_FLAGS,
   readRoleFlagHelp,
 } from '../processor-flags';
-import { interruptOnCtrlC } from '../interrupt';
+import { interruptOnCtrlC, type InterruptSeam } from '../interrupt';
 import { createProgress, formatMegabytes, formatSeconds, silentProgress } from '../progress';
 import { UsageError, type CliIO, type Command } from '../usage';
 
@@ -282,9 +282,7 @@ export function formatBackfillSummary(
 // The command
 
 /** Test seams of the backfill command. */
-export interface BackfillCommandOverrides {
-  /** Replaces Ctrl-C handling: aborting it interrupts the run as Ctrl-C would. */
-  readonly signal?: AbortSignal;
+export interface BackfillCommandOverrides extends InterruptSeam {
   /** Wraps the object processor (e.g. to interrupt after N objects). */
   readonly decorateProcessor?: (processor: ObjectProcessor) => ObjectProcessor;
   readonly now?: () => Date;

@@ -19,7 +19,7 @@ import {
   readRoleFlagHelp,
 } from '../processor-flags';
 import { formatSeconds } from '../progress';
-import { startRunDisplay } from '../interrupt';
+import { startRunDisplay, type InterruptSeam } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { checkedProcessor } from '../preflight';
 import {
@@ -216,9 +216,7 @@ export function formatReplaySummary(
 }
 
 /** Test seams of the replay command. */
-export interface ReplayCommandOverrides {
-  /** Replaces Ctrl-C handling: aborting it interrupts the run as Ctrl-C would. */
-  readonly signal?: AbortSignal;
+export interface ReplayCommandOverrides extends InterruptSeam {
   /** Seconds each receive waits for messages (default 1). */
   readonly waitTimeSeconds?: number;
 }
