@@ -25,7 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; 
     load: async () => (await import('./commands/ingest')).ingestCommand,
   },
   backfill: {
-    summary: 'Process the log objects already in the bucket for a date range',
+    summary: 'Process the log objects already in the bucket for a date range (here, or --on-aws)',
     load: async () => (await import('./commands/backfill')).backfillCommand,
   },
   replay: {

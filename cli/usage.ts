@@ -18,7 +18,5 @@ export function processIO(): CliIO {
 
 /** One `trailwatch` subcommand. Returns the exit code. */
 export interface Command {
-  readonly name: string;
-  readonly summary: string;
   run(argv: string[], io: CliIO): Promise<number>;
 }

@@ -295,8 +295,6 @@ export interface BackfillCommandOverrides extends InterruptSeam {
 /** Builds the backfill command; `backfillCommand` is the real one. */
 export function createBackfillCommand(overrides: BackfillCommandOverrides = {}): Command {
   return {
-    name: 'backfill',
-    summary: 'Process the log objects already in the bucket for a date range (here, or --on-aws)',
     async run(argv: string[], io: CliIO): Promise<number> {
       const sub = ENGINE_SUBCOMMANDS.find((s) => s === argv[0]);
       if (sub !== undefined) {

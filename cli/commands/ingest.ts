@@ -61,8 +61,6 @@ export interface IngestArgs {
 
 /** `trailwatch ingest PATH...`: the Lambda's pipeline over local files against any table and topic. */
 export const ingestCommand: Command = {
-  name: 'ingest',
-  summary: 'Run the pipeline over local log files against a table and topic',
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv.includes('--help') || argv.includes('-h')) {
       io.stdout.write(HELP);

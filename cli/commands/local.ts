@@ -44,8 +44,6 @@ interface LocalArgs {
 
 /** `trailwatch local` (what `npm start` runs): the pipeline on an embedded stack, with sample logs. */
 export const localCommand: Command = {
-  name: 'local',
-  summary: 'Run the whole pipeline locally on an embedded S3 and DynamoDB (what `npm start` runs)',
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv.includes('--help') || argv.includes('-h')) {
       io.stdout.write(HELP);

@@ -181,8 +181,6 @@ function parseParseArgs(argv: string[]): { help: boolean; paths: string[] } {
 
 /** `trailwatch parse PATH...`: prints the normalized events of local CloudTrail log files as JSON lines. */
 export const parseCommand: Command = {
-  name: 'parse',
-  summary: 'Print the Glue, EMR, Athena and Batch events of CloudTrail log files as JSON lines',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { help, paths } = parseParseArgs(argv);
     if (help) {

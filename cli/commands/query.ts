@@ -47,8 +47,6 @@ const FLAG_OF_FIELD: Record<string, string> = {
 
 /** `trailwatch query`: the event table as a readable table or JSON lines. */
 export const queryCommand: Command = {
-  name: 'query',
-  summary: 'Query the trailwatch table (by service, time, failures, principal, resource)',
   async run(argv: string[], io: CliIO): Promise<number> {
     const args = parseQueryArgs(argv);
     if (args.help) {

@@ -224,8 +224,6 @@ export interface ReplayCommandOverrides extends InterruptSeam {
 /** Builds the replay command; `replayCommand` is the real one. */
 export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Command {
   return {
-    name: 'replay',
-    summary: 'Process the S3 events held in the dead-letter queue',
     async run(argv: string[], io: CliIO): Promise<number> {
       const options = parseReplayOptions(argv, io.env, io.cwd);
       if (!options) {
