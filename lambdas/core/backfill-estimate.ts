@@ -24,10 +24,10 @@ export const PER_OBJECT_SECONDS = 0.03;
 export const RECORDS_PER_GZIP_BYTE = 290_000 / (400e6 / 7.5);
 
 /** Write units per stored event in table layout v1 (docs/table.md, "Write units and storage"). */
-export const WRITE_UNITS_PER_EVENT = 4.06;
+export const WRITE_UNITS_PER_EVENT = 3.67;
 
 /** Storage per million stored events, v1 (docs/table.md). */
-export const GB_PER_MILLION_EVENTS = 1.96;
+export const GB_PER_MILLION_EVENTS = 1.72;
 
 /** The backfill function's memory (lib/ default), in GB. */
 export const DEFAULT_MEMORY_GB = 1;
