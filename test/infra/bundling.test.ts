@@ -40,5 +40,21 @@ describe('function bundling', () => {
     expect(bundle.includes('handleSqsEvent')).toBe(false);
     expect(/["']BackfillBatchError["']/.test(backfill)).toBe(true);
     expect(/module\.exports/.test(backfill)).toBe(true);
+    // Issue 19's size target for every function bundle (minified, the map beside it): 800 KB.
+    for (const dir of [assetDir, backfillFn.assetDir])
+      expect({ dir, under800KB: fs.statSync(path.join(dir, 'index.js')).size < 800 * 1024 }).toEqual({
+        dir,
+        under800KB: true,
+      });
+    // The credential sources a function never reaches are stand-ins, not the SDK's providers and clients
+    // (the SSO clients' commands, the profile provider's parts).
+    expect(bundle.includes('CredentialSourceNotBundledError')).toBe(true);
+    for (const part of [
+      'CreateTokenCommand',
+      'GetRoleCredentials',
+      'resolveProfileData',
+      'credential_process',
+    ])
+      expect({ part, bundled: bundle.includes(part) }).toEqual({ part, bundled: false });
   });
 });
