@@ -2,7 +2,7 @@
 // credential providers (INGEST_BUNDLING in lib/trailwatch-function.ts aliases their packages to this
 // file). The SDK's default chain tries the environment first, and Lambda always puts the role's
 // credentials there, so a function never reaches these links; bundled, they and the SSO, STS and sign-in
-// clients they load were 112 KB of every function's 823 KB. Each link here passes to the next, as the
+// clients they load were 112 KB of every function bundle. Each link here passes to the next, as the
 // SDK's own links do when they find nothing, so the chain's order and its container and instance
 // metadata links stay as they are.
 import { TrailwatchError } from '../core/errors';
