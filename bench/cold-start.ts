@@ -52,6 +52,13 @@ export async function buildFunctionBundle(dir: string): Promise<FunctionBundle> 
     mainFields: [...b.mainFields],
     sourcemap: b.sourceMap,
     sourcesContent: b.sourcesContent,
+    // The stack passes these as `--alias:<package>=<path>` from the repository root.
+    alias: Object.fromEntries(
+      b.esbuildArgs['--alias'].map((a) => {
+        const [pkg = '', file = ''] = a.split('=');
+        return [pkg, path.join(__dirname, '..', file)];
+      }),
+    ),
     outfile,
     logLevel: 'error',
   });

@@ -1,13 +1,13 @@
 /** Flags and AWS connection options shared by the commands that talk to AWS (backfill, replay). */
 import type { ParseArgsConfig } from 'node:util';
 import {
-  createAwsClients,
   destroyAwsClients,
   isLocalEndpoint,
   LOCAL_CREDENTIALS,
-  type AwsClients,
   type AwsEndpoints,
+  type AwsQueueClients,
 } from '../lambdas/adapters/aws-clients';
+import { createAwsQueueClients } from '../lambdas/adapters/aws-queue-clients';
 import { isRegionName } from '../lambdas/core/backfill-plan';
 import { TrailwatchError } from '../lambdas/core/errors';
 import { parseCommandLine } from './flags';
@@ -120,10 +120,10 @@ export function endpointFlagsHelp(services: readonly AwsService[]): string {
  * Creates the SDK clients. Local servers (an endpoint on localhost) get the dummy credentials they
  * accept when the environment has none, so `trailwatch local --serve` works without an AWS profile.
  */
-export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients {
+export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsQueueClients {
   const local = Object.values(flags.endpoints).some((url) => url !== undefined && isLocalEndpoint(url));
   const hasCredentials = env.AWS_ACCESS_KEY_ID !== undefined || env.AWS_PROFILE !== undefined;
-  return createAwsClients({
+  return createAwsQueueClients({
     ...(flags.region !== undefined ? { region: flags.region } : {}),
     endpoints: flags.endpoints,
     ...(local && !hasCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
@@ -138,7 +138,7 @@ export function clientsFor(flags: AwsFlags, env: NodeJS.ProcessEnv): AwsClients 
 export async function withAwsClients<T>(
   flags: AwsFlags,
   env: NodeJS.ProcessEnv,
-  run: (clients: AwsClients) => Promise<T>,
+  run: (clients: AwsQueueClients) => Promise<T>,
 ): Promise<T> {
   const clients = clientsFor(flags, env);
   try {

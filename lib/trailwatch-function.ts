@@ -28,6 +28,14 @@ export const ALERT_STATE_TABLE_ACTIONS = [
   'BatchWriteItem',
 ] as const;
 
+/** The SDK credential providers the functions' bundle replaces (lambdas/ingest/unbundled-credential-providers.ts). */
+export const UNBUNDLED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+] as const;
+
 /**
  * How every trailwatch function is bundled; `npm run bench` builds the same bundle to measure its size and
  * cold start. Every option here was measured there (README, Benchmarks).
@@ -48,6 +56,13 @@ export const INGEST_BUNDLING = {
   sourcesContent: false,
   // Ship the SDK version the lockfile pins (the one tested) instead of the runtime's.
   bundleAwsSDK: true,
+  // The credential sources a function never reaches (Lambda puts its credentials in the environment, the
+  // default chain's first link): links that pass to the next instead of 112 KB of providers and clients.
+  esbuildArgs: {
+    '--alias': UNBUNDLED_CREDENTIAL_PROVIDERS.map(
+      (pkg) => `${pkg}=./lambdas/ingest/unbundled-credential-providers.ts`,
+    ),
+  },
 } as const satisfies nodejs.BundlingOptions;
 
 /** Where a function's failed asynchronous invocations go after Lambda's retries. */

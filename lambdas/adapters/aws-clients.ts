@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
@@ -34,18 +34,25 @@ export interface AwsClientOptions {
   readonly deadline?: RequestDeadline;
 }
 
-/** The SDK clients trailwatch uses, created once and shared by every adapter. */
+/** The SDK clients trailwatch's functions use, created once and shared by every adapter. */
 export interface AwsClients {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly sns: SNSClient;
-  readonly sqs: SQSClient;
   readonly sts: STSClient;
   /**
    * An S3 client (same region, endpoint and timeouts as `s3`) whose credentials come from assuming
    * `roleArn`, e.g. the read role in a log-archive account; one per role, closed with the others.
    */
   s3ForRole(roleArn: string): S3Client;
+}
+
+/**
+ * The CLI's set: the functions' clients and an SQS client (backfill --on-aws, backfill status|stop|resume
+ * and replay); made by createAwsQueueClients (aws-queue-clients.ts), closed by destroyAwsClients.
+ */
+export interface AwsQueueClients extends AwsClients {
+  readonly sqs: SQSClient;
 }
 
 /** The session name trailwatch's reads show in the bucket account's CloudTrail (`assumed-role/<role>/trailwatch`). */
@@ -57,13 +64,6 @@ export const READ_ROLE_SESSION_NAME = 'trailwatch';
  * store the aws-chunked framing inside the object and fail the response checksum check.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const common = {
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-  };
-  // One handler per client (each keeps its own connection pool), all with timeouts that throw.
-  const timed = () => ({ requestHandler: new TimedHttpHandler(options.timeouts, options.deadline) });
   const endpoints = options.endpoints ?? {};
   const s3Local =
     endpoints.s3 !== undefined
@@ -74,26 +74,24 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
           responseChecksumValidation: 'WHEN_REQUIRED' as const,
         }
       : {};
-  const sts = new STSClient({ ...common, ...endpointOf(endpoints.sts), ...timed() });
+  const sts = new STSClient(clientSettings(options, endpoints.sts));
   const roleClients = new Map<string, S3Client>();
   const clients: AwsClients = {
-    s3: new S3Client({ ...common, ...s3Local, ...timed() }),
-    dynamodb: new DynamoDBClient({ ...common, ...endpointOf(endpoints.dynamodb), ...timed() }),
+    s3: new S3Client({ ...clientSettings(options, undefined), ...s3Local }),
+    dynamodb: new DynamoDBClient(clientSettings(options, endpoints.dynamodb)),
     // One attempt with a bounded time: the alerter retries publishes itself, within its claim's lease
     // (see AlertDeliveryOptions.leaseSeconds), so retries here would only eat into that time.
-    sns: new SNSClient({
-      ...common,
-      ...endpointOf(endpoints.sns),
-      maxAttempts: 1,
-      ...timed(),
-    }),
-    sqs: new SQSClient({ ...common, ...endpointOf(endpoints.sqs), ...timed() }),
+    sns: new SNSClient({ ...clientSettings(options, endpoints.sns), maxAttempts: 1 }),
     sts,
     s3ForRole(roleArn: string): S3Client {
       let client = roleClients.get(roleArn);
       if (client === undefined) {
         const role = new AssumedRoleCredentials({ sts, roleArn, sessionName: READ_ROLE_SESSION_NAME });
-        client = new S3Client({ ...common, ...s3Local, ...timed(), credentials: role.provider() });
+        client = new S3Client({
+          ...clientSettings(options, undefined),
+          ...s3Local,
+          credentials: role.provider(),
+        });
         roleClients.set(roleArn, client);
       }
       return client;
@@ -107,7 +105,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
 const ROLE_CLIENTS = new WeakMap<object, ReadonlyMap<string, S3Client>>();
 
 /** Closes the clients' sockets (a CLI command or a test is done with them); safe on clients already closed. */
-export function destroyAwsClients(clients: Partial<AwsClients>): void {
+export function destroyAwsClients(clients: Partial<AwsQueueClients>): void {
   for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs, clients.sts])
     client?.destroy();
   for (const client of ROLE_CLIENTS.get(clients)?.values() ?? []) client.destroy();
@@ -120,6 +118,27 @@ export function isLocalEndpoint(url: string): boolean {
 
 /** Credentials the local servers accept (they check nothing, but the SDK insists on some). */
 export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/**
+ * The configuration every client of a set shares (region, credentials, attempts, its own handler with the
+ * set's timeouts and deadline), at `endpoint` when one is given.
+ */
+export function clientSettings(options: AwsClientOptions, endpoint: string | undefined) {
+  return { ...commonSettings(options), ...endpointOf(endpoint), ...timedHandler(options) };
+}
+
+function commonSettings(options: AwsClientOptions) {
+  return {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+  };
+}
+
+// One handler per client (each keeps its own connection pool), all with timeouts that throw.
+function timedHandler(options: AwsClientOptions) {
+  return { requestHandler: new TimedHttpHandler(options.timeouts, options.deadline) };
+}
 
 function endpointOf(url: string | undefined): { endpoint?: string } {
   return url !== undefined ? { endpoint: url } : {};

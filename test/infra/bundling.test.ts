@@ -9,10 +9,10 @@ describe('function bundling', () => {
     if (bundled) fs.rmSync(bundled.outdir, { recursive: true, force: true });
   });
 
-  it('bundles lambdas/ingest/handler.ts (and backfill-handler.ts) with the local esbuild, without Docker', () => {
-    // Act: synthesized as `cdk synth` does it, with Docker made unusable, and the distributed backfill on
-    // so its function is bundled in the same synth.
-    bundled = synthesizeBundled({ backfill: true });
+  it('bundles lambdas/ingest/handler.ts (and the backfill and real-time entries) with the local esbuild, without Docker, each under 800 KB', () => {
+    // Act: synthesized as `cdk synth` does it, with Docker made unusable, and the distributed backfill and
+    // the real-time path on so their functions are bundled in the same synth.
+    bundled = synthesizeBundled({ backfill: true, realTimeAlerts: true });
     // Assess: protects offline, Docker-free `cdk synth` and that the asset is the handler, bundled as CJS.
     const fn = bundled.template.Resources[bundled.functionId] as {
       Properties: { Environment?: { Variables?: Record<string, string> } };
@@ -40,5 +40,22 @@ describe('function bundling', () => {
     expect(bundle.includes('handleSqsEvent')).toBe(false);
     expect(/["']BackfillBatchError["']/.test(backfill)).toBe(true);
     expect(/module\.exports/.test(backfill)).toBe(true);
+    // Issue 19's size target for every function bundle (minified, the map beside it): 800 KB.
+    const realTimeFn = bundledFunction(bundled, 'RealTime');
+    for (const dir of [assetDir, backfillFn.assetDir, realTimeFn.assetDir])
+      expect({ dir, under800KB: fs.statSync(path.join(dir, 'index.js')).size < 800 * 1024 }).toEqual({
+        dir,
+        under800KB: true,
+      });
+    // The credential sources a function never reaches are stand-ins, not the SDK's providers and clients
+    // (the SSO clients' commands, the profile provider's parts).
+    expect(bundle.includes('CredentialSourceNotBundledError')).toBe(true);
+    for (const part of [
+      'CreateTokenCommand',
+      'GetRoleCredentials',
+      'resolveProfileData',
+      'credential_process',
+    ])
+      expect({ part, bundled: bundle.includes(part) }).toEqual({ part, bundled: false });
   });
 });

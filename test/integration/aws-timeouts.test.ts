@@ -6,7 +6,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { createAwsQueueClients } from '../../lambdas/adapters/aws-queue-clients';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
 import { RequestDeadline } from '../../lambdas/adapters/timed-http-handler';
@@ -49,13 +50,13 @@ afterEach(async () => {
   await silent.stop();
 });
 
-const made: Array<ReturnType<typeof createAwsClients>> = [];
+const made: Array<ReturnType<typeof createAwsQueueClients>> = [];
 afterEach(() => {
   for (const c of made.splice(0)) for (const client of [c.s3, c.dynamodb, c.sns, c.sqs]) client.destroy();
 });
 
-function clientsFor(url: string, extra: Parameters<typeof createAwsClients>[0] = {}) {
-  const clients = createAwsClients({
+function clientsFor(url: string, extra: Parameters<typeof createAwsQueueClients>[0] = {}) {
+  const clients = createAwsQueueClients({
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     endpoints: { s3: url, dynamodb: url, sns: url, sqs: url },

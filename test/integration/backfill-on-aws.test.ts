@@ -27,11 +27,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
-  createAwsClients,
   destroyAwsClients,
   LOCAL_CREDENTIALS,
-  type AwsClients,
+  type AwsQueueClients,
 } from '../../lambdas/adapters/aws-clients';
+import { createAwsQueueClients } from '../../lambdas/adapters/aws-queue-clients';
 import type { BatchSender } from '../../lambdas/app/enqueue-runner';
 import { eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -126,7 +126,7 @@ describeWithMoto('backfill --on-aws end to end (moto SQS + s3rver + dynalite, th
   let moto: MotoServer;
   let s3server: S3Server;
   let dynalite: DynaliteServer;
-  let clients: AwsClients;
+  let clients: AwsQueueClients;
   let s3: S3Client;
   let sqs: SQSClient;
   let dynamodb: DynamoDBClient;
@@ -149,7 +149,7 @@ describeWithMoto('backfill --on-aws end to end (moto SQS + s3rver + dynalite, th
     moto = m as MotoServer;
     s3server = s;
     dynalite = d;
-    clients = createAwsClients({
+    clients = createAwsQueueClients({
       region: 'us-east-1',
       credentials: LOCAL_CREDENTIALS,
       endpoints: { s3: s3server.endpoint, dynamodb: dynalite.endpoint, sqs: moto.endpoint },

@@ -54,7 +54,6 @@ afterAll(async () => {
   clients?.s3.destroy();
   clients?.dynamodb.destroy();
   clients?.sns.destroy();
-  clients?.sqs.destroy();
   await Promise.all([s3?.stop(), dynamo?.stop(), sns?.stop()]);
   fs.rmSync(tmp, { recursive: true, force: true });
 });

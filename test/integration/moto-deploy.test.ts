@@ -14,7 +14,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from '../../lambdas/adapters/aws-clients';
+import { LOCAL_CREDENTIALS, type AwsQueueClients } from '../../lambdas/adapters/aws-clients';
+import { createAwsQueueClients } from '../../lambdas/adapters/aws-queue-clients';
 import { encodeS3EventKey } from '../../lambdas/core/s3-event';
 import { seedRecords } from '../../local/seed-records';
 import { createBackfillCommand } from '../../cli/commands/backfill';
@@ -110,7 +111,7 @@ async function waitForStack(cfn: CloudFormationClient, deadline: number): Promis
 
 describeWithMoto('deploy into moto and invoke the deployed function code', () => {
   let moto: MotoServer;
-  let clients: AwsClients;
+  let clients: AwsQueueClients;
   let cfn: CloudFormationClient;
   let bundled: BundledStack;
   let work: string;
@@ -120,7 +121,7 @@ describeWithMoto('deploy into moto and invoke the deployed function code', () =>
     if (!started) throw new Error('moto did not start');
     moto = started;
     const config = { region: REGION, endpoint: moto.endpoint, credentials: LOCAL_CREDENTIALS };
-    clients = createAwsClients({
+    clients = createAwsQueueClients({
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
       endpoints: { s3: moto.endpoint, dynamodb: moto.endpoint, sns: moto.endpoint, sqs: moto.endpoint },

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
+import { createAwsQueueClients } from '../../lambdas/adapters/aws-queue-clients';
 import { parseDlqMessageBody } from '../../lambdas/adapters/dlq-source';
 import { eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -225,7 +226,7 @@ describeWithMoto('trailwatch replay (moto SQS/SNS + s3rver + dynalite)', () => {
     moto = m as MotoServer;
     s3server = s;
     dynalite = d;
-    const clients = createAwsClients({
+    const clients = createAwsQueueClients({
       region: 'us-east-1',
       credentials: LOCAL_CREDENTIALS,
       endpoints: {

@@ -4,13 +4,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ServiceModelsSchema } from '../../lambdas/core/normalizers/service-models';
+import * as zlib from 'node:zlib';
+import { loadServiceModels, ServiceModelsSchema } from '../../lambdas/core/normalizers/service-models';
+import { SERVICE_MODELS_DEFLATED } from '../../lambdas/core/normalizers/service-models-deflated.generated';
 import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
 
 const ROOT = path.join(__dirname, '../..');
 const TABLE = 'lambdas/core/normalizers/service-models.generated.json';
+const DEFLATED = 'lambdas/core/normalizers/service-models-deflated.generated.ts';
 const FIXTURE = 'test/fixtures/model-operations.json';
-const table = JSON.parse(fs.readFileSync(path.join(ROOT, TABLE), 'utf8')) as { botocore: string };
+const tableText = fs.readFileSync(path.join(ROOT, TABLE), 'utf8');
+const table = JSON.parse(tableText) as { botocore: string };
 
 describe('the generated model table', () => {
   it('matches its schema and covers every watched event source', () => {
@@ -26,6 +30,15 @@ describe('the generated model table', () => {
       const kinds = Object.values(model.operations).flatMap((o) => [...(o.req ?? []), ...(o.res ?? [])]);
       expect(kinds.length).toBeGreaterThan(0);
     }
+  });
+
+  it('is loaded from the deflated module, which holds exactly the bytes of the JSON file', () => {
+    // Act: what the normalizers load, and the module's payload as bytes.
+    const inflated = zlib.inflateRawSync(Buffer.from(SERVICE_MODELS_DEFLATED, 'base64')).toString('utf8');
+    // Assess: protects the reviewed JSON being what runs (an edit of one file alone fails here, botocore
+    // or not), and the loader's parse of it.
+    expect(inflated === tableText).toBe(true);
+    expect(loadServiceModels()).toEqual(table);
   });
 
   // Needs python3 with the botocore the table was built from; another version would differ by design.
@@ -54,7 +67,7 @@ describe('the generated model table', () => {
       );
       // Assess
       expect(run.status).toBe(0);
-      for (const file of [TABLE, FIXTURE]) {
+      for (const file of [TABLE, DEFLATED, FIXTURE]) {
         const fresh = fs.readFileSync(path.join(out, file), 'utf8');
         expect({ file, same: fresh === fs.readFileSync(path.join(ROOT, file), 'utf8') }).toEqual({
           file,
