@@ -1,6 +1,7 @@
 import * as zlib from 'node:zlib';
 import { LogFileError } from './errors';
 import { InPlaceGunzip } from './in-place-gunzip';
+import { gunzipInWorker } from './worker-gunzip';
 
 /**
  * Size of the decompressed chunks zlib produces per step. Per-chunk costs (zlib calls, hand-offs) are real:
@@ -18,6 +19,11 @@ export interface GunzipOptions {
    * false uses a zlib stream (thread pool, a fresh buffer per chunk), which the tests compare it with.
    */
   readonly inPlace?: boolean;
+  /**
+   * Inflate on a worker thread instead, ahead of the caller (see inflateOffThreadPays); only where the in-place
+   * engine is available (the worker uses the same zlib handle), otherwise ignored.
+   */
+  readonly offThread?: boolean;
   /** Largest decompressed chunk handed out; default GUNZIP_CHUNK_SIZE. */
   readonly chunkSize?: number;
 }
@@ -50,6 +56,15 @@ export async function* gunzipChunks(
   const engine = options.inPlace === false ? undefined : InPlaceGunzip.create(chunkSize);
   if (engine === undefined) {
     yield* gunzipStream(source, chunkSize);
+    return;
+  }
+  if (options.offThread === true) {
+    engine.close();
+    try {
+      yield* gunzipInWorker(source, chunkSize);
+    } catch (err) {
+      throw isZlibError(err) ? gzipError(err) : err;
+    }
     return;
   }
   try {

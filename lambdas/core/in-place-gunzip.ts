@@ -90,11 +90,18 @@ export class InPlaceGunzip {
     const internals = stream as unknown as ZlibStreamInternals;
     const handle = internals._handle;
     const state = internals._writeState;
-    if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    // Not `instanceof`: the state array may come from another realm (a VM context, as under Jest).
+    const isState = Object.prototype.toString.call(state) === '[object Uint32Array]';
+    if (typeof handle?.writeSync !== 'function' || !isState || (state as Uint32Array).length < 2) {
       stream.close();
       return undefined;
     }
-    return new InPlaceGunzip(stream, handle as NativeZlibHandle, state, Buffer.allocUnsafe(chunkSize));
+    return new InPlaceGunzip(
+      stream,
+      handle as NativeZlibHandle,
+      state as Uint32Array,
+      Buffer.allocUnsafe(chunkSize),
+    );
   }
 
   /** Takes the next compressed chunk; call `next(false)` until it returns undefined before feeding more. */

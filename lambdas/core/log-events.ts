@@ -17,6 +17,8 @@ export function newLogStats(): LogStats {
 export interface LogEventsOptions {
   /** Called for each record normalization skips (after it is counted), e.g. to log why. */
   readonly onSkip?: (reason: NormalizeSkipReason, message: string) => void;
+  /** Inflate on a worker thread (ReadOptions.inflateOffThread; inflateOffThreadPays decides). */
+  readonly inflateOffThread?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function* readLogEvents(
   stats: LogStats,
   options: LogEventsOptions = {},
 ): AsyncGenerator<NormalizedEvent, void, undefined> {
-  for await (const raw of readWatchedRecords(source, { stats })) {
+  for await (const raw of readWatchedRecords(source, { stats, inflateOffThread: options.inflateOffThread })) {
     const result = normalizeRecord(raw);
     if (result.ok) {
       stats.eventsKept += 1;

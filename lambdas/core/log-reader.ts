@@ -29,6 +29,11 @@ export interface ReadOptions {
   readonly eventSources?: ReadonlySet<string>;
   /** Filled while reading. */
   readonly stats?: ReadStats;
+  /**
+   * Inflate gzip on a worker thread, overlapping the scan (default false: on the calling thread, between
+   * scans). Pays for large files where a second core is free; inflateOffThreadPays decides.
+   */
+  readonly inflateOffThread?: boolean;
 }
 
 const WATCHED = new Set(WATCHED_EVENT_SOURCES);
@@ -62,7 +67,7 @@ export async function* readWatchedRecords(
 
     const gzipped = startsWithGzipMagic(head.length === 1 ? head[0]! : Buffer.concat(head));
     const raw = replay(head, input, stats);
-    const decoded = gzipped ? gunzipChunks(raw) : raw;
+    const decoded = gzipped ? gunzipChunks(raw, { offThread: options.inflateOffThread === true }) : raw;
     const scanner = new RecordsScanner({
       wanted: options.eventSources ?? WATCHED,
       counters: stats,

@@ -182,6 +182,45 @@ describe('readWatchedRecords: properties', () => {
     );
   });
 
+  test('inflating on a worker thread yields the same records and counts, and the same error, as in place', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        documentArb,
+        encodingArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (doc, enc, where) => {
+          // Prepare: a gzip file, whole or cut short (1 is whole).
+          const full = encode(serialize(doc, seededRandom(enc.seed)).trimEnd(), {
+            ...enc,
+            compression: enc.compression === 'none' ? 'gzip' : enc.compression,
+          });
+          const bytes = full.subarray(0, Math.ceil(where * full.length));
+          const read = async (inflateOffThread: boolean) => {
+            const stats = newReadStats();
+            const records: unknown[] = [];
+            try {
+              for await (const record of readWatchedRecords(asAsync(chunked(bytes, enc)), {
+                stats,
+                inflateOffThread,
+              }))
+                records.push(record);
+              return { records, stats, error: undefined };
+            } catch (err) {
+              return { records, stats, error: String(err) };
+            }
+          };
+          // Act
+          const inPlace = await read(false);
+          const offThread = await read(true);
+          // Assess
+          expect(offThread).toEqual(inPlace);
+        },
+      ),
+      // Each run starts a worker (tens of milliseconds): fewer runs than the in-place properties.
+      { numRuns: 40 },
+    );
+  });
+
   test('a file cut short anywhere is a LogFileError, never a hang or another error', async () => {
     await fc.assert(
       fc.asyncProperty(
