@@ -1,8 +1,10 @@
 // One measurement in its own process, so that its peak RSS (process.resourceUsage().maxRSS) is its own.
-// Usage: node -r tsx/cjs bench/measure.ts <baseline|gunzip|reader|obvious|scanner> <file.json.gz>
+// Usage: node -r tsx/cjs bench/measure.ts <baseline|gunzip|reader|reader-in-place|obvious|scanner> <file.json.gz>
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as zlib from 'node:zlib';
 import { GUNZIP_CHUNK_SIZE } from '../lambdas/core/gzip-stream';
+import { inflateOffThreadPays } from '../lambdas/core/inflate-placement';
 import { RecordsScanner } from '../lambdas/core/json-records-scanner';
 import { warmUpScanner } from '../lambdas/core/json-scanner-warm-up';
 import { newReadStats, readWatchedRecords } from '../lambdas/core/log-reader';
@@ -38,12 +40,18 @@ async function gunzipOnly(file: string): Promise<[number, number]> {
   return [bytes, 0];
 }
 
-/** The streaming reader. */
-async function reader(file: string): Promise<[number, number]> {
+/**
+ * The streaming reader, inflating where the CLI would for this file: on a worker thread when it is large
+ * and a second CPU is there (inflateOffThreadPays), else in place; `inPlace` forces the latter.
+ */
+async function reader(file: string, inPlace = false): Promise<[number, number]> {
   const stats = newReadStats();
+  const inflateOffThread =
+    !inPlace && inflateOffThreadPays(fs.statSync(file).size, os.availableParallelism());
   let matched = 0;
   for await (const record of readWatchedRecords(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), {
     stats,
+    inflateOffThread,
   })) {
     if (record !== undefined) matched++;
   }
@@ -108,10 +116,13 @@ async function main(): Promise<void> {
     baseline: async (): Promise<[number, number]> => [0, 0],
     gunzip: gunzipOnly,
     reader,
+    'reader-in-place': (file: string) => reader(file, true),
     obvious,
   }[mode ?? ''];
   if (!run || !file) {
-    throw new Error('usage: measure.ts <baseline|gunzip|reader|obvious|scanner> <file.json.gz>');
+    throw new Error(
+      'usage: measure.ts <baseline|gunzip|reader|reader-in-place|obvious|scanner> <file.json.gz>',
+    );
   }
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();

@@ -158,6 +158,12 @@ async function main(): Promise<void> {
         args: (f) => ['-r', tsx, measureTs, 'reader', f],
         inProcess: true,
       },
+      {
+        name: 'reader, in-process, inflating in place',
+        file: 'at5',
+        args: (f) => ['-r', tsx, measureTs, 'reader-in-place', f],
+        inProcess: true,
+      },
       { name: 'trailwatch parse, compiled', file: 'at5', args: (f) => [compiledCli, 'parse', f] },
       { name: 'trailwatch parse, tsx (as shipped)', file: 'at5', args: (f) => [tsxCli, 'parse', f] },
       { name: 'floor (plain gunzip)', file: 'at50', args: (f) => ['-e', FLOOR_SCRIPT, f] },
