@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCommandLine } from '../flags';
 import { LogFileError } from '../../lambdas/core/errors';
+import { inflateOffThreadPays } from '../../lambdas/core/inflate-placement';
 import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
 import { looksLikeLogFile } from '../log-files';
 import { type CliIO, type Command, UsageError } from '../usage';
@@ -151,14 +153,25 @@ class LineWriter {
 async function readFileEvents(file: string, stats: LogStats, writer: LineWriter): Promise<void> {
   // Streamed: a log file is never held whole, whatever its size.
   const stream = fs.createReadStream(file);
+  // A large file inflates on a worker thread while this one scans and normalizes (unknown size: in place).
+  const inflateOffThread = inflateOffThreadPays(fileSize(file), os.availableParallelism());
   try {
-    for await (const event of readLogEvents(stream, stats)) {
+    for await (const event of readLogEvents(stream, stats, { inflateOffThread })) {
       if (writer.add(JSON.stringify(event) + '\n') && !(await writer.flush())) return;
     }
   } finally {
     stream.destroy();
     // The file's events go out before any line about it on stderr.
     await writer.flush();
+  }
+}
+
+/** The file's size, or undefined where it cannot be known before reading (the read then reports why). */
+function fileSize(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
   }
 }
 
