@@ -107,14 +107,19 @@ export async function* gunzipInWorker(
       inSlotSize: IN_SLOT_SIZE,
     },
   });
+  worker.unref();
 
   const inbox: WorkerMessage[] = [];
   let failure: { readonly error: unknown } | undefined;
-  // The caller's loop and the feeder each wait for the worker; any message wakes both.
+  // The caller's loop and the feeder each wait for the worker; any message wakes both. The worker keeps the
+  // process alive only while the caller's loop waits for it (the feeder waits only while the caller wants
+  // chunks, or has dropped them): a caller that drops the chunks half-way without closing them leaves a
+  // worker that does not hold the process open.
   let waiting: (() => void)[] = [];
   const notify = (): void => {
     const resolvers = waiting;
     waiting = [];
+    worker.unref();
     for (const resolve of resolvers) resolve();
   };
   // Input slots sent and not yet inflated; the worker takes them in the order they were sent.
@@ -133,14 +138,18 @@ export async function* gunzipInWorker(
     if (!stopped) failure ??= { error: new Error(`the gunzip worker exited (code ${code}) before the end`) };
     notify();
   });
-  const waitForWorker = (): Promise<void> => new Promise((resolve) => waiting.push(resolve));
+  const waitForWorker = (holdProcess: boolean): Promise<void> =>
+    new Promise((resolve) => {
+      if (holdProcess) worker.ref();
+      waiting.push(resolve);
+    });
 
   const feeding = (async (): Promise<void> => {
     try {
       let next = 0;
       for await (const chunk of source) {
         for (let at = 0; at < chunk.length; at += IN_SLOT_SIZE) {
-          while (inFlight === IN_SLOTS && !stopped && failure === undefined) await waitForWorker();
+          while (inFlight === IN_SLOTS && !stopped && failure === undefined) await waitForWorker(false);
           if (stopped || failure !== undefined) return;
           const piece = chunk.subarray(at, at + IN_SLOT_SIZE);
           inBytes.set(piece, next * IN_SLOT_SIZE);
@@ -164,7 +173,7 @@ export async function* gunzipInWorker(
         Atomics.add(control, FREE, 1);
         Atomics.notify(control, FREE);
       }
-      while (inbox.length === 0 && failure === undefined) await waitForWorker();
+      while (inbox.length === 0 && failure === undefined) await waitForWorker(true);
       const m = inbox.shift();
       if (m === undefined) throw failure!.error;
       if (m.t === 'done') break;

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { LogFileError } from '../../lambdas/core/errors';
 import { gunzipChunks, type GunzipOptions } from '../../lambdas/core/gzip-stream';
@@ -184,6 +186,29 @@ describe('gunzipChunks: buffer reuse', () => {
     expect(n).toBeGreaterThan(40);
     expect(buffers.size).toBe(1);
     expect(places.size).toBeLessThanOrEqual(most);
+  });
+});
+
+describe('gunzipChunks on a worker thread: a caller that drops the chunks half-way', () => {
+  test('does not keep the process alive', () => {
+    // Prepare: a process that takes one chunk of a large stream, then neither reads on nor closes it.
+    const script = `
+      const zlib = require('node:zlib');
+      const { gunzipChunks } = require(${JSON.stringify(path.join(__dirname, '../../lambdas/core/gzip-stream.ts'))});
+      const bytes = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024, 'a'));
+      async function* source() { for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096); }
+      const chunks = gunzipChunks(source(), { offThread: true, chunkSize: 65536 });
+      chunks.next().then((first) => console.log('took', first.value.length));
+    `;
+    // Act
+    const run = spawnSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], {
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    // Assess: it printed and exited by itself (a worker holding it open would run into the timeout).
+    expect(run.error).toBeUndefined();
+    expect(run.stdout.trim()).toBe('took 65536');
+    expect(run.status).toBe(0);
   });
 });
 
