@@ -29,7 +29,8 @@ export interface GunzipOptions {
 }
 
 /**
- * The caller gets the decompressed bytes in pieces of at most this size, with an event-loop turn after each.
+ * From the stream (the fallback), the caller gets the decompressed bytes in pieces of at most this size, with
+ * an event-loop turn after each.
  * zlib (on the thread pool) and the file or network reads restart only when the event loop runs their
  * callbacks, which it cannot do while the caller scans: without a turn between the chunks that are already
  * buffered, the caller scans them back to back and zlib stands idle. Turns every 512 KB let zlib (up to a
@@ -53,18 +54,17 @@ export async function* gunzipChunks(
   options: GunzipOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   const chunkSize = options.chunkSize ?? GUNZIP_CHUNK_SIZE;
-  const engine = options.inPlace === false ? undefined : InPlaceGunzip.create(chunkSize);
-  if (engine === undefined) {
-    yield* gunzipStream(source, chunkSize);
-    return;
-  }
-  if (options.offThread === true) {
-    engine.close();
+  if (options.inPlace !== false && options.offThread === true && InPlaceGunzip.available()) {
     try {
       yield* gunzipInWorker(source, chunkSize);
     } catch (err) {
       throw isZlibError(err) ? gzipError(err) : err;
     }
+    return;
+  }
+  const engine = options.inPlace === false ? undefined : InPlaceGunzip.create(chunkSize);
+  if (engine === undefined) {
+    yield* gunzipStream(source, chunkSize);
     return;
   }
   try {

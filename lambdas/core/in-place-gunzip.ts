@@ -37,6 +37,8 @@ export class InflateError extends Error {
 
 const EMPTY = new Uint8Array(0);
 
+let handleAvailable: boolean | undefined;
+
 /** zlib's name of a return code (Node passes it too; this serves where it does not). */
 function codeOf(errno: number): string {
   const names = [
@@ -82,6 +84,16 @@ export class InPlaceGunzip {
     handle.onerror = (message, errno, code) => {
       this.failed = new InflateError(message, errno, code ?? codeOf(errno));
     };
+  }
+
+  /** Whether this Node's zlib has the handle (the worker thread's engine needs it too). */
+  static available(): boolean {
+    if (handleAvailable === undefined) {
+      const engine = InPlaceGunzip.create(1);
+      handleAvailable = engine !== undefined;
+      engine?.close();
+    }
+    return handleAvailable;
   }
 
   /** An engine with an output buffer of `chunkSize` bytes; undefined when Node's zlib lacks the handle. */
