@@ -241,7 +241,12 @@ export class AlertStateStore implements AlertLedger {
         if (written === undefined) refused.push(id);
         else claimed.set(id, written);
       });
-      const items = await this.batchGet(refused.map(eventMarkerKey), ['pk', 'state', 'leaseUntil', 'message']);
+      const items = await this.batchGet(refused.map(eventMarkerKey), [
+        'pk',
+        'state',
+        'leaseUntil',
+        'message',
+      ]);
       const found = new Map(items.map((item) => [item.pk?.S?.slice(4) ?? '', item]));
       todo = [];
       for (const id of refused) {

@@ -68,7 +68,8 @@ export async function handleApiCallEvent(raw: unknown, deps: ApiCallDeps): Promi
   const { event, source } = read;
   try {
     const stored = await deps.sink.putEventIfAbsent(event, source);
-    const alerts = event.failed && deps.alerts ? await alertFailures(deps.alerts, [event], source) : undefined;
+    const alerts =
+      event.failed && deps.alerts ? await alertFailures(deps.alerts, [event], source) : undefined;
     const summary: ApiCallSummary = {
       id: source.key,
       status: 'processed',

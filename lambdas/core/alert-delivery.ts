@@ -225,7 +225,8 @@ export class AlertDelivery implements AlertSink {
         if (failures.overflow) await this.settleChunk(service, failures.overflow, source, time);
       }
       const held = [...services.values()].flatMap((f) => [...f.held.values()]);
-      const markers = held.length > 0 ? await this.ledger.eventMarkers(held.map((e) => e.eventId)) : new Map();
+      const markers =
+        held.length > 0 ? await this.ledger.eventMarkers(held.map((e) => e.eventId)) : new Map();
       for (const service of SERVICE_NAMES) {
         const failures = services.get(service);
         if (!failures) continue;
@@ -389,7 +390,9 @@ export class AlertDelivery implements AlertSink {
         }
       }
 
-      pending = pending.filter((e) => claims.held.has(e.eventId) && !sent.has(claims.heldFor.get(e.eventId) ?? ''));
+      pending = pending.filter(
+        (e) => claims.held.has(e.eventId) && !sent.has(claims.heldFor.get(e.eventId) ?? ''),
+      );
       if (pending.length === 0) break;
       if (waitedMs >= this.claimWaitMs) {
         const until = Math.max(...pending.map((e) => claims.held.get(e.eventId) ?? 0));
@@ -581,7 +584,11 @@ export class AlertDelivery implements AlertSink {
       // read as done, so they do not hold other files' copies of the same events until the lease ends.
       if (overflowCount > 0) {
         for (const key of keys) {
-          await this.ledger.markMessageSent(key, { messageId: NOTHING_PUBLISHED, sentAt: nowMs, eventCount: 0 });
+          await this.ledger.markMessageSent(key, {
+            messageId: NOTHING_PUBLISHED,
+            sentAt: nowMs,
+            eventCount: 0,
+          });
         }
       }
       return;
@@ -697,7 +704,10 @@ export function overflowOwner(fileIdValue: string): string {
 
 // The plan's earlier suppressions, plus those of the overflow's alerted kinds the held part lacks.
 function earlierReports(
-  plan: { readonly earlierSuppressed: readonly SuppressedReport[]; readonly alertedSignatures: ReadonlyMap<string, AlertSignature> },
+  plan: {
+    readonly earlierSuppressed: readonly SuppressedReport[];
+    readonly alertedSignatures: ReadonlyMap<string, AlertSignature>;
+  },
   alertedKinds: ReadonlyArray<readonly [string, OverflowKind]>,
   windows: ReadonlyMap<string, SignatureWindow>,
 ): SuppressedReport[] {

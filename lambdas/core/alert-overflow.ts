@@ -151,4 +151,3 @@ function earliest(a: string, b: string): string {
 function latest(a: string, b: string): string {
   return b > a ? b : a;
 }
-

@@ -42,7 +42,9 @@ export interface AlertOutcome {
 
 /** An AlertOutcome being counted: every field present and writable. */
 export type AlertTally = {
-  -readonly [K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall' | 'eventsHeldElsewhere'>]: AlertOutcome[K];
+  -readonly [
+    K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall' | 'eventsHeldElsewhere'>
+  ]: AlertOutcome[K];
 } & {
   secondsAfterFirstCall: number[];
 };

@@ -134,8 +134,8 @@ describe('AlertDelivery within the caller remaining time', () => {
     // Assess: the overflow's lease less the 5 s margin, on the monotonic clock (1,000); every failure alerted.
     expect(deadlines).toEqual([1_000 + OVERFLOW_LEASE_MAX_MS - 5_000]);
     expect(ledger.markers.size).toBe(FULL_FAILURES_PER_SERVICE);
-    expect([...ledger.eventClaims.values()].filter((c) => c.leaseUntil === T0 + OVERFLOW_LEASE_MAX_MS)).toHaveLength(
-      500,
-    );
+    expect(
+      [...ledger.eventClaims.values()].filter((c) => c.leaseUntil === T0 + OVERFLOW_LEASE_MAX_MS),
+    ).toHaveLength(500);
   });
 });
