@@ -14,7 +14,12 @@ import {
   type SuppressedReport,
 } from './alert-policy';
 import { renderChatAlert } from './alert-chat';
-import { FULL_FAILURES_PER_SERVICE, ServiceOverflow, type OverflowKind } from './alert-overflow';
+import {
+  FULL_FAILURES_PER_SERVICE,
+  ServiceOverflow,
+  type ChunkEntry,
+  type OverflowKind,
+} from './alert-overflow';
 import {
   messageRecordKey,
   PublishOutcomeUnknownError,
@@ -123,6 +128,8 @@ type Tally = AlertTally;
 interface ServiceFailures {
   readonly held: Map<string, NormalizedEvent>;
   overflow?: ServiceOverflow;
+  /** The overflow chunk being claimed, if any. */
+  settling?: Promise<void>;
 }
 
 /**
@@ -214,7 +221,12 @@ export class AlertDelivery implements AlertSink {
       // The message is named from the held failures: the same content gives the same name on a retry.
       failures.overflow ??= new ServiceOverflow(fileId(source, [...failures.held.keys()]));
       if (failures.overflow.add(event)) {
-        await this.settleChunk(event.service, failures.overflow, source, time);
+        // The previous chunk's claims first (one chunk in flight per service); this one's run while
+        // the file is read on, so a slow table does not stall the read (the S3 stream would time out).
+        await failures.settling;
+        const settling = this.settleChunk(event.service, failures.overflow, time);
+        settling.catch(() => undefined); // awaited at the next full chunk or the finish
+        failures.settling = settling;
       }
     };
     const finish = async (): Promise<AlertOutcome> => {
@@ -222,7 +234,8 @@ export class AlertDelivery implements AlertSink {
       finished = true;
       let heldElsewhere = 0;
       for (const [service, failures] of services) {
-        if (failures.overflow) await this.settleChunk(service, failures.overflow, source, time);
+        await failures.settling;
+        if (failures.overflow) await this.settleChunk(service, failures.overflow, time);
       }
       const held = [...services.values()].flatMap((f) => [...f.held.values()]);
       const markers =
@@ -264,14 +277,22 @@ export class AlertDelivery implements AlertSink {
 
   // Claims one chunk of a service's overflow for its message, owned by the file (so its retry in
   // another invocation takes them back at once), and counts what came of each claim; the ids are dropped.
-  private async settleChunk(
-    service: ServiceName,
-    overflow: ServiceOverflow,
-    source: LogObjectRef,
-    time: TimeCheck,
-  ): Promise<void> {
+  private async settleChunk(service: ServiceName, overflow: ServiceOverflow, time: TimeCheck): Promise<void> {
     const chunk = overflow.takeChunk();
     if (chunk.length === 0) return;
+    try {
+      await this.claimChunk(service, overflow, chunk, time);
+    } finally {
+      overflow.settled(chunk);
+    }
+  }
+
+  private async claimChunk(
+    service: ServiceName,
+    overflow: ServiceOverflow,
+    chunk: readonly ChunkEntry[],
+    time: TimeCheck,
+  ): Promise<void> {
     time.check(`claiming ${chunk.length} more ${service} failures`);
     const messageKey = messageRecordKey(overflow.fileId, service);
     const nowMs = this.now().getTime();

@@ -38,7 +38,7 @@ export interface ChunkEntry {
 
 /** What one service's overflow holds, counted. */
 export interface OverflowHoldings {
-  /** Failures waiting in the chunk (at most OVERFLOW_CHUNK_EVENTS). */
+  /** Failures waiting in the chunk or being claimed (at most 2 × OVERFLOW_CHUNK_EVENTS: one of each). */
   readonly chunk: number;
   /** Kinds kept, each with one slim example (at most MAX_OVERFLOW_KINDS). */
   readonly kinds: number;
@@ -63,6 +63,7 @@ export class ServiceOverflow {
   /** Epoch ms the first chunk's claims run to (every later chunk's run longer): the publish must end before. */
   leaseUntil: number | undefined;
   private chunk: ChunkEntry[] = [];
+  private inFlight = 0;
 
   constructor(
     /** The fileId the service's message is named from (its held failures'), known when the overflow starts. */
@@ -92,11 +93,17 @@ export class ServiceOverflow {
     return this.chunk.length >= this.chunkEvents;
   }
 
-  /** Takes the waiting chunk (empty afterwards). */
+  /** Takes the waiting chunk (empty afterwards); it counts as held until `settled`. */
   takeChunk(): ChunkEntry[] {
     const chunk = this.chunk;
     this.chunk = [];
+    this.inFlight += chunk.length;
     return chunk;
+  }
+
+  /** The chunk taken is settled: its ids are dropped. */
+  settled(chunk: readonly ChunkEntry[]): void {
+    this.inFlight -= chunk.length;
   }
 
   /** Counts one failure claimed for this file's message. */
@@ -127,7 +134,7 @@ export class ServiceOverflow {
 
   /** What is held, counted. */
   get holdings(): OverflowHoldings {
-    return { chunk: this.chunk.length, kinds: this.kinds.size };
+    return { chunk: this.chunk.length + this.inFlight, kinds: this.kinds.size };
   }
 
   /** The message's view of the given kinds (and the ungrouped failures, which are never suppressed). */
