@@ -16,6 +16,7 @@ import {
 import { renderChatAlert } from './alert-chat';
 import {
   FULL_FAILURES_PER_SERVICE,
+  MAX_CHUNKS_QUEUED,
   ServiceOverflow,
   type ChunkEntry,
   type OverflowKind,
@@ -128,8 +129,10 @@ type Tally = AlertTally;
 interface ServiceFailures {
   readonly held: Map<string, NormalizedEvent>;
   overflow?: ServiceOverflow;
-  /** The overflow chunk being claimed, if any. */
+  /** The overflow chunks taken and being claimed, one after another: the last one's end. */
   settling?: Promise<void>;
+  /** Why a chunk's claims failed, once one did. */
+  failed?: { readonly error: unknown };
 }
 
 /**
@@ -221,12 +224,20 @@ export class AlertDelivery implements AlertSink {
       // The message is named from the held failures: the same content gives the same name on a retry.
       failures.overflow ??= new ServiceOverflow(fileId(source, [...failures.held.keys()]));
       if (failures.overflow.add(event)) {
-        // The previous chunk's claims first (one chunk in flight per service); this one's run while
-        // the file is read on, so a slow table does not stall the read (the S3 stream would time out).
-        await failures.settling;
-        const settling = this.settleChunk(event.service, failures.overflow, time);
-        settling.catch(() => undefined); // awaited at the next full chunk or the finish
+        // A chunk that could not be claimed fails the file now, not after the rest of it is read.
+        if (failures.failed) throw failures.failed.error;
+        // Claimed in the background, chunk after chunk, while the file is read on: a slow table must
+        // not stall the read (the S3 stream times out after 30 s of silence). Past MAX_CHUNKS_QUEUED
+        // chunks waiting the read waits for them, so what is held stays bounded.
+        const chunk = failures.overflow.takeChunk();
+        const overflow = failures.overflow;
+        const settling = (failures.settling ?? Promise.resolve()).then(() =>
+          this.settleChunk(event.service, overflow, chunk, time),
+        );
+        const record = failures;
+        settling.catch((error: unknown) => (record.failed ??= { error })); // awaited at the cap or the finish
         failures.settling = settling;
+        if (overflow.queuedChunks > MAX_CHUNKS_QUEUED) await settling;
       }
     };
     const finish = async (): Promise<AlertOutcome> => {
@@ -235,7 +246,8 @@ export class AlertDelivery implements AlertSink {
       let heldElsewhere = 0;
       for (const [service, failures] of services) {
         await failures.settling;
-        if (failures.overflow) await this.settleChunk(service, failures.overflow, time);
+        const overflow = failures.overflow;
+        if (overflow) await this.settleChunk(service, overflow, overflow.takeChunk(), time);
       }
       const held = [...services.values()].flatMap((f) => [...f.held.values()]);
       const markers =
@@ -277,8 +289,12 @@ export class AlertDelivery implements AlertSink {
 
   // Claims one chunk of a service's overflow for its message, owned by the file (so its retry in
   // another invocation takes them back at once), and counts what came of each claim; the ids are dropped.
-  private async settleChunk(service: ServiceName, overflow: ServiceOverflow, time: TimeCheck): Promise<void> {
-    const chunk = overflow.takeChunk();
+  private async settleChunk(
+    service: ServiceName,
+    overflow: ServiceOverflow,
+    chunk: readonly ChunkEntry[],
+    time: TimeCheck,
+  ): Promise<void> {
     if (chunk.length === 0) return;
     try {
       await this.claimChunk(service, overflow, chunk, time);

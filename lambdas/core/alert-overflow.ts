@@ -11,7 +11,13 @@ import type { NormalizedEvent } from './normalized-event';
 export const FULL_FAILURES_PER_SERVICE = 1_000;
 
 /** Overflow failures of a service claimed together (one claimEvents call), then dropped. */
-export const OVERFLOW_CHUNK_EVENTS = 1_000;
+export const OVERFLOW_CHUNK_EVENTS = 200;
+
+/**
+ * Full chunks of a service that may wait to be claimed while the file is read on; past it the read
+ * waits for them. With OVERFLOW_CHUNK_EVENTS, at most 4,000 ids per service (about 400 KB).
+ */
+export const MAX_CHUNKS_QUEUED = 20;
 
 /**
  * Kinds of failure (signatures) per service whose overflow is counted on its own, each with one slim
@@ -38,7 +44,7 @@ export interface ChunkEntry {
 
 /** What one service's overflow holds, counted. */
 export interface OverflowHoldings {
-  /** Failures waiting in the chunk or being claimed (at most 2 × OVERFLOW_CHUNK_EVENTS: one of each). */
+  /** Failures waiting in the chunk or to be claimed (at most (MAX_CHUNKS_QUEUED + 2) × OVERFLOW_CHUNK_EVENTS). */
   readonly chunk: number;
   /** Kinds kept, each with one slim example (at most MAX_OVERFLOW_KINDS). */
   readonly kinds: number;
@@ -64,6 +70,7 @@ export class ServiceOverflow {
   leaseUntil: number | undefined;
   private chunk: ChunkEntry[] = [];
   private inFlight = 0;
+  private queued = 0;
 
   constructor(
     /** The fileId the service's message is named from (its held failures'), known when the overflow starts. */
@@ -98,12 +105,19 @@ export class ServiceOverflow {
     const chunk = this.chunk;
     this.chunk = [];
     this.inFlight += chunk.length;
+    this.queued += 1;
     return chunk;
   }
 
   /** The chunk taken is settled: its ids are dropped. */
   settled(chunk: readonly ChunkEntry[]): void {
     this.inFlight -= chunk.length;
+    this.queued -= 1;
+  }
+
+  /** Chunks taken and not settled yet. */
+  get queuedChunks(): number {
+    return this.queued;
   }
 
   /** Counts one failure claimed for this file's message. */
