@@ -133,6 +133,8 @@ interface ServiceFailures {
   settling?: Promise<void>;
   /** Why a chunk's claims failed, once one did. */
   failed?: { readonly error: unknown };
+  /** The end of each chunk taken and not yet waited for, oldest first. */
+  readonly queue: Promise<void>[];
 }
 
 /**
@@ -209,7 +211,7 @@ export class AlertDelivery implements AlertSink {
       }
       let failures = services.get(event.service);
       if (!failures) {
-        failures = { held: new Map() };
+        failures = { held: new Map(), queue: [] };
         services.set(event.service, failures);
       }
       // One event per eventId: CloudTrail can repeat a record, and a repeat is not a second failure.
@@ -237,7 +239,9 @@ export class AlertDelivery implements AlertSink {
         const record = failures;
         settling.catch((error: unknown) => (record.failed ??= { error })); // awaited at the cap or the finish
         failures.settling = settling;
-        if (overflow.queuedChunks > MAX_CHUNKS_QUEUED) await settling;
+        failures.queue.push(settling);
+        // Waits for the oldest chunk only: the read goes on as soon as the queue is below the cap.
+        while (failures.queue.length > MAX_CHUNKS_QUEUED) await failures.queue.shift();
       }
     };
     const finish = async (): Promise<AlertOutcome> => {

@@ -70,7 +70,6 @@ export class ServiceOverflow {
   leaseUntil: number | undefined;
   private chunk: ChunkEntry[] = [];
   private inFlight = 0;
-  private queued = 0;
 
   constructor(
     /** The fileId the service's message is named from (its held failures'), known when the overflow starts. */
@@ -105,19 +104,12 @@ export class ServiceOverflow {
     const chunk = this.chunk;
     this.chunk = [];
     this.inFlight += chunk.length;
-    this.queued += 1;
     return chunk;
   }
 
   /** The chunk taken is settled: its ids are dropped. */
   settled(chunk: readonly ChunkEntry[]): void {
     this.inFlight -= chunk.length;
-    this.queued -= 1;
-  }
-
-  /** Chunks taken and not settled yet. */
-  get queuedChunks(): number {
-    return this.queued;
   }
 
   /** Counts one failure claimed for this file's message. */
