@@ -107,6 +107,8 @@ export interface AlertDeliveryOptions {
   readonly claimPollMs?: number;
   /** How to pause; tests move their clocks in it. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Full overflow chunks per service that may wait to be claimed while the file is read on (default MAX_CHUNKS_QUEUED). */
+  readonly overflowChunksQueued?: number;
 }
 
 /** The caller's remaining time: `check` throws OutOfTimeError when less than the reserve (plus needMs) is left. */
@@ -161,6 +163,7 @@ export class AlertDelivery implements AlertSink {
   private readonly claimWaitMs: number;
   private readonly claimPollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly chunksQueued: number;
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -179,6 +182,7 @@ export class AlertDelivery implements AlertSink {
     this.claimWaitMs = (options.claimWaitSeconds ?? this.leaseMs / 1000 + 5) * 1000;
     this.claimPollMs = options.claimPollMs ?? 1_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.chunksQueued = Math.max(1, options.overflowChunksQueued ?? MAX_CHUNKS_QUEUED);
   }
 
   /** Alerts on the new failures of one log file held in a list: begin, add each, finish. */
@@ -241,7 +245,7 @@ export class AlertDelivery implements AlertSink {
         failures.settling = settling;
         failures.queue.push(settling);
         // Waits for the oldest chunk only: the read goes on as soon as the queue is below the cap.
-        while (failures.queue.length > MAX_CHUNKS_QUEUED) await failures.queue.shift();
+        while (failures.queue.length > this.chunksQueued) await failures.queue.shift();
       }
     };
     const finish = async (): Promise<AlertOutcome> => {
