@@ -1,7 +1,7 @@
 // `npm run bench:alerts [-- --bookkeeping 10000 --latency-ms 5 --failures 150000 --repeated 3450000]`: the alert step under
 // load (issues 15 case 6 and 19 item 2).
-// 0. The heap a FailureCollector holds per failed call, `--collector` of them (every one slim, then the
-//    first 1,000 per service whole).
+// 0. The heap a file's alert holds while it is built (AlertDelivery.begin, every failure added, before the
+//    finish), `--collector` distinct failed calls, over a ledger that grants every claim: what it holds, counted.
 // 1. Bookkeeping, in this process: `--bookkeeping` distinct failed calls alerted by AlertDelivery over the
 //    DynamoDB ledger on dynalite (the publisher only counts), each request delayed by `--latency-ms` (5: a
 //    DynamoDB round trip in the region): wall time and DynamoDB calls per operation.
@@ -17,7 +17,7 @@ import { alertStateTableDefinition } from '../lambdas/adapters/alert-state-table
 import { LOCAL_CREDENTIALS } from '../lambdas/adapters/aws-clients';
 import { ensureTable } from '../lambdas/adapters/table-definitions';
 import { AlertDelivery } from '../lambdas/core/alert-delivery';
-import { FailureCollector, FULL_FAILURES_PER_SERVICE } from '../lambdas/core/failure-collector';
+import type { AlertLedger } from '../lambdas/core/alert-ports';
 import { newLogStats, readLogEvents } from '../lambdas/core/log-events';
 import type { NormalizedEvent } from '../lambdas/core/normalized-event';
 import { startDynalite } from '../local/dynalite-server';
@@ -48,27 +48,42 @@ async function failuresOf(file: string): Promise<NormalizedEvent[]> {
   return failures;
 }
 
-// The heap a FailureCollector holds per failure, every failure past the whole ones slim (needs --expose-gc).
+// A ledger that grants every claim and stores nothing: the heap measured is the alert side's alone.
+const grantingLedger = {
+  claimEvents: async (ids: readonly string[]) => ({
+    claimed: new Map(ids.map((id) => [id, {}])),
+    final: new Map(),
+    held: new Map(),
+    heldFor: new Map(),
+  }),
+  messageRecord: async () => undefined,
+} as unknown as AlertLedger;
+
+// The heap a file's alert holds while it is built, before its finish (needs --expose-gc).
 async function collectorHeap(dir: string, count: number): Promise<void> {
   const file = path.join(dir, `collector-${count}.json.gz`);
   await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 46, 1, count);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('the collector measurement needs node --expose-gc');
-  for (const whole of [0, FULL_FAILURES_PER_SERVICE]) {
-    const collector = new FailureCollector(whole);
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    for await (const event of readLogEvents(fs.createReadStream(file), newLogStats())) {
-      if (event.failed) collector.add(event);
-    }
-    gc();
-    const bytes = process.memoryUsage().heapUsed - before;
-    const held = collector.holdings;
-    console.log(
-      `collector: ${held.whole + held.slim} failures (${held.whole} whole, ${held.slim} slim, ${held.sharedValues} shared values): ` +
-        `${(bytes / MB).toFixed(1)} MB of heap, ${(bytes / (held.whole + held.slim)).toFixed(0)} bytes per failure`,
-    );
+  const delivery = new AlertDelivery({ ledger: grantingLedger, publisher: { publish: async () => 'm' } });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const alerts = delivery.begin({ bucket: 'bench', key: 'collector.json.gz' });
+  let failures = 0;
+  for await (const event of readLogEvents(fs.createReadStream(file), newLogStats())) {
+    if (!event.failed) continue;
+    failures += 1;
+    await alerts.add(event);
   }
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  const sum = (counts: Partial<Record<string, number>>): number =>
+    Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+  const held = alerts.holdings;
+  console.log(
+    `alert side of one file: ${failures} failures added; holds ${sum(held.held)} whole, ${sum(held.chunk)} in a chunk, ` +
+      `${sum(held.kinds)} overflow kinds: ${(bytes / MB).toFixed(1)} MB of heap`,
+  );
 }
 
 async function bookkeeping(dir: string, count: number, latencyMs: number): Promise<void> {
@@ -146,7 +161,10 @@ async function handlerRuns(dir: string, distinct: number, repeated: number): Pro
     console.log(
       `bundled handler, ${run.label}: ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU of its own, ` +
         `peak RSS ${(run.maxRssBytes / MB).toFixed(0)} MB; at 1,024 MB (${SHARE_AT_1024.toFixed(2)} vCPU) about ` +
-        `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; summary ${JSON.stringify(run.summary)}`,
+        `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; ` +
+        (run.summary !== undefined
+          ? `summary ${JSON.stringify(run.summary)}`
+          : `FAILED: ${run.error ?? 'no error line'}`),
     );
   }
 }

@@ -220,12 +220,14 @@ export class AlertStateStore implements AlertLedger {
    * with no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
    * an expired claim is claimed; the old item's message key comes back (ALL_OLD) so a takeover knows
    * which message the earlier claimant meant. The events whose condition failed are then read in
-   * BatchGetItem calls (strongly consistent): final, held, or gone in between (claimed again).
+   * BatchGetItem calls (strongly consistent): final, held (with the message the claim names), or gone
+   * in between (claimed again).
    */
   async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
     const claimed = new Map<string, { previousMessageKey?: string }>();
     const final = new Map<string, EventMarkerState>();
     const held = new Map<string, number>();
+    const heldFor = new Map<string, string>();
     let todo = [...new Set(eventIds)];
     for (let round = 0; todo.length > 0; round++) {
       if (round >= UNPROCESSED_ROUNDS) {
@@ -239,19 +241,29 @@ export class AlertStateStore implements AlertLedger {
         if (written === undefined) refused.push(id);
         else claimed.set(id, written);
       });
-      const items = await this.batchGet(refused.map(eventMarkerKey), ['pk', 'state', 'leaseUntil']);
+      const items = await this.batchGet(refused.map(eventMarkerKey), [
+        'pk',
+        'state',
+        'leaseUntil',
+        'message',
+      ]);
       const found = new Map(items.map((item) => [item.pk?.S?.slice(4) ?? '', item]));
       todo = [];
       for (const id of refused) {
         const item = found.get(id);
         const state = item?.state?.S;
         if (state === 'alerted' || state === 'suppressed') final.set(id, state);
-        else if (state === 'claimed') held.set(id, Number(item?.leaseUntil?.N ?? '0'));
+        else if (state === 'claimed') {
+          held.set(id, Number(item?.leaseUntil?.N ?? '0'));
+          // The message the claim is for: one that was sent makes the claim read as alerted.
+          const message = item?.message?.S;
+          if (message !== undefined) heldFor.set(id, message);
+        }
         // The item vanished between the two calls (TTL): claim it again.
         else todo.push(id);
       }
     }
-    return { claimed, final, held };
+    return { claimed, final, held, heldFor };
   }
 
   // One event's conditional claim: what it took over (its previous message, if any), or undefined when the

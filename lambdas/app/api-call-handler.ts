@@ -1,6 +1,6 @@
 import { readApiCallEvent, type ApiCallSkipReason } from '../core/api-call-event';
 import { TrailwatchError } from '../core/errors';
-import type { AlertOutcome, AlertSink, SingleEventSink } from '../core/ports';
+import { alertFailures, type AlertOutcome, type AlertSink, type SingleEventSink } from '../core/ports';
 import type { ServiceName } from '../core/services';
 
 /** What handling one EventBridge event did: the event stored (or found), alerted, or why it was skipped. */
@@ -68,7 +68,8 @@ export async function handleApiCallEvent(raw: unknown, deps: ApiCallDeps): Promi
   const { event, source } = read;
   try {
     const stored = await deps.sink.putEventIfAbsent(event, source);
-    const alerts = event.failed && deps.alerts ? await deps.alerts.alertFile([event], source) : undefined;
+    const alerts =
+      event.failed && deps.alerts ? await alertFailures(deps.alerts, [event], source) : undefined;
     const summary: ApiCallSummary = {
       id: source.key,
       status: 'processed',

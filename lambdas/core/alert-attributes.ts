@@ -10,6 +10,7 @@ export function alertAttributes(
   accountId: string,
   region: string,
   maxErrorCodes = ATTRIBUTE_ERROR_CODES,
+  failureCount = events.length,
 ): Record<string, AlertAttribute> {
   const codes = errorCodes(events).slice(0, maxErrorCodes);
   return {
@@ -20,7 +21,7 @@ export function alertAttributes(
       : {}),
     accountId: { DataType: 'String', StringValue: accountId },
     region: { DataType: 'String', StringValue: region },
-    failureCount: { DataType: 'Number', StringValue: String(events.length) },
+    failureCount: { DataType: 'Number', StringValue: String(failureCount) },
   };
 }
 

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import type { AlertMessageInput, RenderedAlert } from './alert-document';
 import { signatureOf, sortOldestFirst } from './alert-policy';
-import { eventSignatureKey, eventsBySignature } from './alert-summary';
+import { eventSignatureKey, failureKinds, failureTotals, type FailureKind } from './alert-summary';
 import { nextStepLines, type NextStepsContext } from './alert-next-steps';
 import { cloudTrailEventUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
@@ -73,10 +73,11 @@ export function chatThreadId(event: NormalizedEvent): string {
 /** The chat form of one alert message (the same input the email text is built from). */
 export function buildChatNotification(input: AlertMessageInput): ChatNotification {
   const events = sortOldestFirst(input.events);
-  if (events.length === 0) throw new RangeError('buildChatNotification needs at least one event');
-  const groups = eventsBySignature(events);
-  const top = groups[0] as NormalizedEvent[];
-  const first = top[0] as NormalizedEvent;
+  const groups = failureKinds(input, events);
+  if (groups.length === 0) throw new RangeError('buildChatNotification needs at least one event');
+  const total = failureTotals(input, events).count;
+  const top = groups[0] as FailureKind;
+  const first = top.first;
   const name = SERVICES[input.service].displayName;
   // Each part is bounded so that the account and region ("where") survive hostile names.
   const where = `in ${short(first.accountId ?? 'unknown')} ${short(first.region ?? 'unknown')}`;
@@ -84,9 +85,9 @@ export function buildChatNotification(input: AlertMessageInput): ChatNotificatio
 
   // What failed where: the call and error when the message holds one kind, else the count.
   const title =
-    groups.length === 1
-      ? `${name} ${short(first.eventName)} failed${times(top.length)}: ${short(code)} ${where}`
-      : `${events.length} failed ${name} calls, ${groups.length} kinds, ${where}`;
+    groups.length === 1 && total === top.count
+      ? `${name} ${short(first.eventName)} failed${times(top.count)}: ${short(code)} ${where}`
+      : `${total} failed ${name} calls, ${groups.length}${total > sumOf(groups) ? '+' : ''} kinds, ${where}`;
   const summary = `${name} ${short(first.eventName)}: ${short(code)} by ${short(callerName(first.principal))} ${where}`;
 
   return {
@@ -95,7 +96,7 @@ export function buildChatNotification(input: AlertMessageInput): ChatNotificatio
     content: {
       textType: 'client-markdown',
       title: clip(title, CHAT_TITLE_CHARS),
-      description: description(input, events, groups),
+      description: description(input, total, groups),
       nextSteps: nextSteps(first, input.nextSteps),
       keywords: [name, code, first.accountId ?? '', first.region ?? '']
         .map((k) => clip(plain(k), CHAT_KEYWORD_CHARS))
@@ -105,7 +106,7 @@ export function buildChatNotification(input: AlertMessageInput): ChatNotificatio
       threadId: chatThreadId(first),
       summary: clip(summary, CHAT_TITLE_CHARS),
       eventType: CHAT_EVENT_TYPE,
-      relatedResources: relatedResources(events),
+      relatedResources: relatedResources(events.length > 0 ? events : groups.map((g) => g.first)),
       additionalContext: {
         service: input.service,
         accountId: clip(first.accountId ?? 'unknown', METADATA_CHARS),
@@ -113,7 +114,7 @@ export function buildChatNotification(input: AlertMessageInput): ChatNotificatio
         eventName: clip(first.eventName, METADATA_CHARS),
         errorCode: clip(code, METADATA_CHARS),
         principal: clip(signatureOf(first).principal, METADATA_CHARS),
-        failureCount: String(events.length),
+        failureCount: String(total),
         logFile: clip(describeObject(input.source), LOG_FILE_CHARS),
       },
     },
@@ -139,14 +140,9 @@ export function renderChatAlert(rendered: RenderedAlert, input: AlertMessageInpu
   };
 }
 
-function description(
-  input: AlertMessageInput,
-  events: readonly NormalizedEvent[],
-  groups: readonly NormalizedEvent[][],
-): string {
-  const top = groups[0] as NormalizedEvent[];
-  const first = top[0] as NormalizedEvent;
-  const last = top[top.length - 1] as NormalizedEvent;
+function description(input: AlertMessageInput, total: number, groups: readonly FailureKind[]): string {
+  const top = groups[0] as FailureKind;
+  const first = top.first;
   const resource = first.resources[0];
   const lines = [
     `*Caller:* ${code(callerName(first.principal))} (${short(first.principal.type)} ${code(
@@ -157,20 +153,23 @@ function description(
       ERROR_MESSAGE_CHARS,
     )}`,
     `*Resource:* ${resource ? code(`${resource.type} ${resource.id}`) : 'none named in the call'}`,
-    `*When:* ${formatTime(first.eventTime)}${top.length > 1 ? `, last at ${formatTime(last.eventTime)}` : ''}`,
+    `*When:* ${formatTime(first.eventTime)}${top.count > 1 ? `, last at ${formatTime(top.lastEventTime)}` : ''}`,
   ];
-  if (groups.length > 1) {
-    lines.push('', `*Also in this file* (${events.length - top.length} more):`);
+  if (total > top.count) {
+    lines.push('', `*Also in this file* (${total - top.count} more):`);
     for (const group of groups.slice(1, 1 + OTHER_KINDS)) {
-      const e = group[0] as NormalizedEvent;
+      const e = group.first;
       lines.push(
-        `• ${code(e.eventName)}: ${code(e.errorCode ?? 'no error code')} by ${code(callerName(e.principal))}${times(group.length)}`,
+        `• ${code(e.eventName)}: ${code(e.errorCode ?? 'no error code')} by ${code(callerName(e.principal))}${times(group.count)}`,
       );
     }
     const rest = groups.slice(1 + OTHER_KINDS);
-    if (rest.length > 0) {
-      const n = rest.reduce((sum, g) => sum + g.length, 0);
-      lines.push(`• and ${n} more of ${rest.length} other kinds (see the email or the table)`);
+    // A big file's kinds past the cap are counted together (docs/alerts.md#overflow).
+    const ungrouped = total - sumOf(groups);
+    if (rest.length > 0 || ungrouped > 0) {
+      const n = sumOf(rest) + ungrouped;
+      const kinds = ungrouped > 0 ? 'more kinds' : `${rest.length} other kinds`;
+      lines.push(`• and ${n} more of ${kinds} (see the email or the table)`);
     }
   }
   const earlier = input.earlierSuppressed.reduce((sum, r) => sum + r.count, 0);
@@ -246,6 +245,10 @@ function relatedResources(events: readonly NormalizedEvent[]): string[] {
     }
   }
   return [...seen];
+}
+
+function sumOf(groups: readonly FailureKind[]): number {
+  return groups.reduce((sum, g) => sum + g.count, 0);
 }
 
 function callerName(principal: Principal): string {

@@ -2,16 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { renderAlert } from './alert-fit';
 import type { NextStepsContext } from './alert-next-steps';
 import {
+  compileRules,
   fileId,
-  groupByService,
   planServiceAlert,
-  selectAlertable,
   signatureKey,
+  sortOldestFirst,
   signatureOf,
+  windowActive,
   type AlertSignature,
   type SignatureWindow,
+  type SuppressedReport,
 } from './alert-policy';
 import { renderChatAlert } from './alert-chat';
+import {
+  FULL_FAILURES_PER_SERVICE,
+  MAX_CHUNKS_QUEUED,
+  ServiceOverflow,
+  type ChunkEntry,
+  type OverflowKind,
+} from './alert-overflow';
 import {
   messageRecordKey,
   PublishOutcomeUnknownError,
@@ -28,27 +37,35 @@ import type { NormalizedEvent } from './normalized-event';
 import { describeObject } from './object-ref';
 import { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
 import {
+  alertFailures,
   emptyAlertOutcome,
   type AlertFileOptions,
+  type AlertHoldings,
   type AlertOutcome,
   type AlertTally,
   type AlertSink,
+  type FileAlerts,
   type LogObjectRef,
 } from './ports';
-import type { ServiceName } from './services';
+import { SERVICE_NAMES, type ServiceName } from './services';
 
 /** Another invocation is publishing the same file's alert right now; retry the file later. */
 export class AlertInProgressError extends TrailwatchError {}
 
 // Publishing stops this long before the claim's lease ends (clock skew, the request's own latency).
 const LEASE_SAFETY_MS = 5_000;
-/** Events whose claims the plain lease covers (a second or two of requests at most). */
-export const LEASE_COVERS_EVENTS = 1_000;
 /**
- * Lease added per event claimed past LEASE_COVERS_EVENTS: time for the claims themselves (150,000 events
- * get 5 more minutes; DynamoDB takes a fraction of that at 64 requests in flight, dynalite about 1.5 ms each).
+ * How far an overflow claim's lease runs past the caller's remaining time (docs/alerts.md#overflow):
+ * the invocation cannot outlive it, so no other file takes the events over while it may still publish.
  */
-export const LEASE_MS_PER_EVENT = 2;
+export const OVERFLOW_LEASE_MARGIN_MS = 60_000;
+/** An overflow claim's lease when the caller has no deadline (the CLI, local mode). */
+export const OVERFLOW_LEASE_MAX_MS = 15 * 60_000;
+/**
+ * messageId of a message record that settles a service's overflow when nothing was published (every
+ * failure suppressed): its claims then read as done, not as held (docs/alerts.md#overflow).
+ */
+export const NOTHING_PUBLISHED = 'none: every failure suppressed';
 
 /** Options of AlertDelivery: the two ports and the noise-control settings. */
 export interface AlertDeliveryOptions {
@@ -90,6 +107,8 @@ export interface AlertDeliveryOptions {
   readonly claimPollMs?: number;
   /** How to pause; tests move their clocks in it. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Full overflow chunks per service that may wait to be claimed while the file is read on (default MAX_CHUNKS_QUEUED). */
+  readonly overflowChunksQueued?: number;
 }
 
 /** The caller's remaining time: `check` throws OutOfTimeError when less than the reserve (plus needMs) is left. */
@@ -107,6 +126,18 @@ interface ClaimClock {
 }
 
 type Tally = AlertTally;
+
+/** One service's failures of a file being read: the first ones held whole, the rest its overflow. */
+interface ServiceFailures {
+  readonly held: Map<string, NormalizedEvent>;
+  overflow?: ServiceOverflow;
+  /** The overflow chunks taken and being claimed, one after another: the last one's end. */
+  settling?: Promise<void>;
+  /** Why a chunk's claims failed, once one did. */
+  failed?: { readonly error: unknown };
+  /** The end of each chunk taken and not yet waited for, oldest first. */
+  readonly queue: Promise<void>[];
+}
 
 /**
  * The exactly-once alert protocol (docs/alerts.md#exactly-once): one message per log file and
@@ -132,6 +163,7 @@ export class AlertDelivery implements AlertSink {
   private readonly claimWaitMs: number;
   private readonly claimPollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly chunksQueued: number;
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -150,41 +182,215 @@ export class AlertDelivery implements AlertSink {
     this.claimWaitMs = (options.claimWaitSeconds ?? this.leaseMs / 1000 + 5) * 1000;
     this.claimPollMs = options.claimPollMs ?? 1_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.chunksQueued = Math.max(1, options.overflowChunksQueued ?? MAX_CHUNKS_QUEUED);
   }
 
-  /** Alerts on the new failures of one log file; throws when publishing keeps failing (nothing is marked then). */
+  /** Alerts on the new failures of one log file held in a list: begin, add each, finish. */
   async alertFile(
     failures: readonly NormalizedEvent[],
     source: LogObjectRef,
     options: AlertFileOptions = {},
   ): Promise<AlertOutcome> {
+    return alertFailures(this, failures, source, options);
+  }
+
+  /**
+   * Starts one file's alerts (docs/alerts.md#overflow). Per service the first FULL_FAILURES_PER_SERVICE
+   * alertable failures are held whole and go through the protocol at finish; every later one joins a
+   * chunk that is claimed for the service's message as soon as it is full, then dropped, leaving counts
+   * per kind. So what a file's alert holds does not grow with its failed calls.
+   */
+  begin(source: LogObjectRef, options: AlertFileOptions = {}): FileAlerts {
     const tally: Tally = emptyAlertOutcome();
     const time = this.timeCheck(source, options.remainingMs);
-    const { alertable, ignored } = selectAlertable(failures, this.rules);
-    tally.eventsIgnored = ignored.length;
-    if (alertable.length === 0) return tally;
+    const rules = compileRules(this.rules);
+    const services = new Map<ServiceName, ServiceFailures>();
+    let finished = false;
+    const add = async (event: NormalizedEvent): Promise<void> => {
+      if (finished) throw new RangeError('add after finish');
+      // The pipeline passes failures only, but a success that slipped in must never page anyone.
+      if (!event.failed || rules.ignores(event)) {
+        tally.eventsIgnored += 1;
+        return;
+      }
+      let failures = services.get(event.service);
+      if (!failures) {
+        failures = { held: new Map(), queue: [] };
+        services.set(event.service, failures);
+      }
+      // One event per eventId: CloudTrail can repeat a record, and a repeat is not a second failure.
+      if (failures.held.has(event.eventId)) {
+        tally.eventsAlreadyAlerted += 1;
+        return;
+      }
+      if (failures.held.size < FULL_FAILURES_PER_SERVICE && !failures.overflow) {
+        failures.held.set(event.eventId, event);
+        return;
+      }
+      // The message is named from the held failures: the same content gives the same name on a retry.
+      failures.overflow ??= new ServiceOverflow(fileId(source, [...failures.held.keys()]));
+      if (failures.overflow.add(event)) {
+        // A chunk that could not be claimed fails the file now, not after the rest of it is read.
+        if (failures.failed) throw failures.failed.error;
+        // Claimed in the background, chunk after chunk, while the file is read on: a slow table must
+        // not stall the read (the S3 stream times out after 30 s of silence). Past MAX_CHUNKS_QUEUED
+        // chunks waiting the read waits for them, so what is held stays bounded.
+        const chunk = failures.overflow.takeChunk();
+        const overflow = failures.overflow;
+        const settling = (failures.settling ?? Promise.resolve()).then(() =>
+          this.settleChunk(event.service, overflow, chunk, time),
+        );
+        const record = failures;
+        settling.catch((error: unknown) => (record.failed ??= { error })); // awaited at the cap or the finish
+        failures.settling = settling;
+        failures.queue.push(settling);
+        // Waits for the oldest chunk only: the read goes on as soon as the queue is below the cap.
+        while (failures.queue.length > this.chunksQueued) await failures.queue.shift();
+      }
+    };
+    const finish = async (): Promise<AlertOutcome> => {
+      if (finished) throw new RangeError('finish called twice');
+      finished = true;
+      let heldElsewhere = 0;
+      for (const [service, failures] of services) {
+        await failures.settling;
+        const overflow = failures.overflow;
+        if (overflow) await this.settleChunk(service, overflow, overflow.takeChunk(), time);
+      }
+      const held = [...services.values()].flatMap((f) => [...f.held.values()]);
+      const markers =
+        held.length > 0 ? await this.ledger.eventMarkers(held.map((e) => e.eventId)) : new Map();
+      for (const service of SERVICE_NAMES) {
+        const failures = services.get(service);
+        if (!failures) continue;
+        const fresh = [...failures.held.values()].filter((e) => !markers.has(e.eventId));
+        tally.eventsAlreadyAlerted += failures.held.size - fresh.length;
+        const overflow = failures.overflow;
+        if (overflow) {
+          tally.eventsAlreadyAlerted += overflow.alreadyAlerted;
+          heldElsewhere += overflow.heldElsewhere;
+        }
+        if (fresh.length === 0 && (overflow?.claimed ?? 0) === 0) continue;
+        // Identified by the service's held failures (already alerted or not), so a retry of the same
+        // content finds its message record and new content gets a new one.
+        const fid = overflow?.fileId ?? fileId(source, [...failures.held.keys()]);
+        await this.alertService(service, sortOldestFirst(fresh), overflow, source, fid, tally, time);
+      }
+      return heldElsewhere > 0 ? { ...tally, eventsHeldElsewhere: heldElsewhere } : tally;
+    };
+    return {
+      add,
+      finish,
+      get holdings(): AlertHoldings {
+        const held: Partial<Record<ServiceName, number>> = {};
+        const chunk: Partial<Record<ServiceName, number>> = {};
+        const kinds: Partial<Record<ServiceName, number>> = {};
+        for (const [service, failures] of services) {
+          held[service] = failures.held.size;
+          chunk[service] = failures.overflow?.holdings.chunk ?? 0;
+          kinds[service] = failures.overflow?.holdings.kinds ?? 0;
+        }
+        return { held, chunk, kinds };
+      },
+    };
+  }
 
-    // One event per eventId: CloudTrail can repeat a record, and a repeat is not a second failure.
-    const unique = [...new Map(alertable.map((e) => [e.eventId, e])).values()];
-    tally.eventsAlreadyAlerted += alertable.length - unique.length;
-    const markers = await this.ledger.eventMarkers(unique.map((e) => e.eventId));
-    const fresh = unique.filter((e) => !markers.has(e.eventId));
-    tally.eventsAlreadyAlerted += unique.length - fresh.length;
-
-    for (const [service, events] of groupByService(fresh)) {
-      // Identified by every alertable failure of the service in the file (already alerted or not), so
-      // a retry of the same content finds its message record and new content gets a new one.
-      const ids = unique.filter((e) => e.service === service).map((e) => e.eventId);
-      await this.alertService(service, events, source, fileId(source, ids), tally, time);
+  // Claims one chunk of a service's overflow for its message, owned by the file (so its retry in
+  // another invocation takes them back at once), and counts what came of each claim; the ids are dropped.
+  private async settleChunk(
+    service: ServiceName,
+    overflow: ServiceOverflow,
+    chunk: readonly ChunkEntry[],
+    time: TimeCheck,
+  ): Promise<void> {
+    if (chunk.length === 0) return;
+    try {
+      await this.claimChunk(service, overflow, chunk, time);
+    } finally {
+      overflow.settled(chunk);
     }
-    return tally;
+  }
+
+  private async claimChunk(
+    service: ServiceName,
+    overflow: ServiceOverflow,
+    chunk: readonly ChunkEntry[],
+    time: TimeCheck,
+  ): Promise<void> {
+    time.check(`claiming ${chunk.length} more ${service} failures`);
+    const messageKey = messageRecordKey(overflow.fileId, service);
+    const nowMs = this.now().getTime();
+    const left = time.left();
+    const leaseUntil =
+      nowMs + (Number.isFinite(left) ? left + OVERFLOW_LEASE_MARGIN_MS : OVERFLOW_LEASE_MAX_MS);
+    overflow.leaseUntil ??= leaseUntil;
+    const claims = await this.ledger.claimEvents(
+      chunk.map((e) => e.eventId),
+      { owner: overflowOwner(overflow.fileId), nowMs, leaseUntil, messageKey },
+    );
+    // Claims that name another message count as alerted when that message was sent.
+    const others = new Set<string>();
+    for (const [, taken] of claims.claimed) {
+      if (taken.previousMessageKey !== undefined && taken.previousMessageKey !== messageKey) {
+        others.add(taken.previousMessageKey);
+      }
+    }
+    for (const key of claims.heldFor.values()) others.add(key);
+    const sent = await this.sentMessages(others);
+    const takenSent = new Map<string, string[]>();
+    const seen = new Set<string>();
+    for (const entry of chunk) {
+      if (seen.has(entry.eventId)) continue;
+      seen.add(entry.eventId);
+      const id = entry.eventId;
+      const taken = claims.claimed.get(id);
+      if (taken) {
+        const previous = taken.previousMessageKey;
+        if (previous !== undefined && previous !== messageKey && sent.has(previous)) {
+          takenSent.set(previous, [...(takenSent.get(previous) ?? []), id]);
+          overflow.alreadyAlerted += 1;
+        } else overflow.countClaimed(entry);
+      } else if (claims.final.has(id)) {
+        overflow.alreadyAlerted += 1;
+      } else if (sent.has(claims.heldFor.get(id) ?? '')) {
+        overflow.alreadyAlerted += 1;
+      } else {
+        overflow.heldElsewhere += 1;
+      }
+    }
+    // Taken over from a claimant whose message went out: alerted, only its marker was missing.
+    for (const [key, ids] of takenSent) {
+      await this.ledger.markEvents(ids, 'alerted', { nowMs, messageKey: key });
+    }
+  }
+
+  // The given messages that are sent on every channel (a chat publish still under way is not done yet),
+  // read one by one (a chunk names few distinct messages).
+  private async sentMessages(keys: ReadonlySet<string>): Promise<Set<string>> {
+    const sent = new Set<string>();
+    for (const key of keys) {
+      let all = true;
+      for (const { channel } of this.channels) {
+        const record = await this.ledger.messageRecord(channel === 'topic' ? key : `${key}#${channel}`);
+        if (record?.state !== 'sent') {
+          all = false;
+          break;
+        }
+      }
+      if (all) sent.add(key);
+    }
+    return sent;
   }
 
   // Claims the service's events, delivers the ones it got, and waits for the ones another invocation
   // holds (without holding up its own meanwhile, so two files waiting on each other cannot deadlock).
+  // The overflow goes out in the first message, or, when this invocation got none of the held events
+  // at first, once every held event is settled (so a duplicate of the file that holds them has sent
+  // the message by then, and a `sent` record never covers events it did not carry).
   private async alertService(
     service: ServiceName,
     events: NormalizedEvent[],
+    overflow: ServiceOverflow | undefined,
     source: LogObjectRef,
     firstFid: string,
     tally: Tally,
@@ -194,19 +400,26 @@ export class AlertDelivery implements AlertSink {
     let pending = events;
     let fid = firstFid;
     let waitedMs = 0;
-    for (;;) {
+    let unsettled = overflow !== undefined && overflow.claimed > 0 ? overflow : undefined;
+    while (pending.length > 0) {
       time.check(`claiming ${pending.length} ${service} failures`);
-      const clock = this.claimClock(time, pending.length);
+      const clock = this.claimClock(time, overflow);
       const messageKey = messageRecordKey(fid, service);
       const claims = await this.ledger.claimEvents(
         pending.map((e) => e.eventId),
         { owner, nowMs: clock.nowMs, leaseUntil: clock.leaseUntil, messageKey },
       );
       tally.eventsAlreadyAlerted += claims.final.size;
+      // Held for a message that was sent (a big file's overflow claim): alerted.
+      const sent = await this.sentMessages(new Set(claims.heldFor.values()));
+      const heldSent = pending.filter((e) => sent.has(claims.heldFor.get(e.eventId) ?? ''));
+      tally.eventsAlreadyAlerted += heldSent.length;
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
       if (mine.length > 0) {
+        const withOverflow = fid === firstFid ? unsettled : undefined;
+        if (withOverflow) unsettled = undefined;
         try {
-          await this.deliver(service, mine, claims, source, fid, owner, clock, tally, time);
+          await this.deliver(service, mine, withOverflow, claims, source, fid, owner, clock, tally, time);
         } catch (err) {
           // Whatever failed, this invocation stops working on these now: its retry (or another file)
           // need not wait out the lease. The event claims keep naming the message, so a taker still
@@ -222,10 +435,12 @@ export class AlertDelivery implements AlertSink {
         }
       }
 
-      pending = pending.filter((e) => claims.held.has(e.eventId));
-      if (pending.length === 0) return;
+      pending = pending.filter(
+        (e) => claims.held.has(e.eventId) && !sent.has(claims.heldFor.get(e.eventId) ?? ''),
+      );
+      if (pending.length === 0) break;
       if (waitedMs >= this.claimWaitMs) {
-        const until = Math.max(...claims.held.values());
+        const until = Math.max(...pending.map((e) => claims.held.get(e.eventId) ?? 0));
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
             `until ${new Date(until).toISOString()}; retry the file later`,
@@ -241,24 +456,31 @@ export class AlertDelivery implements AlertSink {
         pending.map((e) => e.eventId),
       );
     }
+    if (unsettled) {
+      time.check(`alerting ${unsettled.claimed} more ${service} failures`);
+      const clock = this.claimClock(time, overflow);
+      const none: EventClaims = { claimed: new Map(), final: new Map(), held: new Map(), heldFor: new Map() };
+      await this.deliver(service, [], unsettled, none, source, firstFid, owner, clock, tally, time);
+    }
   }
 
   // Both clocks read at one instant: the lease ends at nowMs + lease on the wall clock, and publishing
   // stops LEASE_SAFETY_MS before the same moment on the monotonic clock, whatever happens in between, or
   // earlier when the caller's time ends first (half the reserve before it: the records need the rest).
-  // The lease also covers the claims themselves, which for tens of thousands of events take a while:
-  // without that, a big file's lease could run out before its publish, on every attempt.
-  private claimClock(time: TimeCheck, events: number): ClaimClock {
+  // An overflow's claims bound it too: they were taken earlier, with the lease of their own.
+  private claimClock(time: TimeCheck, overflow: ServiceOverflow | undefined): ClaimClock {
     const nowMs = this.now().getTime();
     const monotonic = this.monotonicNow();
     const left = time.left();
-    const leaseMs = this.leaseMs + Math.max(0, events - LEASE_COVERS_EVENTS) * LEASE_MS_PER_EVENT;
+    const overflowLeft =
+      overflow?.leaseUntil !== undefined ? overflow.leaseUntil - nowMs : Number.POSITIVE_INFINITY;
     return {
       nowMs,
-      leaseUntil: nowMs + leaseMs,
+      leaseUntil: nowMs + this.leaseMs,
       publishDeadline: Math.min(
-        monotonic + leaseMs - LEASE_SAFETY_MS,
+        monotonic + this.leaseMs - LEASE_SAFETY_MS,
         monotonic + left - TIME_RESERVE_MS / 2,
+        monotonic + overflowLeft - LEASE_SAFETY_MS,
       ),
     };
   }
@@ -282,6 +504,7 @@ export class AlertDelivery implements AlertSink {
   private async deliver(
     service: ServiceName,
     claimedEvents: NormalizedEvent[],
+    overflow: ServiceOverflow | undefined,
     claims: EventClaims,
     source: LogObjectRef,
     fid: string,
@@ -293,6 +516,9 @@ export class AlertDelivery implements AlertSink {
     // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
     const messageKey = keys[0] as string;
+    // The overflow claimed for this message, by kind; none of it has ids left to mark.
+    const overflowKinds = overflow?.claimedKinds() ?? new Map<string, OverflowKind>();
+    const overflowCount = overflow?.claimed ?? 0;
     // Events taken over from a claimant that died: if the message it meant them for was sent (its
     // topic record), they were alerted, and only its bookkeeping is missing.
     let events = claimedEvents;
@@ -311,33 +537,48 @@ export class AlertDelivery implements AlertSink {
       const done = new Set(previousEvents.map((e) => e.eventId));
       events = events.filter((e) => !done.has(e.eventId));
     }
-    if (events.length === 0) return;
+    if (events.length === 0 && overflowCount === 0) return;
 
     const records: Array<MessageRecord | undefined> = [];
     for (const key of keys) records.push(await this.ledger.messageRecord(key));
     if (records.every((r) => r?.state === 'sent')) {
-      // A previous attempt published this file's alert and stopped before marking every event.
+      // A previous attempt published this file's alert and stopped before marking every event (or a
+      // duplicate of the file published it): its overflow claims name it, so they read as alerted.
       await this.finishSent(messageKey, records[0]?.sentAt ?? clock.nowMs, events);
-      tally.eventsAlreadyAlerted += events.length;
+      tally.eventsAlreadyAlerted += events.length + overflowCount;
       return;
     }
 
     const nowMs = clock.nowMs;
-    const windows = await this.ledger.windows([...signaturesOf(events).keys()]);
+    const windows = await this.ledger.windows([
+      ...new Set([...signaturesOf(events).keys(), ...overflowKinds.keys()]),
+    ]);
     let plan = planServiceAlert(service, events, windows, nowMs, this.windowMinutes);
+    // The overflow follows the same plan per kind; kinds past the cap (ungrouped) always alert.
+    let alertedKinds = [...overflowKinds].filter(
+      ([key]) => !windowActive(windows.get(key), nowMs, this.windowMinutes),
+    );
+    let suppressedKinds = [...overflowKinds].filter(([key]) =>
+      windowActive(windows.get(key), nowMs, this.windowMinutes),
+    );
     // A channel published before the process stopped: the suppressed failures were marked before that
     // publish, so every failure still unmarked is one that message alerted, and the other channels
     // must say the same (even if another file's alert has opened a window since).
     const resumed = records.some((r) => r?.state === 'sent');
     if (resumed) {
       plan = { ...plan, alert: events, suppressed: new Map(), alertedSignatures: signaturesOf(events) };
+      alertedKinds = [...overflowKinds];
+      suppressedKinds = [];
     }
+    const overflowSuppressed = suppressedKinds.reduce((sum, [, kind]) => sum + kind.count, 0);
+    const overflowAlerted = overflowCount - overflowSuppressed;
+    const alertCount = plan.alert.length + overflowAlerted;
     const pending = this.channels
       .map((channel, i) => ({ ...channel, key: keys[i] as string }))
       .filter((_, i) => records[i]?.state !== 'sent');
     const alertIds = plan.alert.map((e) => e.eventId);
 
-    if (plan.alert.length > 0) {
+    if (alertCount > 0) {
       time.check(`publishing the ${service} alert`);
       for (const [i, channel] of pending.entries()) {
         const claim = await this.ledger.claimMessage(channel.key, {
@@ -355,7 +596,7 @@ export class AlertDelivery implements AlertSink {
         }
         if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
           await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
-          tally.eventsAlreadyAlerted += events.length;
+          tally.eventsAlreadyAlerted += events.length + overflowCount;
           return;
         }
         // Unreachable while this owner holds the events; kept so a broken ledger fails loudly.
@@ -369,27 +610,48 @@ export class AlertDelivery implements AlertSink {
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
     const suppressedIds: string[] = [];
-    const counts: SuppressedCount[] = [];
+    const counted = new Map<string, SuppressedCount>();
     for (const [key, suppressedEvents] of plan.suppressed) {
       const first = suppressedEvents[0] as NormalizedEvent;
-      counts.push({ signatureKey: key, signature: signatureOf(first), count: suppressedEvents.length });
+      counted.set(key, { signatureKey: key, signature: signatureOf(first), count: suppressedEvents.length });
       suppressedIds.push(...suppressedEvents.map((e) => e.eventId));
     }
+    for (const [key, kind] of suppressedKinds) {
+      const count = (counted.get(key)?.count ?? 0) + kind.count;
+      counted.set(key, { signatureKey: key, signature: kind.signature, count });
+    }
+    const counts = [...counted.values()];
     if (counts.length > 0) await this.ledger.countSuppressed(counts, { fileId: fid, nowMs });
     if (suppressedIds.length > 0) await this.ledger.markEvents(suppressedIds, 'suppressed', { nowMs });
-    tally.eventsSuppressed += suppressedIds.length;
-    if (plan.alert.length === 0) return;
+    tally.eventsSuppressed += suppressedIds.length + overflowSuppressed;
+    if (alertCount === 0) {
+      // Nothing to publish, but overflow claims name this message: a record that settles it makes them
+      // read as done, so they do not hold other files' copies of the same events until the lease ends.
+      if (overflowCount > 0) {
+        for (const key of keys) {
+          await this.ledger.markMessageSent(key, {
+            messageId: NOTHING_PUBLISHED,
+            sentAt: nowMs,
+            eventCount: 0,
+          });
+        }
+      }
+      return;
+    }
 
     const input = {
       service,
       source,
       events: plan.alert,
-      suppressedInFile: suppressedIds.length,
-      earlierSuppressed: plan.earlierSuppressed,
+      suppressedInFile: suppressedIds.length + overflowSuppressed,
+      earlierSuppressed: earlierReports(plan, alertedKinds, windows),
       windowMinutes: this.windowMinutes,
       // The render is the last step before the publish: its time is when the alert is sent.
       sentAt: this.now(),
       ...(this.nextSteps ? { nextSteps: this.nextSteps } : {}),
+      ...(overflow && overflowAlerted > 0
+        ? { overflow: overflow.toAlertOverflow(alertedKinds.map(([, kind]) => kind)) }
+        : {}),
     };
     const rendered = renderAlert(
       input,
@@ -417,6 +679,7 @@ export class AlertDelivery implements AlertSink {
           await this.ledger.releaseClaim(rest.key, owner).catch(() => undefined);
         }
         // The events keep naming the topic's message, so the retry finds what was sent and resumes.
+        // The overflow's claims are the file's own: its retry takes them back at once.
         await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw err;
       }
@@ -424,24 +687,26 @@ export class AlertDelivery implements AlertSink {
       await this.ledger.markMessageSent(channel.key, {
         messageId,
         sentAt: at,
-        eventCount: plan.alert.length,
+        eventCount: alertCount,
       });
       sentAt ??= at;
     }
     const alertedAt = sentAt ?? nowMs;
     await this.ledger.markEvents(alertIds, 'alerted', { nowMs: alertedAt, messageKey });
-    await this.openWindows(plan.alertedSignatures, windows, alertedAt, messageKey);
+    const alertedSignatures = new Map(plan.alertedSignatures);
+    for (const [key, kind] of alertedKinds) alertedSignatures.set(key, kind.signature);
+    await this.openWindows(alertedSignatures, windows, alertedAt, messageKey);
 
     if (resumed) {
-      tally.eventsAlreadyAlerted += plan.alert.length;
+      tally.eventsAlreadyAlerted += alertCount;
       return;
     }
     tally.messagesPublished += 1;
     if (rendered.document.delivery) {
       tally.secondsAfterFirstCall.push(rendered.document.delivery.secondsAfterFirstCall);
     }
-    tally.eventsAlerted += plan.alert.length;
-    tally.byService[service] = (tally.byService[service] ?? 0) + plan.alert.length;
+    tally.eventsAlerted += alertCount;
+    tally.byService[service] = (tally.byService[service] ?? 0) + alertCount;
   }
 
   /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */
@@ -475,6 +740,36 @@ export class AlertDelivery implements AlertSink {
     }));
     await this.ledger.recordAlerted(alerted, { sentAt, messageKey });
   }
+}
+
+/** The owner of a file's overflow claims: derived from the file, so its retry recognises them at once. */
+export function overflowOwner(fileIdValue: string): string {
+  return `file#${fileIdValue}`;
+}
+
+// The plan's earlier suppressions, plus those of the overflow's alerted kinds the held part lacks.
+function earlierReports(
+  plan: {
+    readonly earlierSuppressed: readonly SuppressedReport[];
+    readonly alertedSignatures: ReadonlyMap<string, AlertSignature>;
+  },
+  alertedKinds: ReadonlyArray<readonly [string, OverflowKind]>,
+  windows: ReadonlyMap<string, SignatureWindow>,
+): SuppressedReport[] {
+  const reports = [...plan.earlierSuppressed];
+  for (const [key, kind] of alertedKinds) {
+    if (plan.alertedSignatures.has(key)) continue;
+    const window = windows.get(key);
+    const count = window ? window.suppressedTotal - window.reportedTotal : 0;
+    if (!window || count <= 0) continue;
+    reports.push({
+      signature: kind.signature,
+      count,
+      ...(window.lastAlertedAt !== undefined ? { since: new Date(window.lastAlertedAt).toISOString() } : {}),
+      reportedTotal: window.suppressedTotal,
+    });
+  }
+  return reports;
 }
 
 function signaturesOf(events: readonly NormalizedEvent[]): Map<string, AlertSignature> {

@@ -23,6 +23,31 @@ export interface AlertMessageInput {
   readonly sentAt?: Date;
   /** The event table and runbook the "What to do next" block points at. */
   readonly nextSteps?: NextStepsContext;
+  /**
+   * Failures this message alerts on beyond `events`: a big file's failures past the ones held whole,
+   * settled while it was read and kept as counts (docs/alerts.md#overflow). Absent: none.
+   */
+  readonly overflow?: AlertOverflow;
+}
+
+/** One kind of failure (signature) of a message's overflow: its first failure and how many there were. */
+export interface OverflowGroup {
+  /** The first failure of the kind (held slim): the group's example in the text and the summary. */
+  readonly example: NormalizedEvent;
+  /** Failures of the kind in the overflow, the example included. */
+  readonly count: number;
+  /** The newest of them. */
+  readonly lastEventTime: string;
+}
+
+/** Failures a message alerts on and does not hold: counts per kind, and the kinds past the cap counted together. */
+export interface AlertOverflow {
+  readonly groups: readonly OverflowGroup[];
+  /** Failures of kinds not kept (past the cap on kinds per service): counted, not grouped. */
+  readonly ungrouped: number;
+  /** The oldest and newest of every overflow failure, grouped or not. */
+  readonly firstEventTime: string;
+  readonly lastEventTime: string;
 }
 
 /** How the alert was delivered: by which path, when, and how long after the calls it reports. */
@@ -85,6 +110,11 @@ export interface AlertDocument {
   /** Failures by (eventName, errorCode, principal), largest first; at most 50 groups. */
   readonly groups: AlertGroup[];
   readonly groupsOmitted: number;
+  /**
+   * Failures counted in failureCount whose kind a big file had too many of to keep (docs/alerts.md#overflow);
+   * present only when there are any (added within version 1, see CHANGELOG.md).
+   */
+  readonly ungroupedFailures?: number;
   readonly suppressed: {
     readonly windowMinutes: number;
     /** Failures of this file not listed: their signature alerted within the window. */

@@ -5,6 +5,8 @@ import { sortOldestFirst } from './alert-policy';
 import { alertSubject } from './alert-subject';
 import {
   cut,
+  failureKinds,
+  failureTotals,
   summarize,
   summaryLevels,
   SUMMARY_FIELD_CHARS,
@@ -44,10 +46,21 @@ export function renderAlert(given: AlertMessageInput, options: RenderOptions = {
   };
   const maxBytes = options.maxPublishBytes ?? SNS_MAX_PUBLISH_BYTES - 1024;
   const events = sortOldestFirst(input.events);
-  if (events.length === 0) throw new RangeError('renderAlert needs at least one event');
-  const accountId = cut(single(events.map((e) => e.accountId)), SUMMARY_FIELD_CHARS);
-  const region = cut(single(events.map((e) => e.region)), SUMMARY_FIELD_CHARS);
-  const subject = alertSubject(input.service, events, accountId, region);
+  const kinds = failureKinds(input, events);
+  if (kinds.length === 0 && (input.overflow?.ungrouped ?? 0) === 0) {
+    throw new RangeError('renderAlert needs at least one event');
+  }
+  // Every kind's example stands for its account and region (the signature holds both).
+  const examples = kinds.map((k) => k.first);
+  const accountId = cut(single(examples.map((e) => e.accountId)), SUMMARY_FIELD_CHARS);
+  const region = cut(single(examples.map((e) => e.region)), SUMMARY_FIELD_CHARS);
+  const subject = alertSubject(
+    input.service,
+    kinds.map((k) => ({ eventName: k.first.eventName, errorCode: k.first.errorCode, count: k.count })),
+    accountId,
+    region,
+    input.overflow?.ungrouped ?? 0,
+  );
   const summary = summarize(input, events);
   // Each included event costs its JSON once per JSON protocol (4×), escaped inside the outer JSON.
   const eventCosts = events.map((e) => escapedBytes(JSON.stringify(e)) + 1);
@@ -90,12 +103,14 @@ function renderWithin(
   maxBytes: number,
 ): RenderedAlert | undefined {
   const text = renderAlertText(input, events, accountId, region, limits);
+  const kinds = failureKinds(input, events);
   const messageAttributes = alertAttributes(
     input.service,
-    events,
+    kinds.map((k) => k.first),
     accountId,
     region,
     limits.attributeErrorCodes,
+    failureTotals(input, events).count,
   );
   const fixedBytes = utf8(subject) + attributeBytes(messageAttributes);
   const build = (included: readonly NormalizedEvent[], trimmed: string[]): AlertDocument =>
@@ -111,7 +126,7 @@ function renderWithin(
   if (baseBytes > maxBytes) return undefined; // the summary itself is too big at these limits
   let included: NormalizedEvent[] = events.slice(0, count);
   let trimmed: string[] = [];
-  if (count === 0) {
+  if (count === 0 && events.length > 0) {
     // Not even the first event fits whole (huge request parameters): send it without its payloads,
     // if that fits (hostile input can make even the rest of the event too big).
     const bare = withoutPayloads(events[0] as NormalizedEvent);

@@ -1,5 +1,5 @@
 import { ALERT_DOCUMENT_VERSION, type AlertDocument, type AlertMessageInput } from './alert-document';
-import { cut, SUMMARY_FIELD_CHARS, type Summary, type SummaryLimits } from './alert-summary';
+import { cut, failureTotals, SUMMARY_FIELD_CHARS, type Summary, type SummaryLimits } from './alert-summary';
 import type { NormalizedEvent } from './normalized-event';
 import { secondsBetween } from './alert-latency';
 import { deliveryPathOf } from './object-ref';
@@ -17,6 +17,8 @@ export function buildDocument(
 ): AlertDocument {
   const { groups, errorCodes: codes, earlier } = summary;
   const shown = limits.documentGroups;
+  const totals = failureTotals(input, events);
+  const ungrouped = input.overflow?.ungrouped ?? 0;
   return {
     version: ALERT_DOCUMENT_VERSION,
     type: 'trailwatch.failed-calls',
@@ -29,23 +31,21 @@ export function buildDocument(
           delivery: {
             path: deliveryPathOf(input.source),
             sentAt: input.sentAt.toISOString(),
-            secondsAfterFirstCall: secondsBetween((events[0] as NormalizedEvent).eventTime, input.sentAt),
-            secondsAfterLastCall: secondsBetween(
-              (events[events.length - 1] as NormalizedEvent).eventTime,
-              input.sentAt,
-            ),
+            secondsAfterFirstCall: secondsBetween(totals.firstEventTime, input.sentAt),
+            secondsAfterLastCall: secondsBetween(totals.lastEventTime, input.sentAt),
           },
         }
       : {}),
-    failureCount: events.length,
+    failureCount: totals.count,
     included: included.length,
-    omitted: events.length - included.length,
-    firstEventTime: cut((events[0] as NormalizedEvent).eventTime, SUMMARY_FIELD_CHARS),
-    lastEventTime: cut((events[events.length - 1] as NormalizedEvent).eventTime, SUMMARY_FIELD_CHARS),
+    omitted: totals.count - included.length,
+    firstEventTime: cut(totals.firstEventTime, SUMMARY_FIELD_CHARS),
+    lastEventTime: cut(totals.lastEventTime, SUMMARY_FIELD_CHARS),
     errorCodes: codes.slice(0, shown),
     errorCodesOmitted: Math.max(0, codes.length - shown),
     groups: groups.slice(0, shown),
     groupsOmitted: Math.max(0, groups.length - shown),
+    ...(ungrouped > 0 ? { ungroupedFailures: ungrouped } : {}),
     suppressed: {
       windowMinutes: input.windowMinutes,
       inThisFile: input.suppressedInFile,

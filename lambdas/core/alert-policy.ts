@@ -195,11 +195,14 @@ export function planServiceAlert(
   return { service, alert, suppressed, earlierSuppressed, alertedSignatures };
 }
 
-interface CompiledRules {
+/** Rules compiled once, to be asked about one event at a time. */
+export interface CompiledRules {
+  /** True when the rules say not to alert on the event. */
   ignores(event: NormalizedEvent): boolean;
 }
 
-function compileRules(rules: AlertRules): CompiledRules {
+/** Compiles the rules' patterns once (a file's failures are matched one by one as they are read). */
+export function compileRules(rules: AlertRules): CompiledRules {
   const services = new Set<string>(rules.services);
   const codes = rules.ignoreErrorCodes.map(toMatcher);
   const names = rules.ignoreEventNames.map(toMatcher);

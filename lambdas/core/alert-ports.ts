@@ -66,6 +66,11 @@ export interface EventClaims {
   readonly final: ReadonlyMap<string, EventMarkerState>;
   /** Claimed by another owner whose lease has not run out: the epoch ms it runs to. */
   readonly held: ReadonlyMap<string, number>;
+  /**
+   * The message each held claim names: a claim whose message was sent reads as alerted (a big file's
+   * overflow claims are never replaced by markers; docs/alerts.md#overflow).
+   */
+  readonly heldFor: ReadonlyMap<string, string>;
 }
 
 /** One signature's suppressed failures in one file. */

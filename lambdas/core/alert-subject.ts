@@ -7,6 +7,8 @@ export const SNS_MAX_SUBJECT_CHARS = 100;
 export interface SubjectFailure {
   readonly eventName: string;
   readonly errorCode?: string;
+  /** How many failures this one stands for (a kind counted, not held); default 1. */
+  readonly count?: number;
 }
 
 /**
@@ -21,17 +23,20 @@ export function alertSubject(
   failures: readonly SubjectFailure[],
   accountId: string,
   region: string,
+  uncounted = 0,
 ): string {
   const kinds = new Map<string, { failure: SubjectFailure; count: number }>();
+  let count = uncounted;
   for (const f of failures) {
     const key = `${f.eventName}\u0000${f.errorCode ?? ''}`;
+    const n = f.count ?? 1;
+    count += n;
     const kind = kinds.get(key);
-    if (kind) kind.count += 1;
-    else kinds.set(key, { failure: f, count: 1 });
+    if (kind) kind.count += n;
+    else kinds.set(key, { failure: f, count: n });
   }
   const top = [...kinds.values()].sort((a, b) => b.count - a.count)[0];
   const name = SERVICES[service].displayName;
-  const count = failures.length;
   const code = top?.failure.errorCode ?? 'no error code';
   const call = top?.failure.eventName ?? 'call';
   const others = kinds.size - 1;

@@ -1,5 +1,5 @@
 import type { AlertGroup, AlertMessageInput, AlertSuppressedEntry } from './alert-document';
-import { signatureKey, signatureOf, type AlertSignature } from './alert-policy';
+import { signatureKey, signatureOf } from './alert-policy';
 import type { NormalizedEvent } from './normalized-event';
 
 /** Longest string in the document's summary (groups, errorCodes, suppressed) and the errorCode attribute. */
@@ -56,11 +56,85 @@ export interface Summary {
   readonly earlierTotal: number;
 }
 
+/** One kind of failure (signature) of a message: the listed events of it plus its overflow count. */
+export interface FailureKind {
+  /** Its first failure: a listed one when there is any, else the overflow's example. */
+  readonly first: NormalizedEvent;
+  /** Its listed failures (held whole or slim), oldest first as given. */
+  readonly listed: readonly NormalizedEvent[];
+  /** Every failure of the kind in the message: listed plus overflow. */
+  readonly count: number;
+  /** Its newest failure's time. */
+  readonly lastEventTime: string;
+}
+
+/** How many failures a message alerts on, and the oldest and newest of them (listed and overflow). */
+export interface FailureTotals {
+  readonly count: number;
+  readonly firstEventTime: string;
+  readonly lastEventTime: string;
+}
+
+/** Events and overflow groups by signature, largest kind first (ties: first seen first, listed before overflow). */
+export function failureKinds(
+  input: Pick<AlertMessageInput, 'overflow'>,
+  events: readonly NormalizedEvent[],
+): FailureKind[] {
+  const kinds = new Map<
+    string,
+    { first: NormalizedEvent; listed: NormalizedEvent[]; count: number; last: string }
+  >();
+  for (const event of events) {
+    const key = eventSignatureKey(event);
+    const kind = kinds.get(key);
+    if (kind) {
+      kind.listed.push(event);
+      kind.count += 1;
+      if (event.eventTime > kind.last) kind.last = event.eventTime;
+    } else kinds.set(key, { first: event, listed: [event], count: 1, last: event.eventTime });
+  }
+  for (const group of input.overflow?.groups ?? []) {
+    const key = eventSignatureKey(group.example);
+    const kind = kinds.get(key);
+    if (kind) {
+      kind.count += group.count;
+      if (group.lastEventTime > kind.last) kind.last = group.lastEventTime;
+    } else
+      kinds.set(key, { first: group.example, listed: [], count: group.count, last: group.lastEventTime });
+  }
+  return [...kinds.values()]
+    .map((k) => ({ first: k.first, listed: k.listed, count: k.count, lastEventTime: k.last }))
+    .sort((a, b) => b.count - a.count);
+}
+
+/** The message's failure count and time span, listed events and overflow together. */
+export function failureTotals(
+  input: Pick<AlertMessageInput, 'overflow'>,
+  events: readonly NormalizedEvent[],
+): FailureTotals {
+  const overflow = input.overflow;
+  const overflowCount = overflow
+    ? overflow.groups.reduce((sum, g) => sum + g.count, 0) + overflow.ungrouped
+    : 0;
+  const times = [
+    ...(events.length > 0
+      ? [(events[0] as NormalizedEvent).eventTime, (events[events.length - 1] as NormalizedEvent).eventTime]
+      : []),
+    ...(overflow && overflowCount > 0 ? [overflow.firstEventTime, overflow.lastEventTime] : []),
+  ].sort();
+  return {
+    count: events.length + overflowCount,
+    firstEventTime: times[0] ?? '',
+    lastEventTime: times[times.length - 1] ?? '',
+  };
+}
+
 /** The document's summary with every free-text field clipped; computed once, cut per limits. */
 export function summarize(input: AlertMessageInput, events: readonly NormalizedEvent[]): Summary {
+  const kinds = failureKinds(input, events);
   return {
-    groups: groupEvents(events).map((g) => ({ ...clipSignature(g), count: g.count })),
-    errorCodes: errorCodes(events),
+    groups: kinds.map((k) => ({ ...clipSignature(signatureOf(k.first)), count: k.count })),
+    errorCodes: errorCodes(kinds.map((k) => k.first)),
     earlier: input.earlierSuppressed.map((r) => ({
       ...clipSignature(r.signature),
       count: r.count,
@@ -93,35 +167,6 @@ export function eventSignatureKey(event: NormalizedEvent): string {
     signatureKeys.set(event, key);
   }
   return key;
-}
-
-/** Events by signature, largest group first (ties: first seen first, as sort is stable), each in the given order. */
-export function eventsBySignature(events: readonly NormalizedEvent[]): NormalizedEvent[][] {
-  const groups = new Map<string, NormalizedEvent[]>();
-  for (const event of events) {
-    const key = eventSignatureKey(event);
-    const list = groups.get(key);
-    if (list) list.push(event);
-    else groups.set(key, [event]);
-  }
-  return [...groups.values()].sort((a, b) => b.length - a.length);
-}
-
-function groupEvents(events: readonly NormalizedEvent[]): AlertGroup[] {
-  const groups = new Map<string, AlertGroup>();
-  for (const event of events) {
-    const signature = signatureOf(event);
-    const key = eventSignatureKey(event);
-    const group = groups.get(key);
-    if (group) groups.set(key, { ...group, count: group.count + 1 });
-    else groups.set(key, { ...groupOf(signature), count: 1 });
-  }
-  // Largest first; ties in first-seen order (Map order) because sort is stable.
-  return [...groups.values()].sort((a, b) => b.count - a.count);
-}
-
-function groupOf(signature: AlertSignature): Omit<AlertGroup, 'count'> {
-  return { eventName: signature.eventName, errorCode: signature.errorCode, principal: signature.principal };
 }
 
 /** Distinct error codes, sorted, each clipped (a code is an identifier: no real one comes near the limit). */

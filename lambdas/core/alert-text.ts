@@ -1,5 +1,11 @@
 import type { AlertMessageInput } from './alert-document';
-import { eventsBySignature, FULL_SUMMARY, type SummaryLimits } from './alert-summary';
+import {
+  failureKinds,
+  failureTotals,
+  FULL_SUMMARY,
+  type FailureKind,
+  type SummaryLimits,
+} from './alert-summary';
 import { nextStepLines } from './alert-next-steps';
 import { cloudTrailEventUrl, resourceConsoleUrl } from './console-links';
 import type { NormalizedEvent, Principal } from './normalized-event';
@@ -23,34 +29,36 @@ export function renderAlertText(
 ): string {
   const { emailGroups, summaryLines } = limits;
   const name = SERVICES[input.service].displayName;
-  const first = events[0] as NormalizedEvent;
-  const last = events[events.length - 1] as NormalizedEvent;
+  const totals = failureTotals(input, events);
   const lines: string[] = [];
-  const calls = events.length === 1 ? 'call' : 'calls';
-  lines.push(`${events.length} failed ${name} ${calls} in account ${accountId}, region ${region}`);
+  const calls = totals.count === 1 ? 'call' : 'calls';
+  lines.push(`${totals.count} failed ${name} ${calls} in account ${accountId}, region ${region}`);
   lines.push(
-    events.length === 1
-      ? `at ${formatTime(first.eventTime)}.`
-      : `between ${formatTime(first.eventTime)} and ${formatTime(last.eventTime)}.`,
+    totals.count === 1
+      ? `at ${formatTime(totals.firstEventTime)}.`
+      : `between ${formatTime(totals.firstEventTime)} and ${formatTime(totals.lastEventTime)}.`,
   );
   lines.push('');
 
   // One block per kind of failure (signature), largest first: a storm of one failure reads as one
   // block with a count, not as ten identical ones.
-  const groups = failureGroups(events);
+  const groups = failureKinds(input, events);
+  const ungrouped = input.overflow?.ungrouped ?? 0;
   // With one kind of failure its console link moves into "What to do next", said once.
   const single = groups.length === 1;
   groups.slice(0, emailGroups).forEach((group, i) => {
     lines.push(...groupLines(group, i + 1, groups.length, !single));
     lines.push('');
   });
-  if (groups.length > emailGroups) {
+  if (groups.length > emailGroups || ungrouped > 0) {
     const rest = groups.slice(emailGroups);
-    const count = rest.reduce((sum, g) => sum + g.events.length, 0);
+    const count = rest.reduce((sum, g) => sum + g.count, 0) + ungrouped;
+    // Kinds past the cap of a big file were counted together: how many kinds they are is not known.
+    const kinds =
+      ungrouped > 0 ? 'more kinds' : `${rest.length} other ${rest.length === 1 ? 'kind' : 'kinds'}`;
     lines.push(
-      `... and ${count} more ${count === 1 ? 'failure' : 'failures'} of ${rest.length} other ` +
-        `${rest.length === 1 ? 'kind' : 'kinds'} not shown. The JSON message lists failures in full as far as ` +
-        'it can; every one is in the trailwatch table (failures index).',
+      `... and ${count} more ${count === 1 ? 'failure' : 'failures'} of ${kinds} not shown. The JSON ` +
+        'message lists failures in full as far as it can; every one is in the trailwatch table (failures index).',
     );
     lines.push('');
   }
@@ -78,7 +86,7 @@ export function renderAlertText(
     lines.push('');
   }
 
-  const top = groups[0]?.events[0];
+  const top = groups[0]?.first;
   if (top) {
     const steps = nextStepLines(top, input.nextSteps);
     // The console link is the group's own when several kinds are listed.
@@ -98,9 +106,9 @@ export function renderAlertText(
     lines.push(`Log file: ${describeObject(input.source)}`);
   }
   if (input.sentAt) {
-    const after = secondsBetween(first.eventTime, input.sentAt);
+    const after = secondsBetween(totals.firstEventTime, input.sentAt);
     lines.push(
-      `Sent:     ${formatTime(input.sentAt.toISOString())}, ${formatDuration(after)} after the ${events.length === 1 ? 'call' : 'first call'}`,
+      `Sent:     ${formatTime(input.sentAt.toISOString())}, ${formatDuration(after)} after the ${totals.count === 1 ? 'call' : 'first call'}`,
     );
   }
   lines.push('');
@@ -111,22 +119,21 @@ export function renderAlertText(
   return lines.map(cleanLine).join('\n');
 }
 
-function groupLines(group: FailureGroup, index: number, total: number, withConsole: boolean): string[] {
-  const event = group.events[0] as NormalizedEvent;
-  const last = group.events[group.events.length - 1] as NormalizedEvent;
-  const times = group.events.length === 1 ? '' : ` ${group.events.length} times`;
+function groupLines(group: FailureKind, index: number, total: number, withConsole: boolean): string[] {
+  const event = group.first;
+  const times = group.count === 1 ? '' : ` ${group.count} times`;
   const resource = event.resources[0];
   const consoleUrl = withConsole
     ? usableUrl(resourceConsoleUrl(event.service, event.region, resource))
     : undefined;
   const eventUrl = usableUrl(cloudTrailEventUrl(event.region, event.eventId));
   const code = event.errorCode ?? 'no error code';
-  const otherResources = new Set(group.events.map((e) => resourceLabel(e))).size - 1;
+  const otherResources = new Set([event, ...group.listed].map((e) => resourceLabel(e))).size - 1;
   const lines = [
     `[${index}/${total}] ${clip(event.eventName)} failed${times}: ${clip(code)}`,
     `  Message:  ${clip(event.errorMessage ?? '(no error message)', TEXT_MESSAGE_CHARS)}`,
     `  When:     ${formatTime(event.eventTime)}${
-      group.events.length > 1 ? `, last at ${formatTime(last.eventTime)}` : ''
+      group.count > 1 ? `, last at ${formatTime(group.lastEventTime)}` : ''
     }`,
     `  Caller:   ${clip(describePrincipal(event.principal))}`,
   ];
@@ -140,7 +147,7 @@ function groupLines(group: FailureGroup, index: number, total: number, withConso
       (otherResources > 0 ? ` (and ${otherResources} other${otherResources === 1 ? '' : 's'})` : ''),
   );
   if (consoleUrl) lines.push(`  Console:  ${consoleUrl}`);
-  const first = group.events.length > 1 ? ' (the first one)' : '';
+  const first = group.count > 1 ? ' (the first one)' : '';
   if (eventUrl) lines.push(`  Event:    ${eventUrl}${first}`);
   else lines.push(`  Event ID: ${clip(event.eventId)}${first}`);
   return lines;
@@ -149,15 +156,6 @@ function groupLines(group: FailureGroup, index: number, total: number, withConso
 function resourceLabel(event: NormalizedEvent): string {
   const resource = event.resources[0];
   return resource ? `${resource.type} ${resource.id}` : '';
-}
-
-interface FailureGroup {
-  readonly events: NormalizedEvent[];
-}
-
-// Events by signature, largest group first; each oldest first.
-function failureGroups(events: readonly NormalizedEvent[]): FailureGroup[] {
-  return eventsBySignature(events).map((list) => ({ events: list }));
 }
 
 /** "johndoe (IAMUser arn:aws:iam::123456789012:user/johndoe)". */

@@ -1,11 +1,10 @@
 import { TrailwatchError } from './errors';
-import { FailureCollector } from './failure-collector';
 import { OutOfTimeError, TIME_RESERVE_MS } from './out-of-time';
 import { newLogStats, readLogEvents } from './log-events';
 import { describeObject } from './object-ref';
 import type { NormalizedEvent } from './normalized-event';
 export { describeObject, LOCAL_FILE_BUCKET } from './object-ref';
-import type { AlertOutcome, AlertSink, EventSink, LogObjectRef, ObjectSummary } from './ports';
+import type { AlertOutcome, AlertSink, EventSink, FileAlerts, LogObjectRef, ObjectSummary } from './ports';
 import type { ServiceName } from './services';
 
 /** Opens the byte stream of one log object (an S3 GetObject body, a local file). */
@@ -93,8 +92,13 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   const stats = newLogStats();
   const eventsStored: Partial<Record<ServiceName, number>> = {};
   const failedCallsByService: Partial<Record<ServiceName, number>> = {};
-  // Alerting needs a file's failed calls at once; past the first per service they are kept slim.
-  const failures = new FailureCollector();
+  // The file's alerts are built as it is read (bounded: the first failures per service whole, the
+  // rest claimed in chunks and counted) and published once every event is stored.
+  const fileAlerts: FileAlerts | undefined = deps.alerts?.begin(
+    ref,
+    deps.remainingMs ? { remainingMs: deps.remainingMs } : {},
+  );
+  let failedCalls = 0;
   let batch: NormalizedEvent[] = [];
   // A record repeated in the file is one item in the table (same keys) and one alert: count it once.
   const seen = new Set<string>();
@@ -153,8 +157,14 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     if (seen.size < MAX_TRACKED_EVENTS) seen.add(identity);
     batch.push(event);
     if (event.failed) {
-      failures.add(event);
+      failedCalls += 1;
       failedCallsByService[event.service] = (failedCallsByService[event.service] ?? 0) + 1;
+      try {
+        await fileAlerts?.add(event);
+      } catch (err) {
+        await events.return(undefined).catch(() => undefined);
+        throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, { eventsStored, failedCalls });
+      }
     }
     if (batch.length >= batchSize) {
       try {
@@ -169,19 +179,12 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   await flush();
 
   let alerts: AlertOutcome | undefined;
-  if (deps.alerts && failures.failures.length > 0) {
+  if (fileAlerts && failedCalls > 0) {
     try {
-      checkTime(`alerting on ${failures.failures.length} failed calls`);
-      alerts = await deps.alerts.alertFile(
-        failures.failures,
-        ref,
-        deps.remainingMs ? { remainingMs: deps.remainingMs } : {},
-      );
+      checkTime(`alerting on ${failedCalls} failed calls`);
+      alerts = await fileAlerts.finish();
     } catch (err) {
-      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, {
-        eventsStored,
-        failedCalls: failures.failures.length,
-      });
+      throw new ObjectProcessingError(ref.bucket, ref.key, 'alert', err, { eventsStored, failedCalls });
     }
   }
 
@@ -193,7 +196,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
     recordsRead: stats.recordsRead,
     recordsSkipped: { ...stats.recordsSkipped },
     eventsStored,
-    failedCalls: failures.failures.length,
+    failedCalls,
     failedCallsByService,
     ...(alerts ? { alerts } : {}),
     durationMs: clock() - started,

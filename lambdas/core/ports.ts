@@ -29,6 +29,11 @@ export interface AlertOutcome {
   readonly eventsAlreadyAlerted: number;
   /** Failed events that the rules say not to alert on (ignored codes, names, principals, services). */
   readonly eventsIgnored: number;
+  /**
+   * A big file's overflow failures another file had claimed for its own message, not sent yet: that
+   * file alerts them (docs/alerts.md#overflow). Present only when there are any.
+   */
+  readonly eventsHeldElsewhere?: number;
   /** Per service: events alerted. */
   readonly byService: Partial<Record<ServiceName, number>>;
   /** Per message published: seconds from its first call to its publish (the AlertLatency metric). */
@@ -37,7 +42,9 @@ export interface AlertOutcome {
 
 /** An AlertOutcome being counted: every field present and writable. */
 export type AlertTally = {
-  -readonly [K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall'>]: AlertOutcome[K];
+  -readonly [
+    K in Exclude<keyof AlertOutcome, 'secondsAfterFirstCall' | 'eventsHeldElsewhere'>
+  ]: AlertOutcome[K];
 } & {
   secondsAfterFirstCall: number[];
 };
@@ -65,14 +72,42 @@ export interface AlertFileOptions {
   readonly remainingMs?: () => number;
 }
 
-/** Sends alerts for the failed events of one log file (implemented by the SNS alert adapter). */
+/** What a file's alert holds while it is built, counted: the bound's test and the bench's view of it. */
+export interface AlertHoldings {
+  /** Failures held whole, per service (at most FULL_FAILURES_PER_SERVICE each). */
+  readonly held: Partial<Record<ServiceName, number>>;
+  /** Overflow failures waiting to be claimed, per service (at most one chunk each). */
+  readonly chunk: Partial<Record<ServiceName, number>>;
+  /** Overflow kinds kept with an example, per service (at most MAX_OVERFLOW_KINDS each). */
+  readonly kinds: Partial<Record<ServiceName, number>>;
+}
+
+/** One file's alerts, built while the file is read: failures go in as they come, alerts go out at finish. */
+export interface FileAlerts {
+  /** Adds one failed call; may claim a chunk of the file's overflow before it resolves. Throws when that fails. */
+  add(event: NormalizedEvent): Promise<void>;
+  /** Publishes the file's alerts; called once, after every event of the file is stored. Throws when publishing keeps failing. */
+  finish(): Promise<AlertOutcome>;
+  /** What it holds now, counted. */
+  readonly holdings: AlertHoldings;
+}
+
+/** Sends alerts for the failed events of log files (implemented by AlertDelivery over the ledger and SNS). */
 export interface AlertSink {
-  /** Called once per file, after every event of the file is stored. Throws when publishing keeps failing. */
-  alertFile(
-    failures: readonly NormalizedEvent[],
-    source: LogObjectRef,
-    options?: AlertFileOptions,
-  ): Promise<AlertOutcome>;
+  /** Starts one file's alerts. */
+  begin(source: LogObjectRef, options?: AlertFileOptions): FileAlerts;
+}
+
+/** Alerts on a list of failures already at hand (one EventBridge call, a test): begin, add each, finish. */
+export async function alertFailures(
+  sink: AlertSink,
+  failures: readonly NormalizedEvent[],
+  source: LogObjectRef,
+  options?: AlertFileOptions,
+): Promise<AlertOutcome> {
+  const file = sink.begin(source, options);
+  for (const failure of failures) await file.add(failure);
+  return file.finish();
 }
 
 /** Why an object was not processed (it is not a CloudTrail log file this pipeline reads). */

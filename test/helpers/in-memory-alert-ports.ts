@@ -78,6 +78,7 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
     const claimed = new Map<string, { previousMessageKey?: string }>();
     const final = new Map<string, Ports.EventMarkerState>();
     const held = new Map<string, number>();
+    const heldFor = new Map<string, string>();
     for (const id of new Set(eventIds)) {
       const marker = this.markers.get(id);
       if (marker) {
@@ -87,6 +88,7 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
       const current = this.eventClaims.get(id);
       if (current && current.owner !== claim.owner && current.leaseUntil >= claim.nowMs) {
         held.set(id, current.leaseUntil);
+        heldFor.set(id, current.messageKey);
         continue;
       }
       claimed.set(id, current ? { previousMessageKey: current.messageKey } : {});
@@ -96,7 +98,7 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
         messageKey: claim.messageKey,
       });
     }
-    return { claimed, final, held };
+    return { claimed, final, held, heldFor };
   }
 
   async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {

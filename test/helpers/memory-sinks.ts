@@ -1,5 +1,12 @@
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
-import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
+import type {
+  AlertFileOptions,
+  AlertOutcome,
+  AlertSink,
+  EventSink,
+  FileAlerts,
+  LogObjectRef,
+} from '../../lambdas/core/ports';
 
 /** What an alert sink reports when it alerted every failure of a file in one message. */
 export function allAlerted(failures: readonly NormalizedEvent[]): AlertOutcome {
@@ -23,13 +30,42 @@ export class MemoryEventSink implements EventSink {
   }
 }
 
-/** An in-memory AlertSink that records each call; `fail` makes every call throw (the topic is down). */
+/** An AlertSink that collects a file's failures in a list and hands them to `alertFile` at finish (tests only: unbounded). */
+export function listAlertSink(
+  alertFile: (
+    failures: readonly NormalizedEvent[],
+    source: LogObjectRef,
+    options: AlertFileOptions,
+  ) => Promise<AlertOutcome>,
+): AlertSink {
+  return {
+    begin(source: LogObjectRef, options: AlertFileOptions = {}): FileAlerts {
+      const failures: NormalizedEvent[] = [];
+      return {
+        add: async (event) => {
+          failures.push(event);
+        },
+        finish: () => alertFile(failures, source, options),
+        get holdings() {
+          return { held: { glue: failures.length }, chunk: {}, kinds: {} };
+        },
+      };
+    },
+  };
+}
+
+/** An in-memory AlertSink that records each file's failures at finish; `fail` makes every finish throw (the topic is down). */
 export class MemoryAlertSink implements AlertSink {
   readonly calls: Array<{ failures: NormalizedEvent[]; source: LogObjectRef }> = [];
-  constructor(private readonly fail = false) {}
-  async alertFile(failures: readonly NormalizedEvent[], source: LogObjectRef): Promise<AlertOutcome> {
-    if (this.fail) throw new Error('topic unavailable');
-    this.calls.push({ failures: [...failures], source });
-    return allAlerted(failures);
+  private readonly sink: AlertSink;
+  constructor(private readonly fail = false) {
+    this.sink = listAlertSink(async (failures, source) => {
+      if (this.fail) throw new Error('topic unavailable');
+      this.calls.push({ failures: [...failures], source });
+      return allAlerted(failures);
+    });
+  }
+  begin(source: LogObjectRef, options?: AlertFileOptions): FileAlerts {
+    return this.sink.begin(source, options);
   }
 }

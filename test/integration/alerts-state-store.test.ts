@@ -15,6 +15,9 @@ import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { ensureTable } from '../../lambdas/adapters/table-definitions';
 import { signatureKey, signatureOf } from '../../lambdas/core/alert-policy';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
+import { AlertDelivery } from '../../lambdas/core/alert-delivery';
+import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
+import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
 
 const SOURCE = { bucket: 'b', key: 'k' };
@@ -218,6 +221,9 @@ describe('AlertStateStore against dynalite', () => {
     expect([...claims.final.keys()].sort()).toEqual(ids.slice(0, 5).sort());
     expect([...claims.held.keys()].sort()).toEqual(ids.slice(10, 20).sort());
     expect([...claims.held.values()]).toEqual(Array(10).fill(160_000));
+    // Each held claim names its message, so a claim for a message that was sent can read as alerted.
+    expect([...claims.heldFor.keys()].sort()).toEqual(ids.slice(10, 20).sort());
+    expect(new Set(claims.heldFor.values())).toEqual(new Set(['msg#other#athena']));
     expect([...claims.claimed.keys()].sort()).toEqual([...ids.slice(5, 10), ...ids.slice(20)].sort());
     // The expired claims taken over name the message they were meant for; the others had none.
     expect(claims.claimed.get('e-5')).toEqual({ previousMessageKey: 'msg#other#athena' });
@@ -227,6 +233,31 @@ describe('AlertStateStore against dynalite', () => {
     const markers = await store.eventMarkers(ids);
     expect(markers.size).toBe(5);
     throttling.destroy();
+  });
+
+  test('a big file on the table: its overflow claims, named after its sent message, read as alerted for another file at once', async () => {
+    // Prepare: one file with 300 failures past the ones held whole; the second file carries one of them.
+    const store = await newStore();
+    const published: string[] = [];
+    const alerts = new AlertDelivery({
+      ledger: store,
+      publisher: { publish: async (m) => (published.push(m.subject), `m-${published.length}`) },
+      // A wait would throw at once: the overflow claim must not read as held.
+      claimWaitSeconds: 0,
+    });
+    const failures = Array.from({ length: FULL_FAILURES_PER_SERVICE + 300 }, (_, i) => failure(i));
+    const first = await alerts.alertFile(failures, SOURCE);
+
+    // Act
+    const second = await alerts.alertFile([failures[FULL_FAILURES_PER_SERVICE + 7] as NormalizedEvent], {
+      bucket: 'org',
+      key: 'copy',
+    });
+
+    // Assess
+    expect(first).toMatchObject({ messagesPublished: 1, eventsAlerted: failures.length });
+    expect(second).toMatchObject({ messagesPublished: 0, eventsAlreadyAlerted: 1 });
+    expect(published).toHaveLength(1);
   });
 
   test("a request refused because the invocation's time is up is not retried", async () => {

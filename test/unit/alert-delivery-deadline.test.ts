@@ -1,4 +1,5 @@
-import { AlertDelivery, LEASE_COVERS_EVENTS, LEASE_MS_PER_EVENT } from '../../lambdas/core/alert-delivery';
+import { AlertDelivery, OVERFLOW_LEASE_MAX_MS } from '../../lambdas/core/alert-delivery';
+import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import { OutOfTimeError, TIME_RESERVE_MS } from '../../lambdas/core/out-of-time';
@@ -113,17 +114,28 @@ describe('AlertDelivery within the caller remaining time', () => {
     expect(publisher.published).toHaveLength(0);
   });
 
-  test('the lease, and so the publish deadline, also covers the claims of a big file', async () => {
-    // Prepare: 1,500 failures of one service; the plain lease covers the claims of the first 1,000.
+  test('a big file publishes before its overflow claims run out, not only before its own lease', async () => {
+    // Prepare: 1,500 failures of one service (500 overflow, claimed with the 15-minute lease of a caller
+    // without deadline); a held lease of an hour, so only the overflow's bounds the publish.
     const ledger = new InMemoryAlertLedger();
     const { publisher, deadlines } = recordingPublisher();
-    const failures = Array.from({ length: LEASE_COVERS_EVENTS + 500 }, (_, i) => failure(i));
+    const failures = Array.from({ length: FULL_FAILURES_PER_SERVICE + 500 }, (_, i) => failure(i));
+    const alerts = new AlertDelivery({
+      ledger,
+      publisher,
+      leaseSeconds: 3_600,
+      now: () => new Date(T0),
+      monotonicNow: () => 1_000,
+    });
 
     // Act
-    await delivery(ledger, publisher).alertFile(failures, FILE);
+    await alerts.alertFile(failures, FILE);
 
-    // Assess: 60 s plus 2 ms for each of the 500 more, less the 5 s margin, on the monotonic clock (1,000).
-    expect(deadlines).toEqual([1_000 + 60_000 + 500 * LEASE_MS_PER_EVENT - 5_000]);
-    expect(ledger.markers.size).toBe(failures.length);
+    // Assess: the overflow's lease less the 5 s margin, on the monotonic clock (1,000); every failure alerted.
+    expect(deadlines).toEqual([1_000 + OVERFLOW_LEASE_MAX_MS - 5_000]);
+    expect(ledger.markers.size).toBe(FULL_FAILURES_PER_SERVICE);
+    expect(
+      [...ledger.eventClaims.values()].filter((c) => c.leaseUntil === T0 + OVERFLOW_LEASE_MAX_MS),
+    ).toHaveLength(500);
   });
 });

@@ -8,8 +8,8 @@ import { normalizeRecord } from '../../lambdas/core/normalize';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { clipPayloadDepth, DEPTH_CUT_MARKER, MAX_PAYLOAD_DEPTH } from '../../lambdas/core/payload-depth';
 import { runLogPipeline } from '../../lambdas/core/pipeline';
-import type { AlertOutcome, AlertSink, EventSink, LogObjectRef } from '../../lambdas/core/ports';
-import { allAlerted } from '../helpers/memory-sinks';
+import type { AlertOutcome, AlertSink, EventSink, FileAlerts, LogObjectRef } from '../../lambdas/core/ports';
+import { allAlerted, listAlertSink } from '../helpers/memory-sinks';
 
 const REF = { bucket: 'logs', key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/f.json.gz' };
 const ITEM_OPTIONS = { retentionDays: 365, payloadMaxBytes: 32_768, ingestedAt: new Date(0) };
@@ -53,7 +53,11 @@ class ItemBuildingSink implements EventSink {
 /** Renders the alert as the SNS alerter does (the JSON body carries the failed events). */
 class RenderingAlerts implements AlertSink {
   readonly messages: string[] = [];
-  async alertFile(failures: readonly NormalizedEvent[], ref: LogObjectRef): Promise<AlertOutcome> {
+  private readonly sink = listAlertSink((failures, ref) => this.alertFile(failures, ref));
+  begin(ref: LogObjectRef): FileAlerts {
+    return this.sink.begin(ref);
+  }
+  private async alertFile(failures: readonly NormalizedEvent[], ref: LogObjectRef): Promise<AlertOutcome> {
     const rendered = renderAlert({
       service: 'glue',
       source: ref,
