@@ -4,6 +4,8 @@ import { parseCommandLine } from '../flags';
 import { LogFileError } from '../../lambdas/core/errors';
 import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
 import { looksLikeLogFile } from '../log-files';
+import { LineWriter } from '../line-writer';
+import { ParseWorker } from '../parse-in-worker';
 import { type CliIO, type Command, UsageError } from '../usage';
 
 const USAGE = `Usage: trailwatch parse [options] PATH...
@@ -25,7 +27,8 @@ Options:
 
 /** A path to read, or a path that could not even be listed. */
 type Target =
-  { readonly display: string; readonly file: string } | { readonly display: string; readonly error: string };
+  | { readonly display: string; readonly file: string; readonly bytes: number }
+  | { readonly display: string; readonly error: string };
 
 // Plain words for the file-system errors a user can meet, instead of Node's `ENOENT: ..., open '...'`.
 const ERRNO_WORDS: Readonly<Record<string, string>> = {
@@ -68,7 +71,7 @@ async function* walk(
     return;
   }
   if (stat.isFile()) {
-    if (given || looksLikeLogFile(absolute)) yield { display, file: absolute };
+    if (given || looksLikeLogFile(absolute)) yield { display, file: absolute, bytes: stat.size };
     return;
   }
   if (!stat.isDirectory()) {
@@ -90,64 +93,6 @@ async function* walk(
   }
 }
 
-/**
- * Lines are gathered into blocks of about this many characters and written with one call per block:
- * one write per event cost a sixth of parse's time on a file where half of the calls are watched.
- */
-const BLOCK_CHARS = 64 * 1024;
-
-/**
- * Writes lines to stdout in blocks, waiting when it is full; stops once stdout is closed or broken
- * (e.g. `| head`).
- */
-class LineWriter {
-  /** Why stdout stopped taking lines, if it did. */
-  failure: NodeJS.ErrnoException | undefined;
-  private pending = '';
-  private readonly onError = (err: NodeJS.ErrnoException): void => {
-    this.failure ??= err;
-  };
-
-  constructor(private readonly out: NodeJS.WritableStream) {
-    out.on('error', this.onError);
-  }
-
-  /** A reader that went away (EPIPE) is not a failure of ours; any other stdout error is. */
-  get brokenByUs(): boolean {
-    return this.failure !== undefined && this.failure.code !== 'EPIPE';
-  }
-
-  /** Adds one line (ending in a newline); true when a block is full and flush() is due. */
-  add(line: string): boolean {
-    this.pending += line;
-    return this.pending.length >= BLOCK_CHARS;
-  }
-
-  /** Writes the gathered lines; false when stdout no longer takes lines. */
-  async flush(): Promise<boolean> {
-    const block = this.pending;
-    this.pending = '';
-    if (this.failure) return false;
-    if (block === '' || this.out.write(block)) return true;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.out.off('drain', done);
-        this.out.off('close', done);
-        this.out.off('error', done);
-        resolve();
-      };
-      this.out.on('drain', done);
-      this.out.on('close', done);
-      this.out.on('error', done);
-    });
-    return this.failure === undefined;
-  }
-
-  release(): void {
-    this.out.off('error', this.onError);
-  }
-}
-
 async function readFileEvents(file: string, stats: LogStats, writer: LineWriter): Promise<void> {
   // Streamed: a log file is never held whole, whatever its size.
   const stream = fs.createReadStream(file);
@@ -160,6 +105,22 @@ async function readFileEvents(file: string, stats: LogStats, writer: LineWriter)
     // The file's events go out before any line about it on stderr.
     await writer.flush();
   }
+}
+
+/**
+ * Files from this size on are parsed on two threads (this one reads, inflates and scans; a worker parses,
+ * normalizes and prints). Below it the worker's start-up (a thread loading the normalizers, about 50 ms of
+ * CPU) costs more than it saves. Measured on 2 cores: see README, "Benchmarks".
+ */
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+
+/** TRAILWATCH_PARSE_WORKER: `auto` (default: by file size), `on` (every file), `off` (one thread). */
+type WorkerMode = 'auto' | 'on' | 'off';
+
+function workerMode(env: NodeJS.ProcessEnv): WorkerMode {
+  const value = env.TRAILWATCH_PARSE_WORKER ?? 'auto';
+  if (value === 'auto' || value === 'on' || value === 'off') return value;
+  throw new UsageError(`TRAILWATCH_PARSE_WORKER must be auto, on or off, not '${value}'`);
 }
 
 function summary(files: number, failed: number, stats: LogStats): string {
@@ -190,6 +151,8 @@ export const parseCommand: Command = {
     if (paths.length === 0) {
       throw new UsageError("no PATH given. Usage: trailwatch parse PATH... (see 'trailwatch parse --help')");
     }
+    const mode = workerMode(io.env);
+    let worker: ParseWorker | undefined;
     const stats = newLogStats();
     const writer = new LineWriter(io.stdout);
     const seen = new Set<string>();
@@ -206,7 +169,12 @@ export const parseCommand: Command = {
             continue;
           }
           try {
-            await readFileEvents(target.file, stats, writer);
+            if (mode === 'on' || (mode === 'auto' && target.bytes >= WORKER_MIN_BYTES)) {
+              worker ??= new ParseWorker();
+              await worker.readFile(target.file, stats, writer);
+            } else {
+              await readFileEvents(target.file, stats, writer);
+            }
           } catch (err) {
             failed += 1;
             io.stderr.write(`${target.display}: ${reasonOf(err)}\n`);
@@ -216,6 +184,7 @@ export const parseCommand: Command = {
       }
     } finally {
       writer.release();
+      await worker?.close();
     }
     if (writer.brokenByUs) {
       io.stderr.write(

@@ -42,6 +42,41 @@ export async function* readWatchedRecords(
   source: AsyncIterable<Uint8Array>,
   options: ReadOptions = {},
 ): AsyncGenerator<unknown, void, undefined> {
+  for await (const records of scanPieces(source, options, undefined)) yield* records;
+}
+
+/** The wanted records that ended in one piece of the decompressed data, as bytes (see readWatchedRecordBytes). */
+export interface RawRecords {
+  /** Each record's bytes, in file order; views of the reader's buffers, valid until the next piece is asked for. */
+  readonly records: readonly Buffer[];
+  /** RAW_COUNTER_FIELDS numbers per record: the counters as they stood at it (RecordsScanner's `raw`). */
+  readonly counters: readonly number[];
+}
+
+/**
+ * readWatchedRecords for a caller that parses the records elsewhere (another thread): yields, per piece of
+ * decompressed data, the wanted records' bytes undecoded. Invalid JSON in a record is the caller's to
+ * report; every other file-level problem throws LogFileError here, as in readWatchedRecords.
+ */
+export async function* readWatchedRecordBytes(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadOptions = {},
+): AsyncGenerator<RawRecords, void, undefined> {
+  const holder: { scanner?: RecordsScanner } = {};
+  for await (const records of scanPieces(source, options, holder)) {
+    yield { records: records as Buffer[], counters: holder.scanner!.takeRawCounters() };
+  }
+}
+
+/**
+ * The reading both share: yields the scanner's output for each piece. With `rawScanner` the scanner hands
+ * out bytes and is put there, so the caller can take its counters.
+ */
+async function* scanPieces(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadOptions,
+  rawScanner: { scanner?: RecordsScanner } | undefined,
+): AsyncGenerator<unknown[], void, undefined> {
   const stats = options.stats ?? newReadStats();
   warmUpScanner();
   const input = source[Symbol.asyncIterator]();
@@ -67,13 +102,16 @@ export async function* readWatchedRecords(
       wanted: options.eventSources ?? WATCHED,
       counters: stats,
       notJsonMessage: gzipped ? 'decompressed data is not JSON' : 'neither gzip nor JSON',
+      raw: rawScanner !== undefined,
     });
+    if (rawScanner) rawScanner.scanner = scanner;
 
     let decodedAny = false;
     for await (const chunk of decoded) {
       stats.bytesDecoded += chunk.length;
       if (chunk.length > 0) decodedAny = true;
-      for (const record of scanner.push(chunk)) yield record;
+      const records = scanner.push(chunk);
+      if (records.length > 0) yield records;
     }
     if (!decodedAny) throw new LogFileError('decompressed data is empty');
     scanner.finish();
