@@ -50,7 +50,11 @@ export class ParseWorker {
   private crash: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor() {
+  /**
+   * With `waitUntilReady` the first batch waits for the worker to have started (TRAILWATCH_PARSE_WORKER=on:
+   * the worker takes part in every file); otherwise this thread takes every batch until it has.
+   */
+  constructor(private readonly options: { readonly waitUntilReady?: boolean } = {}) {
     const { script, eval: isEval } = workerScript();
     // A young generation of 8 MB instead of V8's 32: the second heap is most of what two threads add to the
     // peak RSS, and the worker's objects (a batch's records and events) die young anyway.
@@ -104,6 +108,7 @@ export class ParseWorker {
   }
 
   private async dispatch(batch: RawRecordBatch, file: FileRun): Promise<void> {
+    while (!this.ready && this.options.waitUntilReady === true) await this.nextMessage();
     const slot: Slot = {};
     file.waiting.push(slot);
     if (this.ready && this.withWorker.length < WORKER_WINDOW) {

@@ -114,7 +114,10 @@ async function readFileEvents(file: string, stats: LogStats, writer: LineWriter)
  */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
-/** TRAILWATCH_PARSE_WORKER: `auto` (default: by file size), `on` (every file), `off` (one thread). */
+/**
+ * TRAILWATCH_PARSE_WORKER: `auto` (the default: two threads for files from WORKER_MIN_BYTES on), `on` (two
+ * threads for every file, the worker started before the first batch: what the tests compare), `off` (one).
+ */
 type WorkerMode = 'auto' | 'on' | 'off';
 
 function workerMode(env: NodeJS.ProcessEnv): WorkerMode {
@@ -170,7 +173,7 @@ export const parseCommand: Command = {
           }
           try {
             if (mode === 'on' || (mode === 'auto' && target.bytes >= WORKER_MIN_BYTES)) {
-              worker ??= new ParseWorker();
+              worker ??= new ParseWorker({ waitUntilReady: mode === 'on' });
               await worker.readFile(target.file, stats, writer);
             } else {
               await readFileEvents(target.file, stats, writer);
