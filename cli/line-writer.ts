@@ -40,10 +40,13 @@ export class LineWriter {
     return this.send(block);
   }
 
-  /** Writes the gathered lines, then a block of whole lines; false when stdout no longer takes lines. */
-  async write(block: string | Uint8Array): Promise<boolean> {
+  /**
+   * Writes the gathered lines, then a block of whole lines; false when stdout no longer takes lines.
+   * `written` is called once stdout is done with the block's memory (it may then be reused).
+   */
+  async write(block: string | Uint8Array, written?: () => void): Promise<boolean> {
     if (this.pending !== '' && !(await this.flush())) return false;
-    return this.send(block);
+    return this.send(block, written);
   }
 
   /** Stops listening to stdout. */
@@ -51,9 +54,10 @@ export class LineWriter {
     this.out.off('error', this.onError);
   }
 
-  private async send(block: string | Uint8Array): Promise<boolean> {
+  private async send(block: string | Uint8Array, written?: () => void): Promise<boolean> {
     if (this.failure) return false;
-    if (block.length === 0 || this.out.write(block)) return true;
+    if (block.length === 0) return true;
+    if (written ? this.out.write(block, () => written()) : this.out.write(block)) return true;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.out.off('drain', done);

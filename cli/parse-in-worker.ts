@@ -24,7 +24,7 @@ const YOUNG_GENERATION_MB = 8;
 
 /** One batch's lines, in the file's order; `lines` is missing while the worker has them. */
 interface Slot {
-  lines?: Omit<BatchLines, 'text'> & { readonly text: string | Uint8Array };
+  lines?: Omit<BatchLines, 'text'> & { readonly text: string | Uint8Array<ArrayBuffer> };
 }
 
 /** The worker's script: beside the compiled bundle, or the TypeScript source run through tsx. */
@@ -48,6 +48,8 @@ export class ParseWorker {
   /** Slots of the batches the worker has, in the order it returns them. */
   private readonly withWorker: Slot[] = [];
   private crash: Error | undefined;
+  /** Memory of lines the worker sent, written since: it goes back with the next batch, for reuse. */
+  private spare: Uint8Array<ArrayBuffer>[] = [];
   private wake: (() => void) | undefined;
 
   /**
@@ -114,10 +116,13 @@ export class ParseWorker {
     if (this.ready && this.withWorker.length < WORKER_WINDOW) {
       this.withWorker.push(slot);
       if (this.crash) throw this.crash;
-      this.worker.postMessage({ batch } satisfies ToParseWorker, [
+      const spare = this.spare;
+      this.spare = [];
+      this.worker.postMessage({ batch, spare } satisfies ToParseWorker, [
         batch.bytes.buffer,
         batch.ends.buffer,
         batch.meta.buffer,
+        ...spare.map((s) => s.buffer),
       ]);
     } else {
       slot.lines = linesOfBatch(batch);
@@ -131,7 +136,8 @@ export class ParseWorker {
     if (wait && file.waiting[0]?.lines === undefined) await this.nextMessage();
     while (!file.stopped && file.waiting[0]?.lines !== undefined) {
       const lines = file.waiting.shift()!.lines!;
-      await file.write(lines);
+      const text = lines.text;
+      await file.write(lines, typeof text === 'string' ? undefined : () => this.spare.push(text));
     }
   }
 
@@ -179,13 +185,13 @@ class FileRun {
   }
 
   /** Writes one batch's lines and counts them (the counts as a batch is written, so in file order). */
-  async write(lines: NonNullable<Slot['lines']>): Promise<void> {
+  async write(lines: NonNullable<Slot['lines']>, written?: () => void): Promise<void> {
     this.stats.eventsKept += lines.eventsKept;
     for (const reason of Object.keys(lines.skipped)) {
       this.stats.recordsSkipped[reason] = (this.stats.recordsSkipped[reason] ?? 0) + lines.skipped[reason]!;
     }
     if (lines.invalid) this.invalid = lines.invalid;
-    if (!(await this.writer.write(lines.text))) this.closed = true;
+    if (!(await this.writer.write(lines.text, written))) this.closed = true;
   }
 }
 
