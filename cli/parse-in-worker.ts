@@ -2,10 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LogFileError } from '../lambdas/core/errors';
-import { linesOfBatch, type BatchLines } from '../lambdas/core/event-lines';
+import { linesOfBatch, linesOfRecords, type BatchLines } from '../lambdas/core/event-lines';
 import { RAW_MATCHED, RAW_READ, RAW_SKIP_REASONS, RAW_SKIPPED } from '../lambdas/core/json-records-scanner';
 import type { LogStats } from '../lambdas/core/log-events';
 import { readWatchedRecordBytes } from '../lambdas/core/log-reader';
+import { secondThreadCouldPay, secondThreadPays } from '../lambdas/core/parse-threads';
 import { RawRecordBatcher, type RawRecordBatch } from '../lambdas/core/raw-record-batch';
 import type { LineWriter } from './line-writer';
 import type { FromParseWorker, ToParseWorker } from './parse-worker-protocol';
@@ -42,7 +43,11 @@ function workerScript(): { readonly script: string; readonly eval: boolean } {
  * those of the single-threaded path (linesOfBatch).
  */
 export class ParseWorker {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  /** Bytes of the records batched so far, for secondThreadPays. */
+  private keptBytes = 0;
+  /** False once secondThreadCouldPay said no: the rest of the run is parsed on this thread. */
+  private couldPay = true;
   private readonly batcher = new RawRecordBatcher();
   private ready = false;
   /** Slots of the batches the worker has, in the order it returns them. */
@@ -53,10 +58,15 @@ export class ParseWorker {
   private wake: (() => void) | undefined;
 
   /**
-   * With `waitUntilReady` the first batch waits for the worker to have started (TRAILWATCH_PARSE_WORKER=on:
-   * the worker takes part in every file); otherwise this thread takes every batch until it has.
+   * With `always` the worker is started at once and the first batch waits for it (TRAILWATCH_PARSE_WORKER=on:
+   * the worker takes part in every file). Otherwise it is started once the records kept make it pay
+   * (secondThreadPays), and this thread takes every batch until it is ready.
    */
-  constructor(private readonly options: { readonly waitUntilReady?: boolean } = {}) {
+  constructor(private readonly options: { readonly always?: boolean } = {}) {
+    if (options.always === true) this.start();
+  }
+
+  private start(): Worker {
     const { script, eval: isEval } = workerScript();
     // A young generation of 8 MB instead of V8's 32: the second heap is most of what two threads add to the
     // peak RSS, and the worker's objects (a batch's records and events) die young anyway.
@@ -69,6 +79,7 @@ export class ParseWorker {
     this.worker.on('message', (message: FromParseWorker) => this.receive(message));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the parse worker stopped (exit code ${code})`)));
+    return this.worker;
   }
 
   /**
@@ -81,9 +92,21 @@ export class ParseWorker {
     const batcher = this.batcher;
     let readError: unknown;
     try {
-      for await (const { records, counters } of readWatchedRecordBytes(stream, { stats })) {
-        const batch = batcher.add(records, counters);
-        if (batch) await this.dispatch(batch, run);
+      const stayRaw = (): boolean =>
+        this.worker !== undefined ||
+        (this.couldPay &&= secondThreadCouldPay(this.keptBytes, stats.bytesDecoded));
+      for await (const piece of readWatchedRecordBytes(stream, { stats, stayRaw })) {
+        if (piece.raw) {
+          const batch = batcher.add(piece.records as Buffer[], piece.counters);
+          if (batch) await this.dispatch(batch, run);
+        } else {
+          // The second thread will not pay: the rest is parsed by the reader, as on one thread, after the
+          // records batched so far.
+          const last = batcher.take();
+          if (last) await this.dispatch(last, run);
+          run.waiting.push({ lines: linesOfRecords(piece.records) });
+          await this.writeReady(run, false);
+        }
         if (run.stopped) break;
       }
       const last = batcher.take();
@@ -94,6 +117,8 @@ export class ParseWorker {
       stream.destroy();
     }
     while (run.waiting.length > 0 && !run.stopped) await this.writeReady(run, true);
+    // The file's lines go out before any line about it on stderr.
+    await writer.flush();
     if (run.invalid) {
       // The invalid record comes before anything the reader failed on later; the counters are put back to
       // what they were at it, as the single-threaded reader stops there.
@@ -105,20 +130,23 @@ export class ParseWorker {
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    this.worker?.removeAllListeners('exit');
+    await this.worker?.terminate();
   }
 
   private async dispatch(batch: RawRecordBatch, file: FileRun): Promise<void> {
-    while (!this.ready && this.options.waitUntilReady === true) await this.nextMessage();
+    this.keptBytes += batch.bytes.length;
+    const worker =
+      this.worker ?? (secondThreadPays(this.keptBytes, file.stats.bytesDecoded) ? this.start() : undefined);
+    while (!this.ready && this.options.always === true) await this.nextMessage();
     const slot: Slot = {};
     file.waiting.push(slot);
-    if (this.ready && this.withWorker.length < WORKER_WINDOW) {
+    if (worker && this.ready && this.withWorker.length < WORKER_WINDOW) {
       this.withWorker.push(slot);
       if (this.crash) throw this.crash;
       const spare = this.spare;
       this.spare = [];
-      this.worker.postMessage({ batch, spare } satisfies ToParseWorker, [
+      worker.postMessage({ batch, spare } satisfies ToParseWorker, [
         batch.bytes.buffer,
         batch.ends.buffer,
         batch.meta.buffer,
@@ -175,7 +203,7 @@ class FileRun {
   private closed = false;
 
   constructor(
-    private readonly stats: LogStats,
+    readonly stats: LogStats,
     private readonly writer: LineWriter,
   ) {}
 
@@ -191,7 +219,14 @@ class FileRun {
       this.stats.recordsSkipped[reason] = (this.stats.recordsSkipped[reason] ?? 0) + lines.skipped[reason]!;
     }
     if (lines.invalid) this.invalid = lines.invalid;
-    if (!(await this.writer.write(lines.text, written))) this.closed = true;
+    const text = lines.text;
+    // Lines made on this thread join the writer's 64 KB blocks: one string per batch, written whole, made
+    // V8 count a fresh off-heap copy of each batch's lines and start far more full collections.
+    const ok =
+      typeof text === 'string'
+        ? !this.writer.add(text) || (await this.writer.flush())
+        : await this.writer.write(text, written);
+    if (!ok) this.closed = true;
   }
 }
 

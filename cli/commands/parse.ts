@@ -173,7 +173,7 @@ export const parseCommand: Command = {
           }
           try {
             if (mode === 'on' || (mode === 'auto' && target.bytes >= WORKER_MIN_BYTES)) {
-              worker ??= new ParseWorker({ waitUntilReady: mode === 'on' });
+              worker ??= new ParseWorker({ always: mode === 'on' });
               await worker.readFile(target.file, stats, writer);
             } else {
               await readFileEvents(target.file, stats, writer);

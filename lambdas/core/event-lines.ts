@@ -23,9 +23,7 @@ export interface BatchLines {
 export function linesOfBatch(batch: RawRecordBatch): BatchLines {
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   const { ends, meta } = batch;
-  let text = '';
-  let kept = 0;
-  let skipped: Record<string, number> | undefined;
+  const lines = new LineMaker();
   // Where the current piece began: what a record that is not JSON takes back.
   let piece = -1;
   let pieceText = 0;
@@ -36,9 +34,9 @@ export function linesOfBatch(batch: RawRecordBatch): BatchLines {
     const at = r * BATCH_META_FIELDS;
     if (meta[at] !== piece) {
       piece = meta[at]!;
-      pieceText = text.length;
-      pieceKept = kept;
-      pieceSkipped = skipped && { ...skipped };
+      pieceText = lines.text.length;
+      pieceKept = lines.kept;
+      pieceSkipped = lines.skipped && { ...lines.skipped };
     }
     const end = ends[r]!;
     let raw: unknown;
@@ -47,21 +45,39 @@ export function linesOfBatch(batch: RawRecordBatch): BatchLines {
     } catch (err) {
       const counters = Array.from(meta.subarray(at + 1, at + 1 + RAW_COUNTER_FIELDS));
       return {
-        text: text.slice(0, pieceText),
+        text: lines.text.slice(0, pieceText),
         eventsKept: pieceKept,
         skipped: pieceSkipped ?? {},
         invalid: { message: invalidRecordError(counters[0]!, err).message, counters },
       };
     }
     start = end;
+    lines.add(raw);
+  }
+  return { text: lines.text, eventsKept: lines.kept, skipped: lines.skipped ?? {} };
+}
+
+/** The lines of records the reader parsed itself (the rules of linesOfBatch, for pieces with no bad record). */
+export function linesOfRecords(records: readonly unknown[]): BatchLines {
+  const lines = new LineMaker();
+  for (const raw of records) lines.add(raw);
+  return { text: lines.text, eventsKept: lines.kept, skipped: lines.skipped ?? {} };
+}
+
+/** Records normalized into lines and counted, as readLogEvents counts them. */
+class LineMaker {
+  text = '';
+  kept = 0;
+  skipped: Record<string, number> | undefined;
+
+  add(raw: unknown): void {
     const result = normalizeRecord(raw);
     if (result.ok) {
-      kept++;
-      text += JSON.stringify(result.event) + '\n';
+      this.kept++;
+      this.text += JSON.stringify(result.event) + '\n';
     } else {
-      skipped ??= {};
+      const skipped = (this.skipped ??= {});
       skipped[result.reason] = (skipped[result.reason] ?? 0) + 1;
     }
   }
-  return { text, eventsKept: kept, skipped: skipped ?? {} };
 }
