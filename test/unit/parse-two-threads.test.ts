@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/usage';
+import { generateLogFile } from '../../bench/generate-log';
 import { seedRecords } from '../../local/seed-records';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -29,7 +30,7 @@ interface Outcome {
   readonly stderr: string;
 }
 
-async function parse(mode: 'on' | 'off', args: string[], cwd: string): Promise<Outcome> {
+async function parse(mode: 'on' | 'off' | 'auto', args: string[], cwd: string): Promise<Outcome> {
   const stdout = new Capture();
   const stderr = new Capture();
   const io: CliIO = { stdout, stderr, env: { TRAILWATCH_PARSE_WORKER: mode }, cwd };
@@ -41,11 +42,12 @@ async function parse(mode: 'on' | 'off', args: string[], cwd: string): Promise<O
 async function bothWays(
   args: string[],
   cwd: string,
+  mode: 'on' | 'auto' = 'on',
 ): Promise<{ one: Outcome; two: Outcome; posted: number }> {
   const one = await parse('off', args, cwd);
   const posting = jest.spyOn(Worker.prototype, 'postMessage');
   try {
-    const two = await parse('on', args, cwd);
+    const two = await parse(mode, args, cwd);
     return { one, two, posted: posting.mock.calls.length };
   } finally {
     posting.mockRestore();
@@ -210,6 +212,24 @@ describe('trailwatch parse on two threads', () => {
       );
     }
   }, 60_000);
+
+  it('by default starts the worker for a large file only when its watched records make it pay', async () => {
+    // Prepare: 40 MB of JSON each (5 MB of gzip, over the size from which parse considers two threads).
+    fs.mkdirSync(path.join(dir, 'auto'));
+    const few = await generateLogFile(path.join(dir, 'auto/few.json.gz'), 40e6, 0.05);
+    const many = await generateLogFile(path.join(dir, 'auto/many.json.gz'), 40e6, 0.5);
+    expect(Math.min(few.compressedBytes, many.compressedBytes)).toBeGreaterThan(4 * 1024 * 1024);
+    // Act
+    const fewWays = await bothWays(['auto/few.json.gz'], dir, 'auto');
+    const manyWays = await bothWays(['auto/many.json.gz'], dir, 'auto');
+    // Assess: at 5% the reader went on parsing on one thread; at 50% batches went to the worker.
+    expect(fewWays.posted).toBe(0);
+    expect(manyWays.posted).toBeGreaterThan(0);
+    expect(lines(fewWays.one.stdout)).toHaveLength(few.watchedRecords);
+    expect(lines(manyWays.one.stdout)).toHaveLength(many.watchedRecords);
+    expect(fewWays.two).toEqual(fewWays.one);
+    expect(manyWays.two).toEqual(manyWays.one);
+  }, 120_000);
 
   it('refuses a TRAILWATCH_PARSE_WORKER it does not know: one line, exit 2', async () => {
     // Act
