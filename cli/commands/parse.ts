@@ -108,15 +108,16 @@ async function readFileEvents(file: string, stats: LogStats, writer: LineWriter)
 }
 
 /**
- * Files from this size on are parsed on two threads (this one reads, inflates and scans; a worker parses,
- * normalizes and prints). Below it the worker's start-up (a thread loading the normalizers, about 50 ms of
- * CPU) costs more than it saves. Measured on 2 cores: see README, "Benchmarks".
+ * Files from this size on may be parsed on two threads (ParseWorker: this thread reads, inflates and scans,
+ * a worker turns the watched records into lines once they make it pay, core/parse-threads.ts). A smaller
+ * file is over before a worker would have started.
  */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 /**
- * TRAILWATCH_PARSE_WORKER: `auto` (the default: two threads for files from WORKER_MIN_BYTES on), `on` (two
- * threads for every file, the worker started before the first batch: what the tests compare), `off` (one).
+ * TRAILWATCH_PARSE_WORKER: `auto` (the default: two threads where they pay, in files from WORKER_MIN_BYTES
+ * on), `on` (two threads for every file, the worker started before the first batch: what the tests
+ * compare), `off` (one).
  */
 type WorkerMode = 'auto' | 'on' | 'off';
 
