@@ -109,13 +109,15 @@ export class ParseWorker {
         }
         if (run.stopped) break;
       }
-      const last = batcher.take();
-      if (last && !run.stopped) await this.dispatch(last, run);
     } catch (err) {
       readError = err;
     } finally {
       stream.destroy();
     }
+    // The records batched before the end (or before a problem the reader found) are printed, as on one
+    // thread; after a bad record or a closed stdout they are dropped. Either way none is left for the next file.
+    const last = batcher.take();
+    if (last && !run.stopped) await this.dispatch(last, run);
     while (run.waiting.length > 0 && !run.stopped) await this.writeReady(run, true);
     // The file's lines go out before any line about it on stderr.
     await writer.flush();

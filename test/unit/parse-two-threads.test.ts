@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { main } from '../../cli/main';
+import { ParseWorker } from '../../cli/parse-in-worker';
 import type { CliIO } from '../../cli/usage';
 import { generateLogFile } from '../../bench/generate-log';
 import { seedRecords } from '../../local/seed-records';
@@ -36,6 +37,13 @@ async function parse(mode: 'on' | 'off' | 'auto', args: string[], cwd: string): 
   const io: CliIO = { stdout, stderr, env: { TRAILWATCH_PARSE_WORKER: mode }, cwd };
   const code = await main(['parse', ...args], io);
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** stdout and stderr in one stream, in the order they were written. */
+async function interleaved(mode: 'on' | 'off', args: string[], cwd: string): Promise<string[]> {
+  const both = new Capture();
+  await main(['parse', ...args], { stdout: both, stderr: both, env: { TRAILWATCH_PARSE_WORKER: mode }, cwd });
+  return lines(both.text);
 }
 
 /** Both paths on the same arguments; also says how many batches went to a worker thread. */
@@ -211,6 +219,14 @@ describe('trailwatch parse on two threads', () => {
         ),
       );
     }
+    // Every line of the cut file comes before the line that says it is cut, the good file's after it.
+    for (const mode of ['off', 'on'] as const) {
+      const all = await interleaved(mode, ['cut'], dir);
+      const cut = all.indexOf('cut/a-truncated.json.gz: gzip data is truncated');
+      expect(cut).toBeGreaterThan(2000);
+      expect(all.slice(0, cut).every((l) => l.includes('"eventId":"event-'))).toBe(true);
+      expect(all.slice(cut + 1, -1).every((l) => l.includes('"eventId":"late-'))).toBe(true);
+    }
   }, 60_000);
 
   it('by default starts the worker for a large file only when its watched records make it pay', async () => {
@@ -219,12 +235,18 @@ describe('trailwatch parse on two threads', () => {
     const few = await generateLogFile(path.join(dir, 'auto/few.json.gz'), 40e6, 0.05);
     const many = await generateLogFile(path.join(dir, 'auto/many.json.gz'), 40e6, 0.5);
     expect(Math.min(few.compressedBytes, many.compressedBytes)).toBeGreaterThan(4 * 1024 * 1024);
-    // Act
+    // Act: whether the worker is started is the rule's; whether it is ready before a 40 MB file ends, the
+    // machine's.
+    const starting = jest.spyOn(ParseWorker.prototype as unknown as { start: () => unknown }, 'start');
     const fewWays = await bothWays(['auto/few.json.gz'], dir, 'auto');
+    const startedForFew = starting.mock.calls.length;
     const manyWays = await bothWays(['auto/many.json.gz'], dir, 'auto');
-    // Assess: at 5% the reader went on parsing on one thread; at 50% batches went to the worker.
+    const startedForMany = starting.mock.calls.length - startedForFew;
+    starting.mockRestore();
+    // Assess: at 5% the reader went on parsing on one thread; at 50% the worker was started.
+    expect(startedForFew).toBe(0);
     expect(fewWays.posted).toBe(0);
-    expect(manyWays.posted).toBeGreaterThan(0);
+    expect(startedForMany).toBe(1);
     expect(lines(fewWays.one.stdout)).toHaveLength(few.watchedRecords);
     expect(lines(manyWays.one.stdout)).toHaveLength(many.watchedRecords);
     expect(fewWays.two).toEqual(fewWays.one);
