@@ -219,11 +219,29 @@ describe('trailwatch parse on two threads', () => {
         ),
       );
     }
-    // Every line of the cut file comes before the line that says it is cut, the good file's after it.
-    for (const mode of ['off', 'on'] as const) {
-      const all = await interleaved(mode, ['cut'], dir);
-      const cut = all.indexOf('cut/a-truncated.json.gz: gzip data is truncated');
-      expect(cut).toBeGreaterThan(2000);
+    // Every line of the cut file comes before the line that says it is cut, the good file's after it; also
+    // for a file so sparse that all its records before the cut are still waiting for a full batch.
+    const sparse = recordTexts(200).flatMap((text, i) => [
+      text,
+      JSON.stringify({
+        eventSource: 's3.amazonaws.com',
+        eventName: 'PutObject',
+        eventID: `pad-${i}`,
+        key: 'k'.repeat(50_000),
+      }),
+    ]);
+    const sparseGzip = gzipSync(document(sparse));
+    write('sparse/a-truncated.json.gz', sparseGzip.subarray(0, Math.floor(sparseGzip.length * 0.7)));
+    write('sparse/b-good.json.gz', gzipSync(document(recordTexts(300, 'late'))));
+    for (const [mode, folder] of [
+      ['off', 'cut'],
+      ['on', 'cut'],
+      ['off', 'sparse'],
+      ['on', 'sparse'],
+    ] as const) {
+      const all = await interleaved(mode, [folder], dir);
+      const cut = all.indexOf(`${folder}/a-truncated.json.gz: gzip data is truncated`);
+      expect(cut).toBeGreaterThan(folder === 'cut' ? 2000 : 50);
       expect(all.slice(0, cut).every((l) => l.includes('"eventId":"event-'))).toBe(true);
       expect(all.slice(cut + 1, -1).every((l) => l.includes('"eventId":"late-'))).toBe(true);
     }
