@@ -1,11 +1,10 @@
 // `npm run bench [-- --size 400 --runs 3 --keep]`: generates two realistic CloudTrail log files (gzip, in a
 // temp folder; 5% and 50% of the records from the four watched services) and measures, every one as a
-// Node process of its own: plain decompression (the floor), the obvious approach, `trailwatch parse` (as
-// shipped, through tsx, and compiled), the streaming reader in-process; then the function's bundle and its
+// Node process of its own: plain decompression (the floor), the obvious approach, `trailwatch parse` as it
+// ships (dist/trailwatch.js; on two threads, and on one for comparison), the streaming reader in-process; then the function's bundle and its
 // cold start against the local stack beside a bare `node -e 0`. Prints the figures and the verdict on the
 // targets of issue 19.
 import { spawnSync } from 'node:child_process';
-import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +14,9 @@ import type { Measurement } from './measure';
 import { FLOOR_SCRIPT, OBVIOUS_SCRIPT, ProcessRunner, type ProcessRun } from './processes';
 
 const MB = 1e6; // throughput and sizes in MB of 10^6 bytes
+/** The shipped command (dist/trailwatch.js), and the same held to one thread (TRAILWATCH_PARSE_WORKER=off). */
+const PARSE = 'trailwatch parse';
+const PARSE_ONE_THREAD = 'trailwatch parse, one thread';
 const ROOT = path.join(__dirname, '..');
 
 const TARGETS = {
@@ -59,6 +61,8 @@ interface Contender {
   readonly args: (file: string) => string[];
   /** The figure that counts is the one the process measured itself (the in-process reader). */
   readonly inProcess?: boolean;
+  /** Environment variables set for this contender's process. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 interface Result {
@@ -79,28 +83,17 @@ function raisePriority(): string {
   }
 }
 
-/** `trailwatch` compiled (esbuild, one CommonJS file), for as long as the shipped command runs through tsx. */
-async function compileCli(dir: string): Promise<string> {
-  const out = path.join(dir, 'cli');
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'cli', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    outfile: path.join(out, 'main.js'),
-    logLevel: 'error',
+/**
+ * The command as it ships: dist/trailwatch.js (package.json `bin`) and the worker beside it, built here by
+ * the build's own script (what `npm run build` runs for the command), so the figures are of the current
+ * sources.
+ */
+function buildShippedCli(): string {
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-cli.js')], {
+    stdio: 'inherit',
   });
-  const bin = path.join(out, 'bin.js');
-  fs.writeFileSync(
-    bin,
-    `process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';\n` +
-      `require('./main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n`,
-  );
-  // Packages stay external: resolve them from the repository's node_modules.
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return bin;
+  if (built.status !== 0) throw new Error(`building dist/ failed (exit ${built.status ?? built.signal})`);
+  return path.join(ROOT, 'dist', 'trailwatch.js');
 }
 
 const seconds = (r: ProcessRun, inProcess: boolean): number =>
@@ -141,8 +134,10 @@ async function main(): Promise<void> {
       at5: await generate(dir, options.sizeMb, 0.05),
       at50: await generate(dir, options.sizeMb, 0.5),
     };
-    const compiledCli = await compileCli(dir);
-    const tsxCli = path.join(ROOT, 'cli', 'bin.js');
+    const shippedCli = buildShippedCli();
+    // `trailwatch parse` as it ships, and the same command held to one thread (what it did before it used a
+    // worker): the difference is what the second thread gains.
+    const oneThread = { ...process.env, TRAILWATCH_PARSE_WORKER: 'off' };
     const measureTs = path.join(__dirname, 'measure.ts');
     const tsx = require.resolve('tsx/cjs');
     const contenders: Contender[] = [
@@ -164,16 +159,16 @@ async function main(): Promise<void> {
         args: (f) => ['-r', tsx, measureTs, 'reader-in-place', f],
         inProcess: true,
       },
-      { name: 'trailwatch parse, compiled', file: 'at5', args: (f) => [compiledCli, 'parse', f] },
-      { name: 'trailwatch parse, tsx (as shipped)', file: 'at5', args: (f) => [tsxCli, 'parse', f] },
+      { name: PARSE, file: 'at5', args: (f) => [shippedCli, 'parse', f] },
+      { name: PARSE_ONE_THREAD, file: 'at5', args: (f) => [shippedCli, 'parse', f], env: oneThread },
       { name: 'floor (plain gunzip)', file: 'at50', args: (f) => ['-e', FLOOR_SCRIPT, f] },
       {
         name: 'obvious (gunzipSync, JSON.parse, filter, print)',
         file: 'at50',
         args: (f) => ['-e', OBVIOUS_SCRIPT, f],
       },
-      { name: 'trailwatch parse, compiled', file: 'at50', args: (f) => [compiledCli, 'parse', f] },
-      { name: 'trailwatch parse, tsx (as shipped)', file: 'at50', args: (f) => [tsxCli, 'parse', f] },
+      { name: PARSE, file: 'at50', args: (f) => [shippedCli, 'parse', f] },
+      { name: PARSE_ONE_THREAD, file: 'at50', args: (f) => [shippedCli, 'parse', f], env: oneThread },
     ];
     const results: Result[] = contenders.map((contender) => ({ contender, runs: [] }));
     process.stdout.write('measuring');
@@ -181,7 +176,12 @@ async function main(): Promise<void> {
     for (let run = 0; run < options.runs; run++) {
       for (const r of results) {
         const c = r.contender;
-        r.runs.push(await runner.run(c.args(logs[c.file].path), { keepStdout: c.inProcess === true }));
+        r.runs.push(
+          await runner.run(c.args(logs[c.file].path), {
+            keepStdout: c.inProcess === true,
+            ...(c.env ? { env: c.env } : {}),
+          }),
+        );
         process.stdout.write('.');
       }
     }
@@ -303,10 +303,10 @@ async function main(): Promise<void> {
 
     // Verdicts.
     const reader = best(find('reader, in-process', 'at5'));
-    const parse5 = best(find('trailwatch parse, compiled', 'at5'));
-    const parse50 = best(find('trailwatch parse, compiled', 'at50'));
-    const parse5tsx = best(find('trailwatch parse, tsx (as shipped)', 'at5'));
-    const parse50tsx = best(find('trailwatch parse, tsx (as shipped)', 'at50'));
+    const parse5 = best(find(PARSE, 'at5'));
+    const parse50 = best(find(PARSE, 'at50'));
+    const parse5one = best(find(PARSE_ONE_THREAD, 'at5'));
+    const parse50one = best(find(PARSE_ONE_THREAD, 'at50'));
     const rssOf = (name: string) =>
       Math.max(
         ...results.filter((r) => r.contender.name === name).flatMap((r) => r.runs.map((x) => x.maxRssBytes)),
@@ -317,24 +317,20 @@ async function main(): Promise<void> {
         floorOf('at5') / reader >= TARGETS.readerVsFloor,
       ],
       [
-        `parse (compiled) >= ${TARGETS.parseVsFloorAt5} of the floor at 5%: ${fmt(floorOf('at5') / parse5, 2)} (tsx: ${fmt(floorOf('at5') / parse5tsx, 2)})`,
+        `parse >= ${TARGETS.parseVsFloorAt5} of the floor at 5%: ${fmt(floorOf('at5') / parse5, 2)} (one thread: ${fmt(floorOf('at5') / parse5one, 2)})`,
         floorOf('at5') / parse5 >= TARGETS.parseVsFloorAt5,
       ],
       [
-        `parse (compiled) >= ${TARGETS.parseVsFloorAt50} of the floor at 50%: ${fmt(floorOf('at50') / parse50, 2)} (tsx: ${fmt(floorOf('at50') / parse50tsx, 2)})`,
+        `parse >= ${TARGETS.parseVsFloorAt50} of the floor at 50%: ${fmt(floorOf('at50') / parse50, 2)} (one thread: ${fmt(floorOf('at50') / parse50one, 2)})`,
         floorOf('at50') / parse50 >= TARGETS.parseVsFloorAt50,
       ],
       [
-        `parse (compiled) >= ${TARGETS.parseVsObvious}x the obvious approach: ${fmt(obviousOf('at5') / parse5, 1)}x at 5%, ${fmt(obviousOf('at50') / parse50, 1)}x at 50%`,
+        `parse >= ${TARGETS.parseVsObvious}x the obvious approach: ${fmt(obviousOf('at5') / parse5, 1)}x at 5%, ${fmt(obviousOf('at50') / parse50, 1)}x at 50%`,
         Math.min(obviousOf('at5') / parse5, obviousOf('at50') / parse50) >= TARGETS.parseVsObvious,
       ],
       [
-        `peak RSS < ${TARGETS.rssMb} MB: reader ${fmt(rssOf('reader, in-process'))} MB, parse ${fmt(Math.max(rssOf('trailwatch parse, compiled'), rssOf('trailwatch parse, tsx (as shipped)')))} MB`,
-        Math.max(
-          rssOf('reader, in-process'),
-          rssOf('trailwatch parse, compiled'),
-          rssOf('trailwatch parse, tsx (as shipped)'),
-        ) < TARGETS.rssMb,
+        `peak RSS < ${TARGETS.rssMb} MB: reader ${fmt(rssOf('reader, in-process'))} MB, parse ${fmt(rssOf(PARSE))} MB (one thread: ${fmt(rssOf(PARSE_ONE_THREAD))} MB)`,
+        Math.max(rssOf('reader, in-process'), rssOf(PARSE)) < TARGETS.rssMb,
       ],
       [
         `function init < ${TARGETS.initOverBareMs} ms over bare node: ${fmt(initMs)} ms (the larger of require in-process and ${fmt(initOverBare)} ms process over process)`,

@@ -28,8 +28,13 @@ async function build() {
   fs.rmSync(dist, { recursive: true, force: true });
   const result = await esbuild.build({
     absWorkingDir: root,
-    // s3rver-child runs in a process of its own, forked by path from beside the bundle.
-    entryPoints: { trailwatch: 'cli/trailwatch.ts', 's3rver-child': 'local/s3rver-child.ts' },
+    // s3rver-child runs in a process of its own, forked by path from beside the bundle; parse-worker is
+    // the worker thread `trailwatch parse` starts by path from beside it.
+    entryPoints: {
+      trailwatch: 'cli/trailwatch.ts',
+      's3rver-child': 'local/s3rver-child.ts',
+      'parse-worker': 'cli/parse-worker.ts',
+    },
     outdir: dist,
     bundle: true,
     platform: 'node',

@@ -1,11 +1,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { parseCommandLine } from '../flags';
 import { LogFileError } from '../../lambdas/core/errors';
 import { inflateOffThreadPays } from '../../lambdas/core/inflate-placement';
+import {
+  SHARE_SAMPLE_BYTES,
+  twoThreadsLikelyPay,
+  watchedShareOfSample,
+} from '../../lambdas/core/parse-threads';
+import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
 import { newLogStats, readLogEvents, type LogStats } from '../../lambdas/core/log-events';
 import { looksLikeLogFile } from '../log-files';
+import { LineWriter } from '../line-writer';
+import { ParseWorker } from '../parse-in-worker';
 import { type CliIO, type Command, UsageError } from '../usage';
 
 const USAGE = `Usage: trailwatch parse [options] PATH...
@@ -27,7 +36,8 @@ Options:
 
 /** A path to read, or a path that could not even be listed. */
 type Target =
-  { readonly display: string; readonly file: string } | { readonly display: string; readonly error: string };
+  | { readonly display: string; readonly file: string; readonly bytes: number }
+  | { readonly display: string; readonly error: string };
 
 // Plain words for the file-system errors a user can meet, instead of Node's `ENOENT: ..., open '...'`.
 const ERRNO_WORDS: Readonly<Record<string, string>> = {
@@ -70,7 +80,7 @@ async function* walk(
     return;
   }
   if (stat.isFile()) {
-    if (given || looksLikeLogFile(absolute)) yield { display, file: absolute };
+    if (given || looksLikeLogFile(absolute)) yield { display, file: absolute, bytes: stat.size };
     return;
   }
   if (!stat.isDirectory()) {
@@ -89,64 +99,6 @@ async function* walk(
   }
   for (const name of names) {
     yield* walk(path.join(display, name), path.join(absolute, name), seen, false);
-  }
-}
-
-/**
- * Lines are gathered into blocks of about this many characters and written with one call per block:
- * one write per event cost a sixth of parse's time on a file where half of the calls are watched.
- */
-const BLOCK_CHARS = 64 * 1024;
-
-/**
- * Writes lines to stdout in blocks, waiting when it is full; stops once stdout is closed or broken
- * (e.g. `| head`).
- */
-class LineWriter {
-  /** Why stdout stopped taking lines, if it did. */
-  failure: NodeJS.ErrnoException | undefined;
-  private pending = '';
-  private readonly onError = (err: NodeJS.ErrnoException): void => {
-    this.failure ??= err;
-  };
-
-  constructor(private readonly out: NodeJS.WritableStream) {
-    out.on('error', this.onError);
-  }
-
-  /** A reader that went away (EPIPE) is not a failure of ours; any other stdout error is. */
-  get brokenByUs(): boolean {
-    return this.failure !== undefined && this.failure.code !== 'EPIPE';
-  }
-
-  /** Adds one line (ending in a newline); true when a block is full and flush() is due. */
-  add(line: string): boolean {
-    this.pending += line;
-    return this.pending.length >= BLOCK_CHARS;
-  }
-
-  /** Writes the gathered lines; false when stdout no longer takes lines. */
-  async flush(): Promise<boolean> {
-    const block = this.pending;
-    this.pending = '';
-    if (this.failure) return false;
-    if (block === '' || this.out.write(block)) return true;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.out.off('drain', done);
-        this.out.off('close', done);
-        this.out.off('error', done);
-        resolve();
-      };
-      this.out.on('drain', done);
-      this.out.on('close', done);
-      this.out.on('error', done);
-    });
-    return this.failure === undefined;
-  }
-
-  release(): void {
-    this.out.off('error', this.onError);
   }
 }
 
@@ -173,6 +125,54 @@ function fileSize(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The watched share of the records in the file's first SHARE_SAMPLE_BYTES (inflated when gzipped), or
+ * undefined when it cannot be told; the read that follows reports what is wrong with the file.
+ */
+async function sampleShare(file: string): Promise<number | undefined> {
+  let start: Buffer;
+  try {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(SHARE_SAMPLE_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, SHARE_SAMPLE_BYTES, 0);
+      start = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+    // A cut gzip member inflates as far as it goes with a sync flush.
+    const text =
+      start[0] === 0x1f && start[1] === 0x8b
+        ? zlib.gunzipSync(start, { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+        : start;
+    return watchedShareOfSample(text.toString('utf8'), WATCHED_SOURCES);
+  } catch {
+    return undefined;
+  }
+}
+
+const WATCHED_SOURCES: ReadonlySet<string> = new Set(WATCHED_EVENT_SOURCES);
+
+/**
+ * Files from this size on may be parsed on two threads (ParseWorker: this thread reads, inflates and scans,
+ * a worker turns the watched records into lines once they make it pay, core/parse-threads.ts). A smaller
+ * file is over before a worker would have started.
+ */
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * TRAILWATCH_PARSE_WORKER: `auto` (the default: two threads where they pay, in files from WORKER_MIN_BYTES
+ * on), `on` (two threads for every file, the worker started before the first batch: what the tests
+ * compare), `off` (one).
+ */
+type WorkerMode = 'auto' | 'on' | 'off';
+
+function workerMode(env: NodeJS.ProcessEnv): WorkerMode {
+  const value = env.TRAILWATCH_PARSE_WORKER ?? 'auto';
+  if (value === 'auto' || value === 'on' || value === 'off') return value;
+  throw new UsageError(`TRAILWATCH_PARSE_WORKER must be auto, on or off, not '${value}'`);
 }
 
 function summary(files: number, failed: number, stats: LogStats): string {
@@ -203,6 +203,8 @@ export const parseCommand: Command = {
     if (paths.length === 0) {
       throw new UsageError("no PATH given. Usage: trailwatch parse PATH... (see 'trailwatch parse --help')");
     }
+    const mode = workerMode(io.env);
+    let worker: ParseWorker | undefined;
     const stats = newLogStats();
     const writer = new LineWriter(io.stdout);
     const seen = new Set<string>();
@@ -219,7 +221,17 @@ export const parseCommand: Command = {
             continue;
           }
           try {
-            await readFileEvents(target.file, stats, writer);
+            if (
+              mode === 'on' ||
+              (mode === 'auto' &&
+                target.bytes >= WORKER_MIN_BYTES &&
+                twoThreadsLikelyPay(await sampleShare(target.file)))
+            ) {
+              worker ??= new ParseWorker({ always: mode === 'on' });
+              await worker.readFile(target.file, stats, writer);
+            } else {
+              await readFileEvents(target.file, stats, writer);
+            }
           } catch (err) {
             failed += 1;
             io.stderr.write(`${target.display}: ${reasonOf(err)}\n`);
@@ -229,6 +241,7 @@ export const parseCommand: Command = {
       }
     } finally {
       writer.release();
+      await worker?.close();
     }
     if (writer.brokenByUs) {
       io.stderr.write(

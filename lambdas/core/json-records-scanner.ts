@@ -29,7 +29,28 @@ export interface RecordsScannerOptions {
    * byte in the JavaScript walk, which the tests compare it with.
    */
   readonly accelerate?: boolean;
+  /**
+   * Hand out each wanted record's bytes (a Buffer) instead of parsing them, for a caller that parses them
+   * on another thread; it then reports invalid JSON itself, with the counters of `takeRawCounters()`.
+   */
+  readonly raw?: boolean;
 }
+
+/** The file-level error of a wanted record that is not JSON: `recordNumber` counts every record read so far. */
+export function invalidRecordError(recordNumber: number, cause: unknown): LogFileError {
+  return new LogFileError(`invalid JSON in record ${recordNumber} (${(cause as Error).message})`, { cause });
+}
+
+/** Numbers `takeRawCounters()` gives per handed-out record, in this order (see RAW_*). */
+export const RAW_COUNTER_FIELDS = 5;
+/** Index of `recordsRead` counting this record: the record's number in an invalid-JSON message. */
+export const RAW_READ = 0;
+/** Index of `recordsMatched` before this record. */
+export const RAW_MATCHED = 1;
+/** Index of the first of the three skip counts before this record, in the order of RAW_SKIP_REASONS. */
+export const RAW_SKIPPED = 2;
+/** The reasons of the three skip counts from RAW_SKIPPED on. */
+export const RAW_SKIP_REASONS: readonly string[] = ['other-service', 'not-an-object', 'missing-eventSource'];
 
 // Bytes that matter outside strings.
 const QUOTE = 0x22;
@@ -108,7 +129,7 @@ const ES_WANTED = 3;
 const SKIP_OTHER_SERVICE = 0;
 const SKIP_NOT_AN_OBJECT = 1;
 const SKIP_MISSING_EVENT_SOURCE = 2;
-const SKIP_REASONS = ['other-service', 'not-an-object', 'missing-eventSource'];
+const SKIP_REASONS = RAW_SKIP_REASONS;
 
 const RECORDS_KEY = Buffer.from('Records');
 const EVENT_SOURCE_KEY = Buffer.from('eventSource');
@@ -170,6 +191,8 @@ export class RecordsScanner {
   private eventSource = ES_NONE;
 
   private out: unknown[] = [];
+  private raw: boolean;
+  private rawCounters: number[] = [];
 
   // Counted here and added to `counters` after each chunk: cheaper than a keyed update per record.
   private read = 0;
@@ -188,6 +211,23 @@ export class RecordsScanner {
     this.captureBuffer = Buffer.alloc(this.captureLimit);
     this.wantedBytes = [...this.wanted].map((w) => Buffer.from(w, 'utf8'));
     this.skipper = options.accelerate === false ? undefined : RecordSkipper.shared();
+    this.raw = options.raw === true;
+  }
+
+  /** From the next piece on, wanted records are parsed and handed out as values, as without `raw`. */
+  parseFromHere(): void {
+    this.raw = false;
+  }
+
+  /**
+   * With `raw`: the counters as they stood at each record handed out since the last call, RAW_COUNTER_FIELDS
+   * numbers per record, for the whole run of `counters` (what they would show had that record been the
+   * invalid JSON that stops the file).
+   */
+  takeRawCounters(): number[] {
+    const taken = this.rawCounters;
+    if (taken.length > 0) this.rawCounters = [];
+    return taken;
   }
 
   /** Scans the next chunk; returns the wanted records that ended in it, parsed, in file order. */
@@ -752,14 +792,26 @@ export class RecordsScanner {
 
   /** A wanted record's bytes (the read counter already counts it): parsed and handed out. */
   private keep(bytes: Buffer): void {
+    if (this.raw) {
+      const c = this.counters;
+      const skipped = c.recordsSkipped;
+      const by = this.skippedBy;
+      this.rawCounters.push(
+        c.recordsRead + this.read,
+        c.recordsMatched + this.matched,
+        (skipped[SKIP_REASONS[0]!] ?? 0) + by[0]!,
+        (skipped[SKIP_REASONS[1]!] ?? 0) + by[1]!,
+        (skipped[SKIP_REASONS[2]!] ?? 0) + by[2]!,
+      );
+      this.matched++;
+      this.out.push(bytes);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
-      throw new LogFileError(
-        `invalid JSON in record ${this.counters.recordsRead + this.read} (${(err as Error).message})`,
-        { cause: err },
-      );
+      throw invalidRecordError(this.counters.recordsRead + this.read, err);
     }
     this.matched++;
     this.out.push(value);

@@ -47,6 +47,56 @@ export async function* readWatchedRecords(
   source: AsyncIterable<Uint8Array>,
   options: ReadOptions = {},
 ): AsyncGenerator<unknown, void, undefined> {
+  for await (const records of scanPieces(source, options, undefined)) yield* records;
+}
+
+/** The wanted records that ended in one piece of the decompressed data, as bytes (see readWatchedRecordBytes). */
+export interface RawRecords {
+  /**
+   * Each record's bytes, in file order (views of the reader's buffers, valid until the next piece is asked
+   * for); or, once `stayRaw` said no, each record parsed.
+   */
+  readonly records: readonly unknown[];
+  /** False once the records are parsed values (see `stayRaw`). */
+  readonly raw: boolean;
+  /** RAW_COUNTER_FIELDS numbers per record: the counters as they stood at it (RecordsScanner's `raw`). */
+  readonly counters: readonly number[];
+}
+
+/**
+ * readWatchedRecords for a caller that parses the records elsewhere (another thread): yields, per piece of
+ * decompressed data, the wanted records' bytes undecoded. Invalid JSON in a record is the caller's to
+ * report; every other file-level problem throws LogFileError here, as in readWatchedRecords.
+ */
+export async function* readWatchedRecordBytes(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadOptions & {
+    /** Asked before each piece: false once the caller parses on this thread anyway (then for good). */
+    readonly stayRaw?: () => boolean;
+  } = {},
+): AsyncGenerator<RawRecords, void, undefined> {
+  const holder: RawHolder = { raw: true, stayRaw: options.stayRaw };
+  for await (const records of scanPieces(source, options, holder)) {
+    yield { records, raw: holder.raw, counters: holder.raw ? holder.scanner!.takeRawCounters() : [] };
+  }
+}
+
+/** readWatchedRecordBytes's hold on the raw scanner. */
+interface RawHolder {
+  scanner?: RecordsScanner;
+  raw: boolean;
+  readonly stayRaw: (() => boolean) | undefined;
+}
+
+/**
+ * The reading both share: yields the scanner's output for each piece. With `rawScanner` the scanner hands
+ * out bytes and is put there, so the caller can take its counters.
+ */
+async function* scanPieces(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadOptions,
+  rawScanner: RawHolder | undefined,
+): AsyncGenerator<unknown[], void, undefined> {
   const stats = options.stats ?? newReadStats();
   warmUpScanner();
   const input = source[Symbol.asyncIterator]();
@@ -72,13 +122,20 @@ export async function* readWatchedRecords(
       wanted: options.eventSources ?? WATCHED,
       counters: stats,
       notJsonMessage: gzipped ? 'decompressed data is not JSON' : 'neither gzip nor JSON',
+      raw: rawScanner !== undefined,
     });
+    if (rawScanner) rawScanner.scanner = scanner;
 
     let decodedAny = false;
     for await (const chunk of decoded) {
       stats.bytesDecoded += chunk.length;
       if (chunk.length > 0) decodedAny = true;
-      for (const record of scanner.push(chunk)) yield record;
+      if (rawScanner?.raw === true && rawScanner.stayRaw?.() === false) {
+        rawScanner.raw = false;
+        scanner.parseFromHere();
+      }
+      const records = scanner.push(chunk);
+      if (records.length > 0) yield records;
     }
     if (!decodedAny) throw new LogFileError('decompressed data is empty');
     scanner.finish();

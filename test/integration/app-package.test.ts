@@ -13,7 +13,7 @@ import {
   tempFolder,
   writeProject,
 } from '../helpers/package-project';
-import { seedRecord } from '../../local/seed-records';
+import { seedRecord, seedRecords } from '../../local/seed-records';
 
 // The app package as a platform team gets it without a checkout: `npm pack` of the repository,
 // installed from the tarball into an empty project, then `npx trailwatch` run there (compiled code,
@@ -51,6 +51,7 @@ describe('the packed app', () => {
     const files = await tarballFiles(tarball);
     expect(files).toContain('dist/trailwatch.js');
     expect(files).toContain('dist/s3rver-child.js');
+    expect(files).toContain('dist/parse-worker.js');
     expect(files.filter((f) => f.startsWith('dist/seeds/') && f.endsWith('.json')).length).toBeGreaterThan(0);
     expect(
       files.filter((f) => f.startsWith('samples/AWSLogs/') && f.endsWith('.json.gz')).length,
@@ -88,6 +89,27 @@ describe('the packed app', () => {
       eventId: seed.record.eventID,
       failed: true,
     });
+  });
+
+  it('parses on two threads with the worker beside the compiled command', async () => {
+    // Prepare: every seed example, each many times over with its own id, so that there are many batches.
+    const records = seedRecords().flatMap((s) =>
+      Array.from({ length: 300 }, (_, i) => ({ ...s.record, eventID: `${s.record.eventID}-${i}` })),
+    );
+    const file = path.join(tmp, 'many.json.gz');
+    fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: records })));
+    // Act
+    const one = await exec('npx', ['--no-install', 'trailwatch', 'parse', file], {
+      cwd: project,
+      env: { ...consumerEnv(), TRAILWATCH_PARSE_WORKER: 'off' },
+    });
+    const two = await exec('npx', ['--no-install', 'trailwatch', 'parse', file], {
+      cwd: project,
+      env: { ...consumerEnv(), TRAILWATCH_PARSE_WORKER: 'on' },
+    });
+    // Assess
+    expect(two.stdout.trim().split('\n')).toHaveLength(records.length);
+    expect(two).toEqual(one);
   });
 
   it('runs the whole local pipeline (`trailwatch local`) with its bundled samples', async () => {
