@@ -324,23 +324,27 @@ export class AlertStateStore implements AlertLedger {
         return;
       }
       const again: ClaimPut[] = [];
-      let contended = false;
+      let conflicted = false;
+      let throttled = false;
       for (const [i, put] of todo.entries()) {
         const reason = reasons[i];
         const code = reason?.Code ?? 'None';
         if (code === 'None') {
           again.push(put);
-        } else if (code === 'TransactionConflict' || THROTTLED_CODES.has(code)) {
+        } else if (code === 'TransactionConflict') {
           again.push(put);
-          contended = true;
+          conflicted = true;
+        } else if (THROTTLED_CODES.has(code)) {
+          again.push(put);
+          throttled = true;
         } else if (code === 'ConditionalCheckFailed') {
           const old = reason?.Item;
           const state = old?.state?.S;
           const lease = Number(old?.leaseUntil?.N ?? '0');
           const owner = old?.owner?.S;
-          if (old === undefined)
+          if (old === undefined) {
             again.push({ id: put.id }); // gone in between (TTL)
-          else if (state === 'claimed' && owner === claim.owner) {
+          } else if (state === 'claimed' && owner === claim.owner) {
             // A takeover that committed before its answer was lost: the claim is ours already.
             into.claimed.set(put.id, previousOf(put));
           } else if (state === 'claimed' && owner !== undefined && lease < claim.nowMs) {
@@ -360,7 +364,11 @@ export class AlertStateStore implements AlertLedger {
           );
         }
       }
-      if (contended) await this.backOff(round);
+      // Throttling slows the whole store down (the adaptive limit); a conflict with another write of the
+      // same events only waits for it to finish.
+      if (throttled) await this.backOff(round);
+      else if (conflicted)
+        await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
       todo = again;
     }
   }
@@ -394,13 +402,22 @@ export class AlertStateStore implements AlertLedger {
     }
   }
 
-  // The conditional Put of one claim in a transaction: the single write's condition, or, for a takeover of
-  // an expired claim read from a cancellation, that exact claim still in place.
+  // The conditional Put of one claim in a transaction: no item or the owner's own claim, or, for a takeover
+  // of an expired claim read from a cancellation, that exact claim still in place.
   private claimPut(put: ClaimPut, claim: EventClaim): Put {
     const item = this.claimItem(put.id, claim);
     const returnOld = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
     if (put.takeover === undefined) {
-      return { TableName: this.tableName, Item: item, ...eventClaimCondition(claim), ...returnOld };
+      // Not the single write's condition: an expired claim must fail here, so its old item (the message
+      // it names) comes back; a transaction that succeeds returns no old items.
+      return {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND #owner = :owner)',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':owner': { S: claim.owner } },
+        ...returnOld,
+      };
     }
     return {
       TableName: this.tableName,
