@@ -184,7 +184,8 @@ class LosingHandler extends NodeHttpHandler {
     const out = await super.handle(...args);
     if (!transaction) return out;
     const body: unknown = request.body;
-    const text = typeof body === 'string' ? body : Buffer.from(body as Uint8Array).toString('utf8');
+    // Decoded as bytes: the SDK's body is a Uint8Array whose string methods warn.
+    const text = typeof body === 'string' ? body : new TextDecoder().decode(body as Uint8Array);
     const input = JSON.parse(text) as TransactWriteItemsCommandInput;
     this.tokens.push(input.ClientRequestToken ?? '');
     if (this.lose(this.tokens.length)) {
