@@ -247,7 +247,9 @@ export async function measureColdStarts(
         const thrown = /^[A-Za-z]*Error\b.*$/m;
         const error =
           thrown.exec(run.stderrHead)?.[0] ?? thrown.exec(run.stderrTail)?.[0] ?? `exit status ${run.status}`;
-        handlerRuns.push({ ...figures, summary: undefined, error: error.slice(0, 400) });
+        // Both ends of a long message: the object it names, and the reason at its end.
+        const shown = error.length > 700 ? `${error.slice(0, 300)} … ${error.slice(-400)}` : error;
+        handlerRuns.push({ ...figures, summary: undefined, error: shown });
       }
     }
     return { runs: results, file, handlerRuns };

@@ -1,8 +1,13 @@
 // A DynamoDB endpoint for the bench's handler runs that has TransactWriteItems: it forwards every request
-// to dynalite unchanged, and answers a TransactWriteItems of Puts by sending each Put to dynalite as a
-// conditional PutItem. Not atomic (a Put written before another's condition failed stays written), which
-// the bench's runs never see: their claims are all of fresh events. What it is for is the function's side:
-// the handler serializes, signs and parses real TransactWriteItems calls, as it does against DynamoDB.
+// to dynalite unchanged, and answers a TransactWriteItems of Puts with what dynalite has: when none of the
+// items exists (one BatchGetItem), the Puts' conditions all hold and they are written in BatchWriteItem
+// calls of 25; otherwise each Put goes as a conditional PutItem, and a failed condition becomes the
+// transaction's cancellation reason, with the item (ReturnValuesOnConditionCheckFailure ALL_OLD). Not
+// atomic (nothing else may write those items meanwhile, and a Put written before another's condition
+// failed stays written), which the bench's runs never see: their claims are all of fresh events, and
+// nothing else claims them. What it is for is the function's side: the handler serializes, signs and
+// parses real TransactWriteItems calls, as it does against DynamoDB, while dynalite, at about 4 ms of CPU
+// per request in the bench's own process, gets 5 requests per 100 claims rather than 100.
 // moto has the real operation (the tests use it), but copies the whole table on every transaction: 9.5 s
 // per transaction at 5,000 items on this machine, where the 150,000-claim run needs 1,500 of them.
 import * as http from 'node:http';
@@ -70,6 +75,43 @@ export async function startTransactionsFront(dynaliteEndpoint: string): Promise<
     counts.transactions++;
     counts.puts += input.TransactItems.length;
     const asPut = (name: string) => ({ ...headers, 'x-amz-target': `DynamoDB_20120810.${name}` });
+    const send = async (name: string, request: unknown): Promise<Record<string, unknown>> => {
+      const out = await forward(asPut(name), Buffer.from(JSON.stringify(request)));
+      if (out.status !== 200)
+        throw new Error(`${name} on dynalite: HTTP ${out.status} ${out.body.toString('utf8')}`);
+      return JSON.parse(out.body.toString('utf8')) as Record<string, unknown>;
+    };
+    const puts = input.TransactItems.map((action) => action.Put);
+    const table = puts[0]?.TableName;
+    if (table !== undefined && puts.every((put) => put !== undefined && put.TableName === table)) {
+      const keys = puts.map((put) => ({ pk: (put?.Item as { pk: unknown }).pk }));
+      const found = (await send('BatchGetItem', {
+        RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk' } },
+      })) as { Responses?: Record<string, unknown[]>; UnprocessedKeys?: Record<string, unknown> };
+      const none =
+        (found.Responses?.[table]?.length ?? 0) === 0 &&
+        Object.keys(found.UnprocessedKeys ?? {}).length === 0;
+      if (none) {
+        const writes = puts.map((put) => ({ PutRequest: { Item: put?.Item } }));
+        await Promise.all(
+          Array.from({ length: Math.ceil(writes.length / 25) }, (_, i) =>
+            send('BatchWriteItem', { RequestItems: { [table]: writes.slice(i * 25, i * 25 + 25) } }).then(
+              (out) => {
+                const left = (out as { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems?.[
+                  table
+                ];
+                if (left !== undefined && left.length > 0) throw new Error('dynalite left items unprocessed');
+              },
+            ),
+          ),
+        );
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.0' },
+          body: Buffer.from('{}'),
+        };
+      }
+    }
     const reasons = await Promise.all(
       input.TransactItems.map(async ({ Put }) => {
         if (Put === undefined) return { Code: 'ValidationError', Message: 'the bench front takes Puts only' };
