@@ -283,7 +283,7 @@ async function main(): Promise<void> {
       const scaled = Math.max(h.wallSeconds, h.cpuSeconds / share);
       const figures =
         `${fmt(h.wallSeconds, 1)} s wall, ${fmt(h.cpuSeconds, 1)} s CPU of its own, ` +
-        `peak RSS ${fmt(h.maxRssBytes / MB)} MB`;
+        `peak RSS ${fmt(h.maxRssBytes / MB)} MB, ${h.claimTransactions} claim transactions`;
       if (h.error !== undefined) {
         console.log(`bundled handler, ${h.label}: DID NOT COMPLETE after ${figures}: ${h.error}`);
         continue;
