@@ -8,7 +8,8 @@
 // 2. The bundled handler, each file in a Lambda-like process of its own against the local stack: a file
 //    with `--failures` distinct failed calls, and one with one failed record repeated `--repeated` times;
 //    its own CPU (scaled to 0.58 vCPU, what Lambda gives 1,024 MB) and peak RSS. `--skip-handler` skips it.
-// Event claims go in transactions through bench/transactions-front.ts, as on DynamoDB; `--single-claims`
+// `--cpu-prof <dir>` writes each handler process's V8 CPU profile there (the bundle's .map beside it names
+// the sources). Event claims go in transactions through bench/transactions-front.ts, as on DynamoDB; `--single-claims`
 // sends both parts straight to dynalite, where the store finds no transactions and writes one claim a request.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as fs from 'node:fs';
@@ -37,7 +38,7 @@ function option(name: string, fallback: number): number {
   const value = Number(i >= 0 ? process.argv[i + 1] : fallback);
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(
-      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler] [--single-claims]; ${name} must be a whole number`,
+      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler] [--single-claims] [--cpu-prof dir]; ${name} must be a whole number`,
     );
   }
   return value;
@@ -156,7 +157,13 @@ async function handlerRuns(
   }
   const runner = new ProcessRunner(dir);
   const bundle = await buildFunctionBundle(dir);
-  const { handlerRuns: runs } = await measureColdStarts(runner, bundle, dir, 0, files, claims);
+  const profileAt = process.argv.indexOf('--cpu-prof');
+  const profileDir = profileAt >= 0 ? path.resolve(process.argv[profileAt + 1] ?? '.') : undefined;
+  const { handlerRuns: runs } = await measureColdStarts(runner, bundle, dir, 0, files, claims, profileDir);
+  if (profileDir !== undefined) {
+    fs.copyFileSync(`${bundle.file}.map`, path.join(profileDir, `${path.basename(bundle.file)}.map`));
+    console.log(`CPU profiles in ${profileDir}, the bundle's source map beside them`);
+  }
   for (const run of runs) {
     const scaled = Math.max(run.wallSeconds, run.cpuSeconds / SHARE_AT_1024);
     console.log(

@@ -150,6 +150,8 @@ export async function measureColdStarts(
   runs: number,
   bigFiles: readonly { readonly label: string; readonly path: string }[] = [],
   claims: BenchClaims = 'transactions',
+  /** Where the big files' handler processes write a V8 CPU profile (`node --cpu-prof`), if anywhere. */
+  profileDir?: string,
 ): Promise<{
   runs: ColdStart[];
   file: { bytes: number; records: number; watched: number };
@@ -232,7 +234,15 @@ export async function measureColdStarts(
       // invocation is a result too (out of time, out of memory): reported, not fatal to the bench.
       const run = await runner.run(
         ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
-        { env: { ...env, TRAILWATCH_BENCH_REMAINING_MS: '3600000' }, keepStdout: true, allowFailure: true },
+        {
+          env: {
+            ...env,
+            TRAILWATCH_BENCH_REMAINING_MS: '3600000',
+            ...(profileDir !== undefined ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+          },
+          keepStdout: true,
+          allowFailure: true,
+        },
       );
       const figures = {
         label: big.label,
