@@ -233,12 +233,18 @@ export async function measureColdStarts(
       // than the function's 300 s timeout, and the figure that matters is the function's own CPU. A failed
       // invocation is a result too (out of time, out of memory): reported, not fatal to the bench.
       const run = await runner.run(
-        ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
+        [
+          // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+          ...(profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+          '-e',
+          COLD_START_SCRIPT,
+          bundle.file,
+          s3Event(key, body.length, stack.region),
+        ],
         {
           env: {
             ...env,
             TRAILWATCH_BENCH_REMAINING_MS: '3600000',
-            ...(profileDir !== undefined ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
           },
           keepStdout: true,
           allowFailure: true,
