@@ -8,6 +8,9 @@
 // 2. The bundled handler, each file in a Lambda-like process of its own against the local stack: a file
 //    with `--failures` distinct failed calls, and one with one failed record repeated `--repeated` times;
 //    its own CPU (scaled to 0.58 vCPU, what Lambda gives 1,024 MB) and peak RSS. `--skip-handler` skips it.
+// `--cpu-prof <dir>` writes each handler process's V8 CPU profile there (the bundle's .map beside it names
+// the sources). Event claims go in transactions through bench/transactions-front.ts, as on DynamoDB; `--single-claims`
+// sends both parts straight to dynalite, where the store finds no transactions and writes one claim a request.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,9 +24,10 @@ import type { AlertLedger } from '../lambdas/core/alert-ports';
 import { newLogStats, readLogEvents } from '../lambdas/core/log-events';
 import type { NormalizedEvent } from '../lambdas/core/normalized-event';
 import { startDynalite } from '../local/dynalite-server';
-import { buildFunctionBundle, measureColdStarts } from './cold-start';
+import { buildFunctionBundle, measureColdStarts, type BenchClaims } from './cold-start';
 import { generateLogFile, generateRepeatedFailure } from './generate-log';
 import { ProcessRunner } from './processes';
+import { startTransactionsFront } from './transactions-front';
 
 const MB = 1024 * 1024;
 // Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB, so 0.58 at 1,024 MB.
@@ -34,7 +38,7 @@ function option(name: string, fallback: number): number {
   const value = Number(i >= 0 ? process.argv[i + 1] : fallback);
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(
-      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler]; ${name} must be a whole number`,
+      `usage: npm run bench:alerts [-- --collector 40000] [--bookkeeping 10000] [--latency-ms 5] [--failures 150000] [--repeated 3450000] [--skip-handler] [--single-claims] [--cpu-prof dir]; ${name} must be a whole number`,
     );
   }
   return value;
@@ -86,15 +90,21 @@ async function collectorHeap(dir: string, count: number): Promise<void> {
   );
 }
 
-async function bookkeeping(dir: string, count: number, latencyMs: number): Promise<void> {
+async function bookkeeping(
+  dir: string,
+  count: number,
+  latencyMs: number,
+  claims: BenchClaims,
+): Promise<void> {
   const file = path.join(dir, `bookkeeping-${count}.json.gz`);
   await generateLogFile(file, Number.POSITIVE_INFINITY, 1, 44, 1, count);
   const failures = (await failuresOf(file)).slice(0, count);
   const dynalite = await startDynalite();
+  const front = claims === 'transactions' ? await startTransactionsFront(dynalite.endpoint) : undefined;
   const client = new DynamoDBClient({
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
-    endpoint: dynalite.endpoint,
+    endpoint: front?.endpoint ?? dynalite.endpoint,
   });
   const calls = new Map<string, number>();
   client.middlewareStack.add(
@@ -112,7 +122,8 @@ async function bookkeeping(dir: string, count: number, latencyMs: number): Promi
     await ensureTable(client, alertStateTableDefinition(tableName), { pollMs: 20 });
     let published = 0;
     const delivery = new AlertDelivery({
-      ledger: new AlertStateStore({ tableName, client }),
+      // As the composition builds it: transactions where the endpoint has them.
+      ledger: new AlertStateStore({ tableName, client, claimWrites: 'detect' }),
       publisher: {
         publish: async () => {
           published++;
@@ -131,11 +142,17 @@ async function bookkeeping(dir: string, count: number, latencyMs: number): Promi
     );
   } finally {
     client.destroy();
+    await front?.stop();
     await dynalite.stop();
   }
 }
 
-async function handlerRuns(dir: string, distinct: number, repeated: number): Promise<void> {
+async function handlerRuns(
+  dir: string,
+  distinct: number,
+  repeated: number,
+  claims: BenchClaims,
+): Promise<void> {
   const files: { label: string; path: string }[] = [];
   if (distinct > 0) {
     const file = path.join(dir, `distinct-${distinct}.json.gz`);
@@ -155,13 +172,19 @@ async function handlerRuns(dir: string, distinct: number, repeated: number): Pro
   }
   const runner = new ProcessRunner(dir);
   const bundle = await buildFunctionBundle(dir);
-  const { handlerRuns: runs } = await measureColdStarts(runner, bundle, dir, 0, files);
+  const profileAt = process.argv.indexOf('--cpu-prof');
+  const profileDir = profileAt >= 0 ? path.resolve(process.argv[profileAt + 1] ?? '.') : undefined;
+  const { handlerRuns: runs } = await measureColdStarts(runner, bundle, dir, 0, files, claims, profileDir);
+  if (profileDir !== undefined) {
+    fs.copyFileSync(`${bundle.file}.map`, path.join(profileDir, `${path.basename(bundle.file)}.map`));
+    console.log(`CPU profiles in ${profileDir}, the bundle's source map beside them`);
+  }
   for (const run of runs) {
     const scaled = Math.max(run.wallSeconds, run.cpuSeconds / SHARE_AT_1024);
     console.log(
       `bundled handler, ${run.label}: ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU of its own, ` +
         `peak RSS ${(run.maxRssBytes / MB).toFixed(0)} MB; at 1,024 MB (${SHARE_AT_1024.toFixed(2)} vCPU) about ` +
-        `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; ` +
+        `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; ${run.claimTransactions} claim transactions; ` +
         (run.summary !== undefined
           ? `summary ${JSON.stringify(run.summary)}`
           : `FAILED: ${run.error ?? 'no error line'}`),
@@ -174,10 +197,14 @@ async function main(): Promise<void> {
   try {
     const collected = option('--collector', 40_000);
     if (collected > 0) await collectorHeap(dir, collected);
+    const claims: BenchClaims = process.argv.includes('--single-claims') ? 'single' : 'transactions';
+    console.log(
+      `event claims: ${claims === 'single' ? 'one PutItem each (dynalite)' : 'in transactions (bench/transactions-front.ts)'}`,
+    );
     const count = option('--bookkeeping', 10_000);
-    if (count > 0) await bookkeeping(dir, count, option('--latency-ms', 5));
+    if (count > 0) await bookkeeping(dir, count, option('--latency-ms', 5), claims);
     if (!process.argv.includes('--skip-handler')) {
-      await handlerRuns(dir, option('--failures', 150_000), option('--repeated', 3_450_000));
+      await handlerRuns(dir, option('--failures', 150_000), option('--repeated', 3_450_000), claims);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

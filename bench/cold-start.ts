@@ -14,6 +14,7 @@ import { startLocalStack } from '../local/stack';
 import { logKey } from '../local/samples';
 import { generateLogFile } from './generate-log';
 import type { ProcessRunner } from './processes';
+import { startTransactionsFront } from './transactions-front';
 
 /** The bundle as the function ships it. */
 export interface FunctionBundle {
@@ -127,7 +128,16 @@ export interface HandlerRun {
   readonly summary: unknown;
   /** Why the invocation failed (the error's first line), when it did. */
   readonly error?: string;
+  /** TransactWriteItems calls the invocation made (through the front; 0 with `single` claims). */
+  readonly claimTransactions: number;
 }
+
+/**
+ * How the function's event claims reach the local DynamoDB: `transactions` through the front that answers
+ * TransactWriteItems (bench/transactions-front.ts), as the function claims on DynamoDB; `single` straight
+ * to dynalite, where the function finds no transactions and writes one claim per request.
+ */
+export type BenchClaims = 'transactions' | 'single';
 
 /**
  * Runs `runs` cold starts against a local stack started in `dir`; each run handles a small file of its own
@@ -139,12 +149,17 @@ export async function measureColdStarts(
   dir: string,
   runs: number,
   bigFiles: readonly { readonly label: string; readonly path: string }[] = [],
+  claims: BenchClaims = 'transactions',
+  /** Where the big files' handler processes write a V8 CPU profile (`node --cpu-prof`), if anywhere. */
+  profileDir?: string,
 ): Promise<{
   runs: ColdStart[];
   file: { bytes: number; records: number; watched: number };
   handlerRuns: HandlerRun[];
 }> {
   const stack = await startLocalStack({ dataDir: path.join(dir, 'local-stack'), persistTables: false });
+  const front =
+    claims === 'transactions' ? await startTransactionsFront(stack.endpoints.dynamodb) : undefined;
   try {
     // A bucket of its own: the local stack's in-process handler leaves it alone (not a source bucket).
     await stack.clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -154,7 +169,7 @@ export async function measureColdStarts(
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
-      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB: front?.endpoint ?? stack.endpoints.dynamodb,
       AWS_ENDPOINT_URL_SNS: stack.endpoints.sns,
       // s3rver stores aws-chunked framing inside objects unless checksums are sent only when required.
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
@@ -213,18 +228,34 @@ export async function measureColdStarts(
       });
       const body = fs.readFileSync(big.path);
       await stack.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      const transactionsBefore = front?.counts.transactions ?? 0;
       // An hour in hand: the local servers (dynalite in this process, on a busy machine) can take longer
       // than the function's 300 s timeout, and the figure that matters is the function's own CPU. A failed
       // invocation is a result too (out of time, out of memory): reported, not fatal to the bench.
       const run = await runner.run(
-        ['-e', COLD_START_SCRIPT, bundle.file, s3Event(key, body.length, stack.region)],
-        { env: { ...env, TRAILWATCH_BENCH_REMAINING_MS: '3600000' }, keepStdout: true, allowFailure: true },
+        [
+          // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+          ...(profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+          '-e',
+          COLD_START_SCRIPT,
+          bundle.file,
+          s3Event(key, body.length, stack.region),
+        ],
+        {
+          env: {
+            ...env,
+            TRAILWATCH_BENCH_REMAINING_MS: '3600000',
+          },
+          keepStdout: true,
+          allowFailure: true,
+        },
       );
       const figures = {
         label: big.label,
         wallSeconds: run.wallSeconds,
         cpuSeconds: run.cpuSeconds,
         maxRssBytes: run.maxRssBytes,
+        claimTransactions: (front?.counts.transactions ?? 0) - transactionsBefore,
       };
       if (run.status === 0) {
         handlerRuns.push({ ...figures, summary: (JSON.parse(run.lastLine) as { summary: unknown }).summary });
@@ -232,11 +263,14 @@ export async function measureColdStarts(
         const thrown = /^[A-Za-z]*Error\b.*$/m;
         const error =
           thrown.exec(run.stderrHead)?.[0] ?? thrown.exec(run.stderrTail)?.[0] ?? `exit status ${run.status}`;
-        handlerRuns.push({ ...figures, summary: undefined, error: error.slice(0, 400) });
+        // Both ends of a long message: the object it names, and the reason at its end.
+        const shown = error.length > 700 ? `${error.slice(0, 300)} … ${error.slice(-400)}` : error;
+        handlerRuns.push({ ...figures, summary: undefined, error: shown });
       }
     }
     return { runs: results, file, handlerRuns };
   } finally {
+    await front?.stop();
     await stack.stop();
   }
 }

@@ -6,10 +6,15 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type CancellationReason,
+  type Put,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { AdaptiveLimit } from '../core/adaptive-limit';
 import type { SignatureWindow } from '../core/alert-policy';
 import type {
@@ -30,6 +35,14 @@ import { DeadlineExceededError } from './timed-http-handler';
 /** A DynamoDB call on the alert state table failed (after the SDK's own retries). */
 export class AlertStateError extends TrailwatchError {}
 
+/**
+ * How claimEvents writes its conditional claims: `transactions` (TransactWriteItems, up to 100 a call),
+ * `single` (one conditional PutItem each, for a DynamoDB without transactions such as dynalite), or
+ * `detect` (transactions, unless the endpoint's first answer says it has no such operation: then
+ * single writes for the rest of the store's life).
+ */
+export type ClaimWrites = 'transactions' | 'single' | 'detect';
+
 /** Options of AlertStateStore. */
 export interface AlertStateStoreOptions {
   readonly tableName: string;
@@ -47,13 +60,16 @@ export interface AlertStateStoreOptions {
    * it, halves on throttling and grows back by one per success. Default 64.
    */
   readonly maxConcurrency?: number;
+  /** How event claims are written (see ClaimWrites); default `single`. */
+  readonly claimWrites?: ClaimWrites;
 }
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
+// TransactWriteItems takes up to 100 actions (4 MB in all; a claim item is about 200 bytes).
+const TRANSACT_WRITE_LIMIT = 100;
 const UNPROCESSED_ROUNDS = 8;
-// Event claims are single-item conditional writes (BatchWriteItem takes no conditions, and dynalite has no
-// transactions to test TransactWriteItems on), so they run side by side: at most this many in flight.
+// Requests of the store in flight at once (claims, releases, batches, transactions), at most.
 const MAX_CONCURRENCY = 64;
 
 /** Key of the per-eventId marker item. */
@@ -82,8 +98,8 @@ const UNPROCESSED_BACKOFF = { baseMs: 50, maxMs: 2_000 } as const;
 /**
  * The alert ledger on DynamoDB: the alert state table (docs/alerts.md#state): per-eventId markers, per-(file, service) message
  * records with a short publishing lease, and per-signature suppression windows. Every write is a
- * single-item conditional write or an idempotent overwrite: dynalite has no transactions, and
- * none are needed when each step can be repeated safely.
+ * conditional write or an idempotent overwrite, so each step can be repeated safely; the one
+ * transaction, of up to 100 event claims, only saves requests (each claim keeps its own condition).
  */
 export class AlertStateStore implements AlertLedger {
   private readonly tableName: string;
@@ -95,6 +111,8 @@ export class AlertStateStore implements AlertLedger {
   // Shared by every request of this store: one file's claims, markers and windows back off together.
   private readonly limit: AdaptiveLimit;
   private readonly maxConcurrency: number;
+  // `detect` until the first transaction's answer settles it.
+  private claimWrites: ClaimWrites;
   private throttledRequests = 0;
 
   constructor(options: AlertStateStoreOptions) {
@@ -105,6 +123,7 @@ export class AlertStateStore implements AlertLedger {
     this.sleep = options.sleep ?? sleepMs;
     this.random = options.random ?? Math.random;
     this.maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency ?? MAX_CONCURRENCY));
+    this.claimWrites = options.claimWrites ?? 'single';
     this.limit = new AdaptiveLimit({
       initial: Math.max(1, Math.floor(this.maxConcurrency / 4)),
       max: this.maxConcurrency,
@@ -114,6 +133,11 @@ export class AlertStateStore implements AlertLedger {
   /** Requests DynamoDB throttled (or left items of unprocessed) since this store was made; each retry counts. */
   get throttled(): number {
     return this.throttledRequests;
+  }
+
+  /** How event claims are written now: `detect` until the first claims settle it. */
+  get claimWriting(): ClaimWrites {
+    return this.claimWrites;
   }
 
   /** Requests currently allowed in flight (halved on throttling, grown back by one per success). */
@@ -216,12 +240,12 @@ export class AlertStateStore implements AlertLedger {
   }
 
   /**
-   * Claims failed events, one conditional PutItem each, side by side under the adaptive limit: an event
-   * with no item, with its own owner's claim (the SDK's retry of a write whose answer was lost), or with
-   * an expired claim is claimed; the old item's message key comes back (ALL_OLD) so a takeover knows
-   * which message the earlier claimant meant. The events whose condition failed are then read in
-   * BatchGetItem calls (strongly consistent): final, held (with the message the claim names), or gone
-   * in between (claimed again).
+   * Claims failed events, each under its own condition: an event with no item, with its own owner's
+   * claim (the retry of a write whose answer was lost), or with an expired claim is claimed, and a
+   * takeover names the message the earlier claimant meant (its old item's). The writes are transactions
+   * of up to 100 conditional Puts, or one conditional PutItem each (ClaimWrites). The events whose
+   * condition failed are classified from their items (what a cancelled transaction returned, else read
+   * in BatchGetItem calls, strongly consistent): final, held (with the message the claim names), or gone in between (claimed again).
    */
   async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
     const claimed = new Map<string, { previousMessageKey?: string }>();
@@ -236,18 +260,12 @@ export class AlertStateStore implements AlertLedger {
         );
       }
       const refused: string[] = [];
-      await this.each(todo, async (id) => {
-        const written = await this.tryClaimEvent(id, claim);
-        if (written === undefined) refused.push(id);
-        else claimed.set(id, written);
-      });
-      const items = await this.batchGet(refused.map(eventMarkerKey), [
-        'pk',
-        'state',
-        'leaseUntil',
-        'message',
-      ]);
-      const found = new Map(items.map((item) => [item.pk?.S?.slice(4) ?? '', item]));
+      // The refused events' items a cancelled transaction returned (ALL_OLD); the others are read here.
+      const found = new Map<string, Record<string, AttributeValue>>();
+      await this.writeClaims(todo, claim, { claimed, refused, found });
+      const unread = refused.filter((id) => !found.has(id));
+      const items = await this.batchGet(unread.map(eventMarkerKey), ['pk', 'state', 'leaseUntil', 'message']);
+      for (const item of items) found.set(item.pk?.S?.slice(4) ?? '', item);
       todo = [];
       for (const id of refused) {
         const item = found.get(id);
@@ -266,6 +284,175 @@ export class AlertStateStore implements AlertLedger {
     return { claimed, final, held, heldFor };
   }
 
+  // One round of claims, in transactions or single writes: each id ends up claimed or refused.
+  private async writeClaims(ids: readonly string[], claim: EventClaim, into: ClaimRound): Promise<void> {
+    let todo = ids;
+    if (this.claimWrites === 'detect' && todo.length > 0) {
+      // One transaction alone first: its answer settles which writes this endpoint takes.
+      const first = todo.slice(0, TRANSACT_WRITE_LIMIT);
+      try {
+        await this.transactClaims(first, claim, into);
+        this.claimWrites = 'transactions';
+      } catch (err) {
+        if (!(err instanceof TransactionsUnsupportedError)) throw err;
+        this.claimWrites = 'single';
+        await this.writeClaims(first, claim, into);
+      }
+      todo = todo.slice(first.length);
+    }
+    if (this.claimWrites === 'single') {
+      await this.each(todo, async (id) => {
+        const written = await this.tryClaimEvent(id, claim);
+        if (written === undefined) into.refused.push(id);
+        else into.claimed.set(id, written);
+      });
+    } else {
+      await this.each(chunks(todo, TRANSACT_WRITE_LIMIT), (chunk) => this.transactClaims(chunk, claim, into));
+    }
+  }
+
+  // The claims of up to 100 events in transactions until each is written or refused. A cancelled
+  // transaction writes nothing: the events whose condition failed are classified from their old items
+  // (an expired claim is taken over in the next transaction, under a condition naming that very claim, so
+  // its message key is the one taken over); the others go again, after a backoff when the cancellation
+  // was a conflict with another write or throttling.
+  private async transactClaims(ids: readonly string[], claim: EventClaim, into: ClaimRound): Promise<void> {
+    let todo: ClaimPut[] = ids.map((id) => ({ id }));
+    for (let round = 1; todo.length > 0; round++) {
+      if (round > UNPROCESSED_ROUNDS) {
+        throw new AlertStateError(
+          `alert state table ${this.tableName}: a transaction of ${todo.length} event claims kept being cancelled`,
+        );
+      }
+      const reasons = await this.transact(todo, claim);
+      if (reasons === undefined) {
+        for (const put of todo) into.claimed.set(put.id, previousOf(put));
+        return;
+      }
+      const again: ClaimPut[] = [];
+      let conflicted = false;
+      let throttled = false;
+      for (const [i, put] of todo.entries()) {
+        const reason = reasons[i];
+        const code = reason?.Code ?? 'None';
+        if (code === 'None') {
+          again.push(put);
+        } else if (code === 'TransactionConflict') {
+          again.push(put);
+          conflicted = true;
+        } else if (THROTTLED_CODES.has(code)) {
+          again.push(put);
+          throttled = true;
+        } else if (code === 'ConditionalCheckFailed') {
+          const old = reason?.Item;
+          const state = old?.state?.S;
+          const lease = Number(old?.leaseUntil?.N ?? '0');
+          const owner = old?.owner?.S;
+          if (old === undefined) {
+            again.push({ id: put.id }); // gone in between (TTL)
+          } else if (state === 'claimed' && owner === claim.owner) {
+            // A takeover that committed before its answer was lost: the claim is ours already.
+            into.claimed.set(put.id, previousOf(put));
+          } else if (state === 'claimed' && owner !== undefined && lease < claim.nowMs) {
+            const message = old.message?.S;
+            again.push({
+              id: put.id,
+              takeover: { owner, lease, ...(message !== undefined ? { message } : {}) },
+            });
+          } else {
+            into.refused.push(put.id);
+            into.found.set(put.id, old);
+          }
+        } else {
+          throw new AlertStateError(
+            `alert state table ${this.tableName}: TransactWriteItems cancelled the claim of event ${put.id}: ` +
+              `${code}${reason?.Message ? ` (${reason.Message})` : ''}`,
+          );
+        }
+      }
+      // Throttling slows the whole store down (the adaptive limit); a conflict with another write of the
+      // same events only waits for it to finish.
+      if (throttled) await this.backOff(round);
+      else if (conflicted)
+        await this.sleep(backoffMs(round, { ...UNPROCESSED_BACKOFF, random: this.random }));
+      todo = again;
+    }
+  }
+
+  // One TransactWriteItems of conditional claim Puts: undefined when it committed, else the reasons of its
+  // cancellation, one per Put in order. One token for every send of the same transaction: DynamoDB
+  // answers a repeat within 10 minutes of one that committed from that commit, without writing again (the
+  // SDK's own retries resend the token it generated; our re-sends under the limit must keep it too). A
+  // repeat that DynamoDB runs again anyway finds our own claims, which the condition accepts.
+  private async transact(
+    puts: readonly ClaimPut[],
+    claim: EventClaim,
+  ): Promise<CancellationReason[] | undefined> {
+    const input = {
+      TransactItems: puts.map((put) => ({ Put: this.claimPut(put, claim) })),
+      ClientRequestToken: randomUUID(),
+    };
+    try {
+      await this.limited(() => this.client.send(new TransactWriteItemsCommand(input)));
+      return undefined;
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        if (err.CancellationReasons?.length === puts.length) return err.CancellationReasons;
+      } else if ((err as { name?: unknown }).name === 'UnknownOperationException') {
+        throw new TransactionsUnsupportedError(
+          `alert state table ${this.tableName}: the DynamoDB endpoint has no TransactWriteItems (UnknownOperationException)`,
+          { cause: err },
+        );
+      }
+      throw this.wrap('TransactWriteItems', err);
+    }
+  }
+
+  // The conditional Put of one claim in a transaction: no item or the owner's own claim, or, for a takeover
+  // of an expired claim read from a cancellation, that exact claim still in place.
+  private claimPut(put: ClaimPut, claim: EventClaim): Put {
+    const item = this.claimItem(put.id, claim);
+    const returnOld = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
+    if (put.takeover === undefined) {
+      // Not the single write's condition: an expired claim must fail here, so its old item (the message
+      // it names) comes back; a transaction that succeeds returns no old items.
+      return {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND #owner = :owner)',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':owner': { S: claim.owner } },
+        ...returnOld,
+      };
+    }
+    return {
+      TableName: this.tableName,
+      Item: item,
+      ConditionExpression: '#state = :claimed AND #owner = :previousOwner AND leaseUntil = :previousLease',
+      ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':claimed': { S: 'claimed' },
+        ':previousOwner': { S: put.takeover.owner },
+        ':previousLease': { N: String(put.takeover.lease) },
+      },
+      ...returnOld,
+    };
+  }
+
+  // The item of one event's claim.
+  private claimItem(eventId: string, claim: EventClaim): Record<string, AttributeValue> {
+    return {
+      pk: { S: eventMarkerKey(eventId) },
+      kind: { S: 'event' },
+      state: { S: 'claimed' },
+      owner: { S: claim.owner },
+      leaseUntil: { N: String(claim.leaseUntil) },
+      at: { N: String(claim.nowMs) },
+      message: { S: claim.messageKey },
+      expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
+    };
+  }
+
   // One event's conditional claim: what it took over (its previous message, if any), or undefined when the
   // condition failed (a final marker, or another owner's unexpired claim).
   private async tryClaimEvent(
@@ -278,24 +465,8 @@ export class AlertStateStore implements AlertLedger {
         this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: {
-              pk: { S: eventMarkerKey(eventId) },
-              kind: { S: 'event' },
-              state: { S: 'claimed' },
-              owner: { S: claim.owner },
-              leaseUntil: { N: String(claim.leaseUntil) },
-              at: { N: String(claim.nowMs) },
-              message: { S: claim.messageKey },
-              expiresAt: { N: String(Math.floor(claim.nowMs / 1000) + this.markerTtlSeconds) },
-            },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
-            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-            ExpressionAttributeValues: {
-              ':claimed': { S: 'claimed' },
-              ':now': { N: String(claim.nowMs) },
-              ':owner': { S: claim.owner },
-            },
+            Item: this.claimItem(eventId, claim),
+            ...eventClaimCondition(claim),
             ReturnValues: 'ALL_OLD',
           }),
         ),
@@ -631,6 +802,44 @@ export class AlertStateStore implements AlertLedger {
       },
     );
   }
+}
+
+/** The endpoint answered TransactWriteItems with UnknownOperationException (dynalite): nothing was written. */
+class TransactionsUnsupportedError extends AlertStateError {}
+
+// What one round of claims collects: the claimed events, the refused ones and the refused items known.
+interface ClaimRound {
+  readonly claimed: Map<string, { previousMessageKey?: string }>;
+  readonly refused: string[];
+  readonly found: Map<string, Record<string, AttributeValue>>;
+}
+
+// One event's Put in a claim transaction; `takeover` is the expired claim it replaces, as last read.
+interface ClaimPut {
+  readonly id: string;
+  readonly takeover?: { readonly owner: string; readonly lease: number; readonly message?: string };
+}
+
+function previousOf(put: ClaimPut): { previousMessageKey?: string } {
+  const message = put.takeover?.message;
+  return message !== undefined ? { previousMessageKey: message } : {};
+}
+
+// Cancellation reasons that mean the table throttled the transaction.
+const THROTTLED_CODES = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
+// An event's claim is taken when it has no item, or it is a claim that expired or is the owner's own.
+function eventClaimCondition(claim: EventClaim) {
+  return {
+    ConditionExpression:
+      'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
+    ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+    ExpressionAttributeValues: {
+      ':claimed': { S: 'claimed' },
+      ':now': { N: String(claim.nowMs) },
+      ':owner': { S: claim.owner },
+    },
+  };
 }
 
 function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {

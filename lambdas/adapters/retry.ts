@@ -34,8 +34,9 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseMs' | 'm
   return Math.round(ceiling / 2 + (ceiling / 2) * (policy.random ?? Math.random)());
 }
 
+// TransactionInProgress: DynamoDB is still running the first send of the same transaction token.
 const RETRYABLE_NAMES =
-  /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|InternalServerError|ServiceUnavailable/i;
+  /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|InternalServerError|ServiceUnavailable|TransactionInProgress/i;
 
 /**
  * Server faults, throttling and network errors are worth retrying; a rejected request (4xx) is not.

@@ -99,7 +99,15 @@ export function composeStoreAndAlerts(
   });
   if (!config.alerts) return { sink };
   const alerts = new AlertDelivery({
-    ledger: new AlertStateStore({ tableName: config.alerts.stateTableName, client: clients.dynamodb }),
+    // Claims in transactions (100 a request) where the endpoint has them, detected from its first
+    // answer: nothing in the configuration says which server is behind the DynamoDB endpoint (the
+    // function and the CLI against AWS have transactions; local mode's dynalite and other endpoints a
+    // user may name have none), but the server's UnknownOperationException does, and it writes nothing.
+    ledger: new AlertStateStore({
+      tableName: config.alerts.stateTableName,
+      client: clients.dynamodb,
+      claimWrites: 'detect',
+    }),
     publisher: new SnsPublisher({ topicArn: config.alerts.topicArn, sns: clients.sns }),
     ...(config.alerts.chatTopicArn !== undefined
       ? { chatPublisher: new SnsPublisher({ topicArn: config.alerts.chatTopicArn, sns: clients.sns }) }

@@ -99,7 +99,7 @@ export interface AlertLedger {
   /** Suppression windows of the given signature keys (absent keys have never alerted). */
   windows(signatureKeys: readonly string[]): Promise<Map<string, SignatureWindow>>;
   /**
-   * Claims failed events for one message, one conditional write per event: an event is claimed when
+   * Claims failed events for one message, each under its own condition: an event is claimed when
    * it has no marker, or its claim is this owner's (a retried write after a lost answer finds its own
    * token) or has expired. One event is so alerted once whichever files carry it.
    */

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { AlertStateStore } from '../../lambdas/adapters/alert-state-store';
+import { AlertStateStore, type ClaimWrites } from '../../lambdas/adapters/alert-state-store';
 import { SnsPublisher } from '../../lambdas/adapters/sns-publisher';
 import { AlertDelivery, type AlertDeliveryOptions } from '../../lambdas/core/alert-delivery';
 import { crashAt, type CrashPoint } from './crash-ports';
@@ -22,6 +22,8 @@ export interface SnsAlertDeliveryOptions extends Omit<
   readonly random?: () => number;
   readonly sns: SNSClient;
   readonly dynamodb: DynamoDBClient;
+  /** How the store writes event claims (default single writes, what dynalite takes). */
+  readonly claimWrites?: ClaimWrites;
   /** Stops the "process" there (see crash-ports.ts). */
   readonly crash?: CrashPoint;
 }
@@ -31,6 +33,7 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
   const {
     stateTableName,
     dynamodb,
+    claimWrites,
     crash,
     topicArn,
     chatTopicArn,
@@ -46,7 +49,12 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
     ...(random ? { random } : {}),
   };
   const ports = crashAt(
-    new AlertStateStore({ tableName: stateTableName, client: dynamodb, ...(sleep ? { sleep } : {}) }),
+    new AlertStateStore({
+      tableName: stateTableName,
+      client: dynamodb,
+      ...(claimWrites ? { claimWrites } : {}),
+      ...(sleep ? { sleep } : {}),
+    }),
     new SnsPublisher({ topicArn, sns, retry }),
     crash,
     chatTopicArn !== undefined ? new SnsPublisher({ topicArn: chatTopicArn, sns, retry }) : undefined,

@@ -15,6 +15,16 @@ describe('isRetryable', () => {
       },
       true,
     ],
+    [
+      'a transaction whose token DynamoDB is still running (sent again with the same token)',
+      { name: 'TransactionInProgressException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+      true,
+    ],
+    [
+      'a cancelled transaction (its reasons decide, not a blind retry)',
+      { name: 'TransactionCanceledException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+      false,
+    ],
     ['the SDK says retryable', { name: 'X', $retryable: { throttling: true }, $fault: 'client' }, true],
     ['429', { name: 'TooMany', $metadata: { httpStatusCode: 429 } }, true],
     [
