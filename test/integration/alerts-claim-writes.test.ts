@@ -74,6 +74,11 @@ function claimContract(label: string, claimWrites: ClaimWrites, start: () => Pro
           ['e-1', 61_000],
           ['e-2', 61_000],
         ]),
+        // The message each held claim names: a claim naming a sent message reads as alerted.
+        heldFor: new Map([
+          ['e-1', 'msg#a#glue'],
+          ['e-2', 'msg#a#glue'],
+        ]),
       });
     });
 
@@ -253,6 +258,7 @@ describeWithMoto('claim transactions under faults (moto, injected at the SDK)', 
       ]),
       final: new Map(),
       held: new Map(),
+      heldFor: new Map(),
     });
     client.destroy();
   });
