@@ -21,12 +21,20 @@ export interface ProcessRun {
   readonly stderrTail: string;
 }
 
-// Written into the bench's temp folder and preloaded with `-r`: runs last, on the way out.
+// Written into the bench's temp folder and preloaded with `-r`: runs last, on the way out. The peak RSS
+// is Linux's VmHWM, this process image's own: getrusage's maxRSS keeps, across the exec, the RSS the
+// forked copy of the parent had, so a child of a big bench process (the local stack's tables, in memory,
+// live there) would show the parent's size instead of its own. Elsewhere maxRSS is all there is.
 const PROBE = `'use strict';
 process.on('exit', () => {
   const u = process.resourceUsage();
+  let maxRssBytes = u.maxRSS * 1024;
+  try {
+    const hwm = /^VmHWM:\\s*(\\d+) kB$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) maxRssBytes = Number(hwm[1]) * 1024;
+  } catch {}
   require('node:fs').writeFileSync(process.env.TRAILWATCH_BENCH_USAGE, JSON.stringify({
-    maxRssBytes: u.maxRSS * 1024,
+    maxRssBytes,
     cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6,
   }));
 });
