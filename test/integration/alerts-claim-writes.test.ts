@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
-  ProvisionedThroughputExceededException,
   TransactionCanceledException,
   type CancellationReason,
   type TransactWriteItemsCommandInput,
@@ -17,6 +16,7 @@ import { ensureTable } from '../../lambdas/adapters/table-definitions';
 import type { EventClaim, EventClaims } from '../../lambdas/core/alert-ports';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto';
+import { throttlingError } from '../helpers/dynamodb-faults';
 
 interface Server {
   readonly endpoint: string;
@@ -327,10 +327,7 @@ describeWithMoto('claim transactions under faults (moto, injected at the SDK)', 
         calls += 1;
         if (calls === 1) throw cancellation(['ThrottlingError', 'None']);
         if (calls === 2) {
-          throw new ProvisionedThroughputExceededException({
-            message: 'injected: the level of configured provisioned throughput for the table was exceeded',
-            $metadata: { httpStatusCode: 400 },
-          });
+          throw throttlingError();
         }
         return next(args);
       },

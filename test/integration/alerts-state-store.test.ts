@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
-  ProvisionedThroughputExceededException,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   type BatchWriteItemCommandInput,
@@ -19,6 +18,7 @@ import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
+import { throttlingError } from '../helpers/dynamodb-faults';
 
 const SOURCE = { bucket: 'b', key: 'k' };
 
@@ -191,10 +191,7 @@ describe('AlertStateStore against dynalite', () => {
     throttling.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === 'PutItemCommand' && ++puts % 3 === 0) {
-          throw new ProvisionedThroughputExceededException({
-            message: 'injected: the level of configured provisioned throughput for the table was exceeded',
-            $metadata: { httpStatusCode: 400 },
-          });
+          throw throttlingError();
         }
         return next(args);
       },
