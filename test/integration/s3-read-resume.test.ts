@@ -16,6 +16,8 @@ import {
 } from '../../lambdas/adapters/aws-clients';
 import { ensureTable, eventTableDefinition } from '../../lambdas/adapters/table-definitions';
 import { composeProcessor, s3LogObjectSource } from '../../lambdas/app/compose';
+import { SILENT_OBSERVER, type IngestObserver } from '../../lambdas/app/ingest-observer';
+import type { ResumeNotice } from '../../lambdas/core/resumable-log-source';
 import { loadIngestConfig } from '../../lambdas/ingest/config';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
@@ -105,10 +107,11 @@ function logFile(count: number): Buffer {
 }
 
 /** The processor as every entry point composes it, reading S3 through the proxy; no alerts. */
-function processorVia(p: TcpProxy) {
+function processorVia(p: TcpProxy, observer?: IngestObserver) {
   return composeProcessor(
     loadIngestConfig({ TABLE_NAME: TABLE, SOURCE_BUCKETS: BUCKET, ALERTS_ENABLED: 'false' }),
     { s3: readingClients(p).s3, dynamodb: direct.dynamodb, sns: direct.sns },
+    observer ? { observer } : {},
   );
 }
 
@@ -205,7 +208,12 @@ describe('reading an S3 log object through the composition', () => {
     const p = await proxy({ cutAnswerAfter: (n) => (n === 0 ? Math.floor(gz.length * 0.4) : undefined) });
 
     // Act
-    const summary = await processorVia(p).processObject({ bucket: BUCKET, key });
+    const resumed: Array<{ key: string; notice: ResumeNotice }> = [];
+    const observer: IngestObserver = {
+      ...SILENT_OBSERVER,
+      readResumed: (ref, notice) => void resumed.push({ key: ref.key, notice }),
+    };
+    const summary = await processorVia(p, observer).processObject({ bucket: BUCKET, key });
 
     // Assess: the same counts as reading the file whole, and the items are in the table.
     expect(p.cuts()).toBe(1);
@@ -215,6 +223,8 @@ describe('reading an S3 log object through the composition', () => {
     const stored = Object.values(summary.eventsStored).reduce((a, b) => a + (b ?? 0), 0);
     expect(stored).toBeGreaterThan(2_000);
     expect(await itemCount(key)).toBe(stored);
+    expect(resumed).toEqual([{ key, notice: expect.objectContaining({ size: gz.length, reopens: 1 }) }]);
+    expect(resumed[0]!.notice.offset).toBeLessThanOrEqual(Math.floor(gz.length * 0.4));
   }, 60_000);
 
   it('fails the file with one line naming the object when it changed before the reopen', async () => {
