@@ -87,6 +87,11 @@ export interface ResumableLogSourceOptions {
  * ends short of the object's size, asks the reader for the rest from that byte, of the same object (its
  * ETag), so the consumer (gunzip, scanner) sees one continuous stream. It gives up on a changed or deleted
  * object at once, after too many reopens, and when the caller's time left could not cover a reopen.
+ *
+ * Reopening, rather than stopping the idle timer while the consumer holds back: the timer belongs to the
+ * SDK's socket, not to the body; a held-back connection can be closed by the other end all the same;
+ * and a dropped connection needs the reopen anyway, so one mechanism covers both. A reopen costs one
+ * GET and fetches again at most what the sockets had buffered when the body was destroyed.
  */
 export class ResumableLogSource implements LogObjectSource {
   private readonly policy: ResumePolicy;
