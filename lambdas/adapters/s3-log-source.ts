@@ -59,7 +59,7 @@ export class S3LogSource implements ObjectPartReader {
         throw new LogObjectChangedError(
           bucket,
           key,
-          `the object changed while it was read (its ETag is no longer ${start.ifMatch ?? 'the one read'}: PreconditionFailed); not read on: the new object has a notification of its own`,
+          `the object changed while it was read (its ETag is no longer ${start.ifMatch ?? 'the one read'}: PreconditionFailed); not joined to what was read: the file must be read again from its start`,
           { cause: err },
         );
       }

@@ -17,7 +17,7 @@ export class LogObjectNotFoundError extends LogObjectReadError {}
 
 /**
  * The log object was replaced while it was read (its ETag is not the one it had when the read began):
- * the rest of its body cannot be joined to what was read. The new object has its own notification.
+ * the rest of its body cannot be joined to what was read; the file must be read again from its start.
  */
 export class LogObjectChangedError extends LogObjectReadError {}
 

@@ -181,7 +181,7 @@ export class ResumableLogSource implements LogObjectSource {
           throw new LogObjectChangedError(
             ref.bucket,
             ref.key,
-            `the object changed while it was read (${changed}); not read on: the new object has a notification of its own`,
+            `the object changed while it was read (${changed}); not joined to what was read: the file must be read again from its start`,
             { cause: broken },
           );
         }

@@ -178,7 +178,7 @@ describe('ResumableLogSource', () => {
     expect(error).toBeInstanceOf(LogObjectReadError);
     expect(error.message).toBe(
       'the object changed while it was read (its ETag was "v1" when the read began and is "v2" at byte 2000); ' +
-        'not read on: the new object has a notification of its own',
+        'not joined to what was read: the file must be read again from its start',
     );
     expect(Buffer.concat(handed).equals(CONTENT.subarray(0, 2_000))).toBe(true);
     expect(store.released).toBeGreaterThanOrEqual(2);
