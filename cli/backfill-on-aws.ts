@@ -26,8 +26,8 @@ import {
   type EnqueueCheckpointData,
 } from '../lambdas/core/enqueue-checkpoint';
 import { TrailwatchError } from '../lambdas/core/errors';
-import type { LogObjectSource } from '../lambdas/core/pipeline';
 import { isKeyInScope, parseInventoryManifest } from '../lambdas/core/inventory-manifest';
+import type { LogObjectSource } from '../lambdas/core/pipeline';
 import {
   awsFlagsFrom,
   endpointFlagOptions,
