@@ -26,8 +26,10 @@ import { rangeOf, startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const BUCKET = 'trail-logs';
 const TABLE = 'events';
-// Small, so a test pause outlasts it; the request timeout stays generous.
+// The idle timeout small, so a test pause outlasts it; the request timeout stays generous. The tests of
+// cut connections keep a longer one, so a busy machine's pause never adds a reopen of its own.
 const TIMEOUTS = { connectMs: 2_000, requestMs: 5_000, idleMs: 500 };
+const CUT_TIMEOUTS = { ...TIMEOUTS, idleMs: 10_000 };
 
 let tmp: string;
 let s3: S3Server;
@@ -62,13 +64,13 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Clients that read S3 through the proxy, with the small idle timeout (DynamoDB straight, default timeouts). */
-function readingClients(proxy: TcpProxy): AwsClients {
+/** Clients that read S3 through the proxy with these timeouts (the DynamoDB client is `direct`'s). */
+function readingClients(proxy: TcpProxy, timeouts = CUT_TIMEOUTS): AwsClients {
   const s3Side = createAwsClients({
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     endpoints: { s3: proxy.endpoint },
-    timeouts: TIMEOUTS,
+    timeouts,
   });
   readers.push(s3Side);
   return s3Side;
@@ -150,7 +152,7 @@ describe('reading an S3 log object through the composition', () => {
     const body = randomBytes(16 << 20);
     await put(key, body);
     const p = await proxy();
-    const source = sourceOf(readingClients(p));
+    const source = sourceOf(readingClients(p, TIMEOUTS));
 
     // Act: take the first 256 KB, hold back three times the idle timeout, read the rest.
     const chunks: Buffer[] = [];
