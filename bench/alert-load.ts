@@ -185,6 +185,7 @@ async function handlerRuns(
       `bundled handler, ${run.label}: ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU of its own, ` +
         `peak RSS ${(run.maxRssBytes / MB).toFixed(0)} MB; at 1,024 MB (${SHARE_AT_1024.toFixed(2)} vCPU) about ` +
         `${scaled.toFixed(0)} s (the larger of wall and CPU / share) of the 300 s timeout; ${run.claimTransactions} claim transactions; ` +
+        `${run.readsResumed} S3 reads resumed; ` +
         (run.summary !== undefined
           ? `summary ${JSON.stringify(run.summary)}`
           : `FAILED: ${run.error ?? 'no error line'}`),

@@ -130,6 +130,8 @@ export interface HandlerRun {
   readonly error?: string;
   /** TransactWriteItems calls the invocation made (through the front; 0 with `single` claims). */
   readonly claimTransactions: number;
+  /** S3 bodies that broke off and were reopened where they stopped (the function's `log object read resumed` lines). */
+  readonly readsResumed: number;
 }
 
 /**
@@ -248,6 +250,7 @@ export async function measureColdStarts(
           },
           keepStdout: true,
           allowFailure: true,
+          countOnStderr: '"message":"log object read resumed"',
         },
       );
       const figures = {
@@ -256,6 +259,7 @@ export async function measureColdStarts(
         cpuSeconds: run.cpuSeconds,
         maxRssBytes: run.maxRssBytes,
         claimTransactions: (front?.counts.transactions ?? 0) - transactionsBefore,
+        readsResumed: run.stderrCount,
       };
       if (run.status === 0) {
         handlerRuns.push({ ...figures, summary: (JSON.parse(run.lastLine) as { summary: unknown }).summary });

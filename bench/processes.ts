@@ -19,6 +19,8 @@ export interface ProcessRun {
   /** The first 64 KB and the last 4,000 characters the process wrote on stderr. */
   readonly stderrHead: string;
   readonly stderrTail: string;
+  /** How often `countOnStderr` appeared on stderr (0 when not asked). */
+  readonly stderrCount: number;
 }
 
 // Written into the bench's temp folder and preloaded with `-r`: runs last, on the way out. The peak RSS
@@ -62,7 +64,13 @@ export class ProcessRunner {
    */
   async run(
     args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; allowFailure?: boolean } = {},
+    options: {
+      env?: NodeJS.ProcessEnv;
+      keepStdout?: boolean;
+      allowFailure?: boolean;
+      /** Text whose occurrences on stderr are counted (e.g. a log line's message). */
+      countOnStderr?: string;
+    } = {},
   ): Promise<ProcessRun> {
     fs.rmSync(this.usageFile, { force: true });
     const started = process.hrtime.bigint();
@@ -73,10 +81,19 @@ export class ProcessRunner {
     let stdout = '';
     let stderr = '';
     let stderrHead = '';
+    const marker = options.countOnStderr;
+    let stderrCount = 0;
+    // The end of the previous chunk, shorter than the marker: a match across two chunks is counted once.
+    let carry = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       if (stderrHead.length < HEAD_CHARS) stderrHead = (stderrHead + d).slice(0, HEAD_CHARS);
       stderr = (stderr + d).slice(-4000);
+      if (marker) {
+        const text = carry + d;
+        stderrCount += text.split(marker).length - 1;
+        carry = text.slice(-(marker.length - 1));
+      }
     });
     const status = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
@@ -92,7 +109,7 @@ export class ProcessRunner {
       cpuSeconds: number;
     };
     const lastLine = stdout.trim().split('\n').pop() ?? '';
-    return { wallSeconds, ...usage, lastLine, status, stderrHead, stderrTail: stderr };
+    return { wallSeconds, ...usage, lastLine, status, stderrHead, stderrTail: stderr, stderrCount };
   }
 }
 

@@ -301,7 +301,8 @@ async function main(): Promise<void> {
       const scaled = Math.max(h.wallSeconds, h.cpuSeconds / share);
       const figures =
         `${fmt(h.wallSeconds, 1)} s wall, ${fmt(h.cpuSeconds, 1)} s CPU of its own, ` +
-        `peak RSS ${fmt(h.maxRssBytes / MB)} MB, ${h.claimTransactions} claim transactions`;
+        `peak RSS ${fmt(h.maxRssBytes / MB)} MB, ${h.claimTransactions} claim transactions, ` +
+        `${h.readsResumed} S3 reads resumed`;
       if (h.error !== undefined) {
         console.log(`bundled handler, ${h.label}: DID NOT COMPLETE after ${figures}: ${h.error}`);
         continue;

@@ -8,9 +8,9 @@ import { relative } from 'node:path';
 import { BackfillQueue } from '../lambdas/adapters/backfill-queue';
 import { backfillFingerprint, CheckpointFile } from '../lambdas/adapters/checkpoint-file';
 import { S3LogLister } from '../lambdas/adapters/s3-log-lister';
-import { LogObjectReadError, S3LogSource } from '../lambdas/adapters/s3-log-source';
+import { LogObjectReadError } from '../lambdas/adapters/s3-log-source';
 import { inventoryUnits, prefixWalkUnits, type ListingUnit } from '../lambdas/app/backfill-listing';
-import { logReadClient } from '../lambdas/app/compose';
+import { logReadClient, s3LogObjectSource } from '../lambdas/app/compose';
 import { runEnqueue, type BatchSender, type EnqueueReport } from '../lambdas/app/enqueue-runner';
 import type { BackfillScope } from '../lambdas/core/backfill-plan';
 import {
@@ -27,6 +27,7 @@ import {
 } from '../lambdas/core/enqueue-checkpoint';
 import { TrailwatchError } from '../lambdas/core/errors';
 import { isKeyInScope, parseInventoryManifest } from '../lambdas/core/inventory-manifest';
+import type { LogObjectSource } from '../lambdas/core/pipeline';
 import {
   awsFlagsFrom,
   endpointFlagOptions,
@@ -189,7 +190,7 @@ function scopeText(bucket: string, options: OnAwsOptions): string {
 }
 
 /** The manifest's text; a read failure is one line naming --manifest and the object. */
-async function readManifest(source: S3LogSource, ref: { bucket: string; key: string }): Promise<string> {
+async function readManifest(source: LogObjectSource, ref: { bucket: string; key: string }): Promise<string> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of await source.open(ref)) chunks.push(Buffer.from(chunk));
@@ -217,7 +218,7 @@ export async function runOnAws(
     const notes: string[] = [];
     try {
       if (options.manifest) {
-        const source = new S3LogSource(readClient);
+        const source = s3LogObjectSource(readClient);
         const where = `s3://${options.manifest.bucket}/${options.manifest.key}`;
         const manifest = parseInventoryManifest(
           await readManifest(source, options.manifest),

@@ -1,37 +1,45 @@
 import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { TrailwatchError } from '../core/errors';
-import type { LogObjectSource } from '../core/pipeline';
+import { LogObjectChangedError, LogObjectNotFoundError, LogObjectReadError } from '../core/log-object-errors';
 import type { LogObjectRef } from '../core/ports';
+import type { ObjectPart, ObjectPartReader, PartStart } from '../core/resumable-log-source';
 
-/** Reading a log object from S3 failed; the message says why, `bucket` and `key` say which object. */
-export class LogObjectReadError extends TrailwatchError {
-  constructor(
-    readonly bucket: string,
-    readonly key: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { LogObjectNotFoundError, LogObjectReadError } from '../core/log-object-errors';
 
-/** The log object is not in the bucket (deleted after the event was sent, or a wrong key). */
-export class LogObjectNotFoundError extends LogObjectReadError {}
-
-/** Streams CloudTrail log objects from S3 with GetObject; the body is never buffered whole. */
-export class S3LogSource implements LogObjectSource {
+/**
+ * Streams CloudTrail log objects from S3 with GetObject, the body never buffered whole; when to reopen a
+ * body that broke off, and from where, is core/resumable-log-source.ts's (app/compose.ts joins the two).
+ */
+export class S3LogSource implements ObjectPartReader {
   constructor(private readonly s3: S3Client = new S3Client({})) {}
 
-  /** Opens the object's body stream; throws LogObjectNotFoundError or LogObjectReadError (the pipeline adds the object's name). */
-  async open(ref: LogObjectRef): Promise<AsyncIterable<Uint8Array>> {
+  /**
+   * One GetObject: the whole object, or from `start.offset` on (`Range: bytes=N-`) and only while its ETag
+   * is `start.ifMatch` (`If-Match`). Throws LogObjectNotFoundError, LogObjectChangedError (412) or
+   * LogObjectReadError (the pipeline adds the object's name).
+   */
+  async openPart(ref: LogObjectRef, start: PartStart): Promise<ObjectPart> {
     const { bucket, key } = ref;
     try {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-      const body = response.Body as (AsyncIterable<Uint8Array> & object) | undefined;
+      const response = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(start.offset > 0 ? { Range: `bytes=${start.offset}-` } : {}),
+          ...(start.ifMatch !== undefined ? { IfMatch: start.ifMatch } : {}),
+        }),
+      );
+      const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
       if (!body || !(Symbol.asyncIterator in body)) {
         throw new LogObjectReadError(bucket, key, 'GetObject returned no body stream');
       }
-      return body;
+      return {
+        body,
+        ...(response.ETag !== undefined ? { etag: response.ETag } : {}),
+        ...(response.ContentRange !== undefined ? { contentRange: response.ContentRange } : {}),
+        ...(response.ContentLength !== undefined ? { contentLength: response.ContentLength } : {}),
+        release: () => body.destroy?.(),
+      };
     } catch (err) {
       if (err instanceof TrailwatchError) throw err;
       if (err instanceof NoSuchKey || (err instanceof S3ServiceException && err.name === 'NoSuchKey')) {
@@ -43,6 +51,17 @@ export class S3LogSource implements LogObjectSource {
         throw new LogObjectNotFoundError(bucket, key, 'the bucket does not exist (NoSuchBucket)', {
           cause: err,
         });
+      }
+      if (
+        err instanceof S3ServiceException &&
+        (err.name === 'PreconditionFailed' || err.$metadata.httpStatusCode === 412)
+      ) {
+        throw new LogObjectChangedError(
+          bucket,
+          key,
+          `the object changed while it was read (its ETag is no longer ${start.ifMatch ?? 'the one read'}: PreconditionFailed); not joined to what was read: the file must be read again from its start`,
+          { cause: err },
+        );
       }
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       throw new LogObjectReadError(bucket, key, `GetObject failed: ${reason}`, { cause: err });

@@ -8,6 +8,8 @@ import { SnsPublisher } from '../adapters/sns-publisher';
 import { AlertDelivery } from '../core/alert-delivery';
 import { ConfigError } from '../core/errors';
 import type { LogObjectSource } from '../core/pipeline';
+import type { LogObjectRef } from '../core/ports';
+import { ResumableLogSource, type ResumeNotice } from '../core/resumable-log-source';
 import {
   handleApiCallEvent,
   SILENT_API_CALL_OBSERVER,
@@ -57,7 +59,9 @@ export function composeProcessor(
       ? { onThrottled: (items: number) => options.observer?.writesThrottled?.(items) }
       : {}),
   });
-  const source = options.source ?? new S3LogSource(logReadClient(config, clients));
+  const source =
+    options.source ??
+    s3LogObjectSource(logReadClient(config, clients), options.observer?.readResumed?.bind(options.observer));
   return createObjectProcessor({
     source,
     sink,
@@ -69,6 +73,17 @@ export function composeProcessor(
     ...(options.keyLayout ? { keyLayout: options.keyLayout } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
+}
+
+/**
+ * How every entry point reads S3 objects (log files, inventory reports, manifests): GetObject bodies that
+ * are reopened from the byte they broke off at, of the same object (core/resumable-log-source.ts).
+ */
+export function s3LogObjectSource(
+  client: S3Client | undefined,
+  onResume?: (ref: LogObjectRef, notice: ResumeNotice) => void,
+): LogObjectSource {
+  return new ResumableLogSource(new S3LogSource(client), onResume ? { onResume } : {});
 }
 
 /** What the event store gets from its entry point beside the configuration. */

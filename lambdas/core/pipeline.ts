@@ -7,10 +7,16 @@ export { describeObject, LOCAL_FILE_BUCKET } from './object-ref';
 import type { AlertOutcome, AlertSink, EventSink, FileAlerts, LogObjectRef, ObjectSummary } from './ports';
 import type { ServiceName } from './services';
 
+/** What a source may need to know while it opens and streams an object. */
+export interface OpenOptions {
+  /** Milliseconds the caller has left: a source that would reopen a broken body does so only in time. */
+  readonly remainingMs?: () => number;
+}
+
 /** Opens the byte stream of one log object (an S3 GetObject body, a local file). */
 export interface LogObjectSource {
   /** Throws a TrailwatchError naming the object when it cannot be opened (gone, denied). */
-  open(ref: LogObjectRef): Promise<AsyncIterable<Uint8Array>>;
+  open(ref: LogObjectRef, options?: OpenOptions): Promise<AsyncIterable<Uint8Array>>;
 }
 
 /**
@@ -135,7 +141,7 @@ export async function runLogPipeline(ref: PipelineObjectRef, deps: PipelineDeps)
   let stream: AsyncIterable<Uint8Array>;
   try {
     checkTime('reading the file');
-    stream = await deps.source.open(ref);
+    stream = await deps.source.open(ref, deps.remainingMs ? { remainingMs: deps.remainingMs } : {});
   } catch (err) {
     throw new ObjectProcessingError(ref.bucket, ref.key, 'read', err);
   }

@@ -109,6 +109,9 @@ export function createLambdaTelemetry(options: TelemetryOptions = {}): LambdaTel
     writesThrottled(items) {
       metrics.addMetric(METRIC.throttledWrites, MetricUnit.Count, items);
     },
+    readResumed(ref, notice) {
+      logger.warn('log object read resumed', { bucket: ref.bucket, key: ref.key, ...notice });
+    },
     eventIgnored(ref, eventName) {
       logger.warn('event ignored: it announces no new object', {
         bucket: ref.bucket,

@@ -14,8 +14,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RoleAssumptionError } from '../../lambdas/adapters/assumed-role-credentials';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../lambdas/adapters/aws-clients';
-import { LogObjectReadError, S3LogSource } from '../../lambdas/adapters/s3-log-source';
-import { logReadClient } from '../../lambdas/app/compose';
+import { LogObjectReadError } from '../../lambdas/adapters/s3-log-source';
+import { logReadClient, s3LogObjectSource } from '../../lambdas/app/compose';
 import { loadIngestConfig } from '../../lambdas/ingest/config';
 import { BucketAccountStack } from '../../lib/bucket-account-stack';
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto';
@@ -170,7 +170,8 @@ describeWithMoto('reading the log bucket through the assumed read role (moto, IA
 
   async function read(client: S3Client | undefined, key: string): Promise<unknown> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of await new S3LogSource(client).open({ bucket: BUCKET, key })) chunks.push(chunk);
+    for await (const chunk of await s3LogObjectSource(client).open({ bucket: BUCKET, key }))
+      chunks.push(chunk);
     return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as unknown;
   }
 

@@ -10,6 +10,7 @@ import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { createAwsQueueClients } from '../../lambdas/adapters/aws-queue-clients';
 import { DynamoDbEventStore } from '../../lambdas/adapters/event-store';
 import { S3LogSource } from '../../lambdas/adapters/s3-log-source';
+import { s3LogObjectSource } from '../../lambdas/app/compose';
 import { RequestDeadline } from '../../lambdas/adapters/timed-http-handler';
 import { seedRecord } from '../../local/seed-records';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -177,12 +178,55 @@ describe('an S3 object body that stops mid-stream', () => {
     try {
       // Act
       const { ms, error } = await timed(async () => {
-        for await (const chunk of await source.open({ bucket: 'b', key: 'k' })) void chunk;
+        for await (const chunk of (await source.openPart({ bucket: 'b', key: 'k' }, { offset: 0 })).body)
+          void chunk;
       });
 
       // Assess
       expect((error as Error | undefined)?.name).toBe('TimeoutError');
       expect(ms).toBeLessThan(3_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 10_000);
+
+  it('fails the read after three reopens in a row that read nothing, in bounded time', async () => {
+    // Prepare: a server that answers the whole object with its first 1 KB and then nothing, and every
+    // ranged GET (the reopens) with its headers and then nothing.
+    const size = 1 << 20;
+    const sockets = new Set<net.Socket>();
+    const ranges: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+      const range = req.headers.range;
+      ranges.push(range);
+      const from = Number(/^bytes=(\d+)-$/.exec(range ?? '')?.[1] ?? 0);
+      res.writeHead(from > 0 ? 206 : 200, {
+        'content-length': String(size - from),
+        'content-type': 'application/octet-stream',
+        etag: '"abc"',
+        ...(from > 0 ? { 'content-range': `bytes ${from}-${size - 1}/${size}` } : {}),
+      });
+      if (from === 0) res.write(Buffer.alloc(1024, 1));
+      else res.flushHeaders();
+    });
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const source = s3LogObjectSource(clientsFor(url).s3);
+
+    try {
+      // Act
+      const { ms, error } = await timed(async () => {
+        for await (const chunk of await source.open({ bucket: 'b', key: 'k' })) void chunk;
+      });
+
+      // Assess: the first GET and three reopens from byte 1024, each timed out; then a clear error.
+      expect(ranges).toEqual([undefined, 'bytes=1024-', 'bytes=1024-', 'bytes=1024-']);
+      expect((error as Error | undefined)?.message).toMatch(
+        /^the body broke off at byte 1024 of 1048576 and 3 reopens in a row read nothing; last: TimeoutError: /,
+      );
+      expect(ms).toBeLessThan(4_000);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

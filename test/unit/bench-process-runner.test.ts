@@ -36,3 +36,30 @@ describe('ProcessRunner peak RSS', () => {
     expect(run.maxRssBytes).toBeGreaterThan(300 * MB);
   });
 });
+
+describe('ProcessRunner stderr count', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailwatch-runner-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts a marker on stderr once each, also when a write splits it', async () => {
+    // Prepare: three whole markers, one split across two writes (a pause between them), one on stdout.
+    const script = [
+      'const m = \'"message":"log object read resumed"\';',
+      "process.stderr.write(m + '\\n' + m + '\\n');",
+      "process.stdout.write(m + '\\n');",
+      'process.stderr.write(m.slice(0, 10));',
+      "setTimeout(() => process.stderr.write(m.slice(10) + '\\n'), 50);",
+    ].join('\n');
+
+    // Act
+    const run = await new ProcessRunner(dir).run(['-e', script], {
+      countOnStderr: '"message":"log object read resumed"',
+    });
+
+    // Assess
+    expect(run.stderrCount).toBe(3);
+  });
+});

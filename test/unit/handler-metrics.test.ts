@@ -225,4 +225,28 @@ describe('Lambda telemetry (Powertools logger and metrics)', () => {
       expect.objectContaining({ level: 'ERROR', message: 'log object failed', bucket: 'logs', key: 'k2' }),
     );
   });
+
+  it('logs a resumed read as a warning naming the object, the byte and the reason', () => {
+    const telemetry = createLambdaTelemetry();
+
+    const docs = captureOutput(() => {
+      telemetry.observer.readResumed?.(
+        { bucket: 'logs', key: 'k3' },
+        { offset: 1024, size: 4096, reopens: 1, reason: 'TimeoutError: socket timed out' },
+      );
+    });
+
+    expect(docs).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'log object read resumed',
+        bucket: 'logs',
+        key: 'k3',
+        offset: 1024,
+        size: 4096,
+        reopens: 1,
+        reason: 'TimeoutError: socket timed out',
+      }),
+    );
+  });
 });
