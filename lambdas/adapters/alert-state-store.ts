@@ -466,10 +466,7 @@ export class AlertStateStore implements AlertLedger {
 
   // One event's conditional claim: what it took over (its previous message, if any), or undefined when the
   // condition failed (a final marker, or another owner's unexpired claim).
-  private async tryClaimEvent(
-    eventId: string,
-    claim: EventClaim,
-  ): Promise<PreviousClaim | undefined> {
+  private async tryClaimEvent(eventId: string, claim: EventClaim): Promise<PreviousClaim | undefined> {
     let old: Record<string, AttributeValue> | undefined;
     const written = await this.conditional('PutItem', async () => {
       const out = await this.limited(() =>

@@ -504,7 +504,18 @@ export class AlertDelivery implements AlertSink {
         heldFor: new Map(),
         heldBy: new Map(),
       };
-      const delivered = await this.deliver(service, [], unsettled, none, source, firstFid, owner, clock, tally, time);
+      const delivered = await this.deliver(
+        service,
+        [],
+        unsettled,
+        none,
+        source,
+        firstFid,
+        owner,
+        clock,
+        tally,
+        time,
+      );
       if (delivered.overflowBusyUntil === undefined) break;
       await wait(unsettled.claimed, delivered.overflowBusyUntil);
     }
