@@ -6,7 +6,15 @@ import { LOG_FILE as FILE, T0 } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
-import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
+import {
+  gatedLedger,
+  Moments,
+  SPLIT_AFTER,
+  SPLIT_CASES,
+  splitGates,
+  type Timing,
+  type Who,
+} from '../helpers/split-claims';
 
 // Two copies of one log file (S3 delivered its notification twice) whose claim writes interleave: copy A
 // claims the first half of the file's failures, copy B then claims them all (getting the second half),
@@ -16,9 +24,6 @@ import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
 // exactly one published message, and marked alerted only if it was in one. The moments are scripted
 // (test/helpers/split-claims.ts), so no run depends on timing; the integration suite
 // (alerts-split-claims.test.ts) runs the same against dynalite and moto.
-
-type Who = 'A' | 'B';
-type Timing = 'publishing' | 'sent before the read' | 'sent at the claim';
 
 // Distinct error codes: every failure has a signature of its own, so none is suppressed by another.
 const heldFailures = (count: number): NormalizedEvent[] =>
@@ -39,23 +44,6 @@ function waiting(ledger: AlertLedger, publisher: AlertPublisher, startMs: number
   });
 }
 
-// What the loser waits for, and what the winner waits for so that the loser finds it there.
-function gatesOf(winner: Who, timing: Timing): Record<Who, Gates> {
-  const loser: Who = winner === 'A' ? 'B' : 'A';
-  const ended = (who: Who) => `${who}.ended`;
-  const gates: Record<Who, Gates> = { A: {}, B: {} };
-  if (timing === 'publishing') {
-    gates[loser] = { claimMessage: [`${winner}.claimMessage`, ended(winner)] };
-    gates[winner] = { markMessageSent: [`${loser}.claimMessage`, ended(loser)] };
-  } else if (timing === 'sent before the read') {
-    gates[loser] = { messageRecord: [`${winner}.markMessageSent`, ended(winner)] };
-  } else {
-    gates[loser] = { claimMessage: [`${winner}.markMessageSent`, ended(winner)] };
-    gates[winner] = { markMessageSent: [`${loser}.windows`, ended(loser)] };
-  }
-  return gates;
-}
-
 /**
  * Runs the two copies with split claims; the loser (the one that does not get the message record) may
  * stop at `crash`. Then the loser's retry (the Lambda's, two minutes later) runs the file once more.
@@ -64,19 +52,13 @@ async function splitRun(failures: () => NormalizedEvent[], winner: Who, timing: 
   const ledger = new InMemoryAlertLedger();
   const publisher = new InMemoryPublisher();
   const moments = new Moments();
-  const gates = gatesOf(winner, timing);
+  const gates = splitGates(winner, timing);
   const loser: Who = winner === 'A' ? 'B' : 'A';
   const crashing = crashAt(ledger, publisher, crash);
   const ports = (who: Who) => (who === loser ? crashing : { ledger, publisher });
   const copy = (who: Who) => {
     const own = ports(who);
-    const gated = gatedLedger(
-      own.ledger,
-      who,
-      moments,
-      gates[who],
-      who === 'A' ? ['B.claimEvents', 'B.ended'] : undefined,
-    );
+    const gated = gatedLedger(own.ledger, who, moments, gates[who], who === 'A' ? SPLIT_AFTER : undefined);
     const run = howItEnded(waiting(gated, own.publisher, T0).alertFile(failures(), FILE));
     return run.finally(() => moments.fire(`${who}.ended`));
   };
@@ -94,12 +76,8 @@ function carried(publisher: InMemoryPublisher): Map<string, number> {
   return counts;
 }
 
-const WINNERS: Who[] = ['A', 'B'];
-const TIMINGS: Timing[] = ['publishing', 'sent before the read', 'sent at the claim'];
-const CASES = WINNERS.flatMap((winner) => TIMINGS.map((timing) => [winner, timing] as const));
-
 describe('two copies of one file that split its claims (docs/alerts.md, exactly once)', () => {
-  test.each(CASES)(
+  test.each(SPLIT_CASES)(
     'held failures: copy %s gets the message record (%s); each failure is in exactly one message',
     async (winner, timing) => {
       // Prepare
@@ -120,7 +98,7 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
     },
   );
 
-  test.each(CASES)(
+  test.each(SPLIT_CASES)(
     'with overflow (more than 1,000 failures): copy %s gets the message record (%s); every failure is counted in exactly one message',
     async (winner, timing) => {
       // Prepare: 1,000 held whole, 400 more claimed in chunks by both copies (the file's own claims).
@@ -141,7 +119,7 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
     },
   );
 
-  test.each(CASES)(
+  test.each(SPLIT_CASES)(
     'the loser (copy %s wins, %s) stopped before or after any port call: its retry loses nothing, and sends twice only between its publish and its sent record',
     async (winner, timing) => {
       // Prepare: every port call of the loser in a clean run is a place it can stop.
