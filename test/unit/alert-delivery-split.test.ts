@@ -48,9 +48,19 @@ function waiting(ledger: AlertLedger, publisher: AlertPublisher, startMs: number
  * Runs the two copies with split claims; the loser (the one that does not get the message record) may
  * stop at `crash`. Then the loser's retry (the Lambda's, two minutes later) runs the file once more.
  */
-async function splitRun(failures: () => NormalizedEvent[], winner: Who, timing: Timing, crash?: CrashPoint) {
+async function splitRun(
+  failures: () => NormalizedEvent[],
+  winner: Who,
+  timing: Timing,
+  crash?: CrashPoint,
+  before?: (ledger: InMemoryAlertLedger, publisher: InMemoryPublisher) => Promise<void>,
+) {
   const ledger = new InMemoryAlertLedger();
   const publisher = new InMemoryPublisher();
+  if (before) {
+    await before(ledger, publisher);
+    publisher.published.length = 0;
+  }
   const moments = new Moments();
   const gates = splitGates(winner, timing);
   const loser: Who = winner === 'A' ? 'B' : 'A';
@@ -116,6 +126,33 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
       expect(counted).toHaveLength(2);
       expect(Math.max(...carried(run.publisher).values())).toBe(1);
       expect(held.filter((id) => run.ledger.markers.get(id) !== 'alerted')).toEqual([]);
+    },
+  );
+
+  test.each(SPLIT_CASES)(
+    'suppressed failures: copy %s gets the message record (%s); each part is counted on its window once',
+    async (winner, timing) => {
+      // Prepare: the failures' one signature alerted a minute before, so all six are suppressed.
+      const same = () => Array.from({ length: 6 }, (_, i) => failure(i + 1));
+      const ids = same().map((e) => e.eventId);
+      const earlier = async (ledger: InMemoryAlertLedger, publisher: InMemoryPublisher) => {
+        await waiting(ledger, publisher, T0 - 60_000).alertFile([failure(100)], {
+          bucket: 'b',
+          key: 'earlier',
+        });
+      };
+
+      // Act
+      const run = await splitRun(same, winner, timing, undefined, earlier);
+
+      // Assess: nothing sent, every failure marked suppressed and counted once (both parts, each under
+      // the message it was settled in), so the next alert of the signature reports all six.
+      expect(run.ended).toEqual({ A: 'finished', B: 'finished', retry: 'finished' });
+      expect(run.publisher.published).toEqual([]);
+      expect(Object.fromEntries([...run.ledger.markers].filter(([id]) => ids.includes(id)))).toEqual(
+        Object.fromEntries(ids.map((id) => [id, 'suppressed'])),
+      );
+      expect([...run.ledger.signatureWindows.values()].map((w) => w.suppressedTotal)).toEqual([6]);
     },
   );
 
