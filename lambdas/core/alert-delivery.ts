@@ -672,8 +672,11 @@ export class AlertDelivery implements AlertSink {
         await this.ledger.releaseClaim(taken.key, owner).catch(() => undefined);
       }
       if (resumed) {
-        // Unreachable while this owner holds the events the message carried (their claims and the
-        // records' end together, from one clock); kept so a broken ledger fails loudly.
+        // The topic's message went out with the overflow and a duplicate of the file is publishing the
+        // chat's: wait for it, as for a claim.
+        if (events.length === 0) return { notCarried, overflowBusyUntil: claim.record.leaseUntil };
+        // Unreachable while this owner holds events the message carried (their claims and the records'
+        // leases end together, from one clock); kept so a broken ledger fails loudly.
         await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +

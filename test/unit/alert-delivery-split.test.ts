@@ -30,11 +30,17 @@ const heldFailures = (count: number): NormalizedEvent[] =>
   Array.from({ length: count }, (_, i) => failure(i + 1, { errorCode: `Error${i + 1}` }));
 
 // A delivery whose clock moves only while it waits for another invocation's claims (1 s per look).
-function waiting(ledger: AlertLedger, publisher: AlertPublisher, startMs: number): AlertDelivery {
+function waiting(
+  ledger: AlertLedger,
+  publisher: AlertPublisher,
+  startMs: number,
+  chatPublisher?: AlertPublisher,
+): AlertDelivery {
   let t = startMs;
   return new AlertDelivery({
     ledger,
     publisher,
+    ...(chatPublisher ? { chatPublisher } : {}),
     now: () => new Date(t),
     monotonicNow: () => t,
     sleep: async (ms) => {
@@ -42,6 +48,13 @@ function waiting(ledger: AlertLedger, publisher: AlertPublisher, startMs: number
       t += ms;
     },
   });
+}
+
+/** How a split run is set up: where the loser stops, what happened before, a chat topic too. */
+interface SplitOptions {
+  readonly crash?: CrashPoint;
+  readonly before?: (ledger: InMemoryAlertLedger, publisher: InMemoryPublisher) => Promise<void>;
+  readonly chat?: boolean;
 }
 
 /**
@@ -52,11 +65,11 @@ async function splitRun(
   failures: () => NormalizedEvent[],
   winner: Who,
   timing: Timing,
-  crash?: CrashPoint,
-  before?: (ledger: InMemoryAlertLedger, publisher: InMemoryPublisher) => Promise<void>,
+  { crash, before, chat }: SplitOptions = {},
 ) {
   const ledger = new InMemoryAlertLedger();
   const publisher = new InMemoryPublisher();
+  const chatPublisher = chat ? new InMemoryPublisher() : undefined;
   if (before) {
     await before(ledger, publisher);
     publisher.published.length = 0;
@@ -64,17 +77,19 @@ async function splitRun(
   const moments = new Moments();
   const gates = splitGates(winner, timing);
   const loser: Who = winner === 'A' ? 'B' : 'A';
-  const crashing = crashAt(ledger, publisher, crash);
-  const ports = (who: Who) => (who === loser ? crashing : { ledger, publisher });
+  const crashing = crashAt(ledger, publisher, crash, chatPublisher);
+  const ports = (who: Who) => (who === loser ? crashing : { ledger, publisher, chatPublisher });
   const copy = (who: Who) => {
     const own = ports(who);
     const gated = gatedLedger(own.ledger, who, moments, gates[who], who === 'A' ? SPLIT_AFTER : undefined);
-    const run = howItEnded(waiting(gated, own.publisher, T0).alertFile(failures(), FILE));
+    const run = howItEnded(waiting(gated, own.publisher, T0, own.chatPublisher).alertFile(failures(), FILE));
     return run.finally(() => moments.fire(`${who}.ended`));
   };
   const [a, b] = await Promise.all([copy('A'), copy('B')]);
-  const retry = await howItEnded(waiting(ledger, publisher, T0 + 120_000).alertFile(failures(), FILE));
-  return { ledger, publisher, ended: { A: a, B: b, retry }, loserCalls: crashing.calls };
+  const retry = await howItEnded(
+    waiting(ledger, publisher, T0 + 120_000, chatPublisher).alertFile(failures(), FILE),
+  );
+  return { ledger, publisher, chatPublisher, ended: { A: a, B: b, retry }, loserCalls: crashing.calls };
 }
 
 // Per eventId, how many published messages list it.
@@ -102,6 +117,26 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
         Object.fromEntries(ids.map((id) => [id, 1])),
       );
       expect(run.publisher.published).toHaveLength(2);
+      expect(Object.fromEntries(run.ledger.markers)).toEqual(
+        Object.fromEntries(ids.map((id) => [id, 'alerted'])),
+      );
+    },
+  );
+
+  test.each(SPLIT_CASES)(
+    'with a chat topic too: copy %s gets the message records (%s); each failure is in exactly one message on each topic',
+    async (winner, timing) => {
+      // Prepare
+      const ids = heldFailures(6).map((e) => e.eventId);
+
+      // Act
+      const run = await splitRun(() => heldFailures(6), winner, timing, { chat: true });
+
+      // Assess: the chat topic's messages say what the alert topic's say.
+      expect(run.ended).toEqual({ A: 'finished', B: 'finished', retry: 'finished' });
+      const once = Object.fromEntries(ids.map((id) => [id, 1]));
+      expect(Object.fromEntries(carried(run.publisher))).toEqual(once);
+      expect(Object.fromEntries(carried(run.chatPublisher as InMemoryPublisher))).toEqual(once);
       expect(Object.fromEntries(run.ledger.markers)).toEqual(
         Object.fromEntries(ids.map((id) => [id, 'alerted'])),
       );
@@ -143,7 +178,7 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
       };
 
       // Act
-      const run = await splitRun(same, winner, timing, undefined, earlier);
+      const run = await splitRun(same, winner, timing, { before: earlier });
 
       // Assess: nothing sent, every failure marked suppressed and counted once (both parts, each under
       // the message it was settled in), so the next alert of the signature reports all six.
@@ -173,7 +208,7 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
 
       for (const point of points) {
         // Act
-        const run = await splitRun(() => heldFailures(6), winner, timing, point);
+        const run = await splitRun(() => heldFailures(6), winner, timing, { crash: point });
 
         // Assess
         const duplicate =
