@@ -687,7 +687,8 @@ export class AlertDelivery implements AlertSink {
       // events that invocation claimed, never these while this owner holds them: only ones it carried
       // before their claims ran out and this owner took them over, which its sent record lists.
       const other = claim.record;
-      if (other.state !== 'sent') {
+      // (Only the topic's record lists what its message carried; a chat record is never sent before it.)
+      if (other.state !== 'sent' || i > 0) {
         return { notCarried: [...notCarried, ...events], overflowBusyUntil: other.leaseUntil };
       }
       const carried = events.filter((e) => sentWith(other, e.eventId, undefined));
@@ -835,12 +836,12 @@ export class AlertDelivery implements AlertSink {
   }
 }
 
+const OVERFLOW_OWNER_PREFIX = 'file#';
+
 /** The owner of a file's overflow claims: derived from the file, so its retry recognises them at once. */
 export function overflowOwner(fileIdValue: string): string {
   return `${OVERFLOW_OWNER_PREFIX}${fileIdValue}`;
 }
-
-const OVERFLOW_OWNER_PREFIX = 'file#';
 
 /**
  * Whether a sent message counted this failure, given the owner of the claim that named the message: a
