@@ -53,6 +53,8 @@ function waiting(
 /** How a split run is set up: where the loser stops, what happened before, a chat topic too. */
 interface SplitOptions {
   readonly crash?: CrashPoint;
+  /** Which copy stops at `crash` (default the loser). */
+  readonly stopped?: 'loser' | 'winner';
   readonly before?: (ledger: InMemoryAlertLedger, publisher: InMemoryPublisher) => Promise<void>;
   readonly chat?: boolean;
 }
@@ -65,7 +67,7 @@ async function splitRun(
   failures: () => NormalizedEvent[],
   winner: Who,
   timing: Timing,
-  { crash, before, chat }: SplitOptions = {},
+  { crash, stopped = 'loser', before, chat }: SplitOptions = {},
 ) {
   const ledger = new InMemoryAlertLedger();
   const publisher = new InMemoryPublisher();
@@ -78,7 +80,8 @@ async function splitRun(
   const gates = splitGates(winner, timing);
   const loser: Who = winner === 'A' ? 'B' : 'A';
   const crashing = crashAt(ledger, publisher, crash, chatPublisher);
-  const ports = (who: Who) => (who === loser ? crashing : { ledger, publisher, chatPublisher });
+  const stopping = stopped === 'loser' ? loser : winner;
+  const ports = (who: Who) => (who === stopping ? crashing : { ledger, publisher, chatPublisher });
   const copy = (who: Who) => {
     const own = ports(who);
     const gated = gatedLedger(own.ledger, who, moments, gates[who], who === 'A' ? SPLIT_AFTER : undefined);
@@ -89,7 +92,7 @@ async function splitRun(
   const retry = await howItEnded(
     waiting(ledger, publisher, T0 + 120_000, chatPublisher).alertFile(failures(), FILE),
   );
-  return { ledger, publisher, chatPublisher, ended: { A: a, B: b, retry }, loserCalls: crashing.calls };
+  return { ledger, publisher, chatPublisher, ended: { A: a, B: b, retry }, stoppedCalls: crashing.calls };
 }
 
 // Per eventId, how many published messages list it.
@@ -191,15 +194,19 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
     },
   );
 
-  test.each(SPLIT_CASES)(
-    'the loser (copy %s wins, %s) stopped before or after any port call: its retry loses nothing, and sends twice only between its publish and its sent record',
-    async (winner, timing) => {
-      // Prepare: every port call of the loser in a clean run is a place it can stop.
+  test.each(
+    (['loser', 'winner'] as const).flatMap((stopped) =>
+      SPLIT_CASES.map(([winner, timing]) => [stopped, winner, timing] as const),
+    ),
+  )(
+    'the %s (copy %s wins, %s) stopped before or after any port call: the retry loses nothing, and sends twice only between its publish and its sent record',
+    async (stopped, winner, timing) => {
+      // Prepare: every port call of that copy in a clean run is a place it can stop.
       const ids = heldFailures(6).map((e) => e.eventId);
-      const clean = await splitRun(() => heldFailures(6), winner, timing);
+      const clean = await splitRun(() => heldFailures(6), winner, timing, { stopped });
       const points: CrashPoint[] = [];
       const seen = new Map<PortCall, number>();
-      for (const call of clean.loserCalls) {
+      for (const call of clean.stoppedCalls) {
         const nth = seen.get(call) ?? 0;
         seen.set(call, nth + 1);
         points.push({ call, nth, phase: 'before' }, { call, nth, phase: 'after' });
@@ -208,7 +215,7 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
 
       for (const point of points) {
         // Act
-        const run = await splitRun(() => heldFailures(6), winner, timing, { crash: point });
+        const run = await splitRun(() => heldFailures(6), winner, timing, { crash: point, stopped });
 
         // Assess
         const duplicate =
