@@ -59,6 +59,7 @@ const grantingLedger = {
     final: new Map(),
     held: new Map(),
     heldFor: new Map(),
+    heldBy: new Map(),
   }),
   messageRecord: async () => undefined,
 } as unknown as AlertLedger;

@@ -26,6 +26,7 @@ import type {
   EventMarkerState,
   MessageClaim,
   MessageRecord,
+  PreviousClaim,
   SuppressedCount,
 } from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
@@ -245,13 +246,15 @@ export class AlertStateStore implements AlertLedger {
    * takeover names the message the earlier claimant meant (its old item's). The writes are transactions
    * of up to 100 conditional Puts, or one conditional PutItem each (ClaimWrites). The events whose
    * condition failed are classified from their items (what a cancelled transaction returned, else read
-   * in BatchGetItem calls, strongly consistent): final, held (with the message the claim names), or gone in between (claimed again).
+   * in BatchGetItem calls, strongly consistent): final, held (with the message the claim names and its
+   * owner), or gone in between (claimed again).
    */
   async claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims> {
-    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const claimed = new Map<string, PreviousClaim>();
     const final = new Map<string, EventMarkerState>();
     const held = new Map<string, number>();
     const heldFor = new Map<string, string>();
+    const heldBy = new Map<string, string>();
     let todo = [...new Set(eventIds)];
     for (let round = 0; todo.length > 0; round++) {
       if (round >= UNPROCESSED_ROUNDS) {
@@ -264,7 +267,13 @@ export class AlertStateStore implements AlertLedger {
       const found = new Map<string, Record<string, AttributeValue>>();
       await this.writeClaims(todo, claim, { claimed, refused, found });
       const unread = refused.filter((id) => !found.has(id));
-      const items = await this.batchGet(unread.map(eventMarkerKey), ['pk', 'state', 'leaseUntil', 'message']);
+      const items = await this.batchGet(unread.map(eventMarkerKey), [
+        'pk',
+        'state',
+        'leaseUntil',
+        'message',
+        'owner',
+      ]);
       for (const item of items) found.set(item.pk?.S?.slice(4) ?? '', item);
       todo = [];
       for (const id of refused) {
@@ -276,12 +285,14 @@ export class AlertStateStore implements AlertLedger {
           // The message the claim is for: one that was sent makes the claim read as alerted.
           const message = item?.message?.S;
           if (message !== undefined) heldFor.set(id, message);
+          const holder = item?.owner?.S;
+          if (holder !== undefined) heldBy.set(id, holder);
         }
         // The item vanished between the two calls (TTL): claim it again.
         else todo.push(id);
       }
     }
-    return { claimed, final, held, heldFor };
+    return { claimed, final, held, heldFor, heldBy };
   }
 
   // One round of claims, in transactions or single writes: each id ends up claimed or refused.
@@ -455,10 +466,7 @@ export class AlertStateStore implements AlertLedger {
 
   // One event's conditional claim: what it took over (its previous message, if any), or undefined when the
   // condition failed (a final marker, or another owner's unexpired claim).
-  private async tryClaimEvent(
-    eventId: string,
-    claim: EventClaim,
-  ): Promise<{ previousMessageKey?: string } | undefined> {
+  private async tryClaimEvent(eventId: string, claim: EventClaim): Promise<PreviousClaim | undefined> {
     let old: Record<string, AttributeValue> | undefined;
     const written = await this.conditional('PutItem', async () => {
       const out = await this.limited(() =>
@@ -475,7 +483,10 @@ export class AlertStateStore implements AlertLedger {
     });
     if (!written) return undefined;
     const previous = old?.message?.S;
-    return previous !== undefined ? { previousMessageKey: previous } : {};
+    const previousOwner = old?.owner?.S;
+    return previous !== undefined
+      ? { previousMessageKey: previous, ...(previousOwner !== undefined ? { previousOwner } : {}) }
+      : {};
   }
 
   /** Ends the owner's own claims on events (lease 0), keeping the message key they name. */
@@ -547,23 +558,34 @@ export class AlertStateStore implements AlertLedger {
     );
   }
 
-  /** Records that SNS accepted the message: the single write that closes the duplicate window. */
+  /**
+   * Records that SNS accepted the message: the single write that closes the duplicate window. The held
+   * failures it carried go in `carried` (a String Set; DynamoDB has no empty set, so none is
+   * `carriedCount` 0 without it).
+   */
   async markMessageSent(
     key: string,
-    sent: { messageId: string; sentAt: number; eventCount: number },
+    sent: { messageId: string; sentAt: number; eventCount: number; carried?: readonly string[] },
   ): Promise<void> {
+    const carried = sent.carried === undefined ? [] : [...new Set(sent.carried)];
+    const listed = sent.carried !== undefined;
     await this.call('UpdateItem', () =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: key } },
-          UpdateExpression: 'SET #state = :sent, messageId = :id, sentAt = :at, eventCount = :n',
+          UpdateExpression:
+            'SET #state = :sent, messageId = :id, sentAt = :at, eventCount = :n' +
+            (listed ? ', carriedCount = :c' : '') +
+            (carried.length > 0 ? ', carried = :ids' : listed ? ' REMOVE carried' : ''),
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':sent': { S: 'sent' },
             ':id': { S: sent.messageId },
             ':at': { N: String(sent.sentAt) },
             ':n': { N: String(sent.eventCount) },
+            ...(listed ? { ':c': { N: String(carried.length) } } : {}),
+            ...(carried.length > 0 ? { ':ids': { SS: carried } } : {}),
           },
         }),
       ),
@@ -809,7 +831,7 @@ class TransactionsUnsupportedError extends AlertStateError {}
 
 // What one round of claims collects: the claimed events, the refused ones and the refused items known.
 interface ClaimRound {
-  readonly claimed: Map<string, { previousMessageKey?: string }>;
+  readonly claimed: Map<string, PreviousClaim>;
   readonly refused: string[];
   readonly found: Map<string, Record<string, AttributeValue>>;
 }
@@ -820,9 +842,10 @@ interface ClaimPut {
   readonly takeover?: { readonly owner: string; readonly lease: number; readonly message?: string };
 }
 
-function previousOf(put: ClaimPut): { previousMessageKey?: string } {
+function previousOf(put: ClaimPut): PreviousClaim {
   const message = put.takeover?.message;
-  return message !== undefined ? { previousMessageKey: message } : {};
+  if (message === undefined) return {};
+  return { previousMessageKey: message, previousOwner: put.takeover?.owner as string };
 }
 
 // Cancellation reasons that mean the table throttled the transaction.
@@ -847,6 +870,8 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
   const messageId = item.messageId?.S;
   const state = item.state?.S;
   const uncertain = item.uncertainPublishes?.N;
+  // Listed from carriedCount on (an empty list has no set); a record without it is from before the list.
+  const carried = item.carriedCount?.N !== undefined ? new Set(item.carried?.SS ?? []) : undefined;
   return {
     key: item.pk?.S ?? '',
     state: state === 'sent' || state === 'uncertain' ? state : 'publishing',
@@ -855,6 +880,7 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
     leaseUntil: Number(item.leaseUntil?.N ?? '0'),
     ...(messageId !== undefined ? { messageId } : {}),
     ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
+    ...(carried !== undefined ? { carried } : {}),
   };
 }
 

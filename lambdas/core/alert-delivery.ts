@@ -22,6 +22,7 @@ import {
   type OverflowKind,
 } from './alert-overflow';
 import {
+  carriedDigest,
   messageRecordKey,
   PublishOutcomeUnknownError,
   type AlertChannel,
@@ -126,6 +127,14 @@ interface ClaimClock {
 }
 
 type Tally = AlertTally;
+
+/** What one message left: the claimed events it did not carry, and until when a duplicate holds its claim. */
+interface Delivered {
+  /** Claimed by this owner, not in the message (a duplicate of the file has it): they need one of their own. */
+  readonly notCarried: NormalizedEvent[];
+  /** Set when another invocation is publishing the message, and so its overflow: the end of its claim. */
+  readonly overflowBusyUntil?: number;
+}
 
 /** One service's failures of a file being read: the first ones held whole, the rest its overflow. */
 interface ServiceFailures {
@@ -328,7 +337,7 @@ export class AlertDelivery implements AlertSink {
       chunk.map((e) => e.eventId),
       { owner: overflowOwner(overflow.fileId), nowMs, leaseUntil, messageKey },
     );
-    // Claims that name another message count as alerted when that message was sent.
+    // Claims that name another message count as alerted when that message was sent with them.
     const others = new Set<string>();
     for (const [, taken] of claims.claimed) {
       if (taken.previousMessageKey !== undefined && taken.previousMessageKey !== messageKey) {
@@ -346,15 +355,21 @@ export class AlertDelivery implements AlertSink {
       const taken = claims.claimed.get(id);
       if (taken) {
         const previous = taken.previousMessageKey;
-        if (previous !== undefined && previous !== messageKey && sent.has(previous)) {
+        if (
+          previous !== undefined &&
+          previous !== messageKey &&
+          sentWith(sent.get(previous), id, taken.previousOwner)
+        ) {
           takenSent.set(previous, [...(takenSent.get(previous) ?? []), id]);
           overflow.alreadyAlerted += 1;
         } else overflow.countClaimed(entry);
       } else if (claims.final.has(id)) {
         overflow.alreadyAlerted += 1;
-      } else if (sent.has(claims.heldFor.get(id) ?? '')) {
+      } else if (sentWith(sent.get(claims.heldFor.get(id) ?? ''), id, claims.heldBy.get(id))) {
         overflow.alreadyAlerted += 1;
       } else {
+        // Held for a message not sent yet, or by an invocation whose sent message did not carry it (it
+        // sends it in a message of its own): that file's to alert.
         overflow.heldElsewhere += 1;
       }
     }
@@ -364,29 +379,32 @@ export class AlertDelivery implements AlertSink {
     }
   }
 
-  // The given messages that are sent on every channel (a chat publish still under way is not done yet),
-  // read one by one (a chunk names few distinct messages).
-  private async sentMessages(keys: ReadonlySet<string>): Promise<Set<string>> {
-    const sent = new Set<string>();
+  // The topic records of the given messages that are sent on every channel (a chat publish still under
+  // way is not done yet), read one by one (a chunk names few distinct messages).
+  private async sentMessages(keys: ReadonlySet<string>): Promise<Map<string, MessageRecord>> {
+    const sent = new Map<string, MessageRecord>();
     for (const key of keys) {
-      let all = true;
+      let topic: MessageRecord | undefined;
       for (const { channel } of this.channels) {
         const record = await this.ledger.messageRecord(channel === 'topic' ? key : `${key}#${channel}`);
         if (record?.state !== 'sent') {
-          all = false;
+          topic = undefined;
           break;
         }
+        topic ??= record;
       }
-      if (all) sent.add(key);
+      if (topic) sent.set(key, topic);
     }
     return sent;
   }
 
   // Claims the service's events, delivers the ones it got, and waits for the ones another invocation
   // holds (without holding up its own meanwhile, so two files waiting on each other cannot deadlock).
-  // The overflow goes out in the first message, or, when this invocation got none of the held events
-  // at first, once every held event is settled (so a duplicate of the file that holds them has sent
-  // the message by then, and a `sent` record never covers events it did not carry).
+  // Claimed events a message could not carry (a duplicate of the file that split the claims had it)
+  // go out at once in a message of their own. The overflow goes out in the first message, or, when
+  // this invocation got none of the held events at first (a duplicate of the file holds them), once
+  // every held event is settled; while a duplicate is publishing the file's message, which carries
+  // the overflow, it waits for that message as for a claim.
   private async alertService(
     service: ServiceName,
     events: NormalizedEvent[],
@@ -401,6 +419,18 @@ export class AlertDelivery implements AlertSink {
     let fid = firstFid;
     let waitedMs = 0;
     let unsettled = overflow !== undefined && overflow.claimed > 0 ? overflow : undefined;
+    const wait = async (count: number, until: number): Promise<void> => {
+      if (waitedMs >= this.claimWaitMs) {
+        throw new AlertInProgressError(
+          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
+            `until ${new Date(until).toISOString()}; retry the file later`,
+        );
+      }
+      const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
+      time.check(`waiting for ${count} ${service} failures another invocation holds`, pause);
+      await this.sleep(pause);
+      waitedMs += pause;
+    };
     while (pending.length > 0) {
       time.check(`claiming ${pending.length} ${service} failures`);
       const clock = this.claimClock(time, overflow);
@@ -410,16 +440,31 @@ export class AlertDelivery implements AlertSink {
         { owner, nowMs: clock.nowMs, leaseUntil: clock.leaseUntil, messageKey },
       );
       tally.eventsAlreadyAlerted += claims.final.size;
-      // Held for a message that was sent (a big file's overflow claim): alerted.
+      // Held for a message that was sent with them (or a big file's overflow claim for a sent message): alerted.
       const sent = await this.sentMessages(new Set(claims.heldFor.values()));
-      const heldSent = pending.filter((e) => sent.has(claims.heldFor.get(e.eventId) ?? ''));
+      const done = (id: string): boolean =>
+        sentWith(sent.get(claims.heldFor.get(id) ?? ''), id, claims.heldBy.get(id));
+      const heldSent = pending.filter((e) => claims.held.has(e.eventId) && done(e.eventId));
       tally.eventsAlreadyAlerted += heldSent.length;
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
+      let own: NormalizedEvent[] = [];
       if (mine.length > 0) {
         const withOverflow = fid === firstFid ? unsettled : undefined;
-        if (withOverflow) unsettled = undefined;
         try {
-          await this.deliver(service, mine, withOverflow, claims, source, fid, owner, clock, tally, time);
+          const delivered = await this.deliver(
+            service,
+            mine,
+            withOverflow,
+            claims,
+            source,
+            fid,
+            owner,
+            clock,
+            tally,
+            time,
+          );
+          if (withOverflow && delivered.overflowBusyUntil === undefined) unsettled = undefined;
+          own = delivered.notCarried;
         } catch (err) {
           // Whatever failed, this invocation stops working on these now: its retry (or another file)
           // need not wait out the lease. The event claims keep naming the message, so a taker still
@@ -435,32 +480,44 @@ export class AlertDelivery implements AlertSink {
         }
       }
 
-      pending = pending.filter(
-        (e) => claims.held.has(e.eventId) && !sent.has(claims.heldFor.get(e.eventId) ?? ''),
-      );
+      const waiting = pending.filter((e) => claims.held.has(e.eventId) && !done(e.eventId));
+      pending = [...own, ...waiting];
       if (pending.length === 0) break;
-      if (waitedMs >= this.claimWaitMs) {
-        const until = Math.max(...pending.map((e) => claims.held.get(e.eventId) ?? 0));
-        throw new AlertInProgressError(
-          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
-            `until ${new Date(until).toISOString()}; retry the file later`,
-        );
-      }
-      const pause = Math.min(this.claimPollMs, this.claimWaitMs - waitedMs);
-      time.check(`waiting for ${pending.length} ${service} failures another invocation holds`, pause);
-      await this.sleep(pause);
-      waitedMs += pause;
-      // The rest goes out in a message of its own (the first one, if any, holds only what was claimed).
-      fid = fileId(
+      // The rest goes out in a message of its own (the first one, if any, holds only what it carried).
+      const next = fileId(
         source,
         pending.map((e) => e.eventId),
       );
+      // Only others' claims are waited for: this invocation's own go out at once, under the new name.
+      if (own.length === 0 || next === fid) {
+        await wait(pending.length, Math.max(0, ...waiting.map((e) => claims.held.get(e.eventId) ?? 0)));
+      }
+      fid = next;
     }
-    if (unsettled) {
+    while (unsettled) {
       time.check(`alerting ${unsettled.claimed} more ${service} failures`);
       const clock = this.claimClock(time, overflow);
-      const none: EventClaims = { claimed: new Map(), final: new Map(), held: new Map(), heldFor: new Map() };
-      await this.deliver(service, [], unsettled, none, source, firstFid, owner, clock, tally, time);
+      const none: EventClaims = {
+        claimed: new Map(),
+        final: new Map(),
+        held: new Map(),
+        heldFor: new Map(),
+        heldBy: new Map(),
+      };
+      const delivered = await this.deliver(
+        service,
+        [],
+        unsettled,
+        none,
+        source,
+        firstFid,
+        owner,
+        clock,
+        tally,
+        time,
+      );
+      if (delivered.overflowBusyUntil === undefined) break;
+      await wait(unsettled.claimed, delivered.overflowBusyUntil);
     }
   }
 
@@ -501,6 +558,10 @@ export class AlertDelivery implements AlertSink {
     };
   }
 
+  // One message of a service: claimed, counted, published, recorded, marked. Returns the claimed events
+  // it could not carry (another invocation of the same file, a duplicate notification that split the
+  // claims, has this message: they go out in a message of their own), and, when that invocation is still
+  // publishing the message the overflow goes out in, until when its claim runs.
   private async deliver(
     service: ServiceName,
     claimedEvents: NormalizedEvent[],
@@ -512,41 +573,56 @@ export class AlertDelivery implements AlertSink {
     clock: ClaimClock,
     tally: Tally,
     time: TimeCheck,
-  ): Promise<void> {
+  ): Promise<Delivered> {
     // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
     const messageKey = keys[0] as string;
     // The overflow claimed for this message, by kind; none of it has ids left to mark.
     const overflowKinds = overflow?.claimedKinds() ?? new Map<string, OverflowKind>();
     const overflowCount = overflow?.claimed ?? 0;
-    // Events taken over from a claimant that died: if the message it meant them for was sent (its
-    // topic record), they were alerted, and only its bookkeeping is missing.
-    let events = claimedEvents;
+    // Events taken over from a claimant that died: if the message it meant them for was sent with them
+    // (its topic record), they were alerted, and only its bookkeeping is missing.
+    const fresh: NormalizedEvent[] = [];
+    const previousRecords = new Map<string, MessageRecord | undefined>();
     const byPrevious = new Map<string, NormalizedEvent[]>();
-    for (const e of events) {
-      const previous = claims.claimed.get(e.eventId)?.previousMessageKey;
-      if (previous !== undefined && previous !== messageKey) {
-        byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
+    for (const e of claimedEvents) {
+      const taken = claims.claimed.get(e.eventId);
+      const previous = taken?.previousMessageKey;
+      if (previous === undefined || previous === messageKey) {
+        fresh.push(e);
+        continue;
       }
+      if (!previousRecords.has(previous)) {
+        previousRecords.set(previous, await this.ledger.messageRecord(previous));
+      }
+      if (sentWith(previousRecords.get(previous), e.eventId, taken?.previousOwner)) {
+        byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
+      } else fresh.push(e);
     }
     for (const [previousKey, previousEvents] of byPrevious) {
-      const record = await this.ledger.messageRecord(previousKey);
-      if (record?.state !== 'sent') continue;
-      await this.finishSent(previousKey, record.sentAt ?? clock.nowMs, previousEvents);
+      const record = previousRecords.get(previousKey);
+      await this.finishSent(previousKey, record?.sentAt ?? clock.nowMs, previousEvents);
       tally.eventsAlreadyAlerted += previousEvents.length;
-      const done = new Set(previousEvents.map((e) => e.eventId));
-      events = events.filter((e) => !done.has(e.eventId));
     }
-    if (events.length === 0 && overflowCount === 0) return;
+    if (fresh.length === 0 && overflowCount === 0) return { notCarried: [] };
 
     const records: Array<MessageRecord | undefined> = [];
     for (const key of keys) records.push(await this.ledger.messageRecord(key));
-    if (records.every((r) => r?.state === 'sent')) {
-      // A previous attempt published this file's alert and stopped before marking every event (or a
-      // duplicate of the file published it): its overflow claims name it, so they read as alerted.
-      await this.finishSent(messageKey, records[0]?.sentAt ?? clock.nowMs, events);
-      tally.eventsAlreadyAlerted += events.length + overflowCount;
-      return;
+    const topic = records[0];
+    let events = fresh;
+    let notCarried: NormalizedEvent[] = [];
+    if (topic?.state === 'sent') {
+      // This message went out (a previous attempt published it and stopped before marking every event, or
+      // a duplicate of the file published it): with the held events its record lists, and the overflow,
+      // whose claims name it. Any other event this owner holds was not in it.
+      events = fresh.filter((e) => sentWith(topic, e.eventId, undefined));
+      notCarried = fresh.filter((e) => !sentWith(topic, e.eventId, undefined));
+      if (records.every((r) => r?.state === 'sent')) {
+        if (events.length > 0) await this.finishSent(messageKey, topic.sentAt ?? clock.nowMs, events);
+        tally.eventsAlreadyAlerted += events.length + overflowCount;
+        return { notCarried };
+      }
+      if (events.length === 0 && overflowCount === 0) return { notCarried };
     }
 
     const nowMs = clock.nowMs;
@@ -562,9 +638,9 @@ export class AlertDelivery implements AlertSink {
       windowActive(windows.get(key), nowMs, this.windowMinutes),
     );
     // A channel published before the process stopped: the suppressed failures were marked before that
-    // publish, so every failure still unmarked is one that message alerted, and the other channels
-    // must say the same (even if another file's alert has opened a window since).
-    const resumed = records.some((r) => r?.state === 'sent');
+    // publish, so every failure it carried and still unmarked is one that message alerted, and the other
+    // channels must say the same (even if another file's alert has opened a window since).
+    const resumed = topic?.state === 'sent';
     if (resumed) {
       plan = { ...plan, alert: events, suppressed: new Map(), alertedSignatures: signaturesOf(events) };
       alertedKinds = [...overflowKinds];
@@ -578,34 +654,49 @@ export class AlertDelivery implements AlertSink {
       .filter((_, i) => records[i]?.state !== 'sent');
     const alertIds = plan.alert.map((e) => e.eventId);
 
-    if (alertCount > 0) {
-      time.check(`publishing the ${service} alert`);
-      for (const [i, channel] of pending.entries()) {
-        const claim = await this.ledger.claimMessage(channel.key, {
-          owner,
-          nowMs,
-          leaseUntil: clock.leaseUntil,
-          source,
-          service,
-        });
-        // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
-        if (claim.claimed || claim.record.owner === owner) continue;
-        // Another invocation of the same file got here first: leave the channels to it.
-        for (const taken of pending.slice(0, i)) {
-          await this.ledger.releaseClaim(taken.key, owner).catch(() => undefined);
-        }
-        if (claim.record.state === 'sent' && pending.length === 1 && !resumed) {
-          await this.finishSent(messageKey, claim.record.sentAt ?? nowMs, events);
-          tally.eventsAlreadyAlerted += events.length + overflowCount;
-          return;
-        }
-        // Unreachable while this owner holds the events; kept so a broken ledger fails loudly.
+    // The message is claimed before anything is counted or published, also when nothing will be
+    // published: one owner at a time counts this file's suppressed failures (once per file id) and
+    // settles the message, so two copies that split the claims each have their part counted.
+    if (alertCount > 0) time.check(`publishing the ${service} alert`);
+    for (const [i, channel] of pending.entries()) {
+      const claim = await this.ledger.claimMessage(channel.key, {
+        owner,
+        nowMs,
+        leaseUntil: clock.leaseUntil,
+        source,
+        service,
+      });
+      // A record naming this owner is this claim (a ledger that retried a write whose answer was lost).
+      if (claim.claimed || claim.record.owner === owner) continue;
+      for (const taken of pending.slice(0, i)) {
+        await this.ledger.releaseClaim(taken.key, owner).catch(() => undefined);
+      }
+      if (resumed) {
+        // The topic's message went out with the overflow and a duplicate of the file is publishing the
+        // chat's: wait for it, as for a claim.
+        if (events.length === 0) return { notCarried, overflowBusyUntil: claim.record.leaseUntil };
+        // Unreachable while this owner holds events the message carried (their claims and the records'
+        // leases end together, from one clock); kept so a broken ledger fails loudly.
         await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
         throw new AlertInProgressError(
           `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
             `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
         );
       }
+      // Another invocation of the same file (a duplicate notification) has this message. It carries the
+      // events that invocation claimed, never these while this owner holds them: only ones it carried
+      // before their claims ran out and this owner took them over, which its sent record lists.
+      const other = claim.record;
+      // (Only the topic's record lists what its message carried; a chat record is never sent before it.)
+      if (other.state !== 'sent' || i > 0) {
+        return { notCarried: [...notCarried, ...events], overflowBusyUntil: other.leaseUntil };
+      }
+      const carried = events.filter((e) => sentWith(other, e.eventId, undefined));
+      if (carried.length > 0) await this.finishSent(messageKey, other.sentAt ?? nowMs, carried);
+      tally.eventsAlreadyAlerted += carried.length + overflowCount;
+      return {
+        notCarried: [...notCarried, ...events.filter((e) => !sentWith(other, e.eventId, undefined))],
+      };
     }
 
     // Suppressed failures are counted before publishing: the count does not depend on this message.
@@ -625,18 +716,18 @@ export class AlertDelivery implements AlertSink {
     if (suppressedIds.length > 0) await this.ledger.markEvents(suppressedIds, 'suppressed', { nowMs });
     tally.eventsSuppressed += suppressedIds.length + overflowSuppressed;
     if (alertCount === 0) {
-      // Nothing to publish, but overflow claims name this message: a record that settles it makes them
-      // read as done, so they do not hold other files' copies of the same events until the lease ends.
-      if (overflowCount > 0) {
-        for (const key of keys) {
-          await this.ledger.markMessageSent(key, {
-            messageId: NOTHING_PUBLISHED,
-            sentAt: nowMs,
-            eventCount: 0,
-          });
-        }
+      // Nothing to publish: a record that settles the message (carrying none of the held events) ends
+      // the claim, so a duplicate of the file sends what it holds in a message of its own, and overflow
+      // claims naming it read as done, not holding other files' copies of the events until their lease ends.
+      for (const channel of pending) {
+        await this.ledger.markMessageSent(channel.key, {
+          messageId: NOTHING_PUBLISHED,
+          sentAt: nowMs,
+          eventCount: 0,
+          ...(channel.channel === 'topic' ? { carried: [] } : {}),
+        });
       }
-      return;
+      return { notCarried };
     }
 
     const input = {
@@ -688,6 +779,8 @@ export class AlertDelivery implements AlertSink {
         messageId,
         sentAt: at,
         eventCount: alertCount,
+        // What the message carried: only these of the held events read as alerted by it.
+        ...(channel.channel === 'topic' ? { carried: alertIds.map(carriedDigest) } : {}),
       });
       sentAt ??= at;
     }
@@ -699,7 +792,7 @@ export class AlertDelivery implements AlertSink {
 
     if (resumed) {
       tally.eventsAlreadyAlerted += alertCount;
-      return;
+      return { notCarried };
     }
     tally.messagesPublished += 1;
     if (rendered.document.delivery) {
@@ -707,6 +800,7 @@ export class AlertDelivery implements AlertSink {
     }
     tally.eventsAlerted += alertCount;
     tally.byService[service] = (tally.byService[service] ?? 0) + alertCount;
+    return { notCarried };
   }
 
   /** Completes the bookkeeping of a message a previous attempt published: marks and windows, no publish. */
@@ -742,9 +836,23 @@ export class AlertDelivery implements AlertSink {
   }
 }
 
+const OVERFLOW_OWNER_PREFIX = 'file#';
+
 /** The owner of a file's overflow claims: derived from the file, so its retry recognises them at once. */
 export function overflowOwner(fileIdValue: string): string {
-  return `file#${fileIdValue}`;
+  return `${OVERFLOW_OWNER_PREFIX}${fileIdValue}`;
+}
+
+/**
+ * Whether a sent message counted this failure, given the owner of the claim that named the message: a
+ * file's overflow claim always (every copy of the file claims the same overflow, and whichever publishes
+ * counts it), a held failure only if the record lists it, or, on a record written before records listed
+ * them, always (as then). A record not sent counted nothing.
+ */
+function sentWith(record: MessageRecord | undefined, eventId: string, owner: string | undefined): boolean {
+  if (record?.state !== 'sent') return false;
+  if (owner?.startsWith(OVERFLOW_OWNER_PREFIX) === true) return true;
+  return record.carried === undefined || record.carried.has(carriedDigest(eventId));
 }
 
 // The plan's earlier suppressions, plus those of the overflow's alerted kinds the held part lacks.

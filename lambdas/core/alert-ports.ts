@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RenderedAlert } from './alert-document';
 import type { AlertSignature, SignatureWindow } from './alert-policy';
 import type { LogObjectRef } from './ports';
@@ -30,6 +31,11 @@ export interface MessageRecord {
   readonly sentAt?: number;
   /** Publishes of this message whose outcome was unknown: each may have delivered one more copy. */
   readonly uncertainPublishes?: number;
+  /**
+   * A sent topic message's held failures, as carriedDigest values: only these read as alerted by it (two
+   * copies of one file can split its claims). Undefined on records written before records listed them.
+   */
+  readonly carried?: ReadonlySet<string>;
 }
 
 /** Result of AlertLedger.claimMessage. */
@@ -58,10 +64,10 @@ export interface EventClaim {
 export interface EventClaims {
   /**
    * Now held by this owner: unclaimed, already this owner's, or taken over from an expired claim. A
-   * taken-over claim names the message its earlier owner meant them for (`previousMessageKey`), so
-   * the protocol can tell whether that message went out before its owner died.
+   * taken-over claim names the message its earlier owner meant them for (`previousMessageKey`) and that
+   * owner (`previousOwner`), so the protocol can tell whether that message went out with them.
    */
-  readonly claimed: ReadonlyMap<string, { readonly previousMessageKey?: string }>;
+  readonly claimed: ReadonlyMap<string, PreviousClaim>;
   /** Already alerted or suppressed (final markers). */
   readonly final: ReadonlyMap<string, EventMarkerState>;
   /** Claimed by another owner whose lease has not run out: the epoch ms it runs to. */
@@ -71,6 +77,17 @@ export interface EventClaims {
    * overflow claims are never replaced by markers; docs/alerts.md#overflow).
    */
   readonly heldFor: ReadonlyMap<string, string>;
+  /**
+   * The owner of each held claim: a file's overflow claims (`file#<fileId>`) are counted by whichever copy
+   * of the file publishes their message; an invocation's only if that message's record lists them.
+   */
+  readonly heldBy: ReadonlyMap<string, string>;
+}
+
+/** What an event's claim replaced: the message and owner of the earlier claim, when there was one. */
+export interface PreviousClaim {
+  readonly previousMessageKey?: string;
+  readonly previousOwner?: string;
 }
 
 /** One signature's suppressed failures in one file. */
@@ -120,10 +137,14 @@ export interface AlertLedger {
    * the claim ended (lease 0). A `sent` record is left alone.
    */
   recordUncertainPublish(key: string, details: { owner: string; atMs: number }): Promise<void>;
-  /** Records that the publisher accepted the message: the write that closes the duplicate window. */
+  /**
+   * Records that the publisher accepted the message: the write that closes the duplicate window. The
+   * topic's record lists the held failures it carried (`carried`, carriedDigest values; empty when it
+   * carried none); the chat's, whose message follows the topic's, lists none.
+   */
   markMessageSent(
     key: string,
-    sent: { messageId: string; sentAt: number; eventCount: number },
+    sent: { messageId: string; sentAt: number; eventCount: number; carried?: readonly string[] },
   ): Promise<void>;
   /** Writes final markers for events, replacing their claims (overwrites are harmless: the same event gets the same state). */
   markEvents(
@@ -169,4 +190,13 @@ export function messageRecordKey(
   channel: AlertChannel = 'topic',
 ): string {
   return `msg#${fileIdValue}#${service}${channel === 'topic' ? '' : `#${channel}`}`;
+}
+
+/**
+ * What a sent message record keeps of one held failure it carried: 12 characters (72 bits) of its
+ * eventId's SHA-256, so 1,000 of them take about 12 KB of the record whatever the ids' length
+ * (docs/alerts.md#exactly-once-per-failed-event).
+ */
+export function carriedDigest(eventId: string): string {
+  return createHash('sha256').update(eventId).digest('base64url').slice(0, 12);
 }

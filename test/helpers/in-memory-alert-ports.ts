@@ -75,10 +75,11 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
 
   async claimEvents(eventIds: readonly string[], claim: Ports.EventClaim): Promise<Ports.EventClaims> {
     await tick();
-    const claimed = new Map<string, { previousMessageKey?: string }>();
+    const claimed = new Map<string, Ports.PreviousClaim>();
     const final = new Map<string, Ports.EventMarkerState>();
     const held = new Map<string, number>();
     const heldFor = new Map<string, string>();
+    const heldBy = new Map<string, string>();
     for (const id of new Set(eventIds)) {
       const marker = this.markers.get(id);
       if (marker) {
@@ -89,16 +90,20 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
       if (current && current.owner !== claim.owner && current.leaseUntil >= claim.nowMs) {
         held.set(id, current.leaseUntil);
         heldFor.set(id, current.messageKey);
+        heldBy.set(id, current.owner);
         continue;
       }
-      claimed.set(id, current ? { previousMessageKey: current.messageKey } : {});
+      claimed.set(
+        id,
+        current ? { previousMessageKey: current.messageKey, previousOwner: current.owner } : {},
+      );
       this.eventClaims.set(id, {
         owner: claim.owner,
         leaseUntil: claim.leaseUntil,
         messageKey: claim.messageKey,
       });
     }
-    return { claimed, final, held, heldFor };
+    return { claimed, final, held, heldFor, heldBy };
   }
 
   async releaseEvents(eventIds: readonly string[], owner: string): Promise<void> {
@@ -128,7 +133,10 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
     });
   }
 
-  async markMessageSent(key: string, sent: { messageId: string; sentAt: number }): Promise<void> {
+  async markMessageSent(
+    key: string,
+    sent: { messageId: string; sentAt: number; carried?: readonly string[] },
+  ): Promise<void> {
     await tick();
     const record = this.messages.get(key);
     this.messages.set(key, {
@@ -138,6 +146,7 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
       state: 'sent',
       messageId: sent.messageId,
       sentAt: sent.sentAt,
+      ...(sent.carried !== undefined ? { carried: new Set(sent.carried) } : {}),
       ...(record?.uncertainPublishes !== undefined ? { uncertainPublishes: record.uncertainPublishes } : {}),
     });
   }

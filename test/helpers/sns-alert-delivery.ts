@@ -3,6 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { AlertStateStore, type ClaimWrites } from '../../lambdas/adapters/alert-state-store';
 import { SnsPublisher } from '../../lambdas/adapters/sns-publisher';
 import { AlertDelivery, type AlertDeliveryOptions } from '../../lambdas/core/alert-delivery';
+import type { AlertLedger } from '../../lambdas/core/alert-ports';
 import { crashAt, type CrashPoint } from './crash-ports';
 
 /** The alert protocol over the real adapters (DynamoDB ledger, SNS publisher), as the composition builds it. */
@@ -18,6 +19,8 @@ export interface SnsAlertDeliveryOptions extends Omit<
   readonly publishAttempts?: number;
   /** Pauses of the publisher, the store and the protocol's waits for claims; tests record them instead of waiting. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The protocol's waits for other invocations' claims alone, when they must differ from `sleep` (a test's clock). */
+  readonly waitSleep?: (ms: number) => Promise<void>;
   /** Jitter source of the publisher's backoff. */
   readonly random?: () => number;
   readonly sns: SNSClient;
@@ -26,6 +29,8 @@ export interface SnsAlertDeliveryOptions extends Omit<
   readonly claimWrites?: ClaimWrites;
   /** Stops the "process" there (see crash-ports.ts). */
   readonly crash?: CrashPoint;
+  /** Wraps the ledger the protocol sees (after the crash point's wrapper), e.g. to script an interleaving. */
+  readonly wrapLedger?: (ledger: AlertLedger) => AlertLedger;
 }
 
 /** Builds an AlertDelivery on the DynamoDB alert state store and the SNS publisher. */
@@ -40,7 +45,9 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
     sns,
     publishAttempts,
     sleep,
+    waitSleep,
     random,
+    wrapLedger,
     ...delivery
   } = options;
   const retry = {
@@ -61,8 +68,8 @@ export function snsAlertDelivery(options: SnsAlertDeliveryOptions): AlertDeliver
   );
   return new AlertDelivery({
     ...delivery,
-    ...(sleep ? { sleep } : {}),
-    ledger: ports.ledger,
+    ...(waitSleep ? { sleep: waitSleep } : sleep ? { sleep } : {}),
+    ledger: wrapLedger ? wrapLedger(ports.ledger) : ports.ledger,
     publisher: ports.publisher,
     ...(ports.chatPublisher ? { chatPublisher: ports.chatPublisher } : {}),
   });

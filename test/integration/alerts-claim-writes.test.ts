@@ -79,6 +79,12 @@ function claimContract(label: string, claimWrites: ClaimWrites, start: () => Pro
           ['e-1', 'msg#a#glue'],
           ['e-2', 'msg#a#glue'],
         ]),
+        // And who holds it: a file's overflow claim for a sent message is counted; an invocation's only
+        // if the message's record lists the event.
+        heldBy: new Map([
+          ['e-1', 'a'],
+          ['e-2', 'a'],
+        ]),
       });
     });
 
@@ -101,8 +107,8 @@ function claimContract(label: string, claimWrites: ClaimWrites, start: () => Pro
       const taken = await store.claimEvents(['e-expired', 'e-released'], claimBy('c', 70_000));
       expect(taken.claimed).toEqual(
         new Map([
-          ['e-expired', { previousMessageKey: 'msg#dead#glue' }],
-          ['e-released', { previousMessageKey: 'msg#gave-up#glue' }],
+          ['e-expired', { previousMessageKey: 'msg#dead#glue', previousOwner: 'dead' }],
+          ['e-released', { previousMessageKey: 'msg#gave-up#glue', previousOwner: 'gave-up' }],
         ]),
       );
       // The takeover holds: the earlier owners now find c's claim.
@@ -149,7 +155,10 @@ function claimContract(label: string, claimWrites: ClaimWrites, start: () => Pro
       expect(new Set(claims.held.values())).toEqual(new Set([160_000]));
       expect(sorted(claims.claimed.keys())).toEqual(sorted(claimedIds));
       for (const id of expired)
-        expect(claims.claimed.get(id)).toEqual({ previousMessageKey: 'msg#dead#glue' });
+        expect(claims.claimed.get(id)).toEqual({
+          previousMessageKey: 'msg#dead#glue',
+          previousOwner: 'dead',
+        });
       const fresh = claimedIds.filter((id) => !expired.includes(id));
       for (const id of fresh) expect(claims.claimed.get(id)).toEqual({});
       // What was written: a third owner finds exactly the claimed ones held by mine.
@@ -259,6 +268,7 @@ describeWithMoto('claim transactions under faults (moto, injected at the SDK)', 
       final: new Map(),
       held: new Map(),
       heldFor: new Map(),
+      heldBy: new Map(),
     });
     client.destroy();
   });
@@ -285,7 +295,7 @@ describeWithMoto('claim transactions under faults (moto, injected at the SDK)', 
     expect(new Set(tokens).size).toBe(3);
     expect(claims.claimed).toEqual(
       new Map([
-        ['e-old', { previousMessageKey: 'msg#dead#glue' }],
+        ['e-old', { previousMessageKey: 'msg#dead#glue', previousOwner: 'dead' }],
         ['e-new', {}],
       ]),
     );

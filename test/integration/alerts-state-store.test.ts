@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
+  GetItemCommand,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   type BatchWriteItemCommandInput,
@@ -8,13 +9,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AlertStateError, AlertStateStore } from '../../lambdas/adapters/alert-state-store';
 import { DeadlineExceededError } from '../../lambdas/adapters/timed-http-handler';
-import { messageRecordKey } from '../../lambdas/core/alert-ports';
+import { carriedDigest, messageRecordKey } from '../../lambdas/core/alert-ports';
 import { alertStateTableDefinition } from '../../lambdas/adapters/alert-state-table';
 import { LOCAL_CREDENTIALS } from '../../lambdas/adapters/aws-clients';
 import { ensureTable } from '../../lambdas/adapters/table-definitions';
 import { signatureKey, signatureOf } from '../../lambdas/core/alert-policy';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
-import { AlertDelivery } from '../../lambdas/core/alert-delivery';
+import { AlertDelivery, NOTHING_PUBLISHED } from '../../lambdas/core/alert-delivery';
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { failure } from '../helpers/alert-events';
@@ -92,6 +93,66 @@ describe('AlertStateStore against dynalite', () => {
       claimed: false,
       record: { state: 'sent', messageId: 'm-1', sentAt: 42_000 },
     });
+  });
+
+  test('a sent record lists the held failures it carried (a String Set), none as an empty list, and older records as unlisted', async () => {
+    // Prepare
+    const store = await newStore();
+    const carrying = messageRecordKey('f-carried', 'athena');
+    const none = messageRecordKey('f-none', 'athena');
+    const chat = messageRecordKey('f-carried', 'athena', 'chat');
+    const digests = ['e-1', 'e-2', 'e-3'].map(carriedDigest);
+
+    // Act
+    await store.markMessageSent(carrying, { messageId: 'm-1', sentAt: 1, eventCount: 3, carried: digests });
+    await store.markMessageSent(none, {
+      messageId: NOTHING_PUBLISHED,
+      sentAt: 1,
+      eventCount: 0,
+      carried: [],
+    });
+    await store.markMessageSent(chat, { messageId: 'm-2', sentAt: 1, eventCount: 3 });
+
+    // Assess
+    expect((await store.messageRecord(carrying))?.carried).toEqual(new Set(digests));
+    expect((await store.messageRecord(none))?.carried).toEqual(new Set());
+    expect((await store.messageRecord(chat))?.carried).toBeUndefined();
+  });
+
+  test('a sent record of 1,000 held failures with the longest eventIds the event table takes stays far under the 400 KB item limit', async () => {
+    // Prepare: the event table's sort key (1,024 bytes) bounds an eventId to about 1,000 bytes; the record
+    // keeps 12 characters of each one's hash, whatever its length.
+    const tableName = `alert-state-${randomUUID()}`;
+    await ensureTable(client, alertStateTableDefinition(tableName), { pollMs: 20 });
+    const store = new AlertStateStore({ tableName, client });
+    const key = messageRecordKey('f-big', 'athena');
+    const ids = Array.from({ length: 1_000 }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(996)}`);
+
+    // Act
+    await store.markMessageSent(key, {
+      messageId: 'm-big',
+      sentAt: 1,
+      eventCount: 1_000,
+      carried: ids.map(carriedDigest),
+    });
+
+    // Assess: every id listed, and the item about 12 KB as DynamoDB sizes it (names and values; 13 write
+    // units), where the ids themselves would be about 1 MB, past the limit.
+    const record = await store.messageRecord(key);
+    expect(record?.carried?.size).toBe(1_000);
+    expect(ids.every((id) => record?.carried?.has(carriedDigest(id)))).toBe(true);
+    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } } }));
+    const bytes = Object.entries(out.Item ?? {}).reduce(
+      (sum, [name, value]) =>
+        sum +
+        Buffer.byteLength(name) +
+        Buffer.byteLength(value.S ?? value.N ?? '') +
+        (value.SS ?? []).reduce((n, v) => n + Buffer.byteLength(v), 0),
+      0,
+    );
+    expect(bytes).toBeGreaterThan(12_000);
+    expect(bytes).toBeLessThan(13_000);
+    expect(Buffer.byteLength(ids.join(''))).toBeGreaterThan(400 * 1024);
   });
 
   test('releasing its own claim lets the next attempt claim at once', async () => {
@@ -221,9 +282,13 @@ describe('AlertStateStore against dynalite', () => {
     // Each held claim names its message, so a claim for a message that was sent can read as alerted.
     expect([...claims.heldFor.keys()].sort()).toEqual(ids.slice(10, 20).sort());
     expect(new Set(claims.heldFor.values())).toEqual(new Set(['msg#other#athena']));
+    expect(new Set(claims.heldBy.values())).toEqual(new Set(['other']));
     expect([...claims.claimed.keys()].sort()).toEqual([...ids.slice(5, 10), ...ids.slice(20)].sort());
     // The expired claims taken over name the message they were meant for; the others had none.
-    expect(claims.claimed.get('e-5')).toEqual({ previousMessageKey: 'msg#other#athena' });
+    expect(claims.claimed.get('e-5')).toEqual({
+      previousMessageKey: 'msg#other#athena',
+      previousOwner: 'other',
+    });
     expect(claims.claimed.get('e-30')).toEqual({});
     expect(store.throttled).toBeGreaterThanOrEqual(20); // of the 60 + 15 PutItem calls, every third
     expect(pauses.length).toBe(store.throttled);

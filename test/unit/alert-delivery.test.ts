@@ -1,4 +1,4 @@
-import { AlertDelivery, AlertInProgressError } from '../../lambdas/core/alert-delivery';
+import { AlertDelivery, AlertInProgressError, NOTHING_PUBLISHED } from '../../lambdas/core/alert-delivery';
 import {
   PublishOutcomeUnknownError,
   type AlertLedger,
@@ -124,6 +124,59 @@ describe('AlertDelivery: the exactly-once protocol over in-memory ports', () => 
       expect({ point, markers: outcome.markers }).toEqual({ point, markers: MARKED });
       expect({ point, rerun: outcome.rerun.messagesPublished }).toEqual({ point, rerun: 0 });
       expect({ point, suppressed: outcome.laterReportsSuppressed }).toEqual({ point, suppressed: 1 });
+    }
+  });
+
+  test('a file whose failures are all suppressed, stopped before or after any port call: each counted once, none sent, its message record settled', async () => {
+    // Prepare: two repeats of the alerted failure 1, within its window.
+    const repeats = () => [failure(2), failure(3)];
+    const run = async (point: CrashPoint | undefined) => {
+      const { ledger, publisher } = await world();
+      const before = new Set(ledger.messages.keys());
+      const crashing = crashAt(ledger, publisher, point);
+      const first = await howItEnded(
+        delivery(crashing.ledger, crashing.publisher, minutes(10)).alertFile(repeats(), FILE),
+      );
+      const retry = await delivery(ledger, publisher, minutes(11.5)).alertFile(repeats(), FILE);
+      // The file's own message records (the world's earlier alert has one too).
+      const records = [...ledger.messages.values()].filter((r) => !before.has(r.key));
+      return { first, retry, calls: crashing.calls, ledger, publisher, records };
+    };
+    const clean = await run(undefined);
+    const points: CrashPoint[] = [];
+    const seen = new Map<PortCall, number>();
+    for (const call of clean.calls) {
+      const nth = seen.get(call) ?? 0;
+      seen.set(call, nth + 1);
+      points.push({ call, nth, phase: 'before' }, { call, nth, phase: 'after' });
+    }
+    expect(clean.calls).toContain('claimMessage');
+
+    for (const point of [undefined, ...points]) {
+      // Act
+      const outcome = await run(point);
+
+      // Assess
+      const window = [...outcome.ledger.signatureWindows.values()][0];
+      expect({ point, sent: outcome.publisher.published.length }).toEqual({ point, sent: 0 });
+      expect({ point, counted: window?.suppressedTotal }).toEqual({ point, counted: 2 });
+      expect({
+        point,
+        markers: [outcome.ledger.markers.get('evt-000002'), outcome.ledger.markers.get('evt-000003')],
+      }).toEqual({
+        point,
+        markers: ['suppressed', 'suppressed'],
+      });
+      // Stopped between the markers and the record, the retry finds every failure final and leaves the
+      // record as it was: claimed, its lease run out (nothing waits for it then).
+      const unsettled =
+        (point?.call === 'markEvents' && point.phase === 'after') ||
+        (point?.call === 'markMessageSent' && point.phase === 'before');
+      const records = outcome.records.map((r) => [r.state, r.messageId, r.carried?.size]);
+      expect({ point, records }).toEqual({
+        point,
+        records: unsettled ? [['publishing', undefined, undefined]] : [['sent', NOTHING_PUBLISHED, 0]],
+      });
     }
   });
 
