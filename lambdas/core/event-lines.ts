@@ -57,13 +57,6 @@ export function linesOfBatch(batch: RawRecordBatch): BatchLines {
   return { text: lines.text, eventsKept: lines.kept, skipped: lines.skipped ?? {} };
 }
 
-/** The lines of records the reader parsed itself (the rules of linesOfBatch, for pieces with no bad record). */
-export function linesOfRecords(records: readonly unknown[]): BatchLines {
-  const lines = new LineMaker();
-  for (const raw of records) lines.add(raw);
-  return { text: lines.text, eventsKept: lines.kept, skipped: lines.skipped ?? {} };
-}
-
 /** Records normalized into lines and counted, as readLogEvents counts them. */
 class LineMaker {
   text = '';
