@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LogFileError } from '../lambdas/core/errors';
-import { linesOfBatch, type BatchLines } from '../lambdas/core/event-lines';
+import { lineBytesOfBatch, type BatchLines } from '../lambdas/core/event-lines';
 import { RAW_MATCHED, RAW_READ, RAW_SKIP_REASONS, RAW_SKIPPED } from '../lambdas/core/json-records-scanner';
 import type { LogStats } from '../lambdas/core/log-events';
 import { readWatchedRecordBytes } from '../lambdas/core/log-reader';
@@ -24,7 +24,7 @@ const YOUNG_GENERATION_MB = 8;
 
 /** One batch's lines, in the file's order; `lines` is missing while the worker has them. */
 interface Slot {
-  lines?: Omit<BatchLines, 'text'> & { readonly text: string | Uint8Array<ArrayBuffer> };
+  lines?: BatchLines<Uint8Array<ArrayBuffer>>;
 }
 
 /** The worker's script: beside the compiled bundle, or the TypeScript source run through tsx. */
@@ -137,7 +137,8 @@ export class ParseWorker {
         ...spare.map((s) => s.buffer),
       ]);
     } else {
-      slot.lines = linesOfBatch(batch);
+      // Into memory of lines already written where there is some (the worker gets the rest back).
+      slot.lines = lineBytesOfBatch(batch, this.spare.pop()?.buffer);
       this.batcher.recycle(batch.bytes);
     }
     await this.writeReady(file, file.waiting.length > MAX_WAITING);
@@ -148,8 +149,7 @@ export class ParseWorker {
     if (wait && file.waiting[0]?.lines === undefined) await this.nextMessage();
     while (!file.stopped && file.waiting[0]?.lines !== undefined) {
       const lines = file.waiting.shift()!.lines!;
-      const text = lines.text;
-      await file.write(lines, typeof text === 'string' ? undefined : () => this.spare.push(text));
+      await file.write(lines, () => this.spare.push(lines.text));
     }
   }
 
@@ -197,20 +197,15 @@ class FileRun {
   }
 
   /** Writes one batch's lines and counts them (the counts as a batch is written, so in file order). */
-  async write(lines: NonNullable<Slot['lines']>, written?: () => void): Promise<void> {
+  async write(lines: NonNullable<Slot['lines']>, written: () => void): Promise<void> {
     this.stats.eventsKept += lines.eventsKept;
     for (const reason of Object.keys(lines.skipped)) {
       this.stats.recordsSkipped[reason] = (this.stats.recordsSkipped[reason] ?? 0) + lines.skipped[reason]!;
     }
     if (lines.invalid) this.invalid = lines.invalid;
-    const text = lines.text;
-    // Lines made on this thread join the writer's 64 KB blocks: one string per batch, written whole, made
-    // V8 count a fresh off-heap copy of each batch's lines and start far more full collections.
-    const ok =
-      typeof text === 'string'
-        ? !this.writer.add(text) || (await this.writer.flush())
-        : await this.writer.write(text, written);
-    if (!ok) this.closed = true;
+    // Either thread's lines are UTF-8 in memory that is reused once written: a fresh off-heap copy of each
+    // batch's lines made V8 start far more full collections.
+    if (!(await this.writer.write(lines.text, written))) this.closed = true;
   }
 }
 
