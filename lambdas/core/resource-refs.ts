@@ -259,8 +259,15 @@ export function extractResources(
     }
   }
   const { found, primary, topPrimary } = g;
-  if (primary === undefined || found.length < 2) return found.slice(0, MAX_RESOURCES);
+  // `found` is this call's own array: returned as it is when it needs neither reordering nor cutting.
+  if (primary === undefined || found.length < 2) {
+    return found.length > MAX_RESOURCES ? found.slice(0, MAX_RESOURCES) : found;
+  }
   const top = topPrimary ?? new Set<ResourceRef>();
+  const rank = (r: ResourceRef): number => (top.has(r) ? 0 : r.type === primary ? 1 : 2);
+  let ordered = true;
+  for (let k = 1; k < found.length && ordered; k++) ordered = rank(found[k - 1]!) <= rank(found[k]!);
+  if (ordered) return found.length > MAX_RESOURCES ? found.slice(0, MAX_RESOURCES) : found;
   return [
     ...found.filter((r) => top.has(r)),
     ...found.filter((r) => r.type === primary && !top.has(r)),
