@@ -2,11 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LogFileError } from '../lambdas/core/errors';
-import { linesOfBatch, linesOfRecords, type BatchLines } from '../lambdas/core/event-lines';
+import { lineBytesOfBatch, type BatchLines } from '../lambdas/core/event-lines';
 import { RAW_MATCHED, RAW_READ, RAW_SKIP_REASONS, RAW_SKIPPED } from '../lambdas/core/json-records-scanner';
 import type { LogStats } from '../lambdas/core/log-events';
 import { readWatchedRecordBytes } from '../lambdas/core/log-reader';
-import { secondThreadCouldPay, secondThreadPays } from '../lambdas/core/parse-threads';
 import { RawRecordBatcher, type RawRecordBatch } from '../lambdas/core/raw-record-batch';
 import type { LineWriter } from './line-writer';
 import type { FromParseWorker, ToParseWorker } from './parse-worker-protocol';
@@ -25,7 +24,7 @@ const YOUNG_GENERATION_MB = 8;
 
 /** One batch's lines, in the file's order; `lines` is missing while the worker has them. */
 interface Slot {
-  lines?: Omit<BatchLines, 'text'> & { readonly text: string | Uint8Array<ArrayBuffer> };
+  lines?: BatchLines<Uint8Array<ArrayBuffer>>;
 }
 
 /** The worker's script: beside the compiled bundle, or the TypeScript source run through tsx. */
@@ -43,11 +42,7 @@ function workerScript(): { readonly script: string; readonly eval: boolean } {
  * those of the single-threaded path (linesOfBatch).
  */
 export class ParseWorker {
-  private worker: Worker | undefined;
-  /** Bytes of the records batched so far, for secondThreadPays. */
-  private keptBytes = 0;
-  /** False once secondThreadCouldPay said no: the rest of the run is parsed on this thread. */
-  private couldPay = true;
+  private readonly worker: Worker;
   private readonly batcher = new RawRecordBatcher();
   private ready = false;
   /** Slots of the batches the worker has, in the order it returns them. */
@@ -58,28 +53,29 @@ export class ParseWorker {
   private wake: (() => void) | undefined;
 
   /**
-   * With `always` the worker is started at once and the first batch waits for it (TRAILWATCH_PARSE_WORKER=on:
-   * the worker takes part in every file). Otherwise it is started once the records kept make it pay
-   * (secondThreadPays), and this thread takes every batch until it is ready.
+   * Starts the worker at once (the caller chose two threads from the file's sample, core/parse-threads.ts):
+   * it loads while this thread opens the file and takes every batch until the worker is ready. With
+   * `always` the first batch waits for it instead (TRAILWATCH_PARSE_WORKER=on: the worker takes part in
+   * every file, which is what the tests compare).
    */
   constructor(private readonly options: { readonly always?: boolean } = {}) {
-    if (options.always === true) this.start();
+    this.worker = this.start();
   }
 
   private start(): Worker {
     const { script, eval: isEval } = workerScript();
     // A young generation of 8 MB instead of V8's 32: the second heap is most of what two threads add to the
     // peak RSS, and the worker's objects (a batch's records and events) die young anyway.
-    this.worker = new Worker(script, {
+    const worker = new Worker(script, {
       eval: isEval,
       stdout: false,
       stderr: false,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    this.worker.on('message', (message: FromParseWorker) => this.receive(message));
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`the parse worker stopped (exit code ${code})`)));
-    return this.worker;
+    worker.on('message', (message: FromParseWorker) => this.receive(message));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`the parse worker stopped (exit code ${code})`)));
+    return worker;
   }
 
   /**
@@ -92,21 +88,9 @@ export class ParseWorker {
     const batcher = this.batcher;
     let readError: unknown;
     try {
-      const stayRaw = (): boolean =>
-        this.worker !== undefined ||
-        (this.couldPay &&= secondThreadCouldPay(this.keptBytes, stats.bytesDecoded));
-      for await (const piece of readWatchedRecordBytes(stream, { stats, stayRaw })) {
-        if (piece.raw) {
-          const batch = batcher.add(piece.records as Buffer[], piece.counters);
-          if (batch) await this.dispatch(batch, run);
-        } else {
-          // The second thread will not pay: the rest is parsed by the reader, as on one thread, after the
-          // records batched so far.
-          const last = batcher.take();
-          if (last) await this.dispatch(last, run);
-          run.waiting.push({ lines: linesOfRecords(piece.records) });
-          await this.writeReady(run, false);
-        }
+      for await (const piece of readWatchedRecordBytes(stream, { stats })) {
+        const batch = batcher.add(piece.records, piece.counters);
+        if (batch) await this.dispatch(batch, run);
         if (run.stopped) break;
       }
     } catch (err) {
@@ -132,18 +116,16 @@ export class ParseWorker {
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    this.worker?.removeAllListeners('exit');
-    await this.worker?.terminate();
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
   }
 
   private async dispatch(batch: RawRecordBatch, file: FileRun): Promise<void> {
-    this.keptBytes += batch.bytes.length;
-    const worker =
-      this.worker ?? (secondThreadPays(this.keptBytes, file.stats.bytesDecoded) ? this.start() : undefined);
+    const worker = this.worker;
     while (!this.ready && this.options.always === true) await this.nextMessage();
     const slot: Slot = {};
     file.waiting.push(slot);
-    if (worker && this.ready && this.withWorker.length < WORKER_WINDOW) {
+    if (this.ready && this.withWorker.length < WORKER_WINDOW) {
       this.withWorker.push(slot);
       if (this.crash) throw this.crash;
       const spare = this.spare;
@@ -155,7 +137,8 @@ export class ParseWorker {
         ...spare.map((s) => s.buffer),
       ]);
     } else {
-      slot.lines = linesOfBatch(batch);
+      // Into memory of lines already written where there is some (the worker gets the rest back).
+      slot.lines = lineBytesOfBatch(batch, this.spare.pop()?.buffer);
       this.batcher.recycle(batch.bytes);
     }
     await this.writeReady(file, file.waiting.length > MAX_WAITING);
@@ -166,8 +149,7 @@ export class ParseWorker {
     if (wait && file.waiting[0]?.lines === undefined) await this.nextMessage();
     while (!file.stopped && file.waiting[0]?.lines !== undefined) {
       const lines = file.waiting.shift()!.lines!;
-      const text = lines.text;
-      await file.write(lines, typeof text === 'string' ? undefined : () => this.spare.push(text));
+      await file.write(lines, () => this.spare.push(lines.text));
     }
   }
 
@@ -215,20 +197,15 @@ class FileRun {
   }
 
   /** Writes one batch's lines and counts them (the counts as a batch is written, so in file order). */
-  async write(lines: NonNullable<Slot['lines']>, written?: () => void): Promise<void> {
+  async write(lines: NonNullable<Slot['lines']>, written: () => void): Promise<void> {
     this.stats.eventsKept += lines.eventsKept;
     for (const reason of Object.keys(lines.skipped)) {
       this.stats.recordsSkipped[reason] = (this.stats.recordsSkipped[reason] ?? 0) + lines.skipped[reason]!;
     }
     if (lines.invalid) this.invalid = lines.invalid;
-    const text = lines.text;
-    // Lines made on this thread join the writer's 64 KB blocks: one string per batch, written whole, made
-    // V8 count a fresh off-heap copy of each batch's lines and start far more full collections.
-    const ok =
-      typeof text === 'string'
-        ? !this.writer.add(text) || (await this.writer.flush())
-        : await this.writer.write(text, written);
-    if (!ok) this.closed = true;
+    // Either thread's lines are UTF-8 in memory that is reused once written: a fresh off-heap copy of each
+    // batch's lines made V8 start far more full collections.
+    if (!(await this.writer.write(lines.text, written))) this.closed = true;
   }
 }
 

@@ -14,8 +14,8 @@ export type FromParseWorker =
   | { readonly type: 'ready' }
   | {
       readonly type: 'lines';
-      /** The lines as UTF-8 (transferred) or, when short, as the string itself. */
-      readonly text: Uint8Array<ArrayBuffer> | string;
+      /** The lines as UTF-8 (transferred), written by the worker into memory of its own or a spare. */
+      readonly text: Uint8Array<ArrayBuffer>;
       readonly eventsKept: number;
       readonly skipped: BatchLines['skipped'];
       readonly invalid?: BatchLines['invalid'];

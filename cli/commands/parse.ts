@@ -157,8 +157,8 @@ const WATCHED_SOURCES: ReadonlySet<string> = new Set(WATCHED_EVENT_SOURCES);
 
 /**
  * Files from this size on may be parsed on two threads (ParseWorker: this thread reads, inflates and scans,
- * a worker turns the watched records into lines once they make it pay, core/parse-threads.ts). A smaller
- * file is over before a worker would have started.
+ * a worker turns the watched records into lines), when their sample says it pays (core/parse-threads.ts).
+ * A smaller file is over before a worker would be ready.
  */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import type * as z from 'zod';
+import type * as Schemas from './cloudtrail-record-schema';
 
 // Lenient by design: real trails carry fields that appeared over a decade of event versions
 // (1.01 to 1.11 today) and services add their own. Only the four fields no event can lack are
@@ -12,6 +13,17 @@ const ISO_TIME =
  * real time. Whole seconds keep CloudTrail's own form (`2017-05-16T22:00:58Z`); fractions keep milliseconds.
  */
 export function normalizeEventTime(value: string): string | undefined {
+  // Each record's time is asked for twice (the record check, then the event): the second is the first's answer.
+  if (value === lastTime) return lastNormalized;
+  lastNormalized = normalizeTime(value);
+  lastTime = value;
+  return lastNormalized;
+}
+
+let lastTime: string | undefined;
+let lastNormalized: string | undefined;
+
+function normalizeTime(value: string): string | undefined {
   // CloudTrail writes every eventTime in this one form; a check of its 20 characters is about ten times
   // cheaper than the regular expression and the Date round trips the other forms need.
   if (value.length === 20 && value.charCodeAt(10) === 0x54 && value.charCodeAt(19) === 0x5a) {
@@ -39,14 +51,27 @@ function checkPlainUtcTime(value: string): string | undefined | typeof NOT_PLAIN
   ) {
     return NOT_PLAIN;
   }
-  const two = (at: number): number => (value.charCodeAt(at) - 0x30) * 10 + value.charCodeAt(at + 1) - 0x30;
-  const year = two(0) * 100 + two(2);
-  const month = two(5);
-  const day = two(8);
-  if (month < 1 || month > 12 || day < 1 || two(11) > 23 || two(14) > 59 || two(17) > 59) return undefined;
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    twoDigits(value, 11) > 23 ||
+    twoDigits(value, 14) > 59 ||
+    twoDigits(value, 17) > 59
+  ) {
+    return undefined;
+  }
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
   return day <= days ? value : undefined;
+}
+
+/** The number of the two digits at `at` (checked to be digits). */
+function twoDigits(value: string, at: number): number {
+  return (value.charCodeAt(at) - 0x30) * 10 + value.charCodeAt(at + 1) - 0x30;
 }
 
 /** normalizeEventTime's general path: every ISO-8601 form it accepts (offsets, fractions, a space or `t`). */
@@ -75,123 +100,23 @@ export function normalizeAnyIsoTime(value: string): string | undefined {
   return millis === 0 ? `${iso.slice(0, 19)}Z` : iso;
 }
 
-// A field logged as null says no more than a field left out; only where null is itself the logged
-// value (requestParameters, responseElements, ...: typed unknown below) is it kept.
-function looseObjectWithoutNulls<S extends z.core.$ZodLooseShape>(shape: S) {
-  const isUnknown = (schema: unknown): boolean =>
-    schema instanceof z.ZodUnknown ||
-    (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodUnknown);
-  const keepNull = new Set(Object.keys(shape).filter((k) => isUnknown(shape[k])));
-  return z.preprocess((value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (!entries.some(([k, v]) => v === null && !keepNull.has(k))) return value;
-    return Object.fromEntries(entries.filter(([k, v]) => v !== null || keepNull.has(k)));
-  }, z.looseObject(shape));
-}
-
-/** Builds the schemas (see cloudTrailRecordSchema for why this is a function). */
-function buildSchemas() {
-  /** The session issuer of temporary credentials (the role or user the session was made from). */
-  const sessionIssuer = looseObjectWithoutNulls({
-    type: z.string().optional(),
-    principalId: z.string().optional(),
-    arn: z.string().optional(),
-    accountId: z.string().optional(),
-    userName: z.string().optional(),
-  });
-
-  /** userIdentity.sessionContext: how temporary credentials were obtained. */
-  const sessionContext = looseObjectWithoutNulls({
-    sessionIssuer: sessionIssuer.optional(),
-    webIdFederationData: looseObjectWithoutNulls({
-      federatedProvider: z.string().optional(),
-      attributes: z.unknown().optional(),
-    }).optional(),
-    attributes: z.unknown().optional(),
-    sourceIdentity: z.string().optional(),
-  });
-
-  /** CloudTrail's userIdentity element; which fields appear depends on `type`. */
-  const userIdentity = looseObjectWithoutNulls({
-    type: z.string().optional(),
-    principalId: z.string().optional(),
-    arn: z.string().optional(),
-    accountId: z.string().optional(),
-    accessKeyId: z.string().optional(),
-    userName: z.string().optional(),
-    invokedBy: z.string().optional(),
-    identityProvider: z.string().optional(),
-    credentialId: z.string().optional(),
-    sessionContext: sessionContext.optional(),
-    /** IAM Identity Center: the identity store user the call was made for. */
-    onBehalfOf: looseObjectWithoutNulls({
-      userId: z.string().optional(),
-      identityStoreArn: z.string().optional(),
-    }).optional(),
-  });
-
-  /** One entry of a record's `resources` list. */
-  const recordResource = looseObjectWithoutNulls({
-    ARN: z.string().optional(),
-    accountId: z.string().optional(),
-    type: z.string().optional(),
-  });
-
-  const requiredString = z.string().min(1);
-
-  /** One element of a CloudTrail log file's `Records` array, as the watched services write it. */
-  const record = looseObjectWithoutNulls({
-    eventVersion: z.string().optional(),
-    userIdentity: userIdentity.optional(),
-    eventTime: requiredString.refine((v) => normalizeEventTime(v) !== undefined, {
-      message: 'is not an ISO-8601 time',
-    }),
-    eventSource: requiredString,
-    eventName: requiredString,
-    awsRegion: z.string().optional(),
-    sourceIPAddress: z.string().optional(),
-    userAgent: z.string().optional(),
-    errorCode: z.string().optional(),
-    errorMessage: z.string().optional(),
-    requestParameters: z.unknown().optional(),
-    responseElements: z.unknown().optional(),
-    additionalEventData: z.unknown().optional(),
-    requestID: z.string().optional(),
-    eventID: requiredString,
-    readOnly: z.boolean().optional(),
-    resources: z.array(recordResource).optional(),
-    eventType: z.string().optional(),
-    recipientAccountId: z.string().optional(),
-    // Known but unused here: typed loosely so that a service's variation never costs the event.
-    apiVersion: z.unknown().optional(),
-    managementEvent: z.unknown().optional(),
-    sharedEventID: z.unknown().optional(),
-    vpcEndpointId: z.unknown().optional(),
-    eventCategory: z.unknown().optional(),
-    tlsDetails: z.unknown().optional(),
-    addendum: z.unknown().optional(),
-    sessionCredentialFromConsole: z.unknown().optional(),
-    edgeDeviceDetails: z.unknown().optional(),
-    serviceEventDetails: z.unknown().optional(),
-  });
-  return { record, userIdentity, sessionContext, sessionIssuer, recordResource };
-}
-
-let schemas: ReturnType<typeof buildSchemas> | undefined;
+let schemas: Schemas.RecordSchemas | undefined;
 
 /**
  * The schema of one element of a CloudTrail log file's `Records` array: the contract every record is
- * held to. Built on first use, not at load: building zod schemas costs the function's cold start
- * milliseconds, and a record takes checkCloudTrailRecord's cheap path unless it needs the schema.
+ * held to. Built on first use, not at load, and its module (with zod) loaded then too: building zod
+ * schemas costs the function's cold start milliseconds, loading zod costs `trailwatch parse`'s worker
+ * thread about 30 ms before it can take a batch, and a record takes checkCloudTrailRecord's cheap path
+ * unless it needs the schema.
  */
-export function cloudTrailRecordSchema(): ReturnType<typeof buildSchemas>['record'] {
-  schemas ??= buildSchemas();
+export function cloudTrailRecordSchema(): Schemas.RecordSchemas['record'] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see above)
+  schemas ??= (require('./cloudtrail-record-schema') as typeof Schemas).buildRecordSchemas();
   return schemas.record;
 }
 
 /** A CloudTrail record that passed the record schema. */
-export type CloudTrailRecord = z.infer<ReturnType<typeof buildSchemas>['record']>;
+export type CloudTrailRecord = z.infer<Schemas.RecordSchemas['record']>;
 
 /** The userIdentity element of a record. */
-export type UserIdentity = z.infer<ReturnType<typeof buildSchemas>['userIdentity']>;
+export type UserIdentity = z.infer<Schemas.RecordSchemas['userIdentity']>;

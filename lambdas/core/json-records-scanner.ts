@@ -191,7 +191,7 @@ export class RecordsScanner {
   private eventSource = ES_NONE;
 
   private out: unknown[] = [];
-  private raw: boolean;
+  private readonly raw: boolean;
   private rawCounters: number[] = [];
 
   // Counted here and added to `counters` after each chunk: cheaper than a keyed update per record.
@@ -212,11 +212,6 @@ export class RecordsScanner {
     this.wantedBytes = [...this.wanted].map((w) => Buffer.from(w, 'utf8'));
     this.skipper = options.accelerate === false ? undefined : RecordSkipper.shared();
     this.raw = options.raw === true;
-  }
-
-  /** From the next piece on, wanted records are parsed and handed out as values, as without `raw`. */
-  parseFromHere(): void {
-    this.raw = false;
   }
 
   /**

@@ -52,13 +52,8 @@ export async function* readWatchedRecords(
 
 /** The wanted records that ended in one piece of the decompressed data, as bytes (see readWatchedRecordBytes). */
 export interface RawRecords {
-  /**
-   * Each record's bytes, in file order (views of the reader's buffers, valid until the next piece is asked
-   * for); or, once `stayRaw` said no, each record parsed.
-   */
-  readonly records: readonly unknown[];
-  /** False once the records are parsed values (see `stayRaw`). */
-  readonly raw: boolean;
+  /** Each record's bytes, in file order (views of the reader's buffers, valid until the next piece is asked for). */
+  readonly records: readonly Buffer[];
   /** RAW_COUNTER_FIELDS numbers per record: the counters as they stood at it (RecordsScanner's `raw`). */
   readonly counters: readonly number[];
 }
@@ -70,22 +65,17 @@ export interface RawRecords {
  */
 export async function* readWatchedRecordBytes(
   source: AsyncIterable<Uint8Array>,
-  options: ReadOptions & {
-    /** Asked before each piece: false once the caller parses on this thread anyway (then for good). */
-    readonly stayRaw?: () => boolean;
-  } = {},
+  options: ReadOptions = {},
 ): AsyncGenerator<RawRecords, void, undefined> {
-  const holder: RawHolder = { raw: true, stayRaw: options.stayRaw };
+  const holder: RawHolder = {};
   for await (const records of scanPieces(source, options, holder)) {
-    yield { records, raw: holder.raw, counters: holder.raw ? holder.scanner!.takeRawCounters() : [] };
+    yield { records: records as Buffer[], counters: holder.scanner!.takeRawCounters() };
   }
 }
 
 /** readWatchedRecordBytes's hold on the raw scanner. */
 interface RawHolder {
   scanner?: RecordsScanner;
-  raw: boolean;
-  readonly stayRaw: (() => boolean) | undefined;
 }
 
 /**
@@ -130,10 +120,6 @@ async function* scanPieces(
     for await (const chunk of decoded) {
       stats.bytesDecoded += chunk.length;
       if (chunk.length > 0) decodedAny = true;
-      if (rawScanner?.raw === true && rawScanner.stayRaw?.() === false) {
-        rawScanner.raw = false;
-        scanner.parseFromHere();
-      }
       const records = scanner.push(chunk);
       if (records.length > 0) yield records;
     }

@@ -81,14 +81,36 @@ export function getString(obj: Readonly<Record<string, unknown>>, name: string):
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-/** The parts of an ARN (`arn:partition:service:region:account:resource`), or undefined when it is not one. */
-export function parseArn(
-  value: string,
-): { service: string; region: string; accountId: string; resource: string } | undefined {
+/** The parts of an ARN: see parseArn. */
+export interface ArnParts {
+  readonly service: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly resource: string;
+}
+
+// The ARNs of one file repeat (the same queues, tables and roles in call after call): each is split once.
+const knownArns = new Map<string, ArnParts | undefined>();
+const MAX_KNOWN_ARNS = 10_000;
+
+/**
+ * The parts of an ARN (`arn:partition:service:region:account:resource`), or undefined when it is not one.
+ * The parts of a value are one shared object: read them, never change them.
+ */
+export function parseArn(value: string): ArnParts | undefined {
+  const known = knownArns.get(value);
+  if (known !== undefined || knownArns.has(value)) return known;
+  const parts = splitArn(value);
+  // A hostile file could name any number of ARNs: past the bound, the newest are split every time.
+  if (knownArns.size < MAX_KNOWN_ARNS) knownArns.set(value, parts);
+  return parts;
+}
+
+function splitArn(value: string): ArnParts | undefined {
   const parts = value.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return undefined;
   const [, , service = '', region = '', accountId = ''] = parts;
-  const resource = parts.slice(5).join(':');
+  const resource = parts.length === 6 ? parts[5]! : parts.slice(5).join(':');
   return resource === '' ? undefined : { service, region, accountId, resource };
 }
 
@@ -108,32 +130,62 @@ export function nameFromNameOrArn(value: string, resourceType: string): string |
 }
 
 function usableId(id: string): boolean {
-  const trimmed = id.trim();
+  return usableTrimmed(id.trim());
+}
+
+function usableTrimmed(trimmed: string): boolean {
   return trimmed !== '' && trimmed.length <= MAX_ID_LENGTH && trimmed !== REDACTED;
+}
+
+/** The context handed to the resolver: one object per record, its fields set before each value. */
+interface MutableContext {
+  eventName: string;
+  container: Readonly<Record<string, unknown>>;
+  root: Readonly<Record<string, unknown>>;
 }
 
 /** What extractResources gathers while it walks one record's paths (one object, no closure per path). */
 interface Gathered {
-  readonly eventName: string;
   readonly primary: string | undefined;
   readonly resolve: ResolveResource;
   readonly found: ResourceRef[];
+  /** `type#id` of every resource found, once there are more than LINEAR_DEDUPE_UP_TO. */
   seen: Set<string> | undefined;
   topPrimary: Set<ResourceRef> | undefined;
   path: ResourcePath;
-  root: Record<string, unknown>;
+  readonly context: MutableContext;
+}
+
+/** Up to this many resources found, a new one is compared with each (a call names a few); then a Set. */
+const LINEAR_DEDUPE_UP_TO = 16;
+
+/** Whether `ref` is already among the resources found: the same type and id (the `type#id` key of `seen`). */
+function alreadyFound(g: Gathered, ref: ResourceRef): boolean {
+  const found = g.found;
+  if (g.seen === undefined) {
+    for (let k = 0; k < found.length; k++) {
+      const other = found[k]!;
+      if (other.type === ref.type && other.id === ref.id) return true;
+    }
+    if (found.length < LINEAR_DEDUPE_UP_TO) return false;
+    g.seen = new Set(found.map((r) => `${r.type}#${r.id}`));
+    g.seen.add(`${ref.type}#${ref.id}`);
+    return false;
+  }
+  const key = `${ref.type}#${ref.id}`;
+  if (g.seen.has(key)) return true;
+  g.seen.add(key);
+  return false;
 }
 
 /** One string found at the current path: the resources it names, each kept once. */
 function take(g: Gathered, raw: string, container: Record<string, unknown>): void {
-  if (!usableId(raw)) return;
-  const refs = g.resolve(g.path.kind, raw.trim(), { eventName: g.eventName, container, root: g.root });
+  const value = raw.trim();
+  if (!usableTrimmed(value)) return;
+  g.context.container = container;
+  const refs = g.resolve(g.path.kind, value, g.context);
   for (const ref of refs) {
-    if (!usableId(ref.id)) continue;
-    const key = `${ref.type}#${ref.id}`;
-    g.seen ??= new Set();
-    if (g.seen.has(key)) continue;
-    g.seen.add(key);
+    if (!usableId(ref.id) || alreadyFound(g, ref)) continue;
     g.found.push(ref);
     if (ref.type === g.primary && g.path.segments.length === 1) (g.topPrimary ??= new Set()).add(ref);
   }
@@ -153,10 +205,10 @@ function visitStrings(g: Gathered): void {
   const last = segments.length - 1;
   // Most paths are one member of the top level.
   if (last === 0) {
-    takeField(g, g.root, segments[0]!);
+    takeField(g, g.context.root as Record<string, unknown>, segments[0]!);
     return;
   }
-  let current: Record<string, unknown>[] = [g.root];
+  let current: Record<string, unknown>[] = [g.context.root as Record<string, unknown>];
   for (let i = 0; i < last; i++) {
     const step = segments[i]!;
     const next: Record<string, unknown>[] = [];
@@ -173,6 +225,9 @@ function visitStrings(g: Gathered): void {
   for (const container of current) takeField(g, container, segments[last]!);
 }
 
+const NO_PATH: ResourcePath = { segments: [], kind: '' };
+const NO_ROOT: Readonly<Record<string, unknown>> = {};
+
 /**
  * The resources a call names at the plan's paths in its requestParameters and responseElements,
  * deduplicated, the primary kind first (top-level members before nested ones), then in the order found
@@ -186,27 +241,33 @@ export function extractResources(
   // Primary-kind resources named at the top level come first: SubmitJob's own jobId before the jobs of
   // its dependsOn list, which name the same kind one level down.
   const g: Gathered = {
-    eventName: source.eventName,
     primary: plan.primary,
     resolve,
     found: [],
     seen: undefined,
     topPrimary: undefined,
-    path: { segments: [], kind: '' },
-    root: {},
+    path: NO_PATH,
+    context: { eventName: source.eventName, container: NO_ROOT, root: NO_ROOT },
   };
   for (let side = 0; side < 2; side++) {
     const root = side === 0 ? source.requestParameters : source.responseElements;
     if (!isObject(root)) continue;
-    g.root = root;
+    g.context.root = root;
     for (const path of side === 0 ? plan.request : plan.response) {
       g.path = path;
       visitStrings(g);
     }
   }
   const { found, primary, topPrimary } = g;
-  if (primary === undefined || found.length < 2) return found.slice(0, MAX_RESOURCES);
+  // `found` is this call's own array: returned as it is when it needs neither reordering nor cutting.
+  if (primary === undefined || found.length < 2) {
+    return found.length > MAX_RESOURCES ? found.slice(0, MAX_RESOURCES) : found;
+  }
   const top = topPrimary ?? new Set<ResourceRef>();
+  const rank = (r: ResourceRef): number => (top.has(r) ? 0 : r.type === primary ? 1 : 2);
+  let ordered = true;
+  for (let k = 1; k < found.length && ordered; k++) ordered = rank(found[k - 1]!) <= rank(found[k]!);
+  if (ordered) return found.length > MAX_RESOURCES ? found.slice(0, MAX_RESOURCES) : found;
   return [
     ...found.filter((r) => top.has(r)),
     ...found.filter((r) => r.type === primary && !top.has(r)),

@@ -60,6 +60,18 @@ function failureIn(field: string, value: unknown): ResponseFailure | undefined {
   return first.code !== undefined ? { errorCode: first.code, errorMessage } : { errorMessage };
 }
 
+// The members' lists come from the operation plans, one per event name, so each is lower-cased once.
+const lowerCased = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function lowerCaseSet(members: readonly string[]): ReadonlySet<string> {
+  let set = lowerCased.get(members);
+  if (set === undefined) {
+    set = new Set(members.map((m) => m.toLowerCase()));
+    lowerCased.set(members, set);
+  }
+  return set;
+}
+
 /**
  * Finds failed items in a response: a non-empty list or map under one of `members` (the model's failure
  * members of the event name), or, when the model does not know the event name (`members` undefined),
@@ -73,7 +85,7 @@ export function findResponseFailure(
   if (members !== undefined) {
     if (members.length === 0) return undefined;
     // Named as logged (a few SDKs log PascalCase), so the message points at the field a reader sees.
-    const wanted = new Set(members.map((m) => m.toLowerCase()));
+    const wanted = lowerCaseSet(members);
     for (const [field, value] of Object.entries(responseElements)) {
       if (!wanted.has(field.toLowerCase())) continue;
       const failure = failureIn(field, value);

@@ -1,7 +1,7 @@
 // The two-thread parse's pieces against the single-threaded reader, on chunks the test chooses (the CLI's
 // come from zlib): the scanner in raw mode, the batcher and linesOfBatch give the same lines, counts and
 // error as the scanner parsing the records itself, also when a record in the middle of a piece is not JSON.
-import { linesOfBatch } from '../../lambdas/core/event-lines';
+import { lineBytesOfBatch, linesOfBatch } from '../../lambdas/core/event-lines';
 import { LogFileError } from '../../lambdas/core/errors';
 import { RecordsScanner, type ScanCounters } from '../../lambdas/core/json-records-scanner';
 import { normalizeRecord } from '../../lambdas/core/normalize';
@@ -62,6 +62,9 @@ function twoThreads(chunks: readonly Buffer[]): Result {
   if (last) batches.push(last);
   for (const batch of batches) {
     const lines = linesOfBatch(batch);
+    // The worker's form, into memory too small for the lines (so it grows): the same lines as UTF-8.
+    const bytes = lineBytesOfBatch(batch, new ArrayBuffer(64));
+    expect({ ...bytes, text: Buffer.from(bytes.text).toString('utf8') }).toEqual(lines);
     result.text += lines.text;
     result.kept += lines.eventsKept;
     for (const [reason, n] of Object.entries(lines.skipped))

@@ -805,6 +805,24 @@ describe('resource extraction in general', () => {
     expect(resources.every((r) => r.type === 'glue:table')).toBe(true);
   });
 
+  it('lists each resource once however many a call names, in the order first named', () => {
+    // Prepare: 40 tables, each named twice (past the few that are compared one by one, the rest by key)
+    const tables = Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    const named = tables.flatMap((t, i) => (i % 2 === 0 ? [t, t] : [t]));
+    const c: Case = {
+      eventName: 'BatchDeleteTable',
+      request: { databaseName: 'db', tablesToDelete: [...named, ...tables.slice().reverse()] },
+      resources: [],
+    };
+    // Act
+    const resources = resourcesOf('glue', c);
+    // Assess
+    expect(resources).toEqual([
+      ...tables.map((t) => ({ type: 'glue:table', id: `db/${t}` })),
+      { type: 'glue:database', id: 'db' },
+    ]);
+  });
+
   it('records without parameters have no resources', () => {
     // Prepare
     const raw = {

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { loadServiceModels, ServiceModelsSchema } from '../../lambdas/core/normalizers/service-models';
+import { loadServiceModels } from '../../lambdas/core/normalizers/service-models';
+import { ServiceModelsSchema } from '../../lambdas/core/normalizers/service-models-schema';
 import { SERVICE_MODELS_DEFLATED } from '../../lambdas/core/normalizers/service-models-deflated.generated';
 import { WATCHED_EVENT_SOURCES } from '../../lambdas/core/services';
 

@@ -1,42 +1,11 @@
 import { inflateRawSync } from 'node:zlib';
-import * as z from 'zod';
 import { SERVICE_MODELS_DEFLATED } from './service-models-deflated.generated';
+import type { ServiceModel, ServiceModels } from './service-models-schema';
 
 // The table scripts/generate-service-models.py builds from the AWS API models (botocore): for each
 // CloudTrail event source and event name (API operation), the member paths that name a resource, in the
 // request and in the response, and the response members that list per-item failures. Resource
 // extraction then walks a few known paths per record instead of searching every field by name.
-
-const PathKindSchema = z.tuple([z.string(), z.string()]);
-
-/** One operation of a model: primary kind, resource paths (dotted, `*` = every map value), failure members. */
-export const ModelOperationSchema = z.object({
-  p: z.string().optional(),
-  req: z.array(PathKindSchema).optional(),
-  res: z.array(PathKindSchema).optional(),
-  fail: z.array(z.string()).optional(),
-});
-
-/** One AWS API model: its event source, the name rules and every operation. */
-export const ServiceModelSchema = z.object({
-  eventSource: z.string(),
-  service: z.string(),
-  /** `[regex, kind]`: the kind an event name is about; first match wins. */
-  primary: z.array(PathKindSchema),
-  /** `[member, kind]`: top-level members that name the same kind in every operation (for unknown event names). */
-  fallback: z.array(PathKindSchema),
-  /** `[primary kind, member, kind]`: generic `name` / `id` members (for unknown event names). */
-  generic: z.array(z.tuple([z.string(), z.string(), z.string()])),
-  operations: z.record(z.string(), ModelOperationSchema),
-});
-
-/** The generated file: the botocore version it was built from and one entry per model. */
-export const ServiceModelsSchema = z.object({
-  botocore: z.string(),
-  models: z.record(z.string(), ServiceModelSchema),
-});
-/** The generated table's type. */
-export type ServiceModels = z.infer<typeof ServiceModelsSchema>;
 
 /** A member path that names a resource kind; `arn` means "whatever the ARN names". */
 export interface ResourcePath {
@@ -66,7 +35,7 @@ export function loadServiceModels(): ServiceModels {
 
 const MODELS = loadServiceModels().models;
 
-const BY_EVENT_SOURCE: ReadonlyMap<string, z.infer<typeof ServiceModelSchema>> = new Map(
+const BY_EVENT_SOURCE: ReadonlyMap<string, ServiceModel> = new Map(
   Object.values(MODELS).map((m) => [m.eventSource, m]),
 );
 
