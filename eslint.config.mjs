@@ -49,8 +49,13 @@ export default tseslint.config(
   },
   // The pure core must never reach AWS or the environment.
   layer(['lambdas/core/**/*.ts'], {
-    // The client package's root entry carries the SDK; its `/contract` entry is pure.
-    paths: [{ name: '@trailwatch/client', message: "core may import '@trailwatch/client/contract' only" }],
+    // The client package's root entry carries the SDK; its `/contract` and `/services` entries are pure.
+    paths: [
+      {
+        name: '@trailwatch/client',
+        message: "core may import '@trailwatch/client/contract' or '@trailwatch/client/services' only",
+      },
+    ],
     patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '../adapters/*', '**/adapters/**'],
   }),
   // Adapters talk to AWS for the core; they know nothing of who composes them.

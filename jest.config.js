@@ -11,6 +11,7 @@ module.exports = {
     '^@trailwatch/client$': '<rootDir>/packages/client/src/index.ts',
     '^@trailwatch/client/contract$': '<rootDir>/packages/client/src/contract.ts',
     '^@trailwatch/client/errors$': '<rootDir>/packages/client/src/errors.ts',
+    '^@trailwatch/client/services$': '<rootDir>/packages/client/src/services.ts',
   },
   testTimeout: 60000,
   maxWorkers: 2,

@@ -217,7 +217,7 @@ afterAll(async () => {
 describe('the packed client', () => {
   it('ships its build, types for require and import, and no sources or tests', async () => {
     const files = await tarballFiles(tarball);
-    for (const entry of ['index', 'contract', 'errors']) {
+    for (const entry of ['index', 'contract', 'errors', 'services']) {
       for (const ext of ['js', 'd.ts', 'mjs', 'd.mts']) expect(files).toContain(`dist/${entry}.${ext}`);
     }
     expect(files).toContain('package.json');
@@ -243,6 +243,30 @@ describe('the packed client', () => {
     },
     180_000,
   );
+
+  it('serves the service list from `/services` without loading zod, by require and by import', async () => {
+    const dir = projects.get('commonjs') as string;
+    const zodLoaded = "Object.keys(require.cache).some((k) => k.includes('/node_modules/zod/'))";
+    const cjs = await exec(
+      CONSUMER_NODE,
+      [
+        '-e',
+        `const s = require('@trailwatch/client/services'); console.log(JSON.stringify([s.SERVICE_NAMES, s.serviceForEventSource('emr-containers.amazonaws.com'), ${zodLoaded}]))`,
+      ],
+      { cwd: dir, env: consumerEnv() },
+    );
+    expect(JSON.parse(cjs.stdout)).toEqual([['glue', 'emr', 'athena', 'batch'], 'emr', false]);
+    const esm = await exec(
+      CONSUMER_NODE,
+      [
+        '--input-type=module',
+        '-e',
+        "import { isServiceName } from '@trailwatch/client/services'; console.log(isServiceName('batch'), isServiceName('s3'))",
+      ],
+      { cwd: dir, env: consumerEnv() },
+    );
+    expect(esm.stdout.trim()).toBe('true false');
+  });
 
   it('installs small: the client, the DynamoDB SDK and zod, nothing of the app', () => {
     const dir = projects.get('commonjs') as string;

@@ -10,7 +10,7 @@ const path = require('node:path');
 const pkg = path.join(__dirname, '..');
 const dist = path.join(pkg, 'dist');
 /** Entry points (package.json `exports`): dist/<name>.js, .d.ts, .mjs, .d.mts. */
-const ENTRIES = ['index', 'contract', 'errors'];
+const ENTRIES = ['index', 'contract', 'errors', 'services'];
 
 fs.rmSync(dist, { recursive: true, force: true });
 const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], {
