@@ -23,6 +23,7 @@ import {
 } from './alert-overflow';
 import {
   carriedDigest,
+  messageFileId,
   messageRecordKey,
   PublishOutcomeUnknownError,
   type AlertChannel,
@@ -173,6 +174,11 @@ export class AlertDelivery implements AlertSink {
   private readonly claimPollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly chunksQueued: number;
+  /**
+   * Per file's tally: held failures left to the message another invocation sent on the alert topic only
+   * (its file's retry sends them to the chat topic); reported as held elsewhere.
+   */
+  private readonly leftToTheirMessage = new WeakMap<Tally, number>();
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -285,6 +291,7 @@ export class AlertDelivery implements AlertSink {
         const fid = overflow?.fileId ?? fileId(source, [...failures.held.keys()]);
         await this.alertService(service, sortOldestFirst(fresh), overflow, source, fid, tally, time);
       }
+      heldElsewhere += this.leftToTheirMessage.get(tally) ?? 0;
       return heldElsewhere > 0 ? { ...tally, eventsHeldElsewhere: heldElsewhere } : tally;
     };
     return {
@@ -600,9 +607,52 @@ export class AlertDelivery implements AlertSink {
       } else fresh.push(e);
     }
     for (const [previousKey, previousEvents] of byPrevious) {
-      const record = previousRecords.get(previousKey);
-      await this.finishSent(previousKey, record?.sentAt ?? clock.nowMs, previousEvents);
-      tally.eventsAlreadyAlerted += previousEvents.length;
+      const record = previousRecords.get(previousKey) as MessageRecord;
+      if ((await this.sentMessages(new Set([previousKey]))).has(previousKey)) {
+        await this.finishSent(previousKey, record.sentAt ?? clock.nowMs, previousEvents);
+        tally.eventsAlreadyAlerted += previousEvents.length;
+        continue;
+      }
+      // Sent on the alert topic with them, not yet on every channel (the process stopped between the two
+      // publishes): that message still owes them to the chat topic, and only that message may carry them
+      // there, so the claims name it again (a stop from here on leaves them naming it, as before).
+      const ids = previousEvents.map((e) => e.eventId);
+      await this.ledger.claimEvents(ids, {
+        owner,
+        nowMs: clock.nowMs,
+        leaseUntil: clock.leaseUntil,
+        messageKey: previousKey,
+      });
+      const previousFid = messageFileId(previousKey, service);
+      if (previousFid !== undefined && carriesExactly(record, previousEvents)) {
+        // These are everything that message carried: its other channels can be sent from them (as the
+        // file's own retry would resume it), under its records, so none of them goes out twice.
+        const resumedClaims: EventClaims = {
+          claimed: new Map(ids.map((id) => [id, { previousMessageKey: previousKey }])),
+          final: new Map(),
+          held: new Map(),
+          heldFor: new Map(),
+          heldBy: new Map(),
+        };
+        const delivered = await this.deliver(
+          service,
+          previousEvents,
+          undefined,
+          resumedClaims,
+          record.source ?? source,
+          previousFid,
+          owner,
+          clock,
+          tally,
+          time,
+        );
+        if (delivered.notCarried.length > 0) throw new RangeError('a resumed message left events out');
+        continue;
+      }
+      // That message carried more than these (or an overflow): only its own file can send the rest of it,
+      // so these are left to it, released and naming it, and its retry resumes it with them.
+      await this.ledger.releaseEvents(ids, owner);
+      this.leftToTheirMessage.set(tally, (this.leftToTheirMessage.get(tally) ?? 0) + ids.length);
     }
     if (fresh.length === 0 && overflowCount === 0) return { notCarried: [] };
 
@@ -853,6 +903,17 @@ function sentWith(record: MessageRecord | undefined, eventId: string, owner: str
   if (record?.state !== 'sent') return false;
   if (owner?.startsWith(OVERFLOW_OWNER_PREFIX) === true) return true;
   return record.carried === undefined || record.carried.has(carriedDigest(eventId));
+}
+
+/**
+ * Whether a sent topic record lists exactly these held failures and counted nothing else (no overflow):
+ * then its other channels can be sent from them alone.
+ */
+function carriesExactly(record: MessageRecord, events: readonly NormalizedEvent[]): boolean {
+  const listed = record.carried;
+  if (listed === undefined || record.eventCount !== listed.size) return false;
+  const digests = new Set(events.map((e) => carriedDigest(e.eventId)));
+  return [...listed].every((d) => digests.has(d));
 }
 
 // The plan's earlier suppressions, plus those of the overflow's alerted kinds the held part lacks.
