@@ -353,6 +353,15 @@ export class AlertDelivery implements AlertSink {
     }
     for (const key of claims.heldFor.values()) others.add(key);
     const sent = await this.sentMessages(others);
+    // Sent on the alert topic and not yet on every channel (its file stopped between the publishes): what
+    // that message counted it owes the chat topic, and only its file can send that again.
+    const topicOnly = new Map<string, MessageRecord>();
+    for (const key of others) {
+      if (sent.has(key)) continue;
+      const topic = await this.ledger.messageRecord(key);
+      if (topic?.state === 'sent') topicOnly.set(key, topic);
+    }
+    const leftToThem = new Map<string, string[]>();
     const takenSent = new Map<string, string[]>();
     const seen = new Set<string>();
     for (const entry of chunk) {
@@ -369,6 +378,13 @@ export class AlertDelivery implements AlertSink {
         ) {
           takenSent.set(previous, [...(takenSent.get(previous) ?? []), id]);
           overflow.alreadyAlerted += 1;
+        } else if (
+          previous !== undefined &&
+          previous !== messageKey &&
+          sentWith(topicOnly.get(previous), id, taken.previousOwner)
+        ) {
+          leftToThem.set(previous, [...(leftToThem.get(previous) ?? []), id]);
+          overflow.heldElsewhere += 1;
         } else overflow.countClaimed(entry);
       } else if (claims.final.has(id)) {
         overflow.alreadyAlerted += 1;
@@ -383,6 +399,13 @@ export class AlertDelivery implements AlertSink {
     // Taken over from a claimant whose message went out: alerted, only its marker was missing.
     for (const [key, ids] of takenSent) {
       await this.ledger.markEvents(ids, 'alerted', { nowMs, messageKey: key });
+    }
+    // Given back to the message that counted them on the alert topic, released: its file's retry takes
+    // them back and counts them on the chat topic.
+    for (const [key, ids] of leftToThem) {
+      const owner = overflowOwner(overflow.fileId);
+      await this.ledger.claimEvents(ids, { owner, nowMs, leaseUntil, messageKey: key });
+      await this.ledger.releaseEvents(ids, owner);
     }
   }
 

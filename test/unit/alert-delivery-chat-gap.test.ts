@@ -1,5 +1,6 @@
 import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
+import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
 import { LOG_FILE, T0 } from '../helpers/alert-clock';
@@ -219,5 +220,26 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
       Object.fromEntries(failures(1, 5).map((e) => [e.eventId, 'alerted'])),
     );
+  });
+
+  test('a big file’s overflow claims taken over by another file with the same calls: counted once on each topic', async () => {
+    // Prepare: 1,000 failures held whole and 200 more claimed as the first file's overflow (a 15-minute
+    // lease without a deadline); its alert stops between the two topics.
+    const total = FULL_FAILURES_PER_SERVICE + 200;
+    const run = await stoppedBetweenTheTopics(failures(1, total));
+    expect(run.publisher.published.map((m) => m.document.failureCount)).toEqual([total]);
+
+    // Act: the other file once the overflow's lease ran out, then the first file's retry.
+    const other = await run.later(failures(1, total), OTHER_FILE, T0 + 16 * 60_000);
+    const retry = await run.later(failures(1, total), LOG_FILE, T0 + 17 * 60_000);
+
+    // Assess: every failure counted once on each topic, in the first file's message.
+    expect({ other, retry }).toEqual({ other: 'finished', retry: 'finished' });
+    const counted = (publisher: InMemoryPublisher) =>
+      publisher.published.reduce((sum, m) => sum + m.document.failureCount, 0);
+    expect({ topic: counted(run.publisher), chat: counted(run.chatPublisher) }).toEqual({
+      topic: total,
+      chat: total,
+    });
   });
 });
