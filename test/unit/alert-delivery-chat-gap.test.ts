@@ -7,6 +7,7 @@ import { LOG_FILE, T0 } from '../helpers/alert-clock';
 import { failure } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
+import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
 
 // The chat topic is a second channel of one message (docs/alerts.md#chat): when the process stops after
 // the topic's message was recorded `sent` and before the chat's was published, the claims still name
@@ -241,5 +242,32 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
       topic: total,
       chat: total,
     });
+  });
+
+  test('the first file’s retry resumes while the other file holds some of the calls: the chat gets them all once', async () => {
+    // Prepare: six failures sent on the alert topic only; the other file has three of them and has just
+    // taken their claims over when the retry claims the six (scripted: test/helpers/split-claims.ts).
+    const events = failures(1, 6);
+    const run = await stoppedBetweenTheTopics(events);
+    const moments = new Moments();
+    const gated = (who: string, gates: Gates) => gatedLedger(run.ledger, who, moments, gates);
+    const copy = (who: string, gates: Gates, all: readonly NormalizedEvent[], source: LogObjectRef) =>
+      howItEnded(
+        delivery(gated(who, gates), run.publisher, run.chatPublisher, T0 + 120_000).alertFile(all, source),
+      ).finally(() => moments.fire(`${who}.ended`));
+
+    // Act
+    const [other, retry] = await Promise.all([
+      copy('other', { messageRecord: ['retry.claimEvents', 'retry.ended'] }, failures(1, 3), OTHER_FILE),
+      copy('retry', { claimEvents: ['other.claimEvents', 'other.ended'] }, failures(1, 6), LOG_FILE),
+    ]);
+
+    // Assess
+    expect({ other, retry }).toEqual({ other: 'finished', retry: 'finished' });
+    expect(carried(run.publisher)).toEqual(once(events));
+    expect(carried(run.chatPublisher)).toEqual(once(events));
+    expect(Object.fromEntries(run.ledger.markers)).toEqual(
+      Object.fromEntries(events.map((e) => [e.eventId, 'alerted'])),
+    );
   });
 });
