@@ -362,7 +362,7 @@ export class AlertDelivery implements AlertSink {
     // Sent on the alert topic and not yet on every channel (its file stopped between the publishes): what
     // that message counted it owes the chat topic, and only its file can send that again.
     const topicOnly = new Map<string, MessageRecord>();
-    for (const key of others) {
+    for (const key of this.channels.length > 1 ? others : []) {
       if (sent.has(key)) continue;
       const topic = await this.ledger.messageRecord(key);
       if (topic?.state === 'sent') topicOnly.set(key, topic);
