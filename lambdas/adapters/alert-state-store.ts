@@ -872,6 +872,9 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
   const uncertain = item.uncertainPublishes?.N;
   // Listed from carriedCount on (an empty list has no set); a record without it is from before the list.
   const carried = item.carriedCount?.N !== undefined ? new Set(item.carried?.SS ?? []) : undefined;
+  const eventCount = state === 'sent' ? item.eventCount?.N : undefined;
+  const bucket = item.bucket?.S;
+  const objectKey = item.key?.S;
   return {
     key: item.pk?.S ?? '',
     state: state === 'sent' || state === 'uncertain' ? state : 'publishing',
@@ -881,6 +884,8 @@ function toMessageRecord(item: Record<string, AttributeValue>): MessageRecord {
     ...(messageId !== undefined ? { messageId } : {}),
     ...(sentAt !== undefined ? { sentAt: Number(sentAt) } : {}),
     ...(carried !== undefined ? { carried } : {}),
+    ...(eventCount !== undefined ? { eventCount: Number(eventCount) } : {}),
+    ...(bucket !== undefined && objectKey !== undefined ? { source: { bucket, key: objectKey } } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import {
 } from './alert-overflow';
 import {
   carriedDigest,
+  messageFileId,
   messageRecordKey,
   PublishOutcomeUnknownError,
   type AlertChannel,
@@ -134,6 +135,11 @@ interface Delivered {
   readonly notCarried: NormalizedEvent[];
   /** Set when another invocation is publishing the message, and so its overflow: the end of its claim. */
   readonly overflowBusyUntil?: number;
+  /**
+   * Events the message carried on the alert topic, released: its other channels wait until this owner
+   * holds all it carried (or another owner has sent them), then go out under the same name.
+   */
+  readonly resumeWaits?: NormalizedEvent[];
 }
 
 /** One service's failures of a file being read: the first ones held whole, the rest its overflow. */
@@ -173,6 +179,11 @@ export class AlertDelivery implements AlertSink {
   private readonly claimPollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly chunksQueued: number;
+  /**
+   * Per file's tally: held failures left to the message another invocation sent on the alert topic only
+   * (its file's retry sends them to the chat topic); reported as held elsewhere.
+   */
+  private readonly leftToTheirMessage = new WeakMap<Tally, number>();
 
   constructor(options: AlertDeliveryOptions) {
     this.ledger = options.ledger;
@@ -283,8 +294,10 @@ export class AlertDelivery implements AlertSink {
         // Identified by the service's held failures (already alerted or not), so a retry of the same
         // content finds its message record and new content gets a new one.
         const fid = overflow?.fileId ?? fileId(source, [...failures.held.keys()]);
-        await this.alertService(service, sortOldestFirst(fresh), overflow, source, fid, tally, time);
+        const settled = new Set([...failures.held.keys()].filter((id) => markers.has(id)));
+        await this.alertService(service, sortOldestFirst(fresh), overflow, source, fid, settled, tally, time);
       }
+      heldElsewhere += this.leftToTheirMessage.get(tally) ?? 0;
       return heldElsewhere > 0 ? { ...tally, eventsHeldElsewhere: heldElsewhere } : tally;
     };
     return {
@@ -346,6 +359,15 @@ export class AlertDelivery implements AlertSink {
     }
     for (const key of claims.heldFor.values()) others.add(key);
     const sent = await this.sentMessages(others);
+    // Sent on the alert topic and not yet on every channel (its file stopped between the publishes): what
+    // that message counted it owes the chat topic, and only its file can send that again.
+    const topicOnly = new Map<string, MessageRecord>();
+    for (const key of this.channels.length > 1 ? others : []) {
+      if (sent.has(key)) continue;
+      const topic = await this.ledger.messageRecord(key);
+      if (topic?.state === 'sent') topicOnly.set(key, topic);
+    }
+    const leftToThem = new Map<string, string[]>();
     const takenSent = new Map<string, string[]>();
     const seen = new Set<string>();
     for (const entry of chunk) {
@@ -362,6 +384,13 @@ export class AlertDelivery implements AlertSink {
         ) {
           takenSent.set(previous, [...(takenSent.get(previous) ?? []), id]);
           overflow.alreadyAlerted += 1;
+        } else if (
+          previous !== undefined &&
+          previous !== messageKey &&
+          sentWith(topicOnly.get(previous), id, taken.previousOwner)
+        ) {
+          leftToThem.set(previous, [...(leftToThem.get(previous) ?? []), id]);
+          overflow.heldElsewhere += 1;
         } else overflow.countClaimed(entry);
       } else if (claims.final.has(id)) {
         overflow.alreadyAlerted += 1;
@@ -376,6 +405,13 @@ export class AlertDelivery implements AlertSink {
     // Taken over from a claimant whose message went out: alerted, only its marker was missing.
     for (const [key, ids] of takenSent) {
       await this.ledger.markEvents(ids, 'alerted', { nowMs, messageKey: key });
+    }
+    // Given back to the message that counted them on the alert topic, released: its file's retry takes
+    // them back and counts them on the chat topic.
+    for (const [key, ids] of leftToThem) {
+      const owner = overflowOwner(overflow.fileId);
+      await this.ledger.claimEvents(ids, { owner, nowMs, leaseUntil, messageKey: key });
+      await this.ledger.releaseEvents(ids, owner);
     }
   }
 
@@ -411,6 +447,7 @@ export class AlertDelivery implements AlertSink {
     overflow: ServiceOverflow | undefined,
     source: LogObjectRef,
     firstFid: string,
+    settled: Set<string>,
     tally: Tally,
     time: TimeCheck,
   ): Promise<void> {
@@ -446,8 +483,11 @@ export class AlertDelivery implements AlertSink {
         sentWith(sent.get(claims.heldFor.get(id) ?? ''), id, claims.heldBy.get(id));
       const heldSent = pending.filter((e) => claims.held.has(e.eventId) && done(e.eventId));
       tally.eventsAlreadyAlerted += heldSent.length;
+      for (const id of claims.final.keys()) settled.add(id);
+      for (const e of heldSent) settled.add(e.eventId);
       const mine = pending.filter((e) => claims.claimed.has(e.eventId));
       let own: NormalizedEvent[] = [];
+      let resumeWaits: NormalizedEvent[] = [];
       if (mine.length > 0) {
         const withOverflow = fid === firstFid ? unsettled : undefined;
         try {
@@ -462,8 +502,12 @@ export class AlertDelivery implements AlertSink {
             clock,
             tally,
             time,
+            settled,
           );
-          if (withOverflow && delivered.overflowBusyUntil === undefined) unsettled = undefined;
+          resumeWaits = delivered.resumeWaits ?? [];
+          if (withOverflow && delivered.overflowBusyUntil === undefined && resumeWaits.length === 0) {
+            unsettled = undefined;
+          }
           own = delivered.notCarried;
         } catch (err) {
           // Whatever failed, this invocation stops working on these now: its retry (or another file)
@@ -481,8 +525,14 @@ export class AlertDelivery implements AlertSink {
       }
 
       const waiting = pending.filter((e) => claims.held.has(e.eventId) && !done(e.eventId));
-      pending = [...own, ...waiting];
+      pending = [...own, ...waiting, ...resumeWaits];
       if (pending.length === 0) break;
+      if (resumeWaits.length > 0) {
+        // The message this name is for went out on the alert topic; its other channels wait for the rest
+        // of what it carried, under the same name (the released claims still name it).
+        await wait(pending.length, clock.leaseUntil);
+        continue;
+      }
       // The rest goes out in a message of its own (the first one, if any, holds only what it carried).
       const next = fileId(
         source,
@@ -573,6 +623,7 @@ export class AlertDelivery implements AlertSink {
     clock: ClaimClock,
     tally: Tally,
     time: TimeCheck,
+    settled: ReadonlySet<string> = new Set(),
   ): Promise<Delivered> {
     // One message record per channel; the topic's names the message (event claims, markers, windows).
     const keys = this.channels.map((c) => messageRecordKey(fid, service, c.channel));
@@ -600,9 +651,55 @@ export class AlertDelivery implements AlertSink {
       } else fresh.push(e);
     }
     for (const [previousKey, previousEvents] of byPrevious) {
-      const record = previousRecords.get(previousKey);
-      await this.finishSent(previousKey, record?.sentAt ?? clock.nowMs, previousEvents);
-      tally.eventsAlreadyAlerted += previousEvents.length;
+      const record = previousRecords.get(previousKey) as MessageRecord;
+      if ((await this.sentMessages(new Set([previousKey]))).has(previousKey)) {
+        await this.finishSent(previousKey, record.sentAt ?? clock.nowMs, previousEvents);
+        tally.eventsAlreadyAlerted += previousEvents.length;
+        continue;
+      }
+      // Sent on the alert topic with them, not yet on every channel (the process stopped between the two
+      // publishes): that message still owes them to the chat topic, and only that message may carry them
+      // there, so the claims name it again (a stop from here on leaves them naming it, as before).
+      const ids = previousEvents.map((e) => e.eventId);
+      await this.ledger.claimEvents(ids, {
+        owner,
+        nowMs: clock.nowMs,
+        leaseUntil: clock.leaseUntil,
+        messageKey: previousKey,
+      });
+      const previousFid = messageFileId(previousKey, service);
+      if (previousFid !== undefined && carriesExactly(record, previousEvents)) {
+        // These are everything that message carried: its other channels can be sent from them (as the
+        // file's own retry would resume it), under its records, so none of them goes out twice.
+        const resumedClaims: EventClaims = {
+          claimed: new Map(ids.map((id) => [id, { previousMessageKey: previousKey }])),
+          final: new Map(),
+          held: new Map(),
+          heldFor: new Map(),
+          heldBy: new Map(),
+        };
+        const delivered = await this.deliver(
+          service,
+          previousEvents,
+          undefined,
+          resumedClaims,
+          record.source ?? source,
+          previousFid,
+          owner,
+          clock,
+          tally,
+          time,
+        );
+        if (delivered.notCarried.length > 0) throw new RangeError('a resumed message left events out');
+        // Another owner is sending that chat half (it holds everything the message carried): they are its.
+        const waits = delivered.resumeWaits?.length ?? 0;
+        if (waits > 0) this.leftToTheirMessage.set(tally, (this.leftToTheirMessage.get(tally) ?? 0) + waits);
+        continue;
+      }
+      // That message carried more than these (or an overflow): only its own file can send the rest of it,
+      // so these are left to it, released and naming it, and its retry resumes it with them.
+      await this.ledger.releaseEvents(ids, owner);
+      this.leftToTheirMessage.set(tally, (this.leftToTheirMessage.get(tally) ?? 0) + ids.length);
     }
     if (fresh.length === 0 && overflowCount === 0) return { notCarried: [] };
 
@@ -623,6 +720,16 @@ export class AlertDelivery implements AlertSink {
         return { notCarried };
       }
       if (events.length === 0 && overflowCount === 0) return { notCarried };
+      // Its other channels carry what it carried, all of it at once: while another owner holds some of
+      // those events (it took them over and is giving them back, or a copy of this retry has them), these
+      // are released and wait for them, so no chat message goes out without them.
+      if (events.length > 0 && !carriedAllOf(topic, events, settled)) {
+        await this.ledger.releaseEvents(
+          events.map((e) => e.eventId),
+          owner,
+        );
+        return { notCarried, resumeWaits: events };
+      }
     }
 
     const nowMs = clock.nowMs;
@@ -675,13 +782,10 @@ export class AlertDelivery implements AlertSink {
         // The topic's message went out with the overflow and a duplicate of the file is publishing the
         // chat's: wait for it, as for a claim.
         if (events.length === 0) return { notCarried, overflowBusyUntil: claim.record.leaseUntil };
-        // Unreachable while this owner holds events the message carried (their claims and the records'
-        // leases end together, from one clock); kept so a broken ledger fails loudly.
-        await this.ledger.releaseEvents(alertIds, owner).catch(() => undefined);
-        throw new AlertInProgressError(
-          `alert for ${describeObject(source)} (${service}) is being published by another invocation ` +
-            `until ${new Date(claim.record.leaseUntil).toISOString()}; retry the file later`,
-        );
+        // Another owner is sending the chat half (it finishes a message whose claims it took over): it
+        // marks these too once it is sent, or its lease runs out; these wait, released, meanwhile.
+        await this.ledger.releaseEvents(alertIds, owner);
+        return { notCarried, resumeWaits: events };
       }
       // Another invocation of the same file (a duplicate notification) has this message. It carries the
       // events that invocation claimed, never these while this owner holds them: only ones it carried
@@ -692,6 +796,18 @@ export class AlertDelivery implements AlertSink {
         return { notCarried: [...notCarried, ...events], overflowBusyUntil: other.leaseUntil };
       }
       const carried = events.filter((e) => sentWith(other, e.eventId, undefined));
+      if (carried.length > 0 && !(await this.sentMessages(new Set([messageKey]))).has(messageKey)) {
+        // Sent on the alert topic since this owner read the records, not yet on the chat topic: the
+        // ones it carried go with its chat half (the next round resumes it), the rest in one of their own.
+        await this.ledger.releaseEvents(
+          carried.map((e) => e.eventId),
+          owner,
+        );
+        return {
+          notCarried: [...notCarried, ...events.filter((e) => !sentWith(other, e.eventId, undefined))],
+          resumeWaits: carried,
+        };
+      }
       if (carried.length > 0) await this.finishSent(messageKey, other.sentAt ?? nowMs, carried);
       tally.eventsAlreadyAlerted += carried.length + overflowCount;
       return {
@@ -853,6 +969,29 @@ function sentWith(record: MessageRecord | undefined, eventId: string, owner: str
   if (record?.state !== 'sent') return false;
   if (owner?.startsWith(OVERFLOW_OWNER_PREFIX) === true) return true;
   return record.carried === undefined || record.carried.has(carriedDigest(eventId));
+}
+
+/** Whether a sent topic record's held failures are all among these events or the settled ids (or it lists none). */
+function carriedAllOf(
+  record: MessageRecord,
+  events: readonly NormalizedEvent[],
+  settled: ReadonlySet<string>,
+): boolean {
+  const listed = record.carried;
+  if (listed === undefined) return true;
+  const digests = new Set([...events.map((e) => e.eventId), ...settled].map(carriedDigest));
+  return [...listed].every((d) => digests.has(d));
+}
+
+/**
+ * Whether a sent topic record lists exactly these held failures and counted nothing else (no overflow):
+ * then its other channels can be sent from them alone.
+ */
+function carriesExactly(record: MessageRecord, events: readonly NormalizedEvent[]): boolean {
+  const listed = record.carried;
+  if (listed === undefined || record.eventCount !== listed.size) return false;
+  const digests = new Set(events.map((e) => carriedDigest(e.eventId)));
+  return [...listed].every((d) => digests.has(d));
 }
 
 // The plan's earlier suppressions, plus those of the overflow's alerted kinds the held part lacks.

@@ -36,6 +36,10 @@ export interface MessageRecord {
    * copies of one file can split its claims). Undefined on records written before records listed them.
    */
   readonly carried?: ReadonlySet<string>;
+  /** A sent record's failures counted in its message (held and overflow); absent on other records. */
+  readonly eventCount?: number;
+  /** The log file whose alert claimed the message (absent on records that predate it). */
+  readonly source?: LogObjectRef;
 }
 
 /** Result of AlertLedger.claimMessage. */
@@ -190,6 +194,15 @@ export function messageRecordKey(
   channel: AlertChannel = 'topic',
 ): string {
   return `msg#${fileIdValue}#${service}${channel === 'topic' ? '' : `#${channel}`}`;
+}
+
+/** The fileId a topic message record's key names, or undefined when the key is not one of the service's. */
+export function messageFileId(key: string, service: ServiceName): string | undefined {
+  const prefix = 'msg#';
+  const suffix = `#${service}`;
+  if (!key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
+  const fid = key.slice(prefix.length, key.length - suffix.length);
+  return fid === '' || fid.includes('#') ? undefined : fid;
 }
 
 /**

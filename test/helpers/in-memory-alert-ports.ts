@@ -64,6 +64,7 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
         state: 'publishing',
         owner: claim.owner,
         leaseUntil: claim.leaseUntil,
+        source: claim.source,
         ...(record?.uncertainPublishes !== undefined
           ? { uncertainPublishes: record.uncertainPublishes }
           : {}),
@@ -130,12 +131,13 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
       owner: record?.owner ?? details.owner,
       leaseUntil: 0,
       uncertainPublishes: (record?.uncertainPublishes ?? 0) + 1,
+      ...(record?.source ? { source: record.source } : {}),
     });
   }
 
   async markMessageSent(
     key: string,
-    sent: { messageId: string; sentAt: number; carried?: readonly string[] },
+    sent: { messageId: string; sentAt: number; eventCount: number; carried?: readonly string[] },
   ): Promise<void> {
     await tick();
     const record = this.messages.get(key);
@@ -146,6 +148,8 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
       state: 'sent',
       messageId: sent.messageId,
       sentAt: sent.sentAt,
+      eventCount: sent.eventCount,
+      ...(record?.source ? { source: record.source } : {}),
       ...(sent.carried !== undefined ? { carried: new Set(sent.carried) } : {}),
       ...(record?.uncertainPublishes !== undefined ? { uncertainPublishes: record.uncertainPublishes } : {}),
     });

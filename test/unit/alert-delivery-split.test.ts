@@ -195,15 +195,20 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
   );
 
   test.each(
-    (['loser', 'winner'] as const).flatMap((stopped) =>
-      SPLIT_CASES.map(([winner, timing]) => [stopped, winner, timing] as const),
+    ([false, true] as const).flatMap((chat) =>
+      (['loser', 'winner'] as const).flatMap((stopped) =>
+        SPLIT_CASES.map(
+          ([winner, timing]) => [stopped, winner, timing, chat ? ', with a chat topic' : ''] as const,
+        ),
+      ),
     ),
   )(
-    'the %s (copy %s wins, %s) stopped before or after any port call: the retry loses nothing, and sends twice only between its publish and its sent record',
-    async (stopped, winner, timing) => {
+    'the %s (copy %s wins, %s%s) stopped before or after any port call: the retry loses nothing, and sends twice only between its publish and its sent record',
+    async (stopped, winner, timing, withChat) => {
       // Prepare: every port call of that copy in a clean run is a place it can stop.
+      const chat = withChat !== '';
       const ids = heldFailures(6).map((e) => e.eventId);
-      const clean = await splitRun(() => heldFailures(6), winner, timing, { stopped });
+      const clean = await splitRun(() => heldFailures(6), winner, timing, { stopped, chat });
       const points: CrashPoint[] = [];
       const seen = new Map<PortCall, number>();
       for (const call of clean.stoppedCalls) {
@@ -215,19 +220,34 @@ describe('two copies of one file that split its claims (docs/alerts.md, exactly 
 
       for (const point of points) {
         // Act
-        const run = await splitRun(() => heldFailures(6), winner, timing, { crash: point, stopped });
+        const run = await splitRun(() => heldFailures(6), winner, timing, { crash: point, stopped, chat });
 
-        // Assess
-        const duplicate =
-          (point.call === 'publish' && point.phase === 'after') ||
-          (point.call === 'markMessageSent' && point.phase === 'before');
-        const counts = carried(run.publisher);
+        // Assess: on each topic, twice only if it stopped between that topic's publish and its record.
+        const topics = chat
+          ? ([
+              ['topic', run.publisher, 'publish', 0],
+              ['chat', run.chatPublisher as InMemoryPublisher, 'publishChat', 1],
+            ] as const)
+          : ([['topic', run.publisher, 'publish', 0]] as const);
         expect({ point, retry: run.ended.retry }).toEqual({ point, retry: 'finished' });
-        expect({ point, lost: ids.filter((id) => !counts.has(id)) }).toEqual({ point, lost: [] });
-        expect({ point, twice: Math.max(...counts.values()) <= (duplicate ? 2 : 1) }).toEqual({
-          point,
-          twice: true,
-        });
+        for (const [topic, publisher, publish, nthRecord] of topics) {
+          const counts = carried(publisher);
+          const duplicate =
+            (point.call === publish && point.phase === 'after') ||
+            (point.call === 'markMessageSent' &&
+              point.phase === 'before' &&
+              (!chat || (point.nth ?? 0) % 2 === nthRecord));
+          expect({ point, topic, lost: ids.filter((id) => !counts.has(id)) }).toEqual({
+            point,
+            topic,
+            lost: [],
+          });
+          expect({ point, topic, twice: Math.max(...counts.values()) <= (duplicate ? 2 : 1) }).toEqual({
+            point,
+            topic,
+            twice: true,
+          });
+        }
         expect({ point, markers: Object.fromEntries(run.ledger.markers) }).toEqual({
           point,
           markers: Object.fromEntries(ids.map((id) => [id, 'alerted'])),
