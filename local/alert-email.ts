@@ -1,4 +1,4 @@
-import type { OutboxMessage } from './sns-server';
+import type { OutboxMessage } from './outbox-message';
 
 /** The body an email subscriber receives: the `email` entry of a per-protocol message, else `default`. */
 export function emailBodyOf(message: OutboxMessage): string {

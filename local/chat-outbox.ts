@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChatNotificationSchema, type ChatNotification } from '../lambdas/core/alert-chat';
-import type { OutboxMessage } from './sns-server';
+import type { OutboxMessage } from './outbox-message';
 
 /** A message of the chat topic, read back as the chat service would read it. */
 export interface ChatOutboxEntry {

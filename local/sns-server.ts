@@ -2,28 +2,12 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { listenLocal } from './listen-local';
-
 import { renderAlertEmail, renderEml } from './alert-email';
+import { listenLocal } from './listen-local';
+import type { OutboxMessage } from './outbox-message';
 import { LocalServiceError, serviceErrorOf } from './service-error';
 
-/** One message as the local SNS endpoint received and saved it (`<outbox>/<file>.json`). */
-export interface OutboxMessage {
-  readonly messageId: string;
-  readonly topicArn: string;
-  readonly subject?: string;
-  /** `json` when each protocol got its own body (then `message` is that JSON document). */
-  readonly messageStructure?: string;
-  readonly message: string;
-  readonly messageAttributes: Record<string, { dataType: string; value: string }>;
-  readonly receivedAt: string;
-  /** File the message was saved to (the SNS publish as JSON). */
-  readonly file: string;
-  /** The same message as the email a subscriber receives (`.eml`, opens in a mail client). */
-  readonly emailFile?: string;
-  /** The email as plain text (`.txt`: headers and body, to read in a terminal or editor). */
-  readonly textFile?: string;
-}
+export type { OutboxMessage } from './outbox-message';
 
 /** Options of {@link startSnsServer}. */
 export interface SnsServerOptions {

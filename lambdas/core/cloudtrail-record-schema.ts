@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { normalizeEventTime } from './cloudtrail-record';
+import { normalizeEventTime } from './event-time';
 
 // The record schema of cloudtrail-record.ts, in a module of its own so that zod is loaded only when a
 // record first needs the schema (cloudTrailRecordSchema requires this module then).

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
-import { normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
+import type { CloudTrailRecord } from './cloudtrail-record';
+import { normalizeEventTime } from './event-time';
 import type { NormalizedEvent } from './normalized-event';
 import { athenaNormalizer } from './normalizers/athena-normalizer';
 import { batchNormalizer } from './normalizers/batch-normalizer';

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
-import { cloudTrailRecordSchema, normalizeEventTime, type CloudTrailRecord } from './cloudtrail-record';
+import { cloudTrailRecordSchema, type CloudTrailRecord } from './cloudtrail-record';
+import { normalizeEventTime } from './event-time';
 
 // The record schema (cloudtrail-record.ts) is the contract; this is a cheap path to the same answer for
 // the records that need nothing from zod: the right types everywhere and no null to drop. Such a record is

@@ -1,7 +1,8 @@
 // normalizeRecord on good and bad records: the schema's leniency, skip reasons naming the field,
 // time normalization to UTC `Z`, and "never throws" on arbitrary input.
 import fc from 'fast-check';
-import { cloudTrailRecordSchema, normalizeEventTime } from '../../lambdas/core/cloudtrail-record';
+import { cloudTrailRecordSchema } from '../../lambdas/core/cloudtrail-record';
+import { normalizeEventTime } from '../../lambdas/core/event-time';
 import { normalizeRecord } from '../../lambdas/core/normalize';
 
 function minimal(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import {
-  cloudTrailRecordSchema,
-  normalizeAnyIsoTime,
-  normalizeEventTime,
-} from '../../lambdas/core/cloudtrail-record';
+import { cloudTrailRecordSchema } from '../../lambdas/core/cloudtrail-record';
+import { normalizeAnyIsoTime, normalizeEventTime } from '../../lambdas/core/event-time';
 import { checkCloudTrailRecord, cheapRecordVerdict, RECORD_RULES } from '../../lambdas/core/record-check';
 import { seedRecords } from '../../local/seed-records';
 
