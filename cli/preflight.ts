@@ -6,6 +6,7 @@
 import type { AwsClients } from '../lambdas/adapters/aws-clients';
 import { tableStatus, topicStatus } from '../lambdas/adapters/resource-checks';
 import { composeProcessor } from '../lambdas/app/compose';
+import { SILENT_OBSERVER, type IngestObserver } from '../lambdas/app/ingest-observer';
 import type { LogObjectProcessor } from '../lambdas/app/object-processor';
 import type { ProcessorConfig } from '../lambdas/app/processor-config';
 import { TrailwatchError } from '../lambdas/core/errors';
@@ -62,13 +63,15 @@ export async function preflight(
 /**
  * The processor of a command that processes log objects (backfill, replay): checks the event table,
  * and with alerts the state table and topic, named by their flags, then composes the processor from
- * the configuration (lambdas/app/compose.ts, the one composition).
+ * the configuration (lambdas/app/compose.ts, the one composition); `reports` are what the command
+ * prints while it reads (an S3 read that broke off and was resumed).
  */
 export async function checkedProcessor(
   clients: AwsClients,
   aws: AwsFlags,
   config: ProcessorConfig,
   alerts: { readonly topicArn: string; readonly stateTable: string } | undefined,
+  reports: Pick<IngestObserver, 'readResumed'> = {},
 ): Promise<LogObjectProcessor> {
   await preflight(clients, aws, {
     tables: [
@@ -77,5 +80,5 @@ export async function checkedProcessor(
     ],
     ...(alerts ? { topic: { arn: alerts.topicArn, flag: '--topic-arn' } } : {}),
   });
-  return composeProcessor(config, clients);
+  return composeProcessor(config, clients, { observer: { ...SILENT_OBSERVER, ...reports } });
 }

@@ -15,6 +15,7 @@ import {
 import { ON_AWS_HELP, parseOnAwsOptions, runOnAws, type OnAwsOverrides } from '../backfill-on-aws';
 import { parseScopeFlags, SCOPE_FLAGS } from '../backfill-scope-flags';
 import { checkedProcessor } from '../preflight';
+import { reportResumedReads } from '../read-resumed';
 import type { AwsClients } from '../../lambdas/adapters/aws-clients';
 import {
   awsFlagsFrom,
@@ -369,12 +370,16 @@ async function execute(
       clients.s3,
   });
   let processor: ObjectProcessor | undefined;
+  // Lines printed while objects are read go through the progress display once it exists.
+  let say = (line: string): void => void io.stderr.write(`${line}\n`);
   if (!options.dryRun && options.config !== undefined) {
-    processor = await checkedProcessor(clients, options.aws, options.config, options.alerts);
+    const reports = reportResumedReads(() => say);
+    processor = await checkedProcessor(clients, options.aws, options.config, options.alerts, reports);
     if (overrides.decorateProcessor) processor = overrides.decorateProcessor(processor);
   }
 
   const progress = options.dryRun ? undefined : createProgress({ label: 'backfill', stream: io.stderr });
+  if (progress) say = (line) => progress.log(line);
   const interruption = interruptOnCtrlC(
     (line) => (progress ? progress.log(line) : io.stderr.write(`${line}\n`)),
     'interrupted: finishing the objects in flight and saving the checkpoint',

@@ -22,6 +22,7 @@ import { formatSeconds } from '../progress';
 import { startRunDisplay, type InterruptSeam } from '../interrupt';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { checkedProcessor } from '../preflight';
+import { reportResumedReads } from '../read-resumed';
 import {
   awsFlagsFrom,
   endpointFlagOptions,
@@ -239,8 +240,11 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
           ...(overrides.waitTimeSeconds !== undefined ? { waitTimeSeconds: overrides.waitTimeSeconds } : {}),
         });
         let processor: ObjectProcessor | undefined;
+        // Lines printed while objects are read go through the progress display once it exists.
+        let say = (line: string): void => void io.stderr.write(`${line}\n`);
         if (!options.dryRun && options.config !== undefined) {
-          processor = await checkedProcessor(clients, options.aws, options.config, options.alerts);
+          const reports = reportResumedReads(() => say);
+          processor = await checkedProcessor(clients, options.aws, options.config, options.alerts, reports);
         }
         const before = await queue.approximateCount();
         io.stderr.write(
@@ -255,6 +259,7 @@ export function createReplayCommand(overrides: ReplayCommandOverrides = {}): Com
           ...(overrides.signal ? { signal: overrides.signal } : {}),
         });
         const progress = display.progress;
+        say = (line) => progress.log(line);
         let report: ReplayReport;
         try {
           report = await runReplay(options, {
