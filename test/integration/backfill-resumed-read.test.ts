@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createBackfillCommand } from '../../cli/commands/backfill';
 import { readResumedLine } from '../../cli/read-resumed';
@@ -21,6 +20,7 @@ import { normalizeRecord } from '../../lambdas/core/normalize';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { seedRecords } from '../../local/seed-records';
+import { itemsFromObject } from '../helpers/event-items';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const BUCKET = 'trail-logs';
@@ -107,21 +107,7 @@ test('a cut read is resumed, said in one line, and the file is stored whole', as
       `^s3://${BUCKET}/${KEY}: the read broke off \\(.+\\); resumed at byte \\d+ of ${gz.length} \\(reopen 1\\)$`,
     ),
   );
-  let stored = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await direct.dynamodb.send(
-      new ScanCommand({
-        TableName: TABLE,
-        Select: 'COUNT',
-        FilterExpression: 's3Key = :key',
-        ExpressionAttributeValues: { ':key': { S: KEY } },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    stored += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const stored = await itemsFromObject(direct.dynamodb, TABLE, KEY);
   expect(watched).toBeGreaterThan(1_000);
   expect(stored).toBe(watched);
 });

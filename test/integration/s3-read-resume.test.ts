@@ -6,7 +6,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   createAwsClients,
@@ -22,6 +21,7 @@ import { loadIngestConfig } from '../../lambdas/ingest/config';
 import { startDynalite, type DynaliteServer } from '../../local/dynalite-server';
 import { startS3Server, type S3Server } from '../../local/s3-server';
 import { seedRecords } from '../../local/seed-records';
+import { itemsFromObject } from '../helpers/event-items';
 import { rangeOf, startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const BUCKET = 'trail-logs';
@@ -118,24 +118,7 @@ function processorVia(p: TcpProxy, observer?: IngestObserver) {
 }
 
 /** How many items of the event table came from `key`. */
-async function itemCount(key: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await direct.dynamodb.send(
-      new ScanCommand({
-        TableName: TABLE,
-        Select: 'COUNT',
-        FilterExpression: 's3Key = :key',
-        ExpressionAttributeValues: { ':key': { S: key } },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
+const itemCount = (key: string): Promise<number> => itemsFromObject(direct.dynamodb, TABLE, key);
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
