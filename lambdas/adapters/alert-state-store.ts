@@ -17,17 +17,19 @@ import {
 import { randomUUID } from 'node:crypto';
 import { AdaptiveLimit } from '../core/adaptive-limit';
 import type { SignatureWindow } from '../core/alert-policy';
-import type {
-  AlertedWindow,
-  AlertLedger,
-  ClaimResult,
-  EventClaim,
-  EventClaims,
-  EventMarkerState,
-  MessageClaim,
-  MessageRecord,
-  PreviousClaim,
-  SuppressedCount,
+import {
+  earlierClaims,
+  type AlertedWindow,
+  type AlertLedger,
+  type ClaimResult,
+  type EarlierClaim,
+  type EventClaim,
+  type EventClaims,
+  type EventMarkerState,
+  type MessageClaim,
+  type MessageRecord,
+  type PreviousClaim,
+  type SuppressedCount,
 } from '../core/alert-ports';
 import { TrailwatchError } from '../core/errors';
 import { backoffMs, isRetryable, sleepMs } from './retry';
@@ -366,9 +368,15 @@ export class AlertStateStore implements AlertLedger {
             into.claimed.set(put.id, previousOf(put));
           } else if (state === 'claimed' && owner !== undefined && lease < claim.nowMs) {
             const message = old.message?.S;
+            const earlier = earlierOf(old);
             again.push({
               id: put.id,
-              takeover: { owner, lease, ...(message !== undefined ? { message } : {}) },
+              takeover: {
+                owner,
+                lease,
+                ...(message !== undefined ? { message } : {}),
+                ...(earlier.length > 0 ? { earlier } : {}),
+              },
             });
           } else {
             into.refused.push(put.id);
@@ -422,7 +430,7 @@ export class AlertStateStore implements AlertLedger {
   // The conditional Put of one claim in a transaction: no item or the owner's own claim, or, for a takeover
   // of an expired claim read from a cancellation, that exact claim still in place.
   private claimPut(put: ClaimPut, claim: EventClaim): Put {
-    const item = this.claimItem(put.id, claim);
+    const item = this.claimItem(put.id, claim, keptBy(put.takeover));
     const returnOld = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
     if (put.takeover === undefined) {
       // Not the single write's condition: an expired claim must fail here, so its old item (the message
@@ -450,9 +458,14 @@ export class AlertStateStore implements AlertLedger {
     };
   }
 
-  // The item of one event's claim.
-  private claimItem(eventId: string, claim: EventClaim): Record<string, AttributeValue> {
+  // The item of one event's claim; a takeover's keeps the claims before it (`earlier`, oldest first).
+  private claimItem(
+    eventId: string,
+    claim: EventClaim,
+    earlier: readonly EarlierClaim[] = [],
+  ): Record<string, AttributeValue> {
     return {
+      ...(earlier.length > 0 ? { earlier: { L: earlier.map(earlierItem) } } : {}),
       pk: { S: eventMarkerKey(eventId) },
       kind: { S: 'event' },
       state: { S: 'claimed' },
@@ -465,7 +478,8 @@ export class AlertStateStore implements AlertLedger {
   }
 
   // One event's conditional claim: what it took over (its previous message, if any), or undefined when the
-  // condition failed (a final marker, or another owner's unexpired claim).
+  // condition failed (a final marker, or another owner's unexpired claim). An expired claim of another
+  // owner is read first, then taken over under a condition naming it, so the new claim can keep it.
   private async tryClaimEvent(eventId: string, claim: EventClaim): Promise<PreviousClaim | undefined> {
     let old: Record<string, AttributeValue> | undefined;
     const written = await this.conditional('PutItem', async () => {
@@ -481,12 +495,55 @@ export class AlertStateStore implements AlertLedger {
       );
       old = out.Attributes;
     });
-    if (!written) return undefined;
-    const previous = old?.message?.S;
-    const previousOwner = old?.owner?.S;
-    return previous !== undefined
-      ? { previousMessageKey: previous, ...(previousOwner !== undefined ? { previousOwner } : {}) }
-      : {};
+    if (written) {
+      const previous = old?.message?.S;
+      const previousOwner = old?.owner?.S;
+      return previous !== undefined
+        ? { previousMessageKey: previous, ...(previousOwner !== undefined ? { previousOwner } : {}) }
+        : {};
+    }
+    const out = await this.call('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: eventMarkerKey(eventId) } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = out.Item;
+    const owner = item?.owner?.S;
+    const lease = Number(item?.leaseUntil?.N ?? 'NaN');
+    if (item?.state?.S !== 'claimed' || owner === undefined || !(lease < claim.nowMs)) return undefined;
+    const message = item.message?.S;
+    const earlier = earlierOf(item);
+    const takeover = {
+      owner,
+      lease,
+      ...(message !== undefined ? { message } : {}),
+      ...(earlier.length > 0 ? { earlier } : {}),
+    };
+    const taken = await this.conditional('PutItem', () =>
+      this.limited(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: this.claimItem(eventId, claim, keptBy(takeover)),
+            // That very claim still in place, or already ours (the SDK's retry of this write after a lost answer).
+            ConditionExpression:
+              '#state = :claimed AND ((#owner = :previousOwner AND leaseUntil = :previousLease) OR #owner = :owner)',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':claimed': { S: 'claimed' },
+              ':previousOwner': { S: owner },
+              ':previousLease': { N: String(lease) },
+              ':owner': { S: claim.owner },
+            },
+          }),
+        ),
+      ),
+    );
+    return taken ? previousOf({ id: eventId, takeover }) : undefined;
   }
 
   /** Ends the owner's own claims on events (lease 0), keeping the message key they name. */
@@ -839,29 +896,66 @@ interface ClaimRound {
 // One event's Put in a claim transaction; `takeover` is the expired claim it replaces, as last read.
 interface ClaimPut {
   readonly id: string;
-  readonly takeover?: { readonly owner: string; readonly lease: number; readonly message?: string };
+  readonly takeover?: Takeover;
+}
+
+// An expired claim being taken over, as last read: its owner, lease, message and the claims it had kept.
+interface Takeover {
+  readonly owner: string;
+  readonly lease: number;
+  readonly message?: string;
+  readonly earlier?: readonly EarlierClaim[];
 }
 
 function previousOf(put: ClaimPut): PreviousClaim {
   const message = put.takeover?.message;
   if (message === undefined) return {};
-  return { previousMessageKey: message, previousOwner: put.takeover?.owner as string };
+  const earlier = put.takeover?.earlier;
+  return {
+    previousMessageKey: message,
+    previousOwner: put.takeover?.owner as string,
+    ...(earlier !== undefined && earlier.length > 0 ? { earlier } : {}),
+  };
+}
+
+// What a takeover's claim keeps: the claims the replaced one kept, and that one.
+function keptBy(takeover: Takeover | undefined): EarlierClaim[] {
+  if (takeover === undefined) return [];
+  const replaced =
+    takeover.message !== undefined ? { messageKey: takeover.message, owner: takeover.owner } : undefined;
+  return earlierClaims(takeover.earlier, replaced);
+}
+
+function earlierItem(claim: EarlierClaim): AttributeValue {
+  return {
+    M: {
+      message: { S: claim.messageKey },
+      ...(claim.owner !== undefined ? { owner: { S: claim.owner } } : {}),
+    },
+  };
+}
+
+// The claims an event's claim item kept (none on items written before claims kept them).
+function earlierOf(item: Record<string, AttributeValue>): EarlierClaim[] {
+  const kept: EarlierClaim[] = [];
+  for (const value of item.earlier?.L ?? []) {
+    const messageKey = value.M?.message?.S;
+    const owner = value.M?.owner?.S;
+    if (messageKey !== undefined) kept.push({ messageKey, ...(owner !== undefined ? { owner } : {}) });
+  }
+  return kept;
 }
 
 // Cancellation reasons that mean the table throttled the transaction.
 const THROTTLED_CODES = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
-// An event's claim is taken when it has no item, or it is a claim that expired or is the owner's own.
+// An event's claim is written at once when it has no item or is the owner's own claim; an expired claim
+// of another owner is read and taken over under a condition naming it (it is kept in the new claim).
 function eventClaimCondition(claim: EventClaim) {
   return {
-    ConditionExpression:
-      'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))',
+    ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND #owner = :owner)',
     ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-    ExpressionAttributeValues: {
-      ':claimed': { S: 'claimed' },
-      ':now': { N: String(claim.nowMs) },
-      ':owner': { S: claim.owner },
-    },
+    ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':owner': { S: claim.owner } },
   };
 }
 

@@ -29,8 +29,10 @@ import {
   type AlertChannel,
   type AlertLedger,
   type AlertPublisher,
+  type EarlierClaim,
   type EventClaims,
   type MessageRecord,
+  type PreviousClaim,
   type SuppressedCount,
 } from './alert-ports';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './alert-rules';
@@ -353,9 +355,7 @@ export class AlertDelivery implements AlertSink {
     // Claims that name another message count as alerted when that message was sent with them.
     const others = new Set<string>();
     for (const [, taken] of claims.claimed) {
-      if (taken.previousMessageKey !== undefined && taken.previousMessageKey !== messageKey) {
-        others.add(taken.previousMessageKey);
-      }
+      for (const earlier of takenMessages(taken, messageKey)) others.add(earlier.messageKey);
     }
     for (const key of claims.heldFor.values()) others.add(key);
     const sent = await this.sentMessages(others);
@@ -376,20 +376,14 @@ export class AlertDelivery implements AlertSink {
       const id = entry.eventId;
       const taken = claims.claimed.get(id);
       if (taken) {
-        const previous = taken.previousMessageKey;
-        if (
-          previous !== undefined &&
-          previous !== messageKey &&
-          sentWith(sent.get(previous), id, taken.previousOwner)
-        ) {
-          takenSent.set(previous, [...(takenSent.get(previous) ?? []), id]);
+        const earlier = takenMessages(taken, messageKey);
+        const sentIn = earlier.find((c) => sentWith(sent.get(c.messageKey), id, c.owner))?.messageKey;
+        const owedBy = earlier.find((c) => sentWith(topicOnly.get(c.messageKey), id, c.owner))?.messageKey;
+        if (sentIn !== undefined) {
+          takenSent.set(sentIn, [...(takenSent.get(sentIn) ?? []), id]);
           overflow.alreadyAlerted += 1;
-        } else if (
-          previous !== undefined &&
-          previous !== messageKey &&
-          sentWith(topicOnly.get(previous), id, taken.previousOwner)
-        ) {
-          leftToThem.set(previous, [...(leftToThem.get(previous) ?? []), id]);
+        } else if (owedBy !== undefined) {
+          leftToThem.set(owedBy, [...(leftToThem.get(owedBy) ?? []), id]);
           overflow.heldElsewhere += 1;
         } else overflow.countClaimed(entry);
       } else if (claims.final.has(id)) {
@@ -637,18 +631,20 @@ export class AlertDelivery implements AlertSink {
     const previousRecords = new Map<string, MessageRecord | undefined>();
     const byPrevious = new Map<string, NormalizedEvent[]>();
     for (const e of claimedEvents) {
-      const taken = claims.claimed.get(e.eventId);
-      const previous = taken?.previousMessageKey;
-      if (previous === undefined || previous === messageKey) {
-        fresh.push(e);
-        continue;
+      // The claim it replaced, and the ones that one had taken over: its owner may have stopped right
+      // after its takeover, before it settled them, so a message sent with them may be further back.
+      let previous: string | undefined;
+      for (const earlier of takenMessages(claims.claimed.get(e.eventId), messageKey)) {
+        if (!previousRecords.has(earlier.messageKey)) {
+          previousRecords.set(earlier.messageKey, await this.ledger.messageRecord(earlier.messageKey));
+        }
+        if (sentWith(previousRecords.get(earlier.messageKey), e.eventId, earlier.owner)) {
+          previous = earlier.messageKey;
+          break;
+        }
       }
-      if (!previousRecords.has(previous)) {
-        previousRecords.set(previous, await this.ledger.messageRecord(previous));
-      }
-      if (sentWith(previousRecords.get(previous), e.eventId, taken?.previousOwner)) {
-        byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
-      } else fresh.push(e);
+      if (previous === undefined) fresh.push(e);
+      else byPrevious.set(previous, [...(byPrevious.get(previous) ?? []), e]);
     }
     for (const [previousKey, previousEvents] of byPrevious) {
       const record = previousRecords.get(previousKey) as MessageRecord;
@@ -969,6 +965,23 @@ function sentWith(record: MessageRecord | undefined, eventId: string, owner: str
   if (record?.state !== 'sent') return false;
   if (owner?.startsWith(OVERFLOW_OWNER_PREFIX) === true) return true;
   return record.carried === undefined || record.carried.has(carriedDigest(eventId));
+}
+
+/**
+ * The messages a taken-over claim may have gone out in, newest first, other than this one: the claim it
+ * replaced and the ones that claim had kept (an owner that stopped right after its own takeover).
+ */
+function takenMessages(taken: PreviousClaim | undefined, messageKey: string): EarlierClaim[] {
+  const previous: EarlierClaim[] =
+    taken?.previousMessageKey !== undefined
+      ? [
+          {
+            messageKey: taken.previousMessageKey,
+            ...(taken.previousOwner !== undefined ? { owner: taken.previousOwner } : {}),
+          },
+        ]
+      : [];
+  return [...previous, ...[...(taken?.earlier ?? [])].reverse()].filter((c) => c.messageKey !== messageKey);
 }
 
 /** Whether a sent topic record's held failures are all among these events or the settled ids (or it lists none). */

@@ -92,6 +92,29 @@ export interface EventClaims {
 export interface PreviousClaim {
   readonly previousMessageKey?: string;
   readonly previousOwner?: string;
+  /**
+   * The claims the earlier claim had itself taken over (its owner stopped before it settled them), oldest
+   * first: a message one of them names may have gone out with the event (docs/alerts.md, the crash table).
+   */
+  readonly earlier?: readonly EarlierClaim[];
+}
+
+/** A claim an event's claim took over: the message it named and its owner. Kept on every takeover after it. */
+export interface EarlierClaim {
+  readonly messageKey: string;
+  readonly owner?: string;
+}
+
+/**
+ * What a takeover of an event's claim keeps of the claims before it: the ones that claim had kept, and
+ * that claim itself (each message once).
+ */
+export function earlierClaims(
+  kept: readonly EarlierClaim[] | undefined,
+  replaced: EarlierClaim | undefined,
+): EarlierClaim[] {
+  const all = [...(kept ?? []), ...(replaced ? [replaced] : [])];
+  return all.filter((c, i) => all.findIndex((d) => d.messageKey === c.messageKey) === i);
 }
 
 /** One signature's suppressed failures in one file. */
@@ -122,7 +145,10 @@ export interface AlertLedger {
   /**
    * Claims failed events for one message, each under its own condition: an event is claimed when
    * it has no marker, or its claim is this owner's (a retried write after a lost answer finds its own
-   * token) or has expired. One event is so alerted once whichever files carry it.
+   * token) or has expired. One event is so alerted once whichever files carry it. A takeover of another
+   * owner's claim keeps that claim (message and owner) and the ones it had kept, beside its own message
+   * (`earlierClaims`), so a later claimant still finds a message sent with the event; a claim the owner
+   * writes again over its own keeps none.
    */
   claimEvents(eventIds: readonly string[], claim: EventClaim): Promise<EventClaims>;
   /**

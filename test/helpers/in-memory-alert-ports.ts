@@ -1,7 +1,7 @@
 import type { RenderedAlert } from '../../lambdas/core/alert-document';
 import type { SignatureWindow } from '../../lambdas/core/alert-policy';
 // One namespace import: the port types are the adapter's too, and listing them twice is noise.
-import type * as Ports from '../../lambdas/core/alert-ports';
+import * as Ports from '../../lambdas/core/alert-ports';
 
 interface WindowItem {
   lastAlertedAt?: number;
@@ -20,7 +20,10 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
   readonly messages = new Map<string, Ports.MessageRecord>();
   readonly signatureWindows = new Map<string, WindowItem>();
   /** Claims on events not yet marked: owner, lease and the message they are meant for. */
-  readonly eventClaims = new Map<string, { owner: string; leaseUntil: number; messageKey: string }>();
+  readonly eventClaims = new Map<
+    string,
+    { owner: string; leaseUntil: number; messageKey: string; earlier?: Ports.EarlierClaim[] }
+  >();
 
   async eventMarkers(eventIds: readonly string[]): Promise<Map<string, Ports.EventMarkerState>> {
     await tick();
@@ -94,14 +97,21 @@ export class InMemoryAlertLedger implements Ports.AlertLedger {
         heldBy.set(id, current.owner);
         continue;
       }
-      claimed.set(
-        id,
-        current ? { previousMessageKey: current.messageKey, previousOwner: current.owner } : {},
-      );
+      // A takeover keeps the claims before it; the owner's own claim written again keeps none (as the
+      // table's transaction, whose Put overwrites the item, does).
+      const taken = current !== undefined && current.owner !== claim.owner;
+      const earlier = taken
+        ? Ports.earlierClaims(current.earlier, { messageKey: current.messageKey, owner: current.owner })
+        : [];
+      claimed.set(id, {
+        ...(current ? { previousMessageKey: current.messageKey, previousOwner: current.owner } : {}),
+        ...(taken && current.earlier?.length ? { earlier: current.earlier } : {}),
+      });
       this.eventClaims.set(id, {
         owner: claim.owner,
         leaseUntil: claim.leaseUntil,
         messageKey: claim.messageKey,
+        ...(earlier.length > 0 ? { earlier } : {}),
       });
     }
     return { claimed, final, held, heldFor, heldBy };

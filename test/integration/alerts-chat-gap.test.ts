@@ -34,10 +34,14 @@ describeWithMoto(
       await harness?.stop();
     });
 
-    /** The first file stops after the topic's `sent` record; then each later run, in order, on its own clock. */
+    /**
+     * The first file stops after the topic's `sent` record (or at `firstStop`); then each later run, in
+     * order, on its own clock, stopped where its entry says.
+     */
     async function run(
       first: readonly NormalizedEvent[],
-      later: ReadonlyArray<readonly [NormalizedEvent[], LogObjectRef, number]>,
+      later: ReadonlyArray<readonly [NormalizedEvent[], LogObjectRef, number, CrashPoint?]>,
+      firstStop: CrashPoint = { call: 'markMessageSent', phase: 'after', nth: 0 },
     ) {
       const topicArn = await harness.newTopic();
       const chatTopicArn = await harness.newTopic();
@@ -55,13 +59,9 @@ describeWithMoto(
           waitSleep: async () => undefined,
           ...(crash ? { crash } : {}),
         });
-      const ended = [
-        await howItEnded(
-          make(T0, { call: 'markMessageSent', phase: 'after', nth: 0 }).alertFile(first, LOG_FILE),
-        ),
-      ];
-      for (const [events, source, atMs] of later)
-        ended.push(await howItEnded(make(atMs).alertFile(events, source)));
+      const ended = [await howItEnded(make(T0, firstStop).alertFile(first, LOG_FILE))];
+      for (const [events, source, atMs, crash] of later)
+        ended.push(await howItEnded(make(atMs, crash).alertFile(events, source)));
       const documents = (await harness.drain(emails)).map(
         (m) => JSON.parse((JSON.parse(m.Body as string) as { Message: string }).Message) as AlertDocument,
       );
@@ -111,6 +111,46 @@ describeWithMoto(
       expect(r.notifications).toHaveLength(1);
       expect(chatCount(r.notifications)).toBe(6);
       expect(r.markers).toEqual(Array.from({ length: 6 }, () => 'alerted'));
+    });
+
+    // The takeover window (docs/alerts.md, the crash table): the other file stops right after its takeover
+    // write, so the claims name its own message; its retry still finds the first file's message sent.
+    const rightAfterTheTakeover: CrashPoint = { call: 'claimEvents', phase: 'after', nth: 0 };
+
+    test('sent on both topics, taken over by another file that stops right after the takeover: nothing again', async () => {
+      const events = failures(1, 3);
+
+      const r = await run(
+        events,
+        [
+          [failures(1, 3), OTHER_FILE, T0 + 120_000, rightAfterTheTakeover],
+          [failures(1, 3), OTHER_FILE, T0 + 240_000],
+          [failures(1, 3), LOG_FILE, T0 + 360_000],
+        ],
+        { call: 'markEvents', phase: 'before' },
+      );
+
+      expect(r.ended).toEqual(['crashed', 'crashed', 'finished', 'finished']);
+      expect(listed(r.documents)).toEqual(ids(events));
+      expect(r.notifications).toHaveLength(1);
+      expect(chatCount(r.notifications)).toBe(3);
+      expect(r.markers).toEqual(['alerted', 'alerted', 'alerted']);
+    });
+
+    test('sent on the alert topic only, taken over by another file that stops right after the takeover: the chat once, the topic not again', async () => {
+      const events = failures(1, 3);
+
+      const r = await run(events, [
+        [failures(1, 3), OTHER_FILE, T0 + 120_000, rightAfterTheTakeover],
+        [failures(1, 3), OTHER_FILE, T0 + 240_000],
+        [failures(1, 3), LOG_FILE, T0 + 360_000],
+      ]);
+
+      expect(r.ended).toEqual(['crashed', 'crashed', 'finished', 'finished']);
+      expect(listed(r.documents)).toEqual(ids(events));
+      expect(r.notifications).toHaveLength(1);
+      expect(chatCount(r.notifications)).toBe(3);
+      expect(r.markers).toEqual(['alerted', 'alerted', 'alerted']);
     });
   },
 );

@@ -116,6 +116,38 @@ function claimContract(label: string, claimWrites: ClaimWrites, start: () => Pro
       expect(late.held).toEqual(new Map([['e-expired', 130_000]]));
     });
 
+    test('a takeover keeps the claims it replaced: a chain of three takeovers hands on both earlier ones', async () => {
+      // Prepare: a's claim expires and b takes it over; b stops at once (its claim expires too).
+      const store = await newStore();
+      await store.claimEvents(['e-1'], claimBy('a', 1_000));
+      const byB = await store.claimEvents(['e-1'], claimBy('b', 70_000));
+      expect(byB.claimed.get('e-1')).toEqual({ previousMessageKey: 'msg#a#glue', previousOwner: 'a' });
+
+      // Act: c takes b's over, then d takes c's over; b's own claim written again over its own keeps none.
+      const byC = await store.claimEvents(['e-1'], claimBy('c', 140_000));
+      const byD = await store.claimEvents(['e-1'], claimBy('d', 210_000));
+      await store.claimEvents(['e-2'], claimBy('b', 1_000));
+      const own = await store.claimEvents(['e-2'], claimBy('b', 1_500));
+      const after = await store.claimEvents(['e-2'], claimBy('e', 70_000));
+
+      // Assess: each takeover names the claim it replaced and the ones that claim had kept, oldest first.
+      expect(byC.claimed.get('e-1')).toEqual({
+        previousMessageKey: 'msg#b#glue',
+        previousOwner: 'b',
+        earlier: [{ messageKey: 'msg#a#glue', owner: 'a' }],
+      });
+      expect(byD.claimed.get('e-1')).toEqual({
+        previousMessageKey: 'msg#c#glue',
+        previousOwner: 'c',
+        earlier: [
+          { messageKey: 'msg#a#glue', owner: 'a' },
+          { messageKey: 'msg#b#glue', owner: 'b' },
+        ],
+      });
+      expect(sorted(own.claimed.keys())).toEqual(['e-2']);
+      expect(after.claimed.get('e-2')).toEqual({ previousMessageKey: 'msg#b#glue', previousOwner: 'b' });
+    });
+
     test('final markers stay final, whoever claims', async () => {
       const store = await newStore();
       await store.markEvents(['e-a'], 'alerted', { nowMs: 1, messageKey: 'msg#x#glue' });
