@@ -48,3 +48,13 @@ export function failure(n: number, overrides: Partial<NormalizedEvent> = {}): No
     ...overrides,
   };
 }
+
+/**
+ * Failures `from`..`to` (failure(n) each), with distinct error codes: every failure has a signature of
+ * its own, so none is suppressed by another.
+ */
+export function distinctFailures(from: number, to: number): NormalizedEvent[] {
+  return Array.from({ length: to - from + 1 }, (_, i) =>
+    failure(from + i, { errorCode: `Error${from + i}` }),
+  );
+}

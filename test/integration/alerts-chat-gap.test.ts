@@ -7,7 +7,7 @@ import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
 import { LOG_FILE, T0 } from '../helpers/alert-clock';
-import { failure } from '../helpers/alert-events';
+import { distinctFailures } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
 import { howItEnded, type CrashPoint } from '../helpers/crash-ports';
 import { describeWithMoto } from '../helpers/moto';
@@ -18,9 +18,7 @@ const OTHER_FILE: LogObjectRef = {
   key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
 };
 
-// Distinct error codes: every failure has a signature of its own, so none is suppressed by another.
-const failures = (from: number, to: number): NormalizedEvent[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => failure(from + i, { errorCode: `Error${from + i}` }));
+const failures = distinctFailures;
 
 describeWithMoto(
   'a message sent on the alert topic only, taken over by another file, on the real stores',

@@ -13,7 +13,7 @@ import type { AlertDocument } from '../../lambdas/core/alert-document';
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { LOG_FILE as FILE, T0 } from '../helpers/alert-clock';
-import { failure } from '../helpers/alert-events';
+import { distinctFailures } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
 import { howItEnded, type CrashPoint } from '../helpers/crash-ports';
 import { describeWithMoto } from '../helpers/moto';
@@ -28,9 +28,7 @@ import {
   type Who,
 } from '../helpers/split-claims';
 
-// Distinct error codes: every failure has a signature of its own, so none is suppressed by another.
-const failures = (count: number): NormalizedEvent[] =>
-  Array.from({ length: count }, (_, i) => failure(i + 1, { errorCode: `Error${i + 1}` }));
+const failures = (count: number): NormalizedEvent[] => distinctFailures(1, count);
 
 describeWithMoto('two copies of one file that split its claims, on the real stores', () => {
   let harness: AlertHarness;

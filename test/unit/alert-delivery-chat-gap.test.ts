@@ -4,7 +4,7 @@ import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
 import { LOG_FILE, T0 } from '../helpers/alert-clock';
-import { failure } from '../helpers/alert-events';
+import { distinctFailures } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
@@ -20,9 +20,7 @@ const OTHER_FILE: LogObjectRef = {
   key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
 };
 
-// Distinct error codes: every failure has a signature of its own, so none is suppressed by another.
-const failures = (from: number, to: number): NormalizedEvent[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => failure(from + i, { errorCode: `Error${from + i}` }));
+const failures = distinctFailures;
 
 function delivery(
   ledger: AlertLedger,

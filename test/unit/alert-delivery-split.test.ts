@@ -3,7 +3,7 @@ import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import { LOG_FILE as FILE, T0 } from '../helpers/alert-clock';
-import { failure } from '../helpers/alert-events';
+import { distinctFailures, failure } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 import {
@@ -25,9 +25,7 @@ import {
 // (test/helpers/split-claims.ts), so no run depends on timing; the integration suite
 // (alerts-split-claims.test.ts) runs the same against dynalite and moto.
 
-// Distinct error codes: every failure has a signature of its own, so none is suppressed by another.
-const heldFailures = (count: number): NormalizedEvent[] =>
-  Array.from({ length: count }, (_, i) => failure(i + 1, { errorCode: `Error${i + 1}` }));
+const heldFailures = (count: number): NormalizedEvent[] => distinctFailures(1, count);
 
 // A delivery whose clock moves only while it waits for another invocation's claims (1 s per look).
 function waiting(
