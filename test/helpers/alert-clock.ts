@@ -24,24 +24,25 @@ export function waitingDelivery(ledger: AlertLedger, publisher: AlertPublisher, 
 
 /**
  * {@link waitingDelivery} with its clock readable, from `startMs`; `onSleep` sees each pause (a caller's
- * remaining time shrinking with it).
+ * remaining time shrinking with it); `chatPublisher` is the chat topic's, when the test has one.
  */
 export function waitingDeliveryWithClock(
   ledger: AlertLedger,
   publisher: AlertPublisher,
   startMs: number,
-  onSleep: (ms: number) => void = () => undefined,
+  options: { readonly onSleep?: (ms: number) => void; readonly chatPublisher?: AlertPublisher } = {},
 ): { delivery: AlertDelivery; now: () => number } {
   let t = startMs;
   const delivery = new AlertDelivery({
     ledger,
     publisher,
+    ...(options.chatPublisher ? { chatPublisher: options.chatPublisher } : {}),
     now: () => new Date(t),
     monotonicNow: () => t,
     sleep: async (ms) => {
       await new Promise((resolve) => setImmediate(resolve));
       t += ms;
-      onSleep(ms);
+      options.onSleep?.(ms);
     },
   });
   return { delivery, now: () => t };

@@ -58,3 +58,8 @@ export function distinctFailures(from: number, to: number): NormalizedEvent[] {
     failure(from + i, { errorCode: `Error${from + i}` }),
   );
 }
+
+/** Each event's id counted once: what timesCarried() gives when every event went out in one message. */
+export function onceEach(events: readonly NormalizedEvent[]): Record<string, number> {
+  return Object.fromEntries(events.map((e) => [e.eventId, 1]));
+}

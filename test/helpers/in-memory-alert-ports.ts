@@ -224,4 +224,13 @@ export class InMemoryPublisher implements Ports.AlertPublisher {
     this.published.push(message);
     return `message-${this.published.length}`;
   }
+
+  /** Per eventId, how many published messages list it. */
+  timesCarried(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const message of this.published) {
+      for (const e of message.document.events) counts[e.eventId] = (counts[e.eventId] ?? 0) + 1;
+    }
+    return counts;
+  }
 }

@@ -3,8 +3,8 @@ import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
-import { LOG_FILE, T0 } from '../helpers/alert-clock';
-import { distinctFailures } from '../helpers/alert-events';
+import { LOG_FILE, T0, waitingDeliveryWithClock } from '../helpers/alert-clock';
+import { distinctFailures, onceEach } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
@@ -22,37 +22,14 @@ const OTHER_FILE: LogObjectRef = {
 
 const failures = distinctFailures;
 
-function delivery(
+const delivery = (
   ledger: AlertLedger,
   publisher: AlertPublisher,
   chatPublisher: AlertPublisher,
   startMs: number,
-): AlertDelivery {
-  let t = startMs;
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    chatPublisher,
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
-}
-
-// Per eventId, how many published messages list it.
-function carried(publisher: InMemoryPublisher): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const message of publisher.published) {
-    for (const e of message.document.events) counts[e.eventId] = (counts[e.eventId] ?? 0) + 1;
-  }
-  return counts;
-}
-
-const once = (events: readonly NormalizedEvent[]): Record<string, number> =>
-  Object.fromEntries(events.map((e) => [e.eventId, 1]));
+): AlertDelivery =>
+  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
+    .delivery;
 
 /**
  * The first file's alert stops right after the topic's `sent` record (before the chat publish); then
@@ -85,7 +62,7 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
     const events = failures(1, 3);
     const run = await stoppedBetweenTheTopics(events);
     expect(run.ended).toBe('crashed');
-    expect(carried(run.publisher)).toEqual(once(events));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(events));
     expect(run.chatPublisher.published).toEqual([]);
 
     // Act: the other file first, then the first file's retry.
@@ -94,8 +71,8 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
 
     // Assess
     expect({ other, retry }).toEqual({ other: 'finished', retry: 'finished' });
-    expect(carried(run.publisher)).toEqual(once(events));
-    expect(carried(run.chatPublisher)).toEqual(once(events));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(events));
+    expect(run.chatPublisher.timesCarried()).toEqual(onceEach(events));
     // The chat half of the first file's message, as its own retry would have sent it.
     expect(run.chatPublisher.published.map((m) => m.document.source)).toEqual([LOG_FILE]);
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
@@ -148,7 +125,7 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
         otherRetry: 'finished',
         retry: 'finished',
       });
-      const topic = carried(run.publisher);
+      const topic = run.publisher.timesCarried();
       expect({ point, lost: events.filter((e) => topic[e.eventId] === undefined) }).toEqual({
         point,
         lost: [],
@@ -157,7 +134,7 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
         point,
         twice: true,
       });
-      const chat = carried(run.chatPublisher);
+      const chat = run.chatPublisher.timesCarried();
       expect({ point, lost: events.filter((e) => chat[e.eventId] === undefined) }).toEqual({
         point,
         lost: [],
@@ -188,8 +165,8 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
     // Assess: the other file left the three to the first file's message, which its retry finished.
     expect(outcome).toMatchObject({ messagesPublished: 0, eventsAlerted: 0, eventsHeldElsewhere: 3 });
     expect(retry).toBe('finished');
-    expect(carried(run.publisher)).toEqual(once(events));
-    expect(carried(run.chatPublisher)).toEqual(once(events));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(events));
+    expect(run.chatPublisher.timesCarried()).toEqual(onceEach(events));
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
       Object.fromEntries(events.map((e) => [e.eventId, 'alerted'])),
     );
@@ -206,8 +183,8 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
 
     // Assess
     expect({ other, retry }).toEqual({ other: 'finished', retry: 'finished' });
-    expect(carried(run.publisher)).toEqual(once(failures(1, 5)));
-    expect(carried(run.chatPublisher)).toEqual(once(failures(1, 5)));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(failures(1, 5)));
+    expect(run.chatPublisher.timesCarried()).toEqual(onceEach(failures(1, 5)));
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
       Object.fromEntries(failures(1, 5).map((e) => [e.eventId, 'alerted'])),
     );
@@ -254,8 +231,8 @@ describe('a message sent on the alert topic and not yet on the chat topic (docs/
 
     // Assess
     expect({ other, retry }).toEqual({ other: 'finished', retry: 'finished' });
-    expect(carried(run.publisher)).toEqual(once(events));
-    expect(carried(run.chatPublisher)).toEqual(once(events));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(events));
+    expect(run.chatPublisher.timesCarried()).toEqual(onceEach(events));
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
       Object.fromEntries(events.map((e) => [e.eventId, 'alerted'])),
     );

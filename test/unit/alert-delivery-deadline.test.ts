@@ -98,8 +98,10 @@ describe('AlertDelivery within the caller remaining time', () => {
       .alertFile(FAILURES, FILE)
       .catch(() => undefined);
     let left = TIME_RESERVE_MS + 3_500;
-    const { delivery: waiting, now } = waitingDelivery(ledger, publisher, T0 + 1_000, (ms) => {
-      left -= ms;
+    const { delivery: waiting, now } = waitingDelivery(ledger, publisher, T0 + 1_000, {
+      onSleep: (ms) => {
+        left -= ms;
+      },
     });
 
     // Act

@@ -2,7 +2,7 @@ import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
-import { LOG_FILE as FILE, T0 } from '../helpers/alert-clock';
+import { LOG_FILE as FILE, T0, waitingDeliveryWithClock } from '../helpers/alert-clock';
 import { distinctFailures, failure } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -28,25 +28,14 @@ import {
 const heldFailures = (count: number): NormalizedEvent[] => distinctFailures(1, count);
 
 // A delivery whose clock moves only while it waits for another invocation's claims (1 s per look).
-function waiting(
+const waiting = (
   ledger: AlertLedger,
   publisher: AlertPublisher,
   startMs: number,
   chatPublisher?: AlertPublisher,
-): AlertDelivery {
-  let t = startMs;
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    ...(chatPublisher ? { chatPublisher } : {}),
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
-}
+): AlertDelivery =>
+  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
+    .delivery;
 
 /** How a split run is set up: where the loser stops, what happened before, a chat topic too. */
 interface SplitOptions {

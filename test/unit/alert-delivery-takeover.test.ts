@@ -2,8 +2,8 @@ import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
-import { LOG_FILE, T0 } from '../helpers/alert-clock';
-import { distinctFailures } from '../helpers/alert-events';
+import { LOG_FILE, T0, waitingDeliveryWithClock } from '../helpers/alert-clock';
+import { distinctFailures, onceEach } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
 
@@ -19,37 +19,14 @@ const OTHER_FILE: LogObjectRef = {
 
 const failures = distinctFailures;
 
-function delivery(
+const delivery = (
   ledger: AlertLedger,
   publisher: AlertPublisher,
   chatPublisher: AlertPublisher | undefined,
   startMs: number,
-): AlertDelivery {
-  let t = startMs;
-  return new AlertDelivery({
-    ledger,
-    publisher,
-    ...(chatPublisher ? { chatPublisher } : {}),
-    now: () => new Date(t),
-    monotonicNow: () => t,
-    sleep: async (ms) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      t += ms;
-    },
-  });
-}
-
-// Per eventId, how many published messages list it.
-function carried(publisher: InMemoryPublisher): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const message of publisher.published) {
-    for (const e of message.document.events) counts[e.eventId] = (counts[e.eventId] ?? 0) + 1;
-  }
-  return counts;
-}
-
-const once = (events: readonly NormalizedEvent[]): Record<string, number> =>
-  Object.fromEntries(events.map((e) => [e.eventId, 1]));
+): AlertDelivery =>
+  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
+    .delivery;
 
 /** The first file's alert, sent on every channel and stopped before its markers (claims left to expire). */
 async function sentNotMarked(events: readonly NormalizedEvent[], chat: boolean) {
@@ -72,7 +49,7 @@ describe.each([
     const events = failures(1, 3);
     const clean = await sentNotMarked(events, chat);
     expect(clean.ended).toBe('crashed');
-    expect(carried(clean.publisher)).toEqual(once(events));
+    expect(clean.publisher.timesCarried()).toEqual(onceEach(events));
     const calls = crashAt(clean.ledger, clean.publisher, undefined, clean.chatPublisher);
     await delivery(calls.ledger, calls.publisher, calls.chatPublisher, T0 + 120_000).alertFile(
       failures(1, 3),
@@ -118,9 +95,9 @@ describe.each([
         otherRetry: 'finished',
         retry: 'finished',
       });
-      expect({ point, topic: carried(run.publisher) }).toEqual({ point, topic: once(events) });
+      expect({ point, topic: run.publisher.timesCarried() }).toEqual({ point, topic: onceEach(events) });
       if (run.chatPublisher) {
-        expect({ point, chat: carried(run.chatPublisher) }).toEqual({ point, chat: once(events) });
+        expect({ point, chat: run.chatPublisher.timesCarried() }).toEqual({ point, chat: onceEach(events) });
       }
       expect({ point, markers: Object.fromEntries(run.ledger.markers) }).toEqual({
         point,
@@ -160,8 +137,8 @@ describe.each([
 
     // Assess: the three once (the first file's message), the new one once (a message of its own).
     expect(last).toBe('finished');
-    expect(carried(run.publisher)).toEqual(once(failures(1, 4)));
-    if (run.chatPublisher) expect(carried(run.chatPublisher)).toEqual(once(failures(1, 4)));
+    expect(run.publisher.timesCarried()).toEqual(onceEach(failures(1, 4)));
+    if (run.chatPublisher) expect(run.chatPublisher.timesCarried()).toEqual(onceEach(failures(1, 4)));
     expect(Object.fromEntries(run.ledger.markers)).toEqual(
       Object.fromEntries(failures(1, 4).map((e) => [e.eventId, 'alerted'])),
     );
