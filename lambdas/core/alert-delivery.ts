@@ -23,6 +23,7 @@ import {
 } from './alert-overflow';
 import {
   carriedDigest,
+  claimsOf,
   messageFileId,
   messageRecordKey,
   PublishOutcomeUnknownError,
@@ -541,13 +542,7 @@ export class AlertDelivery implements AlertSink {
     while (unsettled) {
       time.check(`alerting ${unsettled.claimed} more ${service} failures`);
       const clock = this.claimClock(time, overflow);
-      const none: EventClaims = {
-        claimed: new Map(),
-        final: new Map(),
-        held: new Map(),
-        heldFor: new Map(),
-        heldBy: new Map(),
-      };
+      const none = claimsOf();
       const delivered = await this.deliver(
         service,
         [],
@@ -667,13 +662,7 @@ export class AlertDelivery implements AlertSink {
       if (previousFid !== undefined && carriesExactly(record, previousEvents)) {
         // These are everything that message carried: its other channels can be sent from them (as the
         // file's own retry would resume it), under its records, so none of them goes out twice.
-        const resumedClaims: EventClaims = {
-          claimed: new Map(ids.map((id) => [id, { previousMessageKey: previousKey }])),
-          final: new Map(),
-          held: new Map(),
-          heldFor: new Map(),
-          heldBy: new Map(),
-        };
+        const resumedClaims = claimsOf(new Map(ids.map((id) => [id, { previousMessageKey: previousKey }])));
         const delivered = await this.deliver(
           service,
           previousEvents,

@@ -88,6 +88,11 @@ export interface EventClaims {
   readonly heldBy: ReadonlyMap<string, string>;
 }
 
+/** EventClaims holding just `claimed` (none final, none held elsewhere): a delivery of claims already made. */
+export function claimsOf(claimed: ReadonlyMap<string, PreviousClaim> = new Map()): EventClaims {
+  return { claimed, final: new Map(), held: new Map(), heldFor: new Map(), heldBy: new Map() };
+}
+
 /** What an event's claim replaced: the message and owner of the earlier claim, when there was one. */
 export interface PreviousClaim {
   readonly previousMessageKey?: string;
