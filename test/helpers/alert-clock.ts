@@ -14,6 +14,12 @@ export const LOG_FILE: LogObjectRef = {
   key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/f.json.gz',
 };
 
+/** Another log file with the same calls (an organization trail's copy), for two files sharing failures. */
+export const OTHER_LOG_FILE: LogObjectRef = {
+  bucket: 'org-trail-bucket',
+  key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
+};
+
 /**
  * A delivery whose clocks (wall and monotonic, one reading) move only while it sleeps, as it waits for
  * the claims another invocation holds.
@@ -30,7 +36,10 @@ export function waitingDeliveryWithClock(
   ledger: AlertLedger,
   publisher: AlertPublisher,
   startMs: number,
-  options: { readonly onSleep?: (ms: number) => void; readonly chatPublisher?: AlertPublisher } = {},
+  options: {
+    readonly onSleep?: (ms: number) => void;
+    readonly chatPublisher?: AlertPublisher | undefined;
+  } = {},
 ): { delivery: AlertDelivery; now: () => number } {
   let t = startMs;
   const delivery = new AlertDelivery({

@@ -6,17 +6,12 @@ import { ChatNotificationSchema, type ChatNotification } from '../../lambdas/cor
 import type { AlertDocument } from '../../lambdas/core/alert-document';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
-import { LOG_FILE, T0 } from '../helpers/alert-clock';
+import { LOG_FILE, T0, OTHER_LOG_FILE as OTHER_FILE } from '../helpers/alert-clock';
 import { distinctFailures } from '../helpers/alert-events';
 import { startAlertHarness, type AlertHarness } from '../helpers/alert-harness';
 import { howItEnded, type CrashPoint } from '../helpers/crash-ports';
 import { describeWithMoto } from '../helpers/moto';
 import { snsAlertDelivery } from '../helpers/sns-alert-delivery';
-
-const OTHER_FILE: LogObjectRef = {
-  bucket: 'org-trail-bucket',
-  key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
-};
 
 const failures = distinctFailures;
 

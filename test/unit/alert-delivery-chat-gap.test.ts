@@ -3,7 +3,7 @@ import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports
 import { FULL_FAILURES_PER_SERVICE } from '../../lambdas/core/alert-overflow';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
 import type { LogObjectRef } from '../../lambdas/core/ports';
-import { LOG_FILE, T0, waitingDeliveryWithClock } from '../helpers/alert-clock';
+import { LOG_FILE, T0, waitingDeliveryWithClock, OTHER_LOG_FILE as OTHER_FILE } from '../helpers/alert-clock';
 import { distinctFailures, onceEach } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -15,11 +15,6 @@ import { gatedLedger, Moments, type Gates } from '../helpers/split-claims';
 // the same calls, once the lease ran out), must not read them as alerted on the strength of the
 // topic's record alone: each failure must reach each topic exactly once.
 
-const OTHER_FILE: LogObjectRef = {
-  bucket: 'org-trail-bucket',
-  key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
-};
-
 const failures = distinctFailures;
 
 const delivery = (
@@ -27,9 +22,7 @@ const delivery = (
   publisher: AlertPublisher,
   chatPublisher: AlertPublisher,
   startMs: number,
-): AlertDelivery =>
-  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
-    .delivery;
+): AlertDelivery => waitingDeliveryWithClock(ledger, publisher, startMs, { chatPublisher }).delivery;
 
 /**
  * The first file's alert stops right after the topic's `sent` record (before the chat publish); then

@@ -33,9 +33,7 @@ const waiting = (
   publisher: AlertPublisher,
   startMs: number,
   chatPublisher?: AlertPublisher,
-): AlertDelivery =>
-  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
-    .delivery;
+): AlertDelivery => waitingDeliveryWithClock(ledger, publisher, startMs, { chatPublisher }).delivery;
 
 /** How a split run is set up: where the loser stops, what happened before, a chat topic too. */
 interface SplitOptions {

@@ -1,8 +1,7 @@
 import { AlertDelivery } from '../../lambdas/core/alert-delivery';
 import type { AlertLedger, AlertPublisher } from '../../lambdas/core/alert-ports';
 import type { NormalizedEvent } from '../../lambdas/core/normalized-event';
-import type { LogObjectRef } from '../../lambdas/core/ports';
-import { LOG_FILE, T0, waitingDeliveryWithClock } from '../helpers/alert-clock';
+import { LOG_FILE, T0, waitingDeliveryWithClock, OTHER_LOG_FILE as OTHER_FILE } from '../helpers/alert-clock';
 import { distinctFailures, onceEach } from '../helpers/alert-events';
 import { crashAt, howItEnded, type CrashPoint, type PortCall } from '../helpers/crash-ports';
 import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-alert-ports';
@@ -12,11 +11,6 @@ import { InMemoryAlertLedger, InMemoryPublisher } from '../helpers/in-memory-ale
 // the expired claims over, which makes them name its own message; if it stops right there, its retry must
 // still find that the first file's message carried them, and publish nothing again, on either topic.
 
-const OTHER_FILE: LogObjectRef = {
-  bucket: 'org-trail-bucket',
-  key: 'AWSLogs/o-abc/123456789012/CloudTrail/us-east-1/2026/11/22/g.json.gz',
-};
-
 const failures = distinctFailures;
 
 const delivery = (
@@ -24,9 +18,7 @@ const delivery = (
   publisher: AlertPublisher,
   chatPublisher: AlertPublisher | undefined,
   startMs: number,
-): AlertDelivery =>
-  waitingDeliveryWithClock(ledger, publisher, startMs, { ...(chatPublisher ? { chatPublisher } : {}) })
-    .delivery;
+): AlertDelivery => waitingDeliveryWithClock(ledger, publisher, startMs, { chatPublisher }).delivery;
 
 /** The first file's alert, sent on every channel and stopped before its markers (claims left to expire). */
 async function sentNotMarked(events: readonly NormalizedEvent[], chat: boolean) {
